@@ -1,0 +1,54 @@
+# The ASCC platform. `make demo` sets everything up and serves the demo; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+VENDOR_FILES := static/vendor/htmx.min.js static/vendor/htmx-ext-sse.min.js
+export ASCC_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+.PHONY: demo setup venv vendor browser db seed serve test lint check bench-http clean
+
+demo: setup db seed serve  ## install, migrate, load the demo edition and serve it at http://127.0.0.1:8000
+
+setup: venv vendor  ## the virtual environment and the browser libraries
+
+$(BIN)/ascc: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/ascc
+
+venv: $(BIN)/ascc
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+vendor: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	cp node_modules/htmx-ext-sse/dist/sse.min.js static/vendor/htmx-ext-sse.min.js
+
+browser:  ## Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser)
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk)
+
+db: venv
+	$(BIN)/ascc db upgrade
+
+seed: venv
+	$(BIN)/ascc seed
+
+serve: venv
+	$(BIN)/ascc serve --host 127.0.0.1 --port 8000
+
+lint: venv
+	$(BIN)/ruff check ascc tests bench migrations
+	$(BIN)/ruff format --check ascc tests bench migrations
+	$(BIN)/lint-imports
+
+test: setup lint  ## everything: lint, import contracts, unit, PostgreSQL and browser tests
+	$(BIN)/pytest -q
+
+bench-http: setup
+	bench/http
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor ascc.db ascc.db-wal ascc.db-shm .pytest_cache

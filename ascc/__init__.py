@@ -1,0 +1,1 @@
+"""The ASCC platform: runs the Asia Smart City Conference in person, online and hybrid."""

@@ -1,0 +1,76 @@
+"""Accounts: people who sign in, their one-time links and their API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ascc.db import Base
+
+if TYPE_CHECKING:  # the relationship resolves by name; domains do not import each other's models
+    from ascc.organizations.models import Organization
+
+ROLES = ("organizer", "checkin", "exhibitor", "delegate", "online")
+LANGUAGES = ("en", "ja")
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    email: Mapped[str] = mapped_column(String(254))
+    # Case-folded address: one account per address whatever the letter case.
+    email_key: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    name_latin: Mapped[str] = mapped_column(String(200))
+    name_local: Mapped[str | None] = mapped_column(String(200))
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id", ondelete="SET NULL"), index=True
+    )
+    country: Mapped[str | None] = mapped_column(String(2))
+    preferred_lang: Mapped[str] = mapped_column(String(2), default="en")
+    role: Mapped[str] = mapped_column(String(20), default="delegate")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+    organization: Mapped[Organization | None] = relationship(lazy="raise")
+
+    @property
+    def display_name(self) -> str:
+        if self.name_local and self.name_local != self.name_latin:
+            return f"{self.name_latin} ({self.name_local})"
+        return self.name_latin
+
+
+class AccountToken(Base):
+    """A one-time link: e-mail verification or password reset. Only the hash is stored."""
+
+    __tablename__ = "account_token"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # verify | reset
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+    user: Mapped[User] = relationship(lazy="raise")
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API. Only the hash is stored; the prefix helps people tell tokens apart."""
+
+    __tablename__ = "api_token"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+    user: Mapped[User] = relationship(lazy="raise")

@@ -1,0 +1,185 @@
+"""The only module that wires things: settings, database, stores, middleware, templates, routes."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
+from litestar import Litestar, Request
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from litestar.template.config import TemplateConfig
+
+from ascc import i18n
+from ascc.accounts.routes import AccountApi, AccountPages, MyAccountPages, UsersAdminPages
+from ascc.config import Settings
+from ascc.db import create_engine, load_models
+from ascc.editions.routes import EditionAdminPages, EditionApi, EditionPages
+from ascc.errors import DomainError, domain_error_handler, http_exception_handler, internal_error_handler
+from ascc.mail.routes import OutboxPages
+from ascc.mail.services import run_sender
+from ascc.organizations.routes import OrganizationAdminPages, OrganizationApi
+from ascc.security import (
+    AuthMiddleware,
+    BearerAwareCSRFMiddleware,
+    is_rate_limited,
+    security_headers_hook,
+)
+from ascc.site.routes import HealthApi, SitePages
+from ascc.web import configure_engine
+
+log = logging.getLogger("ascc")
+
+ROUTE_HANDLERS: list[Any] = [
+    SitePages,
+    HealthApi,
+    AccountPages,
+    MyAccountPages,
+    UsersAdminPages,
+    AccountApi,
+    EditionPages,
+    EditionAdminPages,
+    EditionApi,
+    OrganizationAdminPages,
+    OrganizationApi,
+    OutboxPages,
+]
+
+# Paths that need no user and no session: answered before the auth middleware looks at anything.
+_ANONYMOUS_PATHS = ["^/static/", "^/health$", "^/schema"]
+
+
+def _stores(settings: Settings) -> dict[str, Any]:
+    if settings.redis_url:
+        root = RedisStore.with_client(url=settings.redis_url, namespace="ascc")
+        return {"rate_limit": root.with_namespace("rate_limit"), "cache": root.with_namespace("cache")}
+    return {"rate_limit": MemoryStore(), "cache": MemoryStore()}
+
+
+def _set_request_language(request: Request) -> None:
+    user = request.scope.get("user")
+    request.state.lang = i18n.negotiate(
+        request.cookies.get(i18n.LANG_COOKIE),
+        user.preferred_lang if user else None,
+        request.headers.get("accept-language"),
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    if settings.uses_dev_secret and settings.base_url.startswith("https://"):
+        log.warning("ASCC_SECRET_KEY is not set: sessions use a development secret; set one in production")
+    load_models()
+
+    engine = create_engine(settings.database_url)
+    db_config = SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        # Plain "autocommit" silently drops the writes of a POST answered with a redirect.
+        before_send_handler="autocommit_include_redirects",
+        create_all=False,  # the schema belongs to the migrations
+    )
+    secret = hashlib.sha256(settings.secret_key.encode()).digest()
+    session_config = CookieBackendConfig(
+        secret=secret,
+        key="ascc_session",
+        max_age=14 * 24 * 3600,
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+        exclude=_ANONYMOUS_PATHS,
+    )
+    csrf_config = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="ascc_csrf",
+        header_name="x-csrftoken",
+        cookie_secure=settings.secure_cookies,
+        cookie_samesite="strict",
+        exclude=["/health"],
+    )
+    rate_limit = RateLimitConfig(
+        rate_limit=("minute", settings.auth_rate_limit_per_minute),
+        check_throttle_handler=is_rate_limited,
+        store="rate_limit",
+    )
+    templates = TemplateConfig(
+        directory=settings.templates_dir, engine=JinjaTemplateEngine, engine_callback=configure_engine
+    )
+
+    @asynccontextmanager
+    async def mail_sender(app: Litestar) -> AsyncIterator[None]:
+        """Deliver the outbox in the background of each worker when SMTP is configured."""
+        task = None
+        if settings.smtp_url:
+            session_maker = db_config.create_session_maker()
+            task = asyncio.create_task(
+                run_sender(session_maker, settings.smtp_url, settings.mail_from, settings.mail_poll_seconds)
+            )
+        else:
+            log.info("ASCC_SMTP_URL is not set: mail stays in the outbox (see /organizer/outbox) and the log")
+        try:
+            yield
+        finally:
+            if task:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+
+    app = Litestar(
+        route_handlers=[
+            *ROUTE_HANDLERS,
+            create_static_files_router(
+                path="/static",
+                directories=[settings.static_dir],
+                include_in_schema=False,
+                send_as_attachment=False,
+            ),
+        ],
+        plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin()],
+        request_class=HTMXRequest,
+        middleware=[
+            rate_limit.middleware,
+            session_config.middleware,
+            DefineMiddleware(AuthMiddleware, db_config=db_config, exclude=_ANONYMOUS_PATHS),
+            DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf_config),
+        ],
+        before_request=_set_request_language,
+        before_send=[security_headers_hook(hsts=settings.secure_cookies)],
+        template_config=templates,
+        stores=_stores(settings),
+        lifespan=[mail_sender],
+        exception_handlers={
+            DomainError: domain_error_handler,
+            HTTPException: http_exception_handler,
+            Exception: internal_error_handler,
+        },
+        openapi_config=OpenAPIConfig(
+            title="ASCC platform API",
+            version="1.0.0",
+            path="/schema",
+            description="The JSON API of the Asia Smart City Conference platform. "
+            "Authenticate with `Authorization: Bearer <token>` (`ascc tokens create EMAIL`).",
+        ),
+        state=State({"settings": settings}),
+        debug=settings.debug,
+    )
+    return app

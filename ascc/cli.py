@@ -1,0 +1,213 @@
+"""The `ascc` command: database, demo data, server, accounts, tokens and mail."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ascc import db
+from ascc.config import Settings
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one transaction on the configured database."""
+
+    async def main() -> T:
+        db.load_models()
+        engine = db.create_engine(_settings().database_url)
+        try:
+            async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def _fail_on_validation(exc: Exception) -> None:
+    from ascc.errors import ValidationFailed
+    from ascc.i18n import translate
+
+    if isinstance(exc, ValidationFailed):
+        for field, (key, params) in exc.errors.items():
+            click.echo(f"error: {field}: {translate('en', key, **params)}", err=True)
+        sys.exit(2)
+    raise exc
+
+
+@click.group()
+def main() -> None:
+    """The ASCC platform (Asia Smart City Conference)."""
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Create or upgrade the schema."""
+    db.upgrade(_settings().database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Downgrade the schema to REVISION (`base` removes everything)."""
+    db.downgrade(_settings().database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@main.command("seed")
+@click.option("--reset", is_flag=True, help="Remove all data first (downgrade to base, upgrade to head).")
+def seed_command(reset: bool) -> None:
+    """Load the demo edition (12th ASCC, Y-SHIP 2023) and the demo accounts."""
+    from ascc.seed import seed
+
+    settings = _settings()
+    if reset:
+        db.downgrade(settings.database_url, "base")
+    db.upgrade(settings.database_url, "head")
+    report = _run(lambda session: seed(session, settings.demo_password))
+    click.echo(
+        f"seeded {report.edition}: {report.organizations} organizations, "
+        f"{report.accounts_created} new accounts (password: ASCC_DEMO_PASSWORD or ascc-demo)"
+    )
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+def serve(host: str, port: int, workers: int, reload: bool) -> None:
+    """Serve the platform with uvicorn."""
+    import uvicorn
+
+    settings = _settings()
+    if workers > 1 and settings.is_sqlite:
+        click.echo(
+            "note: several workers share the SQLite file; use PostgreSQL and Redis in production", err=True
+        )
+    uvicorn.run(
+        "ascc.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+        log_level="info",
+    )
+
+
+@main.group("users")
+def users_group() -> None:
+    """Accounts."""
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option(
+    "--role", required=True, type=click.Choice(["organizer", "checkin", "exhibitor", "delegate", "online"])
+)
+@click.option("--name", default=None, help="Name in Latin script (default: the part before @).")
+@click.option("--password", default=None, help="Default: a random one, printed once.")
+def users_create(email: str, role: str, name: str | None, password: str | None) -> None:
+    """Create a verified account."""
+    from ascc.accounts import services as accounts
+
+    password = password or secrets.token_urlsafe(12)
+
+    async def work(session: AsyncSession) -> Any:
+        return await accounts.create_user(
+            session, email=email, role=role, password=password, name_latin=name or email.split("@")[0]
+        )
+
+    try:
+        user = _run(work)
+    except Exception as exc:
+        _fail_on_validation(exc)
+    click.echo(f"created {user.email} ({role}); password: {password}")
+
+
+@main.group("tokens")
+def tokens_group() -> None:
+    """API tokens (Authorization: Bearer ...)."""
+
+
+@tokens_group.command("create")
+@click.argument("email")
+@click.option("--name", default="CLI token", show_default=True)
+def tokens_create(email: str, name: str) -> None:
+    """Print a new API token for EMAIL (shown once; only its hash is stored)."""
+    from ascc.accounts import services as accounts
+
+    async def work(session: AsyncSession) -> str:
+        user = await accounts.find_by_email(session, email)
+        if user is None:
+            raise click.ClickException(f"no account with e-mail {email}")
+        raw, _ = await accounts.create_api_token(session, user.id, name)
+        return raw
+
+    click.echo(_run(work))
+
+
+@tokens_group.command("revoke")
+@click.argument("prefix")
+def tokens_revoke(prefix: str) -> None:
+    """Revoke the tokens that begin with PREFIX (the 12 characters shown on the account page)."""
+    from ascc.accounts import services as accounts
+
+    count = _run(lambda session: accounts.revoke_api_tokens_by_prefix(session, prefix[:12]))
+    click.echo(f"revoked {count} token(s)")
+
+
+@main.group("mail")
+def mail_group() -> None:
+    """The outbox."""
+
+
+@mail_group.command("send")
+def mail_send() -> None:
+    """Deliver due messages once (the server does this in the background when ASCC_SMTP_URL is set)."""
+    from ascc.mail import services as mail
+
+    settings = _settings()
+    if not settings.smtp_url:
+        raise click.ClickException("ASCC_SMTP_URL is not set")
+
+    async def main_() -> Any:
+        db.load_models()
+        engine = db.create_engine(settings.database_url)
+        try:
+            return await mail.deliver_due(
+                async_sessionmaker(engine, expire_on_commit=False), settings.smtp_url, settings.mail_from
+            )
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(main_())
+    click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
+
+
+if __name__ == "__main__":
+    main()

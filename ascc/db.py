@@ -1,0 +1,78 @@
+"""Database wiring: the declarative base, engines for SQLite and PostgreSQL, and the model registry."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from advanced_alchemy.base import IdentityAuditBase, orm_registry
+from sqlalchemy import MetaData, event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+# Every domain's models; Alembic and the tests import them all through load_models().
+MODEL_MODULES = (
+    "ascc.organizations.models",
+    "ascc.accounts.models",
+    "ascc.editions.models",
+    "ascc.mail.models",
+)
+
+Base = IdentityAuditBase
+metadata: MetaData = orm_registry.metadata
+
+
+def load_models() -> MetaData:
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
+    return metadata
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        # One connection pool per process; the busy timeout makes writers wait instead of failing.
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+
+
+def configure_sqlite(engine: AsyncEngine) -> None:
+    """WAL lets readers proceed during a write; foreign keys are off by default in SQLite."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def create_engine(url: str) -> AsyncEngine:
+    engine = create_async_engine(url, **engine_options(url))
+    if url.startswith("sqlite"):
+        configure_sqlite(engine)
+    return engine
+
+
+def alembic_config(url: str):
+    """Alembic configuration for `url`, without an alembic.ini: the migrations live in migrations/."""
+    from pathlib import Path
+
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).resolve().parent.parent / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(url), revision)

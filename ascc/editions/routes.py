@@ -1,0 +1,217 @@
+"""Edition pages (public), the organizers' edition management, and the editions API."""
+
+from datetime import date
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from ascc.editions import services as editions
+from ascc.errors import NotFound, ValidationFailed
+from ascc.security import requires_organizer
+from ascc.web import DbSession, form_errors, page
+
+EDITION_FIELDS = (
+    "slug",
+    "name_en",
+    "name_ja",
+    "starts_on",
+    "ends_on",
+    "timezone",
+    "venue_name_en",
+    "venue_name_ja",
+    "venue_address_en",
+    "venue_address_ja",
+    "theme_en",
+    "theme_ja",
+    "status",
+)
+
+
+def _is_organizer(request: Request) -> bool:
+    return bool(request.user and request.user.role == "organizer")
+
+
+class EditionPages(Controller):
+    path = "/editions"
+    include_in_schema = False
+
+    @get("/")
+    async def list_page(self, request: Request, db_session: DbSession) -> Template:
+        items = await editions.list_editions(db_session, include_drafts=_is_organizer(request))
+        return page(request, "editions/list.html", editions=items)
+
+    @get("/{slug:str}")
+    async def detail(self, request: Request, db_session: DbSession, slug: FromPath[str]) -> Template:
+        edition = await editions.get_by_slug(db_session, slug, with_rooms=True)
+        if edition.status == "draft" and not _is_organizer(request):
+            raise NotFound("edition")
+        return page(request, "editions/detail.html", edition=edition)
+
+
+class EditionAdminPages(Controller):
+    path = "/organizer/editions"
+    guards = [requires_organizer]
+    include_in_schema = False
+
+    @get("/")
+    async def list_page(self, request: Request, db_session: DbSession) -> Template:
+        items = await editions.list_editions(db_session, include_drafts=True)
+        return page(request, "organizer/editions.html", editions=items)
+
+    @get("/new")
+    async def new_form(self, request: Request) -> Template:
+        values = {"timezone": "Asia/Tokyo", "status": "draft"}
+        return page(
+            request,
+            "organizer/edition_form.html",
+            values=values,
+            errors={},
+            edition=None,
+            statuses=editions.EDITION_STATUSES,
+        )
+
+    @post("/new")
+    async def create(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        values = await _values(request)
+        try:
+            edition = await editions.create(db_session, editions.EditionInput(**values))
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return page(
+                request,
+                "organizer/edition_form.html",
+                status_code=422,
+                values=values,
+                edition=None,
+                errors=form_errors(request, exc),
+                statuses=editions.EDITION_STATUSES,
+            )
+        return Redirect(f"/organizer/editions/{edition.slug}", status_code=303)
+
+    @get("/{slug:str}")
+    async def edit_form(self, request: Request, db_session: DbSession, slug: FromPath[str]) -> Template:
+        edition = await editions.get_by_slug(db_session, slug)
+        values = {name: getattr(edition, name) or "" for name in EDITION_FIELDS}
+        values["starts_on"], values["ends_on"] = edition.starts_on.isoformat(), edition.ends_on.isoformat()
+        return page(
+            request,
+            "organizer/edition_form.html",
+            values=values,
+            errors={},
+            edition=edition,
+            statuses=editions.EDITION_STATUSES,
+            saved=request.query_params.get("saved") == "1",
+        )
+
+    @post("/{slug:str}")
+    async def update(
+        self, request: Request, db_session: DbSession, slug: FromPath[str]
+    ) -> Template | Redirect:
+        values = await _values(request)
+        try:
+            await editions.update_edition(db_session, slug, editions.EditionInput(**values))
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            edition = await editions.get_by_slug(db_session, slug)
+            return page(
+                request,
+                "organizer/edition_form.html",
+                status_code=422,
+                values=values,
+                edition=edition,
+                errors=form_errors(request, exc),
+                statuses=editions.EDITION_STATUSES,
+            )
+        return Redirect(f"/organizer/editions/{slug}?saved=1", status_code=303)
+
+    @post("/{slug:str}/current")
+    async def make_current(self, db_session: DbSession, slug: FromPath[str]) -> Redirect:
+        await editions.set_current(db_session, slug)
+        return Redirect("/organizer/editions", status_code=303)
+
+
+async def _values(request: Request) -> dict[str, Any]:
+    form = await request.form()
+    return {name: form.get(name, "") or "" for name in EDITION_FIELDS}
+
+
+class RoomOut(msgspec.Struct):
+    id: int
+    name_en: str
+    name_ja: str
+    floor: str | None
+    capacity: int | None
+    hybrid: bool
+
+
+class EditionOut(msgspec.Struct):
+    slug: str
+    name_en: str
+    name_ja: str
+    starts_on: date
+    ends_on: date
+    timezone: str
+    venue_name_en: str
+    venue_name_ja: str
+    venue_address_en: str
+    venue_address_ja: str
+    status: str
+    is_current: bool
+    rooms: list[RoomOut] | None = None
+
+
+def _edition_out(edition: Any, rooms: bool = False) -> EditionOut:
+    return EditionOut(
+        slug=edition.slug,
+        name_en=edition.name_en,
+        name_ja=edition.name_ja,
+        starts_on=edition.starts_on,
+        ends_on=edition.ends_on,
+        timezone=edition.timezone,
+        venue_name_en=edition.venue_name_en,
+        venue_name_ja=edition.venue_name_ja,
+        venue_address_en=edition.venue_address_en,
+        venue_address_ja=edition.venue_address_ja,
+        status=edition.status,
+        is_current=edition.is_current,
+        rooms=[
+            RoomOut(
+                id=r.id,
+                name_en=r.name_en,
+                name_ja=r.name_ja,
+                floor=r.floor,
+                capacity=r.capacity,
+                hybrid=r.hybrid,
+            )
+            for r in edition.rooms
+        ]
+        if rooms
+        else None,
+    )
+
+
+class EditionApi(Controller):
+    path = "/api/v1/editions"
+    tags = ["editions"]
+
+    @get("/", summary="Published editions, newest first")
+    async def list_editions(self, request: Request, db_session: DbSession) -> list[EditionOut]:
+        items = await editions.list_editions(db_session, include_drafts=_is_organizer(request))
+        return [_edition_out(e) for e in items]
+
+    @get("/current", summary="The current edition with its rooms")
+    async def current(self, db_session: DbSession) -> EditionOut:
+        edition = await editions.current(db_session)
+        if edition is None:
+            raise NotFound("edition")
+        return _edition_out(await editions.get_by_slug(db_session, edition.slug, with_rooms=True), rooms=True)
+
+    @get("/{slug:str}", summary="One edition with its rooms")
+    async def detail(self, request: Request, db_session: DbSession, slug: FromPath[str]) -> EditionOut:
+        edition = await editions.get_by_slug(db_session, slug, with_rooms=True)
+        if edition.status == "draft" and not _is_organizer(request):
+            raise NotFound("edition")
+        return _edition_out(edition, rooms=True)

@@ -1,0 +1,185 @@
+"""Editions: one a year, exactly one current; their rooms."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from ascc.editions.models import EDITION_STATUSES, Edition, Room
+from ascc.errors import NotFound, ValidationFailed
+from ascc.text import FieldError, optional_line, required_line
+
+__all__ = ["EDITION_STATUSES", "Edition", "EditionInput", "Room", "RoomInput"]
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{2,39}$")
+
+
+@dataclass
+class RoomInput:
+    name_en: str
+    name_ja: str
+    floor: str | None = None
+    capacity: int | None = None
+    hybrid: bool = False
+
+
+@dataclass
+class EditionInput:
+    slug: str
+    name_en: str
+    name_ja: str
+    starts_on: date | str | None
+    ends_on: date | str | None
+    timezone: str = "Asia/Tokyo"
+    venue_name_en: str = ""
+    venue_name_ja: str = ""
+    venue_address_en: str = ""
+    venue_address_ja: str = ""
+    theme_en: str | None = None
+    theme_ja: str | None = None
+    status: str = "draft"
+    rooms: list[RoomInput] = field(default_factory=list)
+
+
+def _date(value: date | str | None, name: str, errors: dict) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        errors[name] = ("error.date_invalid", {})
+        return None
+
+
+def validate(data: EditionInput) -> EditionInput:
+    errors: dict = {}
+    data.slug = (data.slug or "").strip().lower()
+    if not _SLUG.match(data.slug):
+        errors["slug"] = ("error.slug_invalid", {})
+    for name in ("name_en", "name_ja"):
+        try:
+            setattr(data, name, required_line(name, getattr(data, name)))
+        except FieldError as exc:
+            errors[name] = (exc.key, exc.params)
+    for name in (
+        "venue_name_en",
+        "venue_name_ja",
+        "venue_address_en",
+        "venue_address_ja",
+        "theme_en",
+        "theme_ja",
+    ):
+        try:
+            setattr(data, name, optional_line(name, getattr(data, name), 300) or "")
+        except FieldError as exc:
+            errors[name] = (exc.key, exc.params)
+    data.starts_on = _date(data.starts_on, "starts_on", errors)
+    data.ends_on = _date(data.ends_on, "ends_on", errors)
+    if data.starts_on and data.ends_on and data.ends_on < data.starts_on:
+        errors["ends_on"] = ("error.end_before_start", {})
+    try:
+        ZoneInfo(data.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors["timezone"] = ("error.timezone_invalid", {})
+    if data.status not in EDITION_STATUSES:
+        errors["status"] = ("error.choice_invalid", {})
+    if errors:
+        raise ValidationFailed(errors)
+    return data
+
+
+_FIELDS = (
+    "name_en",
+    "name_ja",
+    "starts_on",
+    "ends_on",
+    "timezone",
+    "venue_name_en",
+    "venue_name_ja",
+    "venue_address_en",
+    "venue_address_ja",
+    "theme_en",
+    "theme_ja",
+    "status",
+)
+
+
+async def create(session: AsyncSession, data: EditionInput) -> Edition:
+    data = validate(data)
+    if await session.scalar(select(Edition.id).where(Edition.slug == data.slug)):
+        raise ValidationFailed({"slug": ("error.slug_taken", {})})
+    edition = Edition(slug=data.slug, is_current=False, **{f: getattr(data, f) for f in _FIELDS})
+    edition.rooms = [Room(sort_order=i, **vars(room)) for i, room in enumerate(data.rooms)]
+    session.add(edition)
+    await session.flush()
+    return edition
+
+
+async def update_edition(session: AsyncSession, slug: str, data: EditionInput) -> Edition:
+    edition = await get_by_slug(session, slug)
+    data.slug = edition.slug  # the slug is an address people have bookmarked; it does not change
+    data = validate(data)
+    for name in _FIELDS:
+        setattr(edition, name, getattr(data, name))
+    await session.flush()
+    return edition
+
+
+async def upsert(session: AsyncSession, data: EditionInput) -> Edition:
+    """Seed helper: create the edition, or bring it and its rooms in line with the data."""
+    existing = await session.scalar(
+        select(Edition).where(Edition.slug == data.slug).options(selectinload(Edition.rooms))
+    )
+    if existing is None:
+        return await create(session, data)
+    data = validate(data)
+    for name in _FIELDS:
+        setattr(existing, name, getattr(data, name))
+    by_name = {room.name_en: room for room in existing.rooms}
+    for index, room_data in enumerate(data.rooms):
+        room = by_name.get(room_data.name_en)
+        if room is None:
+            existing.rooms.append(Room(sort_order=index, **vars(room_data)))
+        else:
+            for key, value in vars(room_data).items():
+                setattr(room, key, value)
+            room.sort_order = index
+    await session.flush()
+    return existing
+
+
+async def set_current(session: AsyncSession, slug: str) -> Edition:
+    edition = await get_by_slug(session, slug)
+    # Clear first, then set: the unique index allows only one current edition at any moment.
+    await session.execute(update(Edition).where(Edition.id != edition.id).values(is_current=False))
+    await session.flush()
+    edition.is_current = True
+    await session.flush()
+    return edition
+
+
+async def current(session: AsyncSession) -> Edition | None:
+    return await session.scalar(select(Edition).where(Edition.is_current.is_(True)))
+
+
+async def get_by_slug(session: AsyncSession, slug: str, with_rooms: bool = False) -> Edition:
+    statement = select(Edition).where(Edition.slug == slug)
+    if with_rooms:
+        statement = statement.options(selectinload(Edition.rooms))
+    edition = await session.scalar(statement)
+    if edition is None:
+        raise NotFound("edition")
+    return edition
+
+
+async def list_editions(session: AsyncSession, include_drafts: bool = False) -> list[Edition]:
+    statement = select(Edition).order_by(Edition.starts_on.desc())
+    if not include_drafts:
+        statement = statement.where(Edition.status != "draft")
+    return list((await session.scalars(statement)).all())

@@ -1,0 +1,147 @@
+"""Domain errors (raised by services, no HTTP there) and the handlers that show them.
+
+A person sees a page or a form message in their language; an API client gets a 4xx JSON body
+naming the field and the reason. Handlers import Litestar inside the functions so that services
+can import this module without depending on the web framework.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ascc.i18n import translate
+
+log = logging.getLogger("ascc.errors")
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the request. `message` is a catalogue key."""
+
+    status_code = 400
+
+    def __init__(
+        self, message: str, code: str, *, field: str | None = None, status: int | None = None, **params: Any
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.message = message
+        self.code = code
+        self.field = field
+        self.params = params
+        if status is not None:
+            self.status_code = status
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+    def __init__(self, what: str = "page") -> None:
+        super().__init__("error.not_found", "not_found", what=what)
+
+
+class ValidationFailed(DomainError):
+    """Several fields of a form are wrong; `errors` maps field -> (catalogue key, params)."""
+
+    status_code = 422
+
+    def __init__(self, errors: dict[str, tuple[str, dict[str, Any]]]) -> None:
+        first_field = next(iter(errors))
+        super().__init__(errors[first_field][0], "invalid", field=first_field, **errors[first_field][1])
+        self.errors = errors
+
+
+def _lang(request: Any) -> str:
+    return getattr(request.state, "lang", None) or "en"
+
+
+def _is_api(request: Any) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _json(status: int, code: str, detail: str, field: str | None = None, extra: Any = None) -> Any:
+    from litestar import Response
+
+    body: dict[str, Any] = {"status_code": status, "error": code, "detail": detail}
+    if field:
+        body["field"] = field
+    if extra:
+        body["extra"] = extra
+    return Response(body, status_code=status, media_type="application/json")
+
+
+def _page(request: Any, status: int, title_key: str, message: str) -> Any:
+    from litestar.response import Template
+
+    return Template(
+        "errors/error.html",
+        context={"status": status, "title_key": title_key, "message": message},
+        status_code=status,
+    )
+
+
+def domain_error_handler(request: Any, exc: DomainError) -> Any:
+    lang = _lang(request)
+    detail = translate(lang, exc.message, **exc.params)
+    if _is_api(request):
+        extra = None
+        if isinstance(exc, ValidationFailed):
+            extra = [{"field": f, "reason": translate(lang, k, **p)} for f, (k, p) in exc.errors.items()]
+        return _json(exc.status_code, exc.code, detail, exc.field, extra)
+    title = "error.404_title" if exc.status_code == 404 else "error.generic_title"
+    return _page(request, exc.status_code, title, detail)
+
+
+def http_exception_handler(request: Any, exc: Any) -> Any:
+    """Litestar's HTTP errors: 401 sends people to sign in; 403/404/405/429 get a friendly page."""
+    from litestar.exceptions import NotAuthorizedException, ValidationException
+    from litestar.response import Redirect
+
+    from ascc.text import safe_next_path
+
+    status = getattr(exc, "status_code", 500)
+    lang = _lang(request)
+    if _is_api(request):
+        if isinstance(exc, ValidationException):
+            extra = exc.extra if isinstance(exc.extra, list) else None
+            field = None
+            if extra and isinstance(extra[0], dict):
+                field = extra[0].get("key")
+            return _json(400, "invalid", str(exc.detail), field, extra)
+        code = {
+            401: "not_authenticated",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            429: "rate_limited",
+        }.get(status, "http_error")
+        response = _json(status, code, str(getattr(exc, "detail", "")) or code)
+        if status == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    if isinstance(exc, NotAuthorizedException):
+        target = safe_next_path(
+            str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
+        )
+        from urllib.parse import quote
+
+        return Redirect(f"/login?next={quote(target, safe='/')}", status_code=303)
+    if status == 404:
+        return _page(request, 404, "error.404_title", translate(lang, "error.404_text"))
+    if status == 403:
+        key = "error.csrf_text" if "CSRF" in str(getattr(exc, "detail", "")) else "error.403_text"
+        return _page(request, 403, "error.403_title", translate(lang, key))
+    if status == 429:
+        return _page(request, 429, "error.429_title", translate(lang, "error.429_text"))
+    if status == 400:
+        return _page(request, 400, "error.generic_title", translate(lang, "error.400_text"))
+    if status >= 500:
+        return internal_error_handler(request, exc)
+    return _page(request, status, "error.generic_title", str(getattr(exc, "detail", "")))
+
+
+def internal_error_handler(request: Any, exc: Exception) -> Any:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    lang = _lang(request)
+    if _is_api(request):
+        return _json(500, "internal_error", translate(lang, "error.500_text"))
+    return _page(request, 500, "error.500_title", translate(lang, "error.500_text"))

@@ -1,0 +1,112 @@
+"""Japanese and English: message catalogues, the language of a request, bilingual content fields.
+
+Pure: no web framework and no database, so services (mail) and pages share it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+
+LANGUAGES = ("en", "ja")
+DEFAULT_LANG = "en"
+LANG_COOKIE = "ascc_lang"
+_LOCALES_DIR = Path(__file__).parent / "locales"
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    with (_LOCALES_DIR / f"{lang}.json").open(encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def translate(lang: str, key: str, **params: Any) -> str:
+    """The message for `key` in `lang`, falling back to English, then to the key itself."""
+    text = catalogue(lang if lang in LANGUAGES else DEFAULT_LANG).get(key)
+    if text is None:
+        text = catalogue(DEFAULT_LANG).get(key, key)
+    return text.format(**params) if params else text
+
+
+def other_lang(lang: str) -> str:
+    return "ja" if lang == "en" else "en"
+
+
+def parse_accept_language(header: str | None) -> str | None:
+    """The first of our languages in an Accept-Language header, by quality."""
+    if not header:
+        return None
+    choices: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")):
+        piece = part.strip().split(";")
+        code = piece[0].strip().lower().split("-")[0]
+        quality = 1.0
+        for param in piece[1:]:
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if code in LANGUAGES and quality > 0:
+            choices.append((-quality, index, code))
+    return min(choices)[2] if choices else None
+
+
+def negotiate(cookie: str | None, user_pref: str | None, accept_language: str | None) -> str:
+    """An explicit choice (cookie) wins, then the account's preference, then the browser's."""
+    for candidate in (cookie, user_pref, parse_accept_language(accept_language)):
+        if candidate in LANGUAGES:
+            return candidate
+    return DEFAULT_LANG
+
+
+def pick(obj: Any, field: str, lang: str) -> str:
+    """A bilingual content field (`<field>_en` / `<field>_ja`) in `lang`, else the other language."""
+    value = getattr(obj, f"{field}_{lang}", None) if not isinstance(obj, dict) else obj.get(f"{field}_{lang}")
+    if value:
+        return value
+    other = other_lang(lang)
+    value = (
+        getattr(obj, f"{field}_{other}", None) if not isinstance(obj, dict) else obj.get(f"{field}_{other}")
+    )
+    return value or ""
+
+
+def format_date(value: date | None, lang: str, fmt: str = "long") -> str:
+    if value is None:
+        return ""
+    return babel_format_date(value, format=fmt, locale=lang)
+
+
+def format_datetime(value: datetime | None, lang: str, tz: str, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    return babel_format_datetime(value, format=fmt, tzinfo=ZoneInfo(tz), locale=lang)
+
+
+@cache
+def countries(lang: str) -> list[tuple[str, str]]:
+    """ISO 3166 alpha-2 codes with their names in `lang`, sorted by name."""
+    territories = Locale.parse(lang).territories
+    pairs = [(code, name) for code, name in territories.items() if len(code) == 2 and code.isalpha()]
+    pairs = [p for p in pairs if p[0] not in {"ZZ", "XA", "XB", "EU", "EZ", "UN", "QO"}]
+    return sorted(pairs, key=lambda p: p[1])
+
+
+def country_name(code: str | None, lang: str) -> str:
+    if not code:
+        return ""
+    return Locale.parse(lang).territories.get(code.upper(), code.upper())
+
+
+def is_country(code: str | None) -> bool:
+    return bool(code) and code.upper() in dict(countries(DEFAULT_LANG))

@@ -1,0 +1,34 @@
+"""The organizers' view of the outbox: what was sent, what waits, what failed and why."""
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from ascc.mail import services as mail
+from ascc.security import requires_organizer
+from ascc.web import DbSession, page
+
+
+class OutboxPages(Controller):
+    path = "/organizer/outbox"
+    guards = [requires_organizer]
+    include_in_schema = False
+
+    @get("/")
+    async def list_page(
+        self, request: Request, db_session: DbSession, status: FromQuery[str | None] = None
+    ) -> Template:
+        messages = await mail.list_outbox(db_session, status or None)
+        return page(
+            request,
+            "organizer/outbox.html",
+            messages=messages,
+            counts=await mail.outbox_counts(db_session),
+            status=status or "",
+            smtp_configured=bool(request.app.state.settings.smtp_url),
+        )
+
+    @post("/{message_id:int}/retry")
+    async def retry(self, db_session: DbSession, message_id: FromPath[int]) -> Redirect:
+        await mail.retry_now(db_session, message_id)
+        return Redirect("/organizer/outbox", status_code=303)

@@ -1,0 +1,176 @@
+"""Mail: queue every message in the outbox, deliver due ones over SMTP with retries and back-off."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ascc import clock
+from ascc.mail import smtp
+from ascc.mail.compose import compose
+from ascc.mail.models import OutboxMessage
+
+log = logging.getLogger("ascc.mail")
+
+MAX_ATTEMPTS = 8
+CLAIM_SECONDS = 120
+_wakeups: set[asyncio.Event] = set()
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min ... capped at one hour."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+async def queue_mail(
+    session: AsyncSession, *, to: str, name: str | None, lang: str, kind: str, context: dict[str, Any]
+) -> OutboxMessage:
+    """Store a message in the outbox; it is delivered after the surrounding transaction commits."""
+    subject, body = compose(kind, lang, context)
+    message = OutboxMessage(
+        kind=kind,
+        to_address=to,
+        to_name=name,
+        lang=lang,
+        subject=subject,
+        body_text=body,
+        status="pending",
+        attempts=0,
+        next_attempt_at=clock.now(),
+    )
+    session.add(message)
+    await session.flush()
+    log.info("mail queued #%s (%s) to %s: %s", message.id, kind, to, subject)
+    for event in list(_wakeups):
+        event.set()
+    return message
+
+
+async def _claim_due(session_maker: Callable[[], AsyncSession], limit: int) -> list[int]:
+    """Mark due messages as being sent by this process; a conditional update keeps two senders apart."""
+    now = clock.now()
+    claimed: list[int] = []
+    async with session_maker() as session:
+        due = or_(
+            (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
+            (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
+        )
+        ids = (
+            await session.scalars(select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit))
+        ).all()
+        for message_id in ids:
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, due)
+                .values(status="sending", claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+            )
+            if result.rowcount == 1:
+                claimed.append(message_id)
+        await session.commit()
+    return claimed
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+async def deliver_due(
+    session_maker: Callable[[], AsyncSession], smtp_url: str, sender: str, limit: int = 50
+) -> DeliveryReport:
+    """Send what is due. A message that fails waits with back-off; after MAX_ATTEMPTS it is marked failed."""
+    target = smtp.parse_smtp_url(smtp_url)
+    report = DeliveryReport()
+    for message_id in await _claim_due(session_maker, limit):
+        async with session_maker() as session:
+            message = await session.get_one(OutboxMessage, message_id)
+            email = smtp.build_message(
+                sender, message.to_address, message.to_name, message.subject, message.body_text, message.lang
+            )
+            message.attempts += 1
+            try:
+                await asyncio.to_thread(smtp.send, target, email)
+            except (OSError, smtp.smtplib.SMTPException) as exc:
+                message.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                message.claimed_until = None
+                if message.attempts >= MAX_ATTEMPTS:
+                    message.status = "failed"
+                    report.failed += 1
+                else:
+                    message.status = "pending"
+                    message.next_attempt_at = clock.now() + backoff(message.attempts)
+                    report.retrying += 1
+                log.warning(
+                    "mail #%s to %s not delivered (attempt %s): %s",
+                    message.id,
+                    message.to_address,
+                    message.attempts,
+                    message.last_error,
+                )
+            else:
+                message.status = "sent"
+                message.sent_at = clock.now()
+                message.claimed_until = None
+                message.last_error = None
+                report.sent += 1
+            await session.commit()
+    return report
+
+
+async def run_sender(
+    session_maker: Callable[[], AsyncSession], smtp_url: str, sender: str, poll_seconds: float
+) -> None:
+    """Background loop of one worker process: deliver due mail, then sleep until woken or polled."""
+    wakeup = asyncio.Event()
+    _wakeups.add(wakeup)
+    try:
+        while True:
+            try:
+                await deliver_due(session_maker, smtp_url, sender)
+            except Exception:  # the loop must survive a database or network hiccup
+                log.exception("mail delivery round failed")
+            wakeup.clear()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(wakeup.wait(), timeout=poll_seconds)
+    finally:
+        _wakeups.discard(wakeup)
+
+
+async def retry_now(session: AsyncSession, message_id: int) -> None:
+    """Organizer action: send a failed or waiting message at the next round."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status.in_(("pending", "failed")))
+        .values(status="pending", next_attempt_at=clock.now(), attempts=0)
+    )
+    for event in list(_wakeups):
+        event.set()
+
+
+async def list_outbox(
+    session: AsyncSession, status: str | None = None, limit: int = 200
+) -> list[OutboxMessage]:
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    return list((await session.scalars(query)).all())
+
+
+async def outbox_counts(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+    return {status: count for status, count in rows.all()}
+
+
+async def messages_to(session: AsyncSession, address: str) -> list[OutboxMessage]:
+    query = select(OutboxMessage).where(func.lower(OutboxMessage.to_address) == address.lower())
+    return list((await session.scalars(query.order_by(OutboxMessage.id))).all())

@@ -1,0 +1,74 @@
+"""Sending one message over SMTP (blocking; callers run it in a thread). Pure: no web framework, no database.
+
+ASCC_SMTP_URL forms: smtp://host:port (plain), smtp+starttls://user:pass@host:587,
+smtps://user:pass@host:465.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid, parseaddr
+from urllib.parse import unquote, urlsplit
+
+
+@dataclass(frozen=True)
+class SmtpTarget:
+    host: str
+    port: int
+    mode: str  # plain | starttls | ssl
+    username: str | None
+    password: str | None
+
+
+def parse_smtp_url(url: str) -> SmtpTarget:
+    parts = urlsplit(url)
+    modes = {"smtp": "plain", "smtp+starttls": "starttls", "smtps": "ssl"}
+    if parts.scheme not in modes or not parts.hostname:
+        raise ValueError(f"ASCC_SMTP_URL must look like smtp://host:port, not {url!r}")
+    default_port = {"plain": 25, "starttls": 587, "ssl": 465}[modes[parts.scheme]]
+    return SmtpTarget(
+        host=parts.hostname,
+        port=parts.port or default_port,
+        mode=modes[parts.scheme],
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+def build_message(
+    sender: str, to_address: str, to_name: str | None, subject: str, body: str, lang: str
+) -> EmailMessage:
+    message = EmailMessage()
+    sender_name, sender_address = parseaddr(sender)
+    message["From"] = formataddr((sender_name, sender_address))
+    try:
+        local, _, domain = to_address.rpartition("@")
+        message["To"] = Address(display_name=to_name or "", username=local, domain=domain)
+    except (ValueError, IndexError):
+        message["To"] = to_address
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain=sender_address.rpartition("@")[2] or "ascc.local")
+    message["Content-Language"] = "ja, en" if lang == "ja" else "en, ja"
+    message.set_content(body, charset="utf-8")
+    return message
+
+
+def send(target: SmtpTarget, message: EmailMessage, timeout: float = 20.0) -> None:
+    if target.mode == "ssl":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(
+            target.host, target.port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        client = smtplib.SMTP(target.host, target.port, timeout=timeout)
+    with client:
+        if target.mode == "starttls":
+            client.starttls(context=ssl.create_default_context())
+        if target.username:
+            client.login(target.username, target.password or "")
+        # SMTPUTF8 lets internationalised addresses (tanaka@例え.jp) through where the server allows it.
+        options = ["SMTPUTF8"] if client.has_extn("smtputf8") else []
+        client.send_message(message, mail_options=options)

@@ -1,0 +1,107 @@
+"""Organizations: the organizers' list and form, and the public API list."""
+
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import Body, FromQuery
+from litestar.response import Redirect, Template
+
+from ascc.errors import ValidationFailed
+from ascc.organizations import services as organizations
+from ascc.security import requires_organizer
+from ascc.web import DbSession, form_errors, page
+
+FIELDS = ("name_en", "name_ja", "kind", "country", "region", "website")
+
+
+class OrganizationAdminPages(Controller):
+    path = "/organizer/organizations"
+    guards = [requires_organizer]
+    include_in_schema = False
+
+    async def _render(
+        self,
+        request: Request,
+        db_session: DbSession,
+        q: str | None,
+        kind: str | None,
+        values: dict | None = None,
+        errors: dict | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        items = await organizations.list_all(db_session, q, kind)
+        return page(
+            request,
+            "organizer/organizations.html",
+            status_code=status_code,
+            organizations=items,
+            q=q or "",
+            kind=kind or "",
+            kinds=organizations.ORGANIZATION_KINDS,
+            values=values or {"kind": "city"},
+            errors=errors or {},
+        )
+
+    @get("/")
+    async def list_page(
+        self,
+        request: Request,
+        db_session: DbSession,
+        q: FromQuery[str | None] = None,
+        kind: FromQuery[str | None] = None,
+    ) -> Template:
+        return await self._render(request, db_session, q, kind)
+
+    @post("/")
+    async def create(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        form = await request.form()
+        values = {name: form.get(name, "") or "" for name in FIELDS}
+        try:
+            await organizations.create(db_session, organizations.OrganizationInput(**values))
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return await self._render(request, db_session, None, None, values, form_errors(request, exc), 422)
+        return Redirect("/organizer/organizations", status_code=303)
+
+
+class OrganizationOut(msgspec.Struct):
+    id: int
+    name_en: str
+    name_ja: str | None
+    kind: str
+    country: str | None
+    region: str | None
+
+
+class OrganizationIn(msgspec.Struct):
+    name_en: str
+    kind: str
+    name_ja: str | None = None
+    country: str | None = None
+    region: str | None = None
+    website: str | None = None
+
+
+def _out(o: organizations.Organization) -> OrganizationOut:
+    return OrganizationOut(
+        id=o.id, name_en=o.name_en, name_ja=o.name_ja, kind=o.kind, country=o.country, region=o.region
+    )
+
+
+class OrganizationApi(Controller):
+    path = "/api/v1/organizations"
+    tags = ["organizations"]
+
+    @get("/", summary="Organizations: cities, companies, international bodies ...")
+    async def list_organizations(
+        self, db_session: DbSession, q: FromQuery[str | None] = None, kind: FromQuery[str | None] = None
+    ) -> list[OrganizationOut]:
+        return [_out(o) for o in await organizations.list_all(db_session, q, kind)]
+
+    @post("/", guards=[requires_organizer], summary="Add an organization (organizers)")
+    async def create(self, db_session: DbSession, data: Annotated[OrganizationIn, Body()]) -> OrganizationOut:
+        created = await organizations.create(
+            db_session, organizations.OrganizationInput(**msgspec.structs.asdict(data))
+        )
+        return _out(created)

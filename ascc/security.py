@@ -1,0 +1,176 @@
+"""Who is asking: browser sessions and API tokens, roles and guards, CSRF, security headers, rate limits."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from ascc.accounts import services as accounts
+
+SESSION_USER_KEY = "uid"
+SESSION_SIGNED_IN_AT = "at"
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """What pages and guards need to know about the signed-in person; no database object leaks out."""
+
+    id: int
+    email: str
+    name_latin: str
+    name_local: str | None
+    role: str
+    preferred_lang: str
+    organization_name: str | None
+    via_token: bool = False
+
+    @property
+    def display_name(self) -> str:
+        if self.name_local and self.name_local != self.name_latin:
+            return f"{self.name_latin} ({self.name_local})"
+        return self.name_latin
+
+    @property
+    def is_organizer(self) -> bool:
+        return self.role == "organizer"
+
+
+def to_current_user(user: Any, via_token: bool = False) -> CurrentUser:
+    return CurrentUser(
+        id=user.id,
+        email=user.email,
+        name_latin=user.name_latin,
+        name_local=user.name_local,
+        role=user.role,
+        preferred_lang=user.preferred_lang,
+        organization_name=user.organization.name_en if user.organization else None,
+        via_token=via_token,
+    )
+
+
+def bearer_token(headers: Any) -> str | None:
+    value = headers.get("authorization") or ""
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+class AuthMiddleware(AbstractAuthenticationMiddleware):
+    """Sets `request.user` from a Bearer token or the session cookie; anonymous requests touch no database.
+
+    The database session opened here is the request's own (advanced-alchemy picks it up from the scope),
+    so a signed-in page costs one session, and it is committed or closed with the response.
+    """
+
+    def __init__(self, app: ASGIApp, db_config: Any, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self.db_config = db_config
+
+    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+        token = bearer_token(connection.headers)
+        session_data = connection.scope.get("session") or {}
+        user_id = session_data.get(SESSION_USER_KEY) if isinstance(session_data, dict) else None
+        if token is None and user_id is None:
+            return AuthenticationResult(user=None, auth=None)
+        db = self.db_config.provide_session(connection.app.state, connection.scope)
+        if token is not None:
+            user = await accounts.user_for_api_token(db, token)
+            if user is None:
+                raise NotAuthorizedException("invalid or revoked API token")
+            return AuthenticationResult(user=to_current_user(user, via_token=True), auth="token")
+        user = await accounts.session_user(db, int(user_id), session_data.get(SESSION_SIGNED_IN_AT))
+        if user is None:
+            connection.scope["session"] = {}
+            return AuthenticationResult(user=None, auth=None)
+        return AuthenticationResult(user=to_current_user(user), auth="session")
+
+
+def sign_in(request: Any, user: Any) -> None:
+    """Start a fresh session for `user` (a new session id, so a planted one is worthless)."""
+    request.clear_session()
+    request.set_session({SESSION_USER_KEY: user.id, SESSION_SIGNED_IN_AT: time.time()})
+
+
+def sign_out(request: Any) -> None:
+    request.clear_session()
+
+
+def requires_login(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if connection.user is None:
+        raise NotAuthorizedException("sign in first")
+
+
+def requires_role(*roles: str):
+    """Guard: anonymous people are sent to sign in (401 on the API); other roles get 403."""
+
+    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        user = connection.user
+        if user is None:
+            raise NotAuthorizedException("sign in first")
+        if user.role not in roles:
+            raise PermissionDeniedException("your role may not use this page")
+
+    guard.__name__ = f"requires_{'_or_'.join(roles)}"
+    return guard
+
+
+requires_organizer = requires_role("organizer")
+
+
+class BearerAwareCSRFMiddleware(CSRFMiddleware):
+    """CSRF protects cookie sessions; a Bearer request carries no cookie authority, so it is exempt.
+
+    The auth middleware never falls back to the cookie when a Bearer header is present.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, value in scope.get("headers", []):
+                if name == b"authorization" and value[:7].lower() == b"bearer ":
+                    await self.app(scope, receive, send)
+                    return
+        await super().__call__(scope, receive, send)
+
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"permissions-policy", b"camera=(self), microphone=(), geolocation=()"),
+]
+
+
+def security_headers_hook(hsts: bool):
+    """Adds the security headers to every HTTP response, errors of the router (404, 405) included."""
+    headers = list(_HEADERS)
+    if hsts:
+        headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+
+    async def before_send(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            existing = {name.lower() for name, _ in message.get("headers", [])}
+            message["headers"] = [*message.get("headers", []), *(h for h in headers if h[0] not in existing)]
+
+    return before_send
+
+
+# Sign-in, sign-up and the mail-sending forms are limited per client address; everything else is not.
+RATE_LIMITED_PATHS = frozenset(
+    {"/login", "/signup", "/password/forgot", "/verify/resend", "/api/v1/auth/token"}
+)
+
+
+def is_rate_limited(request: Any) -> bool:
+    return request.method == "POST" and request.url.path in RATE_LIMITED_PATHS

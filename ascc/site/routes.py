@@ -1,0 +1,68 @@
+"""Home page, health check, language switch and the organizers' start page."""
+
+import time
+from typing import Annotated
+
+from litestar import Controller, Request, Response, get
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect, Template
+
+from ascc.accounts import services as accounts
+from ascc.i18n import LANG_COOKIE, LANGUAGES
+from ascc.security import requires_organizer
+from ascc.site import services as site
+from ascc.text import safe_next_path
+from ascc.web import DbSession, page
+
+
+class SitePages(Controller):
+    include_in_schema = False
+
+    @get("/")
+    async def home(self, request: Request, db_session: DbSession) -> Template:
+        edition = await site.current_edition(db_session)
+        return page(request, "site/home.html", edition=edition)
+
+    @get("/lang/{code:str}")
+    async def switch_language(
+        self,
+        request: Request,
+        db_session: DbSession,
+        code: FromPath[str],
+        next_: Annotated[str | None, QueryParameter(name="next")] = None,
+    ) -> Redirect:
+        """Remember the choice in a cookie (and on the account), then go back to the page."""
+        response = Redirect(safe_next_path(next_), status_code=303)
+        if code in LANGUAGES:
+            response.set_cookie(
+                LANG_COOKIE,
+                code,
+                max_age=365 * 24 * 3600,
+                samesite="lax",
+                httponly=False,
+                secure=request.app.state.settings.secure_cookies,
+            )
+            if request.user:
+                await accounts.set_preferred_lang(db_session, request.user.id, code)
+        return response
+
+    @get("/organizer", guards=[requires_organizer])
+    async def organizer_home(self, request: Request, db_session: DbSession) -> Template:
+        edition = await site.current_edition(db_session)
+        return page(request, "organizer/home.html", edition=edition, figures=await site.overview(db_session))
+
+
+class HealthApi(Controller):
+    tags = ["operations"]
+
+    @get("/health", summary="Liveness and database status", cache=False)
+    async def health(self, db_session: DbSession) -> Response[dict]:
+        started = time.perf_counter()
+        try:
+            await site.database_ok(db_session)
+        except Exception as exc:  # the answer must say what is wrong, not fail
+            return Response(
+                {"status": "error", "database": {"ok": False, "error": type(exc).__name__}}, status_code=503
+            )
+        elapsed = round((time.perf_counter() - started) * 1000, 2)
+        return Response({"status": "ok", "database": {"ok": True, "latency_ms": elapsed}})

@@ -1,0 +1,43 @@
+"""The front page and the organizers' overview: figures gathered from the other domains' services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ascc.accounts import services as accounts
+from ascc.editions import services as editions
+from ascc.mail import services as mail
+from ascc.organizations import services as organizations
+
+
+@dataclass
+class Overview:
+    accounts_total: int
+    organizers: int
+    organizations: int
+    editions: int
+    outbox: dict[str, int]
+
+
+async def overview(session: AsyncSession) -> Overview:
+    _, total = await accounts.list_users(session, limit=1)
+    _, organizer_count = await accounts.list_users(session, role="organizer", limit=1)
+    return Overview(
+        accounts_total=total,
+        organizers=organizer_count,
+        organizations=len(await organizations.list_all(session, limit=10_000)),
+        editions=len(await editions.list_editions(session, include_drafts=True)),
+        outbox=await mail.outbox_counts(session),
+    )
+
+
+async def current_edition(session: AsyncSession) -> editions.Edition | None:
+    return await editions.current(session)
+
+
+async def database_ok(session: AsyncSession) -> bool:
+    await session.execute(text("SELECT 1"))
+    return True

@@ -1,0 +1,100 @@
+"""Cleaning and checking of text that people type. Pure: no web framework, no database."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
+
+# C0/C1 control characters except tab and newline; NUL breaks PostgreSQL text columns.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_WHITESPACE_RUN = re.compile(r"[\t\n\r ]+")
+
+NAME_MAX = 200
+PASSWORD_MIN = 8
+PASSWORD_MAX = 1024
+
+
+class FieldError(ValueError):
+    """A value a person typed is not acceptable; `key` is a message catalogue key."""
+
+    def __init__(self, field: str, key: str, **params: object) -> None:
+        super().__init__(f"{field}: {key}")
+        self.field = field
+        self.key = key
+        self.params = params
+
+
+def clean_line(value: str | None) -> str:
+    """One line of text: NFC, no control characters, runs of white space folded, trimmed."""
+    if value is None:
+        return ""
+    value = unicodedata.normalize("NFC", value)
+    value = _CONTROL.sub("", value.replace("\r\n", "\n"))
+    return _WHITESPACE_RUN.sub(" ", value).strip()
+
+
+def clean_block(value: str | None) -> str:
+    """Several lines of text: like clean_line but keeps line breaks."""
+    if value is None:
+        return ""
+    value = unicodedata.normalize("NFC", value.replace("\r\n", "\n"))
+    return _CONTROL.sub("", value).strip()
+
+
+def required_line(field: str, value: str | None, max_length: int = NAME_MAX) -> str:
+    cleaned = clean_line(value)
+    if not cleaned:
+        raise FieldError(field, "error.required")
+    if len(cleaned) > max_length:
+        raise FieldError(field, "error.too_long", max=max_length)
+    return cleaned
+
+
+def optional_line(field: str, value: str | None, max_length: int = NAME_MAX) -> str | None:
+    cleaned = clean_line(value)
+    if len(cleaned) > max_length:
+        raise FieldError(field, "error.too_long", max=max_length)
+    return cleaned or None
+
+
+def normalize_email(field: str, value: str | None) -> str:
+    """The address as it is stored: domain in lower case (IDNA-checked), local part as typed."""
+    raw = clean_line(value)
+    if not raw:
+        raise FieldError(field, "error.required")
+    if len(raw) > 254:
+        raise FieldError(field, "error.email_invalid")
+    try:
+        result = validate_email(raw, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise FieldError(field, "error.email_invalid") from exc
+    return result.normalized
+
+
+def email_key(normalized: str) -> str:
+    """Addresses differing only in letter case belong to the same person."""
+    return normalized.casefold()
+
+
+def check_password(field: str, value: str | None) -> str:
+    if not value or len(value) < PASSWORD_MIN:
+        raise FieldError(field, "error.password_short", min=PASSWORD_MIN)
+    if len(value) > PASSWORD_MAX:
+        raise FieldError(field, "error.too_long", max=PASSWORD_MAX)
+    return value
+
+
+def name_key(value: str) -> str:
+    """Key to find the same organization typed differently (case, width, spacing)."""
+    return clean_line(unicodedata.normalize("NFKC", value)).casefold()
+
+
+def safe_next_path(value: str | None, default: str = "/") -> str:
+    """Only local absolute paths may be redirect targets (no open redirects)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    if any(ch in value for ch in "\r\n\x00"):
+        return default
+    return value

@@ -1,0 +1,104 @@
+"""What routes share: Jinja set-up, the whole page or its htmx partial, form errors, the database session."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import pass_context
+from litestar import Request
+from litestar.di import NamedDependency
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ascc import i18n
+from ascc.errors import ValidationFailed
+from ascc.i18n import translate
+
+# The request's database session (advanced-alchemy's `db_session` dependency), declared explicitly.
+DbSession = NamedDependency[AsyncSession]
+
+
+def request_lang(request: Request) -> str:
+    return getattr(request.state, "lang", None) or i18n.DEFAULT_LANG
+
+
+@pass_context
+def _viewer(context: Any) -> Any:
+    """The signed-in person or None; safe on error pages that no middleware has seen."""
+    return context["request"].scope.get("user")
+
+
+@pass_context
+def _t(context: Any, key: str, **params: Any) -> str:
+    return translate(request_lang(context["request"]), key, **params)
+
+
+@pass_context
+def _pick(context: Any, obj: Any, field: str) -> str:
+    return i18n.pick(obj, field, request_lang(context["request"]))
+
+
+@pass_context
+def _date(context: Any, value: Any, fmt: str = "long") -> str:
+    return i18n.format_date(value, request_lang(context["request"]), fmt)
+
+
+@pass_context
+def _country(context: Any, code: str | None) -> str:
+    return i18n.country_name(code, request_lang(context["request"]))
+
+
+@pass_context
+def _countries(context: Any) -> list[tuple[str, str]]:
+    return i18n.countries(request_lang(context["request"]))
+
+
+@pass_context
+def _lang_switch_url(context: Any, lang: str) -> str:
+    request: Request = context["request"]
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return f"/lang/{lang}?next={quote(here, safe='/')}"
+
+
+def configure_engine(engine: JinjaTemplateEngine) -> None:
+    env = engine.engine
+    env.globals.update(
+        t=_t,
+        viewer=_viewer,
+        pick=_pick,
+        fmt_date=_date,
+        country=_country,
+        countries=_countries,
+        lang_url=_lang_switch_url,
+    )
+    env.globals["request_lang"] = request_lang
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+
+
+def page(request: Request, template: str, status_code: int = 200, **context: Any) -> Template:
+    """Render `<domain>/<name>.html`, or its `_<name>.html` partial for a non-boosted htmx request."""
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.boosted and not htmx.history_restore_request:
+        folder, _, name = template.rpartition("/")
+        partial = f"{folder}/_{name}" if folder else f"_{name}"
+        if context.pop("_has_partial", True) and _template_exists(request, partial):
+            template = partial
+    return Template(template, context=context, status_code=status_code)
+
+
+def _template_exists(request: Request, name: str) -> bool:
+    engine = request.app.template_engine
+    try:
+        engine.engine.get_template(name)  # type: ignore[union-attr]
+    except Exception:
+        return False
+    return True
+
+
+def form_errors(request: Request, exc: ValidationFailed) -> dict[str, str]:
+    """Field -> message in the request's language, for showing beside each field."""
+    lang = request_lang(request)
+    return {field: translate(lang, key, **params) for field, (key, params) in exc.errors.items()}

@@ -1,0 +1,6 @@
+// Small progressive enhancements; every page works without JavaScript.
+document.addEventListener("htmx:afterSwap", (event) => {
+  // After a form comes back with errors, move focus to the first field to fix.
+  const invalid = event.detail.target.querySelector("[aria-invalid=true]");
+  if (invalid) invalid.focus();
+});
