@@ -24,12 +24,10 @@ from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.static_files import create_static_files_router
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
-from ascc import i18n
 from ascc.accounts.routes import AccountApi, AccountPages, MyAccountPages, UsersAdminPages
 from ascc.config import Settings
 from ascc.db import create_engine, load_models
@@ -44,13 +42,15 @@ from ascc.security import (
     is_rate_limited,
     security_headers_hook,
 )
-from ascc.site.routes import HealthApi, SitePages
-from ascc.web import configure_engine
+from ascc.site.assets import AssetCache
+from ascc.site.routes import HealthApi, SitePages, StaticAssets
+from ascc.web import engine_callback, request_lang
 
 log = logging.getLogger("ascc")
 
 ROUTE_HANDLERS: list[Any] = [
     SitePages,
+    StaticAssets,
     HealthApi,
     AccountPages,
     MyAccountPages,
@@ -76,12 +76,7 @@ def _stores(settings: Settings) -> dict[str, Any]:
 
 
 def _set_request_language(request: Request) -> None:
-    user = request.scope.get("user")
-    request.state.lang = i18n.negotiate(
-        request.cookies.get(i18n.LANG_COOKIE),
-        user.preferred_lang if user else None,
-        request.headers.get("accept-language"),
-    )
+    request_lang(request)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -114,15 +109,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         header_name="x-csrftoken",
         cookie_secure=settings.secure_cookies,
         cookie_samesite="strict",
-        exclude=["/health"],
+        exclude=["^/health$", "^/static/"],
     )
     rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.auth_rate_limit_per_minute),
         check_throttle_handler=is_rate_limited,
+        exclude=["^/static/"],
         store="rate_limit",
     )
     templates = TemplateConfig(
-        directory=settings.templates_dir, engine=JinjaTemplateEngine, engine_callback=configure_engine
+        directory=settings.templates_dir,
+        engine=JinjaTemplateEngine,
+        engine_callback=engine_callback(settings.debug),
     )
 
     @asynccontextmanager
@@ -145,15 +143,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     await task
 
     app = Litestar(
-        route_handlers=[
-            *ROUTE_HANDLERS,
-            create_static_files_router(
-                path="/static",
-                directories=[settings.static_dir],
-                include_in_schema=False,
-                send_as_attachment=False,
-            ),
-        ],
+        route_handlers=ROUTE_HANDLERS,
         plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin()],
         request_class=HTMXRequest,
         middleware=[
@@ -179,7 +169,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             description="The JSON API of the Asia Smart City Conference platform. "
             "Authenticate with `Authorization: Bearer <token>` (`ascc tokens create EMAIL`).",
         ),
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "assets": AssetCache(settings.static_dir, reload=settings.debug)}),
         debug=settings.debug,
     )
     return app

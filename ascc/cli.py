@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
@@ -106,6 +107,7 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         click.echo(
             "note: several workers share the SQLite file; use PostgreSQL and Redis in production", err=True
         )
+    log_level = os.environ.get("ASCC_LOG_LEVEL", "info").lower()
     uvicorn.run(
         "ascc.app:create_app",
         factory=True,
@@ -114,8 +116,9 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         workers=workers,
         reload=reload,
         proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
-        log_level="info",
+        forwarded_allow_ips=os.environ.get("ASCC_TRUSTED_PROXIES", "127.0.0.1"),
+        log_level=log_level,
+        access_log=log_level in ("debug", "info"),
     )
 
 

@@ -51,7 +51,9 @@ class ValidationFailed(DomainError):
 
 
 def _lang(request: Any) -> str:
-    return getattr(request.state, "lang", None) or "en"
+    from ascc.web import request_lang
+
+    return request_lang(request)
 
 
 def _is_api(request: Any) -> bool:

@@ -21,7 +21,17 @@ DbSession = NamedDependency[AsyncSession]
 
 
 def request_lang(request: Request) -> str:
-    return getattr(request.state, "lang", None) or i18n.DEFAULT_LANG
+    """The page language; also for router errors (404, 405) that no before_request hook has seen."""
+    lang = getattr(request.state, "lang", None)
+    if lang is None:
+        user = request.scope.get("user")
+        lang = i18n.negotiate(
+            request.cookies.get(i18n.LANG_COOKIE),
+            user.preferred_lang if user else None,
+            request.headers.get("accept-language"),
+        )
+        request.state.lang = lang
+    return lang
 
 
 @pass_context
@@ -76,6 +86,16 @@ def configure_engine(engine: JinjaTemplateEngine) -> None:
     env.globals["request_lang"] = request_lang
     env.trim_blocks = True
     env.lstrip_blocks = True
+
+
+def engine_callback(debug: bool):
+    """Templates are read once in production; with ASCC_DEBUG they are re-read when they change."""
+
+    def configure(engine: JinjaTemplateEngine) -> None:
+        configure_engine(engine)
+        engine.engine.auto_reload = debug
+
+    return configure
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> Template:

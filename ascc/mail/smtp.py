@@ -52,8 +52,9 @@ def build_message(
         message["To"] = to_address
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain=sender_address.rpartition("@")[2] or "ascc.local")
-    message["Content-Language"] = "ja, en" if lang == "ja" else "en, ja"
     message.set_content(body, charset="utf-8")
+    # After set_content, which replaces all Content-* headers.
+    message["Content-Language"] = "ja, en" if lang == "ja" else "en, ja"
     return message
 
 

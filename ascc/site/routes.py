@@ -4,6 +4,7 @@ import time
 from typing import Annotated
 
 from litestar import Controller, Request, Response, get
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
@@ -50,6 +51,22 @@ class SitePages(Controller):
     async def organizer_home(self, request: Request, db_session: DbSession) -> Template:
         edition = await site.current_edition(db_session)
         return page(request, "organizer/home.html", edition=edition, figures=await site.overview(db_session))
+
+
+class StaticAssets(Controller):
+    include_in_schema = False
+
+    @get("/static/{path:path}", cache=False, opt={"exclude_from_csrf": True})
+    async def asset(self, request: Request, path: FromPath[str]) -> Response[bytes]:
+        asset = request.app.state.assets.get(path)
+        if asset is None:
+            raise NotFoundException()
+        # Vendor libraries are pinned by version; our own CSS/JS are revalidated by ETag.
+        cache = "public, max-age=86400" if path.startswith("/vendor/") else "public, max-age=300"
+        headers = {"etag": asset.etag, "cache-control": cache}
+        if request.headers.get("if-none-match") == asset.etag:
+            return Response(b"", status_code=304, headers=headers)
+        return Response(asset.body, media_type=asset.media_type, headers=headers)
 
 
 class HealthApi(Controller):

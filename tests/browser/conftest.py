@@ -1,0 +1,85 @@
+"""A real server (uvicorn, seeded SQLite, a real SMTP sink) and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ON_CI, ROOT, Mailbox, _free_port
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    mailbox: Mailbox
+    env: dict[str, str]
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, mailbox: Mailbox) -> Iterator[LiveServer]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "ASCC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'live.db'}",
+        "ASCC_SMTP_URL": mailbox.url,
+        "ASCC_BASE_URL": f"http://127.0.0.1:{port}",
+        "ASCC_AUTH_RATE_LIMIT": "1000",
+    }
+    ascc = [sys.executable, "-m", "ascc.cli"]
+    subprocess.run([*ascc, "seed"], env=env, check=True, cwd=ROOT, capture_output=True)
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen(
+        [*ascc, "serve", "--port", str(port)], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=1):
+                break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("the server did not start: " + (tmp_path / "server.log").read_text())
+    yield LiveServer(url=url, mailbox=mailbox, env=env)
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+async def page() -> AsyncIterator:
+    if not CHROMIUM:
+        message = "Chromium is not installed (apt-get install chromium): browser tests skipped"
+        if ON_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        context = await browser.new_context(locale="en-US")
+        page = await context.new_page()
+        page.set_default_timeout(10_000)
+        yield page
+        await context.close()
+        await browser.close()

@@ -1,0 +1,223 @@
+"""Real databases for every test: a fresh SQLite file each, and a fresh PostgreSQL database each.
+
+Both are copied from a template migrated once per run (Alembic, never create_all), so a test sees
+exactly the schema production has. PostgreSQL tests are skipped loudly when the server is absent,
+and fail instead on CI, where it must be there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ascc import db
+from ascc.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+PG_URL = os.environ.get("ASCC_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+PG_TEMPLATE = "ascc_test_template"
+ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return [f"PostgreSQL: {'reachable' if _postgres_reachable() else 'NOT REACHABLE: its tests will skip'}"]
+
+
+def _postgres_reachable() -> bool:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(PG_URL)
+    try:
+        with socket.create_connection((url.host or "127.0.0.1", url.port or 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _run(coroutine: object) -> None:
+    """Run a coroutine to the end from sync fixture code, even when an event loop is already running."""
+    db._outside_event_loop(lambda: asyncio.run(coroutine))
+
+
+def _pg_url(database: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(PG_URL).set(database=database).render_as_string(hide_password=False)
+
+
+async def _pg_admin(*statements: str) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(PG_URL)
+    connection = await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password, database=url.database
+    )
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+# --- templates, migrated once per run ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db.upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> str:
+    if not _postgres_reachable():
+        message = f"PostgreSQL is not reachable at {PG_URL}"
+        if ON_CI:
+            pytest.fail(message + " (required on CI)")
+        pytest.skip(message)
+    _run(_pg_admin(f"DROP DATABASE IF EXISTS {PG_TEMPLATE} WITH (FORCE)", f"CREATE DATABASE {PG_TEMPLATE}"))
+    db.upgrade(_pg_url(PG_TEMPLATE))
+    return PG_TEMPLATE
+
+
+# --- one database per test --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "ascc.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def postgres_url(postgres_template: str) -> Iterator[str]:
+    name = f"ascc_t_{uuid.uuid4().hex[:12]}"
+    _run(_pg_admin(f"CREATE DATABASE {name} TEMPLATE {postgres_template}"))
+    yield _pg_url(name)
+    _run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """Service tests run on both databases."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+async def session_maker(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    db.load_models()
+    engine = db.create_engine(db_url)
+    yield async_sessionmaker(engine, expire_on_commit=False)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def session(session_maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with session_maker() as session:
+        yield session
+
+
+# --- the application --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings(sqlite_url: str) -> Settings:
+    # A high sign-in rate limit: only the test of the limit itself lowers it.
+    return Settings(
+        database_url=sqlite_url, auth_rate_limit_per_minute=1000, base_url="http://testserver.local"
+    )
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator:
+    from litestar.testing import AsyncTestClient
+
+    from ascc.app import create_app
+
+    async with AsyncTestClient(app=create_app(settings), base_url="http://testserver.local") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def make_settings(settings: Settings):
+    def make(**changes: object) -> Settings:
+        return replace(settings, **changes)
+
+    return make
+
+
+# --- mail -----------------------------------------------------------------------------------------------------------
+
+
+class Mailbox:
+    """A real SMTP server (aiosmtpd) on a free local port; keeps what it receives."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[EmailMessage] = []
+        self.port = _free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
+        return "250 OK"
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox()
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+def free_port() -> int:
+    return _free_port()
+
+
+# --- shared test data -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def inputs() -> dict:
+    path = SHARED / "testdata" / "inputs.json"
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    return json.loads(path.read_text(encoding="utf-8"))

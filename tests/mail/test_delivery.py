@@ -1,0 +1,110 @@
+"""Mail goes through the outbox and a real SMTP server; nothing is lost while the server is down."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from ascc import clock
+from ascc.mail import services as mail
+from ascc.mail.models import OutboxMessage
+from tests.conftest import Mailbox
+
+SENDER = "ASCC <noreply@ascc.example.org>"
+
+
+async def queue_one(session_maker, lang: str = "ja", to: str = "tanaka@example.org"):
+    async with session_maker() as session:
+        message = await mail.queue_mail(
+            session,
+            to=to,
+            name="田中 花子",
+            lang=lang,
+            kind="verify_email",
+            context={"name": "田中 花子", "link": "https://ascc.example.org/verify/abc", "hours": 48},
+        )
+        await session.commit()
+        return message.id
+
+
+async def test_message_is_delivered_in_both_languages_recipients_first(
+    session_maker, mailbox: Mailbox
+) -> None:
+    await queue_one(session_maker, lang="ja")
+    report = await mail.deliver_due(session_maker, mailbox.url, SENDER)
+    assert report.sent == 1
+    [received] = mailbox.to("tanaka@example.org")
+    body = received.get_content()
+    assert received["Subject"] == "メールアドレスの確認 · ASCC / Confirm your e-mail address · ASCC"
+    assert body.index("田中 花子 様") < body.index("Dear 田中 花子,")
+    assert "https://ascc.example.org/verify/abc" in body
+    assert received["Content-Language"] == "ja, en"
+
+
+async def test_english_recipient_reads_english_first(session_maker, mailbox: Mailbox) -> None:
+    await queue_one(session_maker, lang="en")
+    await mail.deliver_due(session_maker, mailbox.url, SENDER)
+    [received] = mailbox.messages
+    assert received["Subject"].startswith("Confirm your e-mail address")
+
+
+async def test_internationalised_address_is_delivered(session_maker, mailbox: Mailbox) -> None:
+    await queue_one(session_maker, to="tanaka@例え.jp")
+    report = await mail.deliver_due(session_maker, mailbox.url, SENDER)
+    assert report.sent == 1
+    assert len(mailbox.messages) == 1
+
+
+async def test_smtp_down_keeps_message_waiting_then_delivers_it(
+    session_maker, free_port: int, monkeypatch
+) -> None:
+    message_id = await queue_one(session_maker)
+    down = f"smtp://127.0.0.1:{free_port}"  # nothing listens there
+    report = await mail.deliver_due(session_maker, down, SENDER)
+    assert (report.sent, report.retrying) == (0, 1)
+    async with session_maker() as session:
+        waiting = await session.get_one(OutboxMessage, message_id)
+        assert (waiting.status, waiting.attempts) == ("pending", 1)
+        assert waiting.next_attempt_at > clock.now()
+        assert "ConnectionRefusedError" in waiting.last_error
+    # Before the back-off ends nothing is tried; after it, the restored server gets the message.
+    box = Mailbox()
+    box.start()
+    try:
+        assert (await mail.deliver_due(session_maker, box.url, SENDER)).sent == 0
+        monkeypatch.setenv("ASCC_NOW", (clock.now() + timedelta(minutes=5)).isoformat())
+        assert (await mail.deliver_due(session_maker, box.url, SENDER)).sent == 1
+    finally:
+        box.stop()
+    assert len(box.messages) == 1
+    async with session_maker() as session:
+        assert (await session.get_one(OutboxMessage, message_id)).status == "sent"
+
+
+async def test_message_is_marked_failed_after_the_last_attempt(
+    session_maker, free_port: int, monkeypatch
+) -> None:
+    message_id = await queue_one(session_maker)
+    down = f"smtp://127.0.0.1:{free_port}"
+    moment = clock.now()
+    for _ in range(mail.MAX_ATTEMPTS):
+        moment += timedelta(hours=2)
+        monkeypatch.setenv("ASCC_NOW", moment.isoformat())
+        await mail.deliver_due(session_maker, down, SENDER)
+    async with session_maker() as session:
+        failed = await session.get_one(OutboxMessage, message_id)
+    assert (failed.status, failed.attempts) == ("failed", mail.MAX_ATTEMPTS)
+
+
+async def test_two_senders_never_send_the_same_message_twice(session_maker, mailbox: Mailbox) -> None:
+    import asyncio
+
+    for index in range(10):
+        await queue_one(session_maker, to=f"p{index}@example.org")
+    reports = await asyncio.gather(*(mail.deliver_due(session_maker, mailbox.url, SENDER) for _ in range(3)))
+    assert sum(r.sent for r in reports) == 10
+    assert len(mailbox.messages) == 10
+    async with session_maker() as session:
+        statuses = set((await session.scalars(select(OutboxMessage.status))).all())
+    assert statuses == {"sent"}

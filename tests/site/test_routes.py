@@ -1,0 +1,195 @@
+"""Home, health, language, error pages and headers, as people and operators see them."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import event
+
+from ascc import db
+from tests.factories import PASSWORD, make_edition, make_user
+from tests.support.web import link_in, post_form, sign_in, text_of
+
+
+async def _session(settings):
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    db.load_models()
+    engine = db.create_engine(settings.database_url)
+    return engine, async_sessionmaker(engine, expire_on_commit=False)()
+
+
+async def test_health_reports_database(client) -> None:
+    response = await client.get("/health")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert response.json()["database"]["ok"] is True
+
+
+async def test_every_response_carries_security_headers(client) -> None:
+    for path in ("/", "/health", "/static/css/app.css", "/no-such-page", "/api/v1/editions"):
+        headers = (await client.get(path)).headers
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], path
+        assert "script-src 'self'" in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+
+
+async def test_pages_load_no_inline_script(client) -> None:
+    html = (await client.get("/")).text
+    assert "<script>" not in html and "onclick=" not in html
+    assert '<script src="/static/vendor/htmx.min.js" defer></script>' in html
+
+
+async def test_openapi_schema_is_published(client) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    assert "/api/v1/me" in schema["paths"] and "/api/v1/editions" in schema["paths"]
+    assert "/signup" not in schema["paths"]
+
+
+async def test_language_switch_sticks_across_pages(client) -> None:
+    response = await client.get("/lang/ja?next=/editions", follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (303, "/editions")
+    page = await client.get("/editions")
+    assert '<html lang="ja">' in page.text and "開催回" in page.text
+    await client.get("/lang/en?next=/")
+    assert '<html lang="en">' in (await client.get("/")).text
+
+
+async def test_language_switch_refuses_to_redirect_elsewhere(client) -> None:
+    response = await client.get("/lang/ja?next=https://evil.example/", follow_redirects=False)
+    assert response.headers["location"] == "/"
+
+
+async def test_browser_language_is_used_until_a_choice_is_made(client) -> None:
+    page = await client.get("/", headers={"Accept-Language": "ja-JP,ja;q=0.9"})
+    assert '<html lang="ja">' in page.text
+
+
+async def test_signed_in_persons_language_choice_is_saved_on_the_account(client, settings) -> None:
+    engine, session = await _session(settings)
+    await make_user(session, "lang@example.org", preferred_lang="en")
+    await sign_in(client, "lang@example.org", PASSWORD)
+    await client.get("/lang/ja?next=/account")
+    client.cookies.delete("ascc_lang")  # another device: the account remembers
+    assert '<html lang="ja">' in (await client.get("/account")).text
+    await session.close()
+    await engine.dispose()
+
+
+async def test_not_found_page_in_both_languages(client) -> None:
+    english = await client.get("/no-such-page")
+    assert english.status_code == 404 and "Page not found" in english.text
+    client.cookies.set("ascc_lang", "ja")
+    japanese = await client.get("/no-such-page")
+    assert japanese.status_code == 404 and "ページが見つかりません" in japanese.text
+
+
+async def test_home_shows_only_the_current_edition(client, settings) -> None:
+    engine, session = await _session(settings)
+    await make_edition(session, "ascc2023", current=False, year=2023, venue_address_en="Yokohama 2023")
+    await make_edition(session, "ascc2024", current=True, year=2024, venue_address_en="Yokohama 2024")
+    home = text_of((await client.get("/")).text)
+    assert "Edition ascc2024" in home and "Edition ascc2023" not in home
+    page_2023 = text_of((await client.get("/editions/ascc2023")).text)
+    assert "Yokohama 2023" in page_2023 and "Yokohama 2024" not in page_2023
+    await session.close()
+    await engine.dispose()
+
+
+async def test_draft_edition_is_hidden_from_the_public(client, settings) -> None:
+    engine, session = await _session(settings)
+    await make_edition(session, "ascc2025", current=False, status="draft", year=2025)
+    assert (await client.get("/editions/ascc2025")).status_code == 404
+    assert [e["slug"] for e in (await client.get("/api/v1/editions")).json()] == []
+    await make_user(session, "boss@example.org", role="organizer")
+    await sign_in(client, "boss@example.org", PASSWORD)
+    assert (await client.get("/editions/ascc2025")).status_code == 200
+    await session.close()
+    await engine.dispose()
+
+
+async def test_organizer_creates_an_edition_and_makes_it_current(client, settings) -> None:
+    engine, session = await _session(settings)
+    await make_user(session, "boss@example.org", role="organizer")
+    await make_edition(session, "ascc2023")
+    await sign_in(client, "boss@example.org", PASSWORD)
+    form = {
+        "slug": "ascc2024",
+        "name_en": "13th Asia Smart City Conference",
+        "name_ja": "第13回アジア・スマートシティ会議",
+        "starts_on": "2024-11-20",
+        "ends_on": "2024-11-18",
+        "timezone": "Asia/Tokio",
+        "status": "draft",
+    }
+    refused = await post_form(client, "/organizer/editions/new", form)
+    assert refused.status_code == 422
+    assert "The last day cannot be before the first day." in refused.text
+    assert "Unknown time zone" in refused.text
+    assert 'value="第13回アジア・スマートシティ会議"' in refused.text
+    created = await post_form(
+        client,
+        "/organizer/editions/new",
+        {**form, "ends_on": "2024-11-22", "timezone": "Asia/Tokyo"},
+        follow_redirects=False,
+    )
+    assert created.headers["location"] == "/organizer/editions/ascc2024"
+    await post_form(client, "/organizer/editions/ascc2024/current", {})
+    current = (await client.get("/api/v1/editions/current")).json()
+    assert (current["slug"], current["name_ja"]) == ("ascc2024", "第13回アジア・スマートシティ会議")
+    await session.close()
+    await engine.dispose()
+
+
+async def test_organizer_user_list_makes_the_same_queries_for_3_or_30_people(client, settings) -> None:
+    engine, session = await _session(settings)
+    await make_user(session, "boss@example.org", role="organizer")
+    await sign_in(client, "boss@example.org", PASSWORD)
+    statements: list[str] = []
+
+    async def count_queries() -> int:
+        statements.clear()
+        app_engine = client.app.state[next(k for k in client.app.state if k.startswith("db_engine"))]
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(app_engine.sync_engine, "before_cursor_execute", listener)
+        assert (await client.get("/organizer/users")).status_code == 200
+        event.remove(app_engine.sync_engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    for index in range(2):
+        await make_user(session, f"few{index}@example.org", organization_id=None)
+    few = await count_queries()
+    for index in range(28):
+        await make_user(session, f"many{index}@example.org")
+    assert await count_queries() == few
+    await session.close()
+    await engine.dispose()
+
+
+async def test_app_delivers_sign_up_mail_through_smtp_in_the_background(make_settings, mailbox) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from ascc.app import create_app
+
+    settings = make_settings(smtp_url=mailbox.url, mail_poll_seconds=0.2)
+    async with AsyncTestClient(app=create_app(settings), base_url="http://testserver.local") as client:
+        await post_form(
+            client,
+            "/signup",
+            {
+                "email": "Phuong@Example.org",
+                "password": "long enough pw",
+                "name_latin": "Tran Van Hoang",
+                "name_local": "Trần Văn Hoàng",
+                "preferred_lang": "ja",
+            },
+        )
+        for _ in range(50):
+            if mailbox.messages:
+                break
+            await asyncio.sleep(0.1)
+        [message] = mailbox.to("phuong@example.org")
+        assert message["Subject"].startswith("メールアドレスの確認")
+        path = link_in(message.get_content(), "/verify/")
+        assert (await client.get(path)).status_code == 200

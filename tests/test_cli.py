@@ -1,0 +1,75 @@
+"""The `ascc` command as an operator uses it on an empty machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from ascc.accounts.models import User
+from ascc.cli import main
+from ascc.editions.models import Edition, Room
+from ascc.organizations.models import Organization
+from ascc.seed import seed
+
+
+@pytest.fixture
+def empty_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    monkeypatch.setenv("ASCC_DATABASE_URL", url)
+    return url
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_upgrade_seed_create_user_and_token_on_an_empty_file(empty_db: str) -> None:
+    assert "database at head" in run("db", "upgrade")
+    assert "5 new accounts" in run("seed")
+    assert "0 new accounts" in run("seed")
+    output = run("users", "create", "Staff@Example.org", "--role", "checkin", "--name", "Rahim Uddin")
+    assert output.startswith("created Staff@example.org (checkin); password: ")
+    token = run("tokens", "create", "staff@example.org").strip()
+    assert token.startswith("ascc_") and len(token) > 40
+    assert "revoked 1 token(s)" in run("tokens", "revoke", token[:12])
+
+
+def test_users_create_refuses_a_taken_address(empty_db: str) -> None:
+    run("db", "upgrade")
+    run("users", "create", "a@example.org", "--role", "delegate")
+    result = CliRunner().invoke(main, ["users", "create", "A@example.org", "--role", "online"])
+    assert result.exit_code == 2
+    assert "email: An account with this e-mail address already exists" in result.output
+
+
+def test_seed_reset_starts_from_nothing(empty_db: str) -> None:
+    run("seed")
+    assert "5 new accounts" in run("seed", "--reset")
+
+
+async def _counts(session) -> tuple[int, ...]:
+    models = (Organization, Edition, Room, User)
+    return tuple([await session.scalar(select(func.count()).select_from(m)) for m in models])
+
+
+async def test_seed_twice_changes_nothing(session) -> None:
+    first = await seed(session, "ascc-demo")
+    await session.commit()
+    counts = await _counts(session)
+    assert counts == (first.organizations, 1, 7, 5)
+    again = await seed(session, "ascc-demo")
+    await session.commit()
+    assert await _counts(session) == counts
+    assert again.accounts_created == 0
+    current = await session.scalar(select(Edition).where(Edition.is_current.is_(True)))
+    assert (current.slug, current.timezone, str(current.starts_on)) == (
+        "ascc2023",
+        "Asia/Tokyo",
+        "2023-11-13",
+    )
+    assert current.name_en == "12th Asia Smart City Conference (Y-SHIP 2023)"
