@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import (
@@ -27,6 +27,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ascc.accounts.routes import AccountApi, AccountPages, MyAccountPages, UsersAdminPages
 from ascc.config import Settings
@@ -125,22 +126,35 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def mail_sender(app: Litestar) -> AsyncIterator[None]:
-        """Deliver the outbox in the background of each worker when SMTP is configured."""
-        task = None
-        if settings.smtp_url:
-            session_maker = db_config.create_session_maker()
-            task = asyncio.create_task(
-                run_sender(session_maker, settings.smtp_url, settings.mail_from, settings.mail_poll_seconds)
-            )
-        else:
+        """Deliver the outbox in the background of each worker when SMTP is configured.
+
+        The sender has its own engine: it must be able to finish a round after the request engine
+        is disposed at shutdown, and a slow SMTP server must not hold connections requests need.
+        """
+        if not settings.smtp_url:
             log.info("ASCC_SMTP_URL is not set: mail stays in the outbox (see /organizer/outbox) and the log")
+            yield
+            return
+        sender_engine = create_engine(settings.database_url)
+        stop = asyncio.Event()
+        task = asyncio.create_task(
+            run_sender(
+                async_sessionmaker(sender_engine, expire_on_commit=False),
+                settings.smtp_url,
+                settings.mail_from,
+                settings.mail_poll_seconds,
+                stop,
+            )
+        )
         try:
             yield
         finally:
-            if task:
-                task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await task
+            stop.set()
+            try:
+                await asyncio.wait_for(task, timeout=30)
+            except TimeoutError:
+                log.warning("mail sender did not stop within 30 s; messages in flight are retried later")
+            await sender_engine.dispose()
 
     app = Litestar(
         route_handlers=ROUTE_HANDLERS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 from typing import Any
 
@@ -101,3 +102,11 @@ def downgrade(url: str, revision: str = "base") -> None:
     from alembic import command
 
     _outside_event_loop(lambda: command.downgrade(alembic_config(url), revision))
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest migration in migrations/versions (read once per process)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() or ""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -128,20 +127,28 @@ async def deliver_due(
 
 
 async def run_sender(
-    session_maker: Callable[[], AsyncSession], smtp_url: str, sender: str, poll_seconds: float
+    session_maker: Callable[[], AsyncSession],
+    smtp_url: str,
+    sender: str,
+    poll_seconds: float,
+    stop: asyncio.Event,
 ) -> None:
-    """Background loop of one worker process: deliver due mail, then sleep until woken or polled."""
+    """Background loop of one worker: deliver due mail, sleep until woken or polled; finish a round on stop."""
     wakeup = asyncio.Event()
     _wakeups.add(wakeup)
     try:
-        while True:
+        while not stop.is_set():
             try:
                 await deliver_due(session_maker, smtp_url, sender)
             except Exception:  # the loop must survive a database or network hiccup
                 log.exception("mail delivery round failed")
             wakeup.clear()
-            with suppress(TimeoutError):
-                await asyncio.wait_for(wakeup.wait(), timeout=poll_seconds)
+            waiters = [asyncio.ensure_future(wakeup.wait()), asyncio.ensure_future(stop.wait())]
+            _, pending = await asyncio.wait(
+                waiters, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+            for waiter in waiters:
+                waiter.cancel()
     finally:
         _wakeups.discard(wakeup)
 

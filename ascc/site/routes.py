@@ -76,10 +76,19 @@ class HealthApi(Controller):
     async def health(self, db_session: DbSession) -> Response[dict]:
         started = time.perf_counter()
         try:
-            await site.database_ok(db_session)
+            status = await site.database_status(db_session)
         except Exception as exc:  # the answer must say what is wrong, not fail
             return Response(
                 {"status": "error", "database": {"ok": False, "error": type(exc).__name__}}, status_code=503
             )
-        elapsed = round((time.perf_counter() - started) * 1000, 2)
-        return Response({"status": "ok", "database": {"ok": True, "latency_ms": elapsed}})
+        database = {
+            "ok": status.ok,
+            "schema": status.schema,
+            "expected_schema": status.expected_schema,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+        }
+        if not status.ok:
+            return Response(
+                {"status": "error", "database": {**database, "error": "not migrated"}}, status_code=503
+            )
+        return Response({"status": "ok", "database": database})

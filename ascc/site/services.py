@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc.accounts import services as accounts
+from ascc.db import head_revision
 from ascc.editions import services as editions
 from ascc.mail import services as mail
 from ascc.organizations import services as organizations
@@ -38,6 +40,20 @@ async def current_edition(session: AsyncSession) -> editions.Edition | None:
     return await editions.current(session)
 
 
-async def database_ok(session: AsyncSession) -> bool:
-    await session.execute(text("SELECT 1"))
-    return True
+@dataclass
+class DatabaseStatus:
+    ok: bool
+    schema: str | None
+    expected_schema: str
+
+
+async def database_status(session: AsyncSession) -> DatabaseStatus:
+    """Reachable and migrated to the code's newest revision; raises when the database cannot be reached."""
+    expected = head_revision()
+    try:
+        schema = await session.scalar(text("SELECT version_num FROM alembic_version"))
+    except DBAPIError:
+        await session.rollback()
+        await session.execute(text("SELECT 1"))  # reachable, but never migrated
+        schema = None
+    return DatabaseStatus(ok=schema == expected, schema=schema, expected_schema=expected)

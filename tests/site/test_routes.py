@@ -193,3 +193,19 @@ async def test_app_delivers_sign_up_mail_through_smtp_in_the_background(make_set
         assert message["Subject"].startswith("メールアドレスの確認")
         path = link_in(message.get_content(), "/verify/")
         assert (await client.get(path)).status_code == 200
+
+
+async def test_database_failure_gives_friendly_500_page_and_503_health(make_settings, tmp_path) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from ascc.app import create_app
+
+    broken = make_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'never-migrated.db'}")
+    async with AsyncTestClient(app=create_app(broken)) as client:
+        health = await client.get("/health")
+        assert (health.status_code, health.json()["database"]["ok"]) == (503, False)
+        page = await client.get("/", headers={"Accept-Language": "ja"})
+        assert page.status_code == 500
+        assert "システムエラーが発生しました" in page.text and "Traceback" not in page.text
+        api = await client.get("/api/v1/editions")
+        assert (api.status_code, api.json()["error"]) == (500, "internal_error")
