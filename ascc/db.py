@@ -16,6 +16,7 @@ MODEL_MODULES = (
     "ascc.accounts.models",
     "ascc.editions.models",
     "ascc.mail.models",
+    "ascc.capacity.models",
 )
 
 Base = IdentityAuditBase

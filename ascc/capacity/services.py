@@ -1,0 +1,177 @@
+"""Capacity with a first-come, first-served waiting list, safe under concurrency on SQLite and PostgreSQL.
+
+Every change starts with an UPDATE of the pool row. On PostgreSQL that takes the row lock, so a
+second transaction waits and then reads the committed counts (READ COMMITTED); on SQLite the UPDATE
+takes the database write lock before anything is read (SQLite's driver begins the transaction at the
+first write), so concurrent claims queue up behind each other instead of counting stale numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ascc.capacity.models import CapacityEntry, CapacityPool
+from ascc.errors import NotFound
+
+
+@dataclass(frozen=True)
+class Claim:
+    status: str  # confirmed | waiting
+    position: int | None  # place on the waiting list, 1 = next to be promoted
+
+
+@dataclass(frozen=True)
+class PoolCounts:
+    limit: int | None
+    confirmed: int
+    waiting: int
+
+    @property
+    def free(self) -> int | None:
+        return None if self.limit is None else max(self.limit - self.confirmed, 0)
+
+
+async def ensure_pool(session: AsyncSession, key: str, limit: int | None) -> CapacityPool:
+    pool = await session.scalar(select(CapacityPool).where(CapacityPool.key == key))
+    if pool is None:
+        pool = CapacityPool(key=key, limit=limit, confirmed=0, next_sequence=1, version=0)
+        session.add(pool)
+        await session.flush()
+    return pool
+
+
+async def lock_pool(session: AsyncSession, key: str) -> CapacityPool:
+    """Take the pool's lock for the rest of the transaction and return it with fresh counts."""
+    result = await session.execute(
+        update(CapacityPool).where(CapacityPool.key == key).values(version=CapacityPool.version + 1)
+    )
+    if result.rowcount != 1:
+        raise NotFound("capacity")
+    pool = await session.scalar(
+        select(CapacityPool).where(CapacityPool.key == key).execution_options(populate_existing=True)
+    )
+    assert pool is not None
+    return pool
+
+
+async def _entry(session: AsyncSession, pool: CapacityPool, holder: str) -> CapacityEntry | None:
+    return await session.scalar(
+        select(CapacityEntry)
+        .where(CapacityEntry.pool_id == pool.id, CapacityEntry.holder == holder)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def _waiting_count(session: AsyncSession, pool: CapacityPool) -> int:
+    return (
+        await session.scalar(
+            select(func.count()).where(CapacityEntry.pool_id == pool.id, CapacityEntry.status == "waiting")
+        )
+        or 0
+    )
+
+
+async def _position(session: AsyncSession, pool: CapacityPool, entry: CapacityEntry) -> int:
+    ahead = await session.scalar(
+        select(func.count()).where(
+            CapacityEntry.pool_id == pool.id,
+            CapacityEntry.status == "waiting",
+            CapacityEntry.sequence < entry.sequence,
+        )
+    )
+    return (ahead or 0) + 1
+
+
+async def claim(session: AsyncSession, key: str, holder: str) -> Claim:
+    """A seat if one is free and nobody waits, else a place on the waiting list. Idempotent per holder."""
+    pool = await lock_pool(session, key)
+    entry = await _entry(session, pool, holder)
+    if entry is not None and entry.status != "released":
+        position = await _position(session, pool, entry) if entry.status == "waiting" else None
+        return Claim(entry.status, position)
+    has_room = pool.limit is None or pool.confirmed < pool.limit
+    # Nobody jumps the queue: while people wait, a newcomer waits too.
+    status = "confirmed" if has_room and await _waiting_count(session, pool) == 0 else "waiting"
+    sequence = pool.next_sequence
+    pool.next_sequence += 1
+    if status == "confirmed":
+        pool.confirmed += 1
+    if entry is None:
+        entry = CapacityEntry(pool_id=pool.id, holder=holder, status=status, sequence=sequence)
+        session.add(entry)
+    else:
+        entry.status, entry.sequence = status, sequence
+    await session.flush()
+    return Claim(status, await _position(session, pool, entry) if status == "waiting" else None)
+
+
+async def _promote(session: AsyncSession, pool: CapacityPool) -> list[str]:
+    promoted: list[str] = []
+    while pool.limit is None or pool.confirmed < pool.limit:
+        next_in_line = await session.scalar(
+            select(CapacityEntry)
+            .where(CapacityEntry.pool_id == pool.id, CapacityEntry.status == "waiting")
+            .order_by(CapacityEntry.sequence)
+            .limit(1)
+        )
+        if next_in_line is None:
+            break
+        next_in_line.status = "confirmed"
+        pool.confirmed += 1
+        promoted.append(next_in_line.holder)
+        await session.flush()
+    return promoted
+
+
+async def release(session: AsyncSession, key: str, holder: str) -> list[str]:
+    """Give up a seat or a place in the queue; returns the holders promoted into freed seats, in order."""
+    pool = await lock_pool(session, key)
+    entry = await _entry(session, pool, holder)
+    if entry is None or entry.status == "released":
+        return []
+    was_confirmed = entry.status == "confirmed"
+    entry.status = "released"
+    if was_confirmed:
+        pool.confirmed -= 1
+    await session.flush()
+    return await _promote(session, pool) if was_confirmed else []
+
+
+async def set_limit(session: AsyncSession, key: str, limit: int | None) -> list[str]:
+    """Change the limit; a larger one promotes waiting holders at once. A smaller one moves nobody out."""
+    pool = await lock_pool(session, key)
+    pool.limit = limit
+    await session.flush()
+    return await _promote(session, pool)
+
+
+async def holder_status(session: AsyncSession, key: str, holder: str) -> Claim | None:
+    pool = await session.scalar(select(CapacityPool).where(CapacityPool.key == key))
+    if pool is None:
+        return None
+    entry = await _entry(session, pool, holder)
+    if entry is None or entry.status == "released":
+        return None
+    return Claim(entry.status, await _position(session, pool, entry) if entry.status == "waiting" else None)
+
+
+async def counts(session: AsyncSession, key: str) -> PoolCounts:
+    pool = await session.scalar(select(CapacityPool).where(CapacityPool.key == key))
+    if pool is None:
+        return PoolCounts(limit=None, confirmed=0, waiting=0)
+    return PoolCounts(limit=pool.limit, confirmed=pool.confirmed, waiting=await _waiting_count(session, pool))
+
+
+async def waiting_holders(session: AsyncSession, key: str) -> list[str]:
+    pool = await session.scalar(select(CapacityPool).where(CapacityPool.key == key))
+    if pool is None:
+        return []
+    rows = await session.scalars(
+        select(CapacityEntry.holder)
+        .where(CapacityEntry.pool_id == pool.id, CapacityEntry.status == "waiting")
+        .order_by(CapacityEntry.sequence)
+    )
+    return list(rows.all())
