@@ -22,6 +22,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.stores.memory import MemoryStore
@@ -33,7 +34,13 @@ from ascc.accounts.routes import AccountApi, AccountPages, MyAccountPages, Users
 from ascc.config import Settings
 from ascc.db import create_engine, load_models
 from ascc.editions.routes import EditionAdminPages, EditionApi, EditionPages
-from ascc.errors import DomainError, domain_error_handler, http_exception_handler, internal_error_handler
+from ascc.errors import (
+    DomainError,
+    bad_input_handler,
+    domain_error_handler,
+    http_exception_handler,
+    internal_error_handler,
+)
 from ascc.mail.routes import OutboxPages
 from ascc.mail.services import run_sender
 from ascc.organizations.routes import OrganizationAdminPages, OrganizationApi
@@ -109,7 +116,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cookie_name="ascc_csrf",
         header_name="x-csrftoken",
         cookie_secure=settings.secure_cookies,
-        cookie_samesite="strict",
+        cookie_samesite="lax",
         exclude=["^/health$", "^/static/"],
     )
     rate_limit = RateLimitConfig(
@@ -174,10 +181,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers={
             DomainError: domain_error_handler,
             HTTPException: http_exception_handler,
+            OverflowError: bad_input_handler,
+            RecursionError: bad_input_handler,
             Exception: internal_error_handler,
         },
         openapi_config=OpenAPIConfig(
             title="ASCC platform API",
+            # The HTML viewers load scripts from CDNs, which our CSP forbids; the JSON and YAML are what clients use.
+            render_plugins=[JsonRenderPlugin()],
             version="1.0.0",
             path="/schema",
             description="The JSON API of the Asia Smart City Conference platform. "

@@ -27,7 +27,7 @@ class Settings:
     badge_key_path: str | None = None
     demo_password: str = "ascc-demo"
     # Requests per minute and client address on sign-in, sign-up and reset forms.
-    auth_rate_limit_per_minute: int = 10
+    auth_rate_limit_per_minute: int = 30
     # Seconds between outbox polls of the in-process mail sender.
     mail_poll_seconds: float = 5.0
     debug: bool = False

@@ -36,7 +36,8 @@ class NotFound(DomainError):
     status_code = 404
 
     def __init__(self, what: str = "page") -> None:
-        super().__init__("error.not_found", "not_found", what=what)
+        super().__init__("error.404_text", "not_found")
+        self.what = what
 
 
 class ValidationFailed(DomainError):
@@ -89,8 +90,17 @@ def domain_error_handler(request: Any, exc: DomainError) -> Any:
         if isinstance(exc, ValidationFailed):
             extra = [{"field": f, "reason": translate(lang, k, **p)} for f, (k, p) in exc.errors.items()]
         return _json(exc.status_code, exc.code, detail, exc.field, extra)
-    title = "error.404_title" if exc.status_code == 404 else "error.generic_title"
+    title = {404: "error.404_title", 403: "error.403_title"}.get(exc.status_code, "error.generic_title")
     return _page(request, exc.status_code, title, detail)
+
+
+def bad_input_handler(request: Any, exc: Exception) -> Any:
+    """Input that breaks a parser or a column (a 20-digit id, JSON nested 100,000 deep): the client's fault."""
+    log.info("bad input on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    lang = _lang(request)
+    if _is_api(request):
+        return _json(400, "invalid", translate(lang, "error.400_text"))
+    return _page(request, 400, "error.generic_title", translate(lang, "error.400_text"))
 
 
 def http_exception_handler(request: Any, exc: Any) -> Any:
@@ -110,15 +120,19 @@ def http_exception_handler(request: Any, exc: Any) -> Any:
                 field = extra[0].get("key")
             return _json(400, "invalid", str(exc.detail), field, extra)
         code = {
+            400: "invalid",
             401: "not_authenticated",
             403: "forbidden",
             404: "not_found",
             405: "method_not_allowed",
+            413: "too_large",
+            415: "unsupported_media_type",
             429: "rate_limited",
         }.get(status, "http_error")
         response = _json(status, code, str(getattr(exc, "detail", "")) or code)
         if status == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
+        _copy_allow(exc, response)
         return response
     if isinstance(exc, NotAuthorizedException):
         target = safe_next_path(
@@ -134,11 +148,21 @@ def http_exception_handler(request: Any, exc: Any) -> Any:
         return _page(request, 403, "error.403_title", translate(lang, key))
     if status == 429:
         return _page(request, 429, "error.429_title", translate(lang, "error.429_text"))
+    if status == 405:
+        response = _page(request, 405, "error.generic_title", translate(lang, "error.405_text"))
+        _copy_allow(exc, response)
+        return response
     if status == 400:
         return _page(request, 400, "error.generic_title", translate(lang, "error.400_text"))
     if status >= 500:
         return internal_error_handler(request, exc)
-    return _page(request, status, "error.generic_title", str(getattr(exc, "detail", "")))
+    return _page(request, status, "error.generic_title", translate(lang, "error.400_text"))
+
+
+def _copy_allow(exc: Any, response: Any) -> None:
+    allow = (getattr(exc, "headers", None) or {}).get("allow")
+    if allow:
+        response.headers["Allow"] = allow
 
 
 def internal_error_handler(request: Any, exc: Exception) -> Any:

@@ -6,6 +6,7 @@ Pure: no web framework and no database, so services (mail) and pages share it.
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -93,13 +94,51 @@ def format_datetime(value: datetime | None, lang: str, tz: str, fmt: str = "medi
     return babel_format_datetime(value, format=fmt, tzinfo=ZoneInfo(tz), locale=lang)
 
 
+# Babel's territories that are not countries of ISO 3166-1 (regions, reserved and private-use codes).
+_NOT_COUNTRIES = {"ZZ", "XA", "XB", "EU", "EZ", "UN", "QO", "AC", "CP", "CQ", "DG", "EA", "IC", "TA"}
+# Where ASCC participants come from: listed first, so nobody scrolls past 250 names to find them.
+FREQUENT_COUNTRIES = (
+    "JP",
+    "PH",
+    "VN",
+    "TH",
+    "MY",
+    "ID",
+    "LK",
+    "BD",
+    "MN",
+    "KH",
+    "LA",
+    "MM",
+    "IN",
+    "NP",
+    "PK",
+    "KR",
+    "CN",
+    "TW",
+    "SG",
+)
+
+
+def _sort_key(name: str) -> str:
+    # Accents do not move a name to the end (Åland sorts with A).
+    return "".join(
+        ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch)
+    ).casefold()
+
+
 @cache
 def countries(lang: str) -> list[tuple[str, str]]:
-    """ISO 3166 alpha-2 codes with their names in `lang`, sorted by name."""
+    """ISO 3166 alpha-2 codes with their names in `lang`: frequent ASCC countries first, then by name."""
     territories = Locale.parse(lang).territories
-    pairs = [(code, name) for code, name in territories.items() if len(code) == 2 and code.isalpha()]
-    pairs = [p for p in pairs if p[0] not in {"ZZ", "XA", "XB", "EU", "EZ", "UN", "QO"}]
-    return sorted(pairs, key=lambda p: p[1])
+    pairs = {code: name for code, name in territories.items() if len(code) == 2 and code.isalpha()}
+    for code in _NOT_COUNTRIES:
+        pairs.pop(code, None)
+    frequent = [(code, pairs[code]) for code in FREQUENT_COUNTRIES if code in pairs]
+    rest = sorted(
+        ((c, n) for c, n in pairs.items() if c not in FREQUENT_COUNTRIES), key=lambda p: _sort_key(p[1])
+    )
+    return frequent + rest
 
 
 def country_name(code: str | None, lang: str) -> str:

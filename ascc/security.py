@@ -98,6 +98,17 @@ def sign_in(request: Any, user: Any) -> None:
     request.set_session({SESSION_USER_KEY: user.id, SESSION_SIGNED_IN_AT: time.time()})
 
 
+def remember_language(request: Any, response: Any, lang: str) -> None:
+    response.set_cookie(
+        "ascc_lang",
+        lang,
+        max_age=365 * 24 * 3600,
+        samesite="lax",
+        httponly=False,
+        secure=request.app.state.settings.secure_cookies,
+    )
+
+
 def sign_out(request: Any) -> None:
     request.clear_session()
 
@@ -131,12 +142,21 @@ class BearerAwareCSRFMiddleware(CSRFMiddleware):
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            for name, value in scope.get("headers", []):
-                if name == b"authorization" and value[:7].lower() == b"bearer ":
-                    await self.app(scope, receive, send)
-                    return
+        if scope["type"] == "http" and self._carries_no_cookie_authority(scope):
+            await self.app(scope, receive, send)
+            return
         await super().__call__(scope, receive, send)
+
+    @staticmethod
+    def _carries_no_cookie_authority(scope: Scope) -> bool:
+        """A Bearer request, or an API request without a session cookie: nothing a forged request could use.
+
+        The API then answers such anonymous calls with 401 instead of a confusing CSRF 403.
+        """
+        headers = dict(scope.get("headers", []))
+        if headers.get(b"authorization", b"")[:7].lower() == b"bearer ":
+            return True
+        return scope["path"].startswith("/api/") and b"ascc_session=" not in headers.get(b"cookie", b"")
 
 
 CONTENT_SECURITY_POLICY = (

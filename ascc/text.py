@@ -7,8 +7,10 @@ import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 
-# C0/C1 control characters except tab and newline; NUL breaks PostgreSQL text columns.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0/C1 control characters except tab and newline (NUL breaks PostgreSQL text columns), invisible
+# spaces (U+200B, U+2060, U+FEFF) and bidirectional overrides that make text read differently from what
+# is stored. ZWJ and ZWNJ stay: emoji sequences and Indic scripts need them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
 _WHITESPACE_RUN = re.compile(r"[\t\n\r ]+")
 
 NAME_MAX = 200
@@ -78,12 +80,27 @@ def email_key(normalized: str) -> str:
     return normalized.casefold()
 
 
+def latin_name(field: str, value: str | None, max_length: int = NAME_MAX) -> str:
+    """A name in Latin script (accents allowed: Nguyễn), as in a passport; full-width letters are folded."""
+    cleaned = required_line(field, unicodedata.normalize("NFKC", value or ""), max_length)
+    letters = [ch for ch in cleaned if ch.isalpha()]
+    if not letters or any(not unicodedata.name(ch, "").startswith("LATIN") for ch in letters):
+        raise FieldError(field, "error.latin_only")
+    return cleaned
+
+
 def check_password(field: str, value: str | None) -> str:
-    if not value or len(value) < PASSWORD_MIN:
+    if not value or len(value) < PASSWORD_MIN or not value.strip():
         raise FieldError(field, "error.password_short", min=PASSWORD_MIN)
     if len(value) > PASSWORD_MAX:
         raise FieldError(field, "error.too_long", max=PASSWORD_MAX)
     return value
+
+
+def like_pattern(query: str) -> str:
+    """A LIKE pattern that finds `query` literally (% and _ typed by people are not wildcards)."""
+    escaped = query.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def name_key(value: str) -> str:

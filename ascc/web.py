@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from jinja2 import pass_context
 from litestar import Request
@@ -68,7 +68,12 @@ def _countries(context: Any) -> list[tuple[str, str]]:
 @pass_context
 def _lang_switch_url(context: Any, lang: str) -> str:
     request: Request = context["request"]
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method == "GET":
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        # A page answering a form post has no address of its own to come back to: go to the form's page.
+        referer = urlsplit(request.headers.get("referer", ""))
+        here = referer.path if referer.netloc == request.url.netloc and referer.path else "/"
     return f"/lang/{lang}?next={quote(here, safe='/')}"
 
 
@@ -116,6 +121,16 @@ def _template_exists(request: Request, name: str) -> bool:
     except Exception:
         return False
     return True
+
+
+def form_text(form: Any, name: str) -> str:
+    """A text field of a submitted form; a file or anything else sent under that name counts as empty."""
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def form_values(form: Any, *names: str) -> dict[str, str]:
+    return {name: form_text(form, name) for name in names}
 
 
 def form_errors(request: Request, exc: ValidationFailed) -> dict[str, str]:

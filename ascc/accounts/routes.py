@@ -11,12 +11,7 @@ from ascc.accounts import services as accounts
 from ascc.errors import DomainError, ValidationFailed
 from ascc.security import requires_login, requires_organizer, sign_in, sign_out
 from ascc.text import safe_next_path
-from ascc.web import DbSession, form_errors, page
-
-
-def _form_values(form: Any, *names: str) -> dict[str, str]:
-    return {name: form.get(name, "") or "" for name in names}
-
+from ascc.web import DbSession, form_errors, form_text, form_values, page
 
 SIGNUP_FIELDS = ("email", "name_latin", "name_local", "organization", "country", "preferred_lang")
 
@@ -31,8 +26,8 @@ class AccountPages(Controller):
     @post("/signup")
     async def signup(self, request: Request, db_session: DbSession) -> Template:
         form = await request.form()
-        values = _form_values(form, *SIGNUP_FIELDS)
-        data = accounts.SignUpInput(password=form.get("password", ""), **values)
+        values = form_values(form, *SIGNUP_FIELDS)
+        data = accounts.SignUpInput(password=form_text(form, "password"), **values)
         try:
             user = await accounts.sign_up(db_session, data, request.app.state.settings.base_url)
         except ValidationFailed as exc:
@@ -69,7 +64,7 @@ class AccountPages(Controller):
     async def resend(self, request: Request, db_session: DbSession) -> Template:
         form = await request.form()
         await accounts.resend_verification(
-            db_session, form.get("email", ""), request.app.state.settings.base_url
+            db_session, form_text(form, "email"), request.app.state.settings.base_url
         )
         return page(request, "accounts/email_form.html", purpose="verify", sent=True, values={})
 
@@ -84,9 +79,9 @@ class AccountPages(Controller):
     @post("/login")
     async def login(self, request: Request, db_session: DbSession) -> Template | Redirect:
         form = await request.form()
-        email, next_path = form.get("email", ""), safe_next_path(form.get("next"), "")
+        email, next_path = form_text(form, "email"), safe_next_path(form_text(form, "next"), "")
         try:
-            user = await accounts.authenticate(db_session, email, form.get("password", ""))
+            user = await accounts.authenticate(db_session, email, form_text(form, "password"))
         except DomainError as exc:
             await db_session.rollback()
             return page(
@@ -118,7 +113,7 @@ class AccountPages(Controller):
     async def forgot(self, request: Request, db_session: DbSession) -> Template:
         form = await request.form()
         await accounts.request_password_reset(
-            db_session, form.get("email", ""), request.app.state.settings.base_url
+            db_session, form_text(form, "email"), request.app.state.settings.base_url
         )
         return page(request, "accounts/email_form.html", purpose="reset", sent=True, values={})
 
@@ -142,7 +137,7 @@ class AccountPages(Controller):
     ) -> Template | Redirect:
         form = await request.form()
         try:
-            await accounts.reset_password(db_session, token, form.get("password", ""))
+            await accounts.reset_password(db_session, token, form_text(form, "password"))
         except ValidationFailed as exc:
             await db_session.rollback()
             return page(
@@ -206,7 +201,7 @@ class MyAccountPages(Controller):
     @post("/")
     async def save(self, request: Request, db_session: DbSession) -> Template:
         form = await request.form()
-        values = _form_values(form, "name_latin", "name_local", "organization", "country", "preferred_lang")
+        values = form_values(form, "name_latin", "name_local", "organization", "country", "preferred_lang")
         try:
             await accounts.update_profile(db_session, request.user.id, accounts.ProfileInput(**values))
         except ValidationFailed as exc:
@@ -221,7 +216,7 @@ class MyAccountPages(Controller):
         form = await request.form()
         try:
             raw, _ = await accounts.create_api_token(
-                db_session, request.user.id, form.get("name") or "API token"
+                db_session, request.user.id, form_text(form, "name") or "API token"
             )
         except ValidationFailed as exc:
             await db_session.rollback()
@@ -248,8 +243,10 @@ class UsersAdminPages(Controller):
         db_session: DbSession,
         q: FromQuery[str | None] = None,
         role: FromQuery[str | None] = None,
+        page_number: Annotated[int, QueryParameter(name="page", ge=1, le=100_000)] = 1,
     ) -> Template:
-        users, total = await accounts.list_users(db_session, q, role)
+        per_page = 50
+        users, total = await accounts.list_users(db_session, q, role, per_page, (page_number - 1) * per_page)
         return page(
             request,
             "organizer/users.html",
@@ -258,12 +255,14 @@ class UsersAdminPages(Controller):
             q=q or "",
             role=role or "",
             roles=accounts.ROLES,
+            page_number=page_number,
+            pages=max(1, -(-total // per_page)),
         )
 
     @post("/{user_id:int}/role")
     async def change_role(self, request: Request, db_session: DbSession, user_id: FromPath[int]) -> Redirect:
         form = await request.form()
-        await accounts.set_role(db_session, user_id, form.get("role", ""))
+        await accounts.set_role(db_session, user_id, form_text(form, "role"))
         return Redirect("/organizer/users", status_code=303)
 
 
@@ -299,12 +298,14 @@ class UserPage(msgspec.Struct):
     offset: int
 
 
-class ProfileIn(msgspec.Struct):
-    name_latin: str
-    name_local: str | None = None
-    organization: str | None = None
-    country: str | None = None
-    preferred_lang: str = "en"
+class ProfileIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Only the fields sent are changed; unknown fields are refused, not ignored."""
+
+    name_latin: str | msgspec.UnsetType = msgspec.UNSET
+    name_local: str | msgspec.UnsetType | None = msgspec.UNSET
+    organization: str | msgspec.UnsetType | None = msgspec.UNSET
+    country: str | msgspec.UnsetType | None = msgspec.UNSET
+    preferred_lang: str | msgspec.UnsetType = msgspec.UNSET
 
 
 def _me(user: Any) -> MeOut:
@@ -333,7 +334,16 @@ class AccountApi(Controller):
     async def update_me(
         self, request: Request, db_session: DbSession, data: Annotated[ProfileIn, Body()]
     ) -> MeOut:
-        profile = accounts.ProfileInput(**msgspec.structs.asdict(data))
+        user = await accounts.get_user(db_session, request.user.id)
+        current = {
+            "name_latin": user.name_latin,
+            "name_local": user.name_local,
+            "organization": user.organization.name_en if user.organization else None,
+            "country": user.country,
+            "preferred_lang": user.preferred_lang,
+        }
+        sent = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+        profile = accounts.ProfileInput(**{**current, **sent})
         return _me(await accounts.update_profile(db_session, request.user.id, profile))
 
     @get("/users", guards=[requires_organizer], summary="Accounts (organizers)")

@@ -20,7 +20,15 @@ from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.i18n import is_country
 from ascc.mail import services as mail
 from ascc.organizations import services as organizations
-from ascc.text import FieldError, check_password, email_key, normalize_email, optional_line, required_line
+from ascc.text import (
+    FieldError,
+    check_password,
+    email_key,
+    latin_name,
+    like_pattern,
+    normalize_email,
+    optional_line,
+)
 
 __all__ = ["LANGUAGES", "ROLES", "ApiToken", "SignUpInput", "User"]
 
@@ -74,7 +82,7 @@ def _validate_profile(
     country: str | None,
     lang: str,
 ) -> tuple:
-    name_latin = _collect(errors, required_line, "name_latin", name_latin)
+    name_latin = _collect(errors, latin_name, "name_latin", name_latin)
     name_local = _collect(errors, optional_line, "name_local", name_local)
     organization = _collect(errors, optional_line, "organization", organization)
     country = (country or "").strip().upper() or None
@@ -229,6 +237,12 @@ async def reset_password(session: AsyncSession, raw: str, new_password: str) -> 
     user.password_hash = hash_password(new_password)
     # Sessions signed in before this moment stop working (see session_user).
     user.password_changed_at = clock.now()
+    # Whoever knew the old password may have made tokens with it.
+    await session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
     # Following the link proves the address, too.
     user.email_verified_at = user.email_verified_at or clock.now()
     await session.flush()
@@ -364,6 +378,12 @@ async def set_role(session: AsyncSession, user_id: int, role: str) -> User:
     if role not in ROLES:
         raise ValidationFailed({"role": ("error.choice_invalid", {})})
     user = await get_user(session, user_id)
+    if user.role == "organizer" and role != "organizer":
+        organizers = await session.scalar(
+            select(func.count()).where(User.role == "organizer", User.is_active.is_(True))
+        )
+        if (organizers or 0) <= 1:
+            raise DomainError("error.last_organizer", "last_organizer", field="role", status=409)
     user.role = role
     await session.flush()
     return user
@@ -378,9 +398,13 @@ async def list_users(
 ) -> tuple[list[User], int]:
     statement = select(User)
     if query:
-        like = f"%{query.strip()}%"
+        like = like_pattern(query)
         statement = statement.where(
-            or_(User.name_latin.ilike(like), User.name_local.ilike(like), User.email.ilike(like))
+            or_(
+                User.name_latin.ilike(like, escape="\\"),
+                User.name_local.ilike(like, escape="\\"),
+                User.email.ilike(like, escape="\\"),
+            )
         )
     if role in ROLES:
         statement = statement.where(User.role == role)
@@ -401,7 +425,9 @@ async def create_api_token(
 ) -> tuple[str, ApiToken]:
     """A new token; the raw value is returned once and never stored."""
     try:
-        name = required_line("name", name, 100)
+        name = optional_line("name", name, 100) or ""
+        if not name:
+            raise FieldError("name", "error.required")
     except FieldError as exc:
         raise ValidationFailed({exc.field: (exc.key, exc.params)}) from exc
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 from ascc.editions import services as editions
 from ascc.errors import NotFound, ValidationFailed
 from ascc.security import requires_organizer
-from ascc.web import DbSession, form_errors, page
+from ascc.web import DbSession, form_errors, form_values, page
 
 EDITION_FIELDS = (
     "slug",
@@ -135,7 +135,7 @@ class EditionAdminPages(Controller):
 
 async def _values(request: Request) -> dict[str, Any]:
     form = await request.form()
-    return {name: form.get(name, "") or "" for name in EDITION_FIELDS}
+    return form_values(form, *EDITION_FIELDS)
 
 
 class RoomOut(msgspec.Struct):

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from ascc.editions.models import EDITION_STATUSES, Edition, Room
-from ascc.errors import NotFound, ValidationFailed
+from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.text import FieldError, optional_line, required_line
 
 __all__ = ["EDITION_STATUSES", "Edition", "EditionInput", "Room", "RoomInput"]
@@ -48,13 +48,14 @@ class EditionInput:
 
 
 def _date(value: date | str | None, name: str, errors: dict) -> date | None:
-    if isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat((value or "").strip())
+        parsed = value if isinstance(value, date) else date.fromisoformat((value or "").strip())
     except ValueError:
+        parsed = None
+    if parsed is None or not 2000 <= parsed.year <= 2100:
         errors[name] = ("error.date_invalid", {})
         return None
+    return parsed
 
 
 def validate(data: EditionInput) -> EditionInput:
@@ -83,9 +84,8 @@ def validate(data: EditionInput) -> EditionInput:
     data.ends_on = _date(data.ends_on, "ends_on", errors)
     if data.starts_on and data.ends_on and data.ends_on < data.starts_on:
         errors["ends_on"] = ("error.end_before_start", {})
-    try:
-        ZoneInfo(data.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    data.timezone = (data.timezone or "").strip()
+    if "/" not in data.timezone or data.timezone not in available_timezones():
         errors["timezone"] = ("error.timezone_invalid", {})
     if data.status not in EDITION_STATUSES:
         errors["status"] = ("error.choice_invalid", {})
@@ -156,6 +156,8 @@ async def upsert(session: AsyncSession, data: EditionInput) -> Edition:
 
 async def set_current(session: AsyncSession, slug: str) -> Edition:
     edition = await get_by_slug(session, slug)
+    if edition.status == "draft":  # the current edition is what everyone sees on the home page
+        raise DomainError("error.draft_not_current", "draft_not_current", field="status", status=409)
     # Clear first, then set: the unique index allows only one current edition at any moment.
     await session.execute(update(Edition).where(Edition.id != edition.id).values(is_current=False))
     await session.flush()

@@ -28,6 +28,12 @@ class OutboxPages(Controller):
             smtp_configured=bool(request.app.state.settings.smtp_url),
         )
 
+    @get("/{message_id:int}")
+    async def detail(self, request: Request, db_session: DbSession, message_id: FromPath[int]) -> Template:
+        return page(
+            request, "organizer/outbox_message.html", message=await mail.get_message(db_session, message_id)
+        )
+
     @post("/{message_id:int}/retry")
     async def retry(self, db_session: DbSession, message_id: FromPath[int]) -> Redirect:
         await mail.retry_now(db_session, message_id)

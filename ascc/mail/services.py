@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import clock
+from ascc.errors import NotFound
 from ascc.mail import smtp
 from ascc.mail.compose import compose
 from ascc.mail.models import OutboxMessage
@@ -169,6 +170,13 @@ async def list_outbox(
     if status:
         query = query.where(OutboxMessage.status == status)
     return list((await session.scalars(query)).all())
+
+
+async def get_message(session: AsyncSession, message_id: int) -> OutboxMessage:
+    message = await session.get(OutboxMessage, message_id)
+    if message is None:
+        raise NotFound("message")
+    return message
 
 
 async def outbox_counts(session: AsyncSession) -> dict[str, int]:

@@ -9,8 +9,8 @@ from litestar.response import Redirect, Template
 
 from ascc.errors import ValidationFailed
 from ascc.organizations import services as organizations
-from ascc.security import requires_organizer
-from ascc.web import DbSession, form_errors, page
+from ascc.security import requires_login, requires_organizer
+from ascc.web import DbSession, form_errors, form_values, page
 
 FIELDS = ("name_en", "name_ja", "kind", "country", "region", "website")
 
@@ -56,7 +56,7 @@ class OrganizationAdminPages(Controller):
     @post("/")
     async def create(self, request: Request, db_session: DbSession) -> Template | Redirect:
         form = await request.form()
-        values = {name: form.get(name, "") or "" for name in FIELDS}
+        values = form_values(form, *FIELDS)
         try:
             await organizations.create(db_session, organizations.OrganizationInput(**values))
         except ValidationFailed as exc:
@@ -93,11 +93,17 @@ class OrganizationApi(Controller):
     path = "/api/v1/organizations"
     tags = ["organizations"]
 
-    @get("/", summary="Organizations: cities, companies, international bodies ...")
+    @get(
+        "/",
+        guards=[requires_login],
+        summary="Curated organizations: cities, companies, international bodies ...",
+    )
     async def list_organizations(
         self, db_session: DbSession, q: FromQuery[str | None] = None, kind: FromQuery[str | None] = None
     ) -> list[OrganizationOut]:
-        return [_out(o) for o in await organizations.list_all(db_session, q, kind)]
+        """Names typed at sign-up (kind "other") stay out until an organizer has classified them."""
+        items = await organizations.list_all(db_session, q, kind)
+        return [_out(o) for o in items if o.kind != "other" or kind == "other"]
 
     @post("/", guards=[requires_organizer], summary="Add an organization (organizers)")
     async def create(self, db_session: DbSession, data: Annotated[OrganizationIn, Body()]) -> OrganizationOut:

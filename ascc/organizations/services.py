@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ascc.errors import NotFound, ValidationFailed
 from ascc.i18n import is_country
 from ascc.organizations.models import ORGANIZATION_KINDS, Organization
-from ascc.text import FieldError, name_key, optional_line, required_line
+from ascc.text import FieldError, like_pattern, name_key, optional_line, required_line
 
 __all__ = ["ORGANIZATION_KINDS", "Organization", "OrganizationInput"]
 
@@ -109,8 +109,10 @@ async def list_all(
 ) -> list[Organization]:
     statement = select(Organization).order_by(Organization.name_en).limit(limit)
     if query:
-        like = f"%{query.strip()}%"
-        statement = statement.where(or_(Organization.name_en.ilike(like), Organization.name_ja.ilike(like)))
+        like = like_pattern(query)
+        statement = statement.where(
+            or_(Organization.name_en.ilike(like, escape="\\"), Organization.name_ja.ilike(like, escape="\\"))
+        )
     if kind in ORGANIZATION_KINDS:
         statement = statement.where(Organization.kind == kind)
     return list((await session.scalars(statement)).all())

@@ -40,6 +40,4 @@ class AssetCache:
             return None
         body = candidate.read_bytes()
         media_type = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
-        if media_type.startswith("text/") or media_type in ("application/javascript", "image/svg+xml"):
-            media_type += "; charset=utf-8"
         return Asset(body=body, media_type=media_type, etag=f'"{hashlib.sha256(body).hexdigest()[:20]}"')

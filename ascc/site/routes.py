@@ -3,14 +3,14 @@
 import time
 from typing import Annotated
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response, get, head
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from ascc.accounts import services as accounts
-from ascc.i18n import LANG_COOKIE, LANGUAGES
-from ascc.security import requires_organizer
+from ascc.i18n import LANGUAGES
+from ascc.security import remember_language, requires_organizer
 from ascc.site import services as site
 from ascc.text import safe_next_path
 from ascc.web import DbSession, page
@@ -35,14 +35,7 @@ class SitePages(Controller):
         """Remember the choice in a cookie (and on the account), then go back to the page."""
         response = Redirect(safe_next_path(next_), status_code=303)
         if code in LANGUAGES:
-            response.set_cookie(
-                LANG_COOKIE,
-                code,
-                max_age=365 * 24 * 3600,
-                samesite="lax",
-                httponly=False,
-                secure=request.app.state.settings.secure_cookies,
-            )
+            remember_language(request, response, code)
             if request.user:
                 await accounts.set_preferred_lang(db_session, request.user.id, code)
         return response
@@ -71,6 +64,10 @@ class StaticAssets(Controller):
 
 class HealthApi(Controller):
     tags = ["operations"]
+
+    @head("/health", summary="Liveness (for monitors that send HEAD)", include_in_schema=False)
+    async def health_head(self) -> None:
+        return None
 
     @get("/health", summary="Liveness and database status", cache=False)
     async def health(self, db_session: DbSession) -> Response[dict]:

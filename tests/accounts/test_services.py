@@ -85,11 +85,42 @@ async def test_sign_up_accepts_names_in_every_script(session, inputs) -> None:
 
 async def test_sign_up_stores_hostile_strings_as_plain_text(session, inputs) -> None:
     for index, hostile in enumerate(s for s in inputs["hostile"] if s.strip()):
-        await accounts.sign_up(session, signup(f"h{index}@example.org", name_latin=hostile), BASE)
+        await accounts.sign_up(
+            session,
+            signup(f"h{index}@example.org", name_local=hostile, organization=f"{hostile} {index}"),
+            BASE,
+        )
     await session.commit()
-    names = set((await session.scalars(select(User.name_latin))).all())
+    names = set((await session.scalars(select(User.name_local))).all())
     assert "<script>alert(1)</script>" in names
+    assert "{{ 7*7 }}" in names
     assert "xy" in names  # the NUL byte is dropped, the rest kept
+
+
+async def test_latin_name_must_be_latin_script_and_invisible_names_are_empty(session) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        await accounts.sign_up(session, signup(name_latin="佐藤 遥"), BASE)
+    assert refused.value.errors["name_latin"][0] == "error.latin_only"
+    with pytest.raises(ValidationFailed) as invisible:
+        await accounts.sign_up(session, signup("z@example.org", name_latin="\u200b\u200b\u200b"), BASE)
+    assert invisible.value.errors["name_latin"][0] == "error.required"
+    user = await accounts.sign_up(session, signup("f@example.org", name_latin="Ｎｇｕｙｅｎ Thị Thư"), BASE)
+    assert user.name_latin == "Nguyen Thị Thư"
+
+
+async def test_password_of_spaces_is_refused(session) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        await accounts.sign_up(session, signup(password=" " * 12), BASE)
+    assert refused.value.errors["password"][0] == "error.password_short"
+
+
+async def test_last_organizer_cannot_lose_the_role(session) -> None:
+    boss = await make_user(session, "boss@example.org", role="organizer")
+    with pytest.raises(DomainError) as refused:
+        await accounts.set_role(session, boss.id, "delegate")
+    assert refused.value.code == "last_organizer"
+    await make_user(session, "deputy@example.org", role="organizer")
+    assert (await accounts.set_role(session, boss.id, "delegate")).role == "delegate"
 
 
 async def test_verification_link_works_once(session) -> None:
@@ -147,8 +178,10 @@ async def test_password_reset_changes_password_and_ends_older_sessions(session) 
     await accounts.request_password_reset(session, "reset@example.org", BASE)
     [message] = await mail.messages_to(session, "reset@example.org")
     token = link_in(message.body_text, "/password/reset/").removeprefix("/password/reset/")
+    raw_api_token, _ = await accounts.create_api_token(session, user.id)
     await accounts.reset_password(session, token, "a brand new password")
     assert await accounts.session_user(session, user.id, signed_in_before) is None
+    assert await accounts.user_for_api_token(session, raw_api_token) is None
     assert (await accounts.authenticate(session, "reset@example.org", "a brand new password")).id == user.id
     with pytest.raises(DomainError):
         await accounts.authenticate(session, "reset@example.org", PASSWORD)

@@ -135,6 +135,10 @@ async def test_organizer_creates_an_edition_and_makes_it_current(client, setting
         follow_redirects=False,
     )
     assert created.headers["location"] == "/organizer/editions/ascc2024"
+    draft = await post_form(client, "/organizer/editions/ascc2024/current", {})
+    assert draft.status_code == 409 and "A draft edition cannot be the current one" in draft.text
+    published = {**form, "ends_on": "2024-11-22", "timezone": "Asia/Tokyo", "status": "registration_open"}
+    await post_form(client, "/organizer/editions/ascc2024", published)
     await post_form(client, "/organizer/editions/ascc2024/current", {})
     current = (await client.get("/api/v1/editions/current")).json()
     assert (current["slug"], current["name_ja"]) == ("ascc2024", "第13回アジア・スマートシティ会議")
@@ -209,3 +213,63 @@ async def test_database_failure_gives_friendly_500_page_and_503_health(make_sett
         assert "システムエラーが発生しました" in page.text and "Traceback" not in page.text
         api = await client.get("/api/v1/editions")
         assert (api.status_code, api.json()["error"]) == (500, "internal_error")
+
+
+async def test_bad_input_never_gives_a_500(client, settings) -> None:
+    engine, session = await _session(settings)
+    user = await make_user(session, "api@example.org", role="organizer")
+    from ascc.accounts import services as accounts
+
+    raw, _ = await accounts.create_api_token(session, user.id)
+    await session.commit()
+    headers = {"Authorization": f"Bearer {raw}"}
+    nested = "[" * 100_000 + "]" * 100_000
+    deep = await client.post(
+        "/api/v1/me", headers={**headers, "content-type": "application/json"}, content=nested
+    )
+    assert deep.status_code == 400
+    huge_offset = await client.get("/api/v1/users?offset=99999999999999999999", headers=headers)
+    assert huge_offset.status_code == 400
+    await sign_in(client, "api@example.org", PASSWORD)
+    huge_id = await post_form(client, "/account/tokens/99999999999999999999999/revoke", {})
+    assert huge_id.status_code == 400
+    token = client.cookies.get("ascc_csrf")
+    upload = await client.post(
+        "/organizer/organizations/",
+        data={"_csrf_token": token, "name_en": "Upload City", "kind": "city"},
+        files={"website": ("x.txt", b"not text", "text/plain")},
+    )
+    assert upload.status_code in (303, 200)
+    await session.close()
+    await engine.dispose()
+
+
+async def test_api_profile_update_changes_only_the_fields_sent(client, settings) -> None:
+    engine, session = await _session(settings)
+    from ascc.accounts import services as accounts
+
+    user = await make_user(session, "p@example.org", name_local="佐藤 遥", country="JP", preferred_lang="ja")
+    raw, _ = await accounts.create_api_token(session, user.id)
+    await session.commit()
+    headers = {"Authorization": f"Bearer {raw}"}
+    updated = (await client.post("/api/v1/me", headers=headers, json={"name_latin": "Haruka Sato"})).json()
+    assert (updated["name_local"], updated["country"], updated["preferred_lang"]) == ("佐藤 遥", "JP", "ja")
+    unknown = await client.post("/api/v1/me", headers=headers, json={"role": "organizer"})
+    assert unknown.status_code == 400
+    await session.close()
+    await engine.dispose()
+
+
+async def test_anonymous_api_write_gets_401_not_a_csrf_error(client) -> None:
+    response = await client.post("/api/v1/organizations", json={"name_en": "X", "kind": "city"})
+    assert (response.status_code, response.json()["error"]) == (401, "not_authenticated")
+
+
+async def test_head_on_health_for_monitors(client) -> None:
+    assert (await client.head("/health")).status_code == 200
+
+
+async def test_method_not_allowed_names_the_allowed_methods(client) -> None:
+    response = await client.delete("/api/v1/editions")
+    assert response.status_code == 405
+    assert "GET" in response.headers["allow"]
