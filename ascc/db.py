@@ -17,6 +17,7 @@ MODEL_MODULES = (
     "ascc.editions.models",
     "ascc.mail.models",
     "ascc.capacity.models",
+    "ascc.registration.models",
 )
 
 Base = IdentityAuditBase

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -413,6 +413,20 @@ async def list_users(
         statement.options(joinedload(User.organization)).order_by(User.name_latin).limit(limit).offset(offset)
     )
     return list(rows.all()), total
+
+
+async def anonymize(session: AsyncSession, user_id: int) -> None:
+    """Remove the person from the account: it cannot sign in again, and nothing names them."""
+    user = await get_user(session, user_id)
+    address = f"deleted-{user.id}@deleted.invalid"
+    user.email, user.email_key = address, address
+    user.name_latin, user.name_local = "Deleted participant", None
+    user.organization, user.country = None, None
+    user.password_hash = "!"  # matches no password
+    user.is_active = False
+    await session.execute(delete(AccountToken).where(AccountToken.user_id == user.id))
+    await session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    await session.flush()
 
 
 # --- API tokens -------------------------------------------------------------------------------------------

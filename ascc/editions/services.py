@@ -180,6 +180,13 @@ async def get_by_slug(session: AsyncSession, slug: str, with_rooms: bool = False
     return edition
 
 
+async def get_by_id(session: AsyncSession, edition_id: int) -> Edition:
+    edition = await session.get(Edition, edition_id)
+    if edition is None:
+        raise NotFound("edition")
+    return edition
+
+
 async def list_editions(session: AsyncSession, include_drafts: bool = False) -> list[Edition]:
     statement = select(Edition).order_by(Edition.starts_on.desc())
     if not include_drafts:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import clock
@@ -187,3 +187,10 @@ async def outbox_counts(session: AsyncSession) -> dict[str, int]:
 async def messages_to(session: AsyncSession, address: str) -> list[OutboxMessage]:
     query = select(OutboxMessage).where(func.lower(OutboxMessage.to_address) == address.lower())
     return list((await session.scalars(query.order_by(OutboxMessage.id))).all())
+
+
+async def forget_recipient(session: AsyncSession, address: str) -> None:
+    """A person deleted their account: their mail, sent or waiting, goes too."""
+    await session.execute(
+        delete(OutboxMessage).where(func.lower(OutboxMessage.to_address) == address.lower())
+    )

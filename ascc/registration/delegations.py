@@ -1,0 +1,127 @@
+"""City delegations: a head registers for their city and invites members, who complete their own details."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, selectinload
+
+from ascc.accounts import services as accounts
+from ascc.editions import services as editions
+from ascc.errors import DomainError, ValidationFailed
+from ascc.mail import services as mail
+from ascc.registration.models import ACTIVE_STATUSES, Delegation, DelegationInvite, Registration
+from ascc.registration.services import token_hash
+from ascc.text import FieldError, email_key, normalize_email
+
+
+async def delegation_of_head(session: AsyncSession, edition_id: int, user_id: int) -> Delegation | None:
+    return await session.scalar(
+        select(Delegation)
+        .where(Delegation.edition_id == edition_id, Delegation.head_user_id == user_id)
+        .options(
+            joinedload(Delegation.organization),
+            selectinload(Delegation.invites).joinedload(DelegationInvite.registration),
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
+async def start_delegation(session: AsyncSession, registration: Registration) -> Delegation:
+    """The registered person becomes the head of their organization's delegation for this edition."""
+    if registration.status not in ACTIVE_STATUSES or registration.organization_id is None:
+        raise DomainError("error.delegation_needs_registration", "delegation_needs_registration", status=409)
+    existing = await session.scalar(
+        select(Delegation).where(
+            Delegation.edition_id == registration.edition_id,
+            Delegation.organization_id == registration.organization_id,
+        )
+    )
+    if existing is not None and existing.head_user_id != registration.user_id:
+        raise DomainError("error.delegation_has_head", "delegation_has_head", status=409)
+    if existing is None:
+        existing = Delegation(
+            edition_id=registration.edition_id,
+            organization_id=registration.organization_id,
+            head_user_id=registration.user_id,
+        )
+        session.add(existing)
+        await session.flush()
+    registration.delegation_id = existing.id
+    await session.flush()
+    return existing
+
+
+@dataclass(frozen=True)
+class RosterLine:
+    email: str
+    invite_status: str  # invited | accepted | revoked
+    name: str | None
+    registration_status: str | None
+
+
+async def invite_member(
+    session: AsyncSession, delegation: Delegation, email: str, base_url: str, lang: str
+) -> DelegationInvite:
+    try:
+        address = normalize_email("email", email)
+    except FieldError as exc:
+        raise ValidationFailed({exc.field: (exc.key, exc.params)}) from exc
+    key = email_key(address)
+    if any(i.email_key == key and i.status != "revoked" for i in delegation.invites):
+        raise ValidationFailed({"email": ("error.already_invited", {})})
+    raw = secrets.token_urlsafe(24)
+    invite = DelegationInvite(
+        delegation_id=delegation.id,
+        email=address,
+        email_key=key,
+        token_hash=token_hash(raw),
+        status="invited",
+    )
+    session.add(invite)
+    await session.flush()
+    head = await accounts.get_user(session, delegation.head_user_id)
+    edition = await editions.get_by_id(session, delegation.edition_id)
+    await mail.queue_mail(
+        session,
+        to=address,
+        name=None,
+        lang=lang,
+        kind="delegation_invite",
+        context={
+            "email": address,
+            "head": head.name_latin,
+            "organization": delegation.organization.name_en,
+            "edition_en": edition.name_en,
+            "edition_ja": edition.name_ja,
+            "link": f"{base_url}/invite/{raw}",
+        },
+    )
+    return invite
+
+
+async def roster(session: AsyncSession, delegation: Delegation) -> list[RosterLine]:
+    """Everyone invited, with their answer and registration status; the head sees only this, no more."""
+    registration_ids = [i.registration_id for i in delegation.invites if i.registration_id]
+    people: dict[int, tuple[str, str]] = {}
+    if registration_ids:
+        rows = await session.execute(
+            select(Registration.id, Registration.status, Registration.user_id).where(
+                Registration.id.in_(registration_ids)
+            )
+        )
+        for registration_id, status, user_id in rows.all():
+            user = await accounts.get_user(session, user_id)
+            people[registration_id] = (user.display_name, status)
+    return [
+        RosterLine(
+            email=i.email,
+            invite_status=i.status,
+            name=people.get(i.registration_id, (None, None))[0] if i.registration_id else None,
+            registration_status=people.get(i.registration_id, (None, None))[1] if i.registration_id else None,
+        )
+        for i in delegation.invites
+    ]

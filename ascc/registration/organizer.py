@@ -1,0 +1,331 @@
+"""The organizers' side of registration: settings, questions, codes, quotas, the list, decisions, export."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from ascc.accounts import services as accounts
+from ascc.capacity import services as capacity
+from ascc.errors import NotFound, ValidationFailed
+from ascc.i18n import is_country
+from ascc.organizations import services as organizations
+from ascc.registration.csv_export import to_csv
+from ascc.registration.models import (
+    CATEGORIES,
+    MODES,
+    QUESTION_KINDS,
+    STATUSES,
+    InvitationCode,
+    Question,
+    Quota,
+    Registration,
+    RegistrationSettings,
+)
+from ascc.registration.services import decide, get_registration, get_settings, pool_key, promote
+from ascc.text import FieldError, like_pattern, optional_line, required_line
+
+
+@dataclass
+class SettingsInput:
+    in_person_capacity: int | None
+    online_capacity: int | None
+    approval_categories: list[str]
+    invitation_categories: list[str]
+    privacy_version: str
+
+
+def parse_capacity(field: str, raw: str | None, errors: dict) -> int | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) > 1_000_000:
+        errors[field] = ("error.number_invalid", {})
+        return None
+    return int(raw)
+
+
+async def update_settings(
+    session: AsyncSession, edition_id: int, data: SettingsInput, base_url: str
+) -> RegistrationSettings:
+    errors: dict = {}
+    if any(c not in CATEGORIES for c in data.approval_categories + data.invitation_categories):
+        errors["categories"] = ("error.choice_invalid", {})
+    try:
+        data.privacy_version = required_line("privacy_version", data.privacy_version, 20)
+    except FieldError as exc:
+        errors[exc.field] = (exc.key, exc.params)
+    if errors:
+        raise ValidationFailed(errors)
+    settings = await get_settings(session, edition_id)
+    settings.approval_categories = sorted(set(data.approval_categories))
+    settings.invitation_categories = sorted(set(data.invitation_categories))
+    settings.privacy_version = data.privacy_version
+    settings.in_person_capacity, settings.online_capacity = data.in_person_capacity, data.online_capacity
+    await session.flush()
+    for mode in MODES:  # a larger limit lets waiting people in at once
+        limit = data.in_person_capacity if mode == "in_person" else data.online_capacity
+        await promote(session, await capacity.set_limit(session, pool_key(edition_id, mode), limit), base_url)
+    return settings
+
+
+async def seat_counts(session: AsyncSession, edition_id: int) -> dict[str, capacity.PoolCounts]:
+    await get_settings(session, edition_id)
+    return {mode: await capacity.counts(session, pool_key(edition_id, mode)) for mode in MODES}
+
+
+async def add_question(
+    session: AsyncSession,
+    edition_id: int,
+    kind: str,
+    label_en: str,
+    label_ja: str,
+    choices_text: str,
+    required: bool,
+) -> Question:
+    errors: dict = {}
+    if kind not in QUESTION_KINDS:
+        errors["kind"] = ("error.choice_invalid", {})
+    labels = {}
+    for name, value in (("label_en", label_en), ("label_ja", label_ja)):
+        try:
+            labels[name] = required_line(name, value, 300)
+        except FieldError as exc:
+            errors[exc.field] = (exc.key, exc.params)
+    choices = []
+    if kind in ("single", "multiple"):
+        # One choice a line: "English label | 日本語ラベル"
+        for index, line in enumerate(x for x in (choices_text or "").splitlines() if x.strip()):
+            english, _, japanese = line.partition("|")
+            english = optional_line("choices", english, 200) or ""
+            choices.append(
+                {
+                    "value": f"c{index + 1}",
+                    "en": english,
+                    "ja": optional_line("choices", japanese, 200) or english,
+                }
+            )
+        if len(choices) < 2:
+            errors["choices"] = ("error.choices_needed", {})
+    if errors:
+        raise ValidationFailed(errors)
+    count = await session.scalar(select(func.count()).where(Question.edition_id == edition_id)) or 0
+    question = Question(
+        edition_id=edition_id, kind=kind, choices=choices, required=required, sort_order=count, **labels
+    )
+    session.add(question)
+    await session.flush()
+    return question
+
+
+async def delete_question(session: AsyncSession, edition_id: int, question_id: int) -> None:
+    await session.execute(
+        delete(Question).where(Question.id == question_id, Question.edition_id == edition_id)
+    )
+
+
+async def create_code(
+    session: AsyncSession,
+    edition_id: int,
+    categories: list[str],
+    organization_name: str | None,
+    single_use: bool,
+    expires_at: datetime | None,
+    note: str | None,
+) -> InvitationCode:
+    if not categories or any(c not in CATEGORIES for c in categories):
+        raise ValidationFailed({"categories": ("error.choice_invalid", {})})
+    organization_id = None
+    if organization_name and organization_name.strip():
+        found = await organizations.find_by_name(session, organization_name)
+        if found is None:
+            raise ValidationFailed({"organization": ("error.organization_unknown", {})})
+        organization_id = found.id
+    code = InvitationCode(
+        edition_id=edition_id,
+        code="-".join(secrets.token_hex(2).upper() for _ in range(3)),
+        organization_id=organization_id,
+        categories=sorted(set(categories)),
+        max_uses=1 if single_use else None,
+        uses=0,
+        expires_at=expires_at,
+        note=optional_line("note", note, 200),
+    )
+    session.add(code)
+    await session.flush()
+    return code
+
+
+async def list_codes(session: AsyncSession, edition_id: int) -> list[InvitationCode]:
+    rows = await session.scalars(
+        select(InvitationCode)
+        .where(InvitationCode.edition_id == edition_id)
+        .options(joinedload(InvitationCode.organization))
+        .order_by(InvitationCode.id.desc())
+    )
+    return list(rows.all())
+
+
+async def set_quota(
+    session: AsyncSession, edition_id: int, organization_name: str, seats_raw: str
+) -> Quota | None:
+    errors: dict = {}
+    organization = await organizations.find_by_name(session, organization_name or "")
+    if organization is None:
+        errors["organization"] = ("error.organization_unknown", {})
+    seats = parse_capacity("seats", seats_raw, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    quota = await session.scalar(
+        select(Quota).where(Quota.edition_id == edition_id, Quota.organization_id == organization.id)
+    )
+    if seats is None:  # an empty number removes the quota
+        if quota is not None:
+            await session.delete(quota)
+        return None
+    if quota is None:
+        quota = Quota(edition_id=edition_id, organization_id=organization.id, seats=seats)
+        session.add(quota)
+    quota.seats = seats
+    await session.flush()
+    return quota
+
+
+async def list_quotas(session: AsyncSession, edition_id: int) -> list[tuple[Quota, int]]:
+    quotas = (
+        await session.scalars(
+            select(Quota).where(Quota.edition_id == edition_id).options(joinedload(Quota.organization))
+        )
+    ).all()
+    used = dict(
+        (
+            await session.execute(
+                select(Registration.organization_id, func.count())
+                .where(
+                    Registration.edition_id == edition_id,
+                    Registration.mode == "in_person",
+                    Registration.status.in_(("pending", "confirmed", "waiting")),
+                )
+                .group_by(Registration.organization_id)
+            )
+        ).all()
+    )
+    return [(q, used.get(q.organization_id, 0)) for q in quotas]
+
+
+@dataclass
+class Filters:
+    status: str | None = None
+    mode: str | None = None
+    category: str | None = None
+    country: str | None = None
+    q: str | None = None
+
+
+def _filtered(edition_id: int, filters: Filters):
+    statement = select(Registration).join(Registration.user).where(Registration.edition_id == edition_id)
+    if filters.status in STATUSES:
+        statement = statement.where(Registration.status == filters.status)
+    if filters.mode in MODES:
+        statement = statement.where(Registration.mode == filters.mode)
+    if filters.category in CATEGORIES:
+        statement = statement.where(Registration.category == filters.category)
+    if is_country(filters.country):
+        statement = statement.where(Registration.country == filters.country.upper())
+    if filters.q and filters.q.strip():
+        like = like_pattern(filters.q)
+        statement = statement.where(
+            or_(
+                accounts.User.name_latin.ilike(like, escape="\\"),
+                accounts.User.name_local.ilike(like, escape="\\"),
+                accounts.User.email.ilike(like, escape="\\"),
+            )
+        )
+    return statement
+
+
+async def list_registrations(
+    session: AsyncSession, edition_id: int, filters: Filters, limit: int = 50, offset: int = 0
+) -> tuple[list[Registration], int]:
+    statement = _filtered(edition_id, filters)
+    total = await session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    rows = await session.scalars(
+        statement.options(joinedload(Registration.user), joinedload(Registration.organization))
+        .order_by(Registration.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows.unique().all()), total
+
+
+async def decide_many(
+    session: AsyncSession, edition_id: int, ids: list[int], action: str, base_url: str
+) -> int:
+    """Approve or reject several at once; ones that do not fit the action are left as they are."""
+    done = 0
+    for registration_id in ids:
+        registration = await get_registration(session, registration_id)
+        if registration.edition_id != edition_id:
+            raise NotFound("registration")
+        if action == "approve" and registration.status == "pending":
+            await decide(session, registration, True, base_url)
+            done += 1
+        elif action == "reject" and registration.status in ("pending", "confirmed", "waiting"):
+            await decide(session, registration, False, base_url)
+            done += 1
+    return done
+
+
+CSV_HEADER = (
+    "reference",
+    "status",
+    "mode",
+    "category",
+    "name_latin",
+    "name_local",
+    "email",
+    "organization",
+    "position",
+    "country",
+    "city",
+    "interpretation",
+    "dietary",
+    "accessibility",
+    "registered_at",
+)
+
+
+async def export_csv(session: AsyncSession, edition_id: int, filters: Filters) -> bytes:
+    rows = await session.scalars(
+        _filtered(edition_id, filters)
+        .options(joinedload(Registration.user), joinedload(Registration.organization))
+        .order_by(Registration.id)
+    )
+    return to_csv(
+        CSV_HEADER,
+        (
+            (
+                r.reference,
+                r.status,
+                r.mode,
+                r.category,
+                r.user.name_latin,
+                r.user.name_local,
+                r.user.email,
+                r.organization.name_en if r.organization else "",
+                r.position,
+                r.country,
+                r.city,
+                r.interpretation,
+                r.dietary,
+                r.accessibility,
+                r.created_at.isoformat(timespec="seconds"),
+            )
+            for r in rows.unique()
+        ),
+    )
