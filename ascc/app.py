@@ -44,6 +44,12 @@ from ascc.errors import (
 from ascc.mail.routes import OutboxPages
 from ascc.mail.services import run_sender
 from ascc.organizations.routes import OrganizationAdminPages, OrganizationApi
+from ascc.registration.organizer_routes import (
+    RegistrationAdminApi,
+    RegistrationAdminPages,
+    RegistrationSettingsPages,
+)
+from ascc.registration.routes import InvitationPages, RegistrationApi, RegistrationPages
 from ascc.security import (
     AuthMiddleware,
     BearerAwareCSRFMiddleware,
@@ -70,6 +76,12 @@ ROUTE_HANDLERS: list[Any] = [
     OrganizationAdminPages,
     OrganizationApi,
     OutboxPages,
+    RegistrationPages,
+    InvitationPages,
+    RegistrationApi,
+    RegistrationAdminPages,
+    RegistrationSettingsPages,
+    RegistrationAdminApi,
 ]
 
 # Paths that need no user and no session: answered before the auth middleware looks at anything.

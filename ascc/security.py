@@ -30,6 +30,7 @@ class CurrentUser:
     role: str
     preferred_lang: str
     organization_name: str | None
+    country: str | None = None
     via_token: bool = False
 
     @property
@@ -52,6 +53,7 @@ def to_current_user(user: Any, via_token: bool = False) -> CurrentUser:
         role=user.role,
         preferred_lang=user.preferred_lang,
         organization_name=user.organization.name_en if user.organization else None,
+        country=user.country,
         via_token=via_token,
     )
 

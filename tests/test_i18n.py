@@ -26,6 +26,36 @@ DYNAMIC = {
     ],
     "outbox.status.": ["pending", "sending", "sent", "failed"],
     "verify.": ["title", "intro", "sent", "submit"],
+    "category.": [
+        "city_official",
+        "company",
+        "international",
+        "academia",
+        "ngo",
+        "press",
+        "speaker",
+        "organizer_staff",
+    ],
+    "sector.": [
+        "water",
+        "waste",
+        "energy",
+        "mobility",
+        "ict",
+        "disaster",
+        "health",
+        "safety",
+        "urban_planning",
+        "cleaner_production",
+        "mice_ppp",
+    ],
+    "consent.": ["consent_directory", "consent_scanning", "consent_recommendations", "consent_photos"],
+    "delegation.invite.": ["invited", "accepted", "revoked"],
+    "registration.interpretation.": ["none", "ja", "en"],
+    "registration.mode.": ["in_person", "online"],
+    "registration.status.": ["pending", "confirmed", "waiting", "rejected", "cancelled"],
+    "registration.switch_to_": ["online", "in_person"],
+    "settings.kind.": ["text", "single", "multiple", "yes_no"],
     "forgot.": ["title", "intro", "sent", "submit"],
 }
 
@@ -34,17 +64,30 @@ def _used_keys() -> set[str]:
     keys: set[str] = set()
     for path in [*ROOT.glob("templates/**/*.html"), *ROOT.glob("templates/**/*.txt")]:
         keys |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_.]+)["']""", path.read_text(encoding="utf-8")))
-    for path in ROOT.glob("ascc/**/*.py"):
+    for path in (
+        p for p in ROOT.glob("ascc/**/*.py") if p.name != "models.py"
+    ):  # models name tables, not texts
         keys |= set(
-            re.findall(r"""["']((?:error|mail|link|reset|verify)\.[a-z0-9_.]+)["']""", path.read_text())
+            re.findall(
+                r"""["']((?:error|mail|link|reset|verify|privacy|delegation|registration|form)\.[a-z0-9_.]+)["']""",
+                path.read_text(),
+            )
         )
     expanded = set()
     for key in keys:
-        if key.endswith("."):
+        if key.endswith((".", "_")):
             expanded |= {key + member for member in DYNAMIC.get(key, [])}
         else:
             expanded.add(key)
-    for kind in ("verify_email", "password_reset"):
+    for kind in (
+        "verify_email",
+        "password_reset",
+        "delegation_invite",
+        *(
+            f"registration_{s}"
+            for s in ("confirmed", "waiting", "pending", "promoted", "rejected", "cancelled")
+        ),
+    ):
         expanded.add(f"mail.{kind}.subject")
     return expanded
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc.errors import NotFound, ValidationFailed
@@ -82,7 +83,21 @@ async def find_or_create(session: AsyncSession, name: str, country: str | None =
     found = await find_by_name(session, name)
     if found:
         return found
-    return await create(session, OrganizationInput(name_en=name, country=country))
+    data = validate(OrganizationInput(name_en=name, country=country))
+    try:
+        # A savepoint: when someone else creates the same organization at this moment, their row wins
+        # and this transaction carries on with it instead of failing.
+        async with session.begin_nested():
+            organization = Organization(
+                name_en=data.name_en, name_key=name_key(data.name_en), kind="other", country=data.country
+            )
+            session.add(organization)
+        return organization
+    except IntegrityError:
+        found = await find_by_name(session, name)
+        if found is None:
+            raise
+        return found
 
 
 async def upsert(session: AsyncSession, data: OrganizationInput) -> Organization:

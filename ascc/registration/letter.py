@@ -37,6 +37,7 @@ import threading
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import Align, TextMode, WrapMode, XPos, YPos
@@ -301,6 +302,8 @@ def _clean(value: object) -> str:
             continue
         if category == "Cf" and ch not in _JOINERS:
             continue  # bidi overrides and isolates, zero-width space, BOM, tags...
+        if "\ufe00" <= ch <= "\ufe0f":
+            continue  # variation selectors: emoji or text presentation means nothing in this letter
         out.append(ch)
     return _SPACES.sub(" ", "".join(out)).strip()
 
@@ -734,9 +737,11 @@ _PT = 25.4 / 72  # millimetres per point
 
 
 class _LetterPDF(FPDF):
-    def __init__(self, content: _Content) -> None:
+    def __init__(self, content: _Content, shaping: bool = False) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self._content = content
+        self._shaping = shaping
+        self._shaping_on = False
         self._lang = "en"
         self._page_lang: dict[int, str] = {}
         self._bold = False
@@ -746,6 +751,22 @@ class _LetterPDF(FPDF):
         self.c_margin = 0
 
     # -- text helpers ------------------------------------------------------------------------------
+
+    def _shape(self, text: object) -> None:
+        """HarfBuzz only for the strings that need it: the rest keeps exact, unkerned text for copy and search."""
+        wanted = self._shaping and isinstance(text, str) and _needs_shaping(text)
+        if wanted != self._shaping_on:
+            # Kerning off: it would split Latin words in text extraction, and these scripts need no kerning.
+            self.set_text_shaping(wanted, features={"kern": False} if wanted else None)
+            self._shaping_on = wanted
+
+    def cell(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self._shape(kwargs.get("text", args[2] if len(args) > 2 else ""))
+        return super().cell(*args, **kwargs)
+
+    def multi_cell(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self._shape(kwargs.get("text", args[2] if len(args) > 2 else ""))
+        return super().multi_cell(*args, **kwargs)
 
     def _style(self, size: float, color: tuple[int, int, int] = _TEXT, bold: bool = False) -> None:
         self.set_font(_FONT, "", size)
@@ -1012,9 +1033,9 @@ _ALWAYS = frozenset(map(ord, " 0123456789/-–…()（）:：" + _ELLIPSIS))
 
 def _render(data: LetterData, use_fallbacks: bool = True) -> bytes:
     primary = _primary_font()
-    shaping = _shaping_available()
-
     fields = {name: _clean(getattr(data, name)) for name in _FIELDS}
+    # HarfBuzz shaping costs time and text fidelity: only for letters, and strings, that need it.
+    shaping = any(_needs_shaping(value) for value in fields.values()) and _shaping_available()
     if fields["name_local"] and not shaping and _needs_shaping(fields["name_local"]):
         # Without HarfBuzz such a name would print garbled (vowel signs out of order, right-to-left text
         # reversed): the letter then names the participant by the Latin name only.
@@ -1034,8 +1055,14 @@ def _render(data: LetterData, use_fallbacks: bool = True) -> bytes:
     chars = {ord(ch) for ch in chars_used}
     primary_range = sorted((chars | _ALWAYS) & primary.cmap)
 
-    pdf = _LetterPDF(content)
-    pdf.add_font(_FONT, "", primary.path, collection_font_number=primary.index, unicode_range=primary_range)
+    pdf = _LetterPDF(content, shaping=shaping)
+    try:
+        pdf.add_font(
+            _FONT, "", primary.path, collection_font_number=primary.index, unicode_range=primary_range
+        )
+    except Exception as exc:  # the file changed or vanished since it was read
+        _mark_unusable(primary.path)
+        raise LetterFontError(f"Cannot load the Japanese font {primary.path}: {exc}") from exc
     # The embedded subset keeps the full font's bounding boxes instead of recomputing them by drawing
     # every glyph: a valid (larger) box, and a third less time spent writing the CJK font.
     pdf.fonts[_FONT].ttfont.recalcBBoxes = False
@@ -1053,8 +1080,6 @@ def _render(data: LetterData, use_fallbacks: bool = True) -> bytes:
         fallback_names.append(name)
     if fallback_names:
         pdf.set_fallback_fonts(fallback_names, exact_match=False)
-    if shaping:
-        pdf.set_text_shaping(True)
 
     issued = datetime(data.issued_on.year, data.issued_on.month, data.issued_on.day, tzinfo=UTC)
     pdf.set_creation_date(issued)

@@ -43,6 +43,9 @@ from ascc.text import FieldError, email_key, optional_line
 __all__ = ["ACTIVE_STATUSES", "CATEGORIES", "INTERPRETATION", "MODES", "Registration", "RegistrationInput"]
 
 
+OPEN_STATUSES = ("registration_open", "live")
+
+
 def pool_key(edition_id: int, mode: str) -> str:
     return f"edition:{edition_id}:{mode}"
 
@@ -238,8 +241,15 @@ async def register(
     data: RegistrationInput,
     base_url: str,
     invite_token: str | None = None,
+    *,
+    require_open: bool = True,
 ) -> Registration:
-    """Register `user_id` for the edition. Nothing is stored when any check fails."""
+    """Register `user_id` for the edition. Nothing is stored when any check fails.
+
+    `require_open=False` is for operators (the demo seed) adding people to an edition that is not open.
+    """
+    if require_open and (await editions.get_by_id(session, edition_id)).status not in OPEN_STATUSES:
+        raise DomainError("error.registration_closed", "registration_closed", status=409)
     settings = await get_settings(session, edition_id)
     answers, errors = await _validate(session, edition_id, data, new=True)
     existing = await my_registration(session, edition_id, user_id)

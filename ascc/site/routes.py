@@ -40,6 +40,10 @@ class SitePages(Controller):
                 await accounts.set_preferred_lang(db_session, request.user.id, code)
         return response
 
+    @get("/privacy")
+    async def privacy_notice(self, request: Request) -> Template:
+        return page(request, "site/privacy.html")
+
     @get("/organizer", guards=[requires_organizer])
     async def organizer_home(self, request: Request, db_session: DbSession) -> Template:
         edition = await site.current_edition(db_session)

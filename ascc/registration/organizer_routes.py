@@ -1,0 +1,288 @@
+"""The organizers' registration pages: the list with decisions and export, and the settings."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, QueryParameter
+
+from ascc.editions import services as editions
+from ascc.errors import NotFound, ValidationFailed
+from ascc.registration import organizer
+from ascc.registration import services as registration
+from ascc.registration.models import CATEGORIES, MODES, QUESTION_KINDS, STATUSES
+from ascc.registration.routes import RegistrationOut, registration_out
+from ascc.security import requires_organizer
+from ascc.web import DbSession, form_errors, form_text, page
+
+PER_PAGE = 50
+
+
+async def _edition(db_session: DbSession) -> Any:
+    edition = await editions.current(db_session)
+    if edition is None:
+        raise NotFound("edition")
+    return edition
+
+
+def _base_url(request: Request) -> str:
+    return request.app.state.settings.base_url
+
+
+def _filters(
+    status: str | None, mode: str | None, category: str | None, country: str | None, q: str | None
+) -> organizer.Filters:
+    return organizer.Filters(status=status, mode=mode, category=category, country=country, q=q)
+
+
+class RegistrationAdminPages(Controller):
+    path = "/organizer/registrations"
+    guards = [requires_organizer]
+    include_in_schema = False
+
+    @get("/")
+    async def list_page(
+        self,
+        request: Request,
+        db_session: DbSession,
+        status: FromQuery[str | None] = None,
+        mode: FromQuery[str | None] = None,
+        category: FromQuery[str | None] = None,
+        country: FromQuery[str | None] = None,
+        q: FromQuery[str | None] = None,
+        page_number: Annotated[int, QueryParameter(name="page", ge=1, le=100_000)] = 1,
+    ) -> Any:
+        edition = await _edition(db_session)
+        filters = _filters(status, mode, category, country, q)
+        rows, total = await organizer.list_registrations(
+            db_session, edition.id, filters, PER_PAGE, (page_number - 1) * PER_PAGE
+        )
+        return page(
+            request,
+            "organizer/registrations.html",
+            edition=edition,
+            rows=rows,
+            total=total,
+            filters=filters,
+            page_number=page_number,
+            pages=max(1, -(-total // PER_PAGE)),
+            statuses=STATUSES,
+            modes=MODES,
+            categories=CATEGORIES,
+            seats=await organizer.seat_counts(db_session, edition.id),
+            done=request.query_params.get("done"),
+        )
+
+    @get("/export.csv")
+    async def export(
+        self,
+        db_session: DbSession,
+        status: FromQuery[str | None] = None,
+        mode: FromQuery[str | None] = None,
+        category: FromQuery[str | None] = None,
+        country: FromQuery[str | None] = None,
+        q: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        edition = await _edition(db_session)
+        body = await organizer.export_csv(
+            db_session, edition.id, _filters(status, mode, category, country, q)
+        )
+        return Response(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="registrations-{edition.slug}.csv"'},
+        )
+
+    @post("/decide")
+    async def decide(self, request: Request, db_session: DbSession) -> Any:
+        """Approve or reject the ticked registrations (one, from a row button, or many)."""
+        from litestar.response import Redirect
+
+        edition = await _edition(db_session)
+        form = await request.form()
+        single = form_text(form, "single")  # a row's own button: "approve:12"
+        if single:
+            action, _, raw_id = single.partition(":")
+            ids = [int(raw_id)] if raw_id.isdigit() and len(raw_id) < 12 else []
+        else:
+            ids = [
+                int(v) for v in form.getall("ids", []) if isinstance(v, str) and v.isdigit() and len(v) < 12
+            ]
+            action = form_text(form, "action")
+        count = await organizer.decide_many(db_session, edition.id, ids, action, _base_url(request))
+        back = form_text(form, "back")
+        back = back if back.startswith("/organizer/registrations") else "/organizer/registrations"
+        separator = "&" if "?" in back else "?"
+        return Redirect(f"{back}{separator}done={count}", status_code=303)
+
+
+class RegistrationSettingsPages(Controller):
+    path = "/organizer/registration-settings"
+    guards = [requires_organizer]
+    include_in_schema = False
+
+    async def _render(
+        self,
+        request: Request,
+        db_session: DbSession,
+        status_code: int = 200,
+        errors: dict | None = None,
+        notice: str | None = None,
+        new_code: Any = None,
+    ) -> Any:
+        edition = await _edition(db_session)
+        return page(
+            request,
+            "organizer/registration_settings.html",
+            status_code=status_code,
+            edition=edition,
+            settings=await registration.get_settings(db_session, edition.id),
+            questions=await registration.list_questions(db_session, edition.id),
+            codes=await organizer.list_codes(db_session, edition.id),
+            quotas=await organizer.list_quotas(db_session, edition.id),
+            seats=await organizer.seat_counts(db_session, edition.id),
+            categories=CATEGORIES,
+            kinds=QUESTION_KINDS,
+            errors=errors or {},
+            notice=notice,
+            new_code=new_code,
+        )
+
+    @get("/")
+    async def show(self, request: Request, db_session: DbSession) -> Any:
+        return await self._render(request, db_session)
+
+    @post("/")
+    async def save(self, request: Request, db_session: DbSession) -> Any:
+        edition = await _edition(db_session)
+        form = await request.form()
+        errors: dict = {}
+        data = organizer.SettingsInput(
+            in_person_capacity=organizer.parse_capacity(
+                "in_person_capacity", form_text(form, "in_person_capacity"), errors
+            ),
+            online_capacity=organizer.parse_capacity(
+                "online_capacity", form_text(form, "online_capacity"), errors
+            ),
+            approval_categories=[v for v in form.getall("approval_categories", []) if isinstance(v, str)],
+            invitation_categories=[v for v in form.getall("invitation_categories", []) if isinstance(v, str)],
+            privacy_version=form_text(form, "privacy_version"),
+        )
+        try:
+            if errors:
+                raise ValidationFailed(errors)
+            await organizer.update_settings(db_session, edition.id, data, _base_url(request))
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return await self._render(request, db_session, 422, form_errors(request, exc))
+        return await self._render(request, db_session, notice="form.saved")
+
+    @post("/questions")
+    async def add_question(self, request: Request, db_session: DbSession) -> Any:
+        edition = await _edition(db_session)
+        form = await request.form()
+        try:
+            await organizer.add_question(
+                db_session,
+                edition.id,
+                form_text(form, "kind"),
+                form_text(form, "label_en"),
+                form_text(form, "label_ja"),
+                form_text(form, "choices"),
+                form_text(form, "required") == "on",
+            )
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return await self._render(request, db_session, 422, form_errors(request, exc))
+        return await self._render(request, db_session, notice="form.saved")
+
+    @post("/questions/{question_id:int}/delete")
+    async def delete_question(
+        self, request: Request, db_session: DbSession, question_id: FromPath[int]
+    ) -> Any:
+        edition = await _edition(db_session)
+        await organizer.delete_question(db_session, edition.id, question_id)
+        return await self._render(request, db_session, notice="form.saved")
+
+    @post("/codes")
+    async def create_code(self, request: Request, db_session: DbSession) -> Any:
+        edition = await _edition(db_session)
+        form = await request.form()
+        expires_raw = form_text(form, "expires_on").strip()
+        try:
+            expires = datetime.fromisoformat(expires_raw).replace(tzinfo=UTC) if expires_raw else None
+        except ValueError:
+            return await self._render(
+                request,
+                db_session,
+                422,
+                {
+                    "expires_on": form_errors(request, ValidationFailed({"x": ("error.date_invalid", {})}))[
+                        "x"
+                    ]
+                },
+            )
+        try:
+            code = await organizer.create_code(
+                db_session,
+                edition.id,
+                [v for v in form.getall("categories", []) if isinstance(v, str)],
+                form_text(form, "organization"),
+                form_text(form, "single_use") == "on",
+                expires,
+                form_text(form, "note"),
+            )
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return await self._render(request, db_session, 422, form_errors(request, exc))
+        return await self._render(request, db_session, notice="registration.code_created", new_code=code)
+
+    @post("/quotas")
+    async def set_quota(self, request: Request, db_session: DbSession) -> Any:
+        edition = await _edition(db_session)
+        form = await request.form()
+        try:
+            await organizer.set_quota(
+                db_session, edition.id, form_text(form, "organization"), form_text(form, "seats")
+            )
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return await self._render(request, db_session, 422, form_errors(request, exc))
+        return await self._render(request, db_session, notice="form.saved")
+
+
+class RegistrationPage(msgspec.Struct):
+    items: list[RegistrationOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class RegistrationAdminApi(Controller):
+    path = "/api/v1/registrations"
+    guards = [requires_organizer]
+    tags = ["registration"]
+
+    @get("/", summary="Registrations of the current edition (organizers): filters and pagination")
+    async def list_registrations(
+        self,
+        db_session: DbSession,
+        status: FromQuery[str | None] = None,
+        mode: FromQuery[str | None] = None,
+        category: FromQuery[str | None] = None,
+        country: FromQuery[str | None] = None,
+        q: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
+    ) -> RegistrationPage:
+        edition = await _edition(db_session)
+        rows, total = await organizer.list_registrations(
+            db_session, edition.id, _filters(status, mode, category, country, q), limit, offset
+        )
+        return RegistrationPage(
+            items=[await registration_out(db_session, edition, r) for r in rows],
+            total=total,
+            limit=limit,
+            offset=offset,
+        )

@@ -1,0 +1,524 @@
+"""Registration pages for participants (register, my registration, delegation, invitations, directory) and the API."""
+
+import json
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from ascc.editions import services as editions
+from ascc.errors import DomainError, NotFound, ValidationFailed
+from ascc.registration import delegations, forms, privacy
+from ascc.registration import services as registration
+from ascc.registration.letter import LetterData, render_letter
+from ascc.security import requires_login
+from ascc.taxonomy import SECTORS
+from ascc.web import DbSession, form_errors, form_text, page
+
+OPEN_STATUSES = registration.OPEN_STATUSES
+
+
+async def _current_edition(db_session: DbSession) -> editions.Edition:
+    edition = await editions.current(db_session)
+    if edition is None:
+        raise NotFound("edition")
+    return edition
+
+
+async def _form_context(db_session: DbSession, edition: Any) -> dict[str, Any]:
+    return {
+        "edition": edition,
+        "questions": await registration.list_questions(db_session, edition.id),
+        "categories": registration.CATEGORIES,
+        "sectors": SECTORS,
+        "interpretations": registration.INTERPRETATION,
+        "settings": await registration.get_settings(db_session, edition.id),
+    }
+
+
+def _base_url(request: Request) -> str:
+    return request.app.state.settings.base_url
+
+
+class RegistrationPages(Controller):
+    guards = [requires_login]
+    include_in_schema = False
+
+    @get("/register")
+    async def form(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        edition = await _current_edition(db_session)
+        mine = await registration.my_registration(db_session, edition.id, request.user.id)
+        if mine is not None and mine.status in registration.ACTIVE_STATUSES:
+            return Redirect("/registration", status_code=303)
+        values = {
+            "organization": request.user.organization_name or "",
+            "mode": "in_person",
+            "country": "",
+            "interpretation": "none",
+            "category": "city_official",
+        }
+        return page(
+            request,
+            "registration/register.html",
+            values=values,
+            errors={},
+            invite=None,
+            is_open=edition.status in OPEN_STATUSES,
+            **await _form_context(db_session, edition),
+        )
+
+    @post("/register")
+    async def submit(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        return await _submit(request, db_session, invite_token=None)
+
+    @get("/registration")
+    async def mine(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        edition = await _current_edition(db_session)
+        mine = await registration.my_registration(db_session, edition.id, request.user.id)
+        if mine is None:
+            return Redirect("/register", status_code=303)
+        return await _my_page(request, db_session, edition, mine)
+
+    @post("/registration")
+    async def update(self, request: Request, db_session: DbSession) -> Template:
+        edition, mine = await _mine_or_404(request, db_session)
+        questions = await registration.list_questions(db_session, edition.id)
+        data, values = forms.read(await request.form(), questions)
+        try:
+            await registration.update_details(db_session, mine, data)
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            edition, mine = await _mine_or_404(request, db_session)
+            return await _my_page(
+                request,
+                db_session,
+                edition,
+                mine,
+                values=values,
+                errors=form_errors(request, exc),
+                status_code=422,
+            )
+        return await _my_page(request, db_session, edition, mine, notice="form.saved")
+
+    @post("/registration/mode")
+    async def switch_mode(self, request: Request, db_session: DbSession) -> Template:
+        edition, mine = await _mine_or_404(request, db_session)
+        try:
+            await registration.switch_mode(
+                db_session, mine, form_text(await request.form(), "mode"), _base_url(request)
+            )
+        except DomainError as exc:
+            await db_session.rollback()
+            edition, mine = await _mine_or_404(request, db_session)
+            return await _my_page(
+                request,
+                db_session,
+                edition,
+                mine,
+                problem=exc.message,
+                problem_params=exc.params,
+                status_code=exc.status_code,
+            )
+        return await _my_page(request, db_session, edition, mine, notice="registration.mode_switched")
+
+    @post("/registration/consents")
+    async def consents(self, request: Request, db_session: DbSession) -> Template:
+        edition, mine = await _mine_or_404(request, db_session)
+        form = await request.form()
+        given = {name for name in privacy.CONSENTS if form_text(form, name) == "on"}
+        await privacy.update_consents(db_session, mine, given)
+        return await _my_page(request, db_session, edition, mine, notice="form.saved")
+
+    @post("/registration/cancel")
+    async def cancel(self, request: Request, db_session: DbSession) -> Template:
+        edition, mine = await _mine_or_404(request, db_session)
+        if mine.status in registration.ACTIVE_STATUSES:
+            await registration.cancel(db_session, mine, _base_url(request))
+        return await _my_page(request, db_session, edition, mine, notice="registration.cancelled_notice")
+
+    @get("/registration/letter.pdf")
+    async def letter(self, request: Request, db_session: DbSession) -> Response[bytes]:
+        edition, mine = await _mine_or_404(request, db_session)
+        if mine.status not in ("confirmed", "waiting", "pending"):
+            raise NotFound("registration")
+        from ascc.i18n import country_name
+
+        data = LetterData(
+            reference=mine.reference,
+            issued_on=_today(),
+            name_latin=mine.user.name_latin,
+            name_local=mine.user.name_local,
+            position=mine.position,
+            organization=mine.organization.name_en if mine.organization else None,
+            country_name_en=country_name(mine.country, "en") or None,
+            edition_name_en=edition.name_en,
+            edition_name_ja=edition.name_ja,
+            starts_on=edition.starts_on,
+            ends_on=edition.ends_on,
+            venue_en=edition.venue_name_en,
+            venue_address_en=edition.venue_address_en,
+            venue_ja=edition.venue_name_ja,
+            venue_address_ja=edition.venue_address_ja,
+            mode=mine.mode,
+            status=mine.status,
+        )
+        return Response(
+            render_letter(data),
+            media_type="application/pdf",
+            headers={
+                "content-disposition": f'inline; filename="{mine.reference}.pdf"',
+                "cache-control": "no-store",
+            },
+        )
+
+    @get("/account/export.json")
+    async def export(self, request: Request, db_session: DbSession) -> Response[bytes]:
+        data = await privacy.export_my_data(db_session, request.user.id)
+        return Response(
+            json.dumps(data, ensure_ascii=False, indent=2).encode(),
+            media_type="application/json",
+            headers={
+                "content-disposition": 'attachment; filename="my-ascc-data.json"',
+                "cache-control": "no-store",
+            },
+        )
+
+    @get("/account/delete")
+    async def delete_form(self, request: Request) -> Template:
+        return page(request, "registration/delete_account.html", error=None)
+
+    @post("/account/delete")
+    async def delete(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        typed = form_text(await request.form(), "confirm_email").strip().casefold()
+        if typed != request.user.email.casefold():
+            return page(
+                request, "registration/delete_account.html", status_code=422, error="privacy.delete_mismatch"
+            )
+        await privacy.delete_account(db_session, request.user.id, _base_url(request))
+        request.clear_session()
+        return Redirect("/?deleted=1", status_code=303)
+
+    @post("/delegation/start")
+    async def start_delegation(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        edition, mine = await _mine_or_404(request, db_session)
+        try:
+            await delegations.start_delegation(db_session, mine)
+        except DomainError as exc:
+            await db_session.rollback()
+            edition, mine = await _mine_or_404(request, db_session)
+            return await _my_page(request, db_session, edition, mine, problem=exc.message, status_code=409)
+        return Redirect("/delegation", status_code=303)
+
+    @get("/delegation")
+    async def delegation(self, request: Request, db_session: DbSession) -> Template:
+        return await _delegation_page(request, db_session)
+
+    @post("/delegation/invite")
+    async def invite(self, request: Request, db_session: DbSession) -> Template:
+        edition = await _current_edition(db_session)
+        delegation = await delegations.delegation_of_head(db_session, edition.id, request.user.id)
+        if delegation is None:
+            raise NotFound("delegation")
+        form = await request.form()
+        try:
+            await delegations.invite_member(
+                db_session,
+                delegation,
+                form_text(form, "email"),
+                _base_url(request),
+                form_text(form, "lang") or request.user.preferred_lang,
+            )
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return await _delegation_page(
+                request,
+                db_session,
+                errors=form_errors(request, exc),
+                email=form_text(form, "email"),
+                status_code=422,
+            )
+        return await _delegation_page(request, db_session, notice="delegation.invited")
+
+    @get("/directory")
+    async def directory(
+        self,
+        request: Request,
+        db_session: DbSession,
+        q: FromQuery[str | None] = None,
+        country: FromQuery[str | None] = None,
+        category: FromQuery[str | None] = None,
+        sector: FromQuery[str | None] = None,
+    ) -> Template:
+        edition = await _current_edition(db_session)
+        mine = await registration.my_registration(db_session, edition.id, request.user.id)
+        if request.user.role != "organizer" and (mine is None or mine.status != "confirmed"):
+            return page(request, "registration/directory_closed.html", status_code=403)
+        people = await privacy.directory(db_session, edition.id, q, country, category, sector)
+        return page(
+            request,
+            "registration/directory.html",
+            people=people,
+            edition=edition,
+            filters={
+                "q": q or "",
+                "country": country or "",
+                "category": category or "",
+                "sector": sector or "",
+            },
+            categories=registration.CATEGORIES,
+            sectors=SECTORS,
+        )
+
+
+class InvitationPages(Controller):
+    include_in_schema = False
+
+    @get("/invite/{token:str}")
+    async def show(self, request: Request, db_session: DbSession, token: FromPath[str]) -> Template:
+        edition = await _current_edition(db_session)
+        try:
+            invite = await registration.find_invite(db_session, token)
+        except DomainError as exc:
+            return page(
+                request, "registration/invite_problem.html", status_code=exc.status_code, problem=exc.message
+            )
+        if request.user is None:
+            return page(
+                request, "registration/invite_welcome.html", invite=invite, token=token, edition=edition
+            )
+        values = {
+            "organization": invite.delegation.organization.name_en,
+            "mode": "in_person",
+            "category": "city_official",
+            "interpretation": "none",
+            "country": invite.delegation.organization.country or "",
+        }
+        return page(
+            request,
+            "registration/register.html",
+            values=values,
+            errors={},
+            invite=invite,
+            token=token,
+            is_open=True,
+            **await _form_context(db_session, edition),
+        )
+
+    @post("/invite/{token:str}", guards=[requires_login])
+    async def accept(
+        self, request: Request, db_session: DbSession, token: FromPath[str]
+    ) -> Template | Redirect:
+        return await _submit(request, db_session, invite_token=token)
+
+
+async def _submit(request: Request, db_session: DbSession, invite_token: str | None) -> Template | Redirect:
+    edition = await _current_edition(db_session)
+    context = await _form_context(db_session, edition)
+    data, values = forms.read(await request.form(), context["questions"])
+    try:
+        await registration.register(
+            db_session, edition.id, request.user.id, data, _base_url(request), invite_token=invite_token
+        )
+    except ValidationFailed as exc:
+        await db_session.rollback()  # expires what was loaded: load the edition again
+        edition = await _current_edition(db_session)
+        context = await _form_context(db_session, edition)
+        invite = await registration.find_invite(db_session, invite_token) if invite_token else None
+        return page(
+            request,
+            "registration/register.html",
+            status_code=422,
+            values=values,
+            errors=form_errors(request, exc),
+            invite=invite,
+            token=invite_token,
+            is_open=True,
+            **context,
+        )
+    except DomainError as exc:
+        await db_session.rollback()
+        if exc.code == "already_registered":
+            return Redirect("/registration", status_code=303)
+        edition = await _current_edition(db_session)
+        context = await _form_context(db_session, edition)
+        invite = None
+        if invite_token and exc.code not in ("invite_used", "invite_invalid"):
+            invite = await registration.find_invite(db_session, invite_token)
+        errors = {
+            exc.field or "_form": form_errors(request, ValidationFailed({"x": (exc.message, exc.params)}))[
+                "x"
+            ]
+        }
+        return page(
+            request,
+            "registration/register.html",
+            status_code=exc.status_code,
+            values=values,
+            errors=errors,
+            invite=invite,
+            token=invite_token,
+            is_open=True,
+            **context,
+        )
+    return Redirect("/registration?new=1", status_code=303)
+
+
+async def _mine_or_404(request: Request, db_session: DbSession) -> tuple[Any, Any]:
+    edition = await _current_edition(db_session)
+    mine = await registration.my_registration(db_session, edition.id, request.user.id)
+    if mine is None:
+        raise NotFound("registration")
+    return edition, await registration.get_registration(db_session, mine.id)
+
+
+async def _my_page(
+    request: Request,
+    db_session: DbSession,
+    edition: Any,
+    mine: Any,
+    *,
+    values: dict | None = None,
+    errors: dict | None = None,
+    notice: str | None = None,
+    problem: str | None = None,
+    problem_params: dict | None = None,
+    status_code: int = 200,
+) -> Template:
+    delegation = await delegations.delegation_of_head(db_session, edition.id, request.user.id)
+    return page(
+        request,
+        "registration/mine.html",
+        status_code=status_code,
+        registration=mine,
+        position=await registration.waiting_position(db_session, mine),
+        delegation=delegation,
+        values=values or forms.values_of(mine),
+        errors=errors or {},
+        notice=notice,
+        problem=problem,
+        problem_params=problem_params or {},
+        is_new=request.query_params.get("new") == "1",
+        **await _form_context(db_session, edition),
+    )
+
+
+async def _delegation_page(
+    request: Request,
+    db_session: DbSession,
+    *,
+    errors: dict | None = None,
+    email: str = "",
+    notice: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    edition = await _current_edition(db_session)
+    delegation = await delegations.delegation_of_head(db_session, edition.id, request.user.id)
+    if delegation is None:
+        raise NotFound("delegation")
+    return page(
+        request,
+        "registration/delegation.html",
+        status_code=status_code,
+        delegation=delegation,
+        roster=await delegations.roster(db_session, delegation),
+        errors=errors or {},
+        values={"email": email},
+        notice=notice,
+        edition=edition,
+    )
+
+
+def _today():
+    from ascc import clock
+
+    return clock.now().date()
+
+
+# --- JSON API -----------------------------------------------------------------------------------------------
+
+
+class RegistrationOut(msgspec.Struct):
+    reference: str
+    edition: str
+    status: str
+    mode: str
+    category: str
+    organization: str | None
+    position: str | None
+    country: str | None
+    city: str | None
+    interpretation: str
+    waiting_position: int | None
+    consents: dict[str, bool]
+
+
+class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
+    mode: str
+    category: str
+    privacy_accepted: bool
+    organization: str | None = None
+    position: str | None = None
+    country: str | None = None
+    city: str | None = None
+    interpretation: str = "none"
+    dietary: str | None = None
+    accessibility: str | None = None
+    interests: list[str] = msgspec.field(default_factory=list)
+    answers: dict[str, str | list[str]] = msgspec.field(default_factory=dict)
+    consent_directory: bool = False
+    consent_scanning: bool = False
+    consent_recommendations: bool = False
+    consent_photos: bool = False
+    code: str | None = None
+
+
+async def registration_out(db_session: DbSession, edition: Any, r: Any) -> RegistrationOut:
+    return RegistrationOut(
+        reference=r.reference,
+        edition=edition.slug,
+        status=r.status,
+        mode=r.mode,
+        category=r.category,
+        organization=r.organization.name_en if r.organization else None,
+        position=r.position,
+        country=r.country,
+        city=r.city,
+        interpretation=r.interpretation,
+        waiting_position=await registration.waiting_position(db_session, r),
+        consents={name.removeprefix("consent_"): getattr(r, name) for name in privacy.CONSENTS},
+    )
+
+
+class RegistrationApi(Controller):
+    path = "/api/v1/registrations/me"
+    guards = [requires_login]
+    tags = ["registration"]
+
+    @get("/", summary="My registration in the current edition")
+    async def mine(self, request: Request, db_session: DbSession) -> RegistrationOut:
+        edition, mine = await _mine_or_404(request, db_session)
+        return await registration_out(db_session, edition, mine)
+
+    @post(
+        "/", summary="Register for the current edition (201: confirmed, waiting or pending)", status_code=201
+    )
+    async def register(
+        self, request: Request, db_session: DbSession, data: Annotated[RegistrationIn, Body()]
+    ) -> RegistrationOut:
+        edition = await _current_edition(db_session)
+        created = await registration.register(
+            db_session,
+            edition.id,
+            request.user.id,
+            registration.RegistrationInput(**msgspec.structs.asdict(data)),
+            _base_url(request),
+        )
+        return await registration_out(db_session, edition, created)
+
+    @post("/cancel", summary="Cancel my registration (the next person waiting is promoted)", status_code=200)
+    async def cancel(self, request: Request, db_session: DbSession) -> RegistrationOut:
+        edition, mine = await _mine_or_404(request, db_session)
+        await registration.cancel(db_session, mine, _base_url(request))
+        return await registration_out(db_session, edition, mine)

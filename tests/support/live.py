@@ -1,0 +1,57 @@
+"""A real uvicorn server in a subprocess on a given database, for tests that need real concurrent HTTP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def live_server(database_url: str, log_path: Path, **env: str) -> Iterator[str]:
+    port = free_port()
+    environment = {
+        **os.environ,
+        "ASCC_DATABASE_URL": database_url,
+        "ASCC_BASE_URL": f"http://127.0.0.1:{port}",
+        "ASCC_AUTH_RATE_LIMIT": "100000",
+        "ASCC_LOG_LEVEL": "warning",
+        **env,
+    }
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ascc.cli", "serve", "--port", str(port)],
+            env=environment,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(150):
+                try:
+                    with urllib.request.urlopen(f"{url}/health", timeout=1):
+                        break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                raise RuntimeError("server did not start: " + log_path.read_text())
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
