@@ -11,7 +11,7 @@ RUN npm ci --no-audit --no-fund \
 FROM python:3.11-slim-bookworm AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     ASCC_LOG_LEVEL=info WORKERS=4 PORT=8000
-RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk \
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk fonts-noto-core \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 10001 ascc
 WORKDIR /app

@@ -28,7 +28,7 @@ vendor: node_modules/.package-lock.json
 	cp node_modules/htmx-ext-sse/dist/sse.min.js static/vendor/htmx-ext-sse.min.js
 
 browser:  ## Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser)
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk)
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-core)
 
 db: venv
 	$(BIN)/ascc db upgrade

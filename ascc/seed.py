@@ -11,7 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc.accounts import services as accounts
 from ascc.editions import services as editions
+from ascc.errors import DomainError
 from ascc.organizations import services as organizations
+from ascc.registration import delegations, organizer
+from ascc.registration import services as registration
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
 
@@ -25,6 +28,7 @@ def _load(name: str) -> dict[str, Any]:
 class SeedReport:
     organizations: int = 0
     accounts_created: int = 0
+    registrations_created: int = 0
     edition: str = ""
 
 
@@ -50,4 +54,112 @@ async def seed(session: AsyncSession, demo_password: str) -> SeedReport:
         await accounts.create_user(session, password=demo_password, organization_id=organization_id, **row)
         report.accounts_created += 1
     await session.flush()
+    await _seed_registration(session, edition.id, demo_password, report)
     return report
+
+
+def _entry(
+    row: dict[str, Any], organization: str | None, country: str | None
+) -> registration.RegistrationInput:
+    consents = row.get("consents", {})
+    return registration.RegistrationInput(
+        mode=row["mode"],
+        category=row["category"],
+        organization=organization,
+        position=row.get("position"),
+        country=country,
+        city=row.get("city"),
+        interpretation=row.get("interpretation", "none"),
+        dietary=row.get("dietary"),
+        interests=row.get("interests", []),
+        privacy_accepted=True,
+        consent_directory=consents.get("directory", False),
+        consent_scanning=consents.get("scanning", False),
+        consent_recommendations=consents.get("recommendations", False),
+        consent_photos=consents.get("photos", False),
+    )
+
+
+async def _register(
+    session: AsyncSession, edition_id: int, user: Any, row: dict[str, Any], report: SeedReport
+) -> None:
+    """Register one seeded person (no mail), and place them in their city's delegation."""
+    if await registration.my_registration(session, edition_id, user.id) is not None:
+        return
+    organization = user.organization.name_en if user.organization else row.get("organization")
+    entry = _entry(row, organization, user.country)
+    # Required questions of the edition get a plausible answer: in-person people come to the reception.
+    questions = await registration.list_questions(session, edition_id)
+    entry.answers = {
+        str(q.id): "yes" if row["mode"] == "in_person" else "no" for q in questions if q.kind == "yes_no"
+    }
+    if row["category"] == "speaker":  # speakers register by invitation, as in the real edition
+        entry.code = await _speaker_code(session, edition_id)
+    created = await registration.register(
+        session, edition_id, user.id, entry, "", require_open=False, notify=False
+    )
+    report.registrations_created += 1
+    if row["category"] != "city_official" or created.organization_id is None:
+        return
+    if row.get("delegation_head"):
+        try:
+            await delegations.start_delegation(session, created)
+            return
+        except DomainError:  # the city already has a head (the demo delegate leads Cebu)
+            pass
+    delegation = await delegations.delegation_of_organization(session, edition_id, created.organization_id)
+    if delegation is not None:
+        await delegations.add_member(session, delegation, created, user.email)
+
+
+async def _speaker_code(session: AsyncSession, edition_id: int) -> str:
+    for code in await organizer.list_codes(session, edition_id):
+        if code.note == SPEAKER_CODE_NOTE:
+            return code.code
+    created = await organizer.create_code(
+        session, edition_id, ["speaker"], None, False, None, SPEAKER_CODE_NOTE
+    )
+    return created.code
+
+
+SPEAKER_CODE_NOTE = "Speakers of the demo edition"
+
+
+async def _seed_registration(
+    session: AsyncSession, edition_id: int, demo_password: str, report: SeedReport
+) -> None:
+    data = _load("registration.json")
+    settings = await registration.get_settings(session, edition_id)
+    if not settings.privacy_version or settings.in_person_capacity is None:
+        await organizer.update_settings(session, edition_id, organizer.SettingsInput(**data["settings"]), "")
+    if not await registration.list_questions(session, edition_id):
+        for question in data["questions"]:
+            await organizer.add_question(session, edition_id, **question)
+    for quota in data["quotas"]:
+        await organizer.set_quota(session, edition_id, quota["organization"], str(quota["seats"]))
+    for row in data["demo_registrations"]:
+        user = await accounts.find_by_email(session, row["email"])
+        await _register(session, edition_id, await accounts.get_user(session, user.id), row, report)
+
+    # The demo participants: one shared password hash (argon2 for each of 200 people would take a minute).
+    shared_hash = accounts.hash_password(demo_password)
+    for row in _load("participants.json")["participants"]:
+        if row.get("organization_new"):
+            await organizations.upsert(session, organizations.OrganizationInput(**row["organization_new"]))
+        user = await accounts.find_by_email(session, row["email"])
+        if user is None:
+            found = await organizations.find_by_name(session, row["organization"])
+            user = await accounts.create_user(
+                session,
+                email=row["email"],
+                role="delegate",
+                password=demo_password,
+                password_hash=shared_hash,
+                name_latin=row["name_latin"],
+                name_local=row.get("name_local"),
+                organization_id=found.id if found else None,
+                country=row.get("country"),
+                preferred_lang=row.get("preferred_lang", "en"),
+            )
+            report.accounts_created += 1
+        await _register(session, edition_id, await accounts.get_user(session, user.id), row, report)

@@ -12,6 +12,7 @@ from ascc.accounts.models import User
 from ascc.cli import main
 from ascc.editions.models import Edition, Room
 from ascc.organizations.models import Organization
+from ascc.registration.models import Registration
 from ascc.seed import seed
 
 
@@ -30,8 +31,8 @@ def run(*args: str) -> str:
 
 def test_upgrade_seed_create_user_and_token_on_an_empty_file(empty_db: str) -> None:
     assert "database at head" in run("db", "upgrade")
-    assert "5 new accounts" in run("seed")
-    assert "0 new accounts" in run("seed")
+    assert "204 new accounts, 202 new registrations" in run("seed")
+    assert "0 new accounts, 0 new registrations" in run("seed")
     output = run("users", "create", "Staff@Example.org", "--role", "checkin", "--name", "Rahim Uddin")
     assert output.startswith("created Staff@example.org (checkin); password: ")
     token = run("tokens", "create", "staff@example.org").strip()
@@ -49,11 +50,11 @@ def test_users_create_refuses_a_taken_address(empty_db: str) -> None:
 
 def test_seed_reset_starts_from_nothing(empty_db: str) -> None:
     run("seed")
-    assert "5 new accounts" in run("seed", "--reset")
+    assert "204 new accounts" in run("seed", "--reset")
 
 
 async def _counts(session) -> tuple[int, ...]:
-    models = (Organization, Edition, Room, User)
+    models = (Organization, Edition, Room, User, Registration)
     return tuple([await session.scalar(select(func.count()).select_from(m)) for m in models])
 
 
@@ -61,7 +62,8 @@ async def test_seed_twice_changes_nothing(session) -> None:
     first = await seed(session, "ascc-demo")
     await session.commit()
     counts = await _counts(session)
-    assert counts == (first.organizations, 1, 7, 5)
+    assert counts[1:] == (1, 7, 204, 202)
+    assert first.registrations_created == 202
     again = await seed(session, "ascc-demo")
     await session.commit()
     assert await _counts(session) == counts
@@ -73,3 +75,22 @@ async def test_seed_twice_changes_nothing(session) -> None:
         "2023-11-13",
     )
     assert current.name_en == "12th Asia Smart City Conference (Y-SHIP 2023)"
+
+
+async def test_seed_makes_delegations_and_demo_registrations(session) -> None:
+    from ascc.registration import delegations
+    from ascc.registration import services as registration
+
+    await seed(session, "ascc-demo")
+    await session.commit()
+    edition = await session.scalar(select(Edition).where(Edition.is_current.is_(True)))
+    users = {u.email: u for u in (await session.scalars(select(User))).all()}
+    head = await registration.my_registration(session, edition.id, users["delegate@example.org"].id)
+    assert (head.status, head.mode, head.organization.name_en) == ("confirmed", "in_person", "Cebu City")
+    delegation = await delegations.delegation_of_head(session, edition.id, users["delegate@example.org"].id)
+    roster = await delegations.roster(session, delegation)
+    assert len(roster) >= 2 and {line.registration_status for line in roster} == {"confirmed"}
+    online = await registration.my_registration(session, edition.id, users["online@example.org"].id)
+    assert online.mode == "online"
+    statuses = (await session.scalars(select(Registration.status))).all()
+    assert statuses.count("pending") == 5  # press needs approval in the demo edition

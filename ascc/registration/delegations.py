@@ -30,6 +30,16 @@ async def delegation_of_head(session: AsyncSession, edition_id: int, user_id: in
     )
 
 
+async def delegation_of_organization(
+    session: AsyncSession, edition_id: int, organization_id: int
+) -> Delegation | None:
+    return await session.scalar(
+        select(Delegation).where(
+            Delegation.edition_id == edition_id, Delegation.organization_id == organization_id
+        )
+    )
+
+
 async def start_delegation(session: AsyncSession, registration: Registration) -> Delegation:
     """The registered person becomes the head of their organization's delegation for this edition."""
     if registration.status not in ACTIVE_STATUSES or registration.organization_id is None:
@@ -53,6 +63,24 @@ async def start_delegation(session: AsyncSession, registration: Registration) ->
     registration.delegation_id = existing.id
     await session.flush()
     return existing
+
+
+async def add_member(
+    session: AsyncSession, delegation: Delegation, registration: Registration, email: str
+) -> None:
+    """An operator puts a registered person into a delegation, as if they had accepted an invitation."""
+    registration.delegation_id = delegation.id
+    session.add(
+        DelegationInvite(
+            delegation_id=delegation.id,
+            email=email,
+            email_key=email_key(email),
+            token_hash=token_hash(secrets.token_urlsafe(24)),
+            status="accepted",
+            registration_id=registration.id,
+        )
+    )
+    await session.flush()
 
 
 @dataclass(frozen=True)

@@ -182,10 +182,15 @@ def _probe_face(path: str, index: int) -> tuple[str, frozenset[int]]:
     probe.add_font("probe", "", path, collection_font_number=index)
     font = probe.fonts["probe"]
     try:
-        family = str(font.ttfont["name"].getDebugName(1) or "")
+        try:
+            family = str(font.ttfont["name"].getDebugName(1) or "")
+        except Exception:  # a name table fpdf2 or fontTools cannot read: the face is still usable
+            family = ""
         return family, frozenset(font.cmap)
     finally:
-        font.close()
+        close = getattr(font, "close", None)
+        if close is not None:
+            close()
 
 
 def _load_cjk(path: str) -> _FontFile | None:
@@ -1065,7 +1070,9 @@ def _render(data: LetterData, use_fallbacks: bool = True) -> bytes:
         raise LetterFontError(f"Cannot load the Japanese font {primary.path}: {exc}") from exc
     # The embedded subset keeps the full font's bounding boxes instead of recomputing them by drawing
     # every glyph: a valid (larger) box, and a third less time spent writing the CJK font.
-    pdf.fonts[_FONT].ttfont.recalcBBoxes = False
+    ttfont = getattr(pdf.fonts[_FONT], "ttfont", None)
+    if ttfont is not None:
+        ttfont.recalcBBoxes = False
     fallback_names = []
     for i, (font, font_chars) in enumerate(plan.items()):
         wanted = sorted(
