@@ -6,6 +6,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.response import Redirect, Template
 
 from ascc.editions import services as editions
 from ascc.errors import NotFound, ValidationFailed
@@ -52,7 +53,7 @@ class RegistrationAdminPages(Controller):
         country: FromQuery[str | None] = None,
         q: FromQuery[str | None] = None,
         page_number: Annotated[int, QueryParameter(name="page", ge=1, le=100_000)] = 1,
-    ) -> Any:
+    ) -> Template:
         edition = await _edition(db_session)
         filters = _filters(status, mode, category, country, q)
         rows, total = await organizer.list_registrations(
@@ -95,10 +96,8 @@ class RegistrationAdminPages(Controller):
         )
 
     @post("/decide")
-    async def decide(self, request: Request, db_session: DbSession) -> Any:
+    async def decide(self, request: Request, db_session: DbSession) -> Redirect:
         """Approve or reject the ticked registrations (one, from a row button, or many)."""
-        from litestar.response import Redirect
-
         edition = await _edition(db_session)
         form = await request.form()
         single = form_text(form, "single")  # a row's own button: "approve:12"
@@ -130,7 +129,7 @@ class RegistrationSettingsPages(Controller):
         errors: dict | None = None,
         notice: str | None = None,
         new_code: Any = None,
-    ) -> Any:
+    ) -> Template:
         edition = await _edition(db_session)
         return page(
             request,
@@ -150,11 +149,11 @@ class RegistrationSettingsPages(Controller):
         )
 
     @get("/")
-    async def show(self, request: Request, db_session: DbSession) -> Any:
+    async def show(self, request: Request, db_session: DbSession) -> Template:
         return await self._render(request, db_session)
 
     @post("/")
-    async def save(self, request: Request, db_session: DbSession) -> Any:
+    async def save(self, request: Request, db_session: DbSession) -> Template:
         edition = await _edition(db_session)
         form = await request.form()
         errors: dict = {}
@@ -179,7 +178,7 @@ class RegistrationSettingsPages(Controller):
         return await self._render(request, db_session, notice="form.saved")
 
     @post("/questions")
-    async def add_question(self, request: Request, db_session: DbSession) -> Any:
+    async def add_question(self, request: Request, db_session: DbSession) -> Template:
         edition = await _edition(db_session)
         form = await request.form()
         try:
@@ -200,13 +199,13 @@ class RegistrationSettingsPages(Controller):
     @post("/questions/{question_id:int}/delete")
     async def delete_question(
         self, request: Request, db_session: DbSession, question_id: FromPath[int]
-    ) -> Any:
+    ) -> Template:
         edition = await _edition(db_session)
         await organizer.delete_question(db_session, edition.id, question_id)
         return await self._render(request, db_session, notice="form.saved")
 
     @post("/codes")
-    async def create_code(self, request: Request, db_session: DbSession) -> Any:
+    async def create_code(self, request: Request, db_session: DbSession) -> Template:
         edition = await _edition(db_session)
         form = await request.form()
         expires_raw = form_text(form, "expires_on").strip()
@@ -239,7 +238,7 @@ class RegistrationSettingsPages(Controller):
         return await self._render(request, db_session, notice="registration.code_created", new_code=code)
 
     @post("/quotas")
-    async def set_quota(self, request: Request, db_session: DbSession) -> Any:
+    async def set_quota(self, request: Request, db_session: DbSession) -> Template:
         edition = await _edition(db_session)
         form = await request.form()
         try:

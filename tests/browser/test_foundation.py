@@ -12,9 +12,10 @@ from tests.support.web import link_in
 pytestmark = pytest.mark.browser
 
 
-async def wait_for_mail(mailbox, address: str):
+async def wait_for_mail(mailbox, address: str, subject: str = ""):
+    """The newest mail to `address` whose subject contains `subject`, waiting up to 10 s for it."""
     for _ in range(100):
-        found = mailbox.to(address)
+        found = [m for m in mailbox.to(address) if subject in str(m["Subject"])]
         if found:
             return found[-1]
         await asyncio.sleep(0.1)

@@ -137,6 +137,7 @@ async def test_organizer_settings_change_capacity_and_add_question(client, app_d
         {"in_person_capacity": "600", "privacy_version": "2023-2"},
     )
     assert "Now 0 confirmed, 0 waiting" in ok.text
+    assert ok.headers["content-type"].startswith("text/html")
     added = await post_form(
         client,
         "/organizer/registration-settings/questions",
