@@ -7,56 +7,33 @@ from pathlib import Path
 
 import pytest
 
+from ascc.accounts.models import ROLES
+from ascc.editions.models import EDITION_STATUSES
 from ascc.i18n import catalogue, negotiate, parse_accept_language, pick, translate
+from ascc.mail.models import OUTBOX_STATUSES
+from ascc.organizations.models import ORGANIZATION_KINDS
+from ascc.registration.models import CATEGORIES, INTERPRETATION, MODES, QUESTION_KINDS, STATUSES
+from ascc.registration.privacy import CONSENTS
+from ascc.taxonomy import SECTORS
 
 ROOT = Path(__file__).resolve().parent.parent
 # Keys built at run time from a value (statuses, roles, kinds); each prefix's members are listed here.
 DYNAMIC = {
-    "edition.status.": ["draft", "registration_open", "live", "closed"],
-    "role.": ["organizer", "checkin", "exhibitor", "delegate", "online"],
-    "organization.kind.": [
-        "city",
-        "government",
-        "company",
-        "international",
-        "academia",
-        "ngo",
-        "press",
-        "other",
-    ],
-    "outbox.status.": ["pending", "sending", "sent", "failed"],
+    "edition.status.": list(EDITION_STATUSES),
+    "role.": list(ROLES),
+    "organization.kind.": list(ORGANIZATION_KINDS),
+    "outbox.status.": list(OUTBOX_STATUSES),
     "verify.": ["title", "intro", "sent", "submit"],
-    "category.": [
-        "city_official",
-        "company",
-        "international",
-        "academia",
-        "ngo",
-        "press",
-        "speaker",
-        "organizer_staff",
-    ],
-    "sector.": [
-        "water",
-        "waste",
-        "energy",
-        "mobility",
-        "ict",
-        "disaster",
-        "health",
-        "safety",
-        "urban_planning",
-        "cleaner_production",
-        "mice_ppp",
-    ],
-    "consent.": ["consent_directory", "consent_scanning", "consent_recommendations", "consent_photos"],
-    "delegation.invite.": ["invited", "accepted", "revoked"],
-    "registration.interpretation.": ["none", "ja", "en"],
-    "registration.mode.": ["in_person", "online"],
-    "registration.status.": ["pending", "confirmed", "waiting", "rejected", "cancelled"],
-    "registration.switch_to_": ["online", "in_person"],
-    "settings.kind.": ["text", "single", "multiple", "yes_no"],
     "forgot.": ["title", "intro", "sent", "submit"],
+    "category.": list(CATEGORIES),
+    "sector.": list(SECTORS),
+    "consent.": list(CONSENTS),
+    "delegation.invite.": ["invited", "accepted", "revoked"],
+    "registration.interpretation.": list(INTERPRETATION),
+    "registration.mode.": list(MODES),
+    "registration.status.": list(STATUSES),
+    "registration.switch_to_": list(MODES),
+    "settings.kind.": list(QUESTION_KINDS),
 }
 
 

@@ -13,21 +13,7 @@ from ascc.errors import NotFound, ValidationFailed
 from ascc.security import requires_organizer
 from ascc.web import DbSession, form_errors, form_values, page
 
-EDITION_FIELDS = (
-    "slug",
-    "name_en",
-    "name_ja",
-    "starts_on",
-    "ends_on",
-    "timezone",
-    "venue_name_en",
-    "venue_name_ja",
-    "venue_address_en",
-    "venue_address_ja",
-    "theme_en",
-    "theme_ja",
-    "status",
-)
+EDITION_FIELDS = ("slug", *editions.EDITABLE_FIELDS)
 
 
 def _is_organizer(request: Request) -> bool:

@@ -94,7 +94,7 @@ def validate(data: EditionInput) -> EditionInput:
     return data
 
 
-_FIELDS = (
+EDITABLE_FIELDS = (
     "name_en",
     "name_ja",
     "starts_on",
@@ -114,7 +114,7 @@ async def create(session: AsyncSession, data: EditionInput) -> Edition:
     data = validate(data)
     if await session.scalar(select(Edition.id).where(Edition.slug == data.slug)):
         raise ValidationFailed({"slug": ("error.slug_taken", {})})
-    edition = Edition(slug=data.slug, is_current=False, **{f: getattr(data, f) for f in _FIELDS})
+    edition = Edition(slug=data.slug, is_current=False, **{f: getattr(data, f) for f in EDITABLE_FIELDS})
     edition.rooms = [Room(sort_order=i, **vars(room)) for i, room in enumerate(data.rooms)]
     session.add(edition)
     await session.flush()
@@ -125,7 +125,7 @@ async def update_edition(session: AsyncSession, slug: str, data: EditionInput) -
     edition = await get_by_slug(session, slug)
     data.slug = edition.slug  # the slug is an address people have bookmarked; it does not change
     data = validate(data)
-    for name in _FIELDS:
+    for name in EDITABLE_FIELDS:
         setattr(edition, name, getattr(data, name))
     await session.flush()
     return edition
@@ -139,7 +139,7 @@ async def upsert(session: AsyncSession, data: EditionInput) -> Edition:
     if existing is None:
         return await create(session, data)
     data = validate(data)
-    for name in _FIELDS:
+    for name in EDITABLE_FIELDS:
         setattr(existing, name, getattr(data, name))
     by_name = {room.name_en: room for room in existing.rooms}
     for index, room_data in enumerate(data.rooms):

@@ -18,9 +18,24 @@ PASSWORD = "a long enough password"
 
 def make_account(server, email: str, name: str, role: str = "delegate") -> None:
     subprocess.run(
-        [sys.executable, "-m", "ascc.cli", "users", "create", email, "--role", role, "--name", name,
-         "--password", PASSWORD],
-        env=server.env, cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "ascc.cli",
+            "users",
+            "create",
+            email,
+            "--role",
+            role,
+            "--name",
+            name,
+            "--password",
+            PASSWORD,
+        ],
+        env=server.env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
 
 
@@ -48,12 +63,18 @@ async def fill_registration(page, organization: str | None, category: str = "cit
 
 
 async def test_delegation_approval_switch_and_promotion(live_server, page) -> None:
-    for email, name in (("mayor.office@tagbilaran.example.org", "Jerry Trenas"), ("ana@tagbilaran.example.org", "Ana Lopez"),
-                        ("ben@tagbilaran.example.org", "Ben Cruz"), ("waiter@minato.example.org", "Kenji Mori")):
+    for email, name in (
+        ("mayor.office@tagbilaran.example.org", "Jerry Trenas"),
+        ("ana@tagbilaran.example.org", "Ana Lopez"),
+        ("ben@tagbilaran.example.org", "Ben Cruz"),
+        ("waiter@minato.example.org", "Kenji Mori"),
+    ):
         make_account(live_server, email, name)
 
     # The organizer makes city officials need approval and leaves exactly one in-person place.
-    await page.goto(live_server.url + "/lang/en?next=/")  # everyone here reads English (the organizer prefers ja)
+    await page.goto(
+        live_server.url + "/lang/en?next=/"
+    )  # everyone here reads English (the organizer prefers ja)
     await sign_in(page, live_server, "organizer@example.org", "ascc-demo")
     await page.goto(live_server.url + "/organizer/registration-settings")
     hint = await page.inner_text("#h-in_person_capacity")
