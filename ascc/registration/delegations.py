@@ -83,6 +83,29 @@ async def add_member(
     await session.flush()
 
 
+async def hand_over(session: AsyncSession, head_user_id: int) -> None:
+    """The head leaves: the first member who accepted becomes head; with no member left, the delegation ends."""
+    led = (await session.scalars(select(Delegation).where(Delegation.head_user_id == head_user_id))).all()
+    for delegation in led:
+        successor = await session.scalar(
+            select(Registration.user_id)
+            .join(DelegationInvite, DelegationInvite.registration_id == Registration.id)
+            .where(
+                DelegationInvite.delegation_id == delegation.id,
+                DelegationInvite.status == "accepted",
+                Registration.status.in_(ACTIVE_STATUSES),
+                Registration.user_id != head_user_id,
+            )
+            .order_by(DelegationInvite.id)
+            .limit(1)
+        )
+        if successor is None:
+            await session.delete(delegation)  # members' registrations stay; they are simply no longer grouped
+        else:
+            delegation.head_user_id = successor
+    await session.flush()
+
+
 @dataclass(frozen=True)
 class RosterLine:
     email: str
@@ -101,6 +124,17 @@ async def invite_member(
     key = email_key(address)
     if any(i.email_key == key and i.status != "revoked" for i in delegation.invites):
         raise ValidationFailed({"email": ("error.already_invited", {})})
+    invitee = await accounts.find_by_email(session, address)
+    if invitee is not None:
+        registered = await session.scalar(
+            select(Registration.id).where(
+                Registration.edition_id == delegation.edition_id,
+                Registration.user_id == invitee.id,
+                Registration.status.in_(ACTIVE_STATUSES),
+            )
+        )
+        if invitee.id == delegation.head_user_id or registered is not None:
+            raise ValidationFailed({"email": ("error.invitee_registered", {})})
     raw = secrets.token_urlsafe(24)
     invite = DelegationInvite(
         delegation_id=delegation.id,

@@ -100,16 +100,19 @@ async def add_question(
     choices = []
     if kind in ("single", "multiple"):
         # One choice a line: "English label | 日本語ラベル"
-        for index, line in enumerate(x for x in (choices_text or "").splitlines() if x.strip()):
-            english, _, japanese = line.partition("|")
-            english = optional_line("choices", english, 200) or ""
-            choices.append(
-                {
-                    "value": f"c{index + 1}",
-                    "en": english,
-                    "ja": optional_line("choices", japanese, 200) or english,
-                }
-            )
+        try:
+            for index, line in enumerate(x for x in (choices_text or "").splitlines() if x.strip()):
+                english, _, japanese = line.partition("|")
+                english = optional_line("choices", english, 200) or ""
+                choices.append(
+                    {
+                        "value": f"c{index + 1}",
+                        "en": english,
+                        "ja": optional_line("choices", japanese, 200) or english,
+                    }
+                )
+        except FieldError as exc:
+            errors[exc.field] = (exc.key, exc.params)
         if len(choices) < 2:
             errors["choices"] = ("error.choices_needed", {})
     if errors:
@@ -140,6 +143,10 @@ async def create_code(
 ) -> InvitationCode:
     if not categories or any(c not in CATEGORIES for c in categories):
         raise ValidationFailed({"categories": ("error.choice_invalid", {})})
+    try:
+        note = optional_line("note", note, 200)
+    except FieldError as exc:
+        raise ValidationFailed({exc.field: (exc.key, exc.params)}) from exc
     organization_id = None
     if organization_name and organization_name.strip():
         found = await organizations.find_by_name(session, organization_name)
@@ -154,7 +161,7 @@ async def create_code(
         max_uses=1 if single_use else None,
         uses=0,
         expires_at=expires_at,
-        note=optional_line("note", note, 200),
+        note=note,
     )
     session.add(code)
     await session.flush()
@@ -296,18 +303,35 @@ CSV_HEADER = (
     "interpretation",
     "dietary",
     "accessibility",
+    "interests",
+    "consent_directory",
+    "consent_scanning",
+    "consent_recommendations",
+    "consent_photos",
     "registered_at",
 )
 
 
+def _answer_text(question: Question, answer: object) -> str:
+    labels = {c["value"]: c["en"] for c in question.choices or []}
+    values = answer if isinstance(answer, list) else [answer]
+    return "; ".join(labels.get(str(v), str(v)) for v in values if v not in (None, ""))
+
+
 async def export_csv(session: AsyncSession, edition_id: int, filters: Filters) -> bytes:
+    """Everything organizers need offline, the edition's own questions as the last columns."""
+    questions = (
+        await session.scalars(
+            select(Question).where(Question.edition_id == edition_id).order_by(Question.sort_order)
+        )
+    ).all()
     rows = await session.scalars(
         _filtered(edition_id, filters)
         .options(joinedload(Registration.user), joinedload(Registration.organization))
         .order_by(Registration.id)
     )
     return to_csv(
-        CSV_HEADER,
+        (*CSV_HEADER, *(q.label_en for q in questions)),
         (
             (
                 r.reference,
@@ -324,7 +348,18 @@ async def export_csv(session: AsyncSession, edition_id: int, filters: Filters) -
                 r.interpretation,
                 r.dietary,
                 r.accessibility,
+                "; ".join(r.interests or []),
+                *(
+                    "yes" if getattr(r, name) else "no"
+                    for name in (
+                        "consent_directory",
+                        "consent_scanning",
+                        "consent_recommendations",
+                        "consent_photos",
+                    )
+                ),
                 r.created_at.isoformat(timespec="seconds"),
+                *(_answer_text(q, (r.answers or {}).get(str(q.id))) for q in questions),
             )
             for r in rows.unique()
         ),

@@ -1,7 +1,8 @@
 """The organizers' registration pages: the list with decisions and export, and the settings."""
 
-from datetime import UTC, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -91,7 +92,7 @@ class RegistrationAdminPages(Controller):
         )
         return Response(
             body,
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",
             headers={"content-disposition": f'attachment; filename="registrations-{edition.slug}.csv"'},
         )
 
@@ -210,8 +211,14 @@ class RegistrationSettingsPages(Controller):
         form = await request.form()
         expires_raw = form_text(form, "expires_on").strip()
         try:
-            expires = datetime.fromisoformat(expires_raw).replace(tzinfo=UTC) if expires_raw else None
-        except ValueError:
+            # Valid through the whole of that day where the conference is (Asia/Tokyo), not until 00:00 UTC.
+            day = date.fromisoformat(expires_raw) if expires_raw else None
+            expires = (
+                datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(edition.timezone))
+                if day
+                else None
+            )
+        except (ValueError, OverflowError):
             return await self._render(
                 request,
                 db_session,

@@ -13,6 +13,7 @@ from ascc import clock
 from ascc.accounts import services as accounts
 from ascc.i18n import is_country
 from ascc.mail import services as mail
+from ascc.registration.delegations import hand_over
 from ascc.registration.models import ACTIVE_STATUSES, CATEGORIES, DelegationInvite, Registration
 from ascc.registration.services import cancel
 from ascc.taxonomy import SECTORS
@@ -156,6 +157,7 @@ async def delete_account(session: AsyncSession, user_id: int, base_url: str) -> 
         registration.answers, registration.interests, registration.note = {}, [], None
         for name in CONSENTS:
             setattr(registration, name, False)
+    await hand_over(session, user_id)
     user = await accounts.get_user(session, user_id)
     await session.execute(delete(DelegationInvite).where(DelegationInvite.email_key == user.email.casefold()))
     await mail.forget_recipient(session, user.email)

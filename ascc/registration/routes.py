@@ -16,6 +16,7 @@ from ascc.registration import services as registration
 from ascc.registration.letter import LetterData, render_letter
 from ascc.security import requires_login
 from ascc.taxonomy import SECTORS
+from ascc.text import email_key
 from ascc.web import DbSession, form_errors, form_text, page
 
 OPEN_STATUSES = registration.OPEN_STATUSES
@@ -83,7 +84,7 @@ class RegistrationPages(Controller):
         return await _my_page(request, db_session, edition, mine)
 
     @post("/registration")
-    async def update(self, request: Request, db_session: DbSession) -> Template:
+    async def update(self, request: Request, db_session: DbSession) -> Template | Redirect:
         edition, mine = await _mine_or_404(request, db_session)
         questions = await registration.list_questions(db_session, edition.id)
         data, values = forms.read(await request.form(), questions)
@@ -101,10 +102,10 @@ class RegistrationPages(Controller):
                 errors=form_errors(request, exc),
                 status_code=422,
             )
-        return await _my_page(request, db_session, edition, mine, notice="form.saved")
+        return Redirect("/registration?done=saved", status_code=303)
 
     @post("/registration/mode")
-    async def switch_mode(self, request: Request, db_session: DbSession) -> Template:
+    async def switch_mode(self, request: Request, db_session: DbSession) -> Template | Redirect:
         edition, mine = await _mine_or_404(request, db_session)
         try:
             await registration.switch_mode(
@@ -122,22 +123,22 @@ class RegistrationPages(Controller):
                 problem_params=exc.params,
                 status_code=exc.status_code,
             )
-        return await _my_page(request, db_session, edition, mine, notice="registration.mode_switched")
+        return Redirect("/registration?done=mode", status_code=303)
 
     @post("/registration/consents")
-    async def consents(self, request: Request, db_session: DbSession) -> Template:
-        edition, mine = await _mine_or_404(request, db_session)
+    async def consents(self, request: Request, db_session: DbSession) -> Redirect:
+        _, mine = await _mine_or_404(request, db_session)
         form = await request.form()
         given = {name for name in privacy.CONSENTS if form_text(form, name) == "on"}
         await privacy.update_consents(db_session, mine, given)
-        return await _my_page(request, db_session, edition, mine, notice="form.saved")
+        return Redirect("/registration?done=saved", status_code=303)
 
     @post("/registration/cancel")
-    async def cancel(self, request: Request, db_session: DbSession) -> Template:
-        edition, mine = await _mine_or_404(request, db_session)
+    async def cancel(self, request: Request, db_session: DbSession) -> Redirect:
+        _, mine = await _mine_or_404(request, db_session)
         if mine.status in registration.ACTIVE_STATUSES:
             await registration.cancel(db_session, mine, _base_url(request))
-        return await _my_page(request, db_session, edition, mine, notice="registration.cancelled_notice")
+        return Redirect("/registration?done=cancelled", status_code=303)
 
     @get("/registration/letter.pdf")
     async def letter(self, request: Request, db_session: DbSession) -> Response[bytes]:
@@ -289,6 +290,10 @@ class InvitationPages(Controller):
         if request.user is None:
             return page(
                 request, "registration/invite_welcome.html", invite=invite, token=token, edition=edition
+            )
+        if email_key(request.user.email) != invite.email_key:  # say so now, not after the form is filled in
+            return page(
+                request, "registration/invite_problem.html", status_code=403, problem="error.invite_foreign"
             )
         values = {
             "organization": invite.delegation.organization.name_en,

@@ -267,3 +267,82 @@ async def test_registration_pages_need_sign_in(client) -> None:
     for path in ("/register", "/registration", "/directory", "/delegation"):
         response = await client.get(path, follow_redirects=False)
         assert response.headers["location"].startswith("/login?next=")
+
+
+async def test_editing_details_keeps_and_shows_custom_answers(client, app_db) -> None:
+    await organizer.add_question(app_db, app_db.info["edition_id"], "yes_no", "Reception?", "レセプション", "", True)
+    await make_user(app_db, "e@example.org")
+    await app_db.commit()
+    await sign_in(client, "e@example.org", PASSWORD)
+    await post_form(client, "/register", {**FORM, "q_1": "yes"})
+    page = await client.get("/registration")
+    assert 'name="q_1"' in page.text
+    saved = await post_form(client, "/registration", {"city": "Lapu-Lapu", "country": "PH", "q_1": "yes",
+                                                      "interpretation": "en"})
+    assert "Saved." in saved.text
+    export = json.loads((await client.get("/account/export.json")).content)
+    assert (export["registrations"][0]["city"], export["registrations"][0]["answers"]) == ("Lapu-Lapu", {"1": "yes"})
+    csv_text = None
+    await make_user(app_db, "boss@example.org", role="organizer")
+    await sign_in(client, "boss@example.org", PASSWORD)
+    csv_text = (await client.get("/organizer/registrations/export.csv")).content.decode("utf-8-sig")
+    assert csv_text.splitlines()[0].endswith(",Reception?") and csv_text.splitlines()[1].endswith(",yes")
+
+
+async def test_organizer_settings_refuse_overlong_values_without_500(client, app_db) -> None:
+    await make_user(app_db, "boss@example.org", role="organizer")
+    await sign_in(client, "boss@example.org", PASSWORD)
+    long_choice = await post_form(client, "/organizer/registration-settings/questions", {
+        "kind": "single", "label_en": "Q", "label_ja": "Q", "choices": "x" * 300 + "\nB"})
+    assert long_choice.status_code == 422
+    long_note = await post_form(client, "/organizer/registration-settings/codes",
+                                {"categories": "speaker", "note": "n" * 300})
+    assert long_note.status_code == 422
+
+
+async def test_code_expiring_today_works_until_midnight_in_yokohama(client, app_db, monkeypatch) -> None:
+    monkeypatch.setenv("ASCC_NOW", "2023-11-13T23:30+09:00")
+    await make_user(app_db, "boss@example.org", role="organizer")
+    await make_user(app_db, "speaker@example.org")
+    await sign_in(client, "boss@example.org", PASSWORD)
+    created = await post_form(client, "/organizer/registration-settings/codes",
+                              {"categories": "speaker", "expires_on": "2023-11-13", "single_use": "on"})
+    code = re.search(r'data-testid="new-code">([^<]+)<', created.text).group(1)
+    await capacity(app_db)  # settings exist; make speakers invitation-only
+    await organizer.update_settings(app_db, app_db.info["edition_id"],
+                                    organizer.SettingsInput(None, None, [], ["speaker"], "1"), "http://x")
+    await app_db.commit()
+    await sign_in(client, "speaker@example.org", PASSWORD)
+    done = await post_form(client, "/register", {**FORM, "category": "speaker", "code": code}, follow_redirects=False)
+    assert done.status_code == 303
+
+
+async def test_someone_elses_invitation_says_so_at_once(client, app_db) -> None:
+    await make_user(app_db, "head@example.org")
+    await make_user(app_db, "other@example.org")
+    await sign_in(client, "head@example.org", PASSWORD)
+    await post_form(client, "/register", FORM)
+    await post_form(client, "/delegation/start", {})
+    await post_form(client, "/delegation/invite", {"email": "invited@example.org"})
+    own = await post_form(client, "/delegation/invite", {"email": "head@example.org"})
+    assert own.status_code == 422 and "already registered" in own.text
+    [message] = await mail.messages_to(app_db, "invited@example.org")
+    await sign_in(client, "other@example.org", PASSWORD)
+    page = await client.get(link_in(message.body_text, "/invite/"))
+    assert page.status_code == 403 and "sent to another e-mail address" in page.text
+
+
+async def test_deleting_the_head_hands_the_delegation_to_a_member(client, app_db) -> None:
+    await make_user(app_db, "head@example.org")
+    await make_user(app_db, "member@example.org")
+    await sign_in(client, "head@example.org", PASSWORD)
+    await post_form(client, "/register", FORM)
+    await post_form(client, "/delegation/start", {})
+    await post_form(client, "/delegation/invite", {"email": "member@example.org"})
+    [message] = await mail.messages_to(app_db, "member@example.org")
+    await sign_in(client, "member@example.org", PASSWORD)
+    await post_form(client, link_in(message.body_text, "/invite/"), FORM)
+    await sign_in(client, "head@example.org", PASSWORD)
+    await post_form(client, "/account/delete", {"confirm_email": "head@example.org"})
+    await sign_in(client, "member@example.org", PASSWORD)
+    assert (await client.get("/delegation")).status_code == 200
