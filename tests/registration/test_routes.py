@@ -270,18 +270,24 @@ async def test_registration_pages_need_sign_in(client) -> None:
 
 
 async def test_editing_details_keeps_and_shows_custom_answers(client, app_db) -> None:
-    await organizer.add_question(app_db, app_db.info["edition_id"], "yes_no", "Reception?", "レセプション", "", True)
+    await organizer.add_question(
+        app_db, app_db.info["edition_id"], "yes_no", "Reception?", "レセプション", "", True
+    )
     await make_user(app_db, "e@example.org")
     await app_db.commit()
     await sign_in(client, "e@example.org", PASSWORD)
     await post_form(client, "/register", {**FORM, "q_1": "yes"})
     page = await client.get("/registration")
     assert 'name="q_1"' in page.text
-    saved = await post_form(client, "/registration", {"city": "Lapu-Lapu", "country": "PH", "q_1": "yes",
-                                                      "interpretation": "en"})
+    saved = await post_form(
+        client, "/registration", {"city": "Lapu-Lapu", "country": "PH", "q_1": "yes", "interpretation": "en"}
+    )
     assert "Saved." in saved.text
     export = json.loads((await client.get("/account/export.json")).content)
-    assert (export["registrations"][0]["city"], export["registrations"][0]["answers"]) == ("Lapu-Lapu", {"1": "yes"})
+    assert (export["registrations"][0]["city"], export["registrations"][0]["answers"]) == (
+        "Lapu-Lapu",
+        {"1": "yes"},
+    )
     csv_text = None
     await make_user(app_db, "boss@example.org", role="organizer")
     await sign_in(client, "boss@example.org", PASSWORD)
@@ -292,11 +298,15 @@ async def test_editing_details_keeps_and_shows_custom_answers(client, app_db) ->
 async def test_organizer_settings_refuse_overlong_values_without_500(client, app_db) -> None:
     await make_user(app_db, "boss@example.org", role="organizer")
     await sign_in(client, "boss@example.org", PASSWORD)
-    long_choice = await post_form(client, "/organizer/registration-settings/questions", {
-        "kind": "single", "label_en": "Q", "label_ja": "Q", "choices": "x" * 300 + "\nB"})
+    long_choice = await post_form(
+        client,
+        "/organizer/registration-settings/questions",
+        {"kind": "single", "label_en": "Q", "label_ja": "Q", "choices": "x" * 300 + "\nB"},
+    )
     assert long_choice.status_code == 422
-    long_note = await post_form(client, "/organizer/registration-settings/codes",
-                                {"categories": "speaker", "note": "n" * 300})
+    long_note = await post_form(
+        client, "/organizer/registration-settings/codes", {"categories": "speaker", "note": "n" * 300}
+    )
     assert long_note.status_code == 422
 
 
@@ -305,15 +315,24 @@ async def test_code_expiring_today_works_until_midnight_in_yokohama(client, app_
     await make_user(app_db, "boss@example.org", role="organizer")
     await make_user(app_db, "speaker@example.org")
     await sign_in(client, "boss@example.org", PASSWORD)
-    created = await post_form(client, "/organizer/registration-settings/codes",
-                              {"categories": "speaker", "expires_on": "2023-11-13", "single_use": "on"})
+    created = await post_form(
+        client,
+        "/organizer/registration-settings/codes",
+        {"categories": "speaker", "expires_on": "2023-11-13", "single_use": "on"},
+    )
     code = re.search(r'data-testid="new-code">([^<]+)<', created.text).group(1)
     await capacity(app_db)  # settings exist; make speakers invitation-only
-    await organizer.update_settings(app_db, app_db.info["edition_id"],
-                                    organizer.SettingsInput(None, None, [], ["speaker"], "1"), "http://x")
+    await organizer.update_settings(
+        app_db,
+        app_db.info["edition_id"],
+        organizer.SettingsInput(None, None, [], ["speaker"], "1"),
+        "http://x",
+    )
     await app_db.commit()
     await sign_in(client, "speaker@example.org", PASSWORD)
-    done = await post_form(client, "/register", {**FORM, "category": "speaker", "code": code}, follow_redirects=False)
+    done = await post_form(
+        client, "/register", {**FORM, "category": "speaker", "code": code}, follow_redirects=False
+    )
     assert done.status_code == 303
 
 
