@@ -169,15 +169,14 @@ async def roster(session: AsyncSession, delegation: Delegation) -> list[RosterLi
     """Everyone invited, with their answer and registration status; the head sees only this, no more."""
     registration_ids = [i.registration_id for i in delegation.invites if i.registration_id]
     people: dict[int, tuple[str, str]] = {}
-    if registration_ids:
-        rows = await session.execute(
-            select(Registration.id, Registration.status, Registration.user_id).where(
-                Registration.id.in_(registration_ids)
-            )
+    if registration_ids:  # one query for the whole roster
+        rows = await session.scalars(
+            select(Registration)
+            .where(Registration.id.in_(registration_ids))
+            .options(joinedload(Registration.user))
         )
-        for registration_id, status, user_id in rows.all():
-            user = await accounts.get_user(session, user_id)
-            people[registration_id] = (user.display_name, status)
+        for registration in rows.unique():
+            people[registration.id] = (registration.user.display_name, registration.status)
     return [
         RosterLine(
             email=i.email,

@@ -286,8 +286,9 @@ class RegistrationAdminApi(Controller):
         rows, total = await organizer.list_registrations(
             db_session, edition.id, _filters(status, mode, category, country, q), limit, offset
         )
+        positions = await registration.waiting_positions(db_session, edition.id)
         return RegistrationPage(
-            items=[await registration_out(db_session, edition, r) for r in rows],
+            items=[await registration_out(db_session, edition, r, positions) for r in rows],
             total=total,
             limit=limit,
             offset=offset,

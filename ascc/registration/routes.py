@@ -481,7 +481,10 @@ class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
     code: str | None = None
 
 
-async def registration_out(db_session: DbSession, edition: Any, r: Any) -> RegistrationOut:
+async def registration_out(
+    db_session: DbSession, edition: Any, r: Any, positions: dict[str, int] | None = None
+) -> RegistrationOut:
+    """`positions` (holder -> place in the queue) lets a list answer without a query per waiting person."""
     return RegistrationOut(
         reference=r.reference,
         edition=edition.slug,
@@ -493,7 +496,9 @@ async def registration_out(db_session: DbSession, edition: Any, r: Any) -> Regis
         country=r.country,
         city=r.city,
         interpretation=r.interpretation,
-        waiting_position=await registration.waiting_position(db_session, r),
+        waiting_position=(positions or {}).get(registration.holder(r.id))
+        if positions is not None
+        else await registration.waiting_position(db_session, r),
         consents={name.removeprefix("consent_"): getattr(r, name) for name in privacy.CONSENTS},
     )
 

@@ -451,6 +451,17 @@ async def waiting_position(session: AsyncSession, registration: Registration) ->
     return claim.position if claim else None
 
 
+async def waiting_positions(session: AsyncSession, edition_id: int) -> dict[str, int]:
+    """Every waiting holder's place in its queue, for lists (one query per mode, not one per person)."""
+    positions: dict[str, int] = {}
+    for mode in MODES:
+        for index, key in enumerate(
+            await capacity.waiting_holders(session, pool_key(edition_id, mode)), start=1
+        ):
+            positions[key] = index
+    return positions
+
+
 async def _mail_status(
     session: AsyncSession, registration: Registration, base_url: str, kind: str | None = None
 ) -> None:

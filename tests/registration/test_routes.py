@@ -365,3 +365,20 @@ async def test_deleting_the_head_hands_the_delegation_to_a_member(client, app_db
     await post_form(client, "/account/delete", {"confirm_email": "head@example.org"})
     await sign_in(client, "member@example.org", PASSWORD)
     assert (await client.get("/delegation")).status_code == 200
+
+
+async def test_organizer_api_lists_waiting_positions(client, app_db) -> None:
+    await capacity(app_db, in_person=1)
+    boss = await make_user(app_db, "boss@example.org", role="organizer")
+    boss_raw, _ = await accounts.create_api_token(app_db, boss.id)
+    await app_db.commit()
+    for email in ("one@example.org", "two@example.org", "three@example.org"):
+        await make_user(app_db, email)
+        await sign_in(client, email, PASSWORD)
+        await post_form(client, "/register", FORM)
+    listing = await client.get("/api/v1/registrations", headers={"Authorization": f"Bearer {boss_raw}"})
+    assert [(i["status"], i["waiting_position"]) for i in listing.json()["items"]] == [
+        ("confirmed", None),
+        ("waiting", 1),
+        ("waiting", 2),
+    ]
