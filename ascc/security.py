@@ -67,8 +67,8 @@ def bearer_token(headers: Any) -> str | None:
 class AuthMiddleware(AbstractAuthenticationMiddleware):
     """Sets `request.user` from a Bearer token or the session cookie; anonymous requests touch no database.
 
-    The database session opened here is the request's own (advanced-alchemy picks it up from the scope),
-    so a signed-in page costs one session, and it is committed or closed with the response.
+    For a session cookie the database session opened here is the request's own (advanced-alchemy picks
+    it up from the scope), so a signed-in page costs one session, committed or closed with the response.
     """
 
     def __init__(self, app: ASGIApp, db_config: Any, **kwargs: Any) -> None:
@@ -81,12 +81,20 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         user_id = session_data.get(SESSION_USER_KEY) if isinstance(session_data, dict) else None
         if token is None and user_id is None:
             return AuthenticationResult(user=None, auth=None)
-        db = self.db_config.provide_session(connection.app.state, connection.scope)
         if token is not None:
-            user = await accounts.user_for_api_token(db, token)
-            if user is None:
-                raise NotAuthorizedException("invalid or revoked API token")
-            return AuthenticationResult(user=to_current_user(user, via_token=True), auth="token")
+            # A short session of its own, closed before the handler runs (one connection per request at a
+            # time). Touching last_used_at here also keeps the request's transaction from starting with a
+            # write, which on SQLite would hold the database write lock for the whole request.
+            async with self.db_config.get_session() as short:
+                found = await accounts.api_token(short, token)
+                if found is None:
+                    raise NotAuthorizedException("invalid or revoked API token")
+                current = to_current_user(found.user, via_token=True)
+                if accounts.needs_touch(found):
+                    await accounts.touch_api_token(short, found.id)
+                    await short.commit()
+            return AuthenticationResult(user=current, auth="token")
+        db = self.db_config.provide_session(connection.app.state, connection.scope)
         user = await accounts.session_user(db, int(user_id), session_data.get(SESSION_SIGNED_IN_AT))
         if user is None:
             connection.scope["session"] = {}

@@ -455,18 +455,33 @@ async def create_api_token(
     return raw, token
 
 
-async def user_for_api_token(session: AsyncSession, raw: str) -> User | None:
+TOKEN_TOUCH_MINUTES = 5
+
+
+async def api_token(session: AsyncSession, raw: str) -> ApiToken | None:
+    """The live token (with its active owner) for a raw Bearer value. Reads only."""
     token = await session.scalar(
         select(ApiToken)
         .where(ApiToken.token_hash == _sha256(raw), ApiToken.revoked_at.is_(None))
         .options(joinedload(ApiToken.user).joinedload(User.organization))
     )
-    if token is None or not token.user.is_active:
-        return None
-    now = clock.now()
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        token.last_used_at = now  # coarse, so that busy clients do not write on every call
-    return token.user
+    return token if token is not None and token.user.is_active else None
+
+
+async def user_for_api_token(session: AsyncSession, raw: str) -> User | None:
+    token = await api_token(session, raw)
+    return token.user if token else None
+
+
+def needs_touch(token: ApiToken) -> bool:
+    """`last_used_at` is kept to within a few minutes, so busy clients do not write on every call."""
+    return token.last_used_at is None or clock.now() - token.last_used_at > timedelta(
+        minutes=TOKEN_TOUCH_MINUTES
+    )
+
+
+async def touch_api_token(session: AsyncSession, token_id: int) -> None:
+    await session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=clock.now()))
 
 
 async def list_api_tokens(session: AsyncSession, user_id: int) -> list[ApiToken]:

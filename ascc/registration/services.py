@@ -257,10 +257,11 @@ async def register(
     if existing is not None and existing.status in ACTIVE_STATUSES:
         raise DomainError("error.already_registered", "already_registered", status=409)
     invite = await find_invite(session, invite_token) if invite_token else None
-    if invite is not None:
-        user = await accounts.get_user(session, user_id)
-        if email_key(user.email) != invite.email_key:
-            raise DomainError("error.invite_foreign", "invite_foreign", status=403)
+    # Read everything the mail needs now: after lock_pool below, other registrations wait for this one.
+    user = await accounts.get_user(session, user_id)
+    await editions.get_by_id(session, edition_id)
+    if invite is not None and email_key(user.email) != invite.email_key:
+        raise DomainError("error.invite_foreign", "invite_foreign", status=403)
     if errors:
         raise ValidationFailed(errors)
 
@@ -298,7 +299,7 @@ async def register(
         invite.status, invite.registration_id = "accepted", registration.id
     await session.flush()
     if notify:
-        await _mail_status(session, registration, base_url)
+        await _mail_status(session, registration, base_url, user=user)
     return await get_registration(session, registration.id)
 
 
@@ -463,9 +464,13 @@ async def waiting_positions(session: AsyncSession, edition_id: int) -> dict[str,
 
 
 async def _mail_status(
-    session: AsyncSession, registration: Registration, base_url: str, kind: str | None = None
+    session: AsyncSession,
+    registration: Registration,
+    base_url: str,
+    kind: str | None = None,
+    user: Any = None,
 ) -> None:
-    user = await accounts.get_user(session, registration.user_id)
+    user = user or await accounts.get_user(session, registration.user_id)
     edition = await _edition_names(session, registration.edition_id)
     kind = kind or f"registration_{registration.status}"
     await mail.queue_mail(
