@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
@@ -32,15 +33,24 @@ def _base_url(request: Request) -> str:
     return request.app.state.settings.base_url
 
 
-def _filters(
-    status: str | None, mode: str | None, category: str | None, country: str | None, q: str | None
+async def provide_filters(
+    status: FromQuery[str | None] = None,
+    mode: FromQuery[str | None] = None,
+    category: FromQuery[str | None] = None,
+    country: FromQuery[str | None] = None,
+    q: FromQuery[str | None] = None,
 ) -> organizer.Filters:
+    """The list's filters from the query string, shared by the page, the CSV and the API."""
     return organizer.Filters(status=status, mode=mode, category=category, country=country, q=q)
+
+
+FILTERS = {"filters": Provide(provide_filters)}
 
 
 class RegistrationAdminPages(Controller):
     path = "/organizer/registrations"
     guards = [requires_organizer]
+    dependencies = FILTERS
     include_in_schema = False
 
     @get("/")
@@ -48,15 +58,10 @@ class RegistrationAdminPages(Controller):
         self,
         request: Request,
         db_session: DbSession,
-        status: FromQuery[str | None] = None,
-        mode: FromQuery[str | None] = None,
-        category: FromQuery[str | None] = None,
-        country: FromQuery[str | None] = None,
-        q: FromQuery[str | None] = None,
+        filters: NamedDependency[organizer.Filters],
         page_number: Annotated[int, QueryParameter(name="page", ge=1, le=100_000)] = 1,
     ) -> Template:
         edition = await _edition(db_session)
-        filters = _filters(status, mode, category, country, q)
         rows, total = await organizer.list_registrations(
             db_session, edition.id, filters, PER_PAGE, (page_number - 1) * PER_PAGE
         )
@@ -80,16 +85,10 @@ class RegistrationAdminPages(Controller):
     async def export(
         self,
         db_session: DbSession,
-        status: FromQuery[str | None] = None,
-        mode: FromQuery[str | None] = None,
-        category: FromQuery[str | None] = None,
-        country: FromQuery[str | None] = None,
-        q: FromQuery[str | None] = None,
+        filters: NamedDependency[organizer.Filters],
     ) -> Response[bytes]:
         edition = await _edition(db_session)
-        body = await organizer.export_csv(
-            db_session, edition.id, _filters(status, mode, category, country, q)
-        )
+        body = await organizer.export_csv(db_session, edition.id, filters)
         return Response(
             body,
             media_type="text/csv",
@@ -268,24 +267,19 @@ class RegistrationPage(msgspec.Struct):
 class RegistrationAdminApi(Controller):
     path = "/api/v1/registrations"
     guards = [requires_organizer]
+    dependencies = FILTERS
     tags = ["registration"]
 
     @get("/", summary="Registrations of the current edition (organizers): filters and pagination")
     async def list_registrations(
         self,
         db_session: DbSession,
-        status: FromQuery[str | None] = None,
-        mode: FromQuery[str | None] = None,
-        category: FromQuery[str | None] = None,
-        country: FromQuery[str | None] = None,
-        q: FromQuery[str | None] = None,
+        filters: NamedDependency[organizer.Filters],
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
     ) -> RegistrationPage:
         edition = await _edition(db_session)
-        rows, total = await organizer.list_registrations(
-            db_session, edition.id, _filters(status, mode, category, country, q), limit, offset
-        )
+        rows, total = await organizer.list_registrations(db_session, edition.id, filters, limit, offset)
         positions = await registration.waiting_positions(db_session, edition.id)
         return RegistrationPage(
             items=[await registration_out(db_session, edition, r, positions) for r in rows],
