@@ -44,12 +44,13 @@ from ascc.errors import (
 from ascc.mail.routes import OutboxPages
 from ascc.mail.services import run_sender
 from ascc.organizations.routes import OrganizationAdminPages, OrganizationApi
+from ascc.registration.api import RegistrationApi
 from ascc.registration.organizer_routes import (
     RegistrationAdminApi,
     RegistrationAdminPages,
     RegistrationSettingsPages,
 )
-from ascc.registration.routes import InvitationPages, RegistrationApi, RegistrationPages
+from ascc.registration.routes import InvitationPages, RegistrationPages
 from ascc.security import (
     AuthMiddleware,
     BearerAwareCSRFMiddleware,

@@ -14,8 +14,8 @@ from ascc.editions import services as editions
 from ascc.errors import NotFound, ValidationFailed
 from ascc.registration import organizer
 from ascc.registration import services as registration
+from ascc.registration.api import RegistrationOut, registration_out
 from ascc.registration.models import CATEGORIES, MODES, QUESTION_KINDS, STATUSES
-from ascc.registration.routes import RegistrationOut, registration_out
 from ascc.security import requires_organizer
 from ascc.web import DbSession, form_errors, form_text, page
 

@@ -1,12 +1,11 @@
 """Registration pages for participants (register, my registration, delegation, invitations, directory) and the API."""
 
 import json
-from typing import Annotated, Any
+from typing import Any
 
 import anyio
-import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from ascc.editions import services as editions
@@ -22,7 +21,7 @@ from ascc.web import DbSession, form_errors, form_text, page
 OPEN_STATUSES = registration.OPEN_STATUSES
 
 
-async def _current_edition(db_session: DbSession) -> editions.Edition:
+async def current_edition(db_session: DbSession) -> editions.Edition:
     edition = await editions.current(db_session)
     if edition is None:
         raise NotFound("edition")
@@ -40,7 +39,7 @@ async def _form_context(db_session: DbSession, edition: Any) -> dict[str, Any]:
     }
 
 
-def _base_url(request: Request) -> str:
+def base_url(request: Request) -> str:
     return request.app.state.settings.base_url
 
 
@@ -50,7 +49,7 @@ class RegistrationPages(Controller):
 
     @get("/register")
     async def form(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await _current_edition(db_session)
+        edition = await current_edition(db_session)
         mine = await registration.my_registration(db_session, edition.id, request.user.id)
         if mine is not None and mine.status in registration.ACTIVE_STATUSES:
             return Redirect("/registration", status_code=303)
@@ -77,7 +76,7 @@ class RegistrationPages(Controller):
 
     @get("/registration")
     async def mine(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await _current_edition(db_session)
+        edition = await current_edition(db_session)
         mine = await registration.my_registration(db_session, edition.id, request.user.id)
         if mine is None:
             return Redirect("/register", status_code=303)
@@ -85,14 +84,14 @@ class RegistrationPages(Controller):
 
     @post("/registration")
     async def update(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition, mine = await _mine_or_404(request, db_session)
+        edition, mine = await mine_or_404(request, db_session)
         questions = await registration.list_questions(db_session, edition.id)
         data, values = forms.read(await request.form(), questions)
         try:
             await registration.update_details(db_session, mine, data)
         except ValidationFailed as exc:
             await db_session.rollback()
-            edition, mine = await _mine_or_404(request, db_session)
+            edition, mine = await mine_or_404(request, db_session)
             return await _my_page(
                 request,
                 db_session,
@@ -106,14 +105,14 @@ class RegistrationPages(Controller):
 
     @post("/registration/mode")
     async def switch_mode(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition, mine = await _mine_or_404(request, db_session)
+        edition, mine = await mine_or_404(request, db_session)
         try:
             await registration.switch_mode(
-                db_session, mine, form_text(await request.form(), "mode"), _base_url(request)
+                db_session, mine, form_text(await request.form(), "mode"), base_url(request)
             )
         except DomainError as exc:
             await db_session.rollback()
-            edition, mine = await _mine_or_404(request, db_session)
+            edition, mine = await mine_or_404(request, db_session)
             return await _my_page(
                 request,
                 db_session,
@@ -127,7 +126,7 @@ class RegistrationPages(Controller):
 
     @post("/registration/consents")
     async def consents(self, request: Request, db_session: DbSession) -> Redirect:
-        _, mine = await _mine_or_404(request, db_session)
+        _, mine = await mine_or_404(request, db_session)
         form = await request.form()
         given = {name for name in privacy.CONSENTS if form_text(form, name) == "on"}
         await privacy.update_consents(db_session, mine, given)
@@ -135,14 +134,14 @@ class RegistrationPages(Controller):
 
     @post("/registration/cancel")
     async def cancel(self, request: Request, db_session: DbSession) -> Redirect:
-        _, mine = await _mine_or_404(request, db_session)
+        _, mine = await mine_or_404(request, db_session)
         if mine.status in registration.ACTIVE_STATUSES:
-            await registration.cancel(db_session, mine, _base_url(request))
+            await registration.cancel(db_session, mine, base_url(request))
         return Redirect("/registration?done=cancelled", status_code=303)
 
     @get("/registration/letter.pdf")
     async def letter(self, request: Request, db_session: DbSession) -> Response[bytes]:
-        edition, mine = await _mine_or_404(request, db_session)
+        edition, mine = await mine_or_404(request, db_session)
         if mine.status not in ("confirmed", "waiting", "pending"):
             raise NotFound("registration")
         from ascc.i18n import country_name
@@ -199,18 +198,18 @@ class RegistrationPages(Controller):
             return page(
                 request, "registration/delete_account.html", status_code=422, error="privacy.delete_mismatch"
             )
-        await privacy.delete_account(db_session, request.user.id, _base_url(request))
+        await privacy.delete_account(db_session, request.user.id, base_url(request))
         request.clear_session()
         return Redirect("/?deleted=1", status_code=303)
 
     @post("/delegation/start")
     async def start_delegation(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition, mine = await _mine_or_404(request, db_session)
+        edition, mine = await mine_or_404(request, db_session)
         try:
             await delegations.start_delegation(db_session, mine)
         except DomainError as exc:
             await db_session.rollback()
-            edition, mine = await _mine_or_404(request, db_session)
+            edition, mine = await mine_or_404(request, db_session)
             return await _my_page(request, db_session, edition, mine, problem=exc.message, status_code=409)
         return Redirect("/delegation", status_code=303)
 
@@ -220,7 +219,7 @@ class RegistrationPages(Controller):
 
     @post("/delegation/invite")
     async def invite(self, request: Request, db_session: DbSession) -> Template:
-        edition = await _current_edition(db_session)
+        edition = await current_edition(db_session)
         delegation = await delegations.delegation_of_head(db_session, edition.id, request.user.id)
         if delegation is None:
             raise NotFound("delegation")
@@ -230,7 +229,7 @@ class RegistrationPages(Controller):
                 db_session,
                 delegation,
                 form_text(form, "email"),
-                _base_url(request),
+                base_url(request),
                 form_text(form, "lang") or request.user.preferred_lang,
             )
         except ValidationFailed as exc:
@@ -254,7 +253,7 @@ class RegistrationPages(Controller):
         category: FromQuery[str | None] = None,
         sector: FromQuery[str | None] = None,
     ) -> Template:
-        edition = await _current_edition(db_session)
+        edition = await current_edition(db_session)
         mine = await registration.my_registration(db_session, edition.id, request.user.id)
         if request.user.role != "organizer" and (mine is None or mine.status != "confirmed"):
             return page(request, "registration/directory_closed.html", status_code=403)
@@ -280,7 +279,7 @@ class InvitationPages(Controller):
 
     @get("/invite/{token:str}")
     async def show(self, request: Request, db_session: DbSession, token: FromPath[str]) -> Template:
-        edition = await _current_edition(db_session)
+        edition = await current_edition(db_session)
         try:
             invite = await registration.find_invite(db_session, token)
         except DomainError as exc:
@@ -321,16 +320,16 @@ class InvitationPages(Controller):
 
 
 async def _submit(request: Request, db_session: DbSession, invite_token: str | None) -> Template | Redirect:
-    edition = await _current_edition(db_session)
+    edition = await current_edition(db_session)
     context = await _form_context(db_session, edition)
     data, values = forms.read(await request.form(), context["questions"])
     try:
         await registration.register(
-            db_session, edition.id, request.user.id, data, _base_url(request), invite_token=invite_token
+            db_session, edition.id, request.user.id, data, base_url(request), invite_token=invite_token
         )
     except ValidationFailed as exc:
         await db_session.rollback()  # expires what was loaded: load the edition again
-        edition = await _current_edition(db_session)
+        edition = await current_edition(db_session)
         context = await _form_context(db_session, edition)
         invite = await registration.find_invite(db_session, invite_token) if invite_token else None
         return page(
@@ -348,7 +347,7 @@ async def _submit(request: Request, db_session: DbSession, invite_token: str | N
         await db_session.rollback()
         if exc.code == "already_registered":
             return Redirect("/registration", status_code=303)
-        edition = await _current_edition(db_session)
+        edition = await current_edition(db_session)
         context = await _form_context(db_session, edition)
         invite = None
         if invite_token and exc.code not in ("invite_used", "invite_invalid"):
@@ -372,8 +371,8 @@ async def _submit(request: Request, db_session: DbSession, invite_token: str | N
     return Redirect("/registration?new=1", status_code=303)
 
 
-async def _mine_or_404(request: Request, db_session: DbSession) -> tuple[Any, Any]:
-    edition = await _current_edition(db_session)
+async def mine_or_404(request: Request, db_session: DbSession) -> tuple[Any, Any]:
+    edition = await current_edition(db_session)
     mine = await registration.my_registration(db_session, edition.id, request.user.id)
     if mine is None:
         raise NotFound("registration")
@@ -420,7 +419,7 @@ async def _delegation_page(
     notice: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    edition = await _current_edition(db_session)
+    edition = await current_edition(db_session)
     delegation = await delegations.delegation_of_head(db_session, edition.id, request.user.id)
     if delegation is None:
         raise NotFound("delegation")
@@ -441,96 +440,3 @@ def _today():
     from ascc import clock
 
     return clock.now().date()
-
-
-# --- JSON API -----------------------------------------------------------------------------------------------
-
-
-class RegistrationOut(msgspec.Struct):
-    reference: str
-    edition: str
-    status: str
-    mode: str
-    category: str
-    organization: str | None
-    position: str | None
-    country: str | None
-    city: str | None
-    interpretation: str
-    waiting_position: int | None
-    consents: dict[str, bool]
-
-
-class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
-    mode: str
-    category: str
-    privacy_accepted: bool
-    organization: str | None = None
-    position: str | None = None
-    country: str | None = None
-    city: str | None = None
-    interpretation: str = "none"
-    dietary: str | None = None
-    accessibility: str | None = None
-    interests: list[str] = msgspec.field(default_factory=list)
-    answers: dict[str, str | list[str]] = msgspec.field(default_factory=dict)
-    consent_directory: bool = False
-    consent_scanning: bool = False
-    consent_recommendations: bool = False
-    consent_photos: bool = False
-    code: str | None = None
-
-
-async def registration_out(
-    db_session: DbSession, edition: Any, r: Any, positions: dict[str, int] | None = None
-) -> RegistrationOut:
-    """`positions` (holder -> place in the queue) lets a list answer without a query per waiting person."""
-    return RegistrationOut(
-        reference=r.reference,
-        edition=edition.slug,
-        status=r.status,
-        mode=r.mode,
-        category=r.category,
-        organization=r.organization.name_en if r.organization else None,
-        position=r.position,
-        country=r.country,
-        city=r.city,
-        interpretation=r.interpretation,
-        waiting_position=(positions or {}).get(registration.holder(r.id))
-        if positions is not None
-        else await registration.waiting_position(db_session, r),
-        consents={name.removeprefix("consent_"): getattr(r, name) for name in privacy.CONSENTS},
-    )
-
-
-class RegistrationApi(Controller):
-    path = "/api/v1/registrations/me"
-    guards = [requires_login]
-    tags = ["registration"]
-
-    @get("/", summary="My registration in the current edition")
-    async def mine(self, request: Request, db_session: DbSession) -> RegistrationOut:
-        edition, mine = await _mine_or_404(request, db_session)
-        return await registration_out(db_session, edition, mine)
-
-    @post(
-        "/", summary="Register for the current edition (201: confirmed, waiting or pending)", status_code=201
-    )
-    async def register(
-        self, request: Request, db_session: DbSession, data: Annotated[RegistrationIn, Body()]
-    ) -> RegistrationOut:
-        edition = await _current_edition(db_session)
-        created = await registration.register(
-            db_session,
-            edition.id,
-            request.user.id,
-            registration.RegistrationInput(**msgspec.structs.asdict(data)),
-            _base_url(request),
-        )
-        return await registration_out(db_session, edition, created)
-
-    @post("/cancel", summary="Cancel my registration (the next person waiting is promoted)", status_code=200)
-    async def cancel(self, request: Request, db_session: DbSession) -> RegistrationOut:
-        edition, mine = await _mine_or_404(request, db_session)
-        await registration.cancel(db_session, mine, _base_url(request))
-        return await registration_out(db_session, edition, mine)
