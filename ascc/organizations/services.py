@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -117,6 +117,10 @@ async def get(session: AsyncSession, organization_id: int) -> Organization:
     if organization is None:
         raise NotFound("organization")
     return organization
+
+
+async def count(session: AsyncSession) -> int:
+    return await session.scalar(select(func.count()).select_from(Organization)) or 0
 
 
 async def list_all(

@@ -8,8 +8,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from ascc import clock
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
+from ascc.i18n import country_name
 from ascc.registration import delegations, forms, privacy
 from ascc.registration import services as registration
 from ascc.registration.letter import LetterData, render_letter
@@ -90,34 +92,22 @@ class RegistrationPages(Controller):
         try:
             await registration.update_details(db_session, mine, data)
         except ValidationFailed as exc:
-            await db_session.rollback()
-            edition, mine = await mine_or_404(request, db_session)
-            return await _my_page(
-                request,
-                db_session,
-                edition,
-                mine,
-                values=values,
-                errors=form_errors(request, exc),
-                status_code=422,
+            return await _my_page_after_failure(
+                request, db_session, values=values, errors=form_errors(request, exc), status_code=422
             )
         return Redirect("/registration?done=saved", status_code=303)
 
     @post("/registration/mode")
     async def switch_mode(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition, mine = await mine_or_404(request, db_session)
+        _, mine = await mine_or_404(request, db_session)
         try:
             await registration.switch_mode(
                 db_session, mine, form_text(await request.form(), "mode"), base_url(request)
             )
         except DomainError as exc:
-            await db_session.rollback()
-            edition, mine = await mine_or_404(request, db_session)
-            return await _my_page(
+            return await _my_page_after_failure(
                 request,
                 db_session,
-                edition,
-                mine,
                 problem=exc.message,
                 problem_params=exc.params,
                 status_code=exc.status_code,
@@ -144,11 +134,9 @@ class RegistrationPages(Controller):
         edition, mine = await mine_or_404(request, db_session)
         if mine.status not in ("confirmed", "waiting", "pending"):
             raise NotFound("registration")
-        from ascc.i18n import country_name
-
         data = LetterData(
             reference=mine.reference,
-            issued_on=_today(),
+            issued_on=clock.now().date(),
             name_latin=mine.user.name_latin,
             name_local=mine.user.name_local,
             position=mine.position,
@@ -204,13 +192,11 @@ class RegistrationPages(Controller):
 
     @post("/delegation/start")
     async def start_delegation(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition, mine = await mine_or_404(request, db_session)
+        _, mine = await mine_or_404(request, db_session)
         try:
             await delegations.start_delegation(db_session, mine)
         except DomainError as exc:
-            await db_session.rollback()
-            edition, mine = await mine_or_404(request, db_session)
-            return await _my_page(request, db_session, edition, mine, problem=exc.message, status_code=409)
+            return await _my_page_after_failure(request, db_session, problem=exc.message, status_code=409)
         return Redirect("/delegation", status_code=303)
 
     @get("/delegation")
@@ -410,6 +396,13 @@ async def _my_page(
     )
 
 
+async def _my_page_after_failure(request: Request, db_session: DbSession, **context: Any) -> Template:
+    """Undo the failed change, then show the registration as stored, with the problem (rollback expires it)."""
+    await db_session.rollback()
+    edition, mine = await mine_or_404(request, db_session)
+    return await _my_page(request, db_session, edition, mine, **context)
+
+
 async def _delegation_page(
     request: Request,
     db_session: DbSession,
@@ -434,9 +427,3 @@ async def _delegation_page(
         notice=notice,
         edition=edition,
     )
-
-
-def _today():
-    from ascc import clock
-
-    return clock.now().date()

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from ascc import clock
 from ascc.accounts import services as accounts
@@ -494,12 +494,3 @@ async def _mail_status(
 async def _edition_names(session: AsyncSession, edition_id: int) -> tuple[str, str]:
     edition = await editions.get_by_id(session, edition_id)
     return edition.name_en, edition.name_ja
-
-
-async def registrations_with_users(session: AsyncSession, ids: list[int]) -> list[Registration]:
-    rows = await session.scalars(
-        select(Registration)
-        .where(Registration.id.in_(ids))
-        .options(selectinload(Registration.user), selectinload(Registration.organization))
-    )
-    return list(rows.all())

@@ -18,7 +18,6 @@ from ascc.organizations import services as organizations
 @dataclass
 class Overview:
     accounts_total: int
-    organizers: int
     organizations: int
     editions: int
     outbox: dict[str, int]
@@ -26,11 +25,9 @@ class Overview:
 
 async def overview(session: AsyncSession) -> Overview:
     _, total = await accounts.list_users(session, limit=1)
-    _, organizer_count = await accounts.list_users(session, role="organizer", limit=1)
     return Overview(
         accounts_total=total,
-        organizers=organizer_count,
-        organizations=len(await organizations.list_all(session, limit=10_000)),
+        organizations=await organizations.count(session),
         editions=len(await editions.list_editions(session, include_drafts=True)),
         outbox=await mail.outbox_counts(session),
     )
