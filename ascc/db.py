@@ -18,6 +18,8 @@ MODEL_MODULES = (
     "ascc.mail.models",
     "ascc.capacity.models",
     "ascc.registration.models",
+    "ascc.notifications.models",
+    "ascc.programme.models",
 )
 
 Base = IdentityAuditBase

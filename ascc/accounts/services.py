@@ -296,6 +296,16 @@ async def get_user(session: AsyncSession, user_id: int) -> User:
     return user
 
 
+async def get_users(session: AsyncSession, user_ids: list[int]) -> list[User]:
+    """Several people at once (for mailing them), active accounts only."""
+    if not user_ids:
+        return []
+    rows = await session.scalars(
+        select(User).where(User.id.in_(user_ids), User.is_active.is_(True)).order_by(User.id)
+    )
+    return list(rows.all())
+
+
 @dataclass
 class ProfileInput:
     name_latin: str

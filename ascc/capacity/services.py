@@ -175,3 +175,28 @@ async def waiting_holders(session: AsyncSession, key: str) -> list[str]:
         .order_by(CapacityEntry.sequence)
     )
     return list(rows.all())
+
+
+async def holder_count(session: AsyncSession, key: str) -> int:
+    """People holding a seat or waiting (0 when the pool does not exist yet)."""
+    return (
+        await session.scalar(
+            select(func.count())
+            .select_from(CapacityEntry)
+            .join(CapacityPool, CapacityPool.id == CapacityEntry.pool_id)
+            .where(CapacityPool.key == key, CapacityEntry.status != "released")
+        )
+        or 0
+    )
+
+
+async def statuses_of(session: AsyncSession, keys: list[str], holder: str) -> dict[str, str]:
+    """One holder's status (confirmed | waiting) in many pools, in one query."""
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(CapacityPool.key, CapacityEntry.status)
+        .join(CapacityEntry, CapacityEntry.pool_id == CapacityPool.id)
+        .where(CapacityPool.key.in_(keys), CapacityEntry.holder == holder, CapacityEntry.status != "released")
+    )
+    return dict(rows.tuples().all())

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from ascc.editions.models import EDITION_STATUSES, Edition, Room
 from ascc.errors import DomainError, NotFound, ValidationFailed
-from ascc.text import FieldError, optional_line, required_line
+from ascc.text import FieldError, clean_line, optional_line, required_line
 
 __all__ = ["EDITION_STATUSES", "Edition", "EditionInput", "Room", "RoomInput"]
 
@@ -192,3 +192,63 @@ async def list_editions(session: AsyncSession, include_drafts: bool = False) -> 
     if not include_drafts:
         statement = statement.where(Edition.status != "draft")
     return list((await session.scalars(statement)).all())
+
+
+# --- Rooms of an edition's venue (managed from the programme pages) -------------------------------
+
+
+async def list_rooms(session: AsyncSession, edition_id: int) -> list[Room]:
+    rows = await session.scalars(
+        select(Room).where(Room.edition_id == edition_id).order_by(Room.sort_order, Room.id)
+    )
+    return list(rows.all())
+
+
+def validate_room(values: dict[str, str]) -> RoomInput:
+    """A room from a form: both names, an optional floor, an optional capacity of 1 to 100,000."""
+    errors: dict = {}
+    names = {}
+    for name in ("name_en", "name_ja"):
+        try:
+            names[name] = required_line(name, values.get(name), 120)
+        except FieldError as exc:
+            errors[exc.field] = (exc.key, exc.params)
+    floor = clean_line(values.get("floor"))[:40] or None
+    capacity = None
+    raw = clean_line(values.get("capacity"))
+    if raw:
+        if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+            errors["capacity"] = ("error.number_range", {"min": 1, "max": 100_000})
+        else:
+            capacity = int(raw)
+    if errors:
+        raise ValidationFailed(errors)
+    return RoomInput(
+        names["name_en"], names["name_ja"], floor, capacity, values.get("hybrid") in ("1", "on", "true")
+    )
+
+
+async def save_room(session: AsyncSession, edition_id: int, room_id: int | None, data: RoomInput) -> Room:
+    if room_id is None:
+        count = len(await list_rooms(session, edition_id))
+        room = Room(edition_id=edition_id, sort_order=count, **vars(data))
+        session.add(room)
+    else:
+        room = await get_room(session, edition_id, room_id)
+        for key, value in vars(data).items():
+            setattr(room, key, value)
+    await session.flush()
+    return room
+
+
+async def get_room(session: AsyncSession, edition_id: int, room_id: int) -> Room:
+    room = await session.get(Room, room_id)
+    if room is None or room.edition_id != edition_id:
+        raise NotFound("room")
+    return room
+
+
+async def delete_room(session: AsyncSession, edition_id: int, room_id: int) -> None:
+    """Sessions in the room keep their time and lose the room (the programme warns about them)."""
+    await session.delete(await get_room(session, edition_id, room_id))
+    await session.flush()

@@ -1,0 +1,1 @@
+"""The programme: tracks, sessions, speakers, materials, schedule releases and personal agendas."""
