@@ -1,0 +1,72 @@
+"""Loading a programme from data (the demo seed, the 500-session benchmark edition). Idempotent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ascc.editions import services as editions
+from ascc.programme import editing, releases
+from ascc.programme.editing import SessionInput
+
+
+async def load_programme(session: AsyncSession, edition: Any, data: dict[str, Any], base_url: str) -> int:
+    """Tracks, speakers and sessions from `data`, then a release if anything differs from the public one.
+
+    Rows are matched by name (tracks), slug (speakers) and English title (sessions), so running it
+    twice adds nothing. Returns the number of sessions created.
+    """
+    tracks = {t.name_en: t for t in await editing.list_tracks(session, edition.id)}
+    track_ids = {}
+    for row in data.get("tracks", []):
+        existing = tracks.get(row["name_en"])
+        track = existing or await editing.save_track(session, edition.id, None, row)
+        track_ids[row["key"]] = track.id
+    speaker_ids = {}
+    for row in data.get("speakers", []):
+        existing = await editing.speaker_by_slug(session, edition.id, row["slug"])
+        if existing is None:
+            values = {k: v for k, v in row.items() if k != "slug"}
+            existing = await editing.save_speaker(session, edition.id, None, editing.validate_speaker(values))
+            existing.slug = row["slug"]
+        speaker_ids[row["slug"]] = existing.id
+    rooms = {r.name_en: r.id for r in await editions.list_rooms(session, edition.id)}
+    titles = {s.title_en for s in await editing.list_sessions(session, edition.id)}
+    created = 0
+    for row in data.get("sessions", []):
+        if row["title_en"] in titles:
+            continue
+        people = {
+            role: [str(speaker_ids[slug]) for slug, r in row.get("people", []) if r == role]
+            for role in editing.ROLES
+        }
+        form = SessionInput(
+            title_en=row["title_en"],
+            title_ja=row["title_ja"],
+            abstract_en=row.get("abstract_en", ""),
+            abstract_ja=row.get("abstract_ja", ""),
+            kind=row["kind"],
+            day=row["day"],
+            start=row["start"],
+            end=row["end"],
+            room_id=str(rooms[row["room"]]) if row.get("room") else "",
+            track_id=str(track_ids[row["track"]]) if row.get("track") else "",
+            sdgs=", ".join(row.get("sdgs", [])),
+            sectors=row.get("sectors", []),
+            floor_language=row.get("floor_language", "en"),
+            interpretation=row.get("interpretation", []),
+            format=row.get("format", "in_person"),
+            capacity=str(row.get("capacity") or ""),
+            status=row.get("status", "published"),
+            speakers=people["speaker"],
+            moderators=people["moderator"],
+            panelists=people["panelist"],
+        )
+        created_row, _ = await editing.save_session(session, edition, None, form, confirmed=True)
+        for material in row.get("materials", []):
+            await editing.add_material(session, edition.id, created_row.id, material, None)
+        created += 1
+    if await releases.unpublished_count(session, edition):
+        await releases.publish(session, edition, None, data.get("release_note", ""), base_url)
+    return created

@@ -1,0 +1,585 @@
+"""What organizers edit: tracks, speakers, sessions and materials, with the conflict warnings."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload, undefer
+
+from ascc.capacity import services as capacity
+from ascc.editions import services as editions
+from ascc.errors import DomainError, NotFound, ValidationFailed
+from ascc.programme.models import (
+    FORMATS,
+    KINDS,
+    LANGUAGES,
+    ROLES,
+    SESSION_STATUSES,
+    Material,
+    ProgrammeSession,
+    Release,
+    SessionPerson,
+    Speaker,
+    StoredFile,
+    Track,
+)
+from ascc.programme.schedule import Slot, Warning, all_conflicts, conflicts
+from ascc.taxonomy import SECTORS
+from ascc.text import FieldError, clean_block, clean_line, latin_name, optional_line, required_line
+
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_SDG = re.compile(r"^(1[0-7]|[1-9])(\.([1-9][0-9]?|[a-c]))?$")
+_TIME = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
+ABSTRACT_MAX = 20_000
+BIO_MAX = 5_000
+PHOTO_MAX_BYTES = 2 * 1024 * 1024
+MATERIAL_MAX_BYTES = 20 * 1024 * 1024
+CAPACITY_MAX = 100_000
+
+
+def pool_key(session_id: int) -> str:
+    return f"session:{session_id}"
+
+
+def _collect(errors: dict, func, *args: Any) -> Any:
+    try:
+        return func(*args)
+    except FieldError as exc:
+        errors[exc.field] = (exc.key, exc.params)
+        return None
+
+
+# --- Tracks -------------------------------------------------------------------------------------
+
+
+async def list_tracks(session: AsyncSession, edition_id: int) -> list[Track]:
+    rows = await session.scalars(
+        select(Track).where(Track.edition_id == edition_id).order_by(Track.sort_order, Track.id)
+    )
+    return list(rows.all())
+
+
+async def save_track(
+    session: AsyncSession, edition_id: int, track_id: int | None, values: dict[str, str]
+) -> Track:
+    errors: dict = {}
+    name_en = _collect(errors, required_line, "name_en", values.get("name_en"), 120)
+    name_ja = _collect(errors, required_line, "name_ja", values.get("name_ja"), 120)
+    colour = clean_line(values.get("colour")) or "#1f6f8b"
+    if not _COLOUR.match(colour):
+        errors["colour"] = ("error.colour_invalid", {})
+    if errors:
+        raise ValidationFailed(errors)
+    if track_id is None:
+        track = Track(edition_id=edition_id, sort_order=len(await list_tracks(session, edition_id)))
+        session.add(track)
+    else:
+        track = await _get(session, Track, edition_id, track_id, "track")
+    track.name_en, track.name_ja, track.colour = name_en, name_ja, colour.lower()
+    await session.flush()
+    return track
+
+
+async def delete_track(session: AsyncSession, edition_id: int, track_id: int) -> None:
+    await session.delete(await _get(session, Track, edition_id, track_id, "track"))
+    await session.flush()
+
+
+async def _get(session: AsyncSession, model: Any, edition_id: int, row_id: int, what: str) -> Any:
+    row = await session.get(model, row_id)
+    if row is None or row.edition_id != edition_id:
+        raise NotFound(what)
+    return row
+
+
+# --- Files (speaker photos, slides) ---------------------------------------------------------------
+
+_IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+_DOCUMENT_TYPES = {
+    ".pdf": "application/pdf",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def image_type(data: bytes) -> str | None:
+    """The type of a PNG, JPEG or WebP image judged by its content, not by its name."""
+    for magic, content_type in _IMAGE_TYPES.items():
+        if data.startswith(magic):
+            return content_type
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def document_type(filename: str, data: bytes) -> str | None:
+    """PDF, or an Office file (a ZIP container) whose name says which one."""
+    suffix = filename[filename.rfind(".") :].lower() if "." in filename else ""
+    content_type = _DOCUMENT_TYPES.get(suffix)
+    if content_type is None:
+        return None
+    if suffix == ".pdf":
+        return content_type if data.startswith(b"%PDF-") else None
+    return content_type if data.startswith(b"PK\x03\x04") else None
+
+
+def _safe_filename(filename: str) -> str:
+    name = clean_line(filename).replace("/", "_").replace("\\", "_").replace('"', "")
+    return name[-150:] or "file"
+
+
+def _stored(filename: str, content_type: str, data: bytes) -> StoredFile:
+    return StoredFile(
+        token=secrets.token_urlsafe(32),
+        filename=_safe_filename(filename),
+        content_type=content_type,
+        size=len(data),
+        data=data,
+    )
+
+
+async def get_file(session: AsyncSession, file_id: int) -> StoredFile:
+    row = await session.scalar(
+        select(StoredFile).where(StoredFile.id == file_id).options(undefer(StoredFile.data))
+    )
+    if row is None:
+        raise NotFound("file")
+    return row
+
+
+# --- Speakers -------------------------------------------------------------------------------------
+
+
+@dataclass
+class SpeakerInput:
+    name: str
+    name_local: str | None = None
+    affiliation_en: str = ""
+    affiliation_ja: str = ""
+    position_en: str = ""
+    position_ja: str = ""
+    bio_en: str = ""
+    bio_ja: str = ""
+
+
+def validate_speaker(values: dict[str, str]) -> SpeakerInput:
+    errors: dict = {}
+    name = _collect(errors, latin_name, "name", values.get("name"))
+    name_local = _collect(errors, optional_line, "name_local", values.get("name_local"))
+    lines = {
+        key: _collect(errors, optional_line, key, values.get(key), 300) or ""
+        for key in ("affiliation_en", "affiliation_ja", "position_en", "position_ja")
+    }
+    bios = {}
+    for key in ("bio_en", "bio_ja"):
+        bios[key] = clean_block(values.get(key))
+        if len(bios[key]) > BIO_MAX:
+            errors[key] = ("error.too_long", {"max": BIO_MAX})
+    if errors:
+        raise ValidationFailed(errors)
+    return SpeakerInput(name=name, name_local=name_local, **lines, **bios)
+
+
+def _slug(name: str) -> str:
+    ascii_name = re.sub(r"[^a-z0-9]+", "-", name.lower().encode("ascii", "ignore").decode()).strip("-")
+    return ascii_name[:60] or "speaker"
+
+
+async def list_speakers(session: AsyncSession, edition_id: int) -> list[Speaker]:
+    rows = await session.scalars(
+        select(Speaker).where(Speaker.edition_id == edition_id).order_by(Speaker.name)
+    )
+    return list(rows.all())
+
+
+async def get_speaker(session: AsyncSession, edition_id: int, speaker_id: int) -> Speaker:
+    return await _get(session, Speaker, edition_id, speaker_id, "speaker")
+
+
+async def speaker_by_slug(session: AsyncSession, edition_id: int, slug: str) -> Speaker | None:
+    return await session.scalar(
+        select(Speaker).where(Speaker.edition_id == edition_id, Speaker.slug == slug[:80])
+    )
+
+
+async def save_speaker(
+    session: AsyncSession, edition_id: int, speaker_id: int | None, data: SpeakerInput
+) -> Speaker:
+    if speaker_id is None:
+        base = _slug(data.name)
+        slug, n = base, 1
+        while await speaker_by_slug(session, edition_id, slug) is not None:
+            n += 1
+            slug = f"{base}-{n}"
+        speaker = Speaker(edition_id=edition_id, slug=slug)
+        session.add(speaker)
+    else:
+        speaker = await get_speaker(session, edition_id, speaker_id)
+    for key, value in vars(data).items():
+        setattr(speaker, key, value)
+    await session.flush()
+    return speaker
+
+
+async def set_speaker_photo(
+    session: AsyncSession, edition_id: int, speaker_id: int, filename: str, data: bytes
+) -> None:
+    speaker = await get_speaker(session, edition_id, speaker_id)
+    if len(data) > PHOTO_MAX_BYTES:
+        raise DomainError("error.file_too_large", "file_too_large", field="photo", status=413, max_mb=2)
+    content_type = image_type(data)
+    if content_type is None:
+        raise DomainError("error.image_type", "unsupported_type", field="photo", status=415)
+    photo = _stored(filename, content_type, data)
+    session.add(photo)
+    await session.flush()
+    speaker.photo_id = photo.id
+    await session.flush()
+
+
+async def delete_speaker(session: AsyncSession, edition_id: int, speaker_id: int) -> None:
+    await session.delete(await get_speaker(session, edition_id, speaker_id))
+    await session.flush()
+
+
+# --- Sessions -------------------------------------------------------------------------------------
+
+
+@dataclass
+class SessionInput:
+    """A session as an organizer's form sends it: times as a day and HH:MM in the edition's zone."""
+
+    title_en: str = ""
+    title_ja: str = ""
+    abstract_en: str = ""
+    abstract_ja: str = ""
+    kind: str = "thematic"
+    day: str = ""
+    start: str = ""
+    end: str = ""
+    room_id: str = ""
+    track_id: str = ""
+    sdgs: str = ""
+    sectors: list[str] = field(default_factory=list)
+    floor_language: str = "en"
+    interpretation: list[str] = field(default_factory=list)
+    format: str = "in_person"
+    capacity: str = ""
+    status: str = "draft"
+    speakers: list[str] = field(default_factory=list)
+    moderators: list[str] = field(default_factory=list)
+    panelists: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CleanSession:
+    values: dict[str, Any]
+    people: list[tuple[int, str]]  # (speaker id, role) in order
+
+
+class NeedsConfirmation(DomainError):
+    """The session can be saved, but the organizer must confirm the warnings first."""
+
+    status_code = 409
+
+    def __init__(self, warnings: list[Warning]) -> None:
+        super().__init__("programme.warnings_confirm", "warnings")
+        self.warnings = warnings
+
+
+def _time(errors: dict, name: str, value: str) -> time | None:
+    match = _TIME.match(clean_line(value))
+    if not match:
+        errors[name] = ("error.time_invalid", {})
+        return None
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def _ids(values: list[str], known: set[int]) -> list[int] | None:
+    ids: list[int] = []
+    for value in values:
+        if not value.isdigit() or int(value) not in known:
+            return None
+        if int(value) not in ids:
+            ids.append(int(value))
+    return ids
+
+
+async def validate_session(session: AsyncSession, edition: Any, data: SessionInput) -> CleanSession:
+    """Errors (which cannot be overridden) for every field at once."""
+    errors: dict = {}
+    values: dict[str, Any] = {}
+    values["title_en"] = _collect(errors, required_line, "title_en", data.title_en, 300)
+    values["title_ja"] = _collect(errors, required_line, "title_ja", data.title_ja, 300)
+    for key in ("abstract_en", "abstract_ja"):
+        values[key] = clean_block(getattr(data, key))
+        if len(values[key]) > ABSTRACT_MAX:
+            errors[key] = ("error.too_long", {"max": ABSTRACT_MAX})
+    for key, allowed in (
+        ("kind", KINDS),
+        ("format", FORMATS),
+        ("floor_language", LANGUAGES),
+        ("status", SESSION_STATUSES),
+    ):
+        value = getattr(data, key)
+        if value not in allowed:
+            errors[key] = ("error.choice_invalid", {})
+        values[key] = value
+    values["interpretation"] = [c for c in LANGUAGES if c in data.interpretation and c != data.floor_language]
+    if any(c not in LANGUAGES for c in data.interpretation):
+        errors["interpretation"] = ("error.choice_invalid", {})
+    values["sectors"] = [s for s in SECTORS if s in data.sectors]
+    if any(s not in SECTORS for s in data.sectors):
+        errors["sectors"] = ("error.choice_invalid", {})
+    tags = [t for t in re.split(r"[\s,、，]+", clean_line(data.sdgs)) if t]
+    if any(not _SDG.match(t) for t in tags) or len(tags) > 30:
+        errors["sdgs"] = ("error.sdg_invalid", {})
+    values["sdgs"] = list(dict.fromkeys(tags))
+    # Times in the edition's zone.
+    tz = ZoneInfo(edition.timezone)
+    try:
+        day = date.fromisoformat(clean_line(data.day))
+    except ValueError:
+        day = None
+        errors["day"] = ("error.date_invalid", {})
+    start, end = _time(errors, "start", data.start), _time(errors, "end", data.end)
+    if day and start and end:
+        values["starts_at"] = datetime.combine(day, start, tz)
+        values["ends_at"] = datetime.combine(day, end, tz)
+        if values["ends_at"] <= values["starts_at"]:
+            errors["end"] = ("error.session_end_before_start", {})
+    # Room and track must be this edition's.
+    rooms = {r.id for r in await editions.list_rooms(session, edition.id)}
+    tracks = {t.id for t in await list_tracks(session, edition.id)}
+    for key, known in (("room_id", rooms), ("track_id", tracks)):
+        raw = clean_line(getattr(data, key))
+        if not raw:
+            values[key] = None
+        elif raw.isdigit() and int(raw) in known:
+            values[key] = int(raw)
+        else:
+            errors[key] = ("error.unknown_room" if key == "room_id" else "error.unknown_track", {})
+    raw_capacity = clean_line(data.capacity)
+    values["capacity"] = None
+    if raw_capacity:
+        if not raw_capacity.isdigit() or not 1 <= int(raw_capacity) <= CAPACITY_MAX:
+            errors["capacity"] = ("error.number_range", {"min": 1, "max": CAPACITY_MAX})
+        else:
+            values["capacity"] = int(raw_capacity)
+    speakers = {s.id for s in await list_speakers(session, edition.id)}
+    people: list[tuple[int, str]] = []
+    for role, chosen in zip(ROLES, (data.speakers, data.moderators, data.panelists), strict=True):
+        ids = _ids(chosen, speakers)
+        if ids is None:
+            errors[f"{role}s"] = ("error.unknown_speaker", {})
+            continue
+        people += [(i, role) for i in ids if i not in {p for p, _ in people}]
+    if errors:
+        raise ValidationFailed(errors)
+    return CleanSession(values, people)
+
+
+async def list_sessions(session: AsyncSession, edition_id: int) -> list[ProgrammeSession]:
+    rows = await session.scalars(
+        select(ProgrammeSession)
+        .where(ProgrammeSession.edition_id == edition_id)
+        .options(selectinload(ProgrammeSession.people).selectinload(SessionPerson.speaker))
+        .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)
+    )
+    return list(rows.all())
+
+
+async def get_session(session: AsyncSession, edition_id: int, session_id: int) -> ProgrammeSession:
+    row = await session.scalar(
+        select(ProgrammeSession)
+        .where(ProgrammeSession.id == session_id, ProgrammeSession.edition_id == edition_id)
+        .options(
+            selectinload(ProgrammeSession.people).selectinload(SessionPerson.speaker),
+            selectinload(ProgrammeSession.materials).selectinload(Material.file),
+        )
+    )
+    if row is None:
+        raise NotFound("session")
+    return row
+
+
+def _slot(row: ProgrammeSession) -> Slot:
+    return Slot(
+        row.id,
+        row.title_en,
+        row.starts_at,
+        row.ends_at,
+        row.room_id,
+        frozenset(p.speaker_id for p in row.people),
+    )
+
+
+async def warnings_for(
+    session: AsyncSession, edition: Any, session_id: int | None, clean: CleanSession
+) -> list[Warning]:
+    candidate = Slot(
+        session_id,
+        clean.values["title_en"],
+        clean.values["starts_at"],
+        clean.values["ends_at"],
+        clean.values["room_id"],
+        frozenset(p for p, _ in clean.people),
+    )
+    if clean.values["status"] == "cancelled":
+        return []
+    others = [_slot(row) for row in await list_sessions(session, edition.id) if row.status != "cancelled"]
+    return conflicts(candidate, others, edition.starts_on, edition.ends_on, ZoneInfo(edition.timezone))
+
+
+async def programme_warnings(
+    session: AsyncSession, edition: Any, rows: list[ProgrammeSession] | None = None
+) -> list[Warning]:
+    rows = rows if rows is not None else await list_sessions(session, edition.id)
+    slots = [_slot(row) for row in rows if row.status != "cancelled"]
+    return all_conflicts(slots, edition.starts_on, edition.ends_on, ZoneInfo(edition.timezone))
+
+
+async def save_session(
+    session: AsyncSession, edition: Any, session_id: int | None, data: SessionInput, confirmed: bool = False
+) -> tuple[ProgrammeSession, list[str]]:
+    """Create or update a session. Returns it and the holders promoted by a larger capacity.
+
+    Raises ValidationFailed for errors, NeedsConfirmation for warnings not yet confirmed.
+    """
+    clean = await validate_session(session, edition, data)
+    warnings = await warnings_for(session, edition, session_id, clean)
+    if warnings and not confirmed:
+        raise NeedsConfirmation(warnings)
+    if session_id is None:
+        row = ProgrammeSession(edition_id=edition.id, people=[], materials=[])
+        session.add(row)
+    else:
+        row = await get_session(session, edition.id, session_id)
+    for key, value in clean.values.items():
+        setattr(row, key, value)
+    current = {p.speaker_id: p for p in row.people}
+    row.people = [
+        _person(current.get(speaker_id), speaker_id, role, index)
+        for index, (speaker_id, role) in enumerate(clean.people)
+    ]
+    await session.flush()
+    promoted: list[str] = []
+    if row.capacity is not None or await capacity.holder_count(session, pool_key(row.id)):
+        await capacity.ensure_pool(session, pool_key(row.id), row.capacity)
+        promoted = await capacity.set_limit(session, pool_key(row.id), row.capacity)
+    return row, promoted
+
+
+def _person(existing: SessionPerson | None, speaker_id: int, role: str, index: int) -> SessionPerson:
+    person = existing or SessionPerson(speaker_id=speaker_id)
+    person.role, person.sort_order = role, index
+    return person
+
+
+def form_of(row: ProgrammeSession, tz: ZoneInfo) -> SessionInput:
+    """The organizer's form filled from a stored session."""
+    start, end = row.starts_at.astimezone(tz), row.ends_at.astimezone(tz)
+    by_role = {role: [str(p.speaker_id) for p in row.people if p.role == role] for role in ROLES}
+    return SessionInput(
+        title_en=row.title_en,
+        title_ja=row.title_ja,
+        abstract_en=row.abstract_en,
+        abstract_ja=row.abstract_ja,
+        kind=row.kind,
+        day=start.date().isoformat(),
+        start=start.strftime("%H:%M"),
+        end=end.strftime("%H:%M"),
+        room_id=str(row.room_id or ""),
+        track_id=str(row.track_id or ""),
+        sdgs=", ".join(row.sdgs),
+        sectors=list(row.sectors),
+        floor_language=row.floor_language,
+        interpretation=list(row.interpretation),
+        format=row.format,
+        capacity=str(row.capacity or ""),
+        status=row.status,
+        speakers=by_role["speaker"],
+        moderators=by_role["moderator"],
+        panelists=by_role["panelist"],
+    )
+
+
+async def delete_session(session: AsyncSession, edition_id: int, session_id: int) -> None:
+    """Only a session the public has never seen may be deleted; a published one is cancelled instead."""
+    row = await get_session(session, edition_id, session_id)
+    if await was_released(session, edition_id, session_id):
+        raise DomainError("error.session_was_published", "was_published", status=409)
+    await session.delete(row)
+    await session.flush()
+
+
+async def was_released(session: AsyncSession, edition_id: int, session_id: int) -> bool:
+    snapshots = await session.scalars(
+        select(Release.snapshot).where(Release.edition_id == edition_id).order_by(Release.version.desc())
+    )
+    return any(s["id"] == session_id for snapshot in snapshots for s in snapshot["sessions"])
+
+
+# --- Materials ------------------------------------------------------------------------------------
+
+
+async def add_material(
+    session: AsyncSession,
+    edition_id: int,
+    session_id: int,
+    values: dict[str, str],
+    upload: tuple[str, bytes] | None,
+) -> Material:
+    """A slide link (https://) or an uploaded PDF / Office file, optionally available until a date."""
+    row = await get_session(session, edition_id, session_id)
+    errors: dict = {}
+    title = _collect(errors, required_line, "title", values.get("title"), 200)
+    url = clean_line(values.get("url")) or None
+    if url and (not url.startswith("https://") or len(url) > 1000 or " " in url):
+        errors["url"] = ("error.url_invalid", {})
+    if not url and upload is None:
+        errors["url"] = ("error.material_needs_link_or_file", {})
+    until = None
+    if clean_line(values.get("available_until")):
+        try:
+            until = date.fromisoformat(clean_line(values.get("available_until")))
+        except ValueError:
+            errors["available_until"] = ("error.date_invalid", {})
+    if errors:
+        raise ValidationFailed(errors)
+    material = Material(session_id=row.id, title=title, url=url, available_until=until)
+    if upload is not None and not url:
+        filename, data = upload
+        if len(data) > MATERIAL_MAX_BYTES:
+            raise DomainError("error.file_too_large", "file_too_large", field="file", status=413, max_mb=20)
+        content_type = document_type(filename, data)
+        if content_type is None:
+            raise DomainError("error.document_type", "unsupported_type", field="file", status=415)
+        stored = _stored(filename, content_type, data)
+        session.add(stored)
+        await session.flush()
+        material.file_id = stored.id
+    session.add(material)
+    await session.flush()
+    return material
+
+
+async def delete_material(session: AsyncSession, edition_id: int, session_id: int, material_id: int) -> None:
+    row = await get_session(session, edition_id, session_id)
+    material = next((m for m in row.materials if m.id == material_id), None)
+    if material is None:
+        raise NotFound("material")
+    row.materials.remove(material)
+    await session.flush()
+
+
+def is_available(material: Material, today: date) -> bool:
+    return material.available_until is None or today <= material.available_until

@@ -1,0 +1,223 @@
+"""Publishing a version of the schedule: snapshot, "what changed", and telling the people concerned."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ascc import clock
+from ascc.accounts import services as accounts
+from ascc.editions import services as editions
+from ascc.mail import services as mail
+from ascc.notifications import services as notifications
+from ascc.programme.editing import list_sessions, list_tracks
+from ascc.programme.models import AgendaEntry, Release, ReleaseChange, Speaker
+from ascc.programme.schedule import diff
+from ascc.text import clean_block
+
+NOTIFIED_CHANGES = ("changed", "cancelled", "removed")
+
+
+async def snapshot_of(session: AsyncSession, edition: Any, version: int) -> dict[str, Any]:
+    """Everything the public pages show of the programme, as JSON: published and cancelled sessions."""
+    rows = [
+        row for row in await list_sessions(session, edition.id) if row.status in ("published", "cancelled")
+    ]
+    speaker_ids = {p.speaker_id for row in rows for p in row.people}
+    speakers = (
+        await session.scalars(select(Speaker).where(Speaker.id.in_(speaker_ids))) if speaker_ids else []
+    )
+    return {
+        "version": version,
+        "published_at": clock.now().isoformat(),
+        "timezone": edition.timezone,
+        "first_day": edition.starts_on.isoformat(),
+        "last_day": edition.ends_on.isoformat(),
+        "tracks": [
+            {"id": t.id, "name_en": t.name_en, "name_ja": t.name_ja, "colour": t.colour}
+            for t in await list_tracks(session, edition.id)
+        ],
+        "rooms": [
+            {
+                "id": r.id,
+                "name_en": r.name_en,
+                "name_ja": r.name_ja,
+                "floor": r.floor,
+                "capacity": r.capacity,
+                "hybrid": r.hybrid,
+            }
+            for r in await editions.list_rooms(session, edition.id)
+        ],
+        "people": [
+            {
+                "id": s.id,
+                "slug": s.slug,
+                "name": s.name,
+                "name_local": s.name_local,
+                "affiliation_en": s.affiliation_en,
+                "affiliation_ja": s.affiliation_ja,
+                "position_en": s.position_en,
+                "position_ja": s.position_ja,
+            }
+            for s in speakers
+        ],
+        "sessions": [
+            {
+                "id": row.id,
+                "status": row.status,
+                "kind": row.kind,
+                "title_en": row.title_en,
+                "title_ja": row.title_ja,
+                "abstract_en": row.abstract_en,
+                "abstract_ja": row.abstract_ja,
+                "starts_at": row.starts_at.isoformat(),
+                "ends_at": row.ends_at.isoformat(),
+                "room_id": row.room_id,
+                "track_id": row.track_id,
+                "sdgs": list(row.sdgs),
+                "sectors": list(row.sectors),
+                "floor_language": row.floor_language,
+                "interpretation": list(row.interpretation),
+                "format": row.format,
+                "capacity": row.capacity,
+                "people": [[p.speaker_id, p.role] for p in row.people],
+            }
+            for row in rows
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class Published:
+    release: Release
+    changes: int
+    notified: int
+
+
+async def latest_release(session: AsyncSession, edition_id: int) -> Release | None:
+    return await session.scalar(
+        select(Release).where(Release.edition_id == edition_id).order_by(Release.version.desc()).limit(1)
+    )
+
+
+async def publish(
+    session: AsyncSession, edition: Any, user_id: int | None, note: str, base_url: str
+) -> Published:
+    """Freeze the programme as the next version, list what changed, and tell who saved a changed session."""
+    previous = await latest_release(session, edition.id)
+    old_snapshot = (
+        await session.scalar(select(Release.snapshot).where(Release.id == previous.id)) if previous else None
+    )
+    version = (previous.version if previous else 0) + 1
+    snapshot = await snapshot_of(session, edition, version)
+    release = Release(
+        edition_id=edition.id,
+        version=version,
+        note=clean_block(note)[:2000],
+        published_by=user_id,
+        snapshot=snapshot,
+    )
+    session.add(release)
+    await session.flush()
+    changes = diff(old_snapshot, snapshot)
+    session.add_all(
+        ReleaseChange(
+            release_id=release.id,
+            session_id=c.session_id,
+            change=c.change,
+            fields=list(c.fields),
+            title_en=c.title_en,
+            title_ja=c.title_ja,
+        )
+        for c in changes
+    )
+    await session.flush()
+    notified = await _tell_people(
+        session, [c for c in changes if c.change in NOTIFIED_CHANGES], version, base_url
+    )
+    return Published(release, len(changes), notified)
+
+
+async def _tell_people(session: AsyncSession, changes: list[Any], version: int, base_url: str) -> int:
+    if not changes:
+        return 0
+    by_session = {c.session_id: c for c in changes}
+    entries = await session.execute(
+        select(AgendaEntry.user_id, AgendaEntry.session_id).where(AgendaEntry.session_id.in_(by_session))
+    )
+    per_person: dict[int, list[Any]] = defaultdict(list)
+    for user_id, session_id in entries.tuples():
+        per_person[user_id].append(by_session[session_id])
+    for person in await accounts.get_users(session, list(per_person)):
+        mine = per_person[person.id]
+        lines = [
+            {
+                "change": c.change,
+                "fields": list(c.fields),
+                "title_en": c.title_en,
+                "title_ja": c.title_ja,
+                "id": c.session_id,
+            }
+            for c in mine
+        ]
+        await notifications.notify(
+            session, person.id, "programme_changed", "/my-agenda", {"count": len(lines), "version": version}
+        )
+        await mail.queue_mail(
+            session,
+            to=person.email,
+            name=person.name_latin,
+            lang=person.preferred_lang,
+            kind="programme_changed",
+            context={
+                "name": person.name_latin,
+                "changes": lines,
+                "link": f"{base_url}/my-agenda",
+                "base_url": base_url,
+                "subject_params": {"version": version},
+            },
+        )
+    return len(per_person)
+
+
+async def list_releases(session: AsyncSession, edition_id: int) -> list[tuple[Release, list[ReleaseChange]]]:
+    releases = list(
+        (
+            await session.scalars(
+                select(Release).where(Release.edition_id == edition_id).order_by(Release.version.desc())
+            )
+        ).all()
+    )
+    changes = (
+        await session.scalars(
+            select(ReleaseChange)
+            .where(ReleaseChange.release_id.in_([r.id for r in releases]))
+            .order_by(ReleaseChange.id)
+        )
+        if releases
+        else []
+    )
+    by_release: dict[int, list[ReleaseChange]] = defaultdict(list)
+    for change in changes:
+        by_release[change.release_id].append(change)
+    return [(r, by_release[r.id]) for r in releases]
+
+
+async def unpublished_count(session: AsyncSession, edition: Any) -> int:
+    """How many sessions differ from the latest release (what "Publish" would change)."""
+    previous = await latest_release(session, edition.id)
+    old = (
+        await session.scalar(select(Release.snapshot).where(Release.id == previous.id)) if previous else None
+    )
+    new = await snapshot_of(session, edition, 0)
+    if old is None:
+        return len(new["sessions"])
+    return len(diff(old, new))
+
+
+async def release_count(session: AsyncSession, edition_id: int) -> int:
+    return await session.scalar(select(func.count()).where(Release.edition_id == edition_id)) or 0

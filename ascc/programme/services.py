@@ -1,0 +1,238 @@
+"""The published programme (cached per release), personal agendas and session sign-ups.
+
+The public never reads the live session rows: it reads the latest release's snapshot, built into a
+`Schedule` once per release and kept in memory. A worker re-checks which release is the latest at
+most every `ttl` seconds (one small query), and the worker that publishes drops its copy at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ascc import clock
+from ascc.accounts import services as accounts
+from ascc.capacity import services as capacity
+from ascc.editions import services as editions
+from ascc.errors import DomainError, NotFound
+from ascc.mail import services as mail
+from ascc.notifications import services as notifications
+from ascc.programme.editing import pool_key
+from ascc.programme.models import AgendaEntry, ProgrammeSession, Release
+from ascc.programme.schedule import Item, Schedule, clashes
+from ascc.registration import services as registration
+
+__all__ = ["AgendaLine", "Programme", "ScheduleCache", "pool_key"]
+
+
+def holder(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def user_id_of(holder_key: str) -> int:
+    return int(holder_key.split(":", 1)[1])
+
+
+@dataclass(frozen=True)
+class Programme:
+    """The current edition and its latest published schedule (None before the first release)."""
+
+    edition: Any  # a detached Edition: read its columns only
+    schedule: Schedule | None
+    release_id: int | None
+
+
+class ScheduleCache:
+    """The current edition's published schedule, shared by the requests of one worker."""
+
+    def __init__(self, session_maker: Callable[[], AsyncSession], ttl: float = 2.0) -> None:
+        self.session_maker = session_maker
+        self.ttl = ttl
+        self._programme: Programme | None = None
+        self._checked = -1e9
+        self._lock = asyncio.Lock()
+        self._by_release: dict[int, Schedule] = {}
+
+    def invalidate(self) -> None:
+        self._checked = -1e9
+
+    async def current(self) -> Programme | None:
+        if time.monotonic() - self._checked < self.ttl:
+            return self._programme
+        async with self._lock:  # one reload at a time; the others wait for it instead of repeating it
+            if time.monotonic() - self._checked >= self.ttl:
+                async with self.session_maker() as session:
+                    self._programme = await self._load(session)
+                self._checked = time.monotonic()
+        return self._programme
+
+    async def _load(self, session: AsyncSession) -> Programme | None:
+        edition = await editions.current(session)
+        if edition is None:
+            return None
+        release_id = await session.scalar(
+            select(Release.id)
+            .where(Release.edition_id == edition.id)
+            .order_by(Release.version.desc())
+            .limit(1)
+        )
+        if release_id is None:
+            return Programme(edition, None, None)
+        schedule = self._by_release.get(release_id)
+        if schedule is None:
+            snapshot = await session.scalar(select(Release.snapshot).where(Release.id == release_id))
+            schedule = Schedule.from_snapshot(snapshot)
+            self._by_release = {release_id: schedule}  # older releases are not needed any more
+        return Programme(edition, schedule, release_id)
+
+
+async def current_programme(cache: ScheduleCache) -> Programme:
+    programme = await cache.current()
+    if programme is None:
+        raise NotFound("edition")
+    return programme
+
+
+def published_item(programme: Programme, session_id: int) -> Item:
+    item = programme.schedule.by_id.get(session_id) if programme.schedule else None
+    if item is None:
+        raise NotFound("session")
+    return item
+
+
+# --- Personal agenda ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgendaLine:
+    item: Item
+    seat: str | None  # confirmed | waiting | None (saved without a seat)
+    clash: bool
+
+
+async def saved_ids(session: AsyncSession, user_id: int, edition_id: int) -> set[int]:
+    rows = await session.scalars(
+        select(AgendaEntry.session_id).where(
+            AgendaEntry.user_id == user_id, AgendaEntry.edition_id == edition_id
+        )
+    )
+    return set(rows.all())
+
+
+async def save(session: AsyncSession, user_id: int, programme: Programme, session_id: int) -> bool:
+    """Add a published session to the agenda; False when it was there already."""
+    item = published_item(programme, session_id)
+    if item.status == "cancelled":
+        raise DomainError("error.session_cancelled", "cancelled", status=409)
+    if session_id in await saved_ids(session, user_id, programme.edition.id):
+        return False
+    try:
+        async with session.begin_nested():
+            session.add(AgendaEntry(user_id=user_id, session_id=session_id, edition_id=programme.edition.id))
+    except IntegrityError:  # the same person saved it twice at once
+        return False
+    return True
+
+
+async def _entry(session: AsyncSession, user_id: int, session_id: int) -> AgendaEntry | None:
+    return await session.scalar(
+        select(AgendaEntry).where(AgendaEntry.user_id == user_id, AgendaEntry.session_id == session_id)
+    )
+
+
+async def remove(session: AsyncSession, user_id: int, session_id: int, base_url: str) -> None:
+    """Take a session off the agenda; a seat held in it is given up (and passed to the next in line)."""
+    entry = await _entry(session, user_id, session_id)
+    if entry is None:
+        return
+    if entry.signed_up:
+        await cancel_signup(session, user_id, session_id, base_url)
+    await session.delete(entry)
+    await session.flush()
+
+
+async def sign_up(
+    session: AsyncSession, user_id: int, programme: Programme, session_id: int
+) -> capacity.Claim:
+    """A seat in a session with limited places, or a place on its waiting list."""
+    item = published_item(programme, session_id)
+    if not item.signup:
+        raise DomainError("error.signup_not_needed", "no_signup", status=409)
+    if item.status == "cancelled":
+        raise DomainError("error.session_cancelled", "cancelled", status=409)
+    if item.ends_at <= clock.now():
+        raise DomainError("error.session_over", "over", status=409)
+    mine = await registration.my_registration(session, programme.edition.id, user_id)
+    if mine is None or mine.status != "confirmed":
+        raise DomainError("error.signup_needs_registration", "not_registered", status=403)
+    claim = await capacity.claim(session, pool_key(session_id), holder(user_id))
+    entry = await _entry(session, user_id, session_id)
+    if entry is None:
+        entry = AgendaEntry(user_id=user_id, session_id=session_id, edition_id=programme.edition.id)
+        session.add(entry)
+    entry.signed_up = True
+    await session.flush()
+    return claim
+
+
+async def cancel_signup(session: AsyncSession, user_id: int, session_id: int, base_url: str) -> None:
+    promoted = await capacity.release(session, pool_key(session_id), holder(user_id))
+    entry = await _entry(session, user_id, session_id)
+    if entry is not None:
+        entry.signed_up = False
+    await session.flush()
+    await tell_promoted(session, session_id, promoted, base_url)
+
+
+async def tell_promoted(session: AsyncSession, session_id: int, promoted: list[str], base_url: str) -> None:
+    """Mail and notify people who moved from the waiting list into a seat."""
+    if not promoted:
+        return
+    titles = await _titles(session, session_id)
+    link = f"/sessions/{session_id}"
+    people = await accounts.get_users(session, [user_id_of(h) for h in promoted])
+    await notifications.notify_many(session, [p.id for p in people], "session_promoted", link, titles)
+    for person in people:
+        await mail.queue_mail(
+            session,
+            to=person.email,
+            name=person.name_latin,
+            lang=person.preferred_lang,
+            kind="session_promoted",
+            context={"name": person.name_latin, **titles, "link": base_url + link},
+        )
+
+
+async def _titles(session: AsyncSession, session_id: int) -> dict[str, str]:
+    row = await session.get(ProgrammeSession, session_id)
+    return {"title_en": row.title_en, "title_ja": row.title_ja} if row else {"title_en": "", "title_ja": ""}
+
+
+async def seat_of(session: AsyncSession, user_id: int, session_id: int) -> capacity.Claim | None:
+    return await capacity.holder_status(session, pool_key(session_id), holder(user_id))
+
+
+async def seats_left(session: AsyncSession, session_id: int) -> capacity.PoolCounts:
+    return await capacity.counts(session, pool_key(session_id))
+
+
+async def my_agenda(
+    session: AsyncSession, user_id: int, programme: Programme
+) -> tuple[list[AgendaLine], list[int]]:
+    """The agenda in time order with clashes marked, and ids of saved sessions no longer published."""
+    ids = await saved_ids(session, user_id, programme.edition.id)
+    schedule = programme.schedule
+    items = [schedule.by_id[i] for i in ids if schedule and i in schedule.by_id]
+    seats = await capacity.statuses_of(session, [pool_key(i.id) for i in items if i.signup], holder(user_id))
+    clashing = clashes(items)
+    items.sort(key=lambda i: (i.starts_at, i.id))
+    lines = [AgendaLine(i, seats.get(pool_key(i.id)), i.id in clashing) for i in items]
+    gone = sorted(i for i in ids if not schedule or i not in schedule.by_id)
+    return lines, gone
