@@ -89,7 +89,8 @@ def seed_command(reset: bool) -> None:
     report = _run(lambda session: seed(session, settings.demo_password))
     click.echo(
         f"seeded {report.edition}: {report.organizations} organizations, "
-        f"{report.accounts_created} new accounts, {report.registrations_created} new registrations "
+        f"{report.accounts_created} new accounts, {report.registrations_created} new registrations, "
+        f"{report.sessions_created} new sessions "
         "(password: ASCC_DEMO_PASSWORD or ascc-demo)"
     )
 

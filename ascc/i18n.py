@@ -82,10 +82,15 @@ def pick(obj: Any, field: str, lang: str) -> str:
     return value or ""
 
 
+# Short day labels (agenda tabs): "Wed 15 Nov", "11月15日(水)".
+_DATE_PATTERNS = {"day": {"en": "EEE d MMM", "ja": "M月d日(E)"}}
+
+
 def format_date(value: date | None, lang: str, fmt: str = "long") -> str:
     if value is None:
         return ""
-    return babel_format_date(value, format=fmt, locale=lang)
+    pattern = _DATE_PATTERNS.get(fmt, {}).get(lang, fmt)
+    return babel_format_date(value, format=pattern, locale=lang)
 
 
 def format_datetime(value: datetime | None, lang: str, tz: str, fmt: str = "medium") -> str:

@@ -13,6 +13,7 @@ from ascc.accounts import services as accounts
 from ascc.editions import services as editions
 from ascc.errors import DomainError
 from ascc.organizations import services as organizations
+from ascc.programme import demo
 from ascc.registration import delegations, organizer
 from ascc.registration import services as registration
 
@@ -29,6 +30,7 @@ class SeedReport:
     organizations: int = 0
     accounts_created: int = 0
     registrations_created: int = 0
+    sessions_created: int = 0
     edition: str = ""
 
 
@@ -55,6 +57,9 @@ async def seed(session: AsyncSession, demo_password: str) -> SeedReport:
         report.accounts_created += 1
     await session.flush()
     await _seed_registration(session, edition.id, demo_password, report)
+    report.sessions_created = await demo.load_programme(
+        session, edition, _load("programme-2023.json"), base_url=""
+    )
     return report
 
 

@@ -12,6 +12,9 @@ from ascc.editions.models import EDITION_STATUSES
 from ascc.i18n import catalogue, negotiate, parse_accept_language, pick, translate
 from ascc.mail.models import OUTBOX_STATUSES
 from ascc.organizations.models import ORGANIZATION_KINDS
+from ascc.programme.models import ROLES as ROLES_IN_SESSIONS
+from ascc.programme.models import SESSION_STATUSES
+from ascc.programme.schedule import COMPARED_FIELDS, FORMATS, KINDS, LANGUAGES
 from ascc.registration.models import CATEGORIES, INTERPRETATION, MODES, QUESTION_KINDS, STATUSES
 from ascc.registration.privacy import CONSENTS
 from ascc.taxonomy import SECTORS
@@ -34,6 +37,18 @@ DYNAMIC = {
     "registration.status.": list(STATUSES),
     "registration.switch_to_": list(MODES),
     "settings.kind.": list(QUESTION_KINDS),
+    "programme.kind.": list(KINDS),
+    "programme.format.": list(FORMATS),
+    "programme.status.": list(SESSION_STATUSES),
+    "programme.role.": list(ROLES_IN_SESSIONS),
+    "programme.role_plural.": list(ROLES_IN_SESSIONS),
+    "programme.change.": ["added", "changed", "cancelled", "removed"],
+    "programme.field.": list(COMPARED_FIELDS),
+    "programme.followable_in.": list(LANGUAGES),
+    "programme.notice.": ["published", "saved", "deleted", "material_added", "photo_saved"],
+    "programme.warning.": ["room_double_booked", "person_double_booked", "outside_edition_days"],
+    "lang.": list(LANGUAGES),
+    "notification.": ["programme_changed", "session_promoted", "title", "mark_read"],
 }
 
 
@@ -46,7 +61,7 @@ def _used_keys() -> set[str]:
     ):  # models name tables, not texts
         keys |= set(
             re.findall(
-                r"""["']((?:error|mail|link|reset|verify|privacy|delegation|registration|form)\.[a-z0-9_.]+)["']""",
+                r"""["']((?:error|mail|link|reset|verify|privacy|delegation|registration|form|programme|notification)\.[a-z0-9_.]+)["']""",
                 path.read_text(),
             )
         )
@@ -60,6 +75,8 @@ def _used_keys() -> set[str]:
         "verify_email",
         "password_reset",
         "delegation_invite",
+        "programme_changed",
+        "session_promoted",
         *(
             f"registration_{s}"
             for s in ("confirmed", "waiting", "pending", "promoted", "rejected", "cancelled")

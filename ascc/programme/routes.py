@@ -1,0 +1,411 @@
+"""Public programme pages (agenda, sessions, speakers, what changed) and the personal agenda."""
+
+from collections import OrderedDict
+from datetime import date, datetime
+from functools import cached_property
+from typing import Any
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from litestar.utils.scope.state import ScopeState
+from markupsafe import Markup
+
+from ascc import clock
+from ascc.errors import DomainError, NotFound
+from ascc.notifications import services as notifications
+from ascc.programme import editing, releases
+from ascc.programme import services as programme
+from ascc.programme.ics import session_calendar
+from ascc.programme.schedule import (
+    COMMON_ZONES,
+    FORMATS,
+    KINDS,
+    LANGUAGES,
+    SDG_GOALS,
+    Filters,
+    Item,
+    Schedule,
+    zone,
+)
+from ascc.security import requires_login
+from ascc.taxonomy import SECTORS
+from ascc.text import safe_next_path
+from ascc.web import DbSession, form_text, page, request_lang
+
+FRAGMENT_CACHE_SIZE = 512
+
+
+def schedule_cache(request: Request) -> programme.ScheduleCache:
+    return request.app.state.schedule_cache
+
+
+class FragmentCache:
+    """Rendered agenda fragments for anonymous visitors, per release, language and query: the hot path."""
+
+    def __init__(self, size: int = FRAGMENT_CACHE_SIZE) -> None:
+        self._items: OrderedDict[tuple, str] = OrderedDict()
+        self._size = size
+
+    def get(self, key: tuple) -> str | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: tuple, value: str) -> None:
+        self._items[key] = value
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+
+class AgendaView:
+    """What the agenda templates need: the filtered items grouped by start time, in the chosen zone."""
+
+    def __init__(self, schedule: Schedule, filters: Filters, all_days: bool, tz_name: str | None) -> None:
+        self.schedule = schedule
+        self.filters = filters
+        self.all_days = all_days
+        self.tz_name = tz_name  # None: edition time
+        self.tz = zone(tz_name) or schedule.zone
+
+    # Computed only when the page is rendered, not when a cached copy answers.
+    @cached_property
+    def items(self) -> list[Item]:
+        return self.schedule.select(self.filters)
+
+    @cached_property
+    def groups(self) -> list[tuple[date, str, list[Item]]]:
+        groups: OrderedDict[tuple[date, str], list[Item]] = OrderedDict()
+        for item in self.items:
+            local = item.starts_at.astimezone(self.tz)
+            groups.setdefault((local.date(), local.strftime("%H:%M")), []).append(item)
+        return [(day, start, items) for (day, start), items in groups.items()]
+
+    def hm(self, moment: datetime) -> str:
+        return moment.astimezone(self.tz).strftime("%H:%M")
+
+    def link(self, day: date | None = None, all_days: bool = False) -> str:
+        pairs = self.filters.query_pairs(day=day, include_day=not all_days)
+        if all_days:
+            pairs.insert(0, ("day", "all"))
+        if self.tz_name:
+            pairs.append(("tz", self.tz_name))
+        return "/agenda" + ("?" + urlencode(pairs) if pairs else "")
+
+    @property
+    def zone_label(self) -> str:
+        return self.tz_name or self.schedule.timezone
+
+
+def _default_day(schedule: Schedule) -> date:
+    today = clock.now().astimezone(schedule.zone).date()
+    return today if today in schedule.days else schedule.days[0]
+
+
+def _agenda_view(request: Request, schedule: Schedule) -> AgendaView:
+    query = {key: request.query_params.getall(key) for key in request.query_params}
+    filters = Filters.parse(query, (t.id for t in schedule.tracks))
+    raw_day = query.get("day", [""])[0]
+    all_days = raw_day == "all"
+    if not all_days and (filters.day is None or filters.day not in schedule.days):
+        filters = Filters(**{**vars(filters), "day": _default_day(schedule)})
+    if all_days:
+        filters = Filters(**{**vars(filters), "day": None})
+    tz_name = query.get("tz", [""])[0]
+    tz_name = tz_name if tz_name != schedule.timezone and zone(tz_name) else None
+    return AgendaView(schedule, filters, all_days, tz_name)
+
+
+# Stands for the visitor's CSRF token in cached pages; replaced on the way out.
+CSRF_SLOT = "@@ascc-csrf-token@@"
+VARY = {"vary": "Accept-Language, Cookie"}
+
+
+def _agenda_html(
+    request: Request,
+    current: programme.Programme,
+    view: AgendaView,
+    saved: set[int],
+    partial_only: bool,
+    token: str,
+) -> str:
+    """The agenda's results, or the whole page around them, with `token` as the CSRF token."""
+    extra = {
+        "csrf_token": lambda: token,
+        "csrf_input": Markup('<input type="hidden" name="_csrf_token" value="{}">').format(token),
+    }
+    results = _render(
+        request, "programme/_agenda.html", view=view, edition=current.edition, saved=saved, **extra
+    )
+    if partial_only:
+        return results
+    return _render(
+        request,
+        "programme/agenda.html",
+        view=view,
+        edition=current.edition,
+        results=Markup(results),  # noqa: S704 (our own template, rendered just above)
+        **_choices(request),
+        **extra,
+    )
+
+
+def _render(request: Request, template: str, **context: Any) -> str:
+    return request.app.template_engine.engine.get_template(template).render(request=request, **context)
+
+
+def _choices(request: Request) -> dict[str, Any]:
+    return {
+        "kinds": KINDS,
+        "formats": FORMATS,
+        "languages": LANGUAGES,
+        "sdg_goals": SDG_GOALS,
+        "sectors": SECTORS,
+        "zones": COMMON_ZONES,
+    }
+
+
+class ProgrammePages(Controller):
+    include_in_schema = False
+
+    @get("/agenda")
+    async def agenda(self, request: Request) -> Template | Response:
+        current = await programme.current_programme(schedule_cache(request))
+        if current.schedule is None:
+            return page(request, "programme/agenda_empty.html", edition=current.edition)
+        view = _agenda_view(request, current.schedule)
+        htmx = getattr(request, "htmx", None)
+        partial_only = bool(htmx and not htmx.boosted and not htmx.history_restore_request)
+        if request.user is None:
+            # Every visitor sees the same HTML for the same release, language and query: render it once.
+            # Only the CSRF token differs per visitor; it is filled into the cached page at the end.
+            cache: FragmentCache = request.app.state.agenda_fragments
+            key = (
+                current.release_id,
+                current.edition.updated_at,  # the page shows the edition's name
+                request_lang(request),
+                view.link(view.filters.day, view.all_days),
+                partial_only,
+            )
+            html = cache.get(key)
+            if html is None:
+                html = _agenda_html(request, current, view, set(), partial_only, CSRF_SLOT)
+                cache.put(key, html)
+            token = ScopeState.from_scope(request.scope).csrf_token or ""
+            return Response(
+                html.replace(CSRF_SLOT, token), media_type="text/html; charset=utf-8", headers=VARY
+            )
+        saved = await _saved(request, current)
+        token = ScopeState.from_scope(request.scope).csrf_token or ""
+        html = _agenda_html(request, current, view, saved, partial_only, token)
+        return Response(
+            html, media_type="text/html; charset=utf-8", headers={"cache-control": "private, no-cache"}
+        )
+
+    @get("/sessions/{session_id:int}")
+    async def session_page(
+        self, request: Request, db_session: DbSession, session_id: FromPath[int]
+    ) -> Template:
+        current = await programme.current_programme(schedule_cache(request))
+        item = programme.published_item(current, session_id)
+        row = await editing.get_session(db_session, current.edition.id, session_id)
+        today = clock.now().astimezone(ZoneInfo(current.edition.timezone)).date()
+        materials = [m for m in row.materials if editing.is_available(m, today)]
+        seat = saved = None
+        if request.user is not None:
+            saved = session_id in await programme.saved_ids(db_session, request.user.id, current.edition.id)
+            seat = await programme.seat_of(db_session, request.user.id, session_id)
+        counts = await programme.seats_left(db_session, session_id) if item.signup else None
+        tz = current.schedule.zone
+        return page(
+            request,
+            "programme/session.html",
+            item=item,
+            edition=current.edition,
+            materials=materials,
+            saved=saved,
+            seat=seat,
+            counts=counts,
+            tz=tz,
+            over=item.ends_at <= clock.now(),
+        )
+
+    @get("/sessions/{session_id:int}/materials/{material_id:int}")
+    async def material(
+        self, request: Request, db_session: DbSession, session_id: FromPath[int], material_id: FromPath[int]
+    ) -> Response | Redirect:
+        current = await programme.current_programme(schedule_cache(request))
+        programme.published_item(current, session_id)
+        row = await editing.get_session(db_session, current.edition.id, session_id)
+        material = next((m for m in row.materials if m.id == material_id), None)
+        today = clock.now().astimezone(ZoneInfo(current.edition.timezone)).date()
+        if material is None or not editing.is_available(material, today):
+            raise NotFound("material")
+        if material.url:
+            return Redirect(material.url, status_code=303)
+        stored = await editing.get_file(db_session, material.file_id)
+        return _file_response(stored)
+
+    @get("/sessions/{session_id:int}/calendar.ics")
+    async def session_ics(self, request: Request, session_id: FromPath[int]) -> Response:
+        current = await programme.current_programme(schedule_cache(request))
+        item = programme.published_item(current, session_id)
+        body = session_calendar(item, current.edition, request.app.state.settings.base_url)
+        return Response(
+            body,
+            media_type="text/calendar; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="session-{session_id}.ics"'},
+        )
+
+    @get("/speakers")
+    async def speakers(self, request: Request) -> Template:
+        current = await programme.current_programme(schedule_cache(request))
+        people = current.schedule.people if current.schedule else ()
+        return page(request, "programme/speakers.html", people=people, edition=current.edition)
+
+    @get("/speakers/{slug:str}")
+    async def speaker(self, request: Request, db_session: DbSession, slug: FromPath[str]) -> Template:
+        current = await programme.current_programme(schedule_cache(request))
+        person = current.schedule.people_by_slug.get(slug) if current.schedule else None
+        if person is None:
+            raise NotFound("speaker")
+        row = await editing.speaker_by_slug(db_session, current.edition.id, slug)
+        return page(
+            request,
+            "programme/speaker.html",
+            person=person,
+            row=row,
+            sessions=current.schedule.sessions_of(person.id),
+            tz=current.schedule.zone,
+        )
+
+    @get("/speakers/{slug:str}/photo")
+    async def speaker_photo(self, request: Request, db_session: DbSession, slug: FromPath[str]) -> Response:
+        current = await programme.current_programme(schedule_cache(request))
+        row = await editing.speaker_by_slug(db_session, current.edition.id, slug)
+        if row is None or row.photo_id is None:
+            raise NotFound("photo")
+        return _file_response(await editing.get_file(db_session, row.photo_id), inline=True)
+
+    @get("/programme/tracks.css")
+    async def track_colours(self, request: Request) -> Response:
+        """Track colours as classes: the CSP allows no inline styles. Colours are #rrggbb, checked on save."""
+        current = await programme.current_programme(schedule_cache(request))
+        tracks = current.schedule.tracks if current.schedule else ()
+        css = "".join(
+            f".track-{t.id}{{border-left-color:{t.colour}}}.swatch.track-{t.id}{{background:{t.colour}}}"
+            for t in tracks
+        )
+        return Response(
+            css, media_type="text/css; charset=utf-8", headers={"cache-control": "public, max-age=60"}
+        )
+
+    @get("/programme/changes")
+    async def changes(self, request: Request, db_session: DbSession) -> Template:
+        current = await programme.current_programme(schedule_cache(request))
+        items = await releases.list_releases(db_session, current.edition.id)
+        return page(request, "programme/changes.html", releases=items, edition=current.edition)
+
+
+async def _saved(request: Request, current: programme.Programme) -> set[int]:
+    async with schedule_cache(request).session_maker() as session:
+        return await programme.saved_ids(session, request.user.id, current.edition.id)
+
+
+def _file_response(stored: Any, inline: bool = False) -> Response:
+    disposition = "inline" if inline else "attachment"
+    return Response(
+        stored.data,
+        media_type=stored.content_type,
+        headers={
+            "content-disposition": f"{disposition}; filename*=UTF-8''{_quote(stored.filename)}",
+            "cache-control": "private, max-age=300",
+        },
+    )
+
+
+def _quote(filename: str) -> str:
+    return quote(filename, safe="")
+
+
+class MyAgendaPages(Controller):
+    guards = [requires_login]
+    include_in_schema = False
+
+    @get("/my-agenda")
+    async def my_agenda(self, request: Request, db_session: DbSession) -> Template:
+        return await _my_agenda(request, db_session, "programme/my_agenda.html")
+
+    @get("/my-agenda/print")
+    async def print_view(self, request: Request, db_session: DbSession) -> Template:
+        return await _my_agenda(request, db_session, "programme/my_agenda_print.html")
+
+    @post("/my-agenda/notifications/read")
+    async def read_notifications(self, request: Request, db_session: DbSession) -> Redirect:
+        await notifications.mark_all_read(db_session, request.user.id)
+        return Redirect("/my-agenda", status_code=303)
+
+    @post("/sessions/{session_id:int}/save")
+    async def save(
+        self, request: Request, db_session: DbSession, session_id: FromPath[int]
+    ) -> Template | Redirect:
+        current = await programme.current_programme(schedule_cache(request))
+        await programme.save(db_session, request.user.id, current, session_id)
+        return await _after_change(request, session_id, saved=True)
+
+    @post("/sessions/{session_id:int}/remove")
+    async def remove(
+        self, request: Request, db_session: DbSession, session_id: FromPath[int]
+    ) -> Template | Redirect:
+        await programme.remove(db_session, request.user.id, session_id, request.app.state.settings.base_url)
+        return await _after_change(request, session_id, saved=False)
+
+    @post("/sessions/{session_id:int}/signup")
+    async def sign_up(self, request: Request, db_session: DbSession, session_id: FromPath[int]) -> Redirect:
+        current = await programme.current_programme(schedule_cache(request))
+        await programme.sign_up(db_session, request.user.id, current, session_id)
+        return Redirect(f"/sessions/{session_id}", status_code=303)
+
+    @post("/sessions/{session_id:int}/cancel-signup")
+    async def cancel_signup(
+        self, request: Request, db_session: DbSession, session_id: FromPath[int]
+    ) -> Redirect:
+        await programme.cancel_signup(
+            db_session, request.user.id, session_id, request.app.state.settings.base_url
+        )
+        return Redirect(f"/sessions/{session_id}", status_code=303)
+
+
+async def _after_change(request: Request, session_id: int, saved: bool) -> Template | Redirect:
+    """For htmx, the new state of the button; otherwise back to the page the form was on."""
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.boosted:
+        return Template("programme/_save_button.html", context={"session_id": session_id, "saved": saved})
+    form = await request.form()
+    return Redirect(safe_next_path(form_text(form, "next"), f"/sessions/{session_id}"), status_code=303)
+
+
+async def _my_agenda(request: Request, db_session: DbSession, template: str) -> Template:
+    current = await programme.current_programme(schedule_cache(request))
+    lines, gone = await programme.my_agenda(db_session, request.user.id, current)
+    unread = await notifications.unread(db_session, request.user.id)
+    tz = current.schedule.zone if current.schedule else ZoneInfo(current.edition.timezone)
+    days: OrderedDict[date, list] = OrderedDict()
+    for line in lines:
+        days.setdefault(line.item.starts_at.astimezone(tz).date(), []).append(line)
+    return page(
+        request,
+        template,
+        edition=current.edition,
+        days=list(days.items()),
+        gone=gone,
+        clash_count=sum(1 for line in lines if line.clash),
+        notifications=unread,
+        tz=tz,
+    )
+
+
+__all__ = ["DomainError", "FragmentCache", "MyAgendaPages", "ProgrammePages"]
