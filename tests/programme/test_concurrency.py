@@ -1,0 +1,76 @@
+"""30 people sign up at once over real HTTP for a session with 10 places: 10 seats, 20 waiting in order."""
+
+from __future__ import annotations
+
+import asyncio
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from ascc.accounts import services as accounts
+from ascc.editions import services as editions
+from ascc.programme import editing
+from ascc.programme import services as programme
+from ascc.registration import services as registration
+from tests.programme.conftest import BASE, build_programme, publish
+from tests.support.live import live_server
+
+PEOPLE = 30
+PLACES = 10
+
+
+async def _prepare(session) -> tuple[int, list[str]]:
+    built = await build_programme(session)
+    edition = await editions.get_by_id(session, built.edition_id)
+    form = editing.form_of(
+        await editing.get_session(session, edition.id, built.parallel), ZoneInfo(edition.timezone)
+    )
+    form.capacity = str(PLACES)
+    await editing.save_session(session, edition, built.parallel, form)
+    await publish(session, built.edition_id)
+    password_hash = accounts.hash_password("not used here")  # one hash for all: argon2 per person is slow
+    tokens = []
+    for n in range(PEOPLE):
+        user = accounts.User(
+            email=f"c{n}@example.org",
+            email_key=f"c{n}@example.org",
+            password_hash=password_hash,
+            name_latin=f"Person {n}",
+            role="delegate",
+            preferred_lang="en",
+            is_active=True,
+        )
+        session.add(user)
+        await session.flush()
+        await registration.register(
+            session,
+            edition.id,
+            user.id,
+            registration.RegistrationInput(organization="Cebu City", privacy_accepted=True),
+            BASE,
+            notify=False,
+        )
+        raw, _ = await accounts.create_api_token(session, user.id)
+        tokens.append(raw)
+    await session.commit()
+    return built.parallel, tokens
+
+
+async def test_thirty_concurrent_signups_for_ten_places(session, db_url, tmp_path) -> None:
+    session_id, tokens = await _prepare(session)
+    with live_server(db_url, tmp_path / "server.log") as url:
+        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+            responses = await asyncio.gather(
+                *(
+                    client.post(f"/api/v1/me/signups/{session_id}", headers={"Authorization": f"Bearer {t}"})
+                    for t in tokens
+                )
+            )
+    assert [r.status_code for r in responses] == [200] * PEOPLE
+    answers = [r.json() for r in responses]
+    assert sum(a["seat"] == "confirmed" for a in answers) == PLACES
+    assert sorted(a["waiting_position"] for a in answers if a["seat"] == "waiting") == list(
+        range(1, PEOPLE - PLACES + 1)
+    )
+    counts = await programme.seats_left(session, session_id)
+    assert (counts.confirmed, counts.waiting, counts.free) == (PLACES, PEOPLE - PLACES, 0)
