@@ -14,6 +14,7 @@ from ascc.editions import services as editions
 from ascc.errors import DomainError
 from ascc.organizations import services as organizations
 from ascc.programme import demo
+from ascc.programme import services as programme
 from ascc.registration import delegations, organizer
 from ascc.registration import services as registration
 
@@ -57,10 +58,24 @@ async def seed(session: AsyncSession, demo_password: str) -> SeedReport:
         report.accounts_created += 1
     await session.flush()
     await _seed_registration(session, edition.id, demo_password, report)
-    report.sessions_created = await demo.load_programme(
-        session, edition, _load("programme-2023.json"), base_url=""
-    )
+    data = _load("programme-2023.json")
+    report.sessions_created = await demo.load_programme(session, edition, data, base_url="")
+    await _seed_agendas(session, edition, data["agendas"])
     return report
+
+
+async def _seed_agendas(session: AsyncSession, edition: Any, agendas: list[dict[str, Any]]) -> None:
+    """Saved sessions and seats of demo accounts, so that "my agenda" shows a day with a clash."""
+    current = await programme.published(session, edition)
+    by_title = {item.title_en: item.id for item in current.schedule.items}
+    for row in agendas:
+        user = await accounts.find_by_email(session, row["email"])
+        if user is None or await programme.saved_ids(session, user.id, edition.id):
+            continue
+        for title in row.get("saved", []):
+            await programme.save(session, user.id, current, by_title[title])
+        for title in row.get("signed_up", []):
+            await programme.take_seat(session, user.id, current, by_title[title])
 
 
 def _entry(

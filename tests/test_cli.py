@@ -8,10 +8,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from ascc.accounts import services as accounts
 from ascc.accounts.models import User
 from ascc.cli import main
 from ascc.editions.models import Edition, Room
 from ascc.organizations.models import Organization
+from ascc.programme import services as programme
 from ascc.registration.models import Registration
 from ascc.seed import seed
 
@@ -68,6 +70,7 @@ async def test_seed_twice_changes_nothing(session) -> None:
     await session.commit()
     assert await _counts(session) == counts
     assert again.accounts_created == 0
+    assert (first.sessions_created, again.sessions_created) == (31, 0)
     current = await session.scalar(select(Edition).where(Edition.is_current.is_(True)))
     assert (current.slug, current.timezone, str(current.starts_on)) == (
         "ascc2023",
@@ -75,6 +78,13 @@ async def test_seed_twice_changes_nothing(session) -> None:
         "2023-11-13",
     )
     assert current.name_en == "12th Asia Smart City Conference (Y-SHIP 2023)"
+    # The 2023 programme is published once, and the demo delegate's agenda has a clash and a seat.
+    shown = await programme.published(session, current)
+    assert (shown.schedule.version, len(shown.schedule.items), len(shown.schedule.days)) == (1, 31, 3)
+    delegate = await accounts.find_by_email(session, "delegate@example.org")
+    lines, _ = await programme.my_agenda(session, delegate.id, shown)
+    assert sum(line.clash for line in lines) == 2
+    assert [line.item.title_en for line in lines if line.seat] == ["CITYNET members' networking session"]
 
 
 async def test_seed_makes_delegations_and_demo_registrations(session) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import func, select
@@ -74,8 +75,8 @@ async def snapshot_of(session: AsyncSession, edition: Any, version: int) -> dict
                 "title_ja": row.title_ja,
                 "abstract_en": row.abstract_en,
                 "abstract_ja": row.abstract_ja,
-                "starts_at": row.starts_at.isoformat(),
-                "ends_at": row.ends_at.isoformat(),
+                "starts_at": row.starts_at.astimezone(UTC).isoformat(),
+                "ends_at": row.ends_at.astimezone(UTC).isoformat(),
                 "room_id": row.room_id,
                 "track_id": row.track_id,
                 "sdgs": list(row.sdgs),

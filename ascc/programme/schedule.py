@@ -404,7 +404,7 @@ def diff(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[Change]:
             fields = tuple(
                 name
                 for name, keys in COMPARED_FIELDS.items()
-                if any(_normal(previous.get(k)) != _normal(s.get(k)) for k in keys)
+                if any(_normal(k, previous.get(k)) != _normal(k, s.get(k)) for k in keys)
             )
             if fields:
                 changes.append(Change(session_id, "changed", fields, s["title_en"], s["title_ja"]))
@@ -414,10 +414,13 @@ def diff(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[Change]:
     return changes
 
 
-def _normal(value: Any) -> Any:
-    return (
-        [list(v) if isinstance(v, tuple) else v for v in value] if isinstance(value, list | tuple) else value
-    )
+def _normal(key: str, value: Any) -> Any:
+    """Compare instants, not their spelling (+09:00 or UTC), and lists whatever JSON made of tuples."""
+    if key in ("starts_at", "ends_at") and isinstance(value, str):
+        return datetime.fromisoformat(value)
+    if isinstance(value, list | tuple):
+        return [list(v) if isinstance(v, tuple) else v for v in value]
+    return value
 
 
 # --- Conflicts while editing, clashes in a personal agenda ---------------------------------------

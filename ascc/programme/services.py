@@ -93,6 +93,17 @@ class ScheduleCache:
         return Programme(edition, schedule, release_id)
 
 
+async def published(session: AsyncSession, edition: Any) -> Programme:
+    """An edition's latest release read straight from the database (the seed and tests; pages use the cache)."""
+    release = await session.scalar(
+        select(Release).where(Release.edition_id == edition.id).order_by(Release.version.desc()).limit(1)
+    )
+    if release is None:
+        return Programme(edition, None, None)
+    snapshot = await session.scalar(select(Release.snapshot).where(Release.id == release.id))
+    return Programme(edition, Schedule.from_snapshot(snapshot), release.id)
+
+
 async def current_programme(cache: ScheduleCache) -> Programme:
     programme = await cache.current()
     if programme is None:
@@ -172,6 +183,13 @@ async def sign_up(
     mine = await registration.my_registration(session, programme.edition.id, user_id)
     if mine is None or mine.status != "confirmed":
         raise DomainError("error.signup_needs_registration", "not_registered", status=403)
+    return await take_seat(session, user_id, programme, session_id)
+
+
+async def take_seat(
+    session: AsyncSession, user_id: int, programme: Programme, session_id: int
+) -> capacity.Claim:
+    """Claim a seat (or a place in the queue) and keep the session in the agenda; sign_up checks the rules."""
     claim = await capacity.claim(session, pool_key(session_id), holder(user_id))
     entry = await _entry(session, user_id, session_id)
     if entry is None:

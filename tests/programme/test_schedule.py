@@ -132,6 +132,9 @@ def test_diff_lists_added_changed_cancelled_and_removed_sessions() -> None:
         (4, "added", ()),
     }
     assert diff(None, new) == []
+    same_instant = copy.deepcopy(new)
+    same_instant["sessions"][0]["starts_at"] = "2023-11-14T10:30:00+09:00"  # = 01:30 UTC
+    assert diff(new, same_instant) == []
     assert diff(new, copy.deepcopy(new)) == []
 
 

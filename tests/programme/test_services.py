@@ -5,7 +5,6 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
 
 from ascc.editions import services as editions
 from ascc.errors import DomainError, ValidationFailed
@@ -14,8 +13,6 @@ from ascc.notifications import services as notifications
 from ascc.programme import editing, releases
 from ascc.programme import services as programme
 from ascc.programme.editing import NeedsConfirmation
-from ascc.programme.models import Release
-from ascc.programme.schedule import Schedule
 from ascc.registration import services as registration
 from tests.factories import make_user
 from tests.programme.conftest import BASE, publish, session_form
@@ -26,11 +23,8 @@ async def _edition(session, prog):
 
 
 async def _current(session, edition_id: int) -> programme.Programme:
-    """What the public sees now, read the way the cache reads it."""
-    edition = await editions.get_by_id(session, edition_id)
-    release = await releases.latest_release(session, edition_id)
-    snapshot = await session.scalar(select(Release.snapshot).where(Release.id == release.id))
-    return programme.Programme(edition, Schedule.from_snapshot(snapshot), release.id)
+    """What the public sees now."""
+    return await programme.published(session, await editions.get_by_id(session, edition_id))
 
 
 async def _registered(session, edition_id: int, email: str):
