@@ -154,6 +154,8 @@ def http_exception_handler(request: Any, exc: Any) -> Any:
         return response
     if status == 400:
         return _page(request, 400, "error.generic_title", translate(lang, "error.400_text"))
+    if status == 413:
+        return _page(request, 413, "error.generic_title", translate(lang, "error.413_text"))
     if status >= 500:
         return internal_error_handler(request, exc)
     return _page(request, status, "error.generic_title", translate(lang, "error.400_text"))

@@ -205,7 +205,7 @@ class MyAgendaApi(Controller):
                 )
                 for line in lines
             ],
-            gone,
+            [row.id for row in gone],
         )
 
     @post("/agenda/{session_id:int}", summary="Save a session to my agenda", status_code=201)

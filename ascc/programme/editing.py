@@ -40,7 +40,7 @@ _TIME = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 ABSTRACT_MAX = 20_000
 BIO_MAX = 5_000
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
-MATERIAL_MAX_BYTES = 20 * 1024 * 1024
+MATERIAL_MAX_BYTES = 50 * 1024 * 1024
 CAPACITY_MAX = 100_000
 
 
@@ -559,7 +559,7 @@ async def add_material(
     if upload is not None and not url:
         filename, data = upload
         if len(data) > MATERIAL_MAX_BYTES:
-            raise DomainError("error.file_too_large", "file_too_large", field="file", status=413, max_mb=20)
+            raise DomainError("error.file_too_large", "file_too_large", field="file", status=413, max_mb=50)
         content_type = document_type(filename, data)
         if content_type is None:
             raise DomainError("error.document_type", "unsupported_type", field="file", status=415)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,10 +11,13 @@ from icalendar import Calendar, Event
 from ascc.programme.schedule import Item
 
 
-def session_event(item: Item, edition: Any, base_url: str) -> Event:
+def session_event(item: Item, edition: Any, base_url: str, sequence: int, stamp: datetime) -> Event:
+    """One VEVENT. `sequence` is the release version, so calendars replace an older copy of the event."""
     tz = ZoneInfo(edition.timezone)
     event = Event()
     event.add("uid", f"session-{item.id}@{base_url.split('://')[-1].split('/')[0]}")
+    event.add("dtstamp", stamp)
+    event.add("sequence", sequence)
     event.add("dtstart", item.starts_at.astimezone(tz))
     event.add("dtend", item.ends_at.astimezone(tz))
     event.add(
@@ -31,10 +35,10 @@ def session_event(item: Item, edition: Any, base_url: str) -> Event:
     return event
 
 
-def session_calendar(item: Item, edition: Any, base_url: str) -> bytes:
+def session_calendar(item: Item, edition: Any, base_url: str, sequence: int, stamp: datetime) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", "-//ASCC platform//programme//EN")
     calendar.add("version", "2.0")
-    calendar.add_component(session_event(item, edition, base_url))
+    calendar.add_component(session_event(item, edition, base_url, sequence, stamp))
     calendar.add_missing_timezones()
     return calendar.to_ical()

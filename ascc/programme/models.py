@@ -139,6 +139,9 @@ class Release(Base):
 
     edition_id: Mapped[int] = mapped_column(ForeignKey("edition.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
+    published_at: Mapped[datetime] = mapped_column(
+        DateTimeUTC(timezone=True)
+    )  # by the app's clock (ASCC_NOW)
     note: Mapped[str] = mapped_column(Text, default="")
     published_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     snapshot: Mapped[dict[str, Any]] = deferred(mapped_column(JSON))

@@ -73,6 +73,7 @@ async def _form_context(db_session: DbSession, edition: Any) -> dict[str, Any]:
         "rooms": await editions.list_rooms(db_session, edition.id),
         "tracks": await editing.list_tracks(db_session, edition.id),
         "speakers": speakers,
+        "speakers_by_id": {s.id: s for s in speakers},
         "kinds": KINDS,
         "formats": FORMATS,
         "languages": LANGUAGES,
@@ -161,6 +162,7 @@ class ProgrammeAdminPages(Controller):
             errors={},
             warnings=[],
             notice=request.query_params.get("notice"),
+            was_released=await editing.was_released(db_session, edition.id, session_id),
             **await _form_context(db_session, edition),
         )
 

@@ -20,7 +20,14 @@ from ascc.programme.models import AgendaEntry, Release, ReleaseChange, Speaker
 from ascc.programme.schedule import diff
 from ascc.text import clean_block
 
-NOTIFIED_CHANGES = ("changed", "cancelled", "removed")
+# What people who saved a session are told about: not a new sentence in its description.
+NOTIFIED_FIELDS = {"time", "room", "title", "speakers", "format", "language"}
+
+
+def _worth_telling(change: Any) -> bool:
+    return change.change in ("cancelled", "removed") or (
+        change.change == "changed" and bool(NOTIFIED_FIELDS.intersection(change.fields))
+    )
 
 
 async def snapshot_of(session: AsyncSession, edition: Any, version: int) -> dict[str, Any]:
@@ -116,6 +123,7 @@ async def publish(
     version = (previous.version if previous else 0) + 1
     snapshot = await snapshot_of(session, edition, version)
     release = Release(
+        published_at=clock.now(),
         edition_id=edition.id,
         version=version,
         note=clean_block(note)[:2000],
@@ -137,9 +145,7 @@ async def publish(
         for c in changes
     )
     await session.flush()
-    notified = await _tell_people(
-        session, [c for c in changes if c.change in NOTIFIED_CHANGES], version, base_url
-    )
+    notified = await _tell_people(session, [c for c in changes if _worth_telling(c)], version, base_url)
     return Published(release, len(changes), notified)
 
 
@@ -165,9 +171,13 @@ async def _tell_people(session: AsyncSession, changes: list[Any], version: int, 
             }
             for c in mine
         ]
-        await notifications.notify(
-            session, person.id, "programme_changed", "/my-agenda", {"count": len(lines), "version": version}
-        )
+        titles = {
+            f"titles_{lang}": "; ".join(c[f"title_{lang}"] for c in lines[:3])
+            + ("; …" if len(lines) > 3 else "")
+            for lang in ("en", "ja")
+        }
+        params = {"count": len(lines), "version": version, **titles}
+        await notifications.notify(session, person.id, "programme_changed", "/programme/changes", params)
         await mail.queue_mail(
             session,
             to=person.email,

@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from ascc import clock
 from ascc.errors import DomainError, NotFound
+from ascc.i18n import translate
 from ascc.notifications import services as notifications
 from ascc.programme import editing, releases
 from ascc.programme import services as programme
@@ -128,17 +129,31 @@ def _agenda_html(
     request: Request,
     current: programme.Programme,
     view: AgendaView,
-    saved: set[int],
+    mine: tuple[set[int], set[int]],
     partial_only: bool,
     token: str,
 ) -> str:
-    """The agenda's results, or the whole page around them, with `token` as the CSRF token."""
+    """The agenda's results, or the whole page around them, with `token` as the CSRF token.
+
+    `mine` is the viewer's saved sessions and those they hold a seat in (empty for visitors).
+    """
+    here = quote(view.link(view.filters.day, view.all_days), safe="/")
     extra = {
         "csrf_token": lambda: token,
         "csrf_input": Markup('<input type="hidden" name="_csrf_token" value="{}">').format(token),
+        # The language switch returns to this agenda as the URL names it, not as the first visitor typed it.
+        "lang_url": lambda lang: f"/lang/{lang}?next={here}",
     }
+    saved, seats = mine
     results = _render(
-        request, "programme/_agenda.html", view=view, edition=current.edition, saved=saved, **extra
+        request,
+        "programme/_agenda.html",
+        view=view,
+        edition=current.edition,
+        saved=saved,
+        seats=seats,
+        partial=partial_only,
+        **extra,
     )
     if partial_only:
         return results
@@ -192,15 +207,15 @@ class ProgrammePages(Controller):
             )
             html = cache.get(key)
             if html is None:
-                html = _agenda_html(request, current, view, set(), partial_only, CSRF_SLOT)
+                html = _agenda_html(request, current, view, (set(), set()), partial_only, CSRF_SLOT)
                 cache.put(key, html)
             token = ScopeState.from_scope(request.scope).csrf_token or ""
             return Response(
                 html.replace(CSRF_SLOT, token), media_type="text/html; charset=utf-8", headers=VARY
             )
-        saved = await _saved(request, current)
+        mine = await _mine(request, current)
         token = ScopeState.from_scope(request.scope).csrf_token or ""
-        html = _agenda_html(request, current, view, saved, partial_only, token)
+        html = _agenda_html(request, current, view, mine, partial_only, token)
         return Response(
             html, media_type="text/html; charset=utf-8", headers={"cache-control": "private, no-cache"}
         )
@@ -209,29 +224,7 @@ class ProgrammePages(Controller):
     async def session_page(
         self, request: Request, db_session: DbSession, session_id: FromPath[int]
     ) -> Template:
-        current = await programme.current_programme(schedule_cache(request))
-        item = programme.published_item(current, session_id)
-        row = await editing.get_session(db_session, current.edition.id, session_id)
-        today = clock.now().astimezone(ZoneInfo(current.edition.timezone)).date()
-        materials = [m for m in row.materials if editing.is_available(m, today)]
-        seat = saved = None
-        if request.user is not None:
-            saved = session_id in await programme.saved_ids(db_session, request.user.id, current.edition.id)
-            seat = await programme.seat_of(db_session, request.user.id, session_id)
-        counts = await programme.seats_left(db_session, session_id) if item.signup else None
-        tz = current.schedule.zone
-        return page(
-            request,
-            "programme/session.html",
-            item=item,
-            edition=current.edition,
-            materials=materials,
-            saved=saved,
-            seat=seat,
-            counts=counts,
-            tz=tz,
-            over=item.ends_at <= clock.now(),
-        )
+        return await _session_page(request, db_session, session_id)
 
     @get("/sessions/{session_id:int}/materials/{material_id:int}")
     async def material(
@@ -253,10 +246,12 @@ class ProgrammePages(Controller):
     async def session_ics(self, request: Request, session_id: FromPath[int]) -> Response:
         current = await programme.current_programme(schedule_cache(request))
         item = programme.published_item(current, session_id)
-        body = session_calendar(item, current.edition, request.app.state.settings.base_url)
+        body = session_calendar(
+            item, current.edition, request.app.state.settings.base_url, current.schedule.version, clock.now()
+        )
         return Response(
             body,
-            media_type="text/calendar; charset=utf-8",
+            media_type="text/calendar",
             headers={"content-disposition": f'attachment; filename="session-{session_id}.ics"'},
         )
 
@@ -307,12 +302,62 @@ class ProgrammePages(Controller):
     async def changes(self, request: Request, db_session: DbSession) -> Template:
         current = await programme.current_programme(schedule_cache(request))
         items = await releases.list_releases(db_session, current.edition.id)
-        return page(request, "programme/changes.html", releases=items, edition=current.edition)
+        return page(
+            request,
+            "programme/changes.html",
+            releases=items,
+            edition=current.edition,
+            tz=ZoneInfo(current.edition.timezone),
+        )
 
 
-async def _saved(request: Request, current: programme.Programme) -> set[int]:
+async def _session_page(
+    request: Request, db_session: DbSession, session_id: int, error: str | None = None, status_code: int = 200
+) -> Template:
+    """A published session with what the viewer can do in it: save it, take a seat, see clashes."""
+    current = await programme.current_programme(schedule_cache(request))
+    item = programme.published_item(current, session_id)
+    row = await editing.get_session(db_session, current.edition.id, session_id)
+    today = clock.now().astimezone(ZoneInfo(current.edition.timezone)).date()
+    context: dict[str, Any] = {
+        "item": item,
+        "edition": current.edition,
+        "materials": [m for m in row.materials if editing.is_available(m, today)],
+        "counts": await programme.seats_left(db_session, session_id) if item.signup else None,
+        "tz": current.schedule.zone,
+        "over": item.ends_at <= clock.now(),
+        "saved": False,
+        "seat": None,
+        "refusal": None,
+        "clashes": [],
+        "error": error,
+    }
+    if request.user is not None:
+        mine = await programme.saved_ids(db_session, request.user.id, current.edition.id)
+        context["saved"] = session_id in mine
+        context["seat"] = await programme.seat_of(db_session, request.user.id, session_id)
+        context["clashes"] = [
+            other
+            for other_id in sorted(mine - {session_id})
+            if (other := current.schedule.by_id.get(other_id))
+            and other.status != "cancelled"
+            and other.overlaps(item)
+        ]
+        if item.signup and context["seat"] is None:
+            refusal = await programme.signup_refusal(db_session, request.user.id, current, item)
+            if refusal is not None and refusal.code in ("not_registered", "online_registration"):
+                context["refusal"] = refusal.code
+    return page(request, "programme/session.html", status_code=status_code, **context)
+
+
+async def _mine(request: Request, current: programme.Programme) -> tuple[set[int], set[int]]:
+    """Saved sessions and seats of the signed-in viewer (the agenda opens no request session of its own)."""
     async with schedule_cache(request).session_maker() as session:
-        return await programme.saved_ids(session, request.user.id, current.edition.id)
+        saved = await programme.saved_ids(session, request.user.id, current.edition.id)
+        seats = (
+            await programme.signed_up_ids(session, request.user.id, current.edition.id) if saved else set()
+        )
+        return saved, seats
 
 
 def _file_response(stored: Any, inline: bool = False) -> Response:
@@ -364,9 +409,20 @@ class MyAgendaPages(Controller):
         return await _after_change(request, session_id, saved=False)
 
     @post("/sessions/{session_id:int}/signup")
-    async def sign_up(self, request: Request, db_session: DbSession, session_id: FromPath[int]) -> Redirect:
+    async def sign_up(
+        self, request: Request, db_session: DbSession, session_id: FromPath[int]
+    ) -> Template | Redirect:
         current = await programme.current_programme(schedule_cache(request))
-        await programme.sign_up(db_session, request.user.id, current, session_id)
+        try:
+            await programme.sign_up(db_session, request.user.id, current, session_id)
+        except DomainError as exc:
+            if exc.code == "not_found":
+                raise
+            await db_session.rollback()
+            message = translate(request_lang(request), exc.message, **exc.params)
+            return await _session_page(
+                request, db_session, session_id, error=message, status_code=exc.status_code
+            )
         return Redirect(f"/sessions/{session_id}", status_code=303)
 
     @post("/sessions/{session_id:int}/cancel-signup")

@@ -30,6 +30,12 @@ KINDS = (
     "site_visit",
 )
 FORMATS = ("in_person", "online", "hybrid")
+# A hybrid session is also one to attend in person and one to follow online.
+FOLLOWABLE_AS = {
+    "in_person": {"in_person"},
+    "online": {"online"},
+    "hybrid": {"in_person", "online", "hybrid"},
+}
 LANGUAGES = ("en", "ja")
 SDG_GOALS = tuple(str(n) for n in range(1, 18))
 # Zones offered in the agenda's time-zone switch besides the edition's and the browser's own.
@@ -57,8 +63,15 @@ COMMON_ZONES = (
 
 
 def fold(text: str) -> str:
-    """Case- and width-insensitive form for searching: ＳＤＧｓ finds SDGs, カタカナ width is unified."""
-    return unicodedata.normalize("NFKC", text).casefold()
+    """The form text is searched in: case- and width-insensitive (ＳＤＧｓ finds SDGs), and accents on Latin
+    letters ignored (Nguyen finds Nguyễn) while Japanese voicing marks stay (が is not か)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = []
+    for char in decomposed:
+        if unicodedata.combining(char) and kept and kept[-1] < "\u0250":
+            continue  # an accent on a Latin letter
+        kept.append(char)
+    return unicodedata.normalize("NFKC", "".join(kept)).casefold()
 
 
 def zone(name: str | None) -> ZoneInfo | None:
@@ -231,7 +244,7 @@ class Filters:
             return False
         if self.interpretation and not item.interpretation:
             return False
-        if self.formats and item.format not in self.formats:
+        if self.formats and not FOLLOWABLE_AS[item.format].intersection(self.formats):
             return False
         if self.sdgs and not item.sdg_goals.intersection(self.sdgs):
             return False
@@ -322,8 +335,20 @@ class Schedule:
             roles = tuple(Role(people[pid], role) for pid, role in s["people"] if pid in people)
             track = tracks.get(s.get("track_id"))
             words = [s["title_en"], s["title_ja"], s["abstract_en"], s["abstract_ja"]]
-            words += [w for role in roles for w in (role.person.name, role.person.name_local or "")]
+            words += [
+                w
+                for role in roles
+                for w in (
+                    role.person.name,
+                    role.person.name_local or "",
+                    role.person.affiliation_en,
+                    role.person.affiliation_ja,
+                )
+            ]
             words += [w for w in ((track.name_en, track.name_ja) if track else ())]
+            room = rooms.get(s.get("room_id"))
+            words += [w for w in ((room.name_en, room.name_ja) if room else ())]
+            words += [f"SDG {tag}" for tag in s.get("sdgs", ())]
             items.append(
                 Item(
                     id=s["id"],
@@ -370,7 +395,7 @@ COMPARED_FIELDS = {
     "time": ("starts_at", "ends_at"),
     "room": ("room_id",),
     "title": ("title_en", "title_ja"),
-    "speakers": ("people",),
+    "speakers": ("people",),  # who and in which role; their order on the page is not a change
     "format": ("format",),
     "language": ("floor_language", "interpretation"),
     "capacity": ("capacity",),
@@ -418,6 +443,8 @@ def _normal(key: str, value: Any) -> Any:
     """Compare instants, not their spelling (+09:00 or UTC), and lists whatever JSON made of tuples."""
     if key in ("starts_at", "ends_at") and isinstance(value, str):
         return datetime.fromisoformat(value)
+    if key == "people" and isinstance(value, list | tuple):
+        return sorted(tuple(v) for v in value)
     if isinstance(value, list | tuple):
         return [list(v) if isinstance(v, tuple) else v for v in value]
     return value

@@ -128,6 +128,17 @@ class AgendaLine:
     clash: bool
 
 
+async def signed_up_ids(session: AsyncSession, user_id: int, edition_id: int) -> set[int]:
+    rows = await session.scalars(
+        select(AgendaEntry.session_id).where(
+            AgendaEntry.user_id == user_id,
+            AgendaEntry.edition_id == edition_id,
+            AgendaEntry.signed_up.is_(True),
+        )
+    )
+    return set(rows.all())
+
+
 async def saved_ids(session: AsyncSession, user_id: int, edition_id: int) -> set[int]:
     rows = await session.scalars(
         select(AgendaEntry.session_id).where(
@@ -169,20 +180,33 @@ async def remove(session: AsyncSession, user_id: int, session_id: int, base_url:
     await session.flush()
 
 
+async def signup_refusal(
+    session: AsyncSession, user_id: int, programme: Programme, item: Item
+) -> DomainError | None:
+    """Why this person may not take a seat in this session, or None when they may."""
+    if not item.signup:
+        return DomainError("error.signup_not_needed", "no_signup", status=409)
+    if item.status == "cancelled":
+        return DomainError("error.session_cancelled", "cancelled", status=409)
+    if item.ends_at <= clock.now():
+        return DomainError("error.session_over", "over", status=409)
+    mine = await registration.my_registration(session, programme.edition.id, user_id)
+    if mine is None or mine.status != "confirmed":
+        return DomainError("error.signup_needs_registration", "not_registered", status=403)
+    if item.format != "online" and mine.mode != "in_person":
+        # Places limit the room; people registered to attend online follow it without one.
+        return DomainError("error.signup_in_person_only", "online_registration", status=409)
+    return None
+
+
 async def sign_up(
     session: AsyncSession, user_id: int, programme: Programme, session_id: int
 ) -> capacity.Claim:
     """A seat in a session with limited places, or a place on its waiting list."""
     item = published_item(programme, session_id)
-    if not item.signup:
-        raise DomainError("error.signup_not_needed", "no_signup", status=409)
-    if item.status == "cancelled":
-        raise DomainError("error.session_cancelled", "cancelled", status=409)
-    if item.ends_at <= clock.now():
-        raise DomainError("error.session_over", "over", status=409)
-    mine = await registration.my_registration(session, programme.edition.id, user_id)
-    if mine is None or mine.status != "confirmed":
-        raise DomainError("error.signup_needs_registration", "not_registered", status=403)
+    refusal = await signup_refusal(session, user_id, programme, item)
+    if refusal is not None:
+        raise refusal
     return await take_seat(session, user_id, programme, session_id)
 
 
@@ -243,8 +267,8 @@ async def seats_left(session: AsyncSession, session_id: int) -> capacity.PoolCou
 
 async def my_agenda(
     session: AsyncSession, user_id: int, programme: Programme
-) -> tuple[list[AgendaLine], list[int]]:
-    """The agenda in time order with clashes marked, and ids of saved sessions no longer published."""
+) -> tuple[list[AgendaLine], list[ProgrammeSession]]:
+    """The agenda in time order with clashes marked, and the saved sessions that are no longer published."""
     ids = await saved_ids(session, user_id, programme.edition.id)
     schedule = programme.schedule
     items = [schedule.by_id[i] for i in ids if schedule and i in schedule.by_id]
@@ -252,5 +276,10 @@ async def my_agenda(
     clashing = clashes(items)
     items.sort(key=lambda i: (i.starts_at, i.id))
     lines = [AgendaLine(i, seats.get(pool_key(i.id)), i.id in clashing) for i in items]
-    gone = sorted(i for i in ids if not schedule or i not in schedule.by_id)
+    gone_ids = sorted(i for i in ids if not schedule or i not in schedule.by_id)
+    gone = (
+        list((await session.scalars(select(ProgrammeSession).where(ProgrammeSession.id.in_(gone_ids)))).all())
+        if gone_ids
+        else []
+    )
     return lines, gone

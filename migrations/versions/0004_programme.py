@@ -66,6 +66,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), sa.Identity(always=False, start=1, increment=1), nullable=False),
     sa.Column('edition_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('published_at', DateTimeUTC(timezone=True), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('published_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('snapshot', sa.JSON(), nullable=True),

@@ -1,8 +1,36 @@
 // Small progressive enhancements; every page works without JavaScript.
 document.addEventListener("htmx:afterSwap", (event) => {
+  const target = event.detail && event.detail.target;
+  if (!target || !target.querySelector) return;
   // After a form comes back with errors, move focus to the first field to fix.
-  const invalid = event.detail.target.querySelector("[aria-invalid=true]");
+  const invalid = target.querySelector("[aria-invalid=true]");
   if (invalid) invalid.focus();
+  // A day tab replaced the agenda: keep the keyboard on the tab that is now current.
+  const trigger = event.detail.requestConfig && event.detail.requestConfig.elt;
+  if (target.id === "agenda-results" && trigger && trigger.closest && trigger.closest(".day-tabs")) {
+    const current = target.querySelector(".day-tabs [aria-current]");
+    if (current) current.focus();
+  }
+});
+
+// A save button swapped itself: focus its replacement instead of losing the place on the page.
+document.addEventListener("htmx:afterSettle", (event) => {
+  const trigger = event.detail && event.detail.requestConfig && event.detail.requestConfig.elt;
+  const id = trigger && trigger.dataset && trigger.dataset.sessionId;
+  if (id) {
+    const button = document.getElementById(`save-${id}`);
+    if (button) button.focus();
+  }
+});
+
+// After filters change the address in place, the language switch must lead back to the same list.
+document.addEventListener("htmx:pushedIntoHistory", (event) => {
+  const path = event.detail && event.detail.path;
+  if (!path) return;
+  document.querySelectorAll(".lang-switch a").forEach((link) => {
+    const lang = new URL(link.href, location.href).pathname.split("/").pop();
+    link.href = `/lang/${lang}?next=${encodeURIComponent(path)}`;
+  });
 });
 
 // Buttons that change other people's registrations ask first: <button data-confirm="...">.
@@ -24,7 +52,8 @@ if (tzSelect) {
   }
 }
 
-// Print buttons: <button data-print>.
+// Print buttons: <button data-print hidden> (hidden without JavaScript, where they could not work).
+document.querySelectorAll("[data-print]").forEach((button) => { button.hidden = false; });
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) window.print();
 });

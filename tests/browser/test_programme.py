@@ -51,14 +51,15 @@ async def test_filter_save_clash_and_time_zone(page, live_server) -> None:
 
     # Two sessions at the same time go into my agenda.
     await page.goto(url + "/agenda?day=2023-11-14")
-    for title in ("Thematic session 1: Pathways", "Thematic session 2: Smart cities"):
+    pair = ("Financing city infrastructure", "Company solutions I: water")
+    for title in pair:
         card = page.locator("li.session-card", has_text=title)
         await card.locator("button:has-text('Add to my agenda')").click()
         await card.locator("button:has-text('In my agenda')").wait_for()
     await page.goto(url + "/my-agenda")
-    warning = page.locator("[data-testid=clash-warning]")
-    assert "overlap in time" in await warning.inner_text()
-    assert await page.locator("li.session-card.clash").count() == 2
+    assert "overlap in time" in await page.locator("[data-testid=clash-warning]").inner_text()
+    for title in pair:
+        assert await page.locator("li.session-card.clash", has_text=title).count() == 1
 
     # The time-zone switch moves the times: 09:30 in Yokohama is 07:30 in Bangkok.
     await page.goto(url + "/agenda?day=2023-11-14")

@@ -171,7 +171,33 @@ async def test_session_page_signs_up_and_queues(client, site) -> None:
     assert "You are number 1 on the waiting list" in text_of(page.text)
     await post_form(client, f"/sessions/{site.parallel}/cancel-signup", {})
     after = text_of((await client.get(f"/sessions/{site.parallel}")).text)
-    assert "All places are taken; 0 waiting." in after and "Join the waiting list" in after
+    assert "All 2 places are taken; 0 on the waiting list." in after and "Join the waiting list" in after
+
+
+async def test_session_page_explains_who_may_not_take_a_seat_and_warns_of_clashes(client, site) -> None:
+    await make_user(site.session, "unregistered@example.org")
+    online = await make_user(site.session, "online@example.org")
+    await registration.register(
+        site.session,
+        site.edition_id,
+        online.id,
+        registration.RegistrationInput(mode="online", organization="Cebu City", privacy_accepted=True),
+        BASE,
+        notify=False,
+    )
+    await site.session.commit()
+    await sign_in(client, "unregistered@example.org", PASSWORD)
+    page = await client.get(f"/sessions/{site.parallel}")
+    assert 'data-testid="signup-refusal"' in page.text and 'href="/register"' in page.text
+    assert "Take a seat" not in page.text
+    await sign_in(client, "online@example.org", PASSWORD)
+    await post_form(client, f"/sessions/{site.water}/save", {})
+    page = await client.get(f"/sessions/{site.parallel}")
+    assert "You are registered to attend online" in text_of(page.text)
+    # The session overlaps with the water session already in this agenda.
+    assert 'data-testid="session-clash"' in page.text and "Thematic session: water" in text_of(page.text)
+    refused = await post_form(client, f"/sessions/{site.parallel}/signup", {})
+    assert refused.status_code == 409 and 'data-testid="session-error"' in refused.text
 
 
 async def test_session_page_shows_materials_only_until_their_date(client, site) -> None:
@@ -206,6 +232,8 @@ async def test_session_page_shows_materials_only_until_their_date(client, site) 
         and "BEGIN:VTIMEZONE" in ics.text
         and "TZID=Asia/Tokyo:20231114T100000" in ics.text
     )
+    assert "DTSTAMP:" in ics.text and "SEQUENCE:1" in ics.text
+    assert ics.headers["content-type"] == "text/calendar; charset=utf-8"
 
 
 async def test_speaker_pages_list_their_sessions(client, site) -> None:
@@ -244,7 +272,7 @@ async def test_organizer_form_shows_errors_and_warnings_and_saves_when_confirmed
     clash = _form(site, room_id=str(site.rooms[0]), start="09:30", end="10:30", title_en="Overlap")
     warned = await post_form(client, "/organizer/programme/sessions/new", clash)
     assert warned.status_code == 409
-    assert "the room is also used by “Keynote on VLRs” at the same time." in text_of(warned.text)
+    assert "The room is also used by “Keynote on VLRs” at the same time." in text_of(warned.text)
     assert 'value="Overlap"' in warned.text  # what was typed is kept
     saved = await post_form(client, "/organizer/programme/sessions/new", {**clash, "confirm_warnings": "1"})
     assert saved.status_code == 303
@@ -427,3 +455,21 @@ async def test_organizer_edits_a_room_and_the_public_sees_it_after_publishing(cl
     assert "Ocean view" not in (await client.get(f"/sessions/{site.parallel}")).text
     await post_form(client, "/organizer/programme/publish", {})
     assert "Room G401 (Ocean view)" in (await client.get(f"/sessions/{site.parallel}")).text
+
+
+async def test_my_agenda_names_saved_sessions_that_left_the_programme(client, site) -> None:
+    await make_user(site.session, "gone@example.org")
+    await sign_in(client, "gone@example.org", PASSWORD)
+    await post_form(client, f"/sessions/{site.day3}/save", {})
+    edition = await editions.get_by_id(site.session, site.edition_id)
+    form = editing.form_of(
+        await editing.get_session(site.session, site.edition_id, site.day3), ZoneInfo("Asia/Tokyo")
+    )
+    form.status = "draft"
+    await editing.save_session(site.session, edition, site.day3, form)
+    await publish(site.session, site.edition_id)
+    client.app.state.schedule_cache.invalidate()
+    mine = await client.get("/my-agenda")
+    assert 'data-testid="gone"' in mine.text and "Closing plenary" in text_of(mine.text)
+    await post_form(client, f"/sessions/{site.day3}/remove", {"next": "/my-agenda"})
+    assert 'data-testid="gone"' not in (await client.get("/my-agenda")).text

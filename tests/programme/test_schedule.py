@@ -6,7 +6,7 @@ import copy
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from ascc.programme.schedule import Filters, Schedule, Slot, all_conflicts, clashes, conflicts, diff
+from ascc.programme.schedule import Filters, Schedule, Slot, all_conflicts, clashes, conflicts, diff, fold
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -89,7 +89,8 @@ def test_filters_narrow_by_track_language_interpretation_sdg_and_format() -> Non
     assert _ids(SCHEDULE, lang=["en"]) == [1, 3]
     assert _ids(SCHEDULE, interpretation=["1"]) == [1]
     assert _ids(SCHEDULE, sdg=["6"]) == [1]  # goal 6 finds target 6.3
-    assert _ids(SCHEDULE, format=["online", "hybrid"]) == [1, 3]
+    assert _ids(SCHEDULE, format=["online"]) == [1, 3]  # hybrid sessions can be followed online too
+    assert _ids(SCHEDULE, format=["in_person"]) == [1, 2]
     assert _ids(SCHEDULE, kind=["keynote"], sector=["water"]) == []
 
 
@@ -106,6 +107,14 @@ def test_free_text_finds_japanese_speakers_and_full_width_letters() -> None:
     assert _ids(SCHEDULE, q=["藤本"]) == [2]
     assert _ids(SCHEDULE, q=["sdgs 自治体"]) == [2]  # ＳＤＧｓ typed in full width in the title
     assert _ids(SCHEDULE, q=["water"]) == [1]  # the track's name
+    assert _ids(SCHEDULE, q=["main hall"]) == [1, 2, 3]  # the room
+    assert _ids(SCHEDULE, q=["SDG 6.3"]) == [1]
+
+
+def test_search_ignores_latin_accents_but_not_japanese_voicing() -> None:
+    assert fold("Nguyễn Thị Lan") == "nguyen thi lan"
+    assert fold("ダナン") != fold("タナン")
+    assert fold("ＳＤＧｓ") == "sdgs"
 
 
 def test_days_are_the_edition_days_in_its_time_zone() -> None:
@@ -136,6 +145,10 @@ def test_diff_lists_added_changed_cancelled_and_removed_sessions() -> None:
     same_instant["sessions"][0]["starts_at"] = "2023-11-14T10:30:00+09:00"  # = 01:30 UTC
     assert diff(new, same_instant) == []
     assert diff(new, copy.deepcopy(new)) == []
+    reordered = copy.deepcopy(new)
+    new["sessions"][0]["people"] = [[3, "speaker"], [4, "panelist"]]
+    reordered["sessions"][0]["people"] = [[4, "panelist"], [3, "speaker"]]
+    assert diff(new, reordered) == []
 
 
 def _slot(id_: int, start: int, end: int, room: int | None = 1, people=()) -> Slot:

@@ -132,7 +132,14 @@ async def test_release_lists_changes_and_tells_people_who_saved_them(session, pr
     assert "テーマ別セッション：水" in messages[0].body_text
     assert await mail.messages_to(session, "other@example.org") == []
     notes = await notifications.unread(session, saver.id)
-    assert [(n.kind, n.params["count"]) for n in notes] == [("programme_changed", 1)]
+    assert [(n.kind, n.params["count"], n.params["titles_ja"]) for n in notes] == [
+        ("programme_changed", 1, "テーマ別セッション：水")
+    ]
+    # A new sentence in the description is listed publicly but mails nobody.
+    form.abstract_en = "Now with a site visit."
+    await editing.save_session(session, edition, prog.water, form)
+    result = await publish(session, prog.edition_id)
+    assert (result.changes, result.notified) == (1, 0)
 
 
 async def test_agenda_marks_clashes_and_sessions_no_longer_published(session, prog) -> None:
@@ -155,7 +162,7 @@ async def test_agenda_marks_clashes_and_sessions_no_longer_published(session, pr
     await publish(session, prog.edition_id)
     lines, gone = await programme.my_agenda(session, person.id, await _current(session, prog.edition_id))
     assert [(line.item.id, line.clash) for line in lines] == [(prog.keynote, False), (prog.water, False)]
-    assert gone == [prog.parallel]
+    assert [row.id for row in gone] == [prog.parallel]
 
 
 async def test_signup_fills_places_then_queues_and_promotes_with_mail(session, prog) -> None:
