@@ -64,6 +64,8 @@ from ascc.security import (
 )
 from ascc.site.assets import AssetCache
 from ascc.site.routes import HealthApi, SitePages, StaticAssets
+from ascc.tours.api import TourApi
+from ascc.tours.routes import TourAdminPages, TourPages
 from ascc.web import engine_callback, request_lang
 
 log = logging.getLogger("ascc")
@@ -93,6 +95,9 @@ ROUTE_HANDLERS: list[Any] = [
     ProgrammeApi,
     MyAgendaApi,
     ProgrammeAdminPages,
+    TourPages,
+    TourAdminPages,
+    TourApi,
 ]
 
 # Paths that need no user and no session: answered before the auth middleware looks at anything.

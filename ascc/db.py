@@ -20,6 +20,7 @@ MODEL_MODULES = (
     "ascc.registration.models",
     "ascc.notifications.models",
     "ascc.programme.models",
+    "ascc.tours.models",
 )
 
 Base = IdentityAuditBase

@@ -17,6 +17,7 @@ from ascc.programme import demo
 from ascc.programme import services as programme
 from ascc.registration import delegations, organizer
 from ascc.registration import services as registration
+from ascc.tours import demo as tours_demo
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
 
@@ -32,6 +33,7 @@ class SeedReport:
     accounts_created: int = 0
     registrations_created: int = 0
     sessions_created: int = 0
+    tours_created: int = 0
     edition: str = ""
 
 
@@ -61,7 +63,22 @@ async def seed(session: AsyncSession, demo_password: str) -> SeedReport:
     data = _load("programme-2023.json")
     report.sessions_created = await demo.load_programme(session, edition, data, base_url="")
     await _seed_agendas(session, edition, data["agendas"])
+    report.tours_created = await _seed_tours(session, edition)
     return report
+
+
+async def _seed_tours(session: AsyncSession, edition: Any) -> int:
+    """Site visits, with seats taken on Tour B and rankings on Tour A by confirmed in-person participants."""
+    data = _load("tours-2023.json")
+    delegate = await accounts.find_by_email(session, data["delegate"]["email"])
+    data["delegate"]["user_id"] = delegate.id if delegate else None
+    people = []
+    for row in _load("participants.json")["participants"]:
+        user = await accounts.find_by_email(session, row["email"])
+        mine = await registration.my_registration(session, edition.id, user.id) if user else None
+        if mine is not None and mine.status == "confirmed" and mine.mode == "in_person":
+            people.append(user.id)
+    return await tours_demo.load_tours(session, edition, data, people)
 
 
 async def _seed_agendas(session: AsyncSession, edition: Any, agendas: list[dict[str, Any]]) -> None:

@@ -48,7 +48,10 @@ DYNAMIC = {
     "programme.notice.": ["published", "saved", "deleted", "material_added", "photo_saved"],
     "programme.warning.": ["room_double_booked", "person_double_booked", "outside_edition_days"],
     "lang.": list(LANGUAGES),
-    "notification.": ["programme_changed", "session_promoted", "title", "mark_read"],
+    "tours.notice.": ["booked_confirmed", "booked_waiting", "cancelled", "ranked", "id_saved", "allocated"],
+    "tours.mode.": ["fcfs", "ballot"],
+    "tours.id_kind.": ["passport", "national_id"],
+    "notification.": ["programme_changed", "session_promoted", "tour_promoted", "title", "mark_read"],
 }
 
 
@@ -77,6 +80,11 @@ def _used_keys() -> set[str]:
         "delegation_invite",
         "programme_changed",
         "session_promoted",
+        "tour_confirmed",
+        "tour_waiting",
+        "tour_promoted",
+        "tour_allocated",
+        "tour_left_out",
         *(
             f"registration_{s}"
             for s in ("confirmed", "waiting", "pending", "promoted", "rejected", "cancelled")

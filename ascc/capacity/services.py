@@ -200,3 +200,22 @@ async def statuses_of(session: AsyncSession, keys: list[str], holder: str) -> di
         .where(CapacityPool.key.in_(keys), CapacityEntry.holder == holder, CapacityEntry.status != "released")
     )
     return dict(rows.tuples().all())
+
+
+async def wait(session: AsyncSession, key: str, holder: str) -> Claim:
+    """A place on the waiting list even if a seat is free (a ballot's left-out people queue for later seats)."""
+    pool = await lock_pool(session, key)
+    entry = await _entry(session, pool, holder)
+    if entry is not None and entry.status != "released":
+        return Claim(
+            entry.status, await _position(session, pool, entry) if entry.status == "waiting" else None
+        )
+    sequence = pool.next_sequence
+    pool.next_sequence += 1
+    if entry is None:
+        entry = CapacityEntry(pool_id=pool.id, holder=holder, status="waiting", sequence=sequence)
+        session.add(entry)
+    else:
+        entry.status, entry.sequence = "waiting", sequence
+    await session.flush()
+    return Claim("waiting", await _position(session, pool, entry))

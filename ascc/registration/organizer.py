@@ -12,10 +12,10 @@ from sqlalchemy.orm import joinedload
 
 from ascc.accounts import services as accounts
 from ascc.capacity import services as capacity
+from ascc.csv_export import to_csv
 from ascc.errors import NotFound, ValidationFailed
 from ascc.i18n import is_country
 from ascc.organizations import services as organizations
-from ascc.registration.csv_export import to_csv
 from ascc.registration.models import (
     CATEGORIES,
     MODES,

@@ -494,3 +494,17 @@ async def _mail_status(
 async def _edition_names(session: AsyncSession, edition_id: int) -> tuple[str, str]:
     edition = await editions.get_by_id(session, edition_id)
     return edition.name_en, edition.name_ja
+
+
+async def registrations_of(
+    session: AsyncSession, edition_id: int, user_ids: list[int]
+) -> dict[int, Registration]:
+    """Several people's registrations with their user and organization, in one query (manifests, ballots)."""
+    if not user_ids:
+        return {}
+    rows = await session.scalars(
+        select(Registration)
+        .where(Registration.edition_id == edition_id, Registration.user_id.in_(user_ids))
+        .options(joinedload(Registration.user), joinedload(Registration.organization))
+    )
+    return {r.user_id: r for r in rows.unique().all()}

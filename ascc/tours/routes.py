@@ -1,0 +1,312 @@
+"""Tour pages for participants (browse, book, rank, ID data) and organizers (fill, allocation, manifest, roll-call)."""
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import anyio
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from ascc import clock
+from ascc.csv_export import to_csv
+from ascc.editions import services as editions
+from ascc.errors import DomainError, NotFound, ValidationFailed
+from ascc.i18n import translate
+from ascc.security import requires_login, requires_role
+from ascc.tours import services as tours
+from ascc.tours.manifest import ManifestPdf, render_manifest
+from ascc.web import DbSession, form_errors, form_text, page, request_lang
+
+requires_roll_call = requires_role("organizer", "checkin")
+requires_organizer = requires_role("organizer")
+
+
+async def current_edition(db_session: DbSession) -> Any:
+    edition = await editions.current(db_session)
+    if edition is None:
+        raise NotFound("edition")
+    return edition
+
+
+def _base(request: Request) -> str:
+    return request.app.state.settings.base_url
+
+
+def _secret(request: Request) -> str:
+    return request.app.state.settings.secret_key
+
+
+async def _tours_page(
+    request: Request,
+    db_session: DbSession,
+    error: str | None = None,
+    status_code: int = 200,
+    errors: dict | None = None,
+) -> Template:
+    edition = await current_edition(db_session)
+    items = await tours.list_tours(db_session, edition.id)
+    courses = [c for tour in items for c in tour.courses]
+    mine: list[tours.MyBooking] = []
+    preferences: dict[int, list[int]] = {}
+    if request.user is not None:
+        mine = await tours.my_bookings(db_session, request.user.id, edition.id)
+        for tour in items:
+            if tour.mode == "ballot":
+                preferences[tour.id] = await tours.my_preferences(db_session, request.user.id, tour.id)
+    return page(
+        request,
+        "tours/tours.html",
+        status_code=status_code,
+        edition=edition,
+        tours=items,
+        figures=await tours.figures(db_session, courses),
+        mine={b.course.id: b for b in mine},
+        preferences=preferences,
+        tz=ZoneInfo(edition.timezone),
+        now=clock.now(),
+        error=error,
+        errors=errors or {},
+        notice=request.query_params.get("notice"),
+        id_kinds=tours.ID_KINDS,
+    )
+
+
+def _message(request: Request, exc: DomainError) -> str:
+    return translate(request_lang(request), exc.message, **exc.params)
+
+
+class TourPages(Controller):
+    include_in_schema = False
+
+    @get("/tours")
+    async def list_page(self, request: Request, db_session: DbSession) -> Template:
+        return await _tours_page(request, db_session)
+
+    @post("/tours/courses/{course_id:int}/book", guards=[requires_login])
+    async def book(
+        self, request: Request, db_session: DbSession, course_id: FromPath[int]
+    ) -> Template | Redirect:
+        try:
+            claim = await tours.book(db_session, request.user.id, course_id, _base(request))
+        except DomainError as exc:
+            if exc.code == "not_found":
+                raise
+            await db_session.rollback()
+            return await _tours_page(request, db_session, _message(request, exc), exc.status_code)
+        return Redirect(f"/tours?notice=booked_{claim.status}#course-{course_id}", status_code=303)
+
+    @post("/tours/courses/{course_id:int}/cancel", guards=[requires_login])
+    async def cancel(
+        self, request: Request, db_session: DbSession, course_id: FromPath[int]
+    ) -> Template | Redirect:
+        try:
+            await tours.cancel(db_session, request.user.id, course_id, _base(request))
+        except DomainError as exc:
+            await db_session.rollback()
+            return await _tours_page(request, db_session, _message(request, exc), exc.status_code)
+        return Redirect("/tours?notice=cancelled", status_code=303)
+
+    @post("/tours/{tour_id:int}/preferences", guards=[requires_login])
+    async def rank(
+        self, request: Request, db_session: DbSession, tour_id: FromPath[int]
+    ) -> Template | Redirect:
+        form = await request.form()
+        chosen = [form_text(form, f"rank_{n}") for n in range(1, 9)]
+        course_ids = [int(v) for v in chosen if v.isdigit()]
+        try:
+            if any(v and not v.isdigit() for v in chosen):
+                raise ValidationFailed({"courses": ("error.ranking_invalid", {})})
+            await tours.set_preferences(db_session, request.user.id, tour_id, course_ids)
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return await _tours_page(request, db_session, form_errors(request, exc)["courses"], 422)
+        except DomainError as exc:
+            await db_session.rollback()
+            return await _tours_page(request, db_session, _message(request, exc), exc.status_code)
+        return Redirect(f"/tours?notice=ranked#tour-{tour_id}", status_code=303)
+
+    @post("/tours/courses/{course_id:int}/id-document", guards=[requires_login])
+    async def id_document(
+        self, request: Request, db_session: DbSession, course_id: FromPath[int]
+    ) -> Template | Redirect:
+        form = await request.form()
+        try:
+            await tours.set_id_document(
+                db_session,
+                request.user.id,
+                course_id,
+                form_text(form, "id_kind"),
+                form_text(form, "id_number"),
+                _secret(request),
+            )
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return await _tours_page(
+                request, db_session, None, 422, errors={course_id: form_errors(request, exc)}
+            )
+        except DomainError as exc:
+            await db_session.rollback()
+            return await _tours_page(request, db_session, _message(request, exc), exc.status_code)
+        return Redirect(f"/tours?notice=id_saved#course-{course_id}", status_code=303)
+
+
+class TourAdminPages(Controller):
+    path = "/organizer/tours"
+    include_in_schema = False
+
+    @get("/", guards=[requires_organizer])
+    async def overview(self, request: Request, db_session: DbSession) -> Template:
+        edition = await current_edition(db_session)
+        items = await tours.list_tours(db_session, edition.id)
+        return page(
+            request,
+            "tours/organizer.html",
+            edition=edition,
+            tours=items,
+            figures=await tours.figures(db_session, [c for t in items for c in t.courses]),
+            tz=ZoneInfo(edition.timezone),
+            notice=request.query_params.get("notice"),
+            error=None,
+        )
+
+    @post("/{tour_id:int}/allocate", guards=[requires_organizer])
+    async def allocate(
+        self, request: Request, db_session: DbSession, tour_id: FromPath[int]
+    ) -> Template | Redirect:
+        form = await request.form()
+        try:
+            await tours.run_allocation(db_session, tour_id, form_text(form, "seed"), _base(request))
+        except DomainError as exc:
+            await db_session.rollback()
+            edition = await current_edition(db_session)
+            items = await tours.list_tours(db_session, edition.id)
+            return page(
+                request,
+                "tours/organizer.html",
+                status_code=exc.status_code,
+                edition=edition,
+                tours=items,
+                figures=await tours.figures(db_session, [c for t in items for c in t.courses]),
+                tz=ZoneInfo(edition.timezone),
+                notice=None,
+                error=_message(request, exc),
+            )
+        return Redirect("/organizer/tours/?notice=allocated", status_code=303)
+
+    @get("/courses/{course_id:int}/manifest", guards=[requires_organizer])
+    async def manifest_page(
+        self, request: Request, db_session: DbSession, course_id: FromPath[int]
+    ) -> Template:
+        course, lines = await tours.manifest(db_session, course_id, _secret(request))
+        edition = await current_edition(db_session)
+        return page(request, "tours/manifest.html", course=course, lines=lines, tz=ZoneInfo(edition.timezone))
+
+    @get("/courses/{course_id:int}/manifest.csv", guards=[requires_organizer])
+    async def manifest_csv(
+        self, request: Request, db_session: DbSession, course_id: FromPath[int]
+    ) -> Response:
+        course, lines = await tours.manifest(db_session, course_id, _secret(request))
+        header = [
+            "status",
+            "waiting_position",
+            "name_latin",
+            "name_local",
+            "organization",
+            "country",
+            "dietary",
+            "accessibility",
+            "id_kind",
+            "id_number",
+            "id_missing",
+            "present",
+        ]
+        rows = [
+            [
+                line.status,
+                line.position or "",
+                line.name_latin,
+                line.name_local or "",
+                line.organization,
+                line.country or "",
+                line.dietary or "",
+                line.accessibility or "",
+                *(line.id_document or ("", "")),
+                "yes" if line.id_missing else "",
+                {True: "yes", False: "no"}.get(line.present, ""),
+            ]
+            for line in lines
+        ]
+        return Response(
+            to_csv(header, rows),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "content-disposition": f'attachment; filename="manifest-{course.code}.csv"',
+                "cache-control": "no-store",
+            },
+        )
+
+    @get("/courses/{course_id:int}/manifest.pdf", guards=[requires_organizer])
+    async def manifest_pdf(
+        self, request: Request, db_session: DbSession, course_id: FromPath[int]
+    ) -> Response:
+        course, lines = await tours.manifest(db_session, course_id, _secret(request))
+        edition = await current_edition(db_session)
+        tz = ZoneInfo(edition.timezone)
+        data = ManifestPdf(
+            title=f"{course.code} {course.theme_en} / {course.theme_ja}",
+            subtitle=f"{course.departs_at.astimezone(tz):%Y-%m-%d %H:%M}–{course.returns_at.astimezone(tz):%H:%M} · "
+            f"{course.meeting_point_en}",
+            rows=[
+                (
+                    str(n),
+                    line.name_latin,
+                    line.name_local or "",
+                    line.organization,
+                    line.country or "",
+                    "; ".join(v for v in (line.dietary, line.accessibility) if v),
+                    (
+                        f"{line.id_document[0]} {line.id_document[1]}"
+                        if line.id_document
+                        else ("MISSING" if line.id_missing else "")
+                    ),
+                    "waiting" if line.status == "waiting" else "",
+                )
+                for n, line in enumerate(lines, 1)
+            ],
+        )
+        body = await anyio.to_thread.run_sync(render_manifest, data)
+        return Response(
+            body,
+            media_type="application/pdf",
+            headers={
+                "content-disposition": f'attachment; filename="manifest-{course.code}.pdf"',
+                "cache-control": "no-store",
+            },
+        )
+
+    @get("/courses/{course_id:int}/roll-call", guards=[requires_roll_call])
+    async def roll_call(self, request: Request, db_session: DbSession, course_id: FromPath[int]) -> Template:
+        course, lines = await tours.manifest(db_session, course_id, _secret(request))
+        seated = [line for line in lines if line.status == "confirmed"]
+        return page(
+            request,
+            "tours/roll_call.html",
+            course=course,
+            lines=seated,
+            present=sum(1 for line in seated if line.present),
+            _has_partial=False,
+        )
+
+    @post("/courses/{course_id:int}/roll-call/{user_id:int}", guards=[requires_roll_call])
+    async def mark(
+        self, request: Request, db_session: DbSession, course_id: FromPath[int], user_id: FromPath[int]
+    ) -> Template | Redirect:
+        form = await request.form()
+        value = {"present": True, "absent": False}.get(form_text(form, "mark"))
+        await tours.mark(db_session, course_id, user_id, value)
+        if getattr(request, "htmx", None):
+            course, lines = await tours.manifest(db_session, course_id, _secret(request))
+            line = next(line for line in lines if line.user_id == user_id)
+            return Template("tours/_roll_line.html", context={"course": course, "line": line})
+        return Redirect(f"/organizer/tours/courses/{course_id}/roll-call#p-{user_id}", status_code=303)

@@ -1,0 +1,526 @@
+"""Booking tour courses (first come, first served or by ballot), ID data for facilities, manifests, roll-call.
+
+Seats and waiting lists are the capacity service's pools "course:<id>", holders "user:<id>"; a Booking
+row carries what a tour needs besides the seat (the facility's ID data, the roll-call mark).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from ascc import clock
+from ascc.accounts import services as accounts
+from ascc.capacity import services as capacity
+from ascc.errors import DomainError, NotFound, ValidationFailed
+from ascc.mail import services as mail
+from ascc.notifications import services as notifications
+from ascc.registration import services as registration
+from ascc.text import clean_line
+from ascc.tours.allocation import Applicant, allocate
+from ascc.tours.models import Booking, Course, Preference, Tour
+
+ID_KINDS = ("passport", "national_id")
+
+
+def pool_key(course_id: int) -> str:
+    return f"course:{course_id}"
+
+
+def holder(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def _user_of(holder_key: str) -> int:
+    return int(holder_key.split(":", 1)[1])
+
+
+def _fernet(secret: str) -> Fernet:
+    """ID numbers are encrypted at rest with a key derived from ASCC_SECRET_KEY."""
+    digest = hashlib.sha256(b"ascc-tour-id-data:" + secret.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+# --- Reading -------------------------------------------------------------------------------------
+
+
+async def list_tours(session: AsyncSession, edition_id: int) -> list[Tour]:
+    rows = await session.scalars(
+        select(Tour)
+        .where(Tour.edition_id == edition_id)
+        .options(selectinload(Tour.courses))
+        .order_by(Tour.code)
+    )
+    return list(rows.all())
+
+
+async def get_tour(session: AsyncSession, tour_id: int) -> Tour:
+    tour = await session.scalar(select(Tour).where(Tour.id == tour_id).options(selectinload(Tour.courses)))
+    if tour is None:
+        raise NotFound("tour")
+    return tour
+
+
+async def get_course(session: AsyncSession, course_id: int) -> Course:
+    course = await session.scalar(
+        select(Course).where(Course.id == course_id).options(selectinload(Course.tour))
+    )
+    if course is None:
+        raise NotFound("course")
+    return course
+
+
+@dataclass(frozen=True)
+class CourseFigures:
+    seats: int
+    confirmed: int
+    waiting: int
+    present: int
+    no_shows: int
+
+    @property
+    def free(self) -> int:
+        return max(self.seats - self.confirmed, 0)
+
+    @property
+    def fill(self) -> float:
+        return self.confirmed / self.seats if self.seats else 0.0
+
+
+async def figures(session: AsyncSession, courses: list[Course]) -> dict[int, CourseFigures]:
+    marks = await session.execute(
+        select(Booking.course_id, Booking.present).where(
+            Booking.course_id.in_([c.id for c in courses]),
+            Booking.active.is_(True),
+            Booking.present.is_not(None),
+        )
+    )
+    present: dict[int, list[bool]] = {}
+    for course_id, mark in marks.tuples():
+        present.setdefault(course_id, []).append(mark)
+    result = {}
+    for course in courses:
+        counts = await capacity.counts(session, pool_key(course.id))
+        mine = present.get(course.id, [])
+        result[course.id] = CourseFigures(
+            course.seats, counts.confirmed, counts.waiting, sum(mine), mine.count(False)
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class MyBooking:
+    course: Course
+    status: str  # confirmed | waiting
+    position: int | None
+    id_missing: bool
+
+
+async def my_bookings(session: AsyncSession, user_id: int, edition_id: int) -> list[MyBooking]:
+    rows = await session.scalars(
+        select(Booking)
+        .join(Course, Course.id == Booking.course_id)
+        .join(Tour, Tour.id == Course.tour_id)
+        .where(Booking.user_id == user_id, Booking.active.is_(True), Tour.edition_id == edition_id)
+    )
+    result = []
+    for booking in rows.all():
+        course = await get_course(session, booking.course_id)
+        claim = await capacity.holder_status(session, pool_key(course.id), holder(user_id))
+        if claim is None:
+            continue
+        result.append(
+            MyBooking(
+                course, claim.status, claim.position, course.requires_id and booking.id_document is None
+            )
+        )
+    return sorted(result, key=lambda b: b.course.departs_at)
+
+
+async def my_preferences(session: AsyncSession, user_id: int, tour_id: int) -> list[int]:
+    rows = await session.scalars(
+        select(Preference.course_id)
+        .where(Preference.user_id == user_id, Preference.tour_id == tour_id)
+        .order_by(Preference.rank)
+    )
+    return list(rows.all())
+
+
+# --- Booking (first come, first served) ----------------------------------------------------------
+
+
+async def _eligible(session: AsyncSession, user_id: int, course: Course, by_organizer: bool) -> Any:
+    mine = await registration.my_registration(session, course.tour.edition_id, user_id)
+    if mine is None or mine.status != "confirmed":
+        raise DomainError("error.tour_needs_registration", "not_registered", status=403)
+    if mine.mode != "in_person":
+        raise DomainError("error.tour_in_person_only", "online_registration", status=409)
+    if by_organizer:
+        return mine
+    if course.invitation_only:
+        raise DomainError("error.tour_invitation_only", "invitation_only", status=403)
+    if course.categories and mine.category not in course.categories:
+        raise DomainError("error.tour_not_eligible", "not_eligible", status=403)
+    return mine
+
+
+async def _active_bookings(
+    session: AsyncSession, user_id: int, edition_id: int
+) -> list[tuple[Booking, Course]]:
+    rows = await session.execute(
+        select(Booking, Course)
+        .join(Course, Course.id == Booking.course_id)
+        .join(Tour, Tour.id == Course.tour_id)
+        .where(Booking.user_id == user_id, Booking.active.is_(True), Tour.edition_id == edition_id)
+    )
+    return list(rows.tuples().all())
+
+
+async def book(
+    session: AsyncSession, user_id: int, course_id: int, base_url: str, *, by_organizer: bool = False
+) -> capacity.Claim:
+    """A seat on a course, or a place on its waiting list when it is full. One course per tour."""
+    course = await get_course(session, course_id)
+    if course.tour.mode == "ballot" and not by_organizer:
+        raise DomainError("error.tour_is_ballot", "ballot", status=409)
+    if course.departs_at <= clock.now():
+        raise DomainError("error.tour_departed", "departed", status=409)
+    await _eligible(session, user_id, course, by_organizer)
+    for _booking, other in await _active_bookings(session, user_id, course.tour.edition_id):
+        if other.id == course.id:
+            raise DomainError("error.tour_already_booked", "already_booked", status=409)
+        if other.tour_id == course.tour_id:
+            raise DomainError("error.tour_one_course", "one_course_per_tour", status=409, course=other.code)
+        if other.departs_at < course.returns_at and course.departs_at < other.returns_at:
+            raise DomainError("error.tour_same_time", "same_time", status=409, course=other.code)
+    claim = await take_seat(session, user_id, course)
+    await _mail(session, user_id, course, f"tour_{claim.status}", base_url, position=claim.position)
+    return claim
+
+
+async def take_seat(
+    session: AsyncSession, user_id: int, course: Course, queue_only: bool = False
+) -> capacity.Claim:
+    key, who = pool_key(course.id), holder(user_id)
+    await capacity.ensure_pool(session, key, course.seats)
+    claim = await (capacity.wait(session, key, who) if queue_only else capacity.claim(session, key, who))
+    booking = await session.scalar(
+        select(Booking).where(Booking.course_id == course.id, Booking.user_id == user_id)
+    )
+    if booking is None:
+        try:
+            async with session.begin_nested():
+                session.add(Booking(course_id=course.id, user_id=user_id, active=True))
+        except IntegrityError:  # two requests of the same person at once: the seat claim above is idempotent
+            pass
+    else:
+        booking.active = True
+        booking.present = None
+    await session.flush()
+    return claim
+
+
+async def cancel(session: AsyncSession, user_id: int, course_id: int, base_url: str) -> None:
+    """Give up a seat or a waiting place; the next person in line gets the seat at once, and a mail."""
+    course = await get_course(session, course_id)
+    booking = await session.scalar(
+        select(Booking).where(Booking.course_id == course_id, Booking.user_id == user_id)
+    )
+    if booking is None or not booking.active:
+        raise DomainError("error.tour_not_booked", "not_booked", status=404)
+    booking.active = False
+    promoted = await capacity.release(session, pool_key(course_id), holder(user_id))
+    await session.flush()
+    await _promote(session, course, promoted, base_url)
+
+
+async def _promote(session: AsyncSession, course: Course, promoted: list[str], base_url: str) -> None:
+    for holder_key in promoted:
+        user_id = _user_of(holder_key)
+        # A seat on one course of a tour ends the wait for its other courses (one course per tour).
+        tour = await get_tour(session, course.tour_id)
+        waiting_elsewhere = set(
+            (
+                await session.scalars(
+                    select(Booking.course_id).where(
+                        Booking.user_id == user_id,
+                        Booking.active.is_(True),
+                        Booking.course_id.in_([c.id for c in tour.courses if c.id != course.id]),
+                    )
+                )
+            ).all()
+        )
+        for other in tour.courses:
+            if other.id in waiting_elsewhere:
+                more = await capacity.release(session, pool_key(other.id), holder(user_id))
+                await session.execute(
+                    update(Booking)
+                    .where(Booking.course_id == other.id, Booking.user_id == user_id)
+                    .values(active=False)
+                )
+                await _promote(session, other, more, base_url)
+        await notifications.notify(
+            session,
+            user_id,
+            "tour_promoted",
+            "/tours",
+            {"course_en": course.theme_en, "course_ja": course.theme_ja},
+        )
+        await _mail(session, user_id, course, "tour_promoted", base_url)
+
+
+async def _mail(
+    session: AsyncSession, user_id: int, course: Course, kind: str, base_url: str, **extra: Any
+) -> None:
+    person = await accounts.get_user(session, user_id)
+    booking = await session.scalar(
+        select(Booking).where(Booking.course_id == course.id, Booking.user_id == user_id)
+    )
+    await mail.queue_mail(
+        session,
+        to=person.email,
+        name=person.name_latin,
+        lang=person.preferred_lang,
+        kind=kind,
+        context={
+            "name": person.name_latin,
+            "course_en": f"{course.code} {course.theme_en}",
+            "course_ja": f"{course.code} {course.theme_ja}",
+            "departs": course.departs_at,
+            "meeting_en": course.meeting_point_en,
+            "meeting_ja": course.meeting_point_ja,
+            "id_missing": course.requires_id and (booking is None or booking.id_document is None),
+            "link": f"{base_url}/tours",
+            "position": extra.get("position"),
+        },
+    )
+
+
+# --- ID data the facility requires -----------------------------------------------------------------
+
+
+async def set_id_document(
+    session: AsyncSession, user_id: int, course_id: int, kind: str, number: str, secret: str
+) -> None:
+    course = await get_course(session, course_id)
+    booking = await session.scalar(
+        select(Booking).where(Booking.course_id == course_id, Booking.user_id == user_id)
+    )
+    if booking is None or not booking.active:
+        raise DomainError("error.tour_not_booked", "not_booked", status=404)
+    errors: dict = {}
+    if kind not in ID_KINDS:
+        errors["id_kind"] = ("error.choice_invalid", {})
+    number = clean_line(number).replace(" ", "").upper()
+    if not 5 <= len(number) <= 20 or not number.isalnum() or not number.isascii():
+        errors["id_number"] = ("error.id_number_invalid", {})
+    if errors:
+        raise ValidationFailed(errors)
+    booking.id_document = _fernet(secret).encrypt(f"{kind}:{number}".encode())
+    await session.flush()
+    del course
+
+
+def read_id_document(data: bytes | None, secret: str) -> tuple[str, str] | None:
+    if data is None:
+        return None
+    try:
+        kind, number = _fernet(secret).decrypt(data).decode().split(":", 1)
+    except (InvalidToken, ValueError):
+        return None
+    return kind, number
+
+
+async def purge_id_documents(session: AsyncSession) -> int:
+    """Delete ID numbers once a course returned more than its tour's retention days ago."""
+    now = clock.now()
+    rows = await session.execute(
+        select(Booking, Course, Tour)
+        .join(Course, Course.id == Booking.course_id)
+        .join(Tour, Tour.id == Course.tour_id)
+        .where(Booking.id_document.is_not(None))
+    )
+    purged = 0
+    for booking, course, tour in rows.tuples():
+        if course.returns_at + timedelta(days=tour.id_retention_days) < now:
+            booking.id_document = None
+            purged += 1
+    await session.flush()
+    return purged
+
+
+# --- Ballot ---------------------------------------------------------------------------------------
+
+
+async def set_preferences(
+    session: AsyncSession, user_id: int, tour_id: int, course_ids: list[int]
+) -> list[int]:
+    tour = await get_tour(session, tour_id)
+    if tour.mode != "ballot":
+        raise DomainError("error.tour_not_ballot", "not_ballot", status=409)
+    if tour.allocated_at is not None or (tour.ballot_deadline and clock.now() >= tour.ballot_deadline):
+        raise DomainError("error.ballot_closed", "ballot_closed", status=409)
+    known = {c.id: c for c in tour.courses}
+    chosen = list(dict.fromkeys(course_ids))
+    if not chosen or len(chosen) != len(course_ids) or any(c not in known for c in chosen):
+        raise ValidationFailed({"courses": ("error.ranking_invalid", {})})
+    for course_id in chosen:
+        course = known[course_id]
+        course.tour = tour
+        await _eligible(session, user_id, course, by_organizer=False)
+    existing = await session.scalars(
+        select(Preference).where(Preference.tour_id == tour_id, Preference.user_id == user_id)
+    )
+    for row in existing.all():
+        await session.delete(row)
+    await session.flush()
+    session.add_all(
+        Preference(tour_id=tour_id, user_id=user_id, course_id=c, rank=n) for n, c in enumerate(chosen, 1)
+    )
+    await session.flush()
+    return chosen
+
+
+async def ballot(session: AsyncSession, tour: Tour) -> list[Applicant]:
+    rows = await session.execute(
+        select(Preference.user_id, Preference.course_id)
+        .where(Preference.tour_id == tour.id)
+        .order_by(Preference.user_id, Preference.rank)
+    )
+    rankings: dict[int, list[int]] = {}
+    for user_id, course_id in rows.tuples():
+        rankings.setdefault(user_id, []).append(course_id)
+    people = await registration.registrations_of(session, tour.edition_id, list(rankings))
+    applicants = []
+    for user_id, ranking in rankings.items():
+        mine = people.get(user_id)
+        if mine is None or mine.status != "confirmed":
+            continue  # cancelled since they ranked
+        city = (
+            mine.city or (mine.organization.name_en if mine.organization else "") or ""
+        ).casefold() or None
+        group = f"delegation:{mine.delegation_id}" if mine.delegation_id else None
+        applicants.append(Applicant(user_id, tuple(ranking), city, group))
+    return applicants
+
+
+async def run_allocation(
+    session: AsyncSession, tour_id: int, seed: str | None, base_url: str
+) -> dict[str, Any]:
+    """Allocate the ballot, book the results (seats, then waiting lists in lottery order), mail everyone."""
+    tour = await get_tour(session, tour_id)
+    if tour.mode != "ballot":
+        raise DomainError("error.tour_not_ballot", "not_ballot", status=409)
+    if tour.allocated_at is not None:
+        raise DomainError("error.already_allocated", "already_allocated", status=409)
+    seed = clean_line(seed)[:64] or secrets.token_hex(8)
+    applicants = await ballot(session, tour)
+    current = await figures(session, tour.courses)  # seats organizers filled by invitation stay taken
+    seats = {c.id: current[c.id].free for c in tour.courses}
+    result = allocate(applicants, seats, seed, city_cap=tour.city_cap, keep_groups=tour.keep_delegations)
+    by_id = {a.id: a for a in applicants}
+    courses = {c.id: c for c in tour.courses}
+    for user_id in result.lottery:
+        course_id = result.assigned[user_id]
+        if course_id is not None:
+            await take_seat(session, user_id, courses[course_id])
+            await _mail(session, user_id, courses[course_id], "tour_allocated", base_url)
+        else:
+            for ranked in by_id[user_id].ranking:
+                await take_seat(session, user_id, courses[ranked], queue_only=True)
+            await _mail(session, user_id, courses[by_id[user_id].ranking[0]], "tour_left_out", base_url)
+    tour.allocation_seed = seed
+    tour.allocated_at = clock.now()
+    tour.allocation = {
+        **result.stats,
+        "optimal": result.optimal,
+        "assigned": {str(k): v for k, v in result.assigned.items()},
+    }
+    await session.flush()
+    return tour.allocation
+
+
+# --- Manifest and roll-call ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ManifestLine:
+    user_id: int
+    name_latin: str
+    name_local: str | None
+    organization: str
+    country: str | None
+    dietary: str | None
+    accessibility: str | None
+    id_document: tuple[str, str] | None
+    id_missing: bool
+    status: str
+    position: int | None
+    present: bool | None
+
+
+async def manifest(session: AsyncSession, course_id: int, secret: str) -> tuple[Course, list[ManifestLine]]:
+    """Everyone on the course, seats first then the waiting list in order, with what the facility needs."""
+    course = await get_course(session, course_id)
+    bookings = {
+        b.user_id: b
+        for b in (
+            await session.scalars(
+                select(Booking).where(Booking.course_id == course_id, Booking.active.is_(True))
+            )
+        ).all()
+    }
+    people = await registration.registrations_of(session, course.tour.edition_id, list(bookings))
+    waiting = await capacity.waiting_holders(session, pool_key(course_id))
+    position = {_user_of(h): n for n, h in enumerate(waiting, 1)}
+    statuses = {u: ("waiting" if u in position else "confirmed") for u in bookings}
+    lines = []
+    for user_id, booking in bookings.items():
+        mine = people.get(user_id)
+        if mine is None:
+            continue
+        lines.append(
+            ManifestLine(
+                user_id=user_id,
+                name_latin=mine.user.name_latin,
+                name_local=mine.user.name_local,
+                organization=mine.organization.name_en if mine.organization else "",
+                country=mine.country,
+                dietary=mine.dietary,
+                accessibility=mine.accessibility,
+                id_document=read_id_document(booking.id_document, secret),
+                id_missing=course.requires_id and booking.id_document is None,
+                status=statuses[user_id],
+                position=position.get(user_id),
+                present=booking.present,
+            )
+        )
+    lines.sort(key=lambda line: (line.status != "confirmed", line.position or 0, line.name_latin.casefold()))
+    return course, lines
+
+
+async def mark(session: AsyncSession, course_id: int, user_id: int, present: bool | None) -> None:
+    booking = await session.scalar(
+        select(Booking).where(
+            Booking.course_id == course_id, Booking.user_id == user_id, Booking.active.is_(True)
+        )
+    )
+    if booking is None:
+        raise NotFound("booking")
+    booking.present = present
+    booking.marked_at = clock.now() if present is not None else None
+    await session.flush()
+
+
+def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
+    return a_start < b_end and b_start < a_end
