@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc.capacity.models import CapacityEntry, CapacityPool
@@ -37,9 +38,13 @@ class PoolCounts:
 async def ensure_pool(session: AsyncSession, key: str, limit: int | None) -> CapacityPool:
     pool = await session.scalar(select(CapacityPool).where(CapacityPool.key == key))
     if pool is None:
-        pool = CapacityPool(key=key, limit=limit, confirmed=0, next_sequence=1, version=0)
-        session.add(pool)
-        await session.flush()
+        try:
+            async with session.begin_nested():  # two first bookings at once: one creates, the other finds it
+                pool = CapacityPool(key=key, limit=limit, confirmed=0, next_sequence=1, version=0)
+                session.add(pool)
+        except IntegrityError:
+            pool = await session.scalar(select(CapacityPool).where(CapacityPool.key == key))
+            assert pool is not None
     return pool
 
 

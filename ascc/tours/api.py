@@ -1,7 +1,7 @@
 """The tours API: tours with courses and free seats, bookings, ballot preferences, allocation, manifests."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, delete, get, post, put
@@ -141,7 +141,11 @@ class TourApi(Controller):
 
     @put("/{tour_id:int}/preferences", guards=[requires_login], summary="Rank the courses of a ballot tour")
     async def preferences(
-        self, request: Request, db_session: DbSession, tour_id: FromPath[int], data: PreferencesIn = Body()
+        self,
+        request: Request,
+        db_session: DbSession,
+        tour_id: FromPath[int],
+        data: Annotated[PreferencesIn, Body()],
     ) -> dict[str, Any]:
         chosen = await tours.set_preferences(db_session, request.user.id, tour_id, data.courses)
         return {"tour_id": tour_id, "courses": chosen}
@@ -157,7 +161,7 @@ class TourApi(Controller):
         request: Request,
         db_session: DbSession,
         tour_id: FromPath[int],
-        data: AllocateIn | None = Body(default=None),
+        data: Annotated[AllocateIn | None, Body()] = None,
     ) -> dict[str, Any]:
         result = await tours.run_allocation(db_session, tour_id, data.seed if data else None, _base(request))
         tour = await tours.get_tour(db_session, tour_id)

@@ -63,6 +63,8 @@ async def load_tours(
         ]
         session.add(tour)
         await session.flush()
+        for course in tour.courses:
+            await tours.open_seats(session, course)
         created += 1
         await _fill(session, tour, data, participants)
     return created

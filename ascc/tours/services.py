@@ -208,6 +208,11 @@ async def book(
     return claim
 
 
+async def open_seats(session: AsyncSession, course: Course) -> None:
+    """The course's seat pool; made with the course, so that the first bookings do not race to create it."""
+    await capacity.ensure_pool(session, pool_key(course.id), course.seats)
+
+
 async def take_seat(
     session: AsyncSession, user_id: int, course: Course, queue_only: bool = False
 ) -> capacity.Claim:

@@ -18,10 +18,10 @@ from datetime import date
 
 import pytest
 from pypdf import PdfReader
-from pypdf.generic import NameObject
 
 from ascc.registration import letter
 from ascc.registration.letter import LetterData, LetterFontError, render_letter
+from tests.support.pdf import pdf_text
 
 CONFERENCE_EN = "Asia Smart City Conference 2023"
 CONFERENCE_JA = "アジア・スマートシティ会議2023"
@@ -78,12 +78,7 @@ def _fonts(reader: PdfReader) -> list:
 
 
 def _text(pdf: bytes, first_page_only: bool = False) -> str:
-    reader = _reader(pdf)
-    for font in _fonts(reader):
-        if font.get("/Subtype") == "/Type0" and not isinstance(font["/Encoding"].get_object(), NameObject):
-            font[NameObject("/Encoding")] = NameObject("/Identity-H")  # see the module docstring
-    pages = reader.pages[:1] if first_page_only else reader.pages
-    return "\n".join(page.extract_text() for page in pages)
+    return pdf_text(pdf, first_page_only)
 
 
 @functools.cache
