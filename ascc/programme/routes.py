@@ -34,6 +34,7 @@ from ascc.programme.schedule import (
 from ascc.security import requires_login
 from ascc.taxonomy import SECTORS
 from ascc.text import safe_next_path
+from ascc.tours import services as tours
 from ascc.web import DbSession, form_text, page, request_lang
 
 FRAGMENT_CACHE_SIZE = 512
@@ -445,20 +446,44 @@ async def _after_change(request: Request, session_id: int, saved: bool) -> Templ
 
 
 async def _my_agenda(request: Request, db_session: DbSession, template: str) -> Template:
+    """Saved sessions and booked site visits by day; anything that overlaps something else is a clash."""
     current = await programme.current_programme(schedule_cache(request))
     lines, gone = await programme.my_agenda(db_session, request.user.id, current)
+    bookings = await tours.my_bookings(db_session, request.user.id, current.edition.id)
     unread = await notifications.unread(db_session, request.user.id)
     tz = current.schedule.zone if current.schedule else ZoneInfo(current.edition.timezone)
-    days: OrderedDict[date, list] = OrderedDict()
+    entries: list[tuple[datetime, str, Any, bool]] = []
     for line in lines:
-        days.setdefault(line.item.starts_at.astimezone(tz).date(), []).append(line)
+        with_tour = (
+            any(
+                tours.overlaps(
+                    line.item.starts_at, line.item.ends_at, b.course.departs_at, b.course.returns_at
+                )
+                for b in bookings
+            )
+            and line.item.status != "cancelled"
+        )
+        entries.append((line.item.starts_at, "session", line, line.clash or with_tour))
+    for booking in bookings:
+        clash = any(
+            tours.overlaps(
+                line.item.starts_at, line.item.ends_at, booking.course.departs_at, booking.course.returns_at
+            )
+            for line in lines
+            if line.item.status != "cancelled"
+        )
+        entries.append((booking.course.departs_at, "tour", booking, clash))
+    entries.sort(key=lambda entry: entry[0])
+    days: OrderedDict[date, list] = OrderedDict()
+    for start, kind, entry, clash in entries:
+        days.setdefault(start.astimezone(tz).date(), []).append((kind, entry, clash))
     return page(
         request,
         template,
         edition=current.edition,
         days=list(days.items()),
         gone=gone,
-        clash_count=sum(1 for line in lines if line.clash),
+        clash_count=sum(1 for _, _, _, clash in entries if clash),
         notifications=unread,
         tz=tz,
     )

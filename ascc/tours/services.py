@@ -435,15 +435,17 @@ async def run_allocation(
     result = allocate(applicants, seats, seed, city_cap=tour.city_cap, keep_groups=tour.keep_delegations)
     by_id = {a.id: a for a in applicants}
     courses = {c.id: c for c in tour.courses}
-    for user_id in result.lottery:
-        course_id = result.assigned[user_id]
-        if course_id is not None:
-            await take_seat(session, user_id, courses[course_id])
-            await _mail(session, user_id, courses[course_id], "tour_allocated", base_url)
-        else:
-            for ranked in by_id[user_id].ranking:
-                await take_seat(session, user_id, courses[ranked], queue_only=True)
-            await _mail(session, user_id, courses[by_id[user_id].ranking[0]], "tour_left_out", base_url)
+    # Seats first, then the waiting lists (a queue in front of a seat would make the seat wait too).
+    placed = [u for u in result.lottery if result.assigned[u] is not None]
+    left_out = [u for u in result.lottery if result.assigned[u] is None]
+    for user_id in placed:
+        course = courses[result.assigned[user_id]]
+        await take_seat(session, user_id, course)
+        await _mail(session, user_id, course, "tour_allocated", base_url)
+    for user_id in left_out:
+        for ranked in by_id[user_id].ranking:
+            await take_seat(session, user_id, courses[ranked], queue_only=True)
+        await _mail(session, user_id, courses[by_id[user_id].ranking[0]], "tour_left_out", base_url)
     tour.allocation_seed = seed
     tour.allocated_at = clock.now()
     tour.allocation = {

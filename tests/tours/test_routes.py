@@ -7,8 +7,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ascc import db
 from ascc.accounts import services as accounts
+from ascc.editions import services as editions
+from ascc.programme import editing, releases
+from ascc.programme import services as programme
 from ascc.tours import services as tours
 from tests.factories import make_user
+from tests.programme.conftest import session_form
 from tests.support.pdf import pdf_text
 from tests.support.web import post_form as _post_form
 from tests.support.web import sign_in, text_of
@@ -71,6 +75,8 @@ async def test_ranking_a_ballot_and_the_organizer_allocating(client, site) -> No
     assert duplicate.status_code == 422
     await make_user(site.session, "org@example.org", role="organizer")
     await sign_in(client, "org@example.org", PASSWORD)
+    before = await client.get("/organizer/tours/")
+    assert before.status_code == 200 and "Allocate and mail the results" in before.text
     allocated = await post_form(client, f"/organizer/tours/{site.a}/allocate", {"seed": "ascc-2023"})
     assert allocated.status_code == 303
     overview = await client.get("/organizer/tours/")
@@ -172,3 +178,24 @@ async def test_tours_api(client, site) -> None:
         f"/api/v1/tours/courses/{site.a2}/manifest", headers={"Authorization": f"Bearer {org_token}"}
     )
     assert [line["status"] for line in manifest.json()] == ["confirmed"]
+
+
+async def test_booked_tour_joins_my_agenda_and_a_clash_with_a_session_is_flagged(client, site) -> None:
+    edition = await editions.get_by_id(site.session, site.edition_id)
+    talk, _ = await editing.save_session(
+        site.session,
+        edition,
+        None,
+        session_form(day="2023-11-13", start="15:00", end="16:00"),
+        confirmed=True,
+    )
+    await releases.publish(site.session, edition, None, "", BASE)
+    person = await registered(site.session, site.edition_id, "agenda@example.org")
+    await tours.book(site.session, person.id, site.course_b, BASE)
+    await programme.save(site.session, person.id, await programme.published(site.session, edition), talk.id)
+    await site.session.commit()
+    await sign_in(client, "agenda@example.org", PASSWORD)
+    mine = await client.get("/my-agenda")
+    assert f'data-course-id="{site.course_b}"' in mine.text
+    assert "Site visits B: Water reclamation" in text_of(mine.text)
+    assert "2 sessions in your agenda overlap in time" in text_of(mine.text)
