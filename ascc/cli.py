@@ -214,5 +214,19 @@ def mail_send() -> None:
     click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
 
 
+@main.group("tours")
+def tours_group() -> None:
+    """Site visits."""
+
+
+@tours_group.command("purge-ids")
+def tours_purge_ids() -> None:
+    """Delete tour ID numbers whose retention period after the tour has passed (run daily, e.g. from cron)."""
+    from ascc.tours import services as tours
+
+    purged = _run(tours.purge_id_documents)
+    click.echo(f"deleted the ID data of {purged} bookings")
+
+
 if __name__ == "__main__":
     main()

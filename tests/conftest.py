@@ -84,15 +84,18 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_template() -> str:
+def postgres_template() -> Iterator[str]:
     if not _postgres_reachable():
         message = f"PostgreSQL is not reachable at {PG_URL}"
         if ON_CI:
             pytest.fail(message + " (required on CI)")
         pytest.skip(message)
-    _run(_pg_admin(f"DROP DATABASE IF EXISTS {PG_TEMPLATE} WITH (FORCE)", f"CREATE DATABASE {PG_TEMPLATE}"))
-    db.upgrade(_pg_url(PG_TEMPLATE))
-    return PG_TEMPLATE
+    # One template per test run: two suites on one server (a developer's and CI's) must not drop each other's.
+    name = f"{PG_TEMPLATE}_{os.getpid()}"
+    _run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"))
+    db.upgrade(_pg_url(name))
+    yield name
+    _run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 # --- one database per test --------------------------------------------------------------------------------------

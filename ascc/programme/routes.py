@@ -462,6 +462,7 @@ async def _my_agenda(request: Request, db_session: DbSession, template: str) -> 
                 for b in bookings
             )
             and line.item.status != "cancelled"
+            and line.item.kind != "site_visit"  # the programme's own entry for the visits is no clash
         )
         entries.append((line.item.starts_at, "session", line, line.clash or with_tour))
     for booking in bookings:
@@ -470,7 +471,7 @@ async def _my_agenda(request: Request, db_session: DbSession, template: str) -> 
                 line.item.starts_at, line.item.ends_at, booking.course.departs_at, booking.course.returns_at
             )
             for line in lines
-            if line.item.status != "cancelled"
+            if line.item.status != "cancelled" and line.item.kind != "site_visit"
         )
         entries.append((booking.course.departs_at, "tour", booking, clash))
     entries.sort(key=lambda entry: entry[0])

@@ -57,6 +57,7 @@ class PreferencesIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class AllocateIn(msgspec.Struct, forbid_unknown_fields=True):
     seed: str | None = None
+    close_early: bool = False  # allocate before the ballot's deadline, closing the ranking now
 
 
 class ManifestLineOut(msgspec.Struct):
@@ -163,7 +164,13 @@ class TourApi(Controller):
         tour_id: FromPath[int],
         data: Annotated[AllocateIn | None, Body()] = None,
     ) -> dict[str, Any]:
-        result = await tours.run_allocation(db_session, tour_id, data.seed if data else None, _base(request))
+        result = await tours.run_allocation(
+            db_session,
+            tour_id,
+            data.seed if data else None,
+            _base(request),
+            close_early=bool(data and data.close_early),
+        )
         tour = await tours.get_tour(db_session, tour_id)
         return {
             "tour_id": tour_id,

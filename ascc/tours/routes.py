@@ -13,10 +13,11 @@ from ascc.csv_export import to_csv
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.i18n import translate
+from ascc.registration import services as registration
 from ascc.security import requires_login, requires_role
 from ascc.tours import services as tours
 from ascc.tours.manifest import ManifestPdf, render_manifest
-from ascc.web import DbSession, form_errors, form_text, page, request_lang
+from ascc.web import DbSession, form_errors, form_text, form_values, page, request_lang
 
 requires_roll_call = requires_role("organizer", "checkin")
 requires_organizer = requires_role("organizer")
@@ -157,18 +158,101 @@ class TourAdminPages(Controller):
 
     @get("/", guards=[requires_organizer])
     async def overview(self, request: Request, db_session: DbSession) -> Template:
+        return await _organizer_page(request, db_session)
+
+    @get("/new", guards=[requires_organizer])
+    async def new_tour(self, request: Request, db_session: DbSession) -> Template:
         edition = await current_edition(db_session)
-        items = await tours.list_tours(db_session, edition.id)
         return page(
             request,
-            "tours/organizer.html",
+            "tours/tour_form.html",
             edition=edition,
-            tours=items,
-            figures=await tours.figures(db_session, [c for t in items for c in t.courses]),
-            tz=ZoneInfo(edition.timezone),
-            notice=request.query_params.get("notice"),
-            error=None,
+            tour=None,
+            values={"mode": "fcfs", "id_retention_days": "14", "keep_delegations": "1"},
+            errors={},
         )
+
+    @post("/new", guards=[requires_organizer])
+    async def create_tour(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        return await _save_tour(request, db_session, None)
+
+    @get("/{tour_id:int}/edit", guards=[requires_organizer])
+    async def edit_tour(self, request: Request, db_session: DbSession, tour_id: FromPath[int]) -> Template:
+        edition = await current_edition(db_session)
+        tour = await tours.get_tour(db_session, tour_id)
+        tz = ZoneInfo(edition.timezone)
+        values = {k: str(getattr(tour, k) if getattr(tour, k) is not None else "") for k in TOUR_FIELDS}
+        values["keep_delegations"] = "1" if tour.keep_delegations else ""
+        if tour.ballot_deadline:
+            values["deadline_day"] = tour.ballot_deadline.astimezone(tz).strftime("%Y-%m-%d")
+            values["deadline_time"] = tour.ballot_deadline.astimezone(tz).strftime("%H:%M")
+        return page(request, "tours/tour_form.html", edition=edition, tour=tour, values=values, errors={})
+
+    @post("/{tour_id:int}/edit", guards=[requires_organizer])
+    async def update_tour(
+        self, request: Request, db_session: DbSession, tour_id: FromPath[int]
+    ) -> Template | Redirect:
+        return await _save_tour(request, db_session, tour_id)
+
+    @get("/{tour_id:int}/courses/new", guards=[requires_organizer])
+    async def new_course(self, request: Request, db_session: DbSession, tour_id: FromPath[int]) -> Template:
+        edition = await current_edition(db_session)
+        tour = await tours.get_tour(db_session, tour_id)
+        values = {"day": edition.starts_on.isoformat(), "departs": "10:00", "returns": "12:00"}
+        return page(
+            request,
+            "tours/course_form.html",
+            edition=edition,
+            tour=tour,
+            course=None,
+            values=values,
+            chosen=[],
+            errors={},
+            categories=registration_categories(),
+        )
+
+    @post("/{tour_id:int}/courses/new", guards=[requires_organizer])
+    async def create_course(
+        self, request: Request, db_session: DbSession, tour_id: FromPath[int]
+    ) -> Template | Redirect:
+        return await _save_course(request, db_session, tour_id, None)
+
+    @get("/{tour_id:int}/courses/{course_id:int}/edit", guards=[requires_organizer])
+    async def edit_course(
+        self, request: Request, db_session: DbSession, tour_id: FromPath[int], course_id: FromPath[int]
+    ) -> Template:
+        edition = await current_edition(db_session)
+        tour = await tours.get_tour(db_session, tour_id)
+        course = next((c for c in tour.courses if c.id == course_id), None)
+        if course is None:
+            raise NotFound("course")
+        tz = ZoneInfo(edition.timezone)
+        values = {k: str(getattr(course, k) or "") for k in COURSE_TEXT_FIELDS}
+        values.update(
+            day=course.departs_at.astimezone(tz).strftime("%Y-%m-%d"),
+            departs=course.departs_at.astimezone(tz).strftime("%H:%M"),
+            returns=course.returns_at.astimezone(tz).strftime("%H:%M"),
+            seats=str(course.seats),
+            invitation_only="1" if course.invitation_only else "",
+            requires_id="1" if course.requires_id else "",
+        )
+        return page(
+            request,
+            "tours/course_form.html",
+            edition=edition,
+            tour=tour,
+            course=course,
+            values=values,
+            chosen=list(course.categories),
+            errors={},
+            categories=registration_categories(),
+        )
+
+    @post("/{tour_id:int}/courses/{course_id:int}/edit", guards=[requires_organizer])
+    async def update_course(
+        self, request: Request, db_session: DbSession, tour_id: FromPath[int], course_id: FromPath[int]
+    ) -> Template | Redirect:
+        return await _save_course(request, db_session, tour_id, course_id)
 
     @post("/{tour_id:int}/allocate", guards=[requires_organizer])
     async def allocate(
@@ -176,22 +260,16 @@ class TourAdminPages(Controller):
     ) -> Template | Redirect:
         form = await request.form()
         try:
-            await tours.run_allocation(db_session, tour_id, form_text(form, "seed"), _base(request))
+            await tours.run_allocation(
+                db_session,
+                tour_id,
+                form_text(form, "seed"),
+                _base(request),
+                close_early=form_text(form, "close_early") == "1",
+            )
         except DomainError as exc:
             await db_session.rollback()
-            edition = await current_edition(db_session)
-            items = await tours.list_tours(db_session, edition.id)
-            return page(
-                request,
-                "tours/organizer.html",
-                status_code=exc.status_code,
-                edition=edition,
-                tours=items,
-                figures=await tours.figures(db_session, [c for t in items for c in t.courses]),
-                tz=ZoneInfo(edition.timezone),
-                notice=None,
-                error=_message(request, exc),
-            )
+            return await _organizer_page(request, db_session, _message(request, exc), exc.status_code)
         return Redirect("/organizer/tours/?notice=allocated", status_code=303)
 
     @get("/courses/{course_id:int}/manifest", guards=[requires_organizer])
@@ -239,7 +317,7 @@ class TourAdminPages(Controller):
         ]
         return Response(
             to_csv(header, rows),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",
             headers={
                 "content-disposition": f'attachment; filename="manifest-{course.code}.csv"',
                 "cache-control": "no-store",
@@ -308,5 +386,110 @@ class TourAdminPages(Controller):
         if getattr(request, "htmx", None):
             course, lines = await tours.manifest(db_session, course_id, _secret(request))
             line = next(line for line in lines if line.user_id == user_id)
-            return Template("tours/_roll_line.html", context={"course": course, "line": line})
+            seated = [other for other in lines if other.status == "confirmed"]
+            count = (sum(1 for other in seated if other.present), len(seated))
+            return Template(
+                "tours/_roll_line.html", context={"course": course, "line": line, "oob_count": count}
+            )
         return Redirect(f"/organizer/tours/courses/{course_id}/roll-call#p-{user_id}", status_code=303)
+
+
+TOUR_FIELDS = (
+    "code",
+    "name_en",
+    "name_ja",
+    "description_en",
+    "description_ja",
+    "mode",
+    "city_cap",
+    "id_retention_days",
+)
+COURSE_TEXT_FIELDS = (
+    "code",
+    "theme_en",
+    "theme_ja",
+    "description_en",
+    "description_ja",
+    "meeting_point_en",
+    "meeting_point_ja",
+    "accessibility_en",
+    "accessibility_ja",
+)
+
+
+def registration_categories() -> tuple[str, ...]:
+    return registration.CATEGORIES
+
+
+async def _save_tour(request: Request, db_session: DbSession, tour_id: int | None) -> Template | Redirect:
+    edition = await current_edition(db_session)
+    form = await request.form()
+    values = form_values(form, *TOUR_FIELDS, "deadline_day", "deadline_time", "keep_delegations")
+    try:
+        await tours.save_tour(db_session, edition, tour_id, values)
+    except ValidationFailed as exc:
+        await db_session.rollback()
+        edition = await current_edition(db_session)
+        tour = await tours.get_tour(db_session, tour_id) if tour_id else None
+        return page(
+            request,
+            "tours/tour_form.html",
+            status_code=422,
+            edition=edition,
+            tour=tour,
+            values=values,
+            errors=form_errors(request, exc),
+        )
+    return Redirect("/organizer/tours/?notice=tour_saved", status_code=303)
+
+
+async def _save_course(
+    request: Request, db_session: DbSession, tour_id: int, course_id: int | None
+) -> Template | Redirect:
+    edition = await current_edition(db_session)
+    form = await request.form()
+    values = form_values(
+        form, *COURSE_TEXT_FIELDS, "day", "departs", "returns", "seats", "invitation_only", "requires_id"
+    )
+    chosen = [v for v in form.getall("categories", []) if isinstance(v, str)]
+    try:
+        course, promoted = await tours.save_course(db_session, edition, tour_id, course_id, values, chosen)
+    except ValidationFailed as exc:
+        await db_session.rollback()
+        edition = await current_edition(db_session)
+        tour = await tours.get_tour(db_session, tour_id)
+        course = next((c for c in tour.courses if c.id == course_id), None)
+        return page(
+            request,
+            "tours/course_form.html",
+            status_code=422,
+            edition=edition,
+            tour=tour,
+            course=course,
+            values=values,
+            chosen=chosen,
+            errors=form_errors(request, exc),
+            categories=registration_categories(),
+        )
+    await tours.tell_promoted(db_session, course, promoted, _base(request))
+    return Redirect("/organizer/tours/?notice=course_saved", status_code=303)
+
+
+async def _organizer_page(
+    request: Request, db_session: DbSession, error: str | None = None, status_code: int = 200
+) -> Template:
+    edition = await current_edition(db_session)
+    items = await tours.list_tours(db_session, edition.id)
+    return page(
+        request,
+        "tours/organizer.html",
+        status_code=status_code,
+        edition=edition,
+        tours=items,
+        figures=await tours.figures(db_session, [c for t in items for c in t.courses]),
+        ranked_counts=await tours.ranked_counts(db_session, [t.id for t in items]),
+        tz=ZoneInfo(edition.timezone),
+        now=clock.now(),
+        notice=request.query_params.get("notice") if error is None else None,
+        error=error,
+    )

@@ -12,9 +12,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -243,7 +244,10 @@ async def cancel(session: AsyncSession, user_id: int, course_id: int, base_url: 
     )
     if booking is None or not booking.active:
         raise DomainError("error.tour_not_booked", "not_booked", status=404)
+    if course.departs_at <= clock.now():
+        raise DomainError("error.tour_departed", "departed", status=409)
     booking.active = False
+    booking.id_document = None  # nothing kept about people who do not go
     promoted = await capacity.release(session, pool_key(course_id), holder(user_id))
     await session.flush()
     await _promote(session, course, promoted, base_url)
@@ -377,7 +381,7 @@ async def set_preferences(
         raise DomainError("error.ballot_closed", "ballot_closed", status=409)
     known = {c.id: c for c in tour.courses}
     chosen = list(dict.fromkeys(course_ids))
-    if not chosen or len(chosen) != len(course_ids) or any(c not in known for c in chosen):
+    if len(chosen) != len(course_ids) or any(c not in known for c in chosen):
         raise ValidationFailed({"courses": ("error.ranking_invalid", {})})
     for course_id in chosen:
         course = known[course_id]
@@ -394,6 +398,16 @@ async def set_preferences(
     )
     await session.flush()
     return chosen
+
+
+async def ranked_counts(session: AsyncSession, tour_ids: list[int]) -> dict[int, int]:
+    """How many people have ranked each ballot tour (what the organizer sees before allocating)."""
+    rows = await session.execute(
+        select(Preference.tour_id, func.count(func.distinct(Preference.user_id)))
+        .where(Preference.tour_id.in_(tour_ids))
+        .group_by(Preference.tour_id)
+    )
+    return dict(rows.tuples().all())
 
 
 async def ballot(session: AsyncSession, tour: Tour) -> list[Applicant]:
@@ -420,14 +434,22 @@ async def ballot(session: AsyncSession, tour: Tour) -> list[Applicant]:
 
 
 async def run_allocation(
-    session: AsyncSession, tour_id: int, seed: str | None, base_url: str
+    session: AsyncSession, tour_id: int, seed: str | None, base_url: str, *, close_early: bool = False
 ) -> dict[str, Any]:
-    """Allocate the ballot, book the results (seats, then waiting lists in lottery order), mail everyone."""
+    """Allocate the ballot, book the results (seats, then waiting lists in lottery order), mail everyone.
+
+    Before the deadline only when the organizer deliberately closes the ranking early.
+    """
     tour = await get_tour(session, tour_id)
     if tour.mode != "ballot":
         raise DomainError("error.tour_not_ballot", "not_ballot", status=409)
     if tour.allocated_at is not None:
         raise DomainError("error.already_allocated", "already_allocated", status=409)
+    now = clock.now()
+    if tour.ballot_deadline is not None and now < tour.ballot_deadline and not close_early:
+        raise DomainError("error.ballot_still_open", "ballot_open", status=409)
+    if any(c.departs_at <= now for c in tour.courses):
+        raise DomainError("error.tour_departed", "departed", status=409)
     seed = clean_line(seed)[:64] or secrets.token_hex(8)
     applicants = await ballot(session, tour)
     current = await figures(session, tour.courses)  # seats organizers filled by invitation stay taken
@@ -531,3 +553,123 @@ async def mark(session: AsyncSession, course_id: int, user_id: int, present: boo
 
 def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
     return a_start < b_end and b_start < a_end
+
+
+# --- Organizers edit tours and courses --------------------------------------------------------------
+
+
+def _when(errors: dict, name: str, day: str, hhmm: str, tz: Any) -> datetime | None:
+    try:
+        return datetime.combine(
+            datetime.strptime(clean_line(day), "%Y-%m-%d").date(),
+            datetime.strptime(clean_line(hhmm), "%H:%M").time(),
+            tz,
+        )
+    except ValueError:
+        errors[name] = ("error.time_invalid", {})
+        return None
+
+
+def _number(errors: dict, name: str, raw: str, low: int, high: int, required: bool) -> int | None:
+    raw = clean_line(raw)
+    if not raw:
+        if required:
+            errors[name] = ("error.required", {})
+        return None
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        errors[name] = ("error.number_range", {"min": low, "max": high})
+        return None
+    return int(raw)
+
+
+async def save_tour(session: AsyncSession, edition: Any, tour_id: int | None, values: dict[str, str]) -> Tour:
+    """A tour from the organizer's form: code, names, booking mode, ballot deadline, caps, ID retention."""
+    errors: dict = {}
+    text = {}
+    for key, limit in (("code", 10), ("name_en", 200), ("name_ja", 200)):
+        text[key] = clean_line(values.get(key))[:limit]
+        if not text[key]:
+            errors[key] = ("error.required", {})
+    mode = values.get("mode", "fcfs")
+    if mode not in ("fcfs", "ballot"):
+        errors["mode"] = ("error.choice_invalid", {})
+    deadline = None
+    if mode == "ballot":
+        deadline = _when(
+            errors,
+            "ballot_deadline",
+            values.get("deadline_day", ""),
+            values.get("deadline_time", ""),
+            ZoneInfo(edition.timezone),
+        )
+    city_cap = _number(errors, "city_cap", values.get("city_cap", ""), 1, 1000, required=False)
+    retention = _number(
+        errors, "id_retention_days", values.get("id_retention_days", "") or "14", 0, 365, required=True
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    tour = await get_tour(session, tour_id) if tour_id else Tour(edition_id=edition.id, courses=[])
+    if tour_id is None:
+        session.add(tour)
+    tour.code, tour.name_en, tour.name_ja, tour.mode = text["code"], text["name_en"], text["name_ja"], mode
+    tour.description_en = clean_line(values.get("description_en"))[:2000]
+    tour.description_ja = clean_line(values.get("description_ja"))[:2000]
+    tour.ballot_deadline, tour.city_cap, tour.id_retention_days = deadline, city_cap, retention
+    tour.keep_delegations = values.get("keep_delegations") in ("1", "on")
+    await session.flush()
+    return tour
+
+
+async def save_course(
+    session: AsyncSession,
+    edition: Any,
+    tour_id: int,
+    course_id: int | None,
+    values: dict[str, Any],
+    categories: list[str],
+) -> tuple[Course, list[str]]:
+    """A course from the organizer's form; more seats promote people waiting (returned for their mail)."""
+    tour = await get_tour(session, tour_id)
+    errors: dict = {}
+    text = {}
+    for key, limit, required in (
+        ("code", 10, True),
+        ("theme_en", 200, True),
+        ("theme_ja", 200, True),
+        ("meeting_point_en", 300, False),
+        ("meeting_point_ja", 300, False),
+    ):
+        text[key] = clean_line(values.get(key))[:limit]
+        if required and not text[key]:
+            errors[key] = ("error.required", {})
+    tz = ZoneInfo(edition.timezone)
+    departs = _when(errors, "departs", values.get("day", ""), values.get("departs", ""), tz)
+    returns = _when(errors, "returns", values.get("day", ""), values.get("returns", ""), tz)
+    if departs and returns and returns <= departs:
+        errors["returns"] = ("error.session_end_before_start", {})
+    seats = _number(errors, "seats", values.get("seats", ""), 1, 10_000, required=True)
+    if errors:
+        raise ValidationFailed(errors)
+    if course_id is None:
+        course = Course(tour_id=tour.id, sort_order=len(tour.courses))
+        session.add(course)
+    else:
+        course = next((c for c in tour.courses if c.id == course_id), None)
+        if course is None:
+            raise NotFound("course")
+    for key, value in text.items():
+        setattr(course, key, value)
+    course.departs_at, course.returns_at, course.seats = departs, returns, seats
+    for key in ("description_en", "description_ja", "accessibility_en", "accessibility_ja"):
+        setattr(course, key, clean_line(values.get(key))[:2000])
+    course.categories = [c for c in categories if c in registration.CATEGORIES]
+    course.invitation_only = values.get("invitation_only") in ("1", "on")
+    course.requires_id = values.get("requires_id") in ("1", "on")
+    await session.flush()
+    await open_seats(session, course)
+    promoted = await capacity.set_limit(session, pool_key(course.id), seats)
+    return course, promoted
+
+
+async def tell_promoted(session: AsyncSession, course: Course, promoted: list[str], base_url: str) -> None:
+    await _promote(session, course, promoted, base_url)

@@ -77,7 +77,11 @@ async def test_ranking_a_ballot_and_the_organizer_allocating(client, site) -> No
     await sign_in(client, "org@example.org", PASSWORD)
     before = await client.get("/organizer/tours/")
     assert before.status_code == 200 and "Allocate and mail the results" in before.text
-    allocated = await post_form(client, f"/organizer/tours/{site.a}/allocate", {"seed": "ascc-2023"})
+    early = await post_form(client, f"/organizer/tours/{site.a}/allocate", {"seed": "ascc-2023"})
+    assert early.status_code == 409 and "close the ranking now" in text_of(early.text)
+    allocated = await post_form(
+        client, f"/organizer/tours/{site.a}/allocate", {"seed": "ascc-2023", "close_early": "1"}
+    )
     assert allocated.status_code == 303
     overview = await client.get("/organizer/tours/")
     assert "100% got their first choice" in text_of(overview.text) and "seed ascc-2023" in text_of(
@@ -158,9 +162,15 @@ async def test_tours_api(client, site) -> None:
         f"/api/v1/tours/{site.a}/preferences", json={"courses": [site.a2, site.a1]}, headers=auth
     )
     assert ranked.json() == {"tour_id": site.a, "courses": [site.a2, site.a1]}
-    assert (
-        await client.put(f"/api/v1/tours/{site.a}/preferences", json={"courses": []}, headers=auth)
-    ).status_code == 422
+    duplicate = await client.put(
+        f"/api/v1/tours/{site.a}/preferences", json={"courses": [site.a1, site.a1]}, headers=auth
+    )
+    assert (duplicate.status_code, duplicate.json()["field"]) == (422, "courses")
+    withdrawn = await client.put(f"/api/v1/tours/{site.a}/preferences", json={"courses": []}, headers=auth)
+    assert withdrawn.json()["courses"] == []
+    await client.put(
+        f"/api/v1/tours/{site.a}/preferences", json={"courses": [site.a2, site.a1]}, headers=auth
+    )
     assert (await client.post(f"/api/v1/tours/{site.a}/allocate", headers=auth)).status_code == 403
     assert (
         await client.delete(f"/api/v1/tours/courses/{site.course_b}/booking", headers=auth)
@@ -170,7 +180,7 @@ async def test_tours_api(client, site) -> None:
     await site.session.commit()
     result = await client.post(
         f"/api/v1/tours/{site.a}/allocate",
-        json={"seed": "s1"},
+        json={"seed": "s1", "close_early": True},
         headers={"Authorization": f"Bearer {org_token}"},
     )
     assert (result.status_code, result.json()["seed"], result.json()["people"]) == (200, "s1", 1)
@@ -197,5 +207,51 @@ async def test_booked_tour_joins_my_agenda_and_a_clash_with_a_session_is_flagged
     await sign_in(client, "agenda@example.org", PASSWORD)
     mine = await client.get("/my-agenda")
     assert f'data-course-id="{site.course_b}"' in mine.text
-    assert "Site visits B: Water reclamation" in text_of(mine.text)
+    assert "Site visit B: Water reclamation" in text_of(mine.text)
     assert "2 sessions in your agenda overlap in time" in text_of(mine.text)
+
+
+async def test_organizer_creates_a_tour_and_a_course_and_more_seats_promote(client, site) -> None:
+    await make_user(site.session, "org@example.org", role="organizer")
+    await sign_in(client, "org@example.org", PASSWORD)
+    bad = await post_form(
+        client,
+        "/organizer/tours/new",
+        {"code": "", "name_en": "Tour C", "name_ja": "視察C", "mode": "ballot", "deadline_day": "x"},
+    )
+    assert bad.status_code == 422 and "This field is required." in text_of(bad.text)
+    made = await post_form(
+        client,
+        "/organizer/tours/new",
+        {"code": "C", "name_en": "Tour C", "name_ja": "視察C", "mode": "fcfs", "id_retention_days": "7"},
+    )
+    assert made.status_code == 303
+    tour_c = next(t for t in await tours.list_tours(site.session, site.edition_id) if t.code == "C")
+    course = {
+        "code": "C1",
+        "theme_en": "Port",
+        "theme_ja": "港湾",
+        "day": "2023-11-13",
+        "departs": "14:00",
+        "returns": "13:00",
+        "seats": "0",
+    }
+    refused = await post_form(client, f"/organizer/tours/{tour_c.id}/courses/new", course)
+    assert refused.status_code == 422 and "The session must end after it starts." in text_of(refused.text)
+    course.update(returns="16:00", seats="1", categories="city_official")
+    assert (await post_form(client, f"/organizer/tours/{tour_c.id}/courses/new", course)).status_code == 303
+    tour_c_id = tour_c.id
+    site.session.expire_all()
+    tour_c = await tours.get_tour(site.session, tour_c_id)
+    c1 = tour_c.courses[0]
+    assert (c1.seats, c1.categories) == (1, ["city_official"])
+    people = [await registered(site.session, site.edition_id, f"w{n}@example.org") for n in range(2)]
+    for p in people:
+        await tours.book(site.session, p.id, c1.id, BASE)
+    await site.session.commit()
+    more = await post_form(
+        client, f"/organizer/tours/{tour_c.id}/courses/{c1.id}/edit", {**course, "seats": "2"}
+    )
+    assert more.status_code == 303
+    mine = await tours.my_bookings(site.session, people[1].id, site.edition_id)
+    assert [b.status for b in mine] == ["confirmed"]

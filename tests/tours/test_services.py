@@ -97,7 +97,7 @@ async def test_id_numbers_are_encrypted_shown_in_the_manifest_and_purged_after_t
     assert all(line.id_document is None for line in lines)
 
 
-async def test_ballot_allocation_books_results_and_queues_the_rest(session, trip) -> None:
+async def test_ballot_allocation_books_results_and_queues_the_rest(session, trip, monkeypatch) -> None:
     people = [
         await registered(session, trip.edition_id, f"r{n}@example.org", city=f"City {n}") for n in range(7)
     ]
@@ -106,6 +106,10 @@ async def test_ballot_allocation_books_results_and_queues_the_rest(session, trip
     with pytest.raises(ValidationFailed):
         await tours.set_preferences(session, people[0].id, trip.a, [trip.a1, trip.a1])
     await session.commit()
+    with pytest.raises(DomainError) as early:
+        await tours.run_allocation(session, trip.a, "published-seed", BASE)
+    assert early.value.code == "ballot_open"
+    monkeypatch.setenv("ASCC_NOW", "2023-11-09T10:00+09:00")  # after the deadline
     result = await tours.run_allocation(session, trip.a, "published-seed", BASE)
     await session.commit()
     # 1 seat on A3 (everyone's first choice), 2 on A1, nobody ranked A2: 3 placed, 4 wait.
@@ -149,3 +153,20 @@ async def test_roll_call_counts_present_and_no_shows(session, trip) -> None:
     await session.commit()
     figures = await tours.figures(session, (await tours.get_tour(session, trip.b)).courses)
     assert (figures[trip.course_b].present, figures[trip.course_b].no_shows) == (1, 1)
+
+
+async def test_withdrawing_a_ranking_and_no_cancelling_after_departure(session, trip, monkeypatch) -> None:
+    person = await registered(session, trip.edition_id, "w@example.org")
+    assert await tours.set_preferences(session, person.id, trip.a, [trip.a2]) == [trip.a2]
+    assert await tours.set_preferences(session, person.id, trip.a, []) == []
+    assert await tours.my_preferences(session, person.id, trip.a) == []
+    await tours.book(session, person.id, trip.course_b, BASE)
+    await tours.set_id_document(session, person.id, trip.course_b, "passport", "TK1234567", "s")
+    await session.commit()
+    monkeypatch.setenv("ASCC_NOW", "2023-11-13T14:00+09:00")  # the bus has left
+    with pytest.raises(DomainError) as gone:
+        await tours.cancel(session, person.id, trip.course_b, BASE)
+    assert gone.value.code == "departed"
+    with pytest.raises(DomainError) as late:
+        await tours.run_allocation(session, trip.a, "s", BASE)
+    assert late.value.code == "departed"
