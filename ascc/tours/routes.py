@@ -50,7 +50,9 @@ async def _tours_page(
     courses = [c for tour in items for c in tour.courses]
     mine: list[tours.MyBooking] = []
     preferences: dict[int, list[int]] = {}
+    blocked = None
     if request.user is not None:
+        blocked = await tours.who_may_not_join(db_session, edition.id, request.user.id)
         mine = await tours.my_bookings(db_session, request.user.id, edition.id)
         for tour in items:
             if tour.mode == "ballot":
@@ -70,6 +72,7 @@ async def _tours_page(
         errors=errors or {},
         notice=request.query_params.get("notice"),
         id_kinds=tours.ID_KINDS,
+        blocked=blocked,
     )
 
 
@@ -362,6 +365,38 @@ class TourAdminPages(Controller):
                 "cache-control": "no-store",
             },
         )
+
+    @get("/roll-calls", guards=[requires_roll_call])
+    async def roll_calls(self, request: Request, db_session: DbSession) -> Template:
+        """Where check-in staff start: every course with its departure, each a link to its roll-call."""
+        edition = await current_edition(db_session)
+        items = await tours.list_tours(db_session, edition.id)
+        return page(request, "tours/roll_calls.html", tours=items, tz=ZoneInfo(edition.timezone))
+
+    @post("/courses/{course_id:int}/add", guards=[requires_organizer])
+    async def add_person(
+        self, request: Request, db_session: DbSession, course_id: FromPath[int]
+    ) -> Template | Redirect:
+        """Organizers book a person in, e.g. onto an invitation-only course."""
+        form = await request.form()
+        try:
+            await tours.book_by_email(db_session, form_text(form, "email"), course_id, _base(request))
+        except DomainError as exc:
+            if exc.code == "not_found" and exc.field is None:
+                raise
+            await db_session.rollback()
+            edition = await current_edition(db_session)
+            course, lines = await tours.manifest(db_session, course_id, _secret(request))
+            return page(
+                request,
+                "tours/manifest.html",
+                status_code=exc.status_code,
+                course=course,
+                lines=lines,
+                tz=ZoneInfo(edition.timezone),
+                error=_message(request, exc),
+            )
+        return Redirect(f"/organizer/tours/courses/{course_id}/manifest", status_code=303)
 
     @get("/courses/{course_id:int}/roll-call", guards=[requires_roll_call])
     async def roll_call(self, request: Request, db_session: DbSession, course_id: FromPath[int]) -> Template:

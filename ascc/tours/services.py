@@ -160,6 +160,16 @@ async def my_preferences(session: AsyncSession, user_id: int, tour_id: int) -> l
 # --- Booking (first come, first served) ----------------------------------------------------------
 
 
+async def who_may_not_join(session: AsyncSession, edition_id: int, user_id: int) -> str | None:
+    """Why this person cannot book or rank any tour (a message key), or None: shown before they try."""
+    mine = await registration.my_registration(session, edition_id, user_id)
+    if mine is None or mine.status != "confirmed":
+        return "error.tour_needs_registration"
+    if mine.mode != "in_person":
+        return "error.tour_in_person_only"
+    return None
+
+
 async def _eligible(session: AsyncSession, user_id: int, course: Course, by_organizer: bool) -> Any:
     mine = await registration.my_registration(session, course.tour.edition_id, user_id)
     if mine is None or mine.status != "confirmed":
@@ -251,6 +261,14 @@ async def cancel(session: AsyncSession, user_id: int, course_id: int, base_url: 
     promoted = await capacity.release(session, pool_key(course_id), holder(user_id))
     await session.flush()
     await _promote(session, course, promoted, base_url)
+
+
+async def book_by_email(session: AsyncSession, email: str, course_id: int, base_url: str) -> capacity.Claim:
+    """An organizer books a registered participant in by e-mail (invitation-only courses, ballots after the fact)."""
+    person = await accounts.find_by_email(session, clean_line(email))
+    if person is None:
+        raise DomainError("error.unknown_participant", "unknown_participant", field="email", status=404)
+    return await book(session, person.id, course_id, base_url, by_organizer=True)
 
 
 async def _promote(session: AsyncSession, course: Course, promoted: list[str], base_url: str) -> None:

@@ -255,3 +255,33 @@ async def test_organizer_creates_a_tour_and_a_course_and_more_seats_promote(clie
     assert more.status_code == 303
     mine = await tours.my_bookings(site.session, people[1].id, site.edition_id)
     assert [b.status for b in mine] == ["confirmed"]
+
+
+async def test_online_registrants_are_told_before_they_try_and_organizers_book_people_in(
+    client, site
+) -> None:
+    await registered(site.session, site.edition_id, "remote@example.org", mode="online")
+    await sign_in(client, "remote@example.org", PASSWORD)
+    page = await client.get("/tours")
+    assert 'data-testid="tour-blocked"' in page.text and "you are registered online" in text_of(page.text)
+    assert f'action="/tours/courses/{site.course_b}/book"' not in page.text
+    guest = await registered(site.session, site.edition_id, "guest@example.org", name="Somchai Wongsakul")
+    await make_user(site.session, "org@example.org", role="organizer")
+    await make_user(site.session, "door@example.org", role="checkin")
+    await sign_in(client, "org@example.org", PASSWORD)
+    unknown = await post_form(
+        client, f"/organizer/tours/courses/{site.course_b}/add", {"email": "nobody@example.org"}
+    )
+    assert unknown.status_code == 404 and "No account with this e-mail address." in text_of(unknown.text)
+    added = await post_form(
+        client, f"/organizer/tours/courses/{site.course_b}/add", {"email": "guest@example.org"}
+    )
+    assert added.status_code == 303
+    assert [b.status for b in await tours.my_bookings(site.session, guest.id, site.edition_id)] == [
+        "confirmed"
+    ]
+    await sign_in(client, "door@example.org", PASSWORD)
+    listing = await client.get("/organizer/tours/roll-calls")
+    assert (
+        listing.status_code == 200 and f"/organizer/tours/courses/{site.course_b}/roll-call" in listing.text
+    )
