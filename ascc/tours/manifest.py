@@ -1,8 +1,9 @@
 """A course's manifest as a PDF table: names in Latin and local script, ID data for the facility. Pure.
 
 Fonts: Noto Sans CJK (Japanese face) for Latin, Vietnamese and CJK, with Noto Sans and Noto Sans Thai as
-fallbacks (Debian: fonts-noto-cjk, fonts-noto-core). Characters no installed font has (emoji) are left
-out of the PDF rather than drawn as empty boxes; the CSV keeps them.
+fallbacks and the South and Southeast Asian scripts of Noto (Debian: fonts-noto-cjk, fonts-noto-core).
+Characters no installed font has (emoji) are left out of the PDF rather than drawn as empty boxes; the CSV
+keeps them.
 """
 
 from __future__ import annotations
@@ -24,6 +25,18 @@ FONT_DIRS = (
     "/usr/share/fonts/google-noto-cjk",
     "/usr/local/share/fonts",
 )
+# The scripts of ASCC's cities besides CJK and Latin (South and Southeast Asia), each used only where needed.
+FALLBACK_FONTS = (
+    "NotoSans-Regular.ttf",
+    "NotoSansThai-Regular.ttf",
+    "NotoSansDevanagari-Regular.ttf",
+    "NotoSansSinhala-Regular.ttf",
+    "NotoSansBengali-Regular.ttf",
+    "NotoSansTamil-Regular.ttf",
+    "NotoSansKhmer-Regular.ttf",
+    "NotoSansMyanmar-Regular.ttf",
+    "NotoSansLao-Regular.ttf",
+)
 HEADER = ("#", "Name", "現地表記 / Local", "Organization", "Country", "Dietary / access", "ID", "")
 WIDTHS = (8, 42, 36, 52, 14, 50, 50, 20)  # mm, landscape A4 (272 mm usable)
 
@@ -44,7 +57,7 @@ def _font_files() -> tuple[str | None, tuple[str, ...]]:
                 return hits[0]
         return None
 
-    fallbacks = tuple(p for p in (find("NotoSans-Regular.ttf"), find("NotoSansThai-Regular.ttf")) if p)
+    fallbacks = tuple(p for p in (find(name) for name in FALLBACK_FONTS) if p)
     return find("NotoSansCJK-Regular.ttc"), fallbacks
 
 
@@ -62,6 +75,7 @@ class _Document(FPDF):
             self.add_font(f"fallback{n}", "", path)
             names.append(f"fallback{n}")
         self.set_fallback_fonts(names)
+        self.set_text_shaping(True)  # Devanagari, Sinhala and Thai marks need shaping (uharfbuzz)
         self.covered = set().union(*(font.cmap for font in self.fonts.values()))
 
     def printable(self, text: str) -> str:

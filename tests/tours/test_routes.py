@@ -102,7 +102,11 @@ async def test_manifest_csv_and_pdf_carry_local_names_and_roll_call_marks(client
         local="佐藤 遥",
         dietary="vegetarian",
     )
+    nepali = await registered(
+        site.session, site.edition_id, "np@example.org", name="Anjali Shrestha", local="अञ्जली श्रेष्ठ"
+    )
     await tours.book(site.session, person.id, site.course_b, BASE)
+    await tours.book(site.session, nepali.id, site.course_b, BASE)
     await site.session.commit()
     await make_user(site.session, "org@example.org", role="organizer")
     await sign_in(client, "org@example.org", PASSWORD)
@@ -114,9 +118,9 @@ async def test_manifest_csv_and_pdf_carry_local_names_and_roll_call_marks(client
     )  # ID missing
     pdf = await client.get(f"/organizer/tours/courses/{site.course_b}/manifest.pdf")
     text = pdf_text(pdf.content)
-    assert "佐藤 遥" in text and "MISSING" in text
+    assert "佐藤 遥" in text and "MISSING" in text and "अञ्जली श्रेष्ठ" in text
     roll = await client.get(f"/organizer/tours/courses/{site.course_b}/roll-call")
-    assert "0 of 1 present" in text_of(roll.text)
+    assert "0 of 2 present" in text_of(roll.text)
     marked = await post_form(
         client,
         f"/organizer/tours/courses/{site.course_b}/roll-call/{person.id}",
@@ -124,7 +128,7 @@ async def test_manifest_csv_and_pdf_carry_local_names_and_roll_call_marks(client
         headers={"HX-Request": "true"},
     )
     assert marked.status_code == 200 and "roll-line present" in marked.text and "<html" not in marked.text
-    assert "1 of 1 present" in text_of(
+    assert "1 of 2 present" in text_of(
         (await client.get(f"/organizer/tours/courses/{site.course_b}/roll-call")).text
     )
 
