@@ -35,8 +35,10 @@ def load_models() -> MetaData:
 
 def engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
-        # One connection pool per process; the busy timeout makes writers wait instead of failing.
-        return {"connect_args": {"timeout": 30}}
+        # One connection pool per process; the busy timeout makes writers wait instead of failing. Writers
+        # queue on SQLite's one write lock while holding a connection, so the pool is larger than for
+        # PostgreSQL: a burst of bookings must wait for the lock, not time out waiting for a connection.
+        return {"connect_args": {"timeout": 30}, "pool_size": 20, "max_overflow": 40}
     return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
 
 
