@@ -28,6 +28,18 @@ class FieldError(ValueError):
         self.params = params
 
 
+def collect(errors: dict, check, *args):
+    """Run a check such as required_line; record its FieldError in `errors` (field -> (key, params)).
+
+    Forms report every wrong field at once: each check returns None on failure instead of raising.
+    """
+    try:
+        return check(*args)
+    except FieldError as exc:
+        errors[exc.field] = (exc.key, exc.params)
+        return None
+
+
 def clean_line(value: str | None) -> str:
     """One line of text: NFC, no control characters, runs of white space folded, trimmed."""
     if value is None:

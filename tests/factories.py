@@ -50,3 +50,27 @@ async def make_edition(
         await editions.set_current(session, slug)
     await session.commit()
     return edition
+
+
+async def make_token_holders(session: AsyncSession, count: int, prefix: str) -> list[tuple[int, str]]:
+    """`count` verified delegates `<prefix><n>@example.org`, each with an API token: (user id, raw token).
+
+    One password hash for all: argon2 per person is slow, and concurrency tests use the tokens only.
+    """
+    password_hash = accounts.hash_password("not used here")
+    holders = []
+    for n in range(count):
+        user = accounts.User(
+            email=f"{prefix}{n}@example.org",
+            email_key=f"{prefix}{n}@example.org",
+            password_hash=password_hash,
+            name_latin=f"Person {n}",
+            role="delegate",
+            preferred_lang="en",
+            is_active=True,
+        )
+        session.add(user)
+        await session.flush()
+        raw, _ = await accounts.create_api_token(session, user.id)
+        holders.append((user.id, raw))
+    return holders

@@ -23,6 +23,7 @@ from ascc.organizations import services as organizations
 from ascc.text import (
     FieldError,
     check_password,
+    collect,
     email_key,
     latin_name,
     like_pattern,
@@ -66,14 +67,6 @@ class SignUpInput:
     preferred_lang: str = "en"
 
 
-def _collect(errors: dict, func_, *args):
-    try:
-        return func_(*args)
-    except FieldError as exc:
-        errors[exc.field] = (exc.key, exc.params)
-        return None
-
-
 def _validate_profile(
     errors: dict,
     name_latin: str,
@@ -82,9 +75,9 @@ def _validate_profile(
     country: str | None,
     lang: str,
 ) -> tuple:
-    name_latin = _collect(errors, latin_name, "name_latin", name_latin)
-    name_local = _collect(errors, optional_line, "name_local", name_local)
-    organization = _collect(errors, optional_line, "organization", organization)
+    name_latin = collect(errors, latin_name, "name_latin", name_latin)
+    name_local = collect(errors, optional_line, "name_local", name_local)
+    organization = collect(errors, optional_line, "organization", organization)
     country = (country or "").strip().upper() or None
     if country and not is_country(country):
         errors["country"] = ("error.country_invalid", {})
@@ -96,8 +89,8 @@ def _validate_profile(
 async def sign_up(session: AsyncSession, data: SignUpInput, base_url: str) -> User:
     """Create an unverified account and mail the verification link. Nothing is stored if a field is wrong."""
     errors: dict = {}
-    email = _collect(errors, normalize_email, "email", data.email)
-    _collect(errors, check_password, "password", data.password)
+    email = collect(errors, normalize_email, "email", data.email)
+    collect(errors, check_password, "password", data.password)
     name_latin, name_local, organization_name, country = _validate_profile(
         errors, data.name_latin, data.name_local, data.organization, data.country, data.preferred_lang
     )
@@ -359,8 +352,8 @@ async def create_user(
     `password_hash` lets the seed hash the shared demo password once instead of 200 times.
     """
     errors: dict = {}
-    email = _collect(errors, normalize_email, "email", email)
-    _collect(errors, check_password, "password", password)
+    email = collect(errors, normalize_email, "email", email)
+    collect(errors, check_password, "password", password)
     if role not in ROLES:
         errors["role"] = ("error.choice_invalid", {})
     name_latin, name_local, _, country = _validate_profile(

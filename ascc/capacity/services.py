@@ -18,6 +18,15 @@ from ascc.capacity.models import CapacityEntry, CapacityPool
 from ascc.errors import NotFound
 
 
+def person(user_id: int) -> str:
+    """The holder key of a person holding a seat themselves (session sign-ups, tour bookings)."""
+    return f"user:{user_id}"
+
+
+def person_of(holder: str) -> int:
+    return int(holder.split(":", 1)[1])
+
+
 @dataclass(frozen=True)
 class Claim:
     status: str  # confirmed | waiting
@@ -90,8 +99,11 @@ async def _position(session: AsyncSession, pool: CapacityPool, entry: CapacityEn
     return (ahead or 0) + 1
 
 
-async def claim(session: AsyncSession, key: str, holder: str) -> Claim:
-    """A seat if one is free and nobody waits, else a place on the waiting list. Idempotent per holder."""
+async def claim(session: AsyncSession, key: str, holder: str, *, queue_only: bool = False) -> Claim:
+    """A seat if one is free and nobody waits, else a place on the waiting list. Idempotent per holder.
+
+    `queue_only`: a waiting place even if a seat is free (a ballot's left-out people queue for later seats).
+    """
     pool = await lock_pool(session, key)
     entry = await _entry(session, pool, holder)
     if entry is not None and entry.status != "released":
@@ -99,7 +111,9 @@ async def claim(session: AsyncSession, key: str, holder: str) -> Claim:
         return Claim(entry.status, position)
     has_room = pool.limit is None or pool.confirmed < pool.limit
     # Nobody jumps the queue: while people wait, a newcomer waits too.
-    status = "confirmed" if has_room and await _waiting_count(session, pool) == 0 else "waiting"
+    status = (
+        "confirmed" if not queue_only and has_room and await _waiting_count(session, pool) == 0 else "waiting"
+    )
     sequence = pool.next_sequence
     pool.next_sequence += 1
     if status == "confirmed":
@@ -205,22 +219,3 @@ async def statuses_of(session: AsyncSession, keys: list[str], holder: str) -> di
         .where(CapacityPool.key.in_(keys), CapacityEntry.holder == holder, CapacityEntry.status != "released")
     )
     return dict(rows.tuples().all())
-
-
-async def wait(session: AsyncSession, key: str, holder: str) -> Claim:
-    """A place on the waiting list even if a seat is free (a ballot's left-out people queue for later seats)."""
-    pool = await lock_pool(session, key)
-    entry = await _entry(session, pool, holder)
-    if entry is not None and entry.status != "released":
-        return Claim(
-            entry.status, await _position(session, pool, entry) if entry.status == "waiting" else None
-        )
-    sequence = pool.next_sequence
-    pool.next_sequence += 1
-    if entry is None:
-        entry = CapacityEntry(pool_id=pool.id, holder=holder, status="waiting", sequence=sequence)
-        session.add(entry)
-    else:
-        entry.status, entry.sequence = "waiting", sequence
-    await session.flush()
-    return Claim("waiting", await _position(session, pool, entry))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from ascc.editions.models import EDITION_STATUSES, Edition, Room
 from ascc.errors import DomainError, NotFound, ValidationFailed
-from ascc.text import FieldError, clean_line, optional_line, required_line
+from ascc.text import FieldError, clean_line, collect, optional_line, required_line
 
 __all__ = ["EDITION_STATUSES", "Edition", "EditionInput", "Room", "RoomInput"]
 
@@ -207,12 +207,9 @@ async def list_rooms(session: AsyncSession, edition_id: int) -> list[Room]:
 def validate_room(values: dict[str, str]) -> RoomInput:
     """A room from a form: both names, an optional floor, an optional capacity of 1 to 100,000."""
     errors: dict = {}
-    names = {}
-    for name in ("name_en", "name_ja"):
-        try:
-            names[name] = required_line(name, values.get(name), 120)
-        except FieldError as exc:
-            errors[exc.field] = (exc.key, exc.params)
+    names = {
+        name: collect(errors, required_line, name, values.get(name), 120) for name in ("name_en", "name_ja")
+    }
     floor = clean_line(values.get("floor"))[:40] or None
     capacity = None
     raw = clean_line(values.get("capacity"))

@@ -7,7 +7,6 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, FromQuery
 
-from ascc.errors import DomainError
 from ascc.programme import services as programme
 from ascc.programme.routes import schedule_cache
 from ascc.programme.schedule import Filters, Item, Schedule, zone
@@ -239,6 +238,3 @@ class MyAgendaApi(Controller):
     )
     async def cancel(self, request: Request, db_session: DbSession, session_id: FromPath[int]) -> None:
         await programme.cancel_signup(db_session, request.user.id, session_id, _base(request))
-
-
-__all__ = ["DomainError", "MyAgendaApi", "ProgrammeApi"]

@@ -32,7 +32,7 @@ from ascc.programme.models import (
 )
 from ascc.programme.schedule import Slot, Warning, all_conflicts, conflicts
 from ascc.taxonomy import SECTORS
-from ascc.text import FieldError, clean_block, clean_line, latin_name, optional_line, required_line
+from ascc.text import clean_block, clean_line, collect, latin_name, optional_line, required_line
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _SDG = re.compile(r"^(1[0-7]|[1-9])(\.([1-9][0-9]?|[a-c]))?$")
@@ -46,14 +46,6 @@ CAPACITY_MAX = 100_000
 
 def pool_key(session_id: int) -> str:
     return f"session:{session_id}"
-
-
-def _collect(errors: dict, func, *args: Any) -> Any:
-    try:
-        return func(*args)
-    except FieldError as exc:
-        errors[exc.field] = (exc.key, exc.params)
-        return None
 
 
 # --- Tracks -------------------------------------------------------------------------------------
@@ -70,8 +62,8 @@ async def save_track(
     session: AsyncSession, edition_id: int, track_id: int | None, values: dict[str, str]
 ) -> Track:
     errors: dict = {}
-    name_en = _collect(errors, required_line, "name_en", values.get("name_en"), 120)
-    name_ja = _collect(errors, required_line, "name_ja", values.get("name_ja"), 120)
+    name_en = collect(errors, required_line, "name_en", values.get("name_en"), 120)
+    name_ja = collect(errors, required_line, "name_ja", values.get("name_ja"), 120)
     colour = clean_line(values.get("colour")) or "#1f6f8b"
     if not _COLOUR.match(colour):
         errors["colour"] = ("error.colour_invalid", {})
@@ -172,10 +164,10 @@ class SpeakerInput:
 
 def validate_speaker(values: dict[str, str]) -> SpeakerInput:
     errors: dict = {}
-    name = _collect(errors, latin_name, "name", values.get("name"))
-    name_local = _collect(errors, optional_line, "name_local", values.get("name_local"))
+    name = collect(errors, latin_name, "name", values.get("name"))
+    name_local = collect(errors, optional_line, "name_local", values.get("name_local"))
     lines = {
-        key: _collect(errors, optional_line, key, values.get(key), 300) or ""
+        key: collect(errors, optional_line, key, values.get(key), 300) or ""
         for key in ("affiliation_en", "affiliation_ja", "position_en", "position_ja")
     }
     bios = {}
@@ -317,8 +309,8 @@ async def validate_session(session: AsyncSession, edition: Any, data: SessionInp
     """Errors (which cannot be overridden) for every field at once."""
     errors: dict = {}
     values: dict[str, Any] = {}
-    values["title_en"] = _collect(errors, required_line, "title_en", data.title_en, 300)
-    values["title_ja"] = _collect(errors, required_line, "title_ja", data.title_ja, 300)
+    values["title_en"] = collect(errors, required_line, "title_en", data.title_en, 300)
+    values["title_ja"] = collect(errors, required_line, "title_ja", data.title_ja, 300)
     for key in ("abstract_en", "abstract_ja"):
         values[key] = clean_block(getattr(data, key))
         if len(values[key]) > ABSTRACT_MAX:
@@ -541,7 +533,7 @@ async def add_material(
     """A slide link (https://) or an uploaded PDF / Office file, optionally available until a date."""
     row = await get_session(session, edition_id, session_id)
     errors: dict = {}
-    title = _collect(errors, required_line, "title", values.get("title"), 200)
+    title = collect(errors, required_line, "title", values.get("title"), 200)
     url = clean_line(values.get("url")) or None
     if url and (not url.startswith("https://") or len(url) > 1000 or " " in url):
         errors["url"] = ("error.url_invalid", {})

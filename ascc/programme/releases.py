@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import clock
@@ -228,7 +228,3 @@ async def unpublished_count(session: AsyncSession, edition: Any) -> int:
     if old is None:
         return len(new["sessions"])
     return len(diff(old, new))
-
-
-async def release_count(session: AsyncSession, edition_id: int) -> int:
-    return await session.scalar(select(func.count()).where(Release.edition_id == edition_id)) or 0

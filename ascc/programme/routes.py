@@ -164,7 +164,7 @@ def _agenda_html(
         view=view,
         edition=current.edition,
         results=Markup(results),  # noqa: S704 (our own template, rendered just above)
-        **_choices(request),
+        **AGENDA_CHOICES,
         **extra,
     )
 
@@ -173,15 +173,15 @@ def _render(request: Request, template: str, **context: Any) -> str:
     return request.app.template_engine.engine.get_template(template).render(request=request, **context)
 
 
-def _choices(request: Request) -> dict[str, Any]:
-    return {
-        "kinds": KINDS,
-        "formats": FORMATS,
-        "languages": LANGUAGES,
-        "sdg_goals": SDG_GOALS,
-        "sectors": SECTORS,
-        "zones": COMMON_ZONES,
-    }
+# The agenda's filter choices (the same for every visitor).
+AGENDA_CHOICES: dict[str, Any] = {
+    "kinds": KINDS,
+    "formats": FORMATS,
+    "languages": LANGUAGES,
+    "sdg_goals": SDG_GOALS,
+    "sectors": SECTORS,
+    "zones": COMMON_ZONES,
+}
 
 
 class ProgrammePages(Controller):
@@ -488,6 +488,3 @@ async def _my_agenda(request: Request, db_session: DbSession, template: str) -> 
         notifications=unread,
         tz=tz,
     )
-
-
-__all__ = ["DomainError", "FragmentCache", "MyAgendaPages", "ProgrammePages"]

@@ -32,14 +32,6 @@ from ascc.registration import services as registration
 __all__ = ["AgendaLine", "Programme", "ScheduleCache", "pool_key"]
 
 
-def holder(user_id: int) -> str:
-    return f"user:{user_id}"
-
-
-def user_id_of(holder_key: str) -> int:
-    return int(holder_key.split(":", 1)[1])
-
-
 @dataclass(frozen=True)
 class Programme:
     """The current edition and its latest published schedule (None before the first release)."""
@@ -214,7 +206,7 @@ async def take_seat(
     session: AsyncSession, user_id: int, programme: Programme, session_id: int
 ) -> capacity.Claim:
     """Claim a seat (or a place in the queue) and keep the session in the agenda; sign_up checks the rules."""
-    claim = await capacity.claim(session, pool_key(session_id), holder(user_id))
+    claim = await capacity.claim(session, pool_key(session_id), capacity.person(user_id))
     entry = await _entry(session, user_id, session_id)
     if entry is None:
         entry = AgendaEntry(user_id=user_id, session_id=session_id, edition_id=programme.edition.id)
@@ -225,7 +217,7 @@ async def take_seat(
 
 
 async def cancel_signup(session: AsyncSession, user_id: int, session_id: int, base_url: str) -> None:
-    promoted = await capacity.release(session, pool_key(session_id), holder(user_id))
+    promoted = await capacity.release(session, pool_key(session_id), capacity.person(user_id))
     entry = await _entry(session, user_id, session_id)
     if entry is not None:
         entry.signed_up = False
@@ -239,7 +231,7 @@ async def tell_promoted(session: AsyncSession, session_id: int, promoted: list[s
         return
     titles = await _titles(session, session_id)
     link = f"/sessions/{session_id}"
-    people = await accounts.get_users(session, [user_id_of(h) for h in promoted])
+    people = await accounts.get_users(session, [capacity.person_of(h) for h in promoted])
     await notifications.notify_many(session, [p.id for p in people], "session_promoted", link, titles)
     for person in people:
         await mail.queue_mail(
@@ -258,7 +250,7 @@ async def _titles(session: AsyncSession, session_id: int) -> dict[str, str]:
 
 
 async def seat_of(session: AsyncSession, user_id: int, session_id: int) -> capacity.Claim | None:
-    return await capacity.holder_status(session, pool_key(session_id), holder(user_id))
+    return await capacity.holder_status(session, pool_key(session_id), capacity.person(user_id))
 
 
 async def seats_left(session: AsyncSession, session_id: int) -> capacity.PoolCounts:
@@ -272,7 +264,9 @@ async def my_agenda(
     ids = await saved_ids(session, user_id, programme.edition.id)
     schedule = programme.schedule
     items = [schedule.by_id[i] for i in ids if schedule and i in schedule.by_id]
-    seats = await capacity.statuses_of(session, [pool_key(i.id) for i in items if i.signup], holder(user_id))
+    seats = await capacity.statuses_of(
+        session, [pool_key(i.id) for i in items if i.signup], capacity.person(user_id)
+    )
     clashing = clashes(items)
     items.sort(key=lambda i: (i.starts_at, i.id))
     lines = [AgendaLine(i, seats.get(pool_key(i.id)), i.id in clashing) for i in items]

@@ -211,7 +211,7 @@ class TourAdminPages(Controller):
             values=values,
             chosen=[],
             errors={},
-            categories=registration_categories(),
+            categories=registration.CATEGORIES,
         )
 
     @post("/{tour_id:int}/courses/new", guards=[requires_organizer])
@@ -248,7 +248,7 @@ class TourAdminPages(Controller):
             values=values,
             chosen=list(course.categories),
             errors={},
-            categories=registration_categories(),
+            categories=registration.CATEGORIES,
         )
 
     @post("/{tour_id:int}/courses/{course_id:int}/edit", guards=[requires_organizer])
@@ -452,10 +452,6 @@ COURSE_TEXT_FIELDS = (
 )
 
 
-def registration_categories() -> tuple[str, ...]:
-    return registration.CATEGORIES
-
-
 async def _save_tour(request: Request, db_session: DbSession, tour_id: int | None) -> Template | Redirect:
     edition = await current_edition(db_session)
     form = await request.form()
@@ -504,7 +500,7 @@ async def _save_course(
             values=values,
             chosen=chosen,
             errors=form_errors(request, exc),
-            categories=registration_categories(),
+            categories=registration.CATEGORIES,
         )
     await tours.tell_promoted(db_session, course, promoted, _base(request))
     return Redirect("/organizer/tours/?notice=course_saved", status_code=303)

@@ -38,14 +38,6 @@ def pool_key(course_id: int) -> str:
     return f"course:{course_id}"
 
 
-def holder(user_id: int) -> str:
-    return f"user:{user_id}"
-
-
-def _user_of(holder_key: str) -> int:
-    return int(holder_key.split(":", 1)[1])
-
-
 def _fernet(secret: str) -> Fernet:
     """ID numbers are encrypted at rest with a key derived from ASCC_SECRET_KEY."""
     digest = hashlib.sha256(b"ascc-tour-id-data:" + secret.encode()).digest()
@@ -128,16 +120,9 @@ class MyBooking:
 
 
 async def my_bookings(session: AsyncSession, user_id: int, edition_id: int) -> list[MyBooking]:
-    rows = await session.scalars(
-        select(Booking)
-        .join(Course, Course.id == Booking.course_id)
-        .join(Tour, Tour.id == Course.tour_id)
-        .where(Booking.user_id == user_id, Booking.active.is_(True), Tour.edition_id == edition_id)
-    )
     result = []
-    for booking in rows.all():
-        course = await get_course(session, booking.course_id)
-        claim = await capacity.holder_status(session, pool_key(course.id), holder(user_id))
+    for booking, course in await _active_bookings(session, user_id, edition_id):
+        claim = await capacity.holder_status(session, pool_key(course.id), capacity.person(user_id))
         if claim is None:
             continue
         result.append(
@@ -227,9 +212,9 @@ async def open_seats(session: AsyncSession, course: Course) -> None:
 async def take_seat(
     session: AsyncSession, user_id: int, course: Course, queue_only: bool = False
 ) -> capacity.Claim:
-    key, who = pool_key(course.id), holder(user_id)
+    key, who = pool_key(course.id), capacity.person(user_id)
     await capacity.ensure_pool(session, key, course.seats)
-    claim = await (capacity.wait(session, key, who) if queue_only else capacity.claim(session, key, who))
+    claim = await capacity.claim(session, key, who, queue_only=queue_only)
     booking = await session.scalar(
         select(Booking).where(Booking.course_id == course.id, Booking.user_id == user_id)
     )
@@ -258,7 +243,7 @@ async def cancel(session: AsyncSession, user_id: int, course_id: int, base_url: 
         raise DomainError("error.tour_departed", "departed", status=409)
     booking.active = False
     booking.id_document = None  # nothing kept about people who do not go
-    promoted = await capacity.release(session, pool_key(course_id), holder(user_id))
+    promoted = await capacity.release(session, pool_key(course_id), capacity.person(user_id))
     await session.flush()
     await _promote(session, course, promoted, base_url)
 
@@ -272,10 +257,12 @@ async def book_by_email(session: AsyncSession, email: str, course_id: int, base_
 
 
 async def _promote(session: AsyncSession, course: Course, promoted: list[str], base_url: str) -> None:
+    if not promoted:
+        return
+    tour = await get_tour(session, course.tour_id)
     for holder_key in promoted:
-        user_id = _user_of(holder_key)
+        user_id = capacity.person_of(holder_key)
         # A seat on one course of a tour ends the wait for its other courses (one course per tour).
-        tour = await get_tour(session, course.tour_id)
         waiting_elsewhere = set(
             (
                 await session.scalars(
@@ -289,7 +276,7 @@ async def _promote(session: AsyncSession, course: Course, promoted: list[str], b
         )
         for other in tour.courses:
             if other.id in waiting_elsewhere:
-                more = await capacity.release(session, pool_key(other.id), holder(user_id))
+                more = await capacity.release(session, pool_key(other.id), capacity.person(user_id))
                 await session.execute(
                     update(Booking)
                     .where(Booking.course_id == other.id, Booking.user_id == user_id)
@@ -339,7 +326,6 @@ async def _mail(
 async def set_id_document(
     session: AsyncSession, user_id: int, course_id: int, kind: str, number: str, secret: str
 ) -> None:
-    course = await get_course(session, course_id)
     booking = await session.scalar(
         select(Booking).where(Booking.course_id == course_id, Booking.user_id == user_id)
     )
@@ -355,7 +341,6 @@ async def set_id_document(
         raise ValidationFailed(errors)
     booking.id_document = _fernet(secret).encrypt(f"{kind}:{number}".encode())
     await session.flush()
-    del course
 
 
 def read_id_document(data: bytes | None, secret: str) -> tuple[str, str] | None:
@@ -529,7 +514,7 @@ async def manifest(session: AsyncSession, course_id: int, secret: str) -> tuple[
     }
     people = await registration.registrations_of(session, course.tour.edition_id, list(bookings))
     waiting = await capacity.waiting_holders(session, pool_key(course_id))
-    position = {_user_of(h): n for n, h in enumerate(waiting, 1)}
+    position = {capacity.person_of(h): n for n, h in enumerate(waiting, 1)}
     statuses = {u: ("waiting" if u in position else "confirmed") for u in bookings}
     lines = []
     for user_id, booking in bookings.items():

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from ascc.accounts import services as accounts
 from ascc.editions import services as editions
 from ascc.programme import editing
 from ascc.programme import services as programme
 from ascc.registration import services as registration
+from tests.factories import make_token_holders
 from tests.programme.conftest import BASE, build_programme, publish
 from tests.support.live import live_server
 
@@ -28,29 +28,16 @@ async def _prepare(session) -> tuple[int, list[str]]:
     form.capacity = str(PLACES)
     await editing.save_session(session, edition, built.parallel, form)
     await publish(session, built.edition_id)
-    password_hash = accounts.hash_password("not used here")  # one hash for all: argon2 per person is slow
     tokens = []
-    for n in range(PEOPLE):
-        user = accounts.User(
-            email=f"c{n}@example.org",
-            email_key=f"c{n}@example.org",
-            password_hash=password_hash,
-            name_latin=f"Person {n}",
-            role="delegate",
-            preferred_lang="en",
-            is_active=True,
-        )
-        session.add(user)
-        await session.flush()
+    for user_id, raw in await make_token_holders(session, PEOPLE, "c"):
         await registration.register(
             session,
             edition.id,
-            user.id,
+            user_id,
             registration.RegistrationInput(organization="Cebu City", privacy_accepted=True),
             BASE,
             notify=False,
         )
-        raw, _ = await accounts.create_api_token(session, user.id)
         tokens.append(raw)
     await session.commit()
     return built.parallel, tokens

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ascc.capacity import services as capacity
 from ascc.editions import services as editions
 from ascc.errors import DomainError, ValidationFailed
 from ascc.mail import services as mail
@@ -211,7 +212,7 @@ async def test_larger_capacity_promotes_waiting_people(session, prog) -> None:
     form = editing.form_of(row, ZoneInfo(edition.timezone))
     form.capacity = "3"
     _, promoted = await editing.save_session(session, edition, prog.parallel, form)
-    assert promoted == [programme.holder(people[2].id)]
+    assert promoted == [capacity.person(people[2].id)]
 
 
 async def test_speaker_photo_and_material_files_are_checked_by_content(session, prog) -> None:

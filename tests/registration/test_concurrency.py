@@ -7,11 +7,10 @@ import asyncio
 import httpx
 from sqlalchemy import select
 
-from ascc.accounts import services as accounts
 from ascc.registration import organizer
 from ascc.registration import services as registration
 from ascc.registration.models import Registration
-from tests.factories import make_edition
+from tests.factories import make_edition, make_token_holders
 from tests.support.live import live_server
 
 PEOPLE = 50
@@ -23,22 +22,7 @@ async def _prepare(session) -> list[str]:
     await organizer.update_settings(
         session, edition.id, organizer.SettingsInput(PLACES, None, [], [], "2023-1"), "http://x"
     )
-    password_hash = accounts.hash_password("not used here")  # one hash for all: argon2 per person is slow
-    tokens = []
-    for n in range(PEOPLE):
-        user = accounts.User(
-            email=f"p{n}@example.org",
-            email_key=f"p{n}@example.org",
-            password_hash=password_hash,
-            name_latin=f"Person {n}",
-            role="delegate",
-            preferred_lang="en",
-            is_active=True,
-        )
-        session.add(user)
-        await session.flush()
-        raw, _ = await accounts.create_api_token(session, user.id)
-        tokens.append(raw)
+    tokens = [raw for _, raw in await make_token_holders(session, PEOPLE, "p")]
     await session.commit()
     return tokens
 
