@@ -42,6 +42,10 @@ from ascc.errors import (
     http_exception_handler,
     internal_error_handler,
 )
+from ascc.exhibitors.api import MarketplaceApi
+from ascc.exhibitors.exhibitor_routes import ExhibitorPages
+from ascc.exhibitors.organizer_routes import ExhibitorAdminPages
+from ascc.exhibitors.routes import MarketplacePages, MyScansPages, NeedPages
 from ascc.mail.routes import OutboxPages
 from ascc.mail.services import run_sender
 from ascc.organizations.routes import OrganizationAdminPages, OrganizationApi
@@ -98,6 +102,12 @@ ROUTE_HANDLERS: list[Any] = [
     TourPages,
     TourAdminPages,
     TourApi,
+    MarketplacePages,
+    NeedPages,
+    MyScansPages,
+    ExhibitorPages,
+    ExhibitorAdminPages,
+    MarketplaceApi,
 ]
 
 # Paths that need no user and no session: answered before the auth middleware looks at anything.

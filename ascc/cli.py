@@ -90,7 +90,8 @@ def seed_command(reset: bool) -> None:
     click.echo(
         f"seeded {report.edition}: {report.organizations} organizations, "
         f"{report.accounts_created} new accounts, {report.registrations_created} new registrations, "
-        f"{report.sessions_created} new sessions, {report.tours_created} new tours "
+        f"{report.sessions_created} new sessions, {report.tours_created} new tours, "
+        f"{report.exhibitors_created} new exhibitors "
         "(password: ASCC_DEMO_PASSWORD or ascc-demo)"
     )
 

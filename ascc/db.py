@@ -19,8 +19,10 @@ MODEL_MODULES = (
     "ascc.capacity.models",
     "ascc.registration.models",
     "ascc.notifications.models",
+    "ascc.files.models",
     "ascc.programme.models",
     "ascc.tours.models",
+    "ascc.exhibitors.models",
 )
 
 Base = IdentityAuditBase

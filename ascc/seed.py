@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ascc.accounts import services as accounts
 from ascc.editions import services as editions
 from ascc.errors import DomainError
+from ascc.exhibitors import demo as marketplace_demo
 from ascc.organizations import services as organizations
 from ascc.programme import demo
 from ascc.programme import services as programme
@@ -34,6 +35,7 @@ class SeedReport:
     registrations_created: int = 0
     sessions_created: int = 0
     tours_created: int = 0
+    exhibitors_created: int = 0
     edition: str = ""
 
 
@@ -64,6 +66,9 @@ async def seed(session: AsyncSession, demo_password: str) -> SeedReport:
     report.sessions_created = await demo.load_programme(session, edition, data, base_url="")
     await _seed_agendas(session, edition, data["agendas"])
     report.tours_created = await _seed_tours(session, edition)
+    report.exhibitors_created = await marketplace_demo.load_marketplace(
+        session, edition, _load("marketplace-2023.json")
+    )
     return report
 
 

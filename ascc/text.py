@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -127,3 +128,23 @@ def safe_next_path(value: str | None, default: str = "/") -> str:
     if any(ch in value for ch in "\r\n\x00"):
         return default
     return value
+
+
+def optional_url(field: str, value: str | None, max_length: int = 300) -> str | None:
+    """A web address people may click: http(s) only (never javascript: or data:), no spaces."""
+    cleaned = clean_line(value)
+    if not cleaned:
+        return None
+    if len(cleaned) > max_length:
+        raise FieldError(field, "error.too_long", max=max_length)
+    parts = urlsplit(cleaned)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in cleaned:
+        raise FieldError(field, "error.url_invalid")
+    return cleaned
+
+
+def optional_block(field: str, value: str | None, max_length: int) -> str:
+    cleaned = clean_block(value)
+    if len(cleaned) > max_length:
+        raise FieldError(field, "error.too_long", max=max_length)
+    return cleaned

@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from jinja2 import pass_context
-from litestar import Request
+from litestar import Request, Response
 from litestar.di import NamedDependency
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
@@ -137,3 +137,16 @@ def form_errors(request: Request, exc: ValidationFailed) -> dict[str, str]:
     """Field -> message in the request's language, for showing beside each field."""
     lang = request_lang(request)
     return {field: translate(lang, key, **params) for field, (key, params) in exc.errors.items()}
+
+
+def file_response(stored: Any, inline: bool = False, cache: str = "private, max-age=300") -> Response:
+    """A stored upload as a download (or inline, for images); the name survives any script via RFC 5987."""
+    disposition = "inline" if inline else "attachment"
+    return Response(
+        stored.data,
+        media_type=stored.content_type,
+        headers={
+            "content-disposition": f"{disposition}; filename*=UTF-8''{quote(stored.filename, safe='')}",
+            "cache-control": cache,
+        },
+    )

@@ -9,6 +9,7 @@ import pytest
 
 from ascc.accounts.models import ROLES
 from ascc.editions.models import EDITION_STATUSES
+from ascc.exhibitors.models import BUDGET_BANDS, EXHIBITOR_KINDS, EXHIBITOR_STATUSES, FINANCING, TIMELINES
 from ascc.i18n import catalogue, negotiate, parse_accept_language, pick, translate
 from ascc.mail.models import OUTBOX_STATUSES
 from ascc.organizations.models import ORGANIZATION_KINDS
@@ -61,6 +62,27 @@ DYNAMIC = {
     "tours.mode.": ["fcfs", "ballot"],
     "tours.id_kind.": ["passport", "national_id"],
     "notification.": ["programme_changed", "session_promoted", "tour_promoted", "title", "mark_read"],
+    "market.tab.": ["solutions", "exhibitors", "needs"],
+    "market.kind.": list(EXHIBITOR_KINDS),
+    "market.status.": list(EXHIBITOR_STATUSES),
+    "market.budget.": list(BUDGET_BANDS),
+    "market.timeline.": list(TIMELINES),
+    "market.financing.": list(FINANCING),
+    "market.scan.": ["recorded", "already", "not_shared", "unknown"],
+    "market.done.": [
+        "created",
+        "saved",
+        "logo",
+        "submitted",
+        "invited",
+        "removed",
+        "revoked",
+        "joined",
+        "deleted",
+        "brochure",
+        "reviewed",
+        "booth",
+    ],
 }
 
 
@@ -73,7 +95,7 @@ def _used_keys() -> set[str]:
     ):  # models name tables, not texts
         keys |= set(
             re.findall(
-                r"""["']((?:error|mail|link|reset|verify|privacy|delegation|registration|form|programme|notification)\.[a-z0-9_.]+)["']""",
+                r"""["']((?:error|mail|link|reset|verify|privacy|delegation|registration|form|programme|notification|market)\.[a-z0-9_.]+)["']""",
                 path.read_text(),
             )
         )
@@ -87,6 +109,7 @@ def _used_keys() -> set[str]:
         "verify_email",
         "password_reset",
         "delegation_invite",
+        "exhibitor_invite",
         "programme_changed",
         "session_promoted",
         "tour_confirmed",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -11,11 +10,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload, undefer
+from sqlalchemy.orm import selectinload
 
 from ascc.capacity import services as capacity
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
+from ascc.files import services as files
 from ascc.programme.models import (
     FORMATS,
     KINDS,
@@ -27,7 +27,6 @@ from ascc.programme.models import (
     Release,
     SessionPerson,
     Speaker,
-    StoredFile,
     Track,
 )
 from ascc.programme.schedule import Slot, Warning, all_conflicts, conflicts
@@ -88,62 +87,6 @@ async def _get(session: AsyncSession, model: Any, edition_id: int, row_id: int, 
     row = await session.get(model, row_id)
     if row is None or row.edition_id != edition_id:
         raise NotFound(what)
-    return row
-
-
-# --- Files (speaker photos, slides) ---------------------------------------------------------------
-
-_IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
-_DOCUMENT_TYPES = {
-    ".pdf": "application/pdf",
-    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-
-def image_type(data: bytes) -> str | None:
-    """The type of a PNG, JPEG or WebP image judged by its content, not by its name."""
-    for magic, content_type in _IMAGE_TYPES.items():
-        if data.startswith(magic):
-            return content_type
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
-def document_type(filename: str, data: bytes) -> str | None:
-    """PDF, or an Office file (a ZIP container) whose name says which one."""
-    suffix = filename[filename.rfind(".") :].lower() if "." in filename else ""
-    content_type = _DOCUMENT_TYPES.get(suffix)
-    if content_type is None:
-        return None
-    if suffix == ".pdf":
-        return content_type if data.startswith(b"%PDF-") else None
-    return content_type if data.startswith(b"PK\x03\x04") else None
-
-
-def _safe_filename(filename: str) -> str:
-    name = clean_line(filename).replace("/", "_").replace("\\", "_").replace('"', "")
-    return name[-150:] or "file"
-
-
-def _stored(filename: str, content_type: str, data: bytes) -> StoredFile:
-    return StoredFile(
-        token=secrets.token_urlsafe(32),
-        filename=_safe_filename(filename),
-        content_type=content_type,
-        size=len(data),
-        data=data,
-    )
-
-
-async def get_file(session: AsyncSession, file_id: int) -> StoredFile:
-    row = await session.scalar(
-        select(StoredFile).where(StoredFile.id == file_id).options(undefer(StoredFile.data))
-    )
-    if row is None:
-        raise NotFound("file")
     return row
 
 
@@ -225,12 +168,7 @@ async def set_speaker_photo(
     session: AsyncSession, edition_id: int, speaker_id: int, filename: str, data: bytes
 ) -> None:
     speaker = await get_speaker(session, edition_id, speaker_id)
-    if len(data) > PHOTO_MAX_BYTES:
-        raise DomainError("error.file_too_large", "file_too_large", field="photo", status=413, max_mb=2)
-    content_type = image_type(data)
-    if content_type is None:
-        raise DomainError("error.image_type", "unsupported_type", field="photo", status=415)
-    photo = _stored(filename, content_type, data)
+    photo = files.checked_image("photo", filename, data, PHOTO_MAX_BYTES)
     session.add(photo)
     await session.flush()
     speaker.photo_id = photo.id
@@ -550,12 +488,7 @@ async def add_material(
     material = Material(session_id=row.id, title=title, url=url, available_until=until)
     if upload is not None and not url:
         filename, data = upload
-        if len(data) > MATERIAL_MAX_BYTES:
-            raise DomainError("error.file_too_large", "file_too_large", field="file", status=413, max_mb=50)
-        content_type = document_type(filename, data)
-        if content_type is None:
-            raise DomainError("error.document_type", "unsupported_type", field="file", status=415)
-        stored = _stored(filename, content_type, data)
+        stored = files.checked_document("file", filename, data, MATERIAL_MAX_BYTES)
         session.add(stored)
         await session.flush()
         material.file_id = stored.id

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import (
@@ -13,7 +13,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -24,6 +23,9 @@ from ascc.db import Base
 from ascc.programme.schedule import FORMATS, KINDS, LANGUAGES
 
 __all__ = ["FORMATS", "KINDS", "LANGUAGES"]
+
+if TYPE_CHECKING:  # relationships resolve by name; domains do not import each other's models
+    from ascc.files.models import StoredFile
 
 SESSION_STATUSES = ("draft", "published", "cancelled")
 ROLES = ("speaker", "moderator", "panelist")
@@ -37,18 +39,6 @@ class Track(Base):
     name_ja: Mapped[str] = mapped_column(String(120))
     colour: Mapped[str] = mapped_column(String(7), default="#1f6f8b")  # #rrggbb
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class StoredFile(Base):
-    """An uploaded speaker photo or slide file, kept in the database so every worker and machine sees it."""
-
-    __tablename__ = "programme_file"
-
-    token: Mapped[str] = mapped_column(String(43), unique=True)
-    filename: Mapped[str] = mapped_column(String(200))
-    content_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int] = mapped_column(Integer)
-    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
 
 
 class Speaker(Base):
@@ -65,7 +55,7 @@ class Speaker(Base):
     position_ja: Mapped[str] = mapped_column(String(200), default="")
     bio_en: Mapped[str] = mapped_column(Text, default="")
     bio_ja: Mapped[str] = mapped_column(Text, default="")
-    photo_id: Mapped[int | None] = mapped_column(ForeignKey("programme_file.id", ondelete="SET NULL"))
+    photo_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id", ondelete="SET NULL"))
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
@@ -125,7 +115,7 @@ class Material(Base):
     )
     title: Mapped[str] = mapped_column(String(200))
     url: Mapped[str | None] = mapped_column(String(1000))
-    file_id: Mapped[int | None] = mapped_column(ForeignKey("programme_file.id", ondelete="SET NULL"))
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id", ondelete="SET NULL"))
     available_until: Mapped[date | None] = mapped_column(Date)  # last day it can be downloaded
 
     file: Mapped[StoredFile | None] = relationship(lazy="raise")

@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from ascc import clock
 from ascc.errors import DomainError, NotFound
+from ascc.files import services as files
 from ascc.i18n import translate
 from ascc.notifications import services as notifications
 from ascc.programme import editing, releases
@@ -35,7 +36,7 @@ from ascc.security import requires_login
 from ascc.taxonomy import SECTORS
 from ascc.text import safe_next_path
 from ascc.tours import services as tours
-from ascc.web import DbSession, form_text, page, request_lang
+from ascc.web import DbSession, file_response, form_text, page, request_lang
 
 FRAGMENT_CACHE_SIZE = 512
 
@@ -240,8 +241,8 @@ class ProgrammePages(Controller):
             raise NotFound("material")
         if material.url:
             return Redirect(material.url, status_code=303)
-        stored = await editing.get_file(db_session, material.file_id)
-        return _file_response(stored)
+        stored = await files.get_file(db_session, material.file_id)
+        return file_response(stored)
 
     @get("/sessions/{session_id:int}/calendar.ics")
     async def session_ics(self, request: Request, session_id: FromPath[int]) -> Response:
@@ -284,7 +285,7 @@ class ProgrammePages(Controller):
         row = await editing.speaker_by_slug(db_session, current.edition.id, slug)
         if row is None or row.photo_id is None:
             raise NotFound("photo")
-        return _file_response(await editing.get_file(db_session, row.photo_id), inline=True)
+        return file_response(await files.get_file(db_session, row.photo_id), inline=True)
 
     @get("/programme/tracks.css")
     async def track_colours(self, request: Request) -> Response:
@@ -359,22 +360,6 @@ async def _mine(request: Request, current: programme.Programme) -> tuple[set[int
             await programme.signed_up_ids(session, request.user.id, current.edition.id) if saved else set()
         )
         return saved, seats
-
-
-def _file_response(stored: Any, inline: bool = False) -> Response:
-    disposition = "inline" if inline else "attachment"
-    return Response(
-        stored.data,
-        media_type=stored.content_type,
-        headers={
-            "content-disposition": f"{disposition}; filename*=UTF-8''{_quote(stored.filename)}",
-            "cache-control": "private, max-age=300",
-        },
-    )
-
-
-def _quote(filename: str) -> str:
-    return quote(filename, safe="")
 
 
 class MyAgendaPages(Controller):

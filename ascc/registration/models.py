@@ -150,6 +150,8 @@ class Registration(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     note: Mapped[str | None] = mapped_column(Text)  # the organizer's, e.g. the reason for a rejection
+    # Printed on the badge for exhibitors to type (until the badge's QR code carries it): random, not the id.
+    badge_code: Mapped[str | None] = mapped_column(String(9), unique=True)
 
     user: Mapped[User] = relationship(lazy="raise")
     organization: Mapped[Organization | None] = relationship(lazy="raise")

@@ -8,6 +8,8 @@ that need an organizer's approval) hold nothing until they are approved.
 from __future__ import annotations
 
 import hashlib
+import secrets
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +58,35 @@ def holder(registration_id: int) -> str:
 
 def registration_id_of(holder_key: str) -> int:
     return int(holder_key.removeprefix("registration:"))
+
+
+_BADGE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: people type these from a badge
+
+
+def new_badge_code() -> str:
+    """Eight random characters as XXXX-XXXX (40 bits: not guessable from another person's code)."""
+    chars = "".join(secrets.choice(_BADGE_ALPHABET) for _ in range(8))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def normalize_badge_code(value: str) -> str:
+    """What people type: any case, spaces or no dash, full-width characters from a Japanese keyboard."""
+    folded = unicodedata.normalize("NFKC", value or "").upper()
+    chars = "".join(c for c in folded if c.isalnum())
+    return f"{chars[:4]}-{chars[4:]}" if len(chars) == 8 else chars
+
+
+async def find_by_badge_code(session: AsyncSession, edition_id: int, code: str) -> Registration | None:
+    """The active registration whose badge carries `code`, with its person and organization."""
+    return await session.scalar(
+        select(Registration)
+        .where(
+            Registration.edition_id == edition_id,
+            Registration.badge_code == normalize_badge_code(code),
+            Registration.status.in_(ACTIVE_STATUSES),
+        )
+        .options(joinedload(Registration.user), joinedload(Registration.organization))
+    )
 
 
 def token_hash(raw: str) -> str:
@@ -290,6 +321,7 @@ async def register(
     registration.privacy_accepted_at = clock.now()
     registration.cancelled_at = registration.decided_at = None
     registration.status = "pending"
+    registration.badge_code = registration.badge_code or new_badge_code()
     if existing is None:
         session.add(registration)
     await session.flush()

@@ -9,6 +9,7 @@ import pytest
 from ascc.capacity import services as capacity
 from ascc.editions import services as editions
 from ascc.errors import DomainError, ValidationFailed
+from ascc.files import services as files
 from ascc.mail import services as mail
 from ascc.notifications import services as notifications
 from ascc.programme import editing, releases
@@ -236,7 +237,7 @@ async def test_speaker_photo_and_material_files_are_checked_by_content(session, 
         ("スライド.pdf", b"%PDF-1.7 ..."),
     )
     await session.commit()
-    stored = await editing.get_file(session, material.file_id)
+    stored = await files.get_file(session, material.file_id)
     assert (stored.filename, stored.content_type, stored.data) == (
         "スライド.pdf",
         "application/pdf",

@@ -1,0 +1,1 @@
+"""The solutions marketplace: exhibitors and their booths, solutions and packages, city needs, suggestions, leads."""

@@ -1,0 +1,365 @@
+"""The marketplace API: exhibitors, solutions, city needs with their suggestions, and exhibitors' leads."""
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+
+from ascc.errors import DomainError
+from ascc.exhibitors import directory, leads
+from ascc.exhibitors import services as marketplace
+from ascc.exhibitors.routes import current_edition, directory_query
+from ascc.security import requires_login
+from ascc.web import DbSession
+
+
+class BoothOut(msgspec.Struct):
+    hall: str
+    number: str
+    x: int
+    y: int
+    w: int
+    h: int
+
+
+class PartnerOut(msgspec.Struct):
+    exhibitor_id: int
+    name_en: str
+    name_ja: str
+    role_en: str
+    role_ja: str
+
+
+class SolutionOut(msgspec.Struct):
+    id: int
+    exhibitor_id: int
+    exhibitor_name_en: str
+    exhibitor_name_ja: str
+    title_en: str
+    title_ja: str
+    summary_en: str
+    summary_ja: str
+    sectors: list[str]
+    sdgs: list[str]
+    countries: list[str]
+    reference_projects_en: str
+    reference_projects_ja: str
+    brochure_url: str | None
+    is_package: bool
+    partners: list[PartnerOut]
+
+
+class ExhibitorOut(msgspec.Struct):
+    id: int
+    name_en: str
+    name_ja: str
+    kind: str
+    home_city: str
+    country: str | None
+    description_en: str
+    description_ja: str
+    website: str | None
+    video_url: str | None
+    logo_url: str | None
+    booth: BoothOut | None
+    solutions: list[SolutionOut] | None = None  # in the detail only
+
+
+class NeedOut(msgspec.Struct):
+    id: int
+    organization: str
+    city: str
+    country: str | None
+    title_en: str
+    title_ja: str
+    description_en: str
+    description_ja: str
+    sectors: list[str]
+    sdgs: list[str]
+    budget_band: str | None
+    timeline: str | None
+    financing: list[str]
+    status: str
+
+
+class NeedIn(msgspec.Struct, forbid_unknown_fields=True):
+    sectors: list[str]
+    title_en: str = ""
+    title_ja: str = ""
+    description_en: str = ""
+    description_ja: str = ""
+    sdgs: list[str] = []
+    budget_band: str | None = None
+    timeline: str | None = None
+    financing: list[str] = []
+    organization: str | None = None  # organizers posting for a city name it
+
+
+class ReasonOut(msgspec.Struct):
+    sectors: list[str]
+    sdgs: list[str]
+    phrases_en: list[str]
+    phrases_ja: list[str]
+    country: str | None
+
+
+class SuggestionOut(msgspec.Struct):
+    score: float
+    reason: ReasonOut
+    solution: SolutionOut
+
+
+class Page(msgspec.Struct):
+    items: list[Any]
+    total: int
+    offset: int
+    limit: int
+
+
+class LeadIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: str
+
+
+class LeadOut(msgspec.Struct):
+    id: int
+    name_latin: str
+    name_local: str | None
+    email: str
+    organization: str
+    position: str
+    country: str | None
+    category: str
+    scanned_at: datetime
+    scanned_by: str
+    note: str
+    rating: int | None
+
+
+class ScanOut(msgspec.Struct):
+    outcome: str  # recorded | already
+    lead: LeadOut
+
+
+def _booth(e: Any) -> BoothOut | None:
+    if e.hall is None or e.booth_x is None:
+        return None
+    return BoothOut(e.hall.code, e.booth_number or "", e.booth_x, e.booth_y, e.booth_w, e.booth_h)
+
+
+def solution_out(s: Any, base_url: str) -> SolutionOut:
+    brochure = s.brochure_url or (
+        f"{base_url}/marketplace/solutions/{s.id}/brochure" if s.brochure_id else None
+    )
+    return SolutionOut(
+        id=s.id,
+        exhibitor_id=s.exhibitor_id,
+        exhibitor_name_en=s.exhibitor.name_en,
+        exhibitor_name_ja=s.exhibitor.name_ja,
+        title_en=s.title_en,
+        title_ja=s.title_ja,
+        summary_en=s.summary_en,
+        summary_ja=s.summary_ja,
+        sectors=list(s.sectors),
+        sdgs=list(s.sdgs),
+        countries=list(s.countries),
+        reference_projects_en=s.reference_projects_en,
+        reference_projects_ja=s.reference_projects_ja,
+        brochure_url=brochure,
+        is_package=s.is_package,
+        partners=[
+            PartnerOut(p.exhibitor_id, p.exhibitor.name_en, p.exhibitor.name_ja, p.role_en, p.role_ja)
+            for p in s.partners
+        ],
+    )
+
+
+def exhibitor_out(e: Any, base_url: str, with_solutions: bool = False) -> ExhibitorOut:
+    return ExhibitorOut(
+        id=e.id,
+        name_en=e.name_en,
+        name_ja=e.name_ja,
+        kind=e.kind,
+        home_city=e.home_city,
+        country=e.country,
+        description_en=e.description_en,
+        description_ja=e.description_ja,
+        website=e.website,
+        video_url=e.video_url,
+        logo_url=f"{base_url}/marketplace/exhibitors/{e.id}/logo" if e.logo_id else None,
+        booth=_booth(e),
+        solutions=[solution_out(s, base_url) for s in e.solutions] if with_solutions else None,
+    )
+
+
+def need_out(n: Any) -> NeedOut:
+    return NeedOut(
+        id=n.id,
+        organization=n.organization.name_en,
+        city=n.city,
+        country=n.country,
+        title_en=n.title_en,
+        title_ja=n.title_ja,
+        description_en=n.description_en,
+        description_ja=n.description_ja,
+        sectors=list(n.sectors),
+        sdgs=list(n.sdgs),
+        budget_band=n.budget_band,
+        timeline=n.timeline,
+        financing=list(n.financing),
+        status=n.status,
+    )
+
+
+def lead_out(v: leads.LeadView) -> LeadOut:
+    return LeadOut(**{f: getattr(v, f) for f in LeadOut.__struct_fields__})
+
+
+def _base(request: Request) -> str:
+    return request.app.state.settings.base_url
+
+
+class MarketplaceApi(Controller):
+    path = "/api/v1"
+    tags = ["marketplace"]
+
+    @get("/exhibitors")
+    async def exhibitors(
+        self,
+        request: Request,
+        db_session: DbSession,
+        q: FromQuery[str] = "",
+        sector: FromQuery[str] = "",
+        sdg: FromQuery[str] = "",
+        country: FromQuery[str] = "",
+        offset: FromQuery[int] = 0,
+        limit: FromQuery[int] = 50,
+    ) -> Page:
+        """Approved exhibitors, filtered like the directory (free text in any language, sector, SDG, country)."""
+        edition = await current_edition(db_session)
+        found = await directory.search(
+            db_session,
+            edition.id,
+            "exhibitors",
+            directory_query(q, sector, sdg, country),
+            offset,
+            min(max(limit, 1), 200),
+        )
+        return Page(
+            [exhibitor_out(e, _base(request)) for e in found.items], found.total, found.offset, found.limit
+        )
+
+    @get("/exhibitors/{exhibitor_id:int}")
+    async def exhibitor(
+        self, request: Request, db_session: DbSession, exhibitor_id: FromPath[int]
+    ) -> ExhibitorOut:
+        edition = await current_edition(db_session)
+        row = await marketplace.public_exhibitor(db_session, edition.id, exhibitor_id)
+        return exhibitor_out(row, _base(request), with_solutions=True)
+
+    @get("/solutions")
+    async def solutions(
+        self,
+        request: Request,
+        db_session: DbSession,
+        q: FromQuery[str] = "",
+        sector: FromQuery[str] = "",
+        sdg: FromQuery[str] = "",
+        country: FromQuery[str] = "",
+        offset: FromQuery[int] = 0,
+        limit: FromQuery[int] = 50,
+    ) -> Page:
+        edition = await current_edition(db_session)
+        found = await directory.search(
+            db_session,
+            edition.id,
+            "solutions",
+            directory_query(q, sector, sdg, country),
+            offset,
+            min(max(limit, 1), 200),
+        )
+        return Page(
+            [solution_out(s, _base(request)) for s in found.items], found.total, found.offset, found.limit
+        )
+
+    @get("/needs", guards=[requires_login])
+    async def needs(
+        self,
+        db_session: DbSession,
+        q: FromQuery[str] = "",
+        sector: FromQuery[str] = "",
+        sdg: FromQuery[str] = "",
+        country: FromQuery[str] = "",
+        offset: FromQuery[int] = 0,
+        limit: FromQuery[int] = 50,
+    ) -> Page:
+        """Open city needs (signed-in participants only)."""
+        edition = await current_edition(db_session)
+        found = await directory.search(
+            db_session,
+            edition.id,
+            "needs",
+            directory_query(q, sector, sdg, country),
+            offset,
+            min(max(limit, 1), 200),
+        )
+        return Page([need_out(n) for n in found.items], found.total, found.offset, found.limit)
+
+    @post("/needs", guards=[requires_login], status_code=201)
+    async def post_need(self, request: Request, db_session: DbSession, data: NeedIn) -> NeedOut:
+        """A city official posts a need of their city (organizers: for the city named in `organization`)."""
+        edition = await current_edition(db_session)
+        values = {f: getattr(data, f) for f in NeedIn.__struct_fields__}
+        row = await directory.save_need(
+            db_session, edition.id, request.user.id, values, is_organizer=request.user.is_organizer
+        )
+        return need_out(row)
+
+    @get("/needs/{need_id:int}", guards=[requires_login])
+    async def need(self, db_session: DbSession, need_id: FromPath[int]) -> NeedOut:
+        edition = await current_edition(db_session)
+        return need_out(await directory.get_need(db_session, edition.id, need_id))
+
+    @get("/needs/{need_id:int}/suggestions", guards=[requires_login])
+    async def suggestions(
+        self, request: Request, db_session: DbSession, need_id: FromPath[int], limit: FromQuery[int] = 5
+    ) -> list[SuggestionOut]:
+        """The solutions that best answer the need, best first, each with the reason."""
+        edition = await current_edition(db_session)
+        row = await directory.get_need(db_session, edition.id, need_id)
+        found = await directory.suggestions_for_need(db_session, edition.id, row, min(max(limit, 1), 20))
+        return [
+            SuggestionOut(
+                score=s.score,
+                reason=ReasonOut(
+                    list(s.sectors), list(s.sdgs), list(s.phrases_en), list(s.phrases_ja), s.country
+                ),
+                solution=solution_out(solution, _base(request)),
+            )
+            for solution, s in found
+        ]
+
+    @post("/leads", guards=[requires_login])
+    async def scan(self, request: Request, db_session: DbSession, data: LeadIn) -> Response[ScanOut]:
+        """Exhibitor staff record the badge `code`. 201: a new lead; 200: known already;
+        403 `not_shared`: the attendee did not opt in (nothing stored); 404 `badge_unknown`."""
+        edition = await current_edition(db_session)
+        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+        result = await leads.record(db_session, exhibitor, request.user.id, data.code)
+        if result.outcome == "unknown":
+            raise DomainError("error.badge_unknown", "badge_unknown", field="code", status=404)
+        if result.outcome == "not_shared":
+            raise DomainError("error.not_shared", "not_shared", field="code", status=403)
+        views = {v.id: v for v in await leads.list_leads(db_session, exhibitor)}
+        return Response(
+            ScanOut(result.outcome, lead_out(views[result.lead.id])),
+            status_code=201 if result.outcome == "recorded" else 200,
+        )
+
+    @get("/leads", guards=[requires_login])
+    async def list_leads(self, request: Request, db_session: DbSession) -> list[LeadOut]:
+        """The leads of the caller's exhibitor, newest first."""
+        edition = await current_edition(db_session)
+        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+        return [lead_out(v) for v in await leads.list_leads(db_session, exhibitor)]

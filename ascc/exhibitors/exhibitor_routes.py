@@ -1,0 +1,411 @@
+"""The exhibitor's workspace: profile, logo, staff, solutions and brochures, and lead retrieval at the booth.
+
+Every handler finds the exhibitor through the signed-in person's staff membership, never from the URL,
+so staff of one exhibitor cannot reach another's profile or leads.
+"""
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from ascc.csv_export import to_csv
+from ascc.errors import DomainError, ValidationFailed
+from ascc.exhibitors import leads
+from ascc.exhibitors import services as marketplace
+from ascc.exhibitors.routes import choices, current_edition
+from ascc.files import services as files
+from ascc.i18n import translate
+from ascc.security import requires_login
+from ascc.web import DbSession, file_response, form_errors, form_text, form_values, page, request_lang
+
+PROFILE_FIELDS = (
+    "name_en",
+    "name_ja",
+    "kind",
+    "home_city",
+    "country",
+    "description_en",
+    "description_ja",
+    "contact_name",
+    "contact_email",
+    "website",
+    "video_url",
+)
+SOLUTION_FIELDS = (
+    "title_en",
+    "title_ja",
+    "summary_en",
+    "summary_ja",
+    "sdgs",
+    "countries",
+    "reference_projects_en",
+    "reference_projects_ja",
+    "brochure_url",
+)
+
+
+async def _upload(form: Any, name: str) -> tuple[str, bytes] | None:
+    value = form.get(name)
+    if isinstance(value, UploadFile) and value.filename:
+        return value.filename, await value.read()
+    return None
+
+
+def _profile_values(exhibitor: Any) -> dict[str, Any]:
+    return {name: getattr(exhibitor, name) or "" for name in PROFILE_FIELDS}
+
+
+async def _workspace(
+    request: Request,
+    db_session: DbSession,
+    errors: dict | None = None,
+    values: dict | None = None,
+    status: int = 200,
+    message: str | None = None,
+) -> Template:
+    edition = await current_edition(db_session)
+    mine = await marketplace.my_exhibitor(db_session, edition.id, request.user.id)
+    if mine is None:
+        return page(
+            request,
+            "exhibitor/apply.html",
+            status_code=status,
+            edition=edition,
+            values=values or {"kind": "company"},
+            errors=errors or {},
+        )
+    exhibitor, is_admin = mine
+    return page(
+        request,
+        "exhibitor/workspace.html",
+        status_code=status,
+        edition=edition,
+        exhibitor=exhibitor,
+        is_admin=is_admin,
+        staff=await marketplace.staff_of(db_session, exhibitor.id),
+        invites=await marketplace.invites_of(db_session, exhibitor.id) if is_admin else [],
+        values=values or _profile_values(exhibitor),
+        errors=errors or {},
+        message=message,
+    )
+
+
+class ExhibitorPages(Controller):
+    path = "/exhibitor"
+    guards = [requires_login]
+    include_in_schema = False
+
+    @get("/")
+    async def workspace(self, request: Request, db_session: DbSession, done: str | None = None) -> Template:
+        return await _workspace(request, db_session, message=done)
+
+    @post("/apply")
+    async def apply(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        edition = await current_edition(db_session)
+        values = form_values(await request.form(), *PROFILE_FIELDS)
+        try:
+            await marketplace.start_exhibitor(db_session, edition.id, request.user.id, values)
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return await _workspace(request, db_session, form_errors(request, exc), values, 422)
+        return Redirect("/exhibitor?done=created")
+
+    @post("/profile")
+    async def profile(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        edition = await current_edition(db_session)
+        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
+        values = form_values(await request.form(), *PROFILE_FIELDS)
+        try:
+            await marketplace.save_profile(db_session, exhibitor, values)
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return await _workspace(request, db_session, form_errors(request, exc), values, 422)
+        return Redirect("/exhibitor?done=saved")
+
+    @post("/logo", request_max_body_size=marketplace.LOGO_MAX_BYTES + 256 * 1024)
+    async def logo(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        edition = await current_edition(db_session)
+        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
+        upload = await _upload(await request.form(), "logo")
+        try:
+            if upload is None:
+                raise ValidationFailed({"logo": ("error.required", {})})
+            await marketplace.set_logo(db_session, exhibitor, *upload)
+        except DomainError as exc:
+            await db_session.rollback()
+            errors = (
+                form_errors(request, exc)
+                if isinstance(exc, ValidationFailed)
+                else {"logo": translate(request_lang(request), exc.message, **exc.params)}
+            )
+            return await _workspace(request, db_session, errors, None, exc.status_code)
+        return Redirect("/exhibitor?done=logo")
+
+    @get("/logo")
+    async def own_logo(self, request: Request, db_session: DbSession) -> Response:
+        """The logo as uploaded, before the profile is approved (the public address shows only approved ones)."""
+        edition = await current_edition(db_session)
+        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+        if exhibitor.logo_id is None:
+            raise DomainError("error.404_text", "not_found", status=404)
+        return file_response(await files.get_file(db_session, exhibitor.logo_id), inline=True)
+
+    @get("/solutions/{solution_id:int}/brochure")
+    async def own_brochure(
+        self, request: Request, db_session: DbSession, solution_id: FromPath[int]
+    ) -> Response:
+        edition = await current_edition(db_session)
+        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+        row = await _own_solution(db_session, exhibitor, solution_id)
+        if row.brochure_id is None:
+            raise DomainError("error.404_text", "not_found", status=404)
+        return file_response(await files.get_file(db_session, row.brochure_id))
+
+    @post("/submit")
+    async def submit(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        edition = await current_edition(db_session)
+        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
+        try:
+            await marketplace.submit(db_session, exhibitor)
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return await _workspace(request, db_session, form_errors(request, exc), None, 422)
+        return Redirect("/exhibitor?done=submitted")
+
+    @post("/staff")
+    async def invite(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        edition = await current_edition(db_session)
+        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
+        email = form_text(await request.form(), "email")
+        try:
+            await marketplace.invite_staff(
+                db_session,
+                exhibitor,
+                email,
+                request.user.name_latin,
+                request.app.state.settings.base_url,
+                request_lang(request),
+            )
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return await _workspace(request, db_session, form_errors(request, exc), {"email": email}, 422)
+        return Redirect("/exhibitor?done=invited")
+
+    @post("/staff/{user_id:int}/remove")
+    async def remove(self, request: Request, db_session: DbSession, user_id: FromPath[int]) -> Redirect:
+        edition = await current_edition(db_session)
+        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
+        await marketplace.remove_staff(db_session, exhibitor, user_id, request.user.id)
+        return Redirect("/exhibitor?done=removed")
+
+    @post("/invites/{invite_id:int}/revoke")
+    async def revoke(self, request: Request, db_session: DbSession, invite_id: FromPath[int]) -> Redirect:
+        edition = await current_edition(db_session)
+        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
+        await marketplace.revoke_invite(db_session, exhibitor, invite_id)
+        return Redirect("/exhibitor?done=revoked")
+
+    @get("/invite/{token:str}")
+    async def invite_page(self, request: Request, db_session: DbSession, token: FromPath[str]) -> Template:
+        invite = await marketplace.find_staff_invite(db_session, token)
+        edition = await current_edition(db_session)
+        exhibitor = await marketplace.get_exhibitor(db_session, edition.id, invite.exhibitor_id)
+        return page(request, "exhibitor/invite.html", exhibitor=exhibitor, invite=invite, token=token)
+
+    @post("/invite/{token:str}")
+    async def accept(self, request: Request, db_session: DbSession, token: FromPath[str]) -> Redirect:
+        await marketplace.accept_staff_invite(db_session, token, request.user.id)
+        return Redirect("/exhibitor?done=joined")
+
+    # --- Solutions ---
+
+    @get("/solutions/new")
+    async def new_solution(self, request: Request, db_session: DbSession) -> Template:
+        return await _solution_form(request, db_session, None, {"sectors": [], "partners": []}, {})
+
+    @get("/solutions/{solution_id:int}")
+    async def edit_solution(
+        self, request: Request, db_session: DbSession, solution_id: FromPath[int]
+    ) -> Template:
+        edition = await current_edition(db_session)
+        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+        row = await _own_solution(db_session, exhibitor, solution_id)
+        values = {name: getattr(row, name) or "" for name in SOLUTION_FIELDS}
+        values.update(
+            sdgs=", ".join(row.sdgs),
+            countries=", ".join(row.countries),
+            sectors=row.sectors,
+            partners=[str(p.exhibitor_id) for p in row.partners],
+        )
+        return await _solution_form(request, db_session, row, values, {})
+
+    @post("/solutions", request_max_body_size=marketplace.BROCHURE_MAX_BYTES + 256 * 1024)
+    async def create_solution(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        return await _save_solution(request, db_session, None)
+
+    @post("/solutions/{solution_id:int}", request_max_body_size=marketplace.BROCHURE_MAX_BYTES + 256 * 1024)
+    async def update_solution(
+        self, request: Request, db_session: DbSession, solution_id: FromPath[int]
+    ) -> Template | Redirect:
+        return await _save_solution(request, db_session, solution_id)
+
+    @post(
+        "/solutions/{solution_id:int}/brochure",
+        request_max_body_size=marketplace.BROCHURE_MAX_BYTES + 256 * 1024,
+    )
+    async def brochure(
+        self, request: Request, db_session: DbSession, solution_id: FromPath[int]
+    ) -> Template | Redirect:
+        edition = await current_edition(db_session)
+        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+        upload = await _upload(await request.form(), "brochure")
+        try:
+            if upload is None:
+                raise ValidationFailed({"brochure": ("error.required", {})})
+            await marketplace.set_brochure(db_session, exhibitor, solution_id, *upload)
+        except DomainError as exc:
+            await db_session.rollback()
+            exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+            row = await _own_solution(db_session, exhibitor, solution_id)
+            message = translate(request_lang(request), exc.message, **exc.params)
+            values = {name: getattr(row, name) or "" for name in SOLUTION_FIELDS}
+            values.update(sdgs=", ".join(row.sdgs), countries=", ".join(row.countries), sectors=row.sectors)
+            values["partners"] = [str(p.exhibitor_id) for p in row.partners]
+            return await _solution_form(
+                request, db_session, row, values, {"brochure": message}, exc.status_code
+            )
+        return Redirect(f"/exhibitor/solutions/{solution_id}?done=brochure")
+
+    @post("/solutions/{solution_id:int}/delete")
+    async def delete_solution(
+        self, request: Request, db_session: DbSession, solution_id: FromPath[int]
+    ) -> Redirect:
+        edition = await current_edition(db_session)
+        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+        await marketplace.delete_solution(db_session, exhibitor, solution_id)
+        return Redirect("/exhibitor?done=deleted")
+
+    # --- Leads ---
+
+    @get("/leads")
+    async def leads_page(self, request: Request, db_session: DbSession) -> Template:
+        return await _leads_page(request, db_session)
+
+    @post("/leads")
+    async def scan(self, request: Request, db_session: DbSession) -> Template:
+        edition = await current_edition(db_session)
+        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+        code = form_text(await request.form(), "code")
+        result = await leads.record(db_session, exhibitor, request.user.id, code)
+        status = {"recorded": 201, "already": 200, "not_shared": 200, "unknown": 404}[result.outcome]
+        return await _leads_page(request, db_session, result=result, code=code, status=status)
+
+    @post("/leads/{lead_id:int}")
+    async def annotate(
+        self, request: Request, db_session: DbSession, lead_id: FromPath[int]
+    ) -> Template | Redirect:
+        edition = await current_edition(db_session)
+        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+        form = await request.form()
+        try:
+            await leads.annotate(
+                db_session, exhibitor.id, lead_id, form_text(form, "note"), form_text(form, "rating")
+            )
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return await _leads_page(
+                request, db_session, errors={lead_id: form_errors(request, exc)}, status=422
+            )
+        return Redirect(f"/exhibitor/leads#lead-{lead_id}")
+
+    @get("/leads.csv")
+    async def leads_csv(self, request: Request, db_session: DbSession) -> Response:
+        edition = await current_edition(db_session)
+        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+        rows = leads.csv_rows(await leads.list_leads(db_session, exhibitor))
+        return Response(
+            to_csv(leads.CSV_HEADER, rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": 'attachment; filename="leads.csv"'},
+        )
+
+
+async def _own_solution(db_session: DbSession, exhibitor: Any, solution_id: int) -> Any:
+    row = await marketplace.get_solution(db_session, exhibitor.edition_id, solution_id, public=False)
+    if row.exhibitor_id != exhibitor.id:
+        raise DomainError("error.404_text", "not_found", status=404)
+    return row
+
+
+async def _solution_form(
+    request: Request, db_session: DbSession, solution: Any, values: dict, errors: dict, status: int = 200
+) -> Template:
+    edition = await current_edition(db_session)
+    exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+    others = [e for e in await marketplace.list_exhibitors(db_session, edition.id) if e.id != exhibitor.id]
+    return page(
+        request,
+        "exhibitor/solution_form.html",
+        status_code=status,
+        edition=edition,
+        exhibitor=exhibitor,
+        solution=solution,
+        others=others,
+        values=values,
+        errors=errors,
+        **choices(),
+    )
+
+
+async def _save_solution(
+    request: Request, db_session: DbSession, solution_id: int | None
+) -> Template | Redirect:
+    edition = await current_edition(db_session)
+    exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+    form = await request.form()
+    values: dict[str, Any] = form_values(form, *SOLUTION_FIELDS)
+    values["sectors"] = [v for v in form.getall("sectors", []) if isinstance(v, str)]
+    values["partners"] = [v for v in form.getall("partners", []) if isinstance(v, str)]
+    try:
+        row = await marketplace.save_solution(
+            db_session, exhibitor, solution_id, values, brochure=await _upload(form, "brochure")
+        )
+    except DomainError as exc:
+        await db_session.rollback()
+        edition = await current_edition(db_session)
+        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+        solution = await _own_solution(db_session, exhibitor, solution_id) if solution_id else None
+        errors = (
+            form_errors(request, exc)
+            if isinstance(exc, ValidationFailed)
+            else {exc.field or "brochure": translate(request_lang(request), exc.message, **exc.params)}
+        )
+        return await _solution_form(request, db_session, solution, values, errors, exc.status_code)
+    return Redirect(f"/exhibitor/solutions/{row.id}?done=saved")
+
+
+async def _leads_page(
+    request: Request,
+    db_session: DbSession,
+    result: leads.ScanResult | None = None,
+    code: str = "",
+    errors: dict | None = None,
+    status: int = 200,
+) -> Template:
+    edition = await current_edition(db_session)
+    exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+    return page(
+        request,
+        "exhibitor/leads.html",
+        status_code=status,
+        edition=edition,
+        exhibitor=exhibitor,
+        leads=await leads.list_leads(db_session, exhibitor),
+        result=result,
+        code=code,
+        errors=errors or {},
+        _has_partial=False,
+    )

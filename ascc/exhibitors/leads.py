@@ -1,0 +1,229 @@
+"""Lead retrieval: exhibitor staff scan or type a badge code; a lead exists only if the attendee opted in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from ascc import clock
+from ascc.accounts import services as accounts
+from ascc.errors import NotFound, ValidationFailed
+from ascc.exhibitors.models import Exhibitor, Lead
+from ascc.registration import services as registration
+from ascc.text import FieldError, optional_block
+
+NOTE_MAX = 2_000
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """recorded | already (scanned before) | not_shared (no consent, or withdrawn) | unknown (no such badge)."""
+
+    outcome: str
+    lead: Lead | None = None
+
+
+async def record(session: AsyncSession, exhibitor: Exhibitor, staff_user_id: int, code: str) -> ScanResult:
+    """Store a lead for the badge `code`, if and only if its holder opted in to scanning by exhibitors."""
+    attendee = await registration.find_by_badge_code(session, exhibitor.edition_id, code)
+    if attendee is None:
+        return ScanResult("unknown")
+    existing = await _lead_of(session, exhibitor.id, attendee.user_id)
+    if existing is not None and existing.withdrawn_at is not None:
+        return ScanResult("not_shared")  # they withdrew it from this exhibitor: a new scan must not undo that
+    if not attendee.consent_scanning:
+        return ScanResult("not_shared")  # nothing is stored, not even that the scan happened
+    if existing is not None:
+        return ScanResult("already", await get_lead(session, exhibitor.id, existing.id))
+    lead = Lead(
+        exhibitor_id=exhibitor.id,
+        user_id=attendee.user_id,
+        registration_id=attendee.id,
+        scanned_by_id=staff_user_id,
+        scanned_at=clock.now(),
+    )
+    try:
+        async with session.begin_nested():  # two staff scanning the same badge at once: one lead
+            session.add(lead)
+    except IntegrityError:
+        existing = await _lead_of(session, exhibitor.id, attendee.user_id)
+        return ScanResult("already", await get_lead(session, exhibitor.id, existing.id) if existing else None)
+    return ScanResult("recorded", await get_lead(session, exhibitor.id, lead.id))
+
+
+async def _lead_of(session: AsyncSession, exhibitor_id: int, user_id: int) -> Lead | None:
+    return await session.scalar(
+        select(Lead).where(Lead.exhibitor_id == exhibitor_id, Lead.user_id == user_id)
+    )
+
+
+@dataclass(frozen=True)
+class LeadView:
+    """What an exhibitor may know of a lead: the contact details the attendee agreed to share."""
+
+    id: int
+    name_latin: str
+    name_local: str | None
+    email: str
+    organization: str
+    position: str
+    country: str | None
+    category: str
+    scanned_at: Any
+    scanned_by: str
+    note: str
+    rating: int | None
+
+
+async def list_leads(session: AsyncSession, exhibitor: Exhibitor) -> list[LeadView]:
+    rows = (
+        await session.scalars(
+            select(Lead)
+            .where(Lead.exhibitor_id == exhibitor.id, Lead.withdrawn_at.is_(None))
+            .order_by(Lead.scanned_at.desc(), Lead.id.desc())
+        )
+    ).all()
+    if not rows:
+        return []
+    people = await registration.registrations_of(session, exhibitor.edition_id, [r.user_id for r in rows])
+    staff = {
+        u.id: u
+        for u in await accounts.get_users(session, list({r.scanned_by_id for r in rows if r.scanned_by_id}))
+    }
+    views = []
+    for lead in rows:
+        person = people.get(lead.user_id)
+        if person is None:
+            continue
+        scanner = staff.get(lead.scanned_by_id or 0)
+        views.append(
+            LeadView(
+                id=lead.id,
+                name_latin=person.user.name_latin,
+                name_local=person.user.name_local,
+                email=person.user.email,
+                organization=person.organization.name_en if person.organization else "",
+                position=person.position or "",
+                country=person.country,
+                category=person.category,
+                scanned_at=lead.scanned_at,
+                scanned_by=scanner.name_latin if scanner else "",
+                note=lead.note,
+                rating=lead.rating,
+            )
+        )
+    return views
+
+
+async def get_lead(session: AsyncSession, exhibitor_id: int, lead_id: int) -> Lead:
+    """A lead of this exhibitor; another exhibitor's lead answers 404 as if it did not exist."""
+    lead = await session.scalar(
+        select(Lead).where(Lead.id == lead_id, Lead.exhibitor_id == exhibitor_id, Lead.withdrawn_at.is_(None))
+    )
+    if lead is None:
+        raise NotFound("lead")
+    return lead
+
+
+async def annotate(
+    session: AsyncSession, exhibitor_id: int, lead_id: int, note: str | None, rating: Any
+) -> Lead:
+    lead = await get_lead(session, exhibitor_id, lead_id)
+    errors: dict = {}
+    try:
+        cleaned = optional_block("note", note, NOTE_MAX)
+    except FieldError as exc:
+        errors[exc.field] = (exc.key, exc.params)
+        cleaned = ""
+    value: int | None = None
+    if rating not in (None, ""):
+        try:
+            value = int(rating)
+        except (TypeError, ValueError):
+            value = 0
+        if not 1 <= value <= 5:
+            errors["rating"] = ("error.rating_range", {})
+    if errors:
+        raise ValidationFailed(errors)
+    lead.note, lead.rating = cleaned, value
+    await session.flush()
+    return lead
+
+
+@dataclass(frozen=True)
+class MyScan:
+    id: int
+    exhibitor_en: str
+    exhibitor_ja: str
+    booth: str | None
+    scanned_at: Any
+
+
+async def scans_of(session: AsyncSession, edition_id: int, user_id: int) -> list[MyScan]:
+    """Which exhibitors hold this attendee as a lead (withdrawn ones are gone from this list)."""
+    rows = await session.scalars(
+        select(Lead)
+        .join(Exhibitor)
+        .where(Lead.user_id == user_id, Exhibitor.edition_id == edition_id, Lead.withdrawn_at.is_(None))
+        .options(joinedload(Lead.exhibitor))
+        .order_by(Lead.scanned_at.desc())
+    )
+    return [
+        MyScan(
+            id=lead.id,
+            exhibitor_en=lead.exhibitor.name_en,
+            exhibitor_ja=lead.exhibitor.name_ja or lead.exhibitor.name_en,
+            booth=lead.exhibitor.booth_number,
+            scanned_at=lead.scanned_at,
+        )
+        for lead in rows
+    ]
+
+
+async def withdraw(session: AsyncSession, user_id: int, lead_id: int) -> None:
+    """The attendee takes their details back: the exhibitor no longer sees them, nor its notes on them."""
+    lead = await session.scalar(select(Lead).where(Lead.id == lead_id, Lead.user_id == user_id))
+    if lead is None:
+        raise NotFound("lead")
+    lead.withdrawn_at = clock.now()
+    lead.note, lead.rating = "", None
+    await session.flush()
+
+
+CSV_HEADER = (
+    "name_latin",
+    "name_local",
+    "email",
+    "organization",
+    "position",
+    "country",
+    "category",
+    "scanned_at",
+    "scanned_by",
+    "rating",
+    "note",
+)
+
+
+def csv_rows(views: list[LeadView]) -> list[list[Any]]:
+    return [
+        [
+            v.name_latin,
+            v.name_local or "",
+            v.email,
+            v.organization,
+            v.position,
+            v.country or "",
+            v.category,
+            v.scanned_at.isoformat(timespec="seconds"),
+            v.scanned_by,
+            v.rating or "",
+            v.note,
+        ]
+        for v in views
+    ]

@@ -1,0 +1,115 @@
+"""Organizers review exhibitor profiles and place booths on the floor plan."""
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from ascc.errors import ValidationFailed
+from ascc.exhibitors import services as marketplace
+from ascc.exhibitors.models import EXHIBITOR_STATUSES
+from ascc.exhibitors.routes import current_edition
+from ascc.security import requires_role
+from ascc.web import DbSession, form_errors, form_text, form_values, page
+
+BOOTH_FIELDS = ("hall", "booth_number", "booth_x", "booth_y", "booth_w", "booth_h")
+
+
+class ExhibitorAdminPages(Controller):
+    path = "/organizer/exhibitors"
+    guards = [requires_role("organizer")]
+    include_in_schema = False
+
+    @get("/")
+    async def list_page(
+        self, request: Request, db_session: DbSession, status: FromQuery[str] = ""
+    ) -> Template:
+        edition = await current_edition(db_session)
+        status = status if status in EXHIBITOR_STATUSES else ""
+        return page(
+            request,
+            "organizer/exhibitors.html",
+            edition=edition,
+            exhibitors=await marketplace.list_exhibitors(db_session, edition.id, status or None),
+            counts=await marketplace.status_counts(db_session, edition.id),
+            statuses=EXHIBITOR_STATUSES,
+            status=status,
+        )
+
+    @get("/{exhibitor_id:int}")
+    async def detail(self, request: Request, db_session: DbSession, exhibitor_id: FromPath[int]) -> Template:
+        return await _detail(request, db_session, exhibitor_id)
+
+    @post("/{exhibitor_id:int}/review")
+    async def review(
+        self, request: Request, db_session: DbSession, exhibitor_id: FromPath[int]
+    ) -> Template | Redirect:
+        edition = await current_edition(db_session)
+        exhibitor = await marketplace.get_exhibitor(db_session, edition.id, exhibitor_id)
+        form = await request.form()
+        try:
+            await marketplace.review(
+                db_session, exhibitor, form_text(form, "decision") == "approve", form_text(form, "note")
+            )
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return await _detail(
+                request, db_session, exhibitor_id, review_errors=form_errors(request, exc), status=422
+            )
+        return Redirect(f"/organizer/exhibitors/{exhibitor_id}?done=reviewed")
+
+    @post("/{exhibitor_id:int}/booth")
+    async def booth(
+        self, request: Request, db_session: DbSession, exhibitor_id: FromPath[int]
+    ) -> Template | Redirect:
+        edition = await current_edition(db_session)
+        exhibitor = await marketplace.get_exhibitor(db_session, edition.id, exhibitor_id)
+        values = form_values(await request.form(), *BOOTH_FIELDS)
+        try:
+            await marketplace.assign_booth(db_session, exhibitor, values)
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return await _detail(
+                request,
+                db_session,
+                exhibitor_id,
+                booth_values=values,
+                booth_errors=form_errors(request, exc),
+                status=422,
+            )
+        return Redirect(f"/organizer/exhibitors/{exhibitor_id}?done=booth")
+
+
+async def _detail(
+    request: Request,
+    db_session: DbSession,
+    exhibitor_id: int,
+    booth_values: dict[str, Any] | None = None,
+    booth_errors: dict | None = None,
+    review_errors: dict | None = None,
+    status: int = 200,
+) -> Template:
+    edition = await current_edition(db_session)
+    exhibitor = await marketplace.get_exhibitor(db_session, edition.id, exhibitor_id)
+    halls = await marketplace.list_halls(db_session, edition.id)
+    values = booth_values or {
+        "hall": exhibitor.hall.code if exhibitor.hall else (halls[0].code if halls else ""),
+        "booth_number": exhibitor.booth_number or "",
+        "booth_x": exhibitor.booth_x if exhibitor.booth_x is not None else "",
+        "booth_y": exhibitor.booth_y if exhibitor.booth_y is not None else "",
+        "booth_w": exhibitor.booth_w or 3,
+        "booth_h": exhibitor.booth_h or 3,
+    }
+    return page(
+        request,
+        "organizer/exhibitor.html",
+        status_code=status,
+        edition=edition,
+        exhibitor=exhibitor,
+        staff=await marketplace.staff_of(db_session, exhibitor.id),
+        halls=halls,
+        values=values,
+        booth_errors=booth_errors or {},
+        review_errors=review_errors or {},
+    )

@@ -1,0 +1,282 @@
+"""Marketplace pages everyone reads (directory, exhibitors, solutions, floor plan) and city needs."""
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from ascc.editions import services as editions
+from ascc.errors import NotFound, ValidationFailed
+from ascc.exhibitors import directory, leads
+from ascc.exhibitors import services as marketplace
+from ascc.exhibitors.models import BUDGET_BANDS, FINANCING, TIMELINES
+from ascc.files import services as files
+from ascc.registration import services as registration
+from ascc.security import requires_login
+from ascc.taxonomy import SECTORS
+from ascc.web import DbSession, file_response, form_errors, form_text, page
+
+SDG_GOALS = tuple(str(g) for g in range(1, 18))
+NEED_FIELDS = ("title_en", "title_ja", "description_en", "description_ja", "sdgs", "budget_band", "timeline")
+
+
+async def current_edition(db_session: DbSession) -> Any:
+    edition = await editions.current(db_session)
+    if edition is None:
+        raise NotFound("edition")
+    return edition
+
+
+def directory_query(q: str, sector: str, sdg: str, country: str) -> directory.DirectoryQuery:
+    """Filters from the address bar; unknown values are dropped rather than refused."""
+    return directory.DirectoryQuery(
+        q=(q or "")[:200],
+        sector=sector if sector in SECTORS else "",
+        sdg=sdg if directory.SDG.match(sdg or "") else "",
+        country=(country or "").upper()[:2] if (country or "").isalpha() else "",
+    )
+
+
+def choices() -> dict[str, Any]:
+    return {
+        "sectors": SECTORS,
+        "sdg_goals": SDG_GOALS,
+        "budget_bands": BUDGET_BANDS,
+        "timelines": TIMELINES,
+        "financing_options": FINANCING,
+    }
+
+
+def need_values(form: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {name: form_text(form, name) for name in NEED_FIELDS}
+    values["sectors"] = [v for v in form.getall("sectors", []) if isinstance(v, str)]
+    values["financing"] = [v for v in form.getall("financing", []) if isinstance(v, str)]
+    values["organization"] = form_text(form, "organization")
+    return values
+
+
+class MarketplacePages(Controller):
+    path = "/marketplace"
+    include_in_schema = False
+
+    @get("/")
+    async def directory_page(
+        self,
+        request: Request,
+        db_session: DbSession,
+        kind: FromQuery[str] = "solutions",
+        q: FromQuery[str] = "",
+        sector: FromQuery[str] = "",
+        sdg: FromQuery[str] = "",
+        country: FromQuery[str] = "",
+        offset: FromQuery[int] = 0,
+    ) -> Template:
+        edition = await current_edition(db_session)
+        kind = kind if kind in directory.KINDS else "solutions"
+        query = directory_query(q, sector, sdg, country)
+        results = None
+        if kind != "needs" or request.user is not None:  # needs are for signed-in participants
+            results = await directory.search(db_session, edition.id, kind, query, offset=offset)
+        can_post = request.user is not None and (
+            request.user.is_organizer
+            or await directory.city_of_poster(db_session, edition.id, request.user.id)
+        )
+        return page(
+            request,
+            "marketplace/directory.html",
+            edition=edition,
+            kind=kind,
+            query=query,
+            results=results,
+            can_post_needs=bool(can_post),
+            **choices(),
+        )
+
+    @get("/floor-plan")
+    async def floor_plan(self, request: Request, db_session: DbSession, q: FromQuery[str] = "") -> Template:
+        edition = await current_edition(db_session)
+        query = directory_query(q, "", "", "")
+        highlighted = (
+            await directory.matching_exhibitor_ids(db_session, edition.id, query) if query.terms else set()
+        )
+        return page(
+            request,
+            "marketplace/floor_plan.html",
+            edition=edition,
+            halls=await marketplace.list_halls(db_session, edition.id),
+            exhibitors=await marketplace.list_exhibitors(db_session, edition.id, status="approved"),
+            highlighted=highlighted,
+            query=query,
+        )
+
+    @get("/exhibitors/{exhibitor_id:int}")
+    async def exhibitor(
+        self, request: Request, db_session: DbSession, exhibitor_id: FromPath[int]
+    ) -> Template:
+        edition = await current_edition(db_session)
+        row = await marketplace.public_exhibitor(db_session, edition.id, exhibitor_id)
+        return page(
+            request,
+            "marketplace/exhibitor.html",
+            edition=edition,
+            exhibitor=row,
+            packages=await marketplace.packages_with(db_session, row.id),
+        )
+
+    @get("/exhibitors/{exhibitor_id:int}/logo")
+    async def logo(self, db_session: DbSession, exhibitor_id: FromPath[int]) -> Response:
+        edition = await current_edition(db_session)
+        row = await marketplace.public_exhibitor(db_session, edition.id, exhibitor_id)
+        if row.logo_id is None:
+            raise NotFound("logo")
+        return file_response(
+            await files.get_file(db_session, row.logo_id), inline=True, cache="public, max-age=300"
+        )
+
+    @get("/solutions/{solution_id:int}")
+    async def solution(self, request: Request, db_session: DbSession, solution_id: FromPath[int]) -> Template:
+        edition = await current_edition(db_session)
+        row = await marketplace.get_solution(db_session, edition.id, solution_id)
+        suggested = (
+            await directory.suggestions_for_solution(db_session, edition.id, row)
+            if request.user is not None
+            else None
+        )
+        return page(request, "marketplace/solution.html", edition=edition, solution=row, suggested=suggested)
+
+    @get("/solutions/{solution_id:int}/brochure")
+    async def brochure(self, db_session: DbSession, solution_id: FromPath[int]) -> Response:
+        edition = await current_edition(db_session)
+        row = await marketplace.get_solution(db_session, edition.id, solution_id)
+        if row.brochure_id is None:
+            raise NotFound("brochure")
+        return file_response(await files.get_file(db_session, row.brochure_id))
+
+
+class NeedPages(Controller):
+    """City needs: read by signed-in participants, posted by city officials (and organizers)."""
+
+    path = "/marketplace/needs"
+    guards = [requires_login]
+    include_in_schema = False
+
+    @get("/{need_id:int}")
+    async def need(self, request: Request, db_session: DbSession, need_id: FromPath[int]) -> Template:
+        edition = await current_edition(db_session)
+        row = await directory.get_need(db_session, edition.id, need_id)
+        city = await directory.city_of_poster(db_session, edition.id, request.user.id)
+        return page(
+            request,
+            "marketplace/need.html",
+            edition=edition,
+            need=row,
+            suggested=await directory.suggestions_for_need(db_session, edition.id, row),
+            can_edit=request.user.is_organizer or (city is not None and city.id == row.organization_id),
+        )
+
+    @get("/new")
+    async def new_need(self, request: Request, db_session: DbSession) -> Template:
+        edition = await current_edition(db_session)
+        return await _need_form(request, db_session, edition, None, {"sectors": [], "financing": []}, {})
+
+    @post("/")
+    async def create_need(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        return await _save_need(request, db_session, None)
+
+    @get("/{need_id:int}/edit")
+    async def edit_need(self, request: Request, db_session: DbSession, need_id: FromPath[int]) -> Template:
+        edition = await current_edition(db_session)
+        row = await directory.get_need(db_session, edition.id, need_id)
+        values = {
+            **{name: getattr(row, name) or "" for name in NEED_FIELDS},
+            "sdgs": ", ".join(row.sdgs),
+            "sectors": row.sectors,
+            "financing": row.financing,
+        }
+        return await _need_form(request, db_session, edition, row, values, {})
+
+    @post("/{need_id:int}")
+    async def update_need(
+        self, request: Request, db_session: DbSession, need_id: FromPath[int]
+    ) -> Template | Redirect:
+        return await _save_need(request, db_session, need_id)
+
+    @post("/{need_id:int}/status")
+    async def need_status(self, request: Request, db_session: DbSession, need_id: FromPath[int]) -> Redirect:
+        edition = await current_edition(db_session)
+        form = await request.form()
+        await directory.set_need_status(
+            db_session,
+            edition.id,
+            request.user.id,
+            need_id,
+            form_text(form, "status"),
+            is_organizer=request.user.is_organizer,
+        )
+        return Redirect(f"/marketplace/needs/{need_id}")
+
+
+async def _need_form(
+    request: Request,
+    db_session: DbSession,
+    edition: Any,
+    need: Any,
+    values: dict,
+    errors: dict,
+    status: int = 200,
+) -> Template:
+    city = await directory.city_of_poster(db_session, edition.id, request.user.id)
+    return page(
+        request,
+        "marketplace/need_form.html",
+        status_code=status,
+        edition=edition,
+        need=need,
+        city=city,
+        values=values,
+        errors=errors,
+        **choices(),
+    )
+
+
+async def _save_need(request: Request, db_session: DbSession, need_id: int | None) -> Template | Redirect:
+    edition = await current_edition(db_session)
+    values = need_values(await request.form())
+    try:
+        row = await directory.save_need(
+            db_session, edition.id, request.user.id, values, need_id, is_organizer=request.user.is_organizer
+        )
+    except ValidationFailed as exc:
+        await db_session.rollback()
+        edition = await current_edition(db_session)
+        need = await directory.get_need(db_session, edition.id, need_id) if need_id else None
+        return await _need_form(request, db_session, edition, need, values, form_errors(request, exc), 422)
+    return Redirect(f"/marketplace/needs/{row.id}")
+
+
+class MyScansPages(Controller):
+    """An attendee sees which exhibitors scanned their badge, and takes their details back."""
+
+    path = "/me/scans"
+    guards = [requires_login]
+    include_in_schema = False
+
+    @get("/")
+    async def scans(self, request: Request, db_session: DbSession) -> Template:
+        edition = await current_edition(db_session)
+        mine = await registration.my_registration(db_session, edition.id, request.user.id)
+        return page(
+            request,
+            "marketplace/my_scans.html",
+            edition=edition,
+            registration=mine,
+            scans=await leads.scans_of(db_session, edition.id, request.user.id),
+            tz=ZoneInfo(edition.timezone),
+        )
+
+    @post("/{lead_id:int}/withdraw")
+    async def withdraw(self, request: Request, db_session: DbSession, lead_id: FromPath[int]) -> Redirect:
+        await leads.withdraw(db_session, request.user.id, lead_id)
+        return Redirect("/me/scans?withdrawn=1")

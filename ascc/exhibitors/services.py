@@ -1,0 +1,631 @@
+"""Exhibitor profiles, staff, booths and solutions: what exhibitors and organizers change.
+
+Other domains (business matching) read the marketplace through this module and directory.py.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, selectinload
+
+from ascc import clock
+from ascc.accounts import services as accounts
+from ascc.editions import services as editions
+from ascc.errors import DomainError, NotFound, ValidationFailed
+from ascc.exhibitors.floorplan import Rect, booth_problem
+from ascc.exhibitors.models import (
+    EXHIBITOR_KINDS,
+    Exhibitor,
+    ExhibitorStaff,
+    Hall,
+    PackagePartner,
+    Solution,
+    StaffInvite,
+)
+from ascc.exhibitors.search import document
+from ascc.files import services as files
+from ascc.i18n import is_country
+from ascc.mail import services as mail
+from ascc.organizations import services as organizations
+from ascc.registration import services as registration
+from ascc.taxonomy import SECTORS
+from ascc.text import (
+    FieldError,
+    clean_line,
+    collect,
+    email_key,
+    normalize_email,
+    optional_block,
+    optional_line,
+    optional_url,
+)
+
+LOGO_MAX_BYTES = 1024 * 1024
+BROCHURE_MAX_BYTES = 10 * 1024 * 1024
+DESCRIPTION_MAX = 5_000
+SDG = re.compile(r"^(1[0-7]|[1-9])(\.([1-9][0-9]?|[a-c]))?$")
+EDITABLE = ("draft", "rejected", "approved")  # submitted profiles wait for the organizer's answer
+
+
+# --- Tags shared with needs ------------------------------------------------------------------------
+
+
+def tag_line(sectors: Sequence[str], sdgs: Sequence[str], countries: Sequence[str]) -> str:
+    """Filter tokens stored in search_text (#sector=water# #sdg=6# #sdg=6.3# #country=ph#): one LIKE each."""
+    tokens = [f"#sector={s}#" for s in sectors]
+    goals = {s.split(".", 1)[0] for s in sdgs}
+    tokens += [f"#sdg={s}#" for s in sorted(goals | set(sdgs))]
+    tokens += [f"#country={c.lower()}#" for c in countries]
+    return " ".join(tokens)
+
+
+def check_tags(
+    errors: dict, values: Mapping[str, Any], require_sector: bool = True
+) -> tuple[list, list, list]:
+    """Sectors, SDGs and countries from a form or the API, each checked; bad values are named in errors."""
+    sectors = _as_list(values.get("sectors"))
+    if any(s not in SECTORS for s in sectors):
+        errors["sectors"] = ("error.choice_invalid", {})
+    elif require_sector and not sectors:
+        errors["sectors"] = ("error.sector_required", {})
+    sdgs = [s.strip() for s in _as_list(values.get("sdgs"), split=True)]
+    if any(not SDG.match(s) for s in sdgs):
+        errors["sdgs"] = ("error.sdg_invalid", {})
+    countries = [c.strip().upper() for c in _as_list(values.get("countries"), split=True)]
+    if any(not is_country(c) for c in countries):
+        errors["countries"] = ("error.country_invalid", {})
+    return list(dict.fromkeys(sectors)), list(dict.fromkeys(sdgs))[:12], list(dict.fromkeys(countries))[:30]
+
+
+def _as_list(value: Any, split: bool = False) -> list[str]:
+    """A list from a multi-select (list), or from one text field of comma-separated values."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v for v in re.split(r"[,\s、，]+", value) if v] if split else ([value] if value else [])
+    return [str(v) for v in value if str(v).strip()]
+
+
+# --- Exhibitors ------------------------------------------------------------------------------------
+
+
+def _exhibitor_query(edition_id: int):
+    return (
+        select(Exhibitor)
+        .where(Exhibitor.edition_id == edition_id)
+        .options(
+            joinedload(Exhibitor.organization),
+            joinedload(Exhibitor.hall),
+            selectinload(Exhibitor.solutions)
+            .selectinload(Solution.partners)
+            .joinedload(PackagePartner.exhibitor),
+        )
+    )
+
+
+async def get_exhibitor(session: AsyncSession, edition_id: int, exhibitor_id: int) -> Exhibitor:
+    row = await session.scalar(
+        _exhibitor_query(edition_id)
+        .where(Exhibitor.id == exhibitor_id)
+        .execution_options(populate_existing=True)
+    )
+    if row is None:
+        raise NotFound("exhibitor")
+    return row
+
+
+async def public_exhibitor(session: AsyncSession, edition_id: int, exhibitor_id: int) -> Exhibitor:
+    """An approved exhibitor; any other answers 404, as if it did not exist."""
+    row = await get_exhibitor(session, edition_id, exhibitor_id)
+    if row.status != "approved":
+        raise NotFound("exhibitor")
+    return row
+
+
+async def list_exhibitors(
+    session: AsyncSession, edition_id: int, status: str | None = None
+) -> list[Exhibitor]:
+    query = _exhibitor_query(edition_id).order_by(Exhibitor.booth_number, Exhibitor.name_en)
+    if status:
+        query = query.where(Exhibitor.status == status)
+    return list((await session.scalars(query)).unique())
+
+
+async def list_halls(session: AsyncSession, edition_id: int) -> list[Hall]:
+    return list(await session.scalars(select(Hall).where(Hall.edition_id == edition_id).order_by(Hall.code)))
+
+
+async def staff_membership(session: AsyncSession, edition_id: int, user_id: int) -> ExhibitorStaff | None:
+    return await session.scalar(
+        select(ExhibitorStaff).where(
+            ExhibitorStaff.edition_id == edition_id, ExhibitorStaff.user_id == user_id
+        )
+    )
+
+
+async def my_exhibitor(session: AsyncSession, edition_id: int, user_id: int) -> tuple[Exhibitor, bool] | None:
+    """The exhibitor this person works for in the edition, and whether they administer it."""
+    member = await staff_membership(session, edition_id, user_id)
+    if member is None:
+        return None
+    return await get_exhibitor(session, edition_id, member.exhibitor_id), member.is_admin
+
+
+async def require_staff(
+    session: AsyncSession, edition_id: int, user_id: int, admin: bool = False
+) -> tuple[Exhibitor, bool]:
+    mine = await my_exhibitor(session, edition_id, user_id)
+    if mine is None:
+        raise DomainError("error.not_exhibitor_staff", "not_exhibitor_staff", status=403)
+    if admin and not mine[1]:
+        raise DomainError("error.exhibitor_admin_only", "exhibitor_admin_only", status=403)
+    return mine
+
+
+def _refresh_search(exhibitor: Exhibitor) -> None:
+    exhibitor.search_title = document(exhibitor.name_en, exhibitor.name_ja)
+    exhibitor.search_text = document(
+        exhibitor.name_en,
+        exhibitor.name_ja,
+        exhibitor.home_city,
+        exhibitor.description_en,
+        exhibitor.description_ja,
+        *(part for s in exhibitor.solutions for part in (s.title_en, s.title_ja)),
+        tag_line(
+            sorted({x for s in exhibitor.solutions for x in s.sectors}),
+            sorted({x for s in exhibitor.solutions for x in s.sdgs}),
+            sorted({x for s in exhibitor.solutions for x in s.countries} | {exhibitor.country or ""} - {""}),
+        ),
+    )
+
+
+def check_profile(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The profile fields, cleaned; ValidationFailed names every wrong field at once."""
+    errors: dict = {}
+    data: dict[str, Any] = {
+        "name_en": collect(errors, _required, "name_en", values.get("name_en"), 200),
+        "name_ja": collect(errors, optional_line, "name_ja", values.get("name_ja"), 200) or "",
+        "home_city": collect(errors, optional_line, "home_city", values.get("home_city"), 120) or "",
+        "description_en": collect(
+            errors, optional_block, "description_en", values.get("description_en"), DESCRIPTION_MAX
+        )
+        or "",
+        "description_ja": collect(
+            errors, optional_block, "description_ja", values.get("description_ja"), DESCRIPTION_MAX
+        )
+        or "",
+        "contact_name": collect(errors, optional_line, "contact_name", values.get("contact_name"), 200) or "",
+        "website": collect(errors, optional_url, "website", values.get("website")),
+        "video_url": collect(errors, optional_url, "video_url", values.get("video_url")),
+    }
+    contact = clean_line(values.get("contact_email"))
+    data["contact_email"] = collect(errors, normalize_email, "contact_email", contact) if contact else ""
+    country = clean_line(values.get("country")).upper()
+    if country and not is_country(country):
+        errors["country"] = ("error.country_invalid", {})
+    data["country"] = country or None
+    kind = clean_line(values.get("kind")) or "company"
+    if kind not in EXHIBITOR_KINDS:
+        errors["kind"] = ("error.choice_invalid", {})
+    data["kind"] = kind
+    if errors:
+        raise ValidationFailed(errors)
+    return data
+
+
+def _required(field: str, value: Any, max_length: int) -> str:
+    cleaned = optional_line(field, value, max_length)
+    if not cleaned:
+        raise FieldError(field, "error.required")
+    return cleaned
+
+
+async def start_exhibitor(
+    session: AsyncSession, edition_id: int, user_id: int, values: Mapping[str, Any]
+) -> Exhibitor:
+    """A person applies to exhibit for their organization: a draft profile with them as its admin."""
+    if await staff_membership(session, edition_id, user_id) is not None:
+        raise DomainError("error.already_exhibitor_staff", "already_exhibitor_staff", status=409)
+    data = check_profile(values)
+    organization = await organizations.find_or_create(session, data["name_en"], data["country"])
+    taken = await session.scalar(
+        select(Exhibitor.id).where(
+            Exhibitor.edition_id == edition_id, Exhibitor.organization_id == organization.id
+        )
+    )
+    if taken is not None:
+        raise ValidationFailed({"name_en": ("error.exhibitor_exists", {})})
+    exhibitor = Exhibitor(edition_id=edition_id, organization_id=organization.id, status="draft", **data)
+    exhibitor.solutions = []
+    _refresh_search(exhibitor)
+    session.add(exhibitor)
+    await session.flush()
+    session.add(
+        ExhibitorStaff(edition_id=edition_id, exhibitor_id=exhibitor.id, user_id=user_id, is_admin=True)
+    )
+    await session.flush()
+    return await get_exhibitor(session, edition_id, exhibitor.id)
+
+
+async def save_profile(session: AsyncSession, exhibitor: Exhibitor, values: Mapping[str, Any]) -> Exhibitor:
+    if exhibitor.status not in EDITABLE:
+        raise DomainError("error.exhibitor_under_review", "exhibitor_under_review", status=409)
+    data = check_profile(values)
+    for name, value in data.items():
+        setattr(exhibitor, name, value)
+    _refresh_search(exhibitor)
+    await session.flush()
+    return exhibitor
+
+
+async def set_logo(session: AsyncSession, exhibitor: Exhibitor, filename: str, data: bytes) -> None:
+    logo = files.checked_image("logo", filename, data, LOGO_MAX_BYTES)
+    session.add(logo)
+    await session.flush()
+    exhibitor.logo_id = logo.id
+    await session.flush()
+
+
+async def submit(session: AsyncSession, exhibitor: Exhibitor) -> None:
+    """The exhibitor asks the organizers to publish the profile."""
+    if exhibitor.status not in ("draft", "rejected"):
+        raise DomainError("error.exhibitor_not_draft", "exhibitor_not_draft", status=409)
+    if not (exhibitor.description_en or exhibitor.description_ja):
+        raise ValidationFailed({"description_en": ("error.description_required", {})})
+    exhibitor.status = "submitted"
+    exhibitor.submitted_at = clock.now()
+    await session.flush()
+
+
+async def review(session: AsyncSession, exhibitor: Exhibitor, approve: bool, note: str | None) -> None:
+    """An organizer publishes the profile or sends it back with a reason."""
+    if approve:
+        exhibitor.status, exhibitor.review_note, exhibitor.approved_at = "approved", None, clock.now()
+    else:
+        reason = clean_line(note)
+        if not reason:
+            raise ValidationFailed({"note": ("error.reason_required", {})})
+        exhibitor.status, exhibitor.review_note = "rejected", reason[:1000]
+    await session.flush()
+
+
+async def assign_booth(session: AsyncSession, exhibitor: Exhibitor, values: Mapping[str, Any]) -> None:
+    """Place the booth on a hall's plan: inside the hall, over no other booth, with a number of its own."""
+    errors: dict = {}
+    hall = await session.scalar(
+        select(Hall).where(
+            Hall.edition_id == exhibitor.edition_id, Hall.code == clean_line(values.get("hall"))
+        )
+    )
+    if hall is None:
+        errors["hall"] = ("error.choice_invalid", {})
+    number = collect(errors, _required, "booth_number", values.get("booth_number"), 10)
+    numbers: dict[str, int] = {}
+    for name in ("booth_x", "booth_y", "booth_w", "booth_h"):
+        try:
+            numbers[name] = int(clean_line(str(values.get(name, ""))))
+        except ValueError:
+            errors[name] = ("error.number_invalid", {})
+    if errors or hall is None:
+        raise ValidationFailed(errors)
+    booth = Rect(numbers["booth_x"], numbers["booth_y"], numbers["booth_w"], numbers["booth_h"])
+    others = (
+        await session.execute(
+            select(
+                Exhibitor.booth_number,
+                Exhibitor.booth_x,
+                Exhibitor.booth_y,
+                Exhibitor.booth_w,
+                Exhibitor.booth_h,
+            ).where(Exhibitor.hall_id == hall.id, Exhibitor.id != exhibitor.id)
+        )
+    ).all()
+    if any(o.booth_number == number for o in others):
+        raise ValidationFailed({"booth_number": ("error.booth_number_taken", {})})
+    problem = booth_problem(
+        Rect(0, 0, hall.width, hall.height),
+        booth,
+        [Rect(o.booth_x, o.booth_y, o.booth_w, o.booth_h) for o in others if o.booth_x is not None],
+    )
+    if problem:
+        raise ValidationFailed({"booth_x": (problem, {})})
+    exhibitor.hall_id, exhibitor.booth_number = hall.id, number
+    exhibitor.booth_x, exhibitor.booth_y, exhibitor.booth_w, exhibitor.booth_h = booth
+    await session.flush()
+
+
+# --- Staff -----------------------------------------------------------------------------------------
+
+
+async def staff_of(session: AsyncSession, exhibitor_id: int) -> list[ExhibitorStaff]:
+    return list(
+        await session.scalars(
+            select(ExhibitorStaff)
+            .where(ExhibitorStaff.exhibitor_id == exhibitor_id)
+            .options(joinedload(ExhibitorStaff.user))
+            .order_by(ExhibitorStaff.id)
+        )
+    )
+
+
+async def invites_of(session: AsyncSession, exhibitor_id: int) -> list[StaffInvite]:
+    return list(
+        await session.scalars(
+            select(StaffInvite)
+            .where(StaffInvite.exhibitor_id == exhibitor_id, StaffInvite.status == "invited")
+            .order_by(StaffInvite.id)
+        )
+    )
+
+
+async def invite_staff(
+    session: AsyncSession, exhibitor: Exhibitor, email: str, inviter_name: str, base_url: str, lang: str
+) -> StaffInvite:
+    """The exhibitor's admin invites a colleague by e-mail; the link makes them staff once they sign in."""
+    try:
+        address = normalize_email("email", email)
+    except FieldError as exc:
+        raise ValidationFailed({exc.field: (exc.key, exc.params)}) from exc
+    key = email_key(address)
+    pending = await session.scalar(
+        select(StaffInvite.id).where(
+            StaffInvite.exhibitor_id == exhibitor.id,
+            StaffInvite.email_key == key,
+            StaffInvite.status == "invited",
+        )
+    )
+    person = await accounts.find_by_email(session, address)
+    if pending is not None or (
+        person is not None and await staff_membership(session, exhibitor.edition_id, person.id) is not None
+    ):
+        raise ValidationFailed({"email": ("error.already_invited", {})})
+    raw = secrets.token_urlsafe(24)
+    invite = StaffInvite(
+        exhibitor_id=exhibitor.id, email=address, email_key=key, token_hash=registration.token_hash(raw)
+    )
+    session.add(invite)
+    await session.flush()
+    edition = await editions.get_by_id(session, exhibitor.edition_id)
+    await mail.queue_mail(
+        session,
+        to=address,
+        name=None,
+        lang=lang,
+        kind="exhibitor_invite",
+        context={
+            "email": address,
+            "inviter": inviter_name,
+            "exhibitor_en": exhibitor.name_en,
+            "exhibitor_ja": exhibitor.name_ja or exhibitor.name_en,
+            "edition_en": edition.name_en,
+            "edition_ja": edition.name_ja,
+            "link": f"{base_url}/exhibitor/invite/{raw}",
+        },
+    )
+    return invite
+
+
+async def find_staff_invite(session: AsyncSession, raw_token: str) -> StaffInvite:
+    invite = await session.scalar(
+        select(StaffInvite).where(StaffInvite.token_hash == registration.token_hash(raw_token or ""))
+    )
+    if invite is None or invite.status == "revoked":
+        raise DomainError("error.invite_invalid", "invite_invalid", status=404)
+    if invite.status == "accepted":
+        raise DomainError("error.invite_used", "invite_used", status=409)
+    return invite
+
+
+async def accept_staff_invite(session: AsyncSession, raw_token: str, user_id: int) -> Exhibitor:
+    """The invited person (signed in with the invited address) joins the exhibitor's staff."""
+    invite = await find_staff_invite(session, raw_token)
+    user = await accounts.get_user(session, user_id)
+    if email_key(user.email) != invite.email_key:
+        raise DomainError("error.invite_foreign", "invite_foreign", status=403)
+    exhibitor = await session.get_one(Exhibitor, invite.exhibitor_id)
+    if await staff_membership(session, exhibitor.edition_id, user_id) is not None:
+        raise DomainError("error.already_exhibitor_staff", "already_exhibitor_staff", status=409)
+    session.add(ExhibitorStaff(edition_id=exhibitor.edition_id, exhibitor_id=exhibitor.id, user_id=user_id))
+    invite.status = "accepted"
+    await session.flush()
+    return exhibitor
+
+
+async def revoke_invite(session: AsyncSession, exhibitor: Exhibitor, invite_id: int) -> None:
+    invite = await session.scalar(
+        select(StaffInvite).where(StaffInvite.id == invite_id, StaffInvite.exhibitor_id == exhibitor.id)
+    )
+    if invite is None:
+        raise NotFound("invite")
+    invite.status = "revoked"
+    await session.flush()
+
+
+async def remove_staff(
+    session: AsyncSession, exhibitor: Exhibitor, user_id: int, acting_user_id: int
+) -> None:
+    if user_id == acting_user_id:
+        raise DomainError("error.cannot_remove_self", "cannot_remove_self", status=409)
+    member = await session.scalar(
+        select(ExhibitorStaff).where(
+            ExhibitorStaff.exhibitor_id == exhibitor.id, ExhibitorStaff.user_id == user_id
+        )
+    )
+    if member is None:
+        raise NotFound("staff")
+    await session.delete(member)
+    await session.flush()
+
+
+# --- Solutions -------------------------------------------------------------------------------------
+
+
+async def get_solution(
+    session: AsyncSession, edition_id: int, solution_id: int, public: bool = True
+) -> Solution:
+    row = await session.scalar(
+        select(Solution)
+        .join(Exhibitor)
+        .where(Solution.id == solution_id, Exhibitor.edition_id == edition_id)
+        .options(
+            joinedload(Solution.exhibitor).joinedload(Exhibitor.hall),
+            selectinload(Solution.partners).joinedload(PackagePartner.exhibitor),
+        )
+        .execution_options(populate_existing=True)
+    )
+    if row is None or (public and row.exhibitor.status != "approved"):
+        raise NotFound("solution")
+    return row
+
+
+def _refresh_solution_search(solution: Solution, exhibitor: Exhibitor, partner_names: Sequence[str]) -> None:
+    solution.search_title = document(solution.title_en, solution.title_ja)
+    solution.search_text = document(
+        solution.title_en,
+        solution.title_ja,
+        solution.summary_en,
+        solution.summary_ja,
+        solution.reference_projects_en,
+        solution.reference_projects_ja,
+        exhibitor.name_en,
+        exhibitor.name_ja,
+        *partner_names,
+        tag_line(solution.sectors, solution.sdgs, solution.countries),
+    )
+
+
+async def save_solution(
+    session: AsyncSession,
+    exhibitor: Exhibitor,
+    solution_id: int | None,
+    values: Mapping[str, Any],
+    brochure: tuple[str, bytes] | None = None,
+) -> Solution:
+    """Create or change a solution. `partners` (exhibitor ids) make it a package of several companies.
+
+    A brochure upload is checked before anything is written: a wrong file stores nothing at all.
+    """
+    upload = (
+        files.checked_document("brochure", *brochure, BROCHURE_MAX_BYTES, pdf_only=True) if brochure else None
+    )
+    errors: dict = {}
+    title_en = collect(errors, optional_line, "title_en", values.get("title_en"), 200) or ""
+    title_ja = collect(errors, optional_line, "title_ja", values.get("title_ja"), 200) or ""
+    if not title_en and not title_ja and "title_en" not in errors:
+        errors["title_en"] = ("error.title_required", {})
+    texts = {
+        name: collect(errors, optional_block, name, values.get(name), DESCRIPTION_MAX) or ""
+        for name in ("summary_en", "summary_ja", "reference_projects_en", "reference_projects_ja")
+    }
+    sectors, sdgs, countries = check_tags(errors, values)
+    brochure_url = collect(errors, optional_url, "brochure_url", values.get("brochure_url"))
+    partner_ids = []
+    for raw in _as_list(values.get("partners")):
+        try:
+            partner_ids.append(int(raw))
+        except ValueError:
+            errors["partners"] = ("error.choice_invalid", {})
+    partners: dict[int, Exhibitor] = {}
+    if partner_ids:
+        rows = await session.scalars(
+            select(Exhibitor).where(
+                Exhibitor.id.in_(partner_ids),
+                Exhibitor.edition_id == exhibitor.edition_id,
+                Exhibitor.id != exhibitor.id,
+            )
+        )
+        partners = {e.id: e for e in rows}
+        if len(partners) != len(set(partner_ids)):
+            errors["partners"] = ("error.choice_invalid", {})
+    if errors:
+        raise ValidationFailed(errors)
+    if solution_id is None:
+        solution = Solution(exhibitor_id=exhibitor.id)
+        solution.partners = []
+        session.add(solution)
+    else:
+        solution = await get_solution(session, exhibitor.edition_id, solution_id, public=False)
+        if solution.exhibitor_id != exhibitor.id:
+            raise NotFound("solution")
+    solution.title_en, solution.title_ja = title_en, title_ja
+    for name, value in texts.items():
+        setattr(solution, name, value)
+    solution.sectors, solution.sdgs, solution.countries = sectors, sdgs, countries
+    solution.brochure_url = brochure_url
+    roles = values.get("partner_roles") or {}
+    kept = {p.exhibitor_id: p for p in solution.partners if p.exhibitor_id in partners}
+    solution.partners = [
+        kept.get(pid)
+        or PackagePartner(
+            exhibitor_id=pid,
+            role_en=clean_line(roles.get(str(pid), {}).get("en") if isinstance(roles, dict) else "")[:300],
+            role_ja=clean_line(roles.get(str(pid), {}).get("ja") if isinstance(roles, dict) else "")[:300],
+        )
+        for pid in dict.fromkeys(partner_ids)
+    ]
+    _refresh_solution_search(
+        solution, exhibitor, [n for p in partners.values() for n in (p.name_en, p.name_ja)]
+    )
+    if upload is not None:
+        session.add(upload)
+        await session.flush()
+        solution.brochure_id = upload.id
+    await session.flush()
+    await _refresh_exhibitor_search(session, exhibitor)
+    return await get_solution(session, exhibitor.edition_id, solution.id, public=False)
+
+
+async def _refresh_exhibitor_search(session: AsyncSession, exhibitor: Exhibitor) -> None:
+    fresh = await get_exhibitor(session, exhibitor.edition_id, exhibitor.id)
+    _refresh_search(fresh)
+    await session.flush()
+
+
+async def set_brochure(
+    session: AsyncSession, exhibitor: Exhibitor, solution_id: int, filename: str, data: bytes
+) -> None:
+    solution = await get_solution(session, exhibitor.edition_id, solution_id, public=False)
+    if solution.exhibitor_id != exhibitor.id:
+        raise NotFound("solution")
+    brochure = files.checked_document("brochure", filename, data, BROCHURE_MAX_BYTES, pdf_only=True)
+    session.add(brochure)
+    await session.flush()
+    solution.brochure_id = brochure.id
+    await session.flush()
+
+
+async def delete_solution(session: AsyncSession, exhibitor: Exhibitor, solution_id: int) -> None:
+    solution = await get_solution(session, exhibitor.edition_id, solution_id, public=False)
+    if solution.exhibitor_id != exhibitor.id:
+        raise NotFound("solution")
+    await session.delete(solution)
+    await session.flush()
+    await _refresh_exhibitor_search(session, exhibitor)
+
+
+async def packages_with(session: AsyncSession, exhibitor_id: int) -> list[Solution]:
+    """Approved packages of other exhibitors in which this exhibitor takes part."""
+    return list(
+        await session.scalars(
+            select(Solution)
+            .join(PackagePartner, PackagePartner.solution_id == Solution.id)
+            .join(Exhibitor, Exhibitor.id == Solution.exhibitor_id)
+            .where(PackagePartner.exhibitor_id == exhibitor_id, Exhibitor.status == "approved")
+            .options(joinedload(Solution.exhibitor))
+        )
+    )
+
+
+async def status_counts(session: AsyncSession, edition_id: int) -> dict[str, int]:
+    rows = await session.execute(
+        select(Exhibitor.status, func.count())
+        .where(Exhibitor.edition_id == edition_id)
+        .group_by(Exhibitor.status)
+    )
+    return {status: count for status, count in rows.all()}
