@@ -1,11 +1,11 @@
 """The marketplace API: exhibitors, solutions, city needs with their suggestions, and exhibitors' leads."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import Body, FromPath, FromQuery
 
 from ascc.errors import DomainError
 from ascc.exhibitors import directory, leads
@@ -148,15 +148,17 @@ def _booth(e: Any) -> BoothOut | None:
     return BoothOut(e.hall.code, e.booth_number or "", e.booth_x, e.booth_y, e.booth_w, e.booth_h)
 
 
-def solution_out(s: Any, base_url: str) -> SolutionOut:
+def solution_out(s: Any, base_url: str, exhibitor: Any = None) -> SolutionOut:
+    """`exhibitor` when the caller loaded the solutions from it (the back reference is not loaded then)."""
+    exhibitor = exhibitor or s.exhibitor
     brochure = s.brochure_url or (
         f"{base_url}/marketplace/solutions/{s.id}/brochure" if s.brochure_id else None
     )
     return SolutionOut(
         id=s.id,
         exhibitor_id=s.exhibitor_id,
-        exhibitor_name_en=s.exhibitor.name_en,
-        exhibitor_name_ja=s.exhibitor.name_ja,
+        exhibitor_name_en=exhibitor.name_en,
+        exhibitor_name_ja=exhibitor.name_ja,
         title_en=s.title_en,
         title_ja=s.title_ja,
         summary_en=s.summary_en,
@@ -189,7 +191,7 @@ def exhibitor_out(e: Any, base_url: str, with_solutions: bool = False) -> Exhibi
         video_url=e.video_url,
         logo_url=f"{base_url}/marketplace/exhibitors/{e.id}/logo" if e.logo_id else None,
         booth=_booth(e),
-        solutions=[solution_out(s, base_url) for s in e.solutions] if with_solutions else None,
+        solutions=[solution_out(s, base_url, e) for s in e.solutions] if with_solutions else None,
     )
 
 
@@ -307,7 +309,9 @@ class MarketplaceApi(Controller):
         return Page([need_out(n) for n in found.items], found.total, found.offset, found.limit)
 
     @post("/needs", guards=[requires_login], status_code=201)
-    async def post_need(self, request: Request, db_session: DbSession, data: NeedIn) -> NeedOut:
+    async def post_need(
+        self, request: Request, db_session: DbSession, data: Annotated[NeedIn, Body()]
+    ) -> NeedOut:
         """A city official posts a need of their city (organizers: for the city named in `organization`)."""
         edition = await current_edition(db_session)
         values = {f: getattr(data, f) for f in NeedIn.__struct_fields__}
@@ -341,7 +345,9 @@ class MarketplaceApi(Controller):
         ]
 
     @post("/leads", guards=[requires_login])
-    async def scan(self, request: Request, db_session: DbSession, data: LeadIn) -> Response[ScanOut]:
+    async def scan(
+        self, request: Request, db_session: DbSession, data: Annotated[LeadIn, Body()]
+    ) -> Response[ScanOut]:
         """Exhibitor staff record the badge `code`. 201: a new lead; 200: known already;
         403 `not_shared`: the attendee did not opt in (nothing stored); 404 `badge_unknown`."""
         edition = await current_edition(db_session)

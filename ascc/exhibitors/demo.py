@@ -63,7 +63,10 @@ async def load_marketplace(session: AsyncSession, edition: Any, data: dict[str, 
     by_key: dict[str, Exhibitor] = {}
     created = 0
     for row in data["exhibitors"]:
-        organization = await organizations.upsert(
+        # An organization the seed already knows (a city, JICA) keeps its record; only new ones are created.
+        organization = await organizations.find_by_name(
+            session, row["organization"]
+        ) or await organizations.upsert(
             session,
             organizations.OrganizationInput(
                 name_en=row["organization"],

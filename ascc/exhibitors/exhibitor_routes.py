@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from ascc.csv_export import to_csv
@@ -99,7 +99,9 @@ class ExhibitorPages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def workspace(self, request: Request, db_session: DbSession, done: str | None = None) -> Template:
+    async def workspace(
+        self, request: Request, db_session: DbSession, done: FromQuery[str | None] = None
+    ) -> Template:
         return await _workspace(request, db_session, message=done)
 
     @post("/apply")
@@ -111,7 +113,7 @@ class ExhibitorPages(Controller):
         except ValidationFailed as exc:
             await db_session.rollback()
             return await _workspace(request, db_session, form_errors(request, exc), values, 422)
-        return Redirect("/exhibitor?done=created")
+        return Redirect("/exhibitor?done=created", status_code=303)
 
     @post("/profile")
     async def profile(self, request: Request, db_session: DbSession) -> Template | Redirect:
@@ -123,7 +125,7 @@ class ExhibitorPages(Controller):
         except ValidationFailed as exc:
             await db_session.rollback()
             return await _workspace(request, db_session, form_errors(request, exc), values, 422)
-        return Redirect("/exhibitor?done=saved")
+        return Redirect("/exhibitor?done=saved", status_code=303)
 
     @post("/logo", request_max_body_size=marketplace.LOGO_MAX_BYTES + 256 * 1024)
     async def logo(self, request: Request, db_session: DbSession) -> Template | Redirect:
@@ -142,7 +144,7 @@ class ExhibitorPages(Controller):
                 else {"logo": translate(request_lang(request), exc.message, **exc.params)}
             )
             return await _workspace(request, db_session, errors, None, exc.status_code)
-        return Redirect("/exhibitor?done=logo")
+        return Redirect("/exhibitor?done=logo", status_code=303)
 
     @get("/logo")
     async def own_logo(self, request: Request, db_session: DbSession) -> Response:
@@ -173,7 +175,7 @@ class ExhibitorPages(Controller):
         except ValidationFailed as exc:
             await db_session.rollback()
             return await _workspace(request, db_session, form_errors(request, exc), None, 422)
-        return Redirect("/exhibitor?done=submitted")
+        return Redirect("/exhibitor?done=submitted", status_code=303)
 
     @post("/staff")
     async def invite(self, request: Request, db_session: DbSession) -> Template | Redirect:
@@ -192,21 +194,21 @@ class ExhibitorPages(Controller):
         except ValidationFailed as exc:
             await db_session.rollback()
             return await _workspace(request, db_session, form_errors(request, exc), {"email": email}, 422)
-        return Redirect("/exhibitor?done=invited")
+        return Redirect("/exhibitor?done=invited", status_code=303)
 
     @post("/staff/{user_id:int}/remove")
     async def remove(self, request: Request, db_session: DbSession, user_id: FromPath[int]) -> Redirect:
         edition = await current_edition(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
         await marketplace.remove_staff(db_session, exhibitor, user_id, request.user.id)
-        return Redirect("/exhibitor?done=removed")
+        return Redirect("/exhibitor?done=removed", status_code=303)
 
     @post("/invites/{invite_id:int}/revoke")
     async def revoke(self, request: Request, db_session: DbSession, invite_id: FromPath[int]) -> Redirect:
         edition = await current_edition(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
         await marketplace.revoke_invite(db_session, exhibitor, invite_id)
-        return Redirect("/exhibitor?done=revoked")
+        return Redirect("/exhibitor?done=revoked", status_code=303)
 
     @get("/invite/{token:str}")
     async def invite_page(self, request: Request, db_session: DbSession, token: FromPath[str]) -> Template:
@@ -218,7 +220,7 @@ class ExhibitorPages(Controller):
     @post("/invite/{token:str}")
     async def accept(self, request: Request, db_session: DbSession, token: FromPath[str]) -> Redirect:
         await marketplace.accept_staff_invite(db_session, token, request.user.id)
-        return Redirect("/exhibitor?done=joined")
+        return Redirect("/exhibitor?done=joined", status_code=303)
 
     # --- Solutions ---
 
@@ -277,7 +279,7 @@ class ExhibitorPages(Controller):
             return await _solution_form(
                 request, db_session, row, values, {"brochure": message}, exc.status_code
             )
-        return Redirect(f"/exhibitor/solutions/{solution_id}?done=brochure")
+        return Redirect(f"/exhibitor/solutions/{solution_id}?done=brochure", status_code=303)
 
     @post("/solutions/{solution_id:int}/delete")
     async def delete_solution(
@@ -286,7 +288,7 @@ class ExhibitorPages(Controller):
         edition = await current_edition(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
         await marketplace.delete_solution(db_session, exhibitor, solution_id)
-        return Redirect("/exhibitor?done=deleted")
+        return Redirect("/exhibitor?done=deleted", status_code=303)
 
     # --- Leads ---
 
@@ -319,7 +321,7 @@ class ExhibitorPages(Controller):
             return await _leads_page(
                 request, db_session, errors={lead_id: form_errors(request, exc)}, status=422
             )
-        return Redirect(f"/exhibitor/leads#lead-{lead_id}")
+        return Redirect(f"/exhibitor/leads#lead-{lead_id}", status_code=303)
 
     @get("/leads.csv")
     async def leads_csv(self, request: Request, db_session: DbSession) -> Response:
@@ -384,7 +386,7 @@ async def _save_solution(
             else {exc.field or "brochure": translate(request_lang(request), exc.message, **exc.params)}
         )
         return await _solution_form(request, db_session, solution, values, errors, exc.status_code)
-    return Redirect(f"/exhibitor/solutions/{row.id}?done=saved")
+    return Redirect(f"/exhibitor/solutions/{row.id}?done=saved", status_code=303)
 
 
 async def _leads_page(

@@ -57,7 +57,7 @@ class ExhibitorAdminPages(Controller):
             return await _detail(
                 request, db_session, exhibitor_id, review_errors=form_errors(request, exc), status=422
             )
-        return Redirect(f"/organizer/exhibitors/{exhibitor_id}?done=reviewed")
+        return Redirect(f"/organizer/exhibitors/{exhibitor_id}?done=reviewed", status_code=303)
 
     @post("/{exhibitor_id:int}/booth")
     async def booth(
@@ -78,7 +78,7 @@ class ExhibitorAdminPages(Controller):
                 booth_errors=form_errors(request, exc),
                 status=422,
             )
-        return Redirect(f"/organizer/exhibitors/{exhibitor_id}?done=booth")
+        return Redirect(f"/organizer/exhibitors/{exhibitor_id}?done=booth", status_code=303)
 
 
 async def _detail(

@@ -215,7 +215,7 @@ class NeedPages(Controller):
             form_text(form, "status"),
             is_organizer=request.user.is_organizer,
         )
-        return Redirect(f"/marketplace/needs/{need_id}")
+        return Redirect(f"/marketplace/needs/{need_id}", status_code=303)
 
 
 async def _need_form(
@@ -253,7 +253,7 @@ async def _save_need(request: Request, db_session: DbSession, need_id: int | Non
         edition = await current_edition(db_session)
         need = await directory.get_need(db_session, edition.id, need_id) if need_id else None
         return await _need_form(request, db_session, edition, need, values, form_errors(request, exc), 422)
-    return Redirect(f"/marketplace/needs/{row.id}")
+    return Redirect(f"/marketplace/needs/{row.id}", status_code=303)
 
 
 class MyScansPages(Controller):
@@ -279,4 +279,4 @@ class MyScansPages(Controller):
     @post("/{lead_id:int}/withdraw")
     async def withdraw(self, request: Request, db_session: DbSession, lead_id: FromPath[int]) -> Redirect:
         await leads.withdraw(db_session, request.user.id, lead_id)
-        return Redirect("/me/scans?withdrawn=1")
+        return Redirect("/me/scans?withdrawn=1", status_code=303)

@@ -84,8 +84,21 @@ _STOP = frozenset(
         "systems",
         "project",
         "projects",
+        "about",
+        "what",
+        "how",
+        "each",
+        "only",
+        "first",
+        "one",
+        "two",
+        "three",
+        "year",
+        "years",
     ]
 )
+# Units and generic words that both texts share without saying anything about the match.
+_JA_STOP = frozenset({"メートル", "ミリグラム", "リットル", "キロメートル", "パーセント", "システム", "トン"})
 
 
 @dataclass(frozen=True)
@@ -204,9 +217,9 @@ def shared_phrases_en(a: str, b: str, limit: int = 2) -> tuple[str, ...]:
 
 def shared_phrases_ja(a: str, b: str, limit: int = 2) -> tuple[str, ...]:
     """Kanji compounds and katakana words both texts contain, the longest first."""
-    words_b = set(_JA_WORD.findall(b or ""))
+    words_b = set(_JA_WORD.findall(b or "")) - _JA_STOP
     found: list[str] = []
-    for word in sorted(set(_JA_WORD.findall(a or "")), key=lambda w: (-len(w), w)):
+    for word in sorted(set(_JA_WORD.findall(a or "")) - _JA_STOP, key=lambda w: (-len(w), w)):
         if any(word in w for w in words_b) and not any(word in f for f in found):
             found.append(word)
             if len(found) == limit:

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
-from ascc.exhibitors import directory, leads
+from ascc.exhibitors import demo, directory, leads
 from ascc.exhibitors import services as marketplace
 from ascc.exhibitors.directory import DirectoryQuery
 from ascc.exhibitors.models import Lead, Solution
 from ascc.files.models import StoredFile
 from ascc.mail import services as mail
 from tests.exhibitors.conftest import BASE, build_market, registered, with_consent
-from tests.factories import make_user
+from tests.factories import make_edition, make_user
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -235,3 +238,31 @@ async def test_two_staff_scanning_one_badge_at_once_make_one_lead(session_maker,
     outcomes = await asyncio.gather(*(scan() for _ in range(6)), return_exceptions=True)
     assert sorted(o if isinstance(o, str) else type(o).__name__ for o in outcomes).count("recorded") == 1
     assert await session.scalar(select(func.count(Lead.id))) == 1
+
+
+async def test_seed_needs_get_sensible_top_suggestions(session) -> None:
+    """The demo's city needs (from the source documents) find the solutions a person would pick."""
+    created = await make_edition(session, "ascc2023")
+    edition = await editions.get_by_id(session, created.id)
+    data = json.loads(
+        (Path(__file__).resolve().parents[2] / "seed" / "marketplace-2023.json").read_text("utf-8")
+    )
+    await demo.load_marketplace(session, edition, data)
+    await session.commit()
+    needs = await directory.search(session, edition.id, "needs", DirectoryQuery(), limit=100)
+    by_city = {}
+    for need in needs.items:
+        found = await directory.suggestions_for_need(session, edition.id, need, 3)
+        by_city.setdefault(need.city, []).append((need.title_en, [s.title_en for s, _ in found], found))
+    cebu = by_city["Cebu City"][0]
+    assert all("septage" in title.lower() for title in cebu[1]), cebu[1]
+    mandaue = next(n for n in by_city["Mandaue City"] if "sorting" in n[0])
+    assert "sorting" in mandaue[1][0].lower()
+    hai_phong = next(n for n in by_city["Hai Phong City"] if "drinking" in n[0])
+    assert "drinking water" in hai_phong[1][0].lower()
+    reason = cebu[2][0][1]
+    assert reason.sectors == ("water",) and "6.2" in reason.sdgs and reason.phrases_en
+    # And the other way round: the septage plant's best need is Cebu's.
+    septage = cebu[2][0][0]
+    [(need, _), *_] = await directory.suggestions_for_solution(session, edition.id, septage)
+    assert need.city == "Cebu City"
