@@ -43,6 +43,7 @@ from ascc.errors import (
     internal_error_handler,
 )
 from ascc.exhibitors.api import MarketplaceApi
+from ascc.exhibitors.directory import DirectoryState
 from ascc.exhibitors.exhibitor_routes import ExhibitorPages
 from ascc.exhibitors.organizer_routes import ExhibitorAdminPages
 from ascc.exhibitors.routes import MarketplacePages, MyScansPages, NeedPages
@@ -51,7 +52,7 @@ from ascc.mail.services import run_sender
 from ascc.organizations.routes import OrganizationAdminPages, OrganizationApi
 from ascc.programme.api import MyAgendaApi, ProgrammeApi
 from ascc.programme.organizer_routes import ProgrammeAdminPages
-from ascc.programme.routes import FragmentCache, MyAgendaPages, ProgrammePages
+from ascc.programme.routes import MyAgendaPages, ProgrammePages
 from ascc.programme.services import ScheduleCache
 from ascc.registration.api import RegistrationApi
 from ascc.registration.organizer_routes import (
@@ -70,7 +71,7 @@ from ascc.site.assets import AssetCache
 from ascc.site.routes import HealthApi, SitePages, StaticAssets
 from ascc.tours.api import TourApi
 from ascc.tours.routes import TourAdminPages, TourPages
-from ascc.web import engine_callback, request_lang
+from ascc.web import FragmentCache, engine_callback, request_lang
 
 log = logging.getLogger("ascc")
 
@@ -250,6 +251,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 # The published programme and its rendered agenda, per worker (see programme.services).
                 "schedule_cache": ScheduleCache(async_sessionmaker(engine, expire_on_commit=False)),
                 "agenda_fragments": FragmentCache(),
+                # The marketplace's version and its rendered directory results (see exhibitors.directory).
+                "directory_state": DirectoryState(async_sessionmaker(engine, expire_on_commit=False)),
+                "directory_fragments": FragmentCache(),
             }
         ),
         debug=settings.debug,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -150,3 +151,27 @@ def file_response(stored: Any, inline: bool = False, cache: str = "private, max-
             "cache-control": cache,
         },
     )
+
+
+class FragmentCache:
+    """Rendered page fragments, most recently used kept: the agenda's and the directory's hot paths."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._items: OrderedDict[tuple, str] = OrderedDict()
+        self._size = size
+
+    def get(self, key: tuple) -> str | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: tuple, value: str) -> None:
+        self._items[key] = value
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+
+def render(request: Request, template: str, **context: Any) -> str:
+    """A template rendered to a string (for fragments that are cached and reused across requests)."""
+    return request.app.template_engine.engine.get_template(template).render(request=request, **context)

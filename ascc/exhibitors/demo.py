@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import clock
 from ascc.accounts import services as accounts
-from ascc.exhibitors import directory, services
+from ascc.exhibitors import directory, services, solutions
 from ascc.exhibitors.models import Exhibitor, ExhibitorStaff, Hall, Need, Solution
 from ascc.organizations import services as organizations
 
@@ -129,7 +129,7 @@ async def load_marketplace(session: AsyncSession, edition: Any, data: dict[str, 
                 str(by_key[p["exhibitor"]].id): {"en": p.get("role_en", ""), "ja": p.get("role_ja", "")}
                 for p in partners
             }
-            await services.save_solution(session, exhibitor, None, values)
+            await solutions.save_solution(session, exhibitor, None, values)
 
     existing_needs = set(await session.scalars(select(Need.title_en).where(Need.edition_id == edition.id)))
     for row in data["needs"]:

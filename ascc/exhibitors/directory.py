@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Boolean, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.sql.expression import ColumnElement
 
+from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.exhibitors.models import (
     BUDGET_BANDS,
@@ -25,7 +30,7 @@ from ascc.exhibitors.services import DESCRIPTION_MAX, SDG, check_tags, tag_line
 from ascc.exhibitors.suggest import Corpus, Item, Suggestion, corpus_of, features, suggest
 from ascc.organizations import services as organizations
 from ascc.registration import services as registration
-from ascc.text import clean_line, collect, like_pattern, optional_block, optional_line
+from ascc.text import clean_line, collect, optional_block, optional_line
 
 KINDS = ("solutions", "exhibitors", "needs")
 PAGE_SIZE = 30
@@ -59,23 +64,43 @@ class ResultPage:
         return self.offset + self.limit if self.offset + self.limit < self.total else None
 
 
+def contains(column: Any, text: str) -> Any:
+    """`text` occurs in the (already folded) column: a plain substring test, no pattern, no case folding.
+
+    instr()/strpos() scan faster than LIKE, which folds case on every byte, and need no escaping.
+    """
+    return _Contains(column, text)
+
+
+class _Contains(ColumnElement[bool]):
+    inherit_cache = True
+    type = Boolean()
+
+    def __init__(self, column: Any, text: str) -> None:
+        self.column = column
+        self.text = literal(text)
+
+
+@compiles(_Contains)
+def _contains_default(element: _Contains, compiler: Any, **kw: Any) -> str:
+    return f"(instr({compiler.process(element.column, **kw)}, {compiler.process(element.text, **kw)}) > 0)"
+
+
+@compiles(_Contains, "postgresql")
+def _contains_postgresql(element: _Contains, compiler: Any, **kw: Any) -> str:
+    return f"(strpos({compiler.process(element.column, **kw)}, {compiler.process(element.text, **kw)}) > 0)"
+
+
 def _conditions(model: Any, query: DirectoryQuery) -> list[Any]:
     """Every query word and every filter must be in the item's folded search text."""
-    conditions = [model.search_text.like(like_pattern(term), escape="\\") for term in query.terms]
+    conditions = [contains(model.search_text, term) for term in query.terms]
     if query.sector:
-        conditions.append(model.search_text.like(f"%#sector={query.sector}#%"))
+        conditions.append(contains(model.search_text, f"#sector={query.sector}#"))
     if query.sdg and SDG.match(query.sdg):
-        conditions.append(model.search_text.like(f"%#sdg={query.sdg}#%"))
+        conditions.append(contains(model.search_text, f"#sdg={query.sdg}#"))
     if query.country and query.country.isalpha() and len(query.country) == 2:
-        conditions.append(model.search_text.like(f"%#country={query.country.lower()}#%"))
+        conditions.append(contains(model.search_text, f"#country={query.country.lower()}#"))
     return conditions
-
-
-def _title_hits(model: Any, terms: Sequence[str]) -> Any:
-    """How many query words are in the title: those items come first."""
-    if not terms:
-        return None
-    return sum(case((model.search_title.like(like_pattern(t), escape="\\"), 1), else_=0) for t in terms)
 
 
 async def search(
@@ -86,17 +111,20 @@ async def search(
     offset: int = 0,
     limit: int = PAGE_SIZE,
 ) -> ResultPage:
-    """One page of approved exhibitors, their solutions, or open needs matching the query."""
+    """One page of approved exhibitors, their solutions, or open needs matching the query.
+
+    One scan finds every match with its order (title hits first); then only the page's rows are loaded.
+    """
     if kind == "exhibitors":
         model: Any = Exhibitor
         scope = [Exhibitor.edition_id == edition_id, Exhibitor.status == "approved"]
         options: list[Any] = [joinedload(Exhibitor.organization), joinedload(Exhibitor.hall)]
-        order: list[Any] = [Exhibitor.booth_number, Exhibitor.id]
+        order: Any = func.coalesce(Exhibitor.booth_number, "")
     elif kind == "needs":
         model = Need
         scope = [Need.edition_id == edition_id, Need.status == "open"]
         options = [joinedload(Need.organization)]
-        order = [Need.id.desc()]
+        order = -Need.id
     else:
         model = Solution
         scope = [Exhibitor.edition_id == edition_id, Exhibitor.status == "approved"]
@@ -104,19 +132,26 @@ async def search(
             joinedload(Solution.exhibitor).joinedload(Exhibitor.hall),
             selectinload(Solution.partners).joinedload(PackagePartner.exhibitor),
         ]
-        order = [Solution.id]
-    where = and_(*scope, *_conditions(model, query))
-    base = select(model)
-    count = select(func.count(model.id))
-    if model is Solution:
-        base, count = base.join(Exhibitor), count.join(Exhibitor)
-    total = await session.scalar(count.where(where)) or 0
-    hits = _title_hits(model, query.terms)
-    ordering = [hits.desc(), *order] if hits is not None else order
-    rows = await session.scalars(
-        base.where(where).options(*options).order_by(*ordering).offset(max(offset, 0)).limit(limit)
+        order = Solution.id
+    terms = query.terms
+    hits = sum(case((contains(model.search_title, t), 1), else_=0) for t in terms) if terms else literal(0)
+    matches = select(model.id.label("id"), hits.label("hits"), order.label("sort_key")).where(
+        *scope, *_conditions(model, query)
     )
-    return ResultPage(items=list(rows.unique()), total=total, offset=max(offset, 0), limit=limit)
+    if model is Solution:
+        matches = matches.join(Exhibitor)
+    ranked = sorted((await session.execute(matches)).all(), key=lambda row: (-row[1], row[2], row[0]))
+    offset = max(offset, 0)
+    page_ids = [row[0] for row in ranked[offset : offset + limit]]
+    rows = {
+        row.id: row
+        for row in (
+            await session.scalars(select(model).where(model.id.in_(page_ids)).options(*options))
+        ).unique()
+    }
+    return ResultPage(
+        items=[rows[i] for i in page_ids if i in rows], total=len(ranked), offset=offset, limit=limit
+    )
 
 
 async def matching_exhibitor_ids(session: AsyncSession, edition_id: int, query: DirectoryQuery) -> set[int]:
@@ -239,6 +274,13 @@ async def save_need(
     organization = city if need_id is None else need.organization
     need.city = organization.name_en
     need.country = organization.country
+    refresh_need_search(need, organization)
+    await session.flush()
+    return await get_need(session, edition_id, need.id)
+
+
+def refresh_need_search(need: Need, organization: Any) -> None:
+    """Fold the need's searchable text, with its city's names and its tags."""
     need.search_title = document(need.title_en, need.title_ja)
     need.search_text = document(
         need.title_en,
@@ -249,8 +291,6 @@ async def save_need(
         organization.name_ja,
         tag_line(need.sectors, need.sdgs, [need.country] if need.country else []),
     )
-    await session.flush()
-    return await get_need(session, edition_id, need.id)
 
 
 async def set_need_status(
@@ -272,6 +312,23 @@ async def set_need_status(
 # --- Suggestions ----------------------------------------------------------------------------------
 
 
+async def version(session: AsyncSession) -> tuple:
+    """Changes whenever an exhibitor, solution or need is added, changed or removed: the key of cached results."""
+    row = (
+        await session.execute(
+            select(
+                select(func.max(Exhibitor.updated_at)).scalar_subquery(),
+                select(func.count()).select_from(Exhibitor).scalar_subquery(),
+                select(func.max(Solution.updated_at)).scalar_subquery(),
+                select(func.count()).select_from(Solution).scalar_subquery(),
+                select(func.max(Need.updated_at)).scalar_subquery(),
+                select(func.count()).select_from(Need).scalar_subquery(),
+            )
+        )
+    ).one()
+    return tuple(row)
+
+
 @dataclass
 class _Index:
     solutions: dict[int, Item]
@@ -284,19 +341,7 @@ _indexes: dict[int, tuple[tuple, _Index]] = {}
 
 async def _index(session: AsyncSession, edition_id: int) -> _Index:
     """Needs and solutions as matching items, rebuilt only when one of them (or an approval) changed."""
-    solutions_stamp = (
-        await session.execute(
-            select(func.count(Solution.id), func.max(Solution.updated_at), func.max(Exhibitor.updated_at))
-            .join(Exhibitor)
-            .where(Exhibitor.edition_id == edition_id)
-        )
-    ).one()
-    needs_stamp = (
-        await session.execute(
-            select(func.count(Need.id), func.max(Need.updated_at)).where(Need.edition_id == edition_id)
-        )
-    ).one()
-    stamp = (*solutions_stamp, *needs_stamp)
+    stamp = await version(session)
     cached = _indexes.get(edition_id)
     if cached and cached[0] == stamp:
         return cached[1]
@@ -372,3 +417,29 @@ async def suggestions_for_solution(
         )
     }
     return [(rows[f.id], f) for f in found if f.id in rows]
+
+
+class DirectoryState:
+    """The current edition and the marketplace's version, re-read at most every `ttl` seconds per worker.
+
+    Cached directory results are keyed by the version, so a change shows within `ttl` seconds, and a cached
+    answer needs no database session at all.
+    """
+
+    def __init__(self, session_maker: Callable[[], AsyncSession], ttl: float = 1.0) -> None:
+        self.session_maker = session_maker
+        self.ttl = ttl
+        self._value: tuple[Any, tuple] | None = None
+        self._checked = -1e9
+        self._lock = asyncio.Lock()
+
+    async def current(self) -> tuple[Any, tuple]:
+        """(edition, version); the edition is None when no edition is current."""
+        if time.monotonic() - self._checked < self.ttl and self._value is not None:
+            return self._value
+        async with self._lock:  # one reload at a time; the others wait for it instead of repeating it
+            if time.monotonic() - self._checked >= self.ttl or self._value is None:
+                async with self.session_maker() as session:
+                    self._value = (await editions.current(session), await version(session))
+                self._checked = time.monotonic()
+        return self._value

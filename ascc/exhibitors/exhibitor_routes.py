@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 
 from ascc.csv_export import to_csv
 from ascc.errors import DomainError, ValidationFailed
-from ascc.exhibitors import leads
+from ascc.exhibitors import leads, solutions, staff
 from ascc.exhibitors import services as marketplace
 from ascc.exhibitors.routes import choices, current_edition
 from ascc.files import services as files
@@ -85,8 +85,8 @@ async def _workspace(
         edition=edition,
         exhibitor=exhibitor,
         is_admin=is_admin,
-        staff=await marketplace.staff_of(db_session, exhibitor.id),
-        invites=await marketplace.invites_of(db_session, exhibitor.id) if is_admin else [],
+        staff=await staff.staff_of(db_session, exhibitor.id),
+        invites=await staff.invites_of(db_session, exhibitor.id) if is_admin else [],
         values=values or _profile_values(exhibitor),
         errors=errors or {},
         message=message,
@@ -183,7 +183,7 @@ class ExhibitorPages(Controller):
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
         email = form_text(await request.form(), "email")
         try:
-            await marketplace.invite_staff(
+            await staff.invite_staff(
                 db_session,
                 exhibitor,
                 email,
@@ -200,26 +200,26 @@ class ExhibitorPages(Controller):
     async def remove(self, request: Request, db_session: DbSession, user_id: FromPath[int]) -> Redirect:
         edition = await current_edition(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
-        await marketplace.remove_staff(db_session, exhibitor, user_id, request.user.id)
+        await staff.remove_staff(db_session, exhibitor, user_id, request.user.id)
         return Redirect("/exhibitor?done=removed", status_code=303)
 
     @post("/invites/{invite_id:int}/revoke")
     async def revoke(self, request: Request, db_session: DbSession, invite_id: FromPath[int]) -> Redirect:
         edition = await current_edition(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
-        await marketplace.revoke_invite(db_session, exhibitor, invite_id)
+        await staff.revoke_invite(db_session, exhibitor, invite_id)
         return Redirect("/exhibitor?done=revoked", status_code=303)
 
     @get("/invite/{token:str}")
     async def invite_page(self, request: Request, db_session: DbSession, token: FromPath[str]) -> Template:
-        invite = await marketplace.find_staff_invite(db_session, token)
+        invite = await staff.find_staff_invite(db_session, token)
         edition = await current_edition(db_session)
         exhibitor = await marketplace.get_exhibitor(db_session, edition.id, invite.exhibitor_id)
         return page(request, "exhibitor/invite.html", exhibitor=exhibitor, invite=invite, token=token)
 
     @post("/invite/{token:str}")
     async def accept(self, request: Request, db_session: DbSession, token: FromPath[str]) -> Redirect:
-        await marketplace.accept_staff_invite(db_session, token, request.user.id)
+        await staff.accept_staff_invite(db_session, token, request.user.id)
         return Redirect("/exhibitor?done=joined", status_code=303)
 
     # --- Solutions ---
@@ -267,7 +267,7 @@ class ExhibitorPages(Controller):
         try:
             if upload is None:
                 raise ValidationFailed({"brochure": ("error.required", {})})
-            await marketplace.set_brochure(db_session, exhibitor, solution_id, *upload)
+            await solutions.set_brochure(db_session, exhibitor, solution_id, *upload)
         except DomainError as exc:
             await db_session.rollback()
             exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
@@ -287,7 +287,7 @@ class ExhibitorPages(Controller):
     ) -> Redirect:
         edition = await current_edition(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
-        await marketplace.delete_solution(db_session, exhibitor, solution_id)
+        await solutions.delete_solution(db_session, exhibitor, solution_id)
         return Redirect("/exhibitor?done=deleted", status_code=303)
 
     # --- Leads ---
@@ -336,7 +336,7 @@ class ExhibitorPages(Controller):
 
 
 async def _own_solution(db_session: DbSession, exhibitor: Any, solution_id: int) -> Any:
-    row = await marketplace.get_solution(db_session, exhibitor.edition_id, solution_id, public=False)
+    row = await solutions.get_solution(db_session, exhibitor.edition_id, solution_id, public=False)
     if row.exhibitor_id != exhibitor.id:
         raise DomainError("error.404_text", "not_found", status=404)
     return row
@@ -372,7 +372,7 @@ async def _save_solution(
     values["sectors"] = [v for v in form.getall("sectors", []) if isinstance(v, str)]
     values["partners"] = [v for v in form.getall("partners", []) if isinstance(v, str)]
     try:
-        row = await marketplace.save_solution(
+        row = await solutions.save_solution(
             db_session, exhibitor, solution_id, values, brochure=await _upload(form, "brochure")
         )
     except DomainError as exc:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ascc.db import Base
@@ -40,7 +40,11 @@ class Hall(Base):
 
 class Exhibitor(Base):
     __tablename__ = "exhibitor"
-    __table_args__ = (UniqueConstraint("edition_id", "organization_id", name="uq_exhibitor_organization"),)
+    # updated_at indexed: the newest change keys the cached directory results (directory.version).
+    __table_args__ = (
+        UniqueConstraint("edition_id", "organization_id", name="uq_exhibitor_organization"),
+        Index("ix_exhibitor_updated_at", "updated_at"),
+    )
 
     edition_id: Mapped[int] = mapped_column(ForeignKey("edition.id", ondelete="CASCADE"), index=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
@@ -103,6 +107,7 @@ class StaffInvite(Base):
 
 class Solution(Base):
     __tablename__ = "solution"
+    __table_args__ = (Index("ix_solution_updated_at", "updated_at"),)
 
     exhibitor_id: Mapped[int] = mapped_column(ForeignKey("exhibitor.id", ondelete="CASCADE"), index=True)
     title_en: Mapped[str] = mapped_column(String(200))
@@ -146,6 +151,7 @@ class Need(Base):
     """A city's need, posted by one of its officials: what business matching tries to answer."""
 
     __tablename__ = "city_need"
+    __table_args__ = (Index("ix_city_need_updated_at", "updated_at"),)
 
     edition_id: Mapped[int] = mapped_column(ForeignKey("edition.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))

@@ -8,6 +8,7 @@ from litestar.response import Redirect, Template
 
 from ascc.errors import ValidationFailed
 from ascc.exhibitors import services as marketplace
+from ascc.exhibitors import staff
 from ascc.exhibitors.models import EXHIBITOR_STATUSES
 from ascc.exhibitors.routes import current_edition
 from ascc.security import requires_role
@@ -107,7 +108,7 @@ async def _detail(
         status_code=status,
         edition=edition,
         exhibitor=exhibitor,
-        staff=await marketplace.staff_of(db_session, exhibitor.id),
+        staff=await staff.staff_of(db_session, exhibitor.id),
         halls=halls,
         values=values,
         booth_errors=booth_errors or {},

@@ -6,17 +6,28 @@ from zoneinfo import ZoneInfo
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from markupsafe import Markup
 
 from ascc.editions import services as editions
 from ascc.errors import NotFound, ValidationFailed
-from ascc.exhibitors import directory, leads
+from ascc.exhibitors import directory, leads, solutions
 from ascc.exhibitors import services as marketplace
 from ascc.exhibitors.models import BUDGET_BANDS, FINANCING, TIMELINES
 from ascc.files import services as files
+from ascc.i18n import FREQUENT_COUNTRIES
 from ascc.registration import services as registration
 from ascc.security import requires_login
 from ascc.taxonomy import SECTORS
-from ascc.web import DbSession, file_response, form_errors, form_text, page
+from ascc.web import (
+    DbSession,
+    FragmentCache,
+    file_response,
+    form_errors,
+    form_text,
+    page,
+    render,
+    request_lang,
+)
 
 SDG_GOALS = tuple(str(g) for g in range(1, 18))
 NEED_FIELDS = ("title_en", "title_ja", "description_en", "description_ja", "sdgs", "budget_band", "timeline")
@@ -41,6 +52,7 @@ def directory_query(q: str, sector: str, sdg: str, country: str) -> directory.Di
 
 def choices() -> dict[str, Any]:
     return {
+        "market_countries": FREQUENT_COUNTRIES,
         "sectors": SECTORS,
         "sdg_goals": SDG_GOALS,
         "budget_bands": BUDGET_BANDS,
@@ -65,32 +77,66 @@ class MarketplacePages(Controller):
     async def directory_page(
         self,
         request: Request,
-        db_session: DbSession,
         kind: FromQuery[str] = "solutions",
         q: FromQuery[str] = "",
         sector: FromQuery[str] = "",
         sdg: FromQuery[str] = "",
         country: FromQuery[str] = "",
         offset: FromQuery[int] = 0,
-    ) -> Template:
-        edition = await current_edition(db_session)
+    ) -> Template | Response:
+        """The directory. Answers from rendered results when the same question met the same data before;
+        only then does it open a database session (the hot path of the marketplace)."""
+        state: directory.DirectoryState = request.app.state.directory_state
+        edition, data_version = await state.current()
+        if edition is None:
+            raise NotFound("edition")
         kind = kind if kind in directory.KINDS else "solutions"
         query = directory_query(q, sector, sdg, country)
-        results = None
-        if kind != "needs" or request.user is not None:  # needs are for signed-in participants
-            results = await directory.search(db_session, edition.id, kind, query, offset=offset)
-        can_post = request.user is not None and (
-            request.user.is_organizer
-            or await directory.city_of_poster(db_session, edition.id, request.user.id)
+        htmx = getattr(request, "htmx", None)
+        partial = bool(htmx and not htmx.boosted and not htmx.history_restore_request)
+        can_post = False
+        if request.user is not None:
+            async with state.session_maker() as session:
+                can_post = request.user.is_organizer or bool(
+                    await directory.city_of_poster(session, edition.id, request.user.id)
+                )
+        cache: FragmentCache = request.app.state.directory_fragments
+        key = (
+            edition.id,
+            data_version,
+            kind,
+            query,
+            max(offset, 0),
+            request_lang(request),
+            request.user is not None,
+            can_post,
+            partial,
         )
+        results = cache.get(key)
+        if results is None:
+            found = None
+            if kind != "needs" or request.user is not None:  # needs are for signed-in participants
+                async with state.session_maker() as session:
+                    found = await directory.search(session, edition.id, kind, query, offset=offset)
+            results = render(
+                request,
+                "marketplace/_directory.html",
+                kind=kind,
+                query=query,
+                results=found,
+                can_post_needs=can_post,
+                partial=partial,
+            )
+            cache.put(key, results)
+        if partial:
+            return Response(results, media_type="text/html; charset=utf-8", headers={"vary": "HX-Request"})
         return page(
             request,
             "marketplace/directory.html",
             edition=edition,
             kind=kind,
             query=query,
-            results=results,
-            can_post_needs=bool(can_post),
+            results_html=Markup(results),  # noqa: S704 (our own template, rendered above)
             **choices(),
         )
 
@@ -122,7 +168,7 @@ class MarketplacePages(Controller):
             "marketplace/exhibitor.html",
             edition=edition,
             exhibitor=row,
-            packages=await marketplace.packages_with(db_session, row.id),
+            packages=await solutions.packages_with(db_session, row.id),
         )
 
     @get("/exhibitors/{exhibitor_id:int}/logo")
@@ -138,7 +184,7 @@ class MarketplacePages(Controller):
     @get("/solutions/{solution_id:int}")
     async def solution(self, request: Request, db_session: DbSession, solution_id: FromPath[int]) -> Template:
         edition = await current_edition(db_session)
-        row = await marketplace.get_solution(db_session, edition.id, solution_id)
+        row = await solutions.get_solution(db_session, edition.id, solution_id)
         suggested = (
             await directory.suggestions_for_solution(db_session, edition.id, row)
             if request.user is not None
@@ -149,7 +195,7 @@ class MarketplacePages(Controller):
     @get("/solutions/{solution_id:int}/brochure")
     async def brochure(self, db_session: DbSession, solution_id: FromPath[int]) -> Response:
         edition = await current_edition(db_session)
-        row = await marketplace.get_solution(db_session, edition.id, solution_id)
+        row = await solutions.get_solution(db_session, edition.id, solution_id)
         if row.brochure_id is None:
             raise NotFound("brochure")
         return file_response(await files.get_file(db_session, row.brochure_id))

@@ -6,7 +6,6 @@ Other domains (business matching) read the marketplace through this module and d
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,8 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from ascc import clock
-from ascc.accounts import services as accounts
-from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.exhibitors.floorplan import Rect, booth_problem
 from ascc.exhibitors.models import (
@@ -26,20 +23,16 @@ from ascc.exhibitors.models import (
     Hall,
     PackagePartner,
     Solution,
-    StaffInvite,
 )
 from ascc.exhibitors.search import document
 from ascc.files import services as files
 from ascc.i18n import is_country
-from ascc.mail import services as mail
 from ascc.organizations import services as organizations
-from ascc.registration import services as registration
 from ascc.taxonomy import SECTORS
 from ascc.text import (
     FieldError,
     clean_line,
     collect,
-    email_key,
     normalize_email,
     optional_block,
     optional_line,
@@ -69,21 +62,21 @@ def check_tags(
     errors: dict, values: Mapping[str, Any], require_sector: bool = True
 ) -> tuple[list, list, list]:
     """Sectors, SDGs and countries from a form or the API, each checked; bad values are named in errors."""
-    sectors = _as_list(values.get("sectors"))
+    sectors = as_list(values.get("sectors"))
     if any(s not in SECTORS for s in sectors):
         errors["sectors"] = ("error.choice_invalid", {})
     elif require_sector and not sectors:
         errors["sectors"] = ("error.sector_required", {})
-    sdgs = [s.strip() for s in _as_list(values.get("sdgs"), split=True)]
+    sdgs = [s.strip() for s in as_list(values.get("sdgs"), split=True)]
     if any(not SDG.match(s) for s in sdgs):
         errors["sdgs"] = ("error.sdg_invalid", {})
-    countries = [c.strip().upper() for c in _as_list(values.get("countries"), split=True)]
+    countries = [c.strip().upper() for c in as_list(values.get("countries"), split=True)]
     if any(not is_country(c) for c in countries):
         errors["countries"] = ("error.country_invalid", {})
     return list(dict.fromkeys(sectors)), list(dict.fromkeys(sdgs))[:12], list(dict.fromkeys(countries))[:30]
 
 
-def _as_list(value: Any, split: bool = False) -> list[str]:
+def as_list(value: Any, split: bool = False) -> list[str]:
     """A list from a multi-select (list), or from one text field of comma-separated values."""
     if value is None:
         return []
@@ -168,7 +161,8 @@ async def require_staff(
     return mine
 
 
-def _refresh_search(exhibitor: Exhibitor) -> None:
+def refresh_search(exhibitor: Exhibitor) -> None:
+    """Fold the exhibitor's searchable text (its solutions must be loaded)."""
     exhibitor.search_title = document(exhibitor.name_en, exhibitor.name_ja)
     exhibitor.search_text = document(
         exhibitor.name_en,
@@ -243,7 +237,7 @@ async def start_exhibitor(
         raise ValidationFailed({"name_en": ("error.exhibitor_exists", {})})
     exhibitor = Exhibitor(edition_id=edition_id, organization_id=organization.id, status="draft", **data)
     exhibitor.solutions = []
-    _refresh_search(exhibitor)
+    refresh_search(exhibitor)
     session.add(exhibitor)
     await session.flush()
     session.add(
@@ -259,7 +253,7 @@ async def save_profile(session: AsyncSession, exhibitor: Exhibitor, values: Mapp
     data = check_profile(values)
     for name, value in data.items():
         setattr(exhibitor, name, value)
-    _refresh_search(exhibitor)
+    refresh_search(exhibitor)
     await session.flush()
     return exhibitor
 
@@ -338,288 +332,6 @@ async def assign_booth(session: AsyncSession, exhibitor: Exhibitor, values: Mapp
     exhibitor.hall_id, exhibitor.booth_number = hall.id, number
     exhibitor.booth_x, exhibitor.booth_y, exhibitor.booth_w, exhibitor.booth_h = booth
     await session.flush()
-
-
-# --- Staff -----------------------------------------------------------------------------------------
-
-
-async def staff_of(session: AsyncSession, exhibitor_id: int) -> list[ExhibitorStaff]:
-    return list(
-        await session.scalars(
-            select(ExhibitorStaff)
-            .where(ExhibitorStaff.exhibitor_id == exhibitor_id)
-            .options(joinedload(ExhibitorStaff.user))
-            .order_by(ExhibitorStaff.id)
-        )
-    )
-
-
-async def invites_of(session: AsyncSession, exhibitor_id: int) -> list[StaffInvite]:
-    return list(
-        await session.scalars(
-            select(StaffInvite)
-            .where(StaffInvite.exhibitor_id == exhibitor_id, StaffInvite.status == "invited")
-            .order_by(StaffInvite.id)
-        )
-    )
-
-
-async def invite_staff(
-    session: AsyncSession, exhibitor: Exhibitor, email: str, inviter_name: str, base_url: str, lang: str
-) -> StaffInvite:
-    """The exhibitor's admin invites a colleague by e-mail; the link makes them staff once they sign in."""
-    try:
-        address = normalize_email("email", email)
-    except FieldError as exc:
-        raise ValidationFailed({exc.field: (exc.key, exc.params)}) from exc
-    key = email_key(address)
-    pending = await session.scalar(
-        select(StaffInvite.id).where(
-            StaffInvite.exhibitor_id == exhibitor.id,
-            StaffInvite.email_key == key,
-            StaffInvite.status == "invited",
-        )
-    )
-    person = await accounts.find_by_email(session, address)
-    if pending is not None or (
-        person is not None and await staff_membership(session, exhibitor.edition_id, person.id) is not None
-    ):
-        raise ValidationFailed({"email": ("error.already_invited", {})})
-    raw = secrets.token_urlsafe(24)
-    invite = StaffInvite(
-        exhibitor_id=exhibitor.id, email=address, email_key=key, token_hash=registration.token_hash(raw)
-    )
-    session.add(invite)
-    await session.flush()
-    edition = await editions.get_by_id(session, exhibitor.edition_id)
-    await mail.queue_mail(
-        session,
-        to=address,
-        name=None,
-        lang=lang,
-        kind="exhibitor_invite",
-        context={
-            "email": address,
-            "inviter": inviter_name,
-            "exhibitor_en": exhibitor.name_en,
-            "exhibitor_ja": exhibitor.name_ja or exhibitor.name_en,
-            "edition_en": edition.name_en,
-            "edition_ja": edition.name_ja,
-            "link": f"{base_url}/exhibitor/invite/{raw}",
-        },
-    )
-    return invite
-
-
-async def find_staff_invite(session: AsyncSession, raw_token: str) -> StaffInvite:
-    invite = await session.scalar(
-        select(StaffInvite).where(StaffInvite.token_hash == registration.token_hash(raw_token or ""))
-    )
-    if invite is None or invite.status == "revoked":
-        raise DomainError("error.invite_invalid", "invite_invalid", status=404)
-    if invite.status == "accepted":
-        raise DomainError("error.invite_used", "invite_used", status=409)
-    return invite
-
-
-async def accept_staff_invite(session: AsyncSession, raw_token: str, user_id: int) -> Exhibitor:
-    """The invited person (signed in with the invited address) joins the exhibitor's staff."""
-    invite = await find_staff_invite(session, raw_token)
-    user = await accounts.get_user(session, user_id)
-    if email_key(user.email) != invite.email_key:
-        raise DomainError("error.invite_foreign", "invite_foreign", status=403)
-    exhibitor = await session.get_one(Exhibitor, invite.exhibitor_id)
-    if await staff_membership(session, exhibitor.edition_id, user_id) is not None:
-        raise DomainError("error.already_exhibitor_staff", "already_exhibitor_staff", status=409)
-    session.add(ExhibitorStaff(edition_id=exhibitor.edition_id, exhibitor_id=exhibitor.id, user_id=user_id))
-    invite.status = "accepted"
-    await session.flush()
-    return exhibitor
-
-
-async def revoke_invite(session: AsyncSession, exhibitor: Exhibitor, invite_id: int) -> None:
-    invite = await session.scalar(
-        select(StaffInvite).where(StaffInvite.id == invite_id, StaffInvite.exhibitor_id == exhibitor.id)
-    )
-    if invite is None:
-        raise NotFound("invite")
-    invite.status = "revoked"
-    await session.flush()
-
-
-async def remove_staff(
-    session: AsyncSession, exhibitor: Exhibitor, user_id: int, acting_user_id: int
-) -> None:
-    if user_id == acting_user_id:
-        raise DomainError("error.cannot_remove_self", "cannot_remove_self", status=409)
-    member = await session.scalar(
-        select(ExhibitorStaff).where(
-            ExhibitorStaff.exhibitor_id == exhibitor.id, ExhibitorStaff.user_id == user_id
-        )
-    )
-    if member is None:
-        raise NotFound("staff")
-    await session.delete(member)
-    await session.flush()
-
-
-# --- Solutions -------------------------------------------------------------------------------------
-
-
-async def get_solution(
-    session: AsyncSession, edition_id: int, solution_id: int, public: bool = True
-) -> Solution:
-    row = await session.scalar(
-        select(Solution)
-        .join(Exhibitor)
-        .where(Solution.id == solution_id, Exhibitor.edition_id == edition_id)
-        .options(
-            joinedload(Solution.exhibitor).joinedload(Exhibitor.hall),
-            selectinload(Solution.partners).joinedload(PackagePartner.exhibitor),
-        )
-        .execution_options(populate_existing=True)
-    )
-    if row is None or (public and row.exhibitor.status != "approved"):
-        raise NotFound("solution")
-    return row
-
-
-def _refresh_solution_search(solution: Solution, exhibitor: Exhibitor, partner_names: Sequence[str]) -> None:
-    solution.search_title = document(solution.title_en, solution.title_ja)
-    solution.search_text = document(
-        solution.title_en,
-        solution.title_ja,
-        solution.summary_en,
-        solution.summary_ja,
-        solution.reference_projects_en,
-        solution.reference_projects_ja,
-        exhibitor.name_en,
-        exhibitor.name_ja,
-        *partner_names,
-        tag_line(solution.sectors, solution.sdgs, solution.countries),
-    )
-
-
-async def save_solution(
-    session: AsyncSession,
-    exhibitor: Exhibitor,
-    solution_id: int | None,
-    values: Mapping[str, Any],
-    brochure: tuple[str, bytes] | None = None,
-) -> Solution:
-    """Create or change a solution. `partners` (exhibitor ids) make it a package of several companies.
-
-    A brochure upload is checked before anything is written: a wrong file stores nothing at all.
-    """
-    upload = (
-        files.checked_document("brochure", *brochure, BROCHURE_MAX_BYTES, pdf_only=True) if brochure else None
-    )
-    errors: dict = {}
-    title_en = collect(errors, optional_line, "title_en", values.get("title_en"), 200) or ""
-    title_ja = collect(errors, optional_line, "title_ja", values.get("title_ja"), 200) or ""
-    if not title_en and not title_ja and "title_en" not in errors:
-        errors["title_en"] = ("error.title_required", {})
-    texts = {
-        name: collect(errors, optional_block, name, values.get(name), DESCRIPTION_MAX) or ""
-        for name in ("summary_en", "summary_ja", "reference_projects_en", "reference_projects_ja")
-    }
-    sectors, sdgs, countries = check_tags(errors, values)
-    brochure_url = collect(errors, optional_url, "brochure_url", values.get("brochure_url"))
-    partner_ids = []
-    for raw in _as_list(values.get("partners")):
-        try:
-            partner_ids.append(int(raw))
-        except ValueError:
-            errors["partners"] = ("error.choice_invalid", {})
-    partners: dict[int, Exhibitor] = {}
-    if partner_ids:
-        rows = await session.scalars(
-            select(Exhibitor).where(
-                Exhibitor.id.in_(partner_ids),
-                Exhibitor.edition_id == exhibitor.edition_id,
-                Exhibitor.id != exhibitor.id,
-            )
-        )
-        partners = {e.id: e for e in rows}
-        if len(partners) != len(set(partner_ids)):
-            errors["partners"] = ("error.choice_invalid", {})
-    if errors:
-        raise ValidationFailed(errors)
-    if solution_id is None:
-        solution = Solution(exhibitor_id=exhibitor.id)
-        solution.partners = []
-        session.add(solution)
-    else:
-        solution = await get_solution(session, exhibitor.edition_id, solution_id, public=False)
-        if solution.exhibitor_id != exhibitor.id:
-            raise NotFound("solution")
-    solution.title_en, solution.title_ja = title_en, title_ja
-    for name, value in texts.items():
-        setattr(solution, name, value)
-    solution.sectors, solution.sdgs, solution.countries = sectors, sdgs, countries
-    solution.brochure_url = brochure_url
-    roles = values.get("partner_roles") or {}
-    kept = {p.exhibitor_id: p for p in solution.partners if p.exhibitor_id in partners}
-    solution.partners = [
-        kept.get(pid)
-        or PackagePartner(
-            exhibitor_id=pid,
-            role_en=clean_line(roles.get(str(pid), {}).get("en") if isinstance(roles, dict) else "")[:300],
-            role_ja=clean_line(roles.get(str(pid), {}).get("ja") if isinstance(roles, dict) else "")[:300],
-        )
-        for pid in dict.fromkeys(partner_ids)
-    ]
-    _refresh_solution_search(
-        solution, exhibitor, [n for p in partners.values() for n in (p.name_en, p.name_ja)]
-    )
-    if upload is not None:
-        session.add(upload)
-        await session.flush()
-        solution.brochure_id = upload.id
-    await session.flush()
-    await _refresh_exhibitor_search(session, exhibitor)
-    return await get_solution(session, exhibitor.edition_id, solution.id, public=False)
-
-
-async def _refresh_exhibitor_search(session: AsyncSession, exhibitor: Exhibitor) -> None:
-    fresh = await get_exhibitor(session, exhibitor.edition_id, exhibitor.id)
-    _refresh_search(fresh)
-    await session.flush()
-
-
-async def set_brochure(
-    session: AsyncSession, exhibitor: Exhibitor, solution_id: int, filename: str, data: bytes
-) -> None:
-    solution = await get_solution(session, exhibitor.edition_id, solution_id, public=False)
-    if solution.exhibitor_id != exhibitor.id:
-        raise NotFound("solution")
-    brochure = files.checked_document("brochure", filename, data, BROCHURE_MAX_BYTES, pdf_only=True)
-    session.add(brochure)
-    await session.flush()
-    solution.brochure_id = brochure.id
-    await session.flush()
-
-
-async def delete_solution(session: AsyncSession, exhibitor: Exhibitor, solution_id: int) -> None:
-    solution = await get_solution(session, exhibitor.edition_id, solution_id, public=False)
-    if solution.exhibitor_id != exhibitor.id:
-        raise NotFound("solution")
-    await session.delete(solution)
-    await session.flush()
-    await _refresh_exhibitor_search(session, exhibitor)
-
-
-async def packages_with(session: AsyncSession, exhibitor_id: int) -> list[Solution]:
-    """Approved packages of other exhibitors in which this exhibitor takes part."""
-    return list(
-        await session.scalars(
-            select(Solution)
-            .join(PackagePartner, PackagePartner.solution_id == Solution.id)
-            .join(Exhibitor, Exhibitor.id == Solution.exhibitor_id)
-            .where(PackagePartner.exhibitor_id == exhibitor_id, Exhibitor.status == "approved")
-            .options(joinedload(Solution.exhibitor))
-        )
-    )
 
 
 async def status_counts(session: AsyncSession, edition_id: int) -> dict[str, int]:

@@ -36,32 +36,11 @@ from ascc.security import requires_login
 from ascc.taxonomy import SECTORS
 from ascc.text import safe_next_path
 from ascc.tours import services as tours
-from ascc.web import DbSession, file_response, form_text, page, request_lang
-
-FRAGMENT_CACHE_SIZE = 512
+from ascc.web import DbSession, FragmentCache, file_response, form_text, page, render, request_lang
 
 
 def schedule_cache(request: Request) -> programme.ScheduleCache:
     return request.app.state.schedule_cache
-
-
-class FragmentCache:
-    """Rendered agenda fragments for anonymous visitors, per release, language and query: the hot path."""
-
-    def __init__(self, size: int = FRAGMENT_CACHE_SIZE) -> None:
-        self._items: OrderedDict[tuple, str] = OrderedDict()
-        self._size = size
-
-    def get(self, key: tuple) -> str | None:
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
-
-    def put(self, key: tuple, value: str) -> None:
-        self._items[key] = value
-        if len(self._items) > self._size:
-            self._items.popitem(last=False)
 
 
 class AgendaView:
@@ -147,7 +126,7 @@ def _agenda_html(
         "lang_url": lambda lang: f"/lang/{lang}?next={here}",
     }
     saved, seats = mine
-    results = _render(
+    results = render(
         request,
         "programme/_agenda.html",
         view=view,
@@ -159,7 +138,7 @@ def _agenda_html(
     )
     if partial_only:
         return results
-    return _render(
+    return render(
         request,
         "programme/agenda.html",
         view=view,
@@ -168,10 +147,6 @@ def _agenda_html(
         **AGENDA_CHOICES,
         **extra,
     )
-
-
-def _render(request: Request, template: str, **context: Any) -> str:
-    return request.app.template_engine.engine.get_template(template).render(request=request, **context)
 
 
 # The agenda's filter choices (the same for every visitor).

@@ -367,6 +367,10 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_solution_partner_exhibitor_id"), ["exhibitor_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_solution_partner_solution_id"), ["solution_id"], unique=False)
 
+    op.create_index("ix_exhibitor_updated_at", "exhibitor", ["updated_at"])
+    op.create_index("ix_solution_updated_at", "solution", ["updated_at"])
+    op.create_index("ix_city_need_updated_at", "city_need", ["updated_at"])
+
     # Uploads keep their ids: the rows move from programme_file to stored_file before the old table goes.
     op.execute(
         "INSERT INTO stored_file (id, token, filename, content_type, size, data, created_at, updated_at) "

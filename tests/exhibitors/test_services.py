@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
-from ascc.exhibitors import demo, directory, leads
+from ascc.exhibitors import demo, directory, leads, solutions, staff
 from ascc.exhibitors import services as marketplace
 from ascc.exhibitors.directory import DirectoryQuery
 from ascc.exhibitors.models import Lead, Solution
@@ -55,14 +55,12 @@ async def test_filters_by_sector_sdg_goal_and_country(session, market) -> None:
 
 
 async def test_package_names_its_partner_and_the_partner_lists_the_package(session, market) -> None:
-    solution = await marketplace.get_solution(session, market.edition_id, market.plastics_solution)
+    solution = await solutions.get_solution(session, market.edition_id, market.plastics_solution)
     assert solution.is_package
     assert [(p.exhibitor.name_en, p.role_en) for p in solution.partners] == [
         ("Wakato Sludge Technologies Co., Ltd.", "Sludge part")
     ]
-    assert [s.id for s in await marketplace.packages_with(session, market.sludge)] == [
-        market.plastics_solution
-    ]
+    assert [s.id for s in await solutions.packages_with(session, market.sludge)] == [market.plastics_solution]
 
 
 async def test_logo_must_be_a_small_image_and_a_refusal_stores_nothing(session, market) -> None:
@@ -82,16 +80,14 @@ async def test_a_brochure_that_is_not_a_pdf_stores_no_solution_either(session, m
     exhibitor = await marketplace.get_exhibitor(session, market.edition_id, market.sludge)
     values = {"title_en": "Pipe renewal", "sectors": ["water"]}
     with pytest.raises(DomainError) as refused:
-        await marketplace.save_solution(
-            session, exhibitor, None, values, brochure=("b.pdf", b"MZ\x90\x00 exe")
-        )
+        await solutions.save_solution(session, exhibitor, None, values, brochure=("b.pdf", b"MZ\x90\x00 exe"))
     assert (refused.value.status_code, refused.value.message) == (415, "error.pdf_type")
     await session.rollback()
     assert (
         await session.scalar(select(func.count(Solution.id)).where(Solution.title_en == "Pipe renewal")) == 0
     )
     exhibitor = await marketplace.get_exhibitor(session, market.edition_id, market.sludge)
-    saved = await marketplace.save_solution(session, exhibitor, None, values, brochure=("パンフ.pdf", PDF))
+    saved = await solutions.save_solution(session, exhibitor, None, values, brochure=("パンフ.pdf", PDF))
     assert saved.brochure_id is not None
 
 
@@ -104,7 +100,7 @@ async def test_solution_fields_are_checked_all_at_once(session, market) -> None:
         "brochure_url": "javascript:alert(1)",
     }
     with pytest.raises(ValidationFailed) as failed:
-        await marketplace.save_solution(session, exhibitor, None, bad)
+        await solutions.save_solution(session, exhibitor, None, bad)
     assert set(failed.value.errors) == {"title_en", "sectors", "sdgs", "countries", "brochure_url"}
 
 
@@ -147,20 +143,20 @@ async def test_apply_submit_review_publishes_the_profile(session, market) -> Non
 
 async def test_staff_invitation_works_only_for_the_invited_address(session, market) -> None:
     exhibitor = await marketplace.get_exhibitor(session, market.edition_id, market.sludge)
-    invite = await marketplace.invite_staff(session, exhibitor, "Colleague@Example.org", "Aiko", BASE, "ja")
+    invite = await staff.invite_staff(session, exhibitor, "Colleague@Example.org", "Aiko", BASE, "ja")
     assert invite.email_key == "colleague@example.org"
     sent = await mail.messages_to(session, "Colleague@example.org")
     link = next(line for line in sent[0].body_text.splitlines() if "/exhibitor/invite/" in line)
     token = link.rsplit("/", 1)[1]
     stranger = await make_user(session, "stranger@example.org")
     with pytest.raises(DomainError) as foreign:
-        await marketplace.accept_staff_invite(session, token, stranger.id)
+        await staff.accept_staff_invite(session, token, stranger.id)
     assert foreign.value.status_code == 403
     colleague = await make_user(session, "colleague@example.org")
-    joined = await marketplace.accept_staff_invite(session, token, colleague.id)
+    joined = await staff.accept_staff_invite(session, token, colleague.id)
     assert joined.id == market.sludge
     with pytest.raises(DomainError):
-        await marketplace.accept_staff_invite(session, token, colleague.id)  # used
+        await staff.accept_staff_invite(session, token, colleague.id)  # used
 
 
 async def test_only_city_officials_post_needs_for_their_own_city(session, market) -> None:
