@@ -82,6 +82,7 @@ DYNAMIC = {
         "brochure",
         "reviewed",
         "booth",
+        "name_review",
     ],
 }
 

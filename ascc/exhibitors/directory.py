@@ -25,7 +25,7 @@ from ascc.exhibitors.models import (
     PackagePartner,
     Solution,
 )
-from ascc.exhibitors.search import document, query_terms
+from ascc.exhibitors.search import document, needle, query_terms
 from ascc.exhibitors.services import DESCRIPTION_MAX, SDG, check_tags, tag_line
 from ascc.exhibitors.suggest import Corpus, Item, Suggestion, corpus_of, features, suggest
 from ascc.organizations import services as organizations
@@ -93,7 +93,7 @@ def _contains_postgresql(element: _Contains, compiler: Any, **kw: Any) -> str:
 
 def _conditions(model: Any, query: DirectoryQuery) -> list[Any]:
     """Every query word and every filter must be in the item's folded search text."""
-    conditions = [contains(model.search_text, term) for term in query.terms]
+    conditions = [contains(model.search_text, needle(term)) for term in query.terms]
     if query.sector:
         conditions.append(contains(model.search_text, f"#sector={query.sector}#"))
     if query.sdg and SDG.match(query.sdg):
@@ -134,7 +134,11 @@ async def search(
         ]
         order = Solution.id
     terms = query.terms
-    hits = sum(case((contains(model.search_title, t), 1), else_=0) for t in terms) if terms else literal(0)
+    hits = (
+        sum(case((contains(model.search_title, needle(t)), 1), else_=0) for t in terms)
+        if terms
+        else literal(0)
+    )
     matches = select(model.id.label("id"), hits.label("hits"), order.label("sort_key")).where(
         *scope, *_conditions(model, query)
     )
@@ -395,7 +399,8 @@ async def suggestions_for_need(
             select(Solution)
             .where(Solution.id.in_([f.id for f in found]))
             .options(
-                joinedload(Solution.exhibitor).joinedload(Exhibitor.hall), selectinload(Solution.partners)
+                joinedload(Solution.exhibitor).joinedload(Exhibitor.hall),
+                selectinload(Solution.partners).joinedload(PackagePartner.exhibitor),
             )
         )
     }

@@ -87,7 +87,7 @@ async def _workspace(
         is_admin=is_admin,
         staff=await staff.staff_of(db_session, exhibitor.id),
         invites=await staff.invites_of(db_session, exhibitor.id) if is_admin else [],
-        values=values or _profile_values(exhibitor),
+        values={**_profile_values(exhibitor), **(values or {})},
         errors=errors or {},
         message=message,
     )
@@ -121,11 +121,12 @@ class ExhibitorPages(Controller):
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
         values = form_values(await request.form(), *PROFILE_FIELDS)
         try:
-            await marketplace.save_profile(db_session, exhibitor, values)
+            saved = await marketplace.save_profile(db_session, exhibitor, values)
         except ValidationFailed as exc:
             await db_session.rollback()
             return await _workspace(request, db_session, form_errors(request, exc), values, 422)
-        return Redirect("/exhibitor?done=saved", status_code=303)
+        done = "name_review" if saved.status == "submitted" else "saved"
+        return Redirect(f"/exhibitor?done={done}", status_code=303)
 
     @post("/logo", request_max_body_size=marketplace.LOGO_MAX_BYTES + 256 * 1024)
     async def logo(self, request: Request, db_session: DbSession) -> Template | Redirect:
@@ -254,33 +255,6 @@ class ExhibitorPages(Controller):
     ) -> Template | Redirect:
         return await _save_solution(request, db_session, solution_id)
 
-    @post(
-        "/solutions/{solution_id:int}/brochure",
-        request_max_body_size=marketplace.BROCHURE_MAX_BYTES + 256 * 1024,
-    )
-    async def brochure(
-        self, request: Request, db_session: DbSession, solution_id: FromPath[int]
-    ) -> Template | Redirect:
-        edition = await current_edition(db_session)
-        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
-        upload = await _upload(await request.form(), "brochure")
-        try:
-            if upload is None:
-                raise ValidationFailed({"brochure": ("error.required", {})})
-            await solutions.set_brochure(db_session, exhibitor, solution_id, *upload)
-        except DomainError as exc:
-            await db_session.rollback()
-            exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
-            row = await _own_solution(db_session, exhibitor, solution_id)
-            message = translate(request_lang(request), exc.message, **exc.params)
-            values = {name: getattr(row, name) or "" for name in SOLUTION_FIELDS}
-            values.update(sdgs=", ".join(row.sdgs), countries=", ".join(row.countries), sectors=row.sectors)
-            values["partners"] = [str(p.exhibitor_id) for p in row.partners]
-            return await _solution_form(
-                request, db_session, row, values, {"brochure": message}, exc.status_code
-            )
-        return Redirect(f"/exhibitor/solutions/{solution_id}?done=brochure", status_code=303)
-
     @post("/solutions/{solution_id:int}/delete")
     async def delete_solution(
         self, request: Request, db_session: DbSession, solution_id: FromPath[int]
@@ -301,6 +275,8 @@ class ExhibitorPages(Controller):
         edition = await current_edition(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
         code = form_text(await request.form(), "code")
+        if not code.strip():
+            return await _leads_page(request, db_session, errors={"code": "error.code_required"}, status=422)
         result = await leads.record(db_session, exhibitor, request.user.id, code)
         status = {"recorded": 201, "already": 200, "not_shared": 200, "unknown": 404}[result.outcome]
         return await _leads_page(request, db_session, result=result, code=code, status=status)
@@ -330,7 +306,7 @@ class ExhibitorPages(Controller):
         rows = leads.csv_rows(await leads.list_leads(db_session, exhibitor))
         return Response(
             to_csv(leads.CSV_HEADER, rows),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",
             headers={"content-disposition": 'attachment; filename="leads.csv"'},
         )
 
@@ -347,7 +323,11 @@ async def _solution_form(
 ) -> Template:
     edition = await current_edition(db_session)
     exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
-    others = [e for e in await marketplace.list_exhibitors(db_session, edition.id) if e.id != exhibitor.id]
+    others = [
+        e
+        for e in await marketplace.list_exhibitors(db_session, edition.id, status="approved")
+        if e.id != exhibitor.id
+    ]
     return page(
         request,
         "exhibitor/solution_form.html",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from ascc import clock
 from ascc.accounts import services as accounts
-from ascc.errors import NotFound, ValidationFailed
+from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.exhibitors.models import Exhibitor, Lead
 from ascc.registration import services as registration
 from ascc.text import FieldError, optional_block
@@ -29,7 +29,12 @@ class ScanResult:
 
 
 async def record(session: AsyncSession, exhibitor: Exhibitor, staff_user_id: int, code: str) -> ScanResult:
-    """Store a lead for the badge `code`, if and only if its holder opted in to scanning by exhibitors."""
+    """Store a lead for the badge `code`, if and only if its holder opted in to scanning by exhibitors.
+
+    Only a published (approved) exhibitor collects leads: a draft profile is anyone's to create.
+    """
+    if exhibitor.status != "approved":
+        raise DomainError("error.exhibitor_not_approved", "exhibitor_not_approved", status=403)
     attendee = await registration.find_by_badge_code(session, exhibitor.edition_id, code)
     if attendee is None:
         return ScanResult("unknown")

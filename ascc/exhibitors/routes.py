@@ -129,7 +129,7 @@ class MarketplacePages(Controller):
             )
             cache.put(key, results)
         if partial:
-            return Response(results, media_type="text/html; charset=utf-8", headers={"vary": "HX-Request"})
+            return Response(results, media_type="text/html", headers={"vary": "HX-Request"})
         return page(
             request,
             "marketplace/directory.html",
@@ -141,18 +141,24 @@ class MarketplacePages(Controller):
         )
 
     @get("/floor-plan")
-    async def floor_plan(self, request: Request, db_session: DbSession, q: FromQuery[str] = "") -> Template:
+    async def floor_plan(
+        self, request: Request, db_session: DbSession, q: FromQuery[str] = "", booth: FromQuery[str] = ""
+    ) -> Template:
+        """The hall with its booths; those matching `q` (or the one numbered `booth`) light up."""
         edition = await current_edition(db_session)
         query = directory_query(q, "", "", "")
+        exhibitors = await marketplace.list_exhibitors(db_session, edition.id, status="approved")
         highlighted = (
             await directory.matching_exhibitor_ids(db_session, edition.id, query) if query.terms else set()
         )
+        if booth:
+            highlighted |= {e.id for e in exhibitors if e.booth_number == booth}
         return page(
             request,
             "marketplace/floor_plan.html",
             edition=edition,
             halls=await marketplace.list_halls(db_session, edition.id),
-            exhibitors=await marketplace.list_exhibitors(db_session, edition.id, status="approved"),
+            exhibitors=exhibitors,
             highlighted=highlighted,
             query=query,
         )
@@ -235,6 +241,9 @@ class NeedPages(Controller):
     async def edit_need(self, request: Request, db_session: DbSession, need_id: FromPath[int]) -> Template:
         edition = await current_edition(db_session)
         row = await directory.get_need(db_session, edition.id, need_id)
+        city = await directory.city_of_poster(db_session, edition.id, request.user.id)
+        if not request.user.is_organizer and (city is None or city.id != row.organization_id):
+            raise NotFound("need")
         values = {
             **{name: getattr(row, name) or "" for name in NEED_FIELDS},
             "sdgs": ", ".join(row.sdgs),

@@ -27,8 +27,15 @@ def fold(text: str | None) -> str:
 
 
 def document(*parts: str | None) -> str:
-    """The `search_text` of an item: every searchable part, folded, one per line."""
-    return "\n".join(fold(p) for p in parts if p)
+    """The `search_text` of an item: every searchable part, folded, one per line, each line starting with a
+    space so that every word follows a space or a sign (see needle)."""
+    return "\n".join(" " + fold(p) for p in parts if p)
+
+
+def needle(term: str) -> str:
+    """What to look for: a short Latin word ("ev", "ict") only at the start of a word, so that it does not
+    match inside "development" or "district"; anything else anywhere (Japanese has no word starts)."""
+    return f" {term}" if len(term) <= 3 and term.isascii() and term.isalnum() else term
 
 
 def query_terms(query: str | None) -> list[str]:
@@ -43,7 +50,7 @@ def query_terms(query: str | None) -> list[str]:
 
 def matches(text: str, terms: list[str]) -> bool:
     """Whether folded text contains every term (the meaning of the database query, for checks and tests)."""
-    return all(term in text for term in terms)
+    return all(needle(term) in text for term in terms)
 
 
 def rank(title: str, text: str, terms: list[str]) -> int:

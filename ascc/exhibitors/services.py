@@ -251,8 +251,13 @@ async def save_profile(session: AsyncSession, exhibitor: Exhibitor, values: Mapp
     if exhibitor.status not in EDITABLE:
         raise DomainError("error.exhibitor_under_review", "exhibitor_under_review", status=409)
     data = check_profile(values)
+    renamed = (data["name_en"], data["name_ja"]) != (exhibitor.name_en, exhibitor.name_ja)
     for name, value in data.items():
         setattr(exhibitor, name, value)
+    if (
+        renamed and exhibitor.status == "approved"
+    ):  # no one becomes "World Bank" without a look from organizers
+        exhibitor.status, exhibitor.submitted_at = "submitted", clock.now()
     refresh_search(exhibitor)
     await session.flush()
     return exhibitor

@@ -97,6 +97,7 @@ async def save_solution(
                 Exhibitor.id.in_(partner_ids),
                 Exhibitor.edition_id == exhibitor.edition_id,
                 Exhibitor.id != exhibitor.id,
+                Exhibitor.status == "approved",  # a draft must not appear publicly through someone's package
             )
         )
         partners = {e.id: e for e in rows}
@@ -143,19 +144,6 @@ async def save_solution(
 async def _refresh_exhibitor_search(session: AsyncSession, exhibitor: Exhibitor) -> None:
     fresh = await get_exhibitor(session, exhibitor.edition_id, exhibitor.id)
     refresh_search(fresh)
-    await session.flush()
-
-
-async def set_brochure(
-    session: AsyncSession, exhibitor: Exhibitor, solution_id: int, filename: str, data: bytes
-) -> None:
-    solution = await get_solution(session, exhibitor.edition_id, solution_id, public=False)
-    if solution.exhibitor_id != exhibitor.id:
-        raise NotFound("solution")
-    brochure = files.checked_document("brochure", filename, data, BROCHURE_MAX_BYTES, pdf_only=True)
-    session.add(brochure)
-    await session.flush()
-    solution.brochure_id = brochure.id
     await session.flush()
 
 

@@ -26,7 +26,7 @@ MIN_SCORE = 2.0  # below this a pair shares too little to be worth a person's ti
 _WORD = re.compile(r"[a-z][a-z0-9\-]+")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff々〆ー]+")
 # Runs of one script: kanji compounds and katakana words are the meaningful units of a Japanese phrase.
-_JA_WORD = re.compile(r"[\u3400-\u9fff々]{2,}|[\u30a0-\u30ffー]{3,}")
+_JA_WORD = re.compile(r"[\u3400-\u9fff々]{2,}|[\u30a1-\u30faー]{3,}")
 _STOP = frozenset(
     [
         "a",

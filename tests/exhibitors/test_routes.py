@@ -90,6 +90,18 @@ async def test_needs_are_for_signed_in_people_and_posted_by_city_officials(clien
     assert suggestions[0]["reason"]["sectors"] == ["water"] and "6.2" in suggestions[0]["reason"]["sdgs"]
     page = await client.get(f"/marketplace/needs/{need['id']}")
     assert "Why: both:" in text_of(page.text) and "SDG 6.2" in text_of(page.text)
+    plastics = await post_json(
+        client,
+        "/api/v1/needs",
+        {
+            "title_en": "Waste plastics to fuel after the landfill closed",
+            "description_en": "Mixed plastics fill the dumpsite.",
+            "sectors": ["waste"],
+            "sdgs": ["12.5"],
+        },
+    )
+    [package] = (await client.get(f"/api/v1/needs/{plastics.json()['id']}/suggestions")).json()
+    assert package["solution"]["is_package"] and package["reason"]["phrases_en"][0] == "waste plastics to fuel"
     listed = (await client.get("/api/v1/needs", params={"q": "汚泥"})).json()
     assert [n["id"] for n in listed["items"]] == [need["id"]]
 
@@ -211,7 +223,12 @@ async def test_bad_uploads_and_markup_are_refused_or_escaped(client, site, input
     saved = await post_form(
         client,
         "/exhibitor/profile",
-        {"name_en": "Wakato Sludge Technologies Co., Ltd.", "kind": "company", "description_en": hostile},
+        {
+            "name_en": "Wakato Sludge Technologies Co., Ltd.",
+            "name_ja": "若戸汚泥テクノロジー株式会社",
+            "kind": "company",
+            "description_en": hostile,
+        },
     )
     assert saved.status_code == 303
     public = await client.get(f"/marketplace/exhibitors/{site.sludge}")

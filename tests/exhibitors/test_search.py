@@ -26,3 +26,10 @@ def test_query_is_split_at_spaces_and_japanese_punctuation() -> None:
 def test_wildcards_typed_by_people_are_not_special() -> None:
     assert query_terms("100% _x_") == ["100", "x"]
     assert len(query_terms(" ".join(f"w{i}" for i in range(20)))) == 8
+
+
+def test_short_latin_words_match_only_at_a_word_start() -> None:
+    assert matches(document("EV buses for Da Nang"), query_terms("ev"))
+    assert not matches(document("development level"), query_terms("ev"))
+    assert not matches(document("district heating"), query_terms("ICT"))
+    assert matches(document("district heating"), query_terms("trict"))  # longer words anywhere

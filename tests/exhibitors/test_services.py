@@ -262,3 +262,20 @@ async def test_seed_needs_get_sensible_top_suggestions(session) -> None:
     septage = cebu[2][0][0]
     [(need, _), *_] = await directory.suggestions_for_solution(session, edition.id, septage)
     assert need.city == "Cebu City"
+
+
+async def test_a_draft_exhibitor_collects_no_leads_and_a_new_name_goes_back_to_review(
+    session, market
+) -> None:
+    keen = await registered(session, market.edition_id, "keen@example.org", name="Keen Person")
+    code = await with_consent(session, market.edition_id, keen.id, scanning=True)
+    draft = await marketplace.get_exhibitor(session, market.edition_id, market.draft)
+    with pytest.raises(DomainError) as refused:
+        await leads.record(session, draft, market.staff_a, code)
+    assert (refused.value.status_code, refused.value.code) == (403, "exhibitor_not_approved")
+    published = await marketplace.get_exhibitor(session, market.edition_id, market.sludge)
+    same_name = {"name_en": published.name_en, "name_ja": published.name_ja, "description_en": "Updated."}
+    assert (await marketplace.save_profile(session, published, same_name)).status == "approved"
+    renamed = await marketplace.save_profile(session, published, {**same_name, "name_en": "World Bank"})
+    assert renamed.status == "submitted"
+    assert await _titles(session, market.edition_id, "exhibitors", q="world bank") == []
