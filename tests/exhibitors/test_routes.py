@@ -101,7 +101,9 @@ async def test_needs_are_for_signed_in_people_and_posted_by_city_officials(clien
         },
     )
     [package] = (await client.get(f"/api/v1/needs/{plastics.json()['id']}/suggestions")).json()
-    assert package["solution"]["is_package"] and package["reason"]["phrases_en"][0] == "waste plastics to fuel"
+    assert (
+        package["solution"]["is_package"] and package["reason"]["phrases_en"][0] == "waste plastics to fuel"
+    )
     listed = (await client.get("/api/v1/needs", params={"q": "汚泥"})).json()
     assert [n["id"] for n in listed["items"]] == [need["id"]]
 
