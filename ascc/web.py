@@ -8,6 +8,7 @@ from urllib.parse import quote, urlsplit
 
 from jinja2 import pass_context
 from litestar import Request, Response
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
@@ -128,6 +129,14 @@ def form_text(form: Any, name: str) -> str:
     """A text field of a submitted form; a file or anything else sent under that name counts as empty."""
     value = form.get(name)
     return value if isinstance(value, str) else ""
+
+
+async def form_upload(form: Any, name: str) -> tuple[str, bytes] | None:
+    """(filename, bytes) of a file chosen in the form under `name`, or None when none was chosen."""
+    value = form.get(name)
+    if isinstance(value, UploadFile) and value.filename:
+        return value.filename, await value.read()
+    return None
 
 
 def form_values(form: Any, *names: str) -> dict[str, str]:

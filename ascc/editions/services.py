@@ -170,6 +170,14 @@ async def current(session: AsyncSession) -> Edition | None:
     return await session.scalar(select(Edition).where(Edition.is_current.is_(True)))
 
 
+async def require_current(session: AsyncSession) -> Edition:
+    """The current edition, or NotFound (a page about "this year's" anything needs one)."""
+    edition = await current(session)
+    if edition is None:
+        raise NotFound("edition")
+    return edition
+
+
 async def get_by_slug(session: AsyncSession, slug: str, with_rooms: bool = False) -> Edition:
     statement = select(Edition).where(Edition.slug == slug)
     if with_rooms:

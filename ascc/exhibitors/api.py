@@ -1,16 +1,17 @@
 """The marketplace API: exhibitors, solutions, city needs with their suggestions, and exhibitors' leads."""
 
-from datetime import datetime
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Body, FromPath, FromQuery
 
+from ascc.editions import services as editions
 from ascc.errors import DomainError
 from ascc.exhibitors import directory, leads
 from ascc.exhibitors import services as marketplace
-from ascc.exhibitors.routes import current_edition, directory_query
+from ascc.exhibitors.routes import directory_query
 from ascc.security import requires_login
 from ascc.web import DbSession
 
@@ -122,24 +123,9 @@ class LeadIn(msgspec.Struct, forbid_unknown_fields=True):
     code: str
 
 
-class LeadOut(msgspec.Struct):
-    id: int
-    name_latin: str
-    name_local: str | None
-    email: str
-    organization: str
-    position: str
-    country: str | None
-    category: str
-    scanned_at: datetime
-    scanned_by: str
-    note: str
-    rating: int | None
-
-
 class ScanOut(msgspec.Struct):
     outcome: str  # recorded | already
-    lead: LeadOut
+    lead: leads.LeadView
 
 
 def _booth(e: Any) -> BoothOut | None:
@@ -214,8 +200,13 @@ def need_out(n: Any) -> NeedOut:
     )
 
 
-def lead_out(v: leads.LeadView) -> LeadOut:
-    return LeadOut(**{f: getattr(v, f) for f in LeadOut.__struct_fields__})
+async def _search_page(
+    db_session: DbSession, kind: str, query: Any, offset: int, limit: int, convert: Callable[[Any], Any]
+) -> Page:
+    """One page of the directory's search as JSON (limit 1 to 200)."""
+    edition = await editions.require_current(db_session)
+    found = await directory.search(db_session, edition.id, kind, query, offset, min(max(limit, 1), 200))
+    return Page([convert(item) for item in found.items], found.total, found.offset, found.limit)
 
 
 def _base(request: Request) -> str:
@@ -239,24 +230,16 @@ class MarketplaceApi(Controller):
         limit: FromQuery[int] = 50,
     ) -> Page:
         """Approved exhibitors, filtered like the directory (free text in any language, sector, SDG, country)."""
-        edition = await current_edition(db_session)
-        found = await directory.search(
-            db_session,
-            edition.id,
-            "exhibitors",
-            directory_query(q, sector, sdg, country),
-            offset,
-            min(max(limit, 1), 200),
-        )
-        return Page(
-            [exhibitor_out(e, _base(request)) for e in found.items], found.total, found.offset, found.limit
+        query = directory_query(q, sector, sdg, country)
+        return await _search_page(
+            db_session, "exhibitors", query, offset, limit, lambda item: exhibitor_out(item, _base(request))
         )
 
     @get("/exhibitors/{exhibitor_id:int}")
     async def exhibitor(
         self, request: Request, db_session: DbSession, exhibitor_id: FromPath[int]
     ) -> ExhibitorOut:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         row = await marketplace.public_exhibitor(db_session, edition.id, exhibitor_id)
         return exhibitor_out(row, _base(request), with_solutions=True)
 
@@ -272,17 +255,9 @@ class MarketplaceApi(Controller):
         offset: FromQuery[int] = 0,
         limit: FromQuery[int] = 50,
     ) -> Page:
-        edition = await current_edition(db_session)
-        found = await directory.search(
-            db_session,
-            edition.id,
-            "solutions",
-            directory_query(q, sector, sdg, country),
-            offset,
-            min(max(limit, 1), 200),
-        )
-        return Page(
-            [solution_out(s, _base(request)) for s in found.items], found.total, found.offset, found.limit
+        query = directory_query(q, sector, sdg, country)
+        return await _search_page(
+            db_session, "solutions", query, offset, limit, lambda item: solution_out(item, _base(request))
         )
 
     @get("/needs", guards=[requires_login])
@@ -297,23 +272,15 @@ class MarketplaceApi(Controller):
         limit: FromQuery[int] = 50,
     ) -> Page:
         """Open city needs (signed-in participants only)."""
-        edition = await current_edition(db_session)
-        found = await directory.search(
-            db_session,
-            edition.id,
-            "needs",
-            directory_query(q, sector, sdg, country),
-            offset,
-            min(max(limit, 1), 200),
-        )
-        return Page([need_out(n) for n in found.items], found.total, found.offset, found.limit)
+        query = directory_query(q, sector, sdg, country)
+        return await _search_page(db_session, "needs", query, offset, limit, need_out)
 
     @post("/needs", guards=[requires_login], status_code=201)
     async def post_need(
         self, request: Request, db_session: DbSession, data: Annotated[NeedIn, Body()]
     ) -> NeedOut:
         """A city official posts a need of their city (organizers: for the city named in `organization`)."""
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         values = {f: getattr(data, f) for f in NeedIn.__struct_fields__}
         row = await directory.save_need(
             db_session, edition.id, request.user.id, values, is_organizer=request.user.is_organizer
@@ -322,7 +289,7 @@ class MarketplaceApi(Controller):
 
     @get("/needs/{need_id:int}", guards=[requires_login])
     async def need(self, db_session: DbSession, need_id: FromPath[int]) -> NeedOut:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         return need_out(await directory.get_need(db_session, edition.id, need_id))
 
     @get("/needs/{need_id:int}/suggestions", guards=[requires_login])
@@ -330,7 +297,7 @@ class MarketplaceApi(Controller):
         self, request: Request, db_session: DbSession, need_id: FromPath[int], limit: FromQuery[int] = 5
     ) -> list[SuggestionOut]:
         """The solutions that best answer the need, best first, each with the reason."""
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         row = await directory.get_need(db_session, edition.id, need_id)
         found = await directory.suggestions_for_need(db_session, edition.id, row, min(max(limit, 1), 20))
         return [
@@ -350,22 +317,21 @@ class MarketplaceApi(Controller):
     ) -> Response[ScanOut]:
         """Exhibitor staff record the badge `code`. 201: a new lead; 200: known already;
         403 `not_shared`: the attendee did not opt in (nothing stored); 404 `badge_unknown`."""
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
         result = await leads.record(db_session, exhibitor, request.user.id, data.code)
         if result.outcome == "unknown":
             raise DomainError("error.badge_unknown", "badge_unknown", field="code", status=404)
         if result.outcome == "not_shared":
             raise DomainError("error.not_shared", "not_shared", field="code", status=403)
-        views = {v.id: v for v in await leads.list_leads(db_session, exhibitor)}
+        [view] = await leads.list_leads(db_session, exhibitor, lead_id=result.lead.id)
         return Response(
-            ScanOut(result.outcome, lead_out(views[result.lead.id])),
-            status_code=201 if result.outcome == "recorded" else 200,
+            ScanOut(result.outcome, view), status_code=201 if result.outcome == "recorded" else 200
         )
 
     @get("/leads", guards=[requires_login])
-    async def list_leads(self, request: Request, db_session: DbSession) -> list[LeadOut]:
+    async def list_leads(self, request: Request, db_session: DbSession) -> list[leads.LeadView]:
         """The leads of the caller's exhibitor, newest first."""
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
-        return [lead_out(v) for v in await leads.list_leads(db_session, exhibitor)]
+        return await leads.list_leads(db_session, exhibitor)

@@ -12,19 +12,9 @@ from ascc import clock
 from ascc.accounts import services as accounts
 from ascc.exhibitors import directory, services, solutions
 from ascc.exhibitors.models import Exhibitor, ExhibitorStaff, Hall, Need, Solution
+from ascc.exhibitors.services import PROFILE_FIELDS
 from ascc.organizations import services as organizations
 
-PROFILE_FIELDS = (
-    "kind",
-    "home_city",
-    "country",
-    "description_en",
-    "description_ja",
-    "contact_name",
-    "contact_email",
-    "website",
-    "video_url",
-)
 SOLUTION_FIELDS = (
     "title_en",
     "title_ja",
@@ -99,7 +89,11 @@ async def load_marketplace(session: AsyncSession, edition: Any, data: dict[str, 
             booth_y=booth["y"],
             booth_w=booth["w"],
             booth_h=booth["h"],
-            **{k: row.get(k) for k in PROFILE_FIELDS if row.get(k) is not None},
+            **{
+                k: row[k]
+                for k in PROFILE_FIELDS
+                if k not in ("name_en", "name_ja") and row.get(k) is not None
+            },
         )
         session.add(exhibitor)
         await session.flush()

@@ -26,11 +26,11 @@ from ascc.exhibitors.models import (
     Solution,
 )
 from ascc.exhibitors.search import document, needle, query_terms
-from ascc.exhibitors.services import DESCRIPTION_MAX, SDG, check_tags, tag_line
+from ascc.exhibitors.services import SDG, bilingual, check_tags, tag_line
 from ascc.exhibitors.suggest import Corpus, Item, Suggestion, corpus_of, features, suggest
 from ascc.organizations import services as organizations
 from ascc.registration import services as registration
-from ascc.text import clean_line, collect, optional_block, optional_line
+from ascc.text import clean_line, collect, optional_line
 
 KINDS = ("solutions", "exhibitors", "needs")
 PAGE_SIZE = 30
@@ -46,10 +46,6 @@ class DirectoryQuery:
     @property
     def terms(self) -> list[str]:
         return query_terms(self.q)
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.terms or self.sector or self.sdg or self.country)
 
 
 @dataclass(frozen=True)
@@ -215,22 +211,11 @@ async def city_of_poster(session: AsyncSession, edition_id: int, user_id: int) -
 
 def check_need(values: Mapping[str, Any]) -> dict[str, Any]:
     errors: dict = {}
-    data: dict[str, Any] = {
-        "title_en": collect(errors, optional_line, "title_en", values.get("title_en"), 200) or "",
-        "title_ja": collect(errors, optional_line, "title_ja", values.get("title_ja"), 200) or "",
-        "description_en": collect(
-            errors, optional_block, "description_en", values.get("description_en"), DESCRIPTION_MAX
-        )
-        or "",
-        "description_ja": collect(
-            errors, optional_block, "description_ja", values.get("description_ja"), DESCRIPTION_MAX
-        )
-        or "",
-    }
-    if not data["title_en"] and not data["title_ja"] and "title_en" not in errors:
-        errors["title_en"] = ("error.title_required", {})
-    if not data["description_en"] and not data["description_ja"] and "description_en" not in errors:
-        errors["description_en"] = ("error.description_required", {})
+    data: dict[str, Any] = {}
+    data["title_en"], data["title_ja"] = bilingual(errors, values, "title", missing="error.title_required")
+    data["description_en"], data["description_ja"] = bilingual(
+        errors, values, "description", long=True, missing="error.description_required"
+    )
     data["sectors"], data["sdgs"], _ = check_tags(errors, {**values, "countries": []})
     for name, allowed in (("budget_band", BUDGET_BANDS), ("timeline", TIMELINES)):
         value = clean_line(values.get(name)) or None

@@ -7,33 +7,30 @@ so staff of one exhibitor cannot reach another's profile or leads.
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from ascc.csv_export import to_csv
-from ascc.errors import DomainError, ValidationFailed
+from ascc.editions import services as editions
+from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.exhibitors import leads, solutions, staff
 from ascc.exhibitors import services as marketplace
-from ascc.exhibitors.routes import choices, current_edition
+from ascc.exhibitors.routes import choices
+from ascc.exhibitors.services import PROFILE_FIELDS
 from ascc.files import services as files
 from ascc.i18n import translate
 from ascc.security import requires_login
-from ascc.web import DbSession, file_response, form_errors, form_text, form_values, page, request_lang
-
-PROFILE_FIELDS = (
-    "name_en",
-    "name_ja",
-    "kind",
-    "home_city",
-    "country",
-    "description_en",
-    "description_ja",
-    "contact_name",
-    "contact_email",
-    "website",
-    "video_url",
+from ascc.web import (
+    DbSession,
+    file_response,
+    form_errors,
+    form_text,
+    form_upload,
+    form_values,
+    page,
+    request_lang,
 )
+
 SOLUTION_FIELDS = (
     "title_en",
     "title_ja",
@@ -45,13 +42,6 @@ SOLUTION_FIELDS = (
     "reference_projects_ja",
     "brochure_url",
 )
-
-
-async def _upload(form: Any, name: str) -> tuple[str, bytes] | None:
-    value = form.get(name)
-    if isinstance(value, UploadFile) and value.filename:
-        return value.filename, await value.read()
-    return None
 
 
 def _profile_values(exhibitor: Any) -> dict[str, Any]:
@@ -66,7 +56,7 @@ async def _workspace(
     status: int = 200,
     message: str | None = None,
 ) -> Template:
-    edition = await current_edition(db_session)
+    edition = await editions.require_current(db_session)
     mine = await marketplace.my_exhibitor(db_session, edition.id, request.user.id)
     if mine is None:
         return page(
@@ -106,7 +96,7 @@ class ExhibitorPages(Controller):
 
     @post("/apply")
     async def apply(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         values = form_values(await request.form(), *PROFILE_FIELDS)
         try:
             await marketplace.start_exhibitor(db_session, edition.id, request.user.id, values)
@@ -117,7 +107,7 @@ class ExhibitorPages(Controller):
 
     @post("/profile")
     async def profile(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
         values = form_values(await request.form(), *PROFILE_FIELDS)
         try:
@@ -130,9 +120,9 @@ class ExhibitorPages(Controller):
 
     @post("/logo", request_max_body_size=marketplace.LOGO_MAX_BYTES + 256 * 1024)
     async def logo(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
-        upload = await _upload(await request.form(), "logo")
+        upload = await form_upload(await request.form(), "logo")
         try:
             if upload is None:
                 raise ValidationFailed({"logo": ("error.required", {})})
@@ -150,26 +140,26 @@ class ExhibitorPages(Controller):
     @get("/logo")
     async def own_logo(self, request: Request, db_session: DbSession) -> Response:
         """The logo as uploaded, before the profile is approved (the public address shows only approved ones)."""
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
         if exhibitor.logo_id is None:
-            raise DomainError("error.404_text", "not_found", status=404)
+            raise NotFound("file")
         return file_response(await files.get_file(db_session, exhibitor.logo_id), inline=True)
 
     @get("/solutions/{solution_id:int}/brochure")
     async def own_brochure(
         self, request: Request, db_session: DbSession, solution_id: FromPath[int]
     ) -> Response:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
-        row = await _own_solution(db_session, exhibitor, solution_id)
+        row = await solutions.own_solution(db_session, exhibitor, solution_id)
         if row.brochure_id is None:
-            raise DomainError("error.404_text", "not_found", status=404)
+            raise NotFound("file")
         return file_response(await files.get_file(db_session, row.brochure_id))
 
     @post("/submit")
     async def submit(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
         try:
             await marketplace.submit(db_session, exhibitor)
@@ -180,7 +170,7 @@ class ExhibitorPages(Controller):
 
     @post("/staff")
     async def invite(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
         email = form_text(await request.form(), "email")
         try:
@@ -199,14 +189,14 @@ class ExhibitorPages(Controller):
 
     @post("/staff/{user_id:int}/remove")
     async def remove(self, request: Request, db_session: DbSession, user_id: FromPath[int]) -> Redirect:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
         await staff.remove_staff(db_session, exhibitor, user_id, request.user.id)
         return Redirect("/exhibitor?done=removed", status_code=303)
 
     @post("/invites/{invite_id:int}/revoke")
     async def revoke(self, request: Request, db_session: DbSession, invite_id: FromPath[int]) -> Redirect:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
         await staff.revoke_invite(db_session, exhibitor, invite_id)
         return Redirect("/exhibitor?done=revoked", status_code=303)
@@ -214,7 +204,7 @@ class ExhibitorPages(Controller):
     @get("/invite/{token:str}")
     async def invite_page(self, request: Request, db_session: DbSession, token: FromPath[str]) -> Template:
         invite = await staff.find_staff_invite(db_session, token)
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         exhibitor = await marketplace.get_exhibitor(db_session, edition.id, invite.exhibitor_id)
         return page(request, "exhibitor/invite.html", exhibitor=exhibitor, invite=invite, token=token)
 
@@ -233,9 +223,9 @@ class ExhibitorPages(Controller):
     async def edit_solution(
         self, request: Request, db_session: DbSession, solution_id: FromPath[int]
     ) -> Template:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
-        row = await _own_solution(db_session, exhibitor, solution_id)
+        row = await solutions.own_solution(db_session, exhibitor, solution_id)
         values = {name: getattr(row, name) or "" for name in SOLUTION_FIELDS}
         values.update(
             sdgs=", ".join(row.sdgs),
@@ -259,7 +249,7 @@ class ExhibitorPages(Controller):
     async def delete_solution(
         self, request: Request, db_session: DbSession, solution_id: FromPath[int]
     ) -> Redirect:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
         await solutions.delete_solution(db_session, exhibitor, solution_id)
         return Redirect("/exhibitor?done=deleted", status_code=303)
@@ -272,7 +262,7 @@ class ExhibitorPages(Controller):
 
     @post("/leads")
     async def scan(self, request: Request, db_session: DbSession) -> Template:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
         code = form_text(await request.form(), "code")
         if not code.strip():
@@ -285,7 +275,7 @@ class ExhibitorPages(Controller):
     async def annotate(
         self, request: Request, db_session: DbSession, lead_id: FromPath[int]
     ) -> Template | Redirect:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
         form = await request.form()
         try:
@@ -301,7 +291,7 @@ class ExhibitorPages(Controller):
 
     @get("/leads.csv")
     async def leads_csv(self, request: Request, db_session: DbSession) -> Response:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
         rows = leads.csv_rows(await leads.list_leads(db_session, exhibitor))
         return Response(
@@ -311,17 +301,10 @@ class ExhibitorPages(Controller):
         )
 
 
-async def _own_solution(db_session: DbSession, exhibitor: Any, solution_id: int) -> Any:
-    row = await solutions.get_solution(db_session, exhibitor.edition_id, solution_id, public=False)
-    if row.exhibitor_id != exhibitor.id:
-        raise DomainError("error.404_text", "not_found", status=404)
-    return row
-
-
 async def _solution_form(
     request: Request, db_session: DbSession, solution: Any, values: dict, errors: dict, status: int = 200
 ) -> Template:
-    edition = await current_edition(db_session)
+    edition = await editions.require_current(db_session)
     exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
     others = [
         e
@@ -345,7 +328,7 @@ async def _solution_form(
 async def _save_solution(
     request: Request, db_session: DbSession, solution_id: int | None
 ) -> Template | Redirect:
-    edition = await current_edition(db_session)
+    edition = await editions.require_current(db_session)
     exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
     form = await request.form()
     values: dict[str, Any] = form_values(form, *SOLUTION_FIELDS)
@@ -353,13 +336,13 @@ async def _save_solution(
     values["partners"] = [v for v in form.getall("partners", []) if isinstance(v, str)]
     try:
         row = await solutions.save_solution(
-            db_session, exhibitor, solution_id, values, brochure=await _upload(form, "brochure")
+            db_session, exhibitor, solution_id, values, brochure=await form_upload(form, "brochure")
         )
     except DomainError as exc:
         await db_session.rollback()
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
-        solution = await _own_solution(db_session, exhibitor, solution_id) if solution_id else None
+        solution = await solutions.own_solution(db_session, exhibitor, solution_id) if solution_id else None
         errors = (
             form_errors(request, exc)
             if isinstance(exc, ValidationFailed)
@@ -377,7 +360,7 @@ async def _leads_page(
     errors: dict | None = None,
     status: int = 200,
 ) -> Template:
-    edition = await current_edition(db_session)
+    edition = await editions.require_current(db_session)
     exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
     return page(
         request,

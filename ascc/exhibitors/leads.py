@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -44,7 +45,7 @@ async def record(session: AsyncSession, exhibitor: Exhibitor, staff_user_id: int
     if not attendee.consent_scanning:
         return ScanResult("not_shared")  # nothing is stored, not even that the scan happened
     if existing is not None:
-        return ScanResult("already", await get_lead(session, exhibitor.id, existing.id))
+        return ScanResult("already", existing)
     lead = Lead(
         exhibitor_id=exhibitor.id,
         user_id=attendee.user_id,
@@ -56,9 +57,8 @@ async def record(session: AsyncSession, exhibitor: Exhibitor, staff_user_id: int
         async with session.begin_nested():  # two staff scanning the same badge at once: one lead
             session.add(lead)
     except IntegrityError:
-        existing = await _lead_of(session, exhibitor.id, attendee.user_id)
-        return ScanResult("already", await get_lead(session, exhibitor.id, existing.id) if existing else None)
-    return ScanResult("recorded", await get_lead(session, exhibitor.id, lead.id))
+        return ScanResult("already", await _lead_of(session, exhibitor.id, attendee.user_id))
+    return ScanResult("recorded", lead)
 
 
 async def _lead_of(session: AsyncSession, exhibitor_id: int, user_id: int) -> Lead | None:
@@ -79,20 +79,20 @@ class LeadView:
     position: str
     country: str | None
     category: str
-    scanned_at: Any
+    scanned_at: datetime
     scanned_by: str
     note: str
     rating: int | None
 
 
-async def list_leads(session: AsyncSession, exhibitor: Exhibitor) -> list[LeadView]:
-    rows = (
-        await session.scalars(
-            select(Lead)
-            .where(Lead.exhibitor_id == exhibitor.id, Lead.withdrawn_at.is_(None))
-            .order_by(Lead.scanned_at.desc(), Lead.id.desc())
-        )
-    ).all()
+async def list_leads(
+    session: AsyncSession, exhibitor: Exhibitor, lead_id: int | None = None
+) -> list[LeadView]:
+    """The exhibitor's leads, newest first (or only `lead_id`), with the people's details in two queries."""
+    query = select(Lead).where(Lead.exhibitor_id == exhibitor.id, Lead.withdrawn_at.is_(None))
+    if lead_id is not None:
+        query = query.where(Lead.id == lead_id)
+    rows = (await session.scalars(query.order_by(Lead.scanned_at.desc(), Lead.id.desc()))).all()
     if not rows:
         return []
     people = await registration.registrations_of(session, exhibitor.edition_id, [r.user_id for r in rows])

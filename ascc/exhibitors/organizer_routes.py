@@ -6,11 +6,11 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from ascc.editions import services as editions
 from ascc.errors import ValidationFailed
 from ascc.exhibitors import services as marketplace
 from ascc.exhibitors import staff
 from ascc.exhibitors.models import EXHIBITOR_STATUSES
-from ascc.exhibitors.routes import current_edition
 from ascc.security import requires_role
 from ascc.web import DbSession, form_errors, form_text, form_values, page
 
@@ -26,7 +26,7 @@ class ExhibitorAdminPages(Controller):
     async def list_page(
         self, request: Request, db_session: DbSession, status: FromQuery[str] = ""
     ) -> Template:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         status = status if status in EXHIBITOR_STATUSES else ""
         return page(
             request,
@@ -46,7 +46,7 @@ class ExhibitorAdminPages(Controller):
     async def review(
         self, request: Request, db_session: DbSession, exhibitor_id: FromPath[int]
     ) -> Template | Redirect:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         exhibitor = await marketplace.get_exhibitor(db_session, edition.id, exhibitor_id)
         form = await request.form()
         try:
@@ -64,7 +64,7 @@ class ExhibitorAdminPages(Controller):
     async def booth(
         self, request: Request, db_session: DbSession, exhibitor_id: FromPath[int]
     ) -> Template | Redirect:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         exhibitor = await marketplace.get_exhibitor(db_session, edition.id, exhibitor_id)
         values = form_values(await request.form(), *BOOTH_FIELDS)
         try:
@@ -91,7 +91,7 @@ async def _detail(
     review_errors: dict | None = None,
     status: int = 200,
 ) -> Template:
-    edition = await current_edition(db_session)
+    edition = await editions.require_current(db_session)
     exhibitor = await marketplace.get_exhibitor(db_session, edition.id, exhibitor_id)
     halls = await marketplace.list_halls(db_session, edition.id)
     values = booth_values or {

@@ -33,13 +33,6 @@ SDG_GOALS = tuple(str(g) for g in range(1, 18))
 NEED_FIELDS = ("title_en", "title_ja", "description_en", "description_ja", "sdgs", "budget_band", "timeline")
 
 
-async def current_edition(db_session: DbSession) -> Any:
-    edition = await editions.current(db_session)
-    if edition is None:
-        raise NotFound("edition")
-    return edition
-
-
 def directory_query(q: str, sector: str, sdg: str, country: str) -> directory.DirectoryQuery:
     """Filters from the address bar; unknown values are dropped rather than refused."""
     return directory.DirectoryQuery(
@@ -145,7 +138,7 @@ class MarketplacePages(Controller):
         self, request: Request, db_session: DbSession, q: FromQuery[str] = "", booth: FromQuery[str] = ""
     ) -> Template:
         """The hall with its booths; those matching `q` (or the one numbered `booth`) light up."""
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         query = directory_query(q, "", "", "")
         exhibitors = await marketplace.list_exhibitors(db_session, edition.id, status="approved")
         highlighted = (
@@ -167,7 +160,7 @@ class MarketplacePages(Controller):
     async def exhibitor(
         self, request: Request, db_session: DbSession, exhibitor_id: FromPath[int]
     ) -> Template:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         row = await marketplace.public_exhibitor(db_session, edition.id, exhibitor_id)
         return page(
             request,
@@ -179,7 +172,7 @@ class MarketplacePages(Controller):
 
     @get("/exhibitors/{exhibitor_id:int}/logo")
     async def logo(self, db_session: DbSession, exhibitor_id: FromPath[int]) -> Response:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         row = await marketplace.public_exhibitor(db_session, edition.id, exhibitor_id)
         if row.logo_id is None:
             raise NotFound("logo")
@@ -189,7 +182,7 @@ class MarketplacePages(Controller):
 
     @get("/solutions/{solution_id:int}")
     async def solution(self, request: Request, db_session: DbSession, solution_id: FromPath[int]) -> Template:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         row = await solutions.get_solution(db_session, edition.id, solution_id)
         suggested = (
             await directory.suggestions_for_solution(db_session, edition.id, row)
@@ -200,7 +193,7 @@ class MarketplacePages(Controller):
 
     @get("/solutions/{solution_id:int}/brochure")
     async def brochure(self, db_session: DbSession, solution_id: FromPath[int]) -> Response:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         row = await solutions.get_solution(db_session, edition.id, solution_id)
         if row.brochure_id is None:
             raise NotFound("brochure")
@@ -216,7 +209,7 @@ class NeedPages(Controller):
 
     @get("/{need_id:int}")
     async def need(self, request: Request, db_session: DbSession, need_id: FromPath[int]) -> Template:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         row = await directory.get_need(db_session, edition.id, need_id)
         city = await directory.city_of_poster(db_session, edition.id, request.user.id)
         return page(
@@ -230,7 +223,7 @@ class NeedPages(Controller):
 
     @get("/new")
     async def new_need(self, request: Request, db_session: DbSession) -> Template:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         return await _need_form(request, db_session, edition, None, {"sectors": [], "financing": []}, {})
 
     @post("/")
@@ -239,7 +232,7 @@ class NeedPages(Controller):
 
     @get("/{need_id:int}/edit")
     async def edit_need(self, request: Request, db_session: DbSession, need_id: FromPath[int]) -> Template:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         row = await directory.get_need(db_session, edition.id, need_id)
         city = await directory.city_of_poster(db_session, edition.id, request.user.id)
         if not request.user.is_organizer and (city is None or city.id != row.organization_id):
@@ -260,7 +253,7 @@ class NeedPages(Controller):
 
     @post("/{need_id:int}/status")
     async def need_status(self, request: Request, db_session: DbSession, need_id: FromPath[int]) -> Redirect:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         form = await request.form()
         await directory.set_need_status(
             db_session,
@@ -297,7 +290,7 @@ async def _need_form(
 
 
 async def _save_need(request: Request, db_session: DbSession, need_id: int | None) -> Template | Redirect:
-    edition = await current_edition(db_session)
+    edition = await editions.require_current(db_session)
     values = need_values(await request.form())
     try:
         row = await directory.save_need(
@@ -305,7 +298,7 @@ async def _save_need(request: Request, db_session: DbSession, need_id: int | Non
         )
     except ValidationFailed as exc:
         await db_session.rollback()
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         need = await directory.get_need(db_session, edition.id, need_id) if need_id else None
         return await _need_form(request, db_session, edition, need, values, form_errors(request, exc), 422)
     return Redirect(f"/marketplace/needs/{row.id}", status_code=303)
@@ -320,7 +313,7 @@ class MyScansPages(Controller):
 
     @get("/")
     async def scans(self, request: Request, db_session: DbSession) -> Template:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         mine = await registration.my_registration(db_session, edition.id, request.user.id)
         return page(
             request,

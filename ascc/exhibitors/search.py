@@ -51,9 +51,3 @@ def query_terms(query: str | None) -> list[str]:
 def matches(text: str, terms: list[str]) -> bool:
     """Whether folded text contains every term (the meaning of the database query, for checks and tests)."""
     return all(needle(term) in text for term in terms)
-
-
-def rank(title: str, text: str, terms: list[str]) -> int:
-    """A higher number for a better hit: terms in the title weigh more than terms in the body."""
-    folded_title = fold(title)
-    return sum(3 if term in folded_title else 1 for term in terms if term in text)

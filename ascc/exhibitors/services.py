@@ -43,7 +43,21 @@ LOGO_MAX_BYTES = 1024 * 1024
 BROCHURE_MAX_BYTES = 10 * 1024 * 1024
 DESCRIPTION_MAX = 5_000
 SDG = re.compile(r"^(1[0-7]|[1-9])(\.([1-9][0-9]?|[a-c]))?$")
-EDITABLE = ("draft", "rejected", "approved")  # submitted profiles wait for the organizer's answer
+EDITABLE = ("draft", "rejected", "approved")
+# What an exhibitor fills in about itself (the profile form and the demo data).
+PROFILE_FIELDS = (
+    "name_en",
+    "name_ja",
+    "kind",
+    "home_city",
+    "country",
+    "description_en",
+    "description_ja",
+    "contact_name",
+    "contact_email",
+    "website",
+    "video_url",
+)  # submitted profiles wait for the organizer's answer
 
 
 # --- Tags shared with needs ------------------------------------------------------------------------
@@ -74,6 +88,21 @@ def check_tags(
     if any(not is_country(c) for c in countries):
         errors["countries"] = ("error.country_invalid", {})
     return list(dict.fromkeys(sectors)), list(dict.fromkeys(sdgs))[:12], list(dict.fromkeys(countries))[:30]
+
+
+def bilingual(
+    errors: dict, values: Mapping[str, Any], name: str, long: bool = False, missing: str | None = None
+) -> tuple[str, str]:
+    """`<name>_en` and `<name>_ja`, cleaned (a line, or a block when `long`); with `missing`, one of them must
+    be given, and its absence is reported on the English field under that message."""
+    check, max_length = (optional_block, DESCRIPTION_MAX) if long else (optional_line, 200)
+    en, ja = (
+        collect(errors, check, f"{name}_{lang}", values.get(f"{name}_{lang}"), max_length) or ""
+        for lang in ("en", "ja")
+    )
+    if missing and not en and not ja and f"{name}_en" not in errors:
+        errors[f"{name}_en"] = (missing, {})
+    return en, ja
 
 
 def as_list(value: Any, split: bool = False) -> list[str]:
@@ -186,18 +215,11 @@ def check_profile(values: Mapping[str, Any]) -> dict[str, Any]:
         "name_en": collect(errors, _required, "name_en", values.get("name_en"), 200),
         "name_ja": collect(errors, optional_line, "name_ja", values.get("name_ja"), 200) or "",
         "home_city": collect(errors, optional_line, "home_city", values.get("home_city"), 120) or "",
-        "description_en": collect(
-            errors, optional_block, "description_en", values.get("description_en"), DESCRIPTION_MAX
-        )
-        or "",
-        "description_ja": collect(
-            errors, optional_block, "description_ja", values.get("description_ja"), DESCRIPTION_MAX
-        )
-        or "",
         "contact_name": collect(errors, optional_line, "contact_name", values.get("contact_name"), 200) or "",
         "website": collect(errors, optional_url, "website", values.get("website")),
         "video_url": collect(errors, optional_url, "video_url", values.get("video_url")),
     }
+    data["description_en"], data["description_ja"] = bilingual(errors, values, "description", long=True)
     contact = clean_line(values.get("contact_email"))
     data["contact_email"] = collect(errors, normalize_email, "contact_email", contact) if contact else ""
     country = clean_line(values.get("country")).upper()

@@ -16,13 +16,14 @@ from ascc.exhibitors.services import (
     BROCHURE_MAX_BYTES,
     DESCRIPTION_MAX,
     as_list,
+    bilingual,
     check_tags,
     get_exhibitor,
     refresh_search,
     tag_line,
 )
 from ascc.files import services as files
-from ascc.text import clean_line, collect, optional_block, optional_line, optional_url
+from ascc.text import clean_line, collect, optional_block, optional_url
 
 
 async def get_solution(
@@ -74,10 +75,7 @@ async def save_solution(
         files.checked_document("brochure", *brochure, BROCHURE_MAX_BYTES, pdf_only=True) if brochure else None
     )
     errors: dict = {}
-    title_en = collect(errors, optional_line, "title_en", values.get("title_en"), 200) or ""
-    title_ja = collect(errors, optional_line, "title_ja", values.get("title_ja"), 200) or ""
-    if not title_en and not title_ja and "title_en" not in errors:
-        errors["title_en"] = ("error.title_required", {})
+    title_en, title_ja = bilingual(errors, values, "title", missing="error.title_required")
     texts = {
         name: collect(errors, optional_block, name, values.get(name), DESCRIPTION_MAX) or ""
         for name in ("summary_en", "summary_ja", "reference_projects_en", "reference_projects_ja")
@@ -110,9 +108,7 @@ async def save_solution(
         solution.partners = []
         session.add(solution)
     else:
-        solution = await get_solution(session, exhibitor.edition_id, solution_id, public=False)
-        if solution.exhibitor_id != exhibitor.id:
-            raise NotFound("solution")
+        solution = await own_solution(session, exhibitor, solution_id)
     solution.title_en, solution.title_ja = title_en, title_ja
     for name, value in texts.items():
         setattr(solution, name, value)
@@ -147,10 +143,16 @@ async def _refresh_exhibitor_search(session: AsyncSession, exhibitor: Exhibitor)
     await session.flush()
 
 
-async def delete_solution(session: AsyncSession, exhibitor: Exhibitor, solution_id: int) -> None:
+async def own_solution(session: AsyncSession, exhibitor: Exhibitor, solution_id: int) -> Solution:
+    """A solution of this exhibitor, published or not; another exhibitor's answers 404 as if absent."""
     solution = await get_solution(session, exhibitor.edition_id, solution_id, public=False)
     if solution.exhibitor_id != exhibitor.id:
         raise NotFound("solution")
+    return solution
+
+
+async def delete_solution(session: AsyncSession, exhibitor: Exhibitor, solution_id: int) -> None:
+    solution = await own_solution(session, exhibitor, solution_id)
     await session.delete(solution)
     await session.flush()
     await _refresh_exhibitor_search(session, exhibitor)

@@ -4,12 +4,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
-from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from ascc.editions import services as editions
-from ascc.errors import DomainError, NotFound, ValidationFailed
+from ascc.errors import DomainError, ValidationFailed
 from ascc.i18n import translate
 from ascc.programme import editing, releases
 from ascc.programme import services as programme
@@ -19,7 +18,7 @@ from ascc.programme.routes import schedule_cache
 from ascc.programme.schedule import FORMATS, KINDS, LANGUAGES, Warning
 from ascc.security import requires_organizer
 from ascc.taxonomy import SECTORS
-from ascc.web import DbSession, form_errors, form_text, form_values, page, request_lang
+from ascc.web import DbSession, form_errors, form_text, form_upload, form_values, page, request_lang
 
 SESSION_TEXT_FIELDS = (
     "title_en",
@@ -42,23 +41,9 @@ SESSION_LIST_FIELDS = ("sectors", "interpretation", "speakers", "moderators", "p
 MATERIAL_MAX_BODY = editing.MATERIAL_MAX_BYTES + 1024 * 1024
 
 
-async def _edition(db_session: DbSession) -> Any:
-    edition = await editions.current(db_session)
-    if edition is None:
-        raise NotFound("edition")
-    return edition
-
-
 def _session_input(form: Any) -> SessionInput:
     lists = {name: [v for v in form.getall(name, []) if isinstance(v, str)] for name in SESSION_LIST_FIELDS}
     return SessionInput(**form_values(form, *SESSION_TEXT_FIELDS), **lists)
-
-
-async def _upload(form: Any, name: str) -> tuple[str, bytes] | None:
-    value = form.get(name)
-    if isinstance(value, UploadFile) and value.filename:
-        return value.filename, await value.read()
-    return None
 
 
 def warning_text(lang: str, warning: Warning, speaker_names: dict[int, str]) -> str:
@@ -94,7 +79,7 @@ class ProgrammeAdminPages(Controller):
 
     @get("/")
     async def overview(self, request: Request, db_session: DbSession) -> Template:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         rows = await editing.list_sessions(db_session, edition.id)
         warnings = await editing.programme_warnings(db_session, edition, rows)
         names = {p.speaker_id: p.speaker.name for row in rows for p in row.people}
@@ -116,7 +101,7 @@ class ProgrammeAdminPages(Controller):
 
     @post("/publish")
     async def publish(self, request: Request, db_session: DbSession) -> Redirect:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         form = await request.form()
         result = await releases.publish(
             db_session, edition, request.user.id, form_text(form, "note"), request.app.state.settings.base_url
@@ -131,7 +116,7 @@ class ProgrammeAdminPages(Controller):
 
     @get("/sessions/new")
     async def new_session(self, request: Request, db_session: DbSession) -> Template:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         values = SessionInput(day=edition.starts_on.isoformat(), start="09:00", end="10:00")
         return page(
             request,
@@ -151,7 +136,7 @@ class ProgrammeAdminPages(Controller):
     async def edit_session(
         self, request: Request, db_session: DbSession, session_id: FromPath[int]
     ) -> Template:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         row = await editing.get_session(db_session, edition.id, session_id)
         values = editing.form_of(row, ZoneInfo(edition.timezone))
         return page(
@@ -176,7 +161,7 @@ class ProgrammeAdminPages(Controller):
     async def delete_session(
         self, request: Request, db_session: DbSession, session_id: FromPath[int]
     ) -> Redirect:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         await editing.delete_session(db_session, edition.id, session_id)
         return Redirect("/organizer/programme/?notice=deleted", status_code=303)
 
@@ -184,16 +169,16 @@ class ProgrammeAdminPages(Controller):
     async def add_material(
         self, request: Request, db_session: DbSession, session_id: FromPath[int]
     ) -> Template | Redirect:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         form = await request.form()
         values = form_values(form, "title", "url", "available_until")
         try:
             await editing.add_material(
-                db_session, edition.id, session_id, values, await _upload(form, "file")
+                db_session, edition.id, session_id, values, await form_upload(form, "file")
             )
         except (ValidationFailed, DomainError) as exc:
             await db_session.rollback()
-            edition = await _edition(db_session)  # the rollback expired it
+            edition = await editions.require_current(db_session)  # the rollback expired it
             errors = (
                 form_errors(request, exc)
                 if isinstance(exc, ValidationFailed)
@@ -220,7 +205,7 @@ class ProgrammeAdminPages(Controller):
     async def delete_material(
         self, request: Request, db_session: DbSession, session_id: FromPath[int], material_id: FromPath[int]
     ) -> Redirect:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         await editing.delete_material(db_session, edition.id, session_id, material_id)
         return Redirect(f"/organizer/programme/sessions/{session_id}#materials", status_code=303)
 
@@ -232,7 +217,7 @@ class ProgrammeAdminPages(Controller):
 
     @post("/tracks")
     async def save_track(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         form = await request.form()
         values = form_values(form, "id", "name_en", "name_ja", "colour")
         try:
@@ -250,13 +235,13 @@ class ProgrammeAdminPages(Controller):
     async def delete_track(
         self, request: Request, db_session: DbSession, track_id: FromPath[int]
     ) -> Redirect:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         await editing.delete_track(db_session, edition.id, track_id)
         return Redirect("/organizer/programme/tracks?notice=deleted", status_code=303)
 
     @post("/rooms")
     async def save_room(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         form = await request.form()
         values = form_values(form, "id", "name_en", "name_ja", "floor", "capacity", "hybrid")
         try:
@@ -273,7 +258,7 @@ class ProgrammeAdminPages(Controller):
 
     @post("/rooms/{room_id:int}/delete")
     async def delete_room(self, request: Request, db_session: DbSession, room_id: FromPath[int]) -> Redirect:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         await editions.delete_room(db_session, edition.id, room_id)
         return Redirect("/organizer/programme/tracks?notice=deleted#rooms", status_code=303)
 
@@ -281,7 +266,7 @@ class ProgrammeAdminPages(Controller):
 
     @get("/speakers")
     async def speakers(self, request: Request, db_session: DbSession) -> Template:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         return page(
             request,
             "organizer/programme_speakers.html",
@@ -292,7 +277,7 @@ class ProgrammeAdminPages(Controller):
 
     @get("/speakers/new")
     async def new_speaker(self, request: Request, db_session: DbSession) -> Template:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         return page(
             request, "organizer/programme_speaker.html", edition=edition, speaker=None, values={}, errors={}
         )
@@ -305,7 +290,7 @@ class ProgrammeAdminPages(Controller):
     async def edit_speaker(
         self, request: Request, db_session: DbSession, speaker_id: FromPath[int]
     ) -> Template:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         speaker = await editing.get_speaker(db_session, edition.id, speaker_id)
         return page(
             request,
@@ -327,16 +312,16 @@ class ProgrammeAdminPages(Controller):
     async def speaker_photo(
         self, request: Request, db_session: DbSession, speaker_id: FromPath[int]
     ) -> Template | Redirect:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         form = await request.form()
-        upload = await _upload(form, "photo")
+        upload = await form_upload(form, "photo")
         try:
             if upload is None:
                 raise DomainError("error.required", "required", field="photo", status=422)
             await editing.set_speaker_photo(db_session, edition.id, speaker_id, *upload)
         except DomainError as exc:
             await db_session.rollback()
-            edition = await _edition(db_session)  # the rollback expired it
+            edition = await editions.require_current(db_session)  # the rollback expired it
             speaker = await editing.get_speaker(db_session, edition.id, speaker_id)
             return page(
                 request,
@@ -354,7 +339,7 @@ class ProgrammeAdminPages(Controller):
     async def delete_speaker(
         self, request: Request, db_session: DbSession, speaker_id: FromPath[int]
     ) -> Redirect:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         await editing.delete_speaker(db_session, edition.id, speaker_id)
         return Redirect("/organizer/programme/speakers?notice=deleted", status_code=303)
 
@@ -362,7 +347,7 @@ class ProgrammeAdminPages(Controller):
 async def _save_session(
     request: Request, db_session: DbSession, session_id: int | None
 ) -> Template | Redirect:
-    edition = await _edition(db_session)
+    edition = await editions.require_current(db_session)
     form = await request.form()
     data = _session_input(form)
     confirmed = form_text(form, "confirm_warnings") in ("1", "on")
@@ -370,7 +355,7 @@ async def _save_session(
         row, promoted = await editing.save_session(db_session, edition, session_id, data, confirmed)
     except (ValidationFailed, NeedsConfirmation) as exc:
         await db_session.rollback()
-        edition = await _edition(db_session)  # the rollback expired it
+        edition = await editions.require_current(db_session)  # the rollback expired it
         lang = request_lang(request)
         errors = form_errors(request, exc) if isinstance(exc, ValidationFailed) else {}
         names = {s.id: s.name for s in await editing.list_speakers(db_session, edition.id)}
@@ -395,7 +380,7 @@ async def _save_session(
 async def _save_speaker(
     request: Request, db_session: DbSession, speaker_id: int | None
 ) -> Template | Redirect:
-    edition = await _edition(db_session)
+    edition = await editions.require_current(db_session)
     form = await request.form()
     values = form_values(
         form,
@@ -414,7 +399,7 @@ async def _save_speaker(
         )
     except ValidationFailed as exc:
         await db_session.rollback()
-        edition = await _edition(db_session)  # the rollback expired it
+        edition = await editions.require_current(db_session)  # the rollback expired it
         speaker = await editing.get_speaker(db_session, edition.id, speaker_id) if speaker_id else None
         return page(
             request,
@@ -431,7 +416,7 @@ async def _save_speaker(
 async def _places_page(
     request: Request, db_session: DbSession, errors: dict, values: dict, status_code: int = 200
 ) -> Template:
-    edition = await _edition(db_session)
+    edition = await editions.require_current(db_session)
     return page(
         request,
         "organizer/programme_places.html",

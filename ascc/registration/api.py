@@ -6,9 +6,10 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import Body
 
+from ascc.editions import services as editions
 from ascc.registration import privacy
 from ascc.registration import services as registration
-from ascc.registration.routes import base_url, current_edition, mine_or_404
+from ascc.registration.routes import base_url, mine_or_404
 from ascc.security import requires_login
 from ascc.web import DbSession
 
@@ -86,7 +87,7 @@ class RegistrationApi(Controller):
     async def register(
         self, request: Request, db_session: DbSession, data: Annotated[RegistrationIn, Body()]
     ) -> RegistrationOut:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         created = await registration.register(
             db_session,
             edition.id,

@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from ascc.editions import services as editions
-from ascc.errors import NotFound, ValidationFailed
+from ascc.errors import ValidationFailed
 from ascc.registration import organizer
 from ascc.registration import services as registration
 from ascc.registration.api import RegistrationOut, registration_out
@@ -20,13 +20,6 @@ from ascc.security import requires_organizer
 from ascc.web import DbSession, form_errors, form_text, page
 
 PER_PAGE = 50
-
-
-async def _edition(db_session: DbSession) -> Any:
-    edition = await editions.current(db_session)
-    if edition is None:
-        raise NotFound("edition")
-    return edition
 
 
 def _base_url(request: Request) -> str:
@@ -61,7 +54,7 @@ class RegistrationAdminPages(Controller):
         filters: NamedDependency[organizer.Filters],
         page_number: Annotated[int, QueryParameter(name="page", ge=1, le=100_000)] = 1,
     ) -> Template:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         rows, total = await organizer.list_registrations(
             db_session, edition.id, filters, PER_PAGE, (page_number - 1) * PER_PAGE
         )
@@ -87,7 +80,7 @@ class RegistrationAdminPages(Controller):
         db_session: DbSession,
         filters: NamedDependency[organizer.Filters],
     ) -> Response[bytes]:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         body = await organizer.export_csv(db_session, edition.id, filters)
         return Response(
             body,
@@ -98,7 +91,7 @@ class RegistrationAdminPages(Controller):
     @post("/decide")
     async def decide(self, request: Request, db_session: DbSession) -> Redirect:
         """Approve or reject the ticked registrations (one, from a row button, or many)."""
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         form = await request.form()
         single = form_text(form, "single")  # a row's own button: "approve:12"
         if single:
@@ -130,7 +123,7 @@ class RegistrationSettingsPages(Controller):
         notice: str | None = None,
         new_code: Any = None,
     ) -> Template:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         return page(
             request,
             "organizer/registration_settings.html",
@@ -154,7 +147,7 @@ class RegistrationSettingsPages(Controller):
 
     @post("/")
     async def save(self, request: Request, db_session: DbSession) -> Template:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         form = await request.form()
         errors: dict = {}
         data = organizer.SettingsInput(
@@ -179,7 +172,7 @@ class RegistrationSettingsPages(Controller):
 
     @post("/questions")
     async def add_question(self, request: Request, db_session: DbSession) -> Template:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         form = await request.form()
         try:
             await organizer.add_question(
@@ -200,13 +193,13 @@ class RegistrationSettingsPages(Controller):
     async def delete_question(
         self, request: Request, db_session: DbSession, question_id: FromPath[int]
     ) -> Template:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         await organizer.delete_question(db_session, edition.id, question_id)
         return await self._render(request, db_session, notice="form.saved")
 
     @post("/codes")
     async def create_code(self, request: Request, db_session: DbSession) -> Template:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         form = await request.form()
         expires_raw = form_text(form, "expires_on").strip()
         try:
@@ -245,7 +238,7 @@ class RegistrationSettingsPages(Controller):
 
     @post("/quotas")
     async def set_quota(self, request: Request, db_session: DbSession) -> Template:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         form = await request.form()
         try:
             await organizer.set_quota(
@@ -278,7 +271,7 @@ class RegistrationAdminApi(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
     ) -> RegistrationPage:
-        edition = await _edition(db_session)
+        edition = await editions.require_current(db_session)
         rows, total = await organizer.list_registrations(db_session, edition.id, filters, limit, offset)
         positions = await registration.waiting_positions(db_session, edition.id)
         return RegistrationPage(

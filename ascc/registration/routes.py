@@ -23,13 +23,6 @@ from ascc.web import DbSession, form_errors, form_text, page
 OPEN_STATUSES = registration.OPEN_STATUSES
 
 
-async def current_edition(db_session: DbSession) -> editions.Edition:
-    edition = await editions.current(db_session)
-    if edition is None:
-        raise NotFound("edition")
-    return edition
-
-
 async def _form_context(db_session: DbSession, edition: Any) -> dict[str, Any]:
     return {
         "edition": edition,
@@ -51,7 +44,7 @@ class RegistrationPages(Controller):
 
     @get("/register")
     async def form(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         mine = await registration.my_registration(db_session, edition.id, request.user.id)
         if mine is not None and mine.status in registration.ACTIVE_STATUSES:
             return Redirect("/registration", status_code=303)
@@ -78,7 +71,7 @@ class RegistrationPages(Controller):
 
     @get("/registration")
     async def mine(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         mine = await registration.my_registration(db_session, edition.id, request.user.id)
         if mine is None:
             return Redirect("/register", status_code=303)
@@ -205,7 +198,7 @@ class RegistrationPages(Controller):
 
     @post("/delegation/invite")
     async def invite(self, request: Request, db_session: DbSession) -> Template:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         delegation = await delegations.delegation_of_head(db_session, edition.id, request.user.id)
         if delegation is None:
             raise NotFound("delegation")
@@ -239,7 +232,7 @@ class RegistrationPages(Controller):
         category: FromQuery[str | None] = None,
         sector: FromQuery[str | None] = None,
     ) -> Template:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         mine = await registration.my_registration(db_session, edition.id, request.user.id)
         if request.user.role != "organizer" and (mine is None or mine.status != "confirmed"):
             return page(request, "registration/directory_closed.html", status_code=403)
@@ -265,7 +258,7 @@ class InvitationPages(Controller):
 
     @get("/invite/{token:str}")
     async def show(self, request: Request, db_session: DbSession, token: FromPath[str]) -> Template:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         try:
             invite = await registration.find_invite(db_session, token)
         except DomainError as exc:
@@ -306,7 +299,7 @@ class InvitationPages(Controller):
 
 
 async def _submit(request: Request, db_session: DbSession, invite_token: str | None) -> Template | Redirect:
-    edition = await current_edition(db_session)
+    edition = await editions.require_current(db_session)
     context = await _form_context(db_session, edition)
     data, values = forms.read(await request.form(), context["questions"])
     try:
@@ -315,7 +308,7 @@ async def _submit(request: Request, db_session: DbSession, invite_token: str | N
         )
     except ValidationFailed as exc:
         await db_session.rollback()  # expires what was loaded: load the edition again
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         context = await _form_context(db_session, edition)
         invite = await registration.find_invite(db_session, invite_token) if invite_token else None
         return page(
@@ -333,7 +326,7 @@ async def _submit(request: Request, db_session: DbSession, invite_token: str | N
         await db_session.rollback()
         if exc.code == "already_registered":
             return Redirect("/registration", status_code=303)
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         context = await _form_context(db_session, edition)
         invite = None
         if invite_token and exc.code not in ("invite_used", "invite_invalid"):
@@ -358,7 +351,7 @@ async def _submit(request: Request, db_session: DbSession, invite_token: str | N
 
 
 async def mine_or_404(request: Request, db_session: DbSession) -> tuple[Any, Any]:
-    edition = await current_edition(db_session)
+    edition = await editions.require_current(db_session)
     mine = await registration.my_registration(db_session, edition.id, request.user.id)
     if mine is None:
         raise NotFound("registration")
@@ -412,7 +405,7 @@ async def _delegation_page(
     notice: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    edition = await current_edition(db_session)
+    edition = await editions.require_current(db_session)
     delegation = await delegations.delegation_of_head(db_session, edition.id, request.user.id)
     if delegation is None:
         raise NotFound("delegation")

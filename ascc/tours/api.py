@@ -7,9 +7,10 @@ import msgspec
 from litestar import Controller, Request, delete, get, post, put
 from litestar.params import Body, FromPath
 
+from ascc.editions import services as editions
 from ascc.security import requires_login, requires_role
 from ascc.tours import services as tours
-from ascc.tours.routes import _base, _secret, current_edition
+from ascc.tours.routes import _base, _secret
 from ascc.web import DbSession
 
 
@@ -81,7 +82,7 @@ class TourApi(Controller):
 
     @get("/", summary="Tours of the current edition with their courses and free seats")
     async def list_tours(self, db_session: DbSession) -> list[TourOut]:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         items = await tours.list_tours(db_session, edition.id)
         figures = await tours.figures(db_session, [c for t in items for c in t.courses])
         return [

@@ -1,6 +1,5 @@
 """Tour pages for participants (browse, book, rank, ID data) and organizers (fill, allocation, manifest, roll-call)."""
 
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import anyio
@@ -23,13 +22,6 @@ requires_roll_call = requires_role("organizer", "checkin")
 requires_organizer = requires_role("organizer")
 
 
-async def current_edition(db_session: DbSession) -> Any:
-    edition = await editions.current(db_session)
-    if edition is None:
-        raise NotFound("edition")
-    return edition
-
-
 def _base(request: Request) -> str:
     return request.app.state.settings.base_url
 
@@ -45,7 +37,7 @@ async def _tours_page(
     status_code: int = 200,
     errors: dict | None = None,
 ) -> Template:
-    edition = await current_edition(db_session)
+    edition = await editions.require_current(db_session)
     items = await tours.list_tours(db_session, edition.id)
     courses = [c for tour in items for c in tour.courses]
     mine: list[tours.MyBooking] = []
@@ -165,7 +157,7 @@ class TourAdminPages(Controller):
 
     @get("/new", guards=[requires_organizer])
     async def new_tour(self, request: Request, db_session: DbSession) -> Template:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         return page(
             request,
             "tours/tour_form.html",
@@ -181,7 +173,7 @@ class TourAdminPages(Controller):
 
     @get("/{tour_id:int}/edit", guards=[requires_organizer])
     async def edit_tour(self, request: Request, db_session: DbSession, tour_id: FromPath[int]) -> Template:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         tour = await tours.get_tour(db_session, tour_id)
         tz = ZoneInfo(edition.timezone)
         values = {k: str(getattr(tour, k) if getattr(tour, k) is not None else "") for k in TOUR_FIELDS}
@@ -199,7 +191,7 @@ class TourAdminPages(Controller):
 
     @get("/{tour_id:int}/courses/new", guards=[requires_organizer])
     async def new_course(self, request: Request, db_session: DbSession, tour_id: FromPath[int]) -> Template:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         tour = await tours.get_tour(db_session, tour_id)
         values = {"day": edition.starts_on.isoformat(), "departs": "10:00", "returns": "12:00"}
         return page(
@@ -224,7 +216,7 @@ class TourAdminPages(Controller):
     async def edit_course(
         self, request: Request, db_session: DbSession, tour_id: FromPath[int], course_id: FromPath[int]
     ) -> Template:
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         tour = await tours.get_tour(db_session, tour_id)
         course = next((c for c in tour.courses if c.id == course_id), None)
         if course is None:
@@ -280,7 +272,7 @@ class TourAdminPages(Controller):
         self, request: Request, db_session: DbSession, course_id: FromPath[int]
     ) -> Template:
         course, lines = await tours.manifest(db_session, course_id, _secret(request))
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         return page(request, "tours/manifest.html", course=course, lines=lines, tz=ZoneInfo(edition.timezone))
 
     @get("/courses/{course_id:int}/manifest.csv", guards=[requires_organizer])
@@ -332,7 +324,7 @@ class TourAdminPages(Controller):
         self, request: Request, db_session: DbSession, course_id: FromPath[int]
     ) -> Response:
         course, lines = await tours.manifest(db_session, course_id, _secret(request))
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         tz = ZoneInfo(edition.timezone)
         data = ManifestPdf(
             title=f"{course.code} {course.theme_en} / {course.theme_ja}",
@@ -369,7 +361,7 @@ class TourAdminPages(Controller):
     @get("/roll-calls", guards=[requires_roll_call])
     async def roll_calls(self, request: Request, db_session: DbSession) -> Template:
         """Where check-in staff start: every course with its departure, each a link to its roll-call."""
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         items = await tours.list_tours(db_session, edition.id)
         return page(request, "tours/roll_calls.html", tours=items, tz=ZoneInfo(edition.timezone))
 
@@ -385,7 +377,7 @@ class TourAdminPages(Controller):
             if exc.code == "not_found" and exc.field is None:
                 raise
             await db_session.rollback()
-            edition = await current_edition(db_session)
+            edition = await editions.require_current(db_session)
             course, lines = await tours.manifest(db_session, course_id, _secret(request))
             return page(
                 request,
@@ -453,14 +445,14 @@ COURSE_TEXT_FIELDS = (
 
 
 async def _save_tour(request: Request, db_session: DbSession, tour_id: int | None) -> Template | Redirect:
-    edition = await current_edition(db_session)
+    edition = await editions.require_current(db_session)
     form = await request.form()
     values = form_values(form, *TOUR_FIELDS, "deadline_day", "deadline_time", "keep_delegations")
     try:
         await tours.save_tour(db_session, edition, tour_id, values)
     except ValidationFailed as exc:
         await db_session.rollback()
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         tour = await tours.get_tour(db_session, tour_id) if tour_id else None
         return page(
             request,
@@ -477,7 +469,7 @@ async def _save_tour(request: Request, db_session: DbSession, tour_id: int | Non
 async def _save_course(
     request: Request, db_session: DbSession, tour_id: int, course_id: int | None
 ) -> Template | Redirect:
-    edition = await current_edition(db_session)
+    edition = await editions.require_current(db_session)
     form = await request.form()
     values = form_values(
         form, *COURSE_TEXT_FIELDS, "day", "departs", "returns", "seats", "invitation_only", "requires_id"
@@ -487,7 +479,7 @@ async def _save_course(
         course, promoted = await tours.save_course(db_session, edition, tour_id, course_id, values, chosen)
     except ValidationFailed as exc:
         await db_session.rollback()
-        edition = await current_edition(db_session)
+        edition = await editions.require_current(db_session)
         tour = await tours.get_tour(db_session, tour_id)
         course = next((c for c in tour.courses if c.id == course_id), None)
         return page(
@@ -509,7 +501,7 @@ async def _save_course(
 async def _organizer_page(
     request: Request, db_session: DbSession, error: str | None = None, status_code: int = 200
 ) -> Template:
-    edition = await current_edition(db_session)
+    edition = await editions.require_current(db_session)
     items = await tours.list_tours(db_session, edition.id)
     return page(
         request,
