@@ -44,8 +44,43 @@ def engine_options(url: str) -> dict[str, Any]:
     return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
 
 
+@functools.cache
+def _close_failed_sqlite_cursors() -> None:
+    """Close an aiosqlite cursor whose statement failed, in its connection's thread, before raising.
+
+    SQLAlchemy's aiosqlite adapter leaves such a cursor to the garbage collector, inside a reference cycle
+    (the exception's traceback holds the frame that holds the cursor). The cyclic collector then finalizes it
+    on the event loop's thread, and finalizing resets the statement, which waits for the connection's mutex.
+    If that connection is meanwhile waiting for SQLite's write lock (up to the 30 s busy timeout), the whole
+    event loop stops, including the request that holds the lock: every writer times out with "database is
+    locked". Seen as 20 of 50 concurrent registrations failing (tests/registration/test_concurrency.py).
+    """
+    import aiosqlite.cursor
+
+    cursor_class = aiosqlite.cursor.Cursor
+    execute, executemany = cursor_class.execute, cursor_class.executemany
+
+    async def execute_or_close(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await execute(self, *args, **kwargs)
+        except Exception:
+            await self.close()
+            raise
+
+    async def executemany_or_close(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await executemany(self, *args, **kwargs)
+        except Exception:
+            await self.close()
+            raise
+
+    cursor_class.execute = execute_or_close  # type: ignore[method-assign]
+    cursor_class.executemany = executemany_or_close  # type: ignore[method-assign]
+
+
 def configure_sqlite(engine: AsyncEngine) -> None:
     """WAL lets readers proceed during a write; foreign keys are off by default in SQLite."""
+    _close_failed_sqlite_cursors()
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
