@@ -47,8 +47,12 @@ from ascc.exhibitors.directory import DirectoryState
 from ascc.exhibitors.exhibitor_routes import ExhibitorPages
 from ascc.exhibitors.organizer_routes import ExhibitorAdminPages
 from ascc.exhibitors.routes import MarketplacePages, MyScansPages, NeedPages
+from ascc.jobs import Jobs
 from ascc.mail.routes import OutboxPages
 from ascc.mail.services import run_sender
+from ascc.matching.api import MatchingApi
+from ascc.matching.organizer_routes import MatchingAdminPages
+from ascc.matching.routes import MatchingPages
 from ascc.organizations.routes import OrganizationAdminPages, OrganizationApi
 from ascc.programme.api import MyAgendaApi, ProgrammeApi
 from ascc.programme.organizer_routes import ProgrammeAdminPages
@@ -109,6 +113,9 @@ ROUTE_HANDLERS: list[Any] = [
     ExhibitorPages,
     ExhibitorAdminPages,
     MarketplaceApi,
+    MatchingPages,
+    MatchingAdminPages,
+    MatchingApi,
 ]
 
 # Paths that need no user and no session: answered before the auth middleware looks at anything.
@@ -212,6 +219,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 log.warning("mail sender did not stop within 30 s; messages in flight are retried later")
             await sender_engine.dispose()
 
+    jobs = Jobs()
+
+    @asynccontextmanager
+    async def background_jobs(app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await jobs.drain()
+
     app = Litestar(
         route_handlers=ROUTE_HANDLERS,
         plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin()],
@@ -226,7 +242,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[security_headers_hook(hsts=settings.secure_cookies)],
         template_config=templates,
         stores=_stores(settings),
-        lifespan=[mail_sender],
+        lifespan=[mail_sender, background_jobs],
         on_startup=[_freeze_startup_objects],
         exception_handlers={
             DomainError: domain_error_handler,
@@ -254,6 +270,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 # The marketplace's version and its rendered directory results (see exhibitors.directory).
                 "directory_state": DirectoryState(async_sessionmaker(engine, expire_on_commit=False)),
                 "directory_fragments": FragmentCache(),
+                # Background work (scheduler runs) and the sessions it opens outside of requests.
+                "jobs": jobs,
+                "session_maker": async_sessionmaker(engine, expire_on_commit=False),
             }
         ),
         debug=settings.debug,

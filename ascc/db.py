@@ -23,6 +23,7 @@ MODEL_MODULES = (
     "ascc.programme.models",
     "ascc.tours.models",
     "ascc.exhibitors.models",
+    "ascc.matching.models",
 )
 
 Base = IdentityAuditBase

@@ -13,6 +13,7 @@ from ascc.accounts import services as accounts
 from ascc.editions import services as editions
 from ascc.errors import DomainError
 from ascc.exhibitors import demo as marketplace_demo
+from ascc.matching import demo as matching_demo
 from ascc.organizations import services as organizations
 from ascc.programme import demo
 from ascc.programme import services as programme
@@ -36,6 +37,7 @@ class SeedReport:
     sessions_created: int = 0
     tours_created: int = 0
     exhibitors_created: int = 0
+    meeting_requests_created: int = 0
     edition: str = ""
 
 
@@ -69,6 +71,7 @@ async def seed(session: AsyncSession, demo_password: str) -> SeedReport:
     report.exhibitors_created = await marketplace_demo.load_marketplace(
         session, edition, _load("marketplace-2023.json")
     )
+    report.meeting_requests_created = await matching_demo.load_matching(session, edition)
     return report
 
 

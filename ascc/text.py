@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime, tzinfo
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
@@ -148,3 +149,29 @@ def optional_block(field: str, value: str | None, max_length: int) -> str:
     if len(cleaned) > max_length:
         raise FieldError(field, "error.too_long", max=max_length)
     return cleaned
+
+
+def local_time(errors: dict, name: str, day: str, hhmm: str, tz: tzinfo) -> datetime | None:
+    """A day (YYYY-MM-DD) and a time (HH:MM) typed in a form, in the edition's time zone."""
+    try:
+        return datetime.combine(
+            datetime.strptime(clean_line(day), "%Y-%m-%d").date(),
+            datetime.strptime(clean_line(hhmm), "%H:%M").time(),
+            tz,
+        )
+    except ValueError:
+        errors[name] = ("error.time_invalid", {})
+        return None
+
+
+def whole_number(errors: dict, name: str, raw: str, low: int, high: int, required: bool) -> int | None:
+    """A whole number typed in a form, between `low` and `high`; an empty field is None unless required."""
+    raw = clean_line(raw)
+    if not raw:
+        if required:
+            errors[name] = ("error.required", {})
+        return None
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        errors[name] = ("error.number_range", {"min": low, "max": high})
+        return None
+    return int(raw)

@@ -58,6 +58,15 @@ def _date(context: Any, value: Any, fmt: str = "long") -> str:
 
 
 @pass_context
+def _when(context: Any, value: Any, tz: str, fmt: str = "short") -> str:
+    """A moment in the edition's time zone, in the reader's language ("day_time": weekday, date and time)."""
+    lang = request_lang(context["request"])
+    if fmt == "day_time":
+        fmt = "y年M月d日(E) H:mm" if lang == "ja" else "EEEE d MMMM y, HH:mm"
+    return i18n.format_datetime(value, lang, tz, fmt)
+
+
+@pass_context
 def _country(context: Any, code: str | None) -> str:
     return i18n.country_name(code, request_lang(context["request"]))
 
@@ -86,6 +95,7 @@ def configure_engine(engine: JinjaTemplateEngine) -> None:
         viewer=_viewer,
         pick=_pick,
         fmt_date=_date,
+        fmt_when=_when,
         country=_country,
         countries=_countries,
         lang_url=_lang_switch_url,
@@ -137,6 +147,11 @@ async def form_upload(form: Any, name: str) -> tuple[str, bytes] | None:
     if isinstance(value, UploadFile) and value.filename:
         return value.filename, await value.read()
     return None
+
+
+def form_list(form: Any, name: str) -> list[str]:
+    """Every text value sent under `name` (checkboxes, multiple selects)."""
+    return [v for v in form.getall(name, []) if isinstance(v, str)] if hasattr(form, "getall") else []
 
 
 def form_values(form: Any, *names: str) -> dict[str, str]:

@@ -12,6 +12,10 @@ from ascc.editions.models import EDITION_STATUSES
 from ascc.exhibitors.models import BUDGET_BANDS, EXHIBITOR_KINDS, EXHIBITOR_STATUSES, FINANCING, TIMELINES
 from ascc.i18n import catalogue, negotiate, parse_accept_language, pick, translate
 from ascc.mail.models import OUTBOX_STATUSES
+from ascc.matching.models import FOLLOW_UPS, OUTCOMES, PRIORITIES
+from ascc.matching.models import FORMATS as MEETING_FORMATS
+from ascc.matching.models import STATUSES as MEETING_STATUSES
+from ascc.matching.scheduler import BUSY, NO_COMMON_SLOT, NO_PLACE
 from ascc.organizations.models import ORGANIZATION_KINDS
 from ascc.programme.models import ROLES as ROLES_IN_SESSIONS
 from ascc.programme.models import SESSION_STATUSES
@@ -21,6 +25,15 @@ from ascc.registration.privacy import CONSENTS
 from ascc.taxonomy import SECTORS
 
 ROOT = Path(__file__).resolve().parent.parent
+MATCHING_MAILS = [
+    "meeting_requested",
+    "meeting_accepted",
+    "meeting_declined",
+    "meeting_proposed",
+    "meeting_scheduled",
+    "meeting_cancelled",
+    "meetings_scheduled",
+]
 # Keys built at run time from a value (statuses, roles, kinds); each prefix's members are listed here.
 DYNAMIC = {
     "edition.status.": list(EDITION_STATUSES),
@@ -61,7 +74,22 @@ DYNAMIC = {
     ],
     "tours.mode.": ["fcfs", "ballot"],
     "tours.id_kind.": ["passport", "national_id"],
-    "notification.": ["programme_changed", "session_promoted", "tour_promoted", "title", "mark_read"],
+    "notification.": [
+        "programme_changed",
+        "session_promoted",
+        "tour_promoted",
+        "title",
+        "mark_read",
+        *MATCHING_MAILS,
+    ],
+    "matching.status.": list(MEETING_STATUSES),
+    "matching.priority.": list(PRIORITIES),
+    "matching.format.": list(MEETING_FORMATS),
+    "matching.outcome.": list(OUTCOMES),
+    "matching.follow_up.": list(FOLLOW_UPS),
+    "matching.busy.": ["signed_up", "speaking", "tour", "block"],
+    "matching.reason.": [NO_COMMON_SLOT, NO_PLACE, BUSY],
+    "matching.stage.": ["queued", "loading", "model", "relaxation", "integer", "saving", "done", "failed"],
     "market.tab.": ["solutions", "exhibitors", "needs"],
     "market.kind.": list(EXHIBITOR_KINDS),
     "market.status.": list(EXHIBITOR_STATUSES),
@@ -96,7 +124,7 @@ def _used_keys() -> set[str]:
     ):  # models name tables, not texts
         keys |= set(
             re.findall(
-                r"""["']((?:error|mail|link|reset|verify|privacy|delegation|registration|form|programme|notification|market)\.[a-z0-9_.]+)["']""",
+                r"""["']((?:error|mail|link|reset|verify|privacy|delegation|registration|form|programme|notification|market|matching)\.[a-z0-9_.]+)["']""",
                 path.read_text(),
             )
         )
@@ -118,6 +146,7 @@ def _used_keys() -> set[str]:
         "tour_promoted",
         "tour_allocated",
         "tour_left_out",
+        *MATCHING_MAILS,
         *(
             f"registration_{s}"
             for s in ("confirmed", "waiting", "pending", "promoted", "rejected", "cancelled")

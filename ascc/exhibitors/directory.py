@@ -21,6 +21,7 @@ from ascc.exhibitors.models import (
     FINANCING,
     TIMELINES,
     Exhibitor,
+    ExhibitorStaff,
     Need,
     PackagePartner,
     Solution,
@@ -433,3 +434,34 @@ class DirectoryState:
                     self._value = (await editions.current(session), await version(session))
                 self._checked = time.monotonic()
         return self._value
+
+
+async def offers_for_matching(
+    session: AsyncSession, edition_id: int
+) -> tuple[dict[int, list[tuple[int, str, str, Item]]], dict[int, list[tuple[int, str, str, Item]]]]:
+    """For business matching: the published solutions per exhibitor staff member, and the open needs per
+    organization (a city), each as (id, title_en, title_ja, matching item)."""
+    index = await _index(session, edition_id)
+    staff = (
+        await session.execute(
+            select(ExhibitorStaff.user_id, Solution.id, Solution.title_en, Solution.title_ja)
+            .join(Solution, Solution.exhibitor_id == ExhibitorStaff.exhibitor_id)
+            .where(ExhibitorStaff.edition_id == edition_id)
+        )
+    ).tuples()
+    solutions: dict[int, list[tuple[int, str, str, Item]]] = {}
+    for user_id, solution_id, title_en, title_ja in staff:
+        if solution_id in index.solutions:  # approved exhibitors only
+            solutions.setdefault(user_id, []).append(
+                (solution_id, title_en, title_ja, index.solutions[solution_id])
+            )
+    needs: dict[int, list[tuple[int, str, str, Item]]] = {}
+    rows = await session.execute(
+        select(Need.id, Need.organization_id, Need.title_en, Need.title_ja).where(
+            Need.edition_id == edition_id, Need.status == "open"
+        )
+    )
+    for need_id, organization_id, title_en, title_ja in rows.tuples():
+        if need_id in index.needs:
+            needs.setdefault(organization_id, []).append((need_id, title_en, title_ja, index.needs[need_id]))
+    return solutions, needs

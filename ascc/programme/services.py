@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,11 +25,11 @@ from ascc.errors import DomainError, NotFound
 from ascc.mail import services as mail
 from ascc.notifications import services as notifications
 from ascc.programme.editing import pool_key
-from ascc.programme.models import AgendaEntry, ProgrammeSession, Release
+from ascc.programme.models import AgendaEntry, ProgrammeSession, Release, SessionPerson, Speaker
 from ascc.programme.schedule import Item, Schedule, clashes
 from ascc.registration import services as registration
 
-__all__ = ["AgendaLine", "Programme", "ScheduleCache", "pool_key"]
+__all__ = ["AgendaLine", "Busy", "Programme", "ScheduleCache", "pool_key"]
 
 
 @dataclass(frozen=True)
@@ -277,3 +277,41 @@ async def my_agenda(
         else []
     )
     return lines, gone
+
+
+@dataclass(frozen=True)
+class Busy:
+    """A time a person is taken by the programme: a session they signed up for, or speak in."""
+
+    starts_at: Any
+    ends_at: Any
+    title_en: str
+    title_ja: str
+    why: str  # "signed_up" | "speaking"
+
+
+async def busy_times(
+    session: AsyncSession, edition_id: int, user_ids: list[int] | None = None
+) -> dict[int, list[Busy]]:
+    """Sign-ups and speaking roles in published sessions, per person (everyone when `user_ids` is None)."""
+    signed_up = (
+        select(AgendaEntry.user_id, ProgrammeSession, literal("signed_up"))
+        .join(ProgrammeSession, ProgrammeSession.id == AgendaEntry.session_id)
+        .where(AgendaEntry.edition_id == edition_id, AgendaEntry.signed_up.is_(True))
+    )
+    speaking = (
+        select(Speaker.user_id, ProgrammeSession, literal("speaking"))
+        .join(SessionPerson, SessionPerson.speaker_id == Speaker.id)
+        .join(ProgrammeSession, ProgrammeSession.id == SessionPerson.session_id)
+        .where(Speaker.edition_id == edition_id, Speaker.user_id.is_not(None))
+    )
+    result: dict[int, list[Busy]] = {}
+    for query, who in ((signed_up, AgendaEntry.user_id), (speaking, Speaker.user_id)):
+        query = query.where(ProgrammeSession.status == "published")
+        if user_ids is not None:
+            query = query.where(who.in_(user_ids))
+        for user_id, item, why in (await session.execute(query)).tuples():
+            result.setdefault(user_id, []).append(
+                Busy(item.starts_at, item.ends_at, item.title_en, item.title_ja, why)
+            )
+    return result

@@ -186,3 +186,30 @@ async def roster(session: AsyncSession, delegation: Delegation) -> list[RosterLi
         )
         for i in delegation.invites
     ]
+
+
+async def heads_of(session: AsyncSession, edition_id: int, user_ids: list[int]) -> dict[int, int]:
+    """Each person's delegation head (people outside a delegation are left out)."""
+    if not user_ids:
+        return {}
+    rows = await session.execute(
+        select(Registration.user_id, Delegation.head_user_id)
+        .join(Delegation, Delegation.id == Registration.delegation_id)
+        .where(Registration.edition_id == edition_id, Registration.user_id.in_(user_ids))
+    )
+    return {user_id: head for user_id, head in rows.tuples() if head != user_id}
+
+
+async def members_of_head(session: AsyncSession, edition_id: int, head_user_id: int) -> list[int]:
+    """The people a delegation head may answer for (active members other than the head)."""
+    rows = await session.scalars(
+        select(Registration.user_id)
+        .join(Delegation, Delegation.id == Registration.delegation_id)
+        .where(
+            Delegation.edition_id == edition_id,
+            Delegation.head_user_id == head_user_id,
+            Registration.user_id != head_user_id,
+            Registration.status.in_(ACTIVE_STATUSES),
+        )
+    )
+    return list(rows.all())

@@ -7,7 +7,7 @@ from typing import Any
 from ascc.registration.answers import field_name
 from ascc.registration.models import Question
 from ascc.registration.services import RegistrationInput
-from ascc.web import form_text
+from ascc.web import form_list, form_text
 
 TEXT_FIELDS = (
     "mode",
@@ -24,21 +24,17 @@ TEXT_FIELDS = (
 CONSENT_FIELDS = ("consent_directory", "consent_scanning", "consent_recommendations", "consent_photos")
 
 
-def _texts(form: Any, name: str) -> list[str]:
-    return [v for v in form.getall(name, []) if isinstance(v, str)] if hasattr(form, "getall") else []
-
-
 def read(form: Any, questions: list[Question]) -> tuple[RegistrationInput, dict[str, Any]]:
     """The input for the service, and the values to show again in the form when something is wrong."""
     values: dict[str, Any] = {name: form_text(form, name) for name in TEXT_FIELDS}
-    values["interests"] = _texts(form, "interests")
+    values["interests"] = form_list(form, "interests")
     for name in (*CONSENT_FIELDS, "privacy_accepted"):
         values[name] = form_text(form, name) == "on"
     answers: dict[str, Any] = {}
     for question in questions:
         name = field_name(question.id)
         answers[str(question.id)] = (
-            _texts(form, name) if question.kind == "multiple" else form_text(form, name)
+            form_list(form, name) if question.kind == "multiple" else form_text(form, name)
         )
         values[name] = answers[str(question.id)]
     data = RegistrationInput(

@@ -540,3 +540,17 @@ async def registrations_of(
         .options(joinedload(Registration.user), joinedload(Registration.organization))
     )
     return {r.user_id: r for r in rows.unique().all()}
+
+
+async def in_directory(session: AsyncSession, edition_id: int) -> list[Registration]:
+    """Confirmed participants who agreed to be listed in the participant directory, with user and organization."""
+    rows = await session.scalars(
+        select(Registration)
+        .where(
+            Registration.edition_id == edition_id,
+            Registration.status == "confirmed",
+            Registration.consent_directory.is_(True),
+        )
+        .options(joinedload(Registration.user), joinedload(Registration.organization))
+    )
+    return list(rows.unique().all())

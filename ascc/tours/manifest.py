@@ -1,42 +1,11 @@
-"""A course's manifest as a PDF table: names in Latin and local script, ID data for the facility. Pure.
-
-Fonts: Noto Sans CJK (Japanese face) for Latin, Vietnamese and CJK, with Noto Sans and Noto Sans Thai as
-fallbacks and the South and Southeast Asian scripts of Noto (Debian: fonts-noto-cjk, fonts-noto-core).
-Characters no installed font has (emoji) are left out of the PDF rather than drawn as empty boxes; the CSV
-keeps them.
-"""
+"""A course's manifest as a PDF table: names in Latin and local script, ID data for the facility. Pure."""
 
 from __future__ import annotations
 
-import functools
-import glob
-import os
-import warnings
 from dataclasses import dataclass
 
-from fpdf import FPDF
-from fpdf.fonts import FontFace
+from ascc.pdf_tables import Section, TablePdf, render_tables
 
-FONT_DIRS = (
-    "/usr/share/fonts/opentype/noto",
-    "/usr/share/fonts/truetype/noto",
-    "/usr/share/fonts/noto-cjk",
-    "/usr/share/fonts/noto",
-    "/usr/share/fonts/google-noto-cjk",
-    "/usr/local/share/fonts",
-)
-# The scripts of ASCC's cities besides CJK and Latin (South and Southeast Asia), each used only where needed.
-FALLBACK_FONTS = (
-    "NotoSans-Regular.ttf",
-    "NotoSansThai-Regular.ttf",
-    "NotoSansDevanagari-Regular.ttf",
-    "NotoSansSinhala-Regular.ttf",
-    "NotoSansBengali-Regular.ttf",
-    "NotoSansTamil-Regular.ttf",
-    "NotoSansKhmer-Regular.ttf",
-    "NotoSansMyanmar-Regular.ttf",
-    "NotoSansLao-Regular.ttf",
-)
 HEADER = ("#", "Name", "現地表記 / Local", "Organization", "Country", "Dietary / access", "ID", "")
 WIDTHS = (8, 42, 36, 52, 14, 50, 50, 20)  # mm, landscape A4 (272 mm usable)
 
@@ -48,67 +17,5 @@ class ManifestPdf:
     rows: list[tuple[str, ...]]
 
 
-@functools.cache
-def _font_files() -> tuple[str | None, tuple[str, ...]]:
-    def find(name: str) -> str | None:
-        for folder in FONT_DIRS:
-            hits = glob.glob(os.path.join(folder, "**", name), recursive=True)
-            if hits:
-                return hits[0]
-        return None
-
-    fallbacks = tuple(p for p in (find(name) for name in FALLBACK_FONTS) if p)
-    return find("NotoSansCJK-Regular.ttc"), fallbacks
-
-
-class _Document(FPDF):
-    def __init__(self, title: str) -> None:
-        super().__init__(orientation="L", unit="mm", format="A4")
-        self.title_text = title
-        self.set_auto_page_break(True, margin=12)
-        cjk, fallbacks = _font_files()
-        if cjk is None:
-            raise RuntimeError("Noto Sans CJK is not installed (apt-get install fonts-noto-cjk)")
-        self.add_font("main", "", cjk, collection_font_number=0)  # the Japanese face of the collection
-        names = []
-        for n, path in enumerate(fallbacks):
-            self.add_font(f"fallback{n}", "", path)
-            names.append(f"fallback{n}")
-        self.set_fallback_fonts(names)
-        self.set_text_shaping(True)  # Devanagari, Sinhala and Thai marks need shaping (uharfbuzz)
-        self.covered = set().union(*(font.cmap for font in self.fonts.values()))
-
-    def printable(self, text: str) -> str:
-        return "".join(ch for ch in text if ord(ch) in self.covered or ch in " \n")
-
-    def header(self) -> None:
-        self.set_font("main", size=13)
-        self.cell(0, 8, self.printable(self.title_text), new_x="LMARGIN", new_y="NEXT")
-
-    def footer(self) -> None:
-        self.set_y(-10)
-        self.set_font("main", size=8)
-        self.cell(0, 5, f"{self.page_no()} / {{nb}}", align="R")
-
-
 def render_manifest(data: ManifestPdf) -> bytes:
-    pdf = _Document(data.title)
-    pdf.alias_nb_pages()
-    pdf.add_page()
-    pdf.set_font("main", size=9)
-    pdf.cell(0, 6, pdf.printable(data.subtitle), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # fpdf2 notes glyph substitutions by fallback fonts
-        headings = FontFace(emphasis="", fill_color=(225, 232, 235))  # one face only: no bold CJK to embed
-        with pdf.table(
-            col_widths=WIDTHS,
-            text_align="LEFT",
-            line_height=5,
-            first_row_as_headings=True,
-            headings_style=headings,
-        ) as table:
-            table.row([pdf.printable(cell) for cell in HEADER])
-            for row in data.rows:
-                table.row([pdf.printable(cell)[:200] for cell in row])
-        return bytes(pdf.output())
+    return render_tables(TablePdf(data.title, data.subtitle, [Section("", HEADER, WIDTHS, data.rows)]))

@@ -27,7 +27,7 @@ from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.mail import services as mail
 from ascc.notifications import services as notifications
 from ascc.registration import services as registration
-from ascc.text import clean_line
+from ascc.text import clean_line, local_time, whole_number
 from ascc.tours.allocation import Applicant, allocate
 from ascc.tours.models import Booking, Course, Preference, Tour
 
@@ -561,30 +561,6 @@ def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datet
 # --- Organizers edit tours and courses --------------------------------------------------------------
 
 
-def _when(errors: dict, name: str, day: str, hhmm: str, tz: Any) -> datetime | None:
-    try:
-        return datetime.combine(
-            datetime.strptime(clean_line(day), "%Y-%m-%d").date(),
-            datetime.strptime(clean_line(hhmm), "%H:%M").time(),
-            tz,
-        )
-    except ValueError:
-        errors[name] = ("error.time_invalid", {})
-        return None
-
-
-def _number(errors: dict, name: str, raw: str, low: int, high: int, required: bool) -> int | None:
-    raw = clean_line(raw)
-    if not raw:
-        if required:
-            errors[name] = ("error.required", {})
-        return None
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        errors[name] = ("error.number_range", {"min": low, "max": high})
-        return None
-    return int(raw)
-
-
 async def save_tour(session: AsyncSession, edition: Any, tour_id: int | None, values: dict[str, str]) -> Tour:
     """A tour from the organizer's form: code, names, booking mode, ballot deadline, caps, ID retention."""
     errors: dict = {}
@@ -598,15 +574,15 @@ async def save_tour(session: AsyncSession, edition: Any, tour_id: int | None, va
         errors["mode"] = ("error.choice_invalid", {})
     deadline = None
     if mode == "ballot":
-        deadline = _when(
+        deadline = local_time(
             errors,
             "ballot_deadline",
             values.get("deadline_day", ""),
             values.get("deadline_time", ""),
             ZoneInfo(edition.timezone),
         )
-    city_cap = _number(errors, "city_cap", values.get("city_cap", ""), 1, 1000, required=False)
-    retention = _number(
+    city_cap = whole_number(errors, "city_cap", values.get("city_cap", ""), 1, 1000, required=False)
+    retention = whole_number(
         errors, "id_retention_days", values.get("id_retention_days", "") or "14", 0, 365, required=True
     )
     if errors:
@@ -646,11 +622,11 @@ async def save_course(
         if required and not text[key]:
             errors[key] = ("error.required", {})
     tz = ZoneInfo(edition.timezone)
-    departs = _when(errors, "departs", values.get("day", ""), values.get("departs", ""), tz)
-    returns = _when(errors, "returns", values.get("day", ""), values.get("returns", ""), tz)
+    departs = local_time(errors, "departs", values.get("day", ""), values.get("departs", ""), tz)
+    returns = local_time(errors, "returns", values.get("day", ""), values.get("returns", ""), tz)
     if departs and returns and returns <= departs:
         errors["returns"] = ("error.session_end_before_start", {})
-    seats = _number(errors, "seats", values.get("seats", ""), 1, 10_000, required=True)
+    seats = whole_number(errors, "seats", values.get("seats", ""), 1, 10_000, required=True)
     if errors:
         raise ValidationFailed(errors)
     if course_id is None:
@@ -676,3 +652,21 @@ async def save_course(
 
 async def tell_promoted(session: AsyncSession, course: Course, promoted: list[str], base_url: str) -> None:
     await _promote(session, course, promoted, base_url)
+
+
+async def busy_times(
+    session: AsyncSession, edition_id: int, user_ids: list[int] | None = None
+) -> dict[int, list[tuple[datetime, datetime, Course]]]:
+    """The courses people are booked on (waiting lists too: they may be called), per person."""
+    query = (
+        select(Booking.user_id, Course)
+        .join(Course, Course.id == Booking.course_id)
+        .join(Tour, Tour.id == Course.tour_id)
+        .where(Booking.active.is_(True), Tour.edition_id == edition_id)
+    )
+    if user_ids is not None:
+        query = query.where(Booking.user_id.in_(user_ids))
+    result: dict[int, list[tuple[datetime, datetime, Course]]] = {}
+    for user_id, course in (await session.execute(query)).tuples():
+        result.setdefault(user_id, []).append((course.departs_at, course.returns_at, course))
+    return result

@@ -57,3 +57,23 @@ document.querySelectorAll("[data-print]").forEach((button) => { button.hidden = 
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) window.print();
 });
+
+// A meeting's countdown: <span data-countdown="ISO start" data-now="server's ISO now" data-label-soon="..."
+// data-label-now="...">. Counted from the server's clock, which may be fixed for a demo (ASCC_NOW).
+const pageLoadedAt = Date.now();
+function updateCountdowns() {
+  document.querySelectorAll("[data-countdown]").forEach((element) => {
+    const serverNow = Date.parse(element.dataset.now) + (Date.now() - pageLoadedAt);
+    const minutes = Math.round((Date.parse(element.dataset.countdown) - serverNow) / 60000);
+    if (Number.isNaN(minutes)) return;
+    element.textContent = minutes > 0
+      ? element.dataset.labelSoon.replace("{minutes}", String(minutes))
+      : element.dataset.labelNow;
+  });
+}
+document.addEventListener("DOMContentLoaded", () => {
+  if (document.querySelector("[data-countdown]")) {
+    updateCountdowns();
+    setInterval(updateCountdowns, 20000);
+  }
+});

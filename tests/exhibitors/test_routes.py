@@ -14,13 +14,9 @@ from ascc.exhibitors.models import Lead, Solution
 from tests.exhibitors.conftest import PASSWORD, build_market, registered, with_consent
 from tests.factories import make_user
 from tests.support.web import csrf_token, sign_in, text_of
-from tests.support.web import post_form as _post_form
+from tests.support.web import submit as post_form
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-async def post_form(client, url: str, data: dict, **kwargs):
-    return await _post_form(client, url, data, follow_redirects=False, **kwargs)
 
 
 async def post_json(client, url: str, data: dict):

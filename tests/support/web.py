@@ -37,3 +37,8 @@ def link_in(body: str, path_prefix: str) -> str:
     match = re.search(r"https?://[^\s]+(" + re.escape(path_prefix) + r"[^\s]+)", body)
     assert match, f"no link to {path_prefix} in {body!r}"
     return match.group(1)
+
+
+async def submit(client: Any, url: str, data: dict[str, Any], **kwargs: Any) -> Any:
+    """POST a form and return the answer itself (a 303 stays a 303: the redirect is not followed)."""
+    return await post_form(client, url, data, follow_redirects=False, **kwargs)

@@ -1,0 +1,279 @@
+"""Business matching for organizers: settings, sessions, the capacity picture, "schedule all" with progress,
+meetings (lock, interpreter, check-in, follow-ups) and the table plan."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import anyio
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from ascc.editions import services as editions
+from ascc.errors import DomainError, ValidationFailed
+from ascc.i18n import format_datetime, translate
+from ascc.matching import meetings, planning, printouts, tracking
+from ascc.matching import services as matching
+from ascc.matching.models import FOLLOW_UP_MONTHS, FOLLOW_UPS, STATUSES
+from ascc.security import requires_role
+from ascc.web import DbSession, form_errors, form_list, form_values, page, request_lang
+
+requires_organizer = requires_role("organizer")
+SESSION_FIELDS = (
+    "name_en",
+    "name_ja",
+    "day",
+    "starts",
+    "ends",
+    "slot_minutes",
+    "break_minutes",
+    "tables",
+    "location_en",
+    "location_ja",
+    "online_rooms",
+)
+
+
+def start_run_job(request: Request, run_id: int) -> None:
+    """The run goes on after the answer; its progress is in the database for any worker to show."""
+    state = request.app.state
+    state.jobs.start(planning.execute_run(state.session_maker, run_id, state.settings.base_url))
+
+
+async def _overview(
+    request: Request,
+    db_session: DbSession,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+    editing: int | None = None,
+) -> Template:
+    edition = await editions.require_current(db_session)
+    await tracking.sweep_no_shows(db_session, edition.id)
+    run = await planning.latest_run(db_session, edition.id)
+    return page(
+        request,
+        "organizer/matching.html",
+        status_code=status_code,
+        edition=edition,
+        settings=await matching.get_settings(db_session, edition.id),
+        sessions=await matching.list_sessions(db_session, edition.id),
+        picture=await planning.capacity_picture(db_session, edition.id),
+        counts=await tracking.status_counts(db_session, edition.id),
+        run=run,
+        left_out=await _left_out(db_session, run),
+        categories=matching.CATEGORIES,
+        errors=errors or {},
+        values=values or {"slot_minutes": "25", "break_minutes": "5"},
+        editing=editing,
+    )
+
+
+async def _left_out(db_session: DbSession, run: Any) -> list[tuple[Any, str]]:
+    if run is None or run.status != "done":
+        return []
+    entries = run.result.get("left_out", [])[:300]
+    found = {m.id: m for m in await meetings.meetings_by_ids(db_session, [e["id"] for e in entries])}
+    return [
+        (found[e["id"]], e["reason"])
+        for e in entries
+        if e["id"] in found and found[e["id"]].status == "accepted"
+    ]
+
+
+class MatchingAdminPages(Controller):
+    path = "/organizer/matching"
+    include_in_schema = False
+    guards = [requires_organizer]
+
+    @get("/")
+    async def overview(self, request: Request, db_session: DbSession) -> Template:
+        return await _overview(request, db_session)
+
+    @post("/settings")
+    async def save_settings(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        edition = await editions.require_current(db_session)
+        form = await request.form()
+        values: dict[str, Any] = form_values(
+            form, "meeting_limit", "video_base_url", "instant", "requests_open"
+        )
+        values["pairs"] = form_list(form, "pairs")
+        try:
+            await matching.save_settings(db_session, edition.id, values)
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return await _overview(request, db_session, form_errors(request, exc), status_code=422)
+        return Redirect("/organizer/matching", status_code=303)
+
+    @post("/sessions")
+    async def create_session(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        return await _save_session(request, db_session, None)
+
+    @get("/sessions/{session_id:int}")
+    async def edit_session(
+        self, request: Request, db_session: DbSession, session_id: FromPath[int]
+    ) -> Template:
+        edition = await editions.require_current(db_session)
+        found = await matching.get_session(db_session, edition.id, session_id)
+        tz = ZoneInfo(edition.timezone)
+        values = {k: str(getattr(found, k)) for k in SESSION_FIELDS if hasattr(found, k)}
+        values["day"] = found.starts_at.astimezone(tz).strftime("%Y-%m-%d")
+        values["starts"] = found.starts_at.astimezone(tz).strftime("%H:%M")
+        values["ends"] = found.ends_at.astimezone(tz).strftime("%H:%M")
+        return await _overview(request, db_session, values=values, editing=session_id)
+
+    @post("/sessions/{session_id:int}")
+    async def update_session(
+        self, request: Request, db_session: DbSession, session_id: FromPath[int]
+    ) -> Template | Redirect:
+        return await _save_session(request, db_session, session_id)
+
+    @post("/sessions/{session_id:int}/delete")
+    async def delete_session(
+        self, request: Request, db_session: DbSession, session_id: FromPath[int]
+    ) -> Template | Redirect:
+        edition = await editions.require_current(db_session)
+        try:
+            await matching.delete_session(db_session, edition.id, session_id)
+        except DomainError as exc:
+            await db_session.rollback()
+            message = translate(request_lang(request), exc.message, **exc.params)
+            return await _overview(request, db_session, {"sessions": message}, status_code=exc.status_code)
+        return Redirect("/organizer/matching", status_code=303)
+
+    @post("/schedule")
+    async def schedule_all(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        edition = await editions.require_current(db_session)
+        try:
+            run = await planning.start_run(db_session, edition.id, request.user.id)
+        except DomainError as exc:
+            await db_session.rollback()
+            message = translate(request_lang(request), exc.message, **exc.params)
+            return await _overview(request, db_session, {"run": message}, status_code=exc.status_code)
+        await db_session.commit()  # the job reads the run from its own session
+        start_run_job(request, run.id)
+        return Redirect("/organizer/matching#run", status_code=303)
+
+    @get("/runs/{run_id:int}")
+    async def run_status(self, request: Request, db_session: DbSession, run_id: FromPath[int]) -> Template:
+        """The run's box, polled by htmx while it runs (any worker can answer: the progress is stored)."""
+        edition = await editions.require_current(db_session)
+        run = await planning.get_run(db_session, edition.id, run_id)
+        return page(
+            request, "organizer/_matching_run.html", run=run, left_out=await _left_out(db_session, run)
+        )
+
+    @get("/meetings")
+    async def list_meetings(
+        self,
+        request: Request,
+        db_session: DbSession,
+        status: FromQuery[str] = "",
+        page_number: FromQuery[int] = 1,
+    ) -> Template:
+        edition = await editions.require_current(db_session)
+        size = 200
+        found, total = await tracking.list_meetings(
+            db_session,
+            edition.id,
+            status if status in STATUSES else None,
+            size,
+            (max(page_number, 1) - 1) * size,
+        )
+        ids = [m.id for m in found]
+        return page(
+            request,
+            "organizer/matching_meetings.html",
+            edition=edition,
+            meetings=found,
+            total=total,
+            status=status,
+            statuses=STATUSES,
+            page_number=max(page_number, 1),
+            pages=(total + size - 1) // size,
+            feedback=await tracking.feedback_of(db_session, ids),
+            follow_ups=await tracking.follow_ups_of(db_session, ids),
+            months=FOLLOW_UP_MONTHS,
+            follow_up_statuses=FOLLOW_UPS,
+        )
+
+    @post("/meetings/{meeting_id:int}/{action:str}")
+    async def act(
+        self, request: Request, db_session: DbSession, meeting_id: FromPath[int], action: FromPath[str]
+    ) -> Redirect:
+        edition = await editions.require_current(db_session)
+        form = await request.form()
+        values = form_values(form, "locked", "needed", "interpreter", "month", "status", "note", "back")
+        if action == "lock":
+            await tracking.set_locked(db_session, edition.id, meeting_id, values["locked"] == "1")
+        elif action == "interpreter":
+            await tracking.set_interpretation(
+                db_session, edition.id, meeting_id, values["needed"] == "1", values["interpreter"].strip()
+            )
+        elif action == "check-in":
+            await tracking.check_in(
+                db_session, await meetings.get_meeting(db_session, meeting_id, edition.id)
+            )
+        elif action == "follow-up":
+            await tracking.record_follow_up(db_session, edition.id, meeting_id, request.user.id, values)
+        elif action == "cancel":
+            await meetings.cancel(
+                db_session, edition, meeting_id, request.user.id, True, request.app.state.settings.base_url
+            )
+        else:
+            raise DomainError("error.choice_invalid", "invalid", field="action", status=404)
+        back = (
+            values["back"]
+            if values["back"].startswith("/organizer/matching")
+            else "/organizer/matching/meetings"
+        )
+        return Redirect(back, status_code=303)
+
+    @get("/table-plan.pdf")
+    async def table_plan(self, request: Request, db_session: DbSession) -> Response:
+        edition = await editions.require_current(db_session)
+        lang = request_lang(request)
+        sections = []
+        for slot, held in await tracking.table_plan(db_session, edition.id):
+            name = slot.session.name_ja if lang == "ja" else slot.session.name_en
+            heading = f"{format_datetime(slot.starts_at, lang, edition.timezone, 'short')} · {name}"
+            rows = [
+                (
+                    meetings.place_label(m, "en").split(",")[0],
+                    f"{m.requester.name_latin} {m.requester.name_local or ''}".strip(),
+                    f"{m.recipient.name_latin} {m.recipient.name_local or ''}".strip(),
+                    m.interpreter or ("ja↔en ?" if m.interpreter_needed else ""),
+                )
+                for m in held
+            ]
+            sections.append((heading, rows))
+        data = await anyio.to_thread.run_sync(  # drawn off the event loop: other requests go on
+            printouts.table_plan,
+            f"{edition.name_en} – {translate(lang, 'matching.table_plan')}",
+            edition.name_ja,
+            sections,
+        )
+        return Response(
+            data,
+            media_type="application/pdf",
+            headers={
+                "content-disposition": 'inline; filename="table-plan.pdf"',
+                "cache-control": "private, no-store",
+            },
+        )
+
+
+async def _save_session(
+    request: Request, db_session: DbSession, session_id: int | None
+) -> Template | Redirect:
+    edition = await editions.require_current(db_session)
+    form = await request.form()
+    values = form_values(form, *SESSION_FIELDS)
+    try:
+        await matching.save_session(db_session, edition, session_id, values)
+    except ValidationFailed as exc:
+        await db_session.rollback()
+        return await _overview(request, db_session, form_errors(request, exc), values, 422, session_id)
+    return Redirect("/organizer/matching#sessions", status_code=303)

@@ -1,0 +1,212 @@
+"""Who can be met, and recommendations: the edition's participants as `recommend.Person`, cached per edition.
+
+Only confirmed participants who opted in to the directory appear in lists; only those who also opted in
+to recommendations are recommended. The prepared pool is rebuilt when a registration, a profile or the
+marketplace changes (a few small queries decide that), not on every request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ascc.exhibitors import directory
+from ascc.matching import services as matching
+from ascc.matching.models import MatchingProfile, Meeting
+from ascc.matching.recommend import Offer, Person, Pool, Recommendation, pool_of, recommend
+from ascc.registration import services as registration
+
+
+@dataclass(frozen=True)
+class Card:
+    """What a list shows of a person: name, organization, category, country, and their profile's words."""
+
+    user_id: int
+    name: str
+    name_local: str | None
+    organization: str
+    position: str
+    category: str
+    country: str | None
+    city: str | None
+    mode: str
+    sectors: tuple[str, ...]
+    offers: str
+    seeks: str
+    recommendable: bool
+    solutions: tuple[Offer, ...]
+    needs: tuple[Offer, ...]
+
+
+@dataclass
+class _Cached:
+    stamp: tuple
+    cards: dict[int, Card]
+    people: dict[int, Person]  # every directory participant
+    pool: Pool  # those who opted in to recommendations
+
+
+_cache: dict[int, _Cached] = {}
+
+
+async def _stamp(session: AsyncSession, edition_id: int) -> tuple:
+    reg = registration.Registration
+    row = (
+        await session.execute(
+            select(
+                select(func.max(reg.updated_at)).where(reg.edition_id == edition_id).scalar_subquery(),
+                select(func.count()).select_from(reg).where(reg.edition_id == edition_id).scalar_subquery(),
+                select(func.max(MatchingProfile.updated_at))
+                .where(MatchingProfile.edition_id == edition_id)
+                .scalar_subquery(),
+                select(func.count())
+                .select_from(MatchingProfile)
+                .where(MatchingProfile.edition_id == edition_id)
+                .scalar_subquery(),
+            )
+        )
+    ).one()
+    return (*row, await directory.version(session))
+
+
+async def _load(session: AsyncSession, edition_id: int) -> _Cached:
+    stamp = await _stamp(session, edition_id)
+    cached = _cache.get(edition_id)
+    if cached and cached.stamp == stamp:
+        return cached
+    rows = await registration.in_directory(session, edition_id)
+    profiles = await matching.profiles_of(session, edition_id)
+    solutions, needs = await directory.offers_for_matching(session, edition_id)
+    cards: dict[int, Card] = {}
+    people: dict[int, Person] = {}
+    for r in rows:
+        cards[r.user_id], people[r.user_id] = _describe(r, profiles.get(r.user_id), solutions, needs)
+    pool = pool_of([people[i] for i, card in cards.items() if card.recommendable])
+    cached = _Cached(stamp, cards, people, pool)
+    _cache[edition_id] = cached
+    return cached
+
+
+def _describe(r: Any, profile: Any, solutions: dict, needs: dict) -> tuple[Card, Person]:
+    """A registration with its profile, its exhibitor's solutions and its city's needs: card and matching person."""
+    sectors = tuple(dict.fromkeys([*(profile.sectors if profile else []), *(r.interests or [])]))
+    mine_solutions = tuple(
+        Offer("solution", i, en, ja, item) for i, en, ja, item in solutions.get(r.user_id, [])
+    )
+    city_needs = needs.get(r.organization_id, []) if r.category == "city_official" else []
+    mine_needs = tuple(Offer("need", i, en, ja, item) for i, en, ja, item in city_needs)
+    organization = r.organization.name_en if r.organization else ""
+    offers = profile.offers if profile else ""
+    seeks = profile.seeks if profile else ""
+    card = Card(
+        r.user_id,
+        r.user.name_latin,
+        r.user.name_local,
+        organization,
+        r.position or "",
+        r.category,
+        r.country,
+        r.city,
+        r.mode,
+        sectors,
+        offers,
+        seeks,
+        r.consent_recommendations,
+        mine_solutions,
+        mine_needs,
+    )
+    text = f"{r.position or ''}. {organization}. {offers} {seeks}"
+    return card, Person(r.user_id, r.category, sectors, r.country, text, text, mine_solutions, mine_needs)
+
+
+async def cards(session: AsyncSession, edition_id: int) -> dict[int, Card]:
+    """Everyone in the directory, by user id (cached; one call serves a whole list of meetings)."""
+    return (await _load(session, edition_id)).cards
+
+
+async def me_as_person(
+    session: AsyncSession, edition_id: int, user_id: int, cached: _Cached | None = None
+) -> Person | None:
+    """The viewer as matching sees them (also when they are not in the directory themselves)."""
+    cached = cached or await _load(session, edition_id)
+    if user_id in cached.people:
+        return cached.people[user_id]
+    mine = (await registration.registrations_of(session, edition_id, [user_id])).get(user_id)
+    if mine is None or mine.status != "confirmed":
+        return None
+    profile = await matching.get_profile(session, edition_id, user_id)
+    solutions, needs = await directory.offers_for_matching(session, edition_id)
+    return _describe(mine, profile, solutions, needs)[1]
+
+
+async def recommendations(
+    session: AsyncSession, edition_id: int, user_id: int, limit: int = 20
+) -> list[tuple[Card, Recommendation]]:
+    cached = await _load(session, edition_id)
+    me = await me_as_person(session, edition_id, user_id, cached)
+    if me is None:
+        return []
+    settings = await matching.get_settings(session, edition_id)
+    # People I already have an open request or meeting with are not recommended again.
+    rows = await session.execute(
+        select(Meeting.requester_id, Meeting.recipient_id).where(
+            Meeting.edition_id == edition_id,
+            Meeting.status.in_(("requested", "accepted", "scheduled", "held")),
+            (Meeting.requester_id == user_id) | (Meeting.recipient_id == user_id),
+        )
+    )
+    known = frozenset(p for pair in rows.tuples() for p in pair)
+    found = recommend(me, cached.pool, lambda a, b: matching.may_meet(settings, a, b), limit, known)
+    return [(cached.cards[r.person_id], r) for r in found if r.person_id in cached.cards]
+
+
+async def directory_cards(
+    session: AsyncSession,
+    edition_id: int,
+    viewer_id: int,
+    query: str = "",
+    category: str = "",
+    sector: str = "",
+) -> list[Card]:
+    """Participants the viewer may ask for a meeting, filtered; name and organization match the query."""
+    cached = await _load(session, edition_id)
+    settings = await matching.get_settings(session, edition_id)
+    me = await me_as_person(session, edition_id, viewer_id, cached)
+    needle = query.casefold().strip()
+    result = []
+    for card in cached.cards.values():
+        if card.user_id == viewer_id or (me and not matching.may_meet(settings, me.category, card.category)):
+            continue
+        if category and card.category != category:
+            continue
+        if sector and sector not in card.sectors:
+            continue
+        if (
+            needle
+            and needle
+            not in f"{card.name} {card.name_local or ''} {card.organization} {card.offers} {card.seeks}".casefold()
+        ):
+            continue
+        result.append(card)
+    result.sort(key=lambda c: (c.name.casefold(), c.user_id))
+    return result
+
+
+async def card_of(session: AsyncSession, edition_id: int, user_id: int) -> Card | None:
+    return (await cards(session, edition_id)).get(user_id)
+
+
+def card_dict(card: Card) -> dict[str, Any]:
+    return {
+        "user_id": card.user_id,
+        "name": card.name,
+        "name_local": card.name_local,
+        "organization": card.organization,
+        "position": card.position,
+        "category": card.category,
+        "country": card.country,
+        "sectors": list(card.sectors),
+    }

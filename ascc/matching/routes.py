@@ -1,0 +1,387 @@
+"""Business matching pages for participants: recommendations, people, requests, meetings, profile, schedule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from ascc import clock
+from ascc.editions import services as editions
+from ascc.errors import DomainError, NotFound, ValidationFailed
+from ascc.i18n import format_datetime, translate
+from ascc.matching import meetings, people, printouts, tracking
+from ascc.matching import services as matching
+from ascc.matching.models import FORMATS, OUTCOMES, PRIORITIES
+from ascc.notifications import services as notifications
+from ascc.registration import services as registration
+from ascc.security import requires_login
+from ascc.taxonomy import SECTORS
+from ascc.web import DbSession, form_errors, form_list, form_values, page, request_lang
+
+
+def _base(request: Request) -> str:
+    return request.app.state.settings.base_url
+
+
+def room_url(settings: Any, meeting: Any) -> str:
+    return f"{settings.video_base_url}ascc-{meeting.room_token}"
+
+
+async def _home(request: Request, db_session: DbSession) -> Template:
+    edition = await editions.require_current(db_session)
+    user_id = request.user.id
+    profile = await matching.get_profile(db_session, edition.id, user_id)
+    mine_registration = await registration.my_registration(db_session, edition.id, user_id)
+    await tracking.sweep_no_shows(db_session, edition.id)
+    settings = await matching.get_settings(db_session, edition.id)
+    recommended = await people.recommendations(db_session, edition.id, user_id, limit=10)
+    lists = await tracking.mine(db_session, edition.id, user_id)
+    return page(
+        request,
+        "matching/home.html",
+        edition=edition,
+        registered=mine_registration is not None and mine_registration.status == "confirmed",
+        profile=profile,
+        settings=settings,
+        recommended=recommended,
+        lists=lists,
+        limit=matching.limit_of(settings, profile),
+        open_count=await meetings.open_count(db_session, edition.id, user_id),
+        notes=await notifications.unread(db_session, user_id, 10),
+    )
+
+
+class MatchingPages(Controller):
+    path = "/matching"
+    include_in_schema = False
+    guards = [requires_login]
+
+    @get("/")
+    async def home(self, request: Request, db_session: DbSession) -> Template:
+        return await _home(request, db_session)
+
+    @post("/notifications/read")
+    async def read_notifications(self, request: Request, db_session: DbSession) -> Redirect:
+        await notifications.mark_all_read(db_session, request.user.id)
+        return Redirect("/matching", status_code=303)
+
+    @get("/people")
+    async def directory(
+        self,
+        request: Request,
+        db_session: DbSession,
+        q: FromQuery[str] = "",
+        category: FromQuery[str] = "",
+        sector: FromQuery[str] = "",
+    ) -> Template:
+        edition = await editions.require_current(db_session)
+        await _require_participant(request, db_session, edition.id)
+        cards = await people.directory_cards(
+            db_session, edition.id, request.user.id, q[:100], category, sector
+        )
+        return page(
+            request,
+            "matching/people.html",
+            edition=edition,
+            cards=cards[:200],
+            total=len(cards),
+            query={"q": q[:100], "category": category, "sector": sector},
+            categories=matching.CATEGORIES,
+            sectors=SECTORS,
+        )
+
+    @get("/people/{user_id:int}")
+    async def person(self, request: Request, db_session: DbSession, user_id: FromPath[int]) -> Template:
+        return await _person_page(request, db_session, user_id, {}, {})
+
+    @post("/people/{user_id:int}/request")
+    async def send_request(
+        self, request: Request, db_session: DbSession, user_id: FromPath[int]
+    ) -> Template | Redirect:
+        edition = await editions.require_current(db_session)
+        form = await request.form()
+        values: dict[str, Any] = form_values(form, "message", "priority", "format", "interpreter_needed")
+        values["recipient_id"] = user_id
+        try:
+            meeting = await meetings.send_request(
+                db_session, edition, request.user.id, values, _base(request)
+            )
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return await _person_page(request, db_session, user_id, values, form_errors(request, exc), 422)
+        except DomainError as exc:
+            await db_session.rollback()
+            errors = {"form": translate(request_lang(request), exc.message, **exc.params)}
+            return await _person_page(request, db_session, user_id, values, errors, exc.status_code)
+        return Redirect(f"/matching/meetings/{meeting.id}", status_code=303)
+
+    @get("/meetings/{meeting_id:int}")
+    async def meeting(self, request: Request, db_session: DbSession, meeting_id: FromPath[int]) -> Template:
+        return await _meeting_page(request, db_session, meeting_id)
+
+    @post("/meetings/{meeting_id:int}/{action:str}")
+    async def act(
+        self, request: Request, db_session: DbSession, meeting_id: FromPath[int], action: FromPath[str]
+    ) -> Template | Redirect:
+        edition = await editions.require_current(db_session)
+        form = await request.form()
+        values: dict[str, Any] = form_values(form, "answer", "slot_id", "outcome", "note", "needed")
+        values["follow_up"] = form_list(form, "follow_up")
+        user = request.user
+        base = _base(request)
+        try:
+            if action in ("accept", "decline", "propose"):
+                await meetings.answer(db_session, edition, meeting_id, user.id, action, values, base)
+            elif action == "take-proposal":
+                await meetings.take_proposal(db_session, edition, meeting_id, user.id, base)
+            elif action == "schedule":
+                meeting = await _own_meeting(db_session, edition.id, meeting_id, user.id)
+                await meetings.schedule_in(db_session, edition, meeting, meetings.slot_id_of(values), base)
+            elif action == "cancel":
+                await meetings.cancel(db_session, edition, meeting_id, user.id, user.is_organizer, base)
+            elif action == "check-in":
+                await tracking.check_in(
+                    db_session, await _own_meeting(db_session, edition.id, meeting_id, user.id)
+                )
+            elif action == "interpreter":
+                await _own_meeting(db_session, edition.id, meeting_id, user.id)
+                await tracking.set_interpretation(
+                    db_session, edition.id, meeting_id, values["needed"] == "1", None
+                )
+            elif action == "feedback":
+                await tracking.give_feedback(db_session, edition.id, meeting_id, user.id, values)
+            else:
+                raise NotFound("action")
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return await _meeting_page(
+                request, db_session, meeting_id, form_errors(request, exc), 422, values
+            )
+        except NotFound:
+            raise
+        except DomainError as exc:
+            await db_session.rollback()
+            errors = {"form": translate(request_lang(request), exc.message, **exc.params)}
+            return await _meeting_page(request, db_session, meeting_id, errors, exc.status_code, values)
+        return Redirect(f"/matching/meetings/{meeting_id}", status_code=303)
+
+    @get("/profile")
+    async def profile(self, request: Request, db_session: DbSession) -> Template:
+        return await _profile_page(request, db_session, {}, {})  # empty values: the saved profile
+
+    @post("/profile")
+    async def save_profile(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        edition = await editions.require_current(db_session)
+        form = await request.form()
+        values: dict[str, Any] = form_values(form, "offers", "seeks", "meeting_limit")
+        values["sectors"] = form_list(form, "sectors")
+        values["formats"] = form_list(form, "formats")
+        try:
+            await matching.save_profile(db_session, edition.id, request.user.id, values)
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return await _profile_page(request, db_session, values, form_errors(request, exc), 422)
+        return Redirect("/matching/profile?saved=1", status_code=303)
+
+    @post("/blocks")
+    async def add_block(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        edition = await editions.require_current(db_session)
+        form = await request.form()
+        values = form_values(form, "day", "starts", "ends", "note")
+        try:
+            await matching.add_block(db_session, edition, request.user.id, values)
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return await _profile_page(request, db_session, {}, form_errors(request, exc), 422, values)
+        return Redirect("/matching/profile#availability", status_code=303)
+
+    @post("/blocks/{block_id:int}/delete")
+    async def delete_block(
+        self, request: Request, db_session: DbSession, block_id: FromPath[int]
+    ) -> Redirect:
+        edition = await editions.require_current(db_session)
+        await matching.delete_block(db_session, edition.id, request.user.id, block_id)
+        return Redirect("/matching/profile#availability", status_code=303)
+
+    @get("/schedule.pdf")
+    async def schedule_pdf(self, request: Request, db_session: DbSession) -> Response:
+        edition = await editions.require_current(db_session)
+        lang = request_lang(request)
+        lists = await tracking.mine(db_session, edition.id, request.user.id)
+        settings = await matching.get_settings(db_session, edition.id)
+        lines = []
+        for m in lists.scheduled:
+            if request.user.id not in (m.requester_id, m.recipient_id):
+                continue  # a delegation head's list also shows members' meetings; the printout is personal
+            other = m.recipient if m.requester_id == request.user.id else m.requester
+            note = room_url(settings, m) if m.place == "room" else ""
+            if m.interpreter_needed:
+                note = (note + " " + translate(lang, "matching.interpreter_short")).strip()
+            lines.append(
+                printouts.Line(
+                    format_datetime(m.slot.starts_at, lang, edition.timezone, "short"),
+                    meetings.place_label(m, lang),
+                    f"{other.name_latin}{' / ' + other.name_local if other.name_local else ''}",
+                    note,
+                )
+            )
+        data = await anyio.to_thread.run_sync(  # drawn off the event loop: other requests go on
+            printouts.personal_schedule,
+            f"{edition.name_en} – {translate(lang, 'matching.my_schedule')}",
+            request.user.display_name,
+            lines,
+        )
+        return Response(
+            data,
+            media_type="application/pdf",
+            headers={
+                "content-disposition": 'inline; filename="my-meetings.pdf"',
+                "cache-control": "private, no-store",
+            },
+        )
+
+
+async def _require_participant(request: Request, db_session: DbSession, edition_id: int) -> None:
+    """Who is who (positions, what people offer) is for confirmed participants and organizers only."""
+    if request.user.is_organizer:
+        return
+    mine = await registration.my_registration(db_session, edition_id, request.user.id)
+    if mine is None or mine.status != "confirmed":
+        raise DomainError("matching.error.not_registered", "not_registered", status=403)
+
+
+async def _own_meeting(db_session: DbSession, edition_id: int, meeting_id: int, user_id: int) -> Any:
+    meeting = await meetings.get_meeting(db_session, meeting_id, edition_id)
+    if not await meetings.visible_to(db_session, meeting, user_id, organizer=False):
+        raise NotFound("meeting")
+    return meeting
+
+
+async def _person_page(
+    request: Request,
+    db_session: DbSession,
+    user_id: int,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Template:
+    edition = await editions.require_current(db_session)
+    await _require_participant(request, db_session, edition.id)
+    card = await people.card_of(db_session, edition.id, user_id)
+    if card is None or user_id == request.user.id:
+        raise NotFound("person")
+    mine = await registration.my_registration(db_session, edition.id, request.user.id)
+    both_in_person = mine is not None and mine.mode == card.mode == "in_person"
+    return page(
+        request,
+        "matching/person.html",
+        status_code=status_code,
+        edition=edition,
+        card=card,
+        existing=await meetings.open_between(db_session, edition.id, request.user.id, user_id),
+        values={"priority": "would_like", **values},
+        errors=errors,
+        priorities=PRIORITIES,
+        formats=FORMATS if both_in_person else ("online", "hybrid"),
+        default_format=meetings.default_format(mine.mode if mine else "online", card.mode),
+    )
+
+
+async def _meeting_page(
+    request: Request,
+    db_session: DbSession,
+    meeting_id: int,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    values: dict[str, Any] | None = None,
+) -> Template:
+    edition = await editions.require_current(db_session)
+    await tracking.sweep_no_shows(db_session, edition.id)
+    meeting = await meetings.get_meeting(db_session, meeting_id, edition.id)
+    user = request.user
+    if not await meetings.visible_to(db_session, meeting, user.id, user.is_organizer):
+        raise NotFound("meeting")
+    settings = await matching.get_settings(db_session, edition.id)
+    can_answer = meeting.status == "requested" and await meetings.may_act_for(
+        db_session, edition.id, user.id, meeting.recipient_id
+    )
+    is_requester = await meetings.may_act_for(db_session, edition.id, user.id, meeting.requester_id)
+    free: list[Any] = []
+    if can_answer or (meeting.status == "accepted" and settings.instant):
+        free = await meetings.common_free_slots(db_session, edition.id, meeting)
+    feedback = (await tracking.feedback_of(db_session, [meeting.id])).get(meeting.id, [])
+    everyone = await people.cards(db_session, edition.id)
+    now = clock.now()
+    started = meeting.slot is not None and meeting.slot.starts_at <= now
+    return page(
+        request,
+        "matching/meeting.html",
+        status_code=status_code,
+        edition=edition,
+        meeting=meeting,
+        requester=everyone.get(meeting.requester_id),
+        recipient=everyone.get(meeting.recipient_id),
+        settings=settings,
+        can_answer=can_answer,
+        is_requester=is_requester,
+        is_party=user.id in (meeting.requester_id, meeting.recipient_id),
+        free=free,
+        room=room_url(settings, meeting)
+        if meeting.place == "room" or meeting.format != "in_person"
+        else None,
+        seconds_to_start=int((meeting.slot.starts_at - now).total_seconds()) if meeting.slot else None,
+        started=started,
+        now=now,
+        check_in_open=meeting.slot is not None
+        and meeting.slot.starts_at - tracking.CHECK_IN_FROM <= now <= meeting.slot.ends_at,
+        my_feedback=next((f for f in feedback if f.user_id == user.id), None),
+        outcomes=OUTCOMES,
+        errors=errors or {},
+        values=values or {},
+    )
+
+
+async def _profile_page(
+    request: Request,
+    db_session: DbSession,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int = 200,
+    block_values: dict[str, str] | None = None,
+) -> Template:
+    edition = await editions.require_current(db_session)
+    user_id = request.user.id
+    if not values:
+        found = await matching.get_profile(db_session, edition.id, user_id)
+        values = {
+            "sectors": found.sectors if found else [],
+            "offers": found.offers if found else "",
+            "seeks": found.seeks if found else "",
+            "meeting_limit": str(found.meeting_limit or "") if found and found.meeting_limit else "",
+            "formats": found.formats if found else [],
+        }
+    busy = (await matching.busy_of(db_session, edition.id, [user_id])).get(user_id, [])
+    slots = await matching.all_slots(db_session, edition.id)
+    settings = await matching.get_settings(db_session, edition.id)
+    card = await people.card_of(db_session, edition.id, user_id)
+    return page(
+        request,
+        "matching/profile.html",
+        status_code=status_code,
+        edition=edition,
+        values=values,
+        errors=errors,
+        block_values=block_values or {},
+        sectors=SECTORS,
+        formats=FORMATS,
+        busy=busy,
+        slots=[(s, matching.clash(s, busy)) for s in slots],
+        settings=settings,
+        card=card,
+        saved=request.query_params.get("saved") == "1",
+        mine=await registration.my_registration(db_session, edition.id, user_id),
+    )

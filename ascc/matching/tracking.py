@@ -1,0 +1,269 @@
+"""After the request: check-in at the table, no-shows, feedback, the organizers' follow-up tracker, interpreter
+assignment and locks, and the lists of meetings people and organizers read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from ascc import clock
+from ascc.errors import DomainError, ValidationFailed
+from ascc.matching import services as matching
+from ascc.matching.meetings import MESSAGE_MAX, NO_SHOW_AFTER, get_meeting
+from ascc.matching.models import (
+    FOLLOW_UP_MONTHS,
+    FOLLOW_UPS,
+    OUTCOMES,
+    FollowUp,
+    MatchingSlot,
+    Meeting,
+    MeetingFeedback,
+    MeetingSeat,
+)
+from ascc.registration import delegations
+from ascc.text import collect, optional_block
+
+# --- At the table and afterwards --------------------------------------------------------------------
+
+
+CHECK_IN_FROM = timedelta(minutes=15)  # before the start: people arrive early at the table
+
+
+async def check_in(session: AsyncSession, meeting: Meeting) -> None:
+    """At the table: from 15 minutes before the start to the end of the slot."""
+    if meeting.status not in ("scheduled", "held") or meeting.slot is None:
+        raise DomainError("matching.error.not_scheduled", "not_scheduled", status=409)
+    now = clock.now()
+    if not meeting.slot.starts_at - CHECK_IN_FROM <= now <= meeting.slot.ends_at:
+        raise DomainError("matching.error.check_in_time", "check_in_time", status=409)
+    if meeting.checked_in_at is None:
+        meeting.checked_in_at = clock.now()
+    meeting.status = "held"
+    await session.flush()
+
+
+async def sweep_no_shows(session: AsyncSession, edition_id: int) -> int:
+    """Meetings nobody checked in to within 10 minutes of their start: recorded as no-shows, the slot freed."""
+    deadline = clock.now() - NO_SHOW_AFTER
+    rows = await session.scalars(
+        select(Meeting)
+        .join(MatchingSlot, MatchingSlot.id == Meeting.slot_id)
+        .where(
+            Meeting.edition_id == edition_id,
+            Meeting.status == "scheduled",
+            Meeting.format == "in_person",  # online rooms have no door to check in at
+            MatchingSlot.starts_at < deadline,
+        )
+    )
+    missed = list(rows.all())
+    for meeting in missed:
+        await session.execute(delete(MeetingSeat).where(MeetingSeat.meeting_id == meeting.id))
+        meeting.status = "no_show"
+        meeting.place_number = None  # the table is free for a walk-in meeting; the slot stays on record
+    await session.flush()
+    return len(missed)
+
+
+async def give_feedback(
+    session: AsyncSession, edition_id: int, meeting_id: int, user_id: int, values: Mapping[str, Any]
+) -> MeetingFeedback:
+    meeting = await get_meeting(session, meeting_id, edition_id)
+    if user_id not in (meeting.requester_id, meeting.recipient_id):
+        raise DomainError("matching.error.not_yours", "not_yours", status=403)
+    if meeting.status not in ("scheduled", "held", "no_show") or (
+        meeting.slot is not None and meeting.slot.starts_at > clock.now()
+    ):
+        raise DomainError("matching.error.too_early", "too_early", status=409)
+    outcome = str(values.get("outcome") or "")
+    follow_up = [f for f in values.get("follow_up", []) if f in ("feasibility_study", "pilot", "contract")]
+    errors: dict = {}
+    if outcome not in OUTCOMES:
+        errors["outcome"] = ("error.required", {})
+    if len(follow_up) != len(values.get("follow_up", [])):
+        errors["follow_up"] = ("error.choice_invalid", {})
+    note = collect(errors, optional_block, "note", values.get("note"), MESSAGE_MAX)
+    if errors:
+        raise ValidationFailed(errors)
+    feedback = await session.scalar(
+        select(MeetingFeedback).where(
+            MeetingFeedback.meeting_id == meeting.id, MeetingFeedback.user_id == user_id
+        )
+    )
+    if feedback is None:
+        feedback = MeetingFeedback(meeting_id=meeting.id, user_id=user_id)
+        session.add(feedback)
+    feedback.outcome = outcome
+    feedback.follow_up = follow_up if outcome == "follow_up" else []
+    feedback.note = note or ""
+    if outcome != "not_held" and meeting.status in ("scheduled", "no_show"):
+        meeting.status = "held"  # it took place after all (an online meeting, or a check-in missed)
+    await session.flush()
+    return feedback
+
+
+async def feedback_of(session: AsyncSession, meeting_ids: list[int]) -> dict[int, list[MeetingFeedback]]:
+    if not meeting_ids:
+        return {}
+    rows = await session.scalars(select(MeetingFeedback).where(MeetingFeedback.meeting_id.in_(meeting_ids)))
+    result: dict[int, list[MeetingFeedback]] = {}
+    for row in rows:
+        result.setdefault(row.meeting_id, []).append(row)
+    return result
+
+
+async def record_follow_up(
+    session: AsyncSession, edition_id: int, meeting_id: int, organizer_id: int, values: Mapping[str, Any]
+) -> FollowUp:
+    meeting = await get_meeting(session, meeting_id, edition_id)
+    errors: dict = {}
+    try:
+        month = int(values.get("month") or 0)
+    except (TypeError, ValueError):
+        month = 0
+    if month not in FOLLOW_UP_MONTHS:
+        errors["month"] = ("error.choice_invalid", {})
+    status = str(values.get("status") or "")
+    if status not in FOLLOW_UPS:
+        errors["status"] = ("error.choice_invalid", {})
+    note = collect(errors, optional_block, "note", values.get("note"), MESSAGE_MAX)
+    if errors:
+        raise ValidationFailed(errors)
+    row = await session.scalar(
+        select(FollowUp).where(FollowUp.meeting_id == meeting.id, FollowUp.month == month)
+    )
+    if row is None:
+        row = FollowUp(meeting_id=meeting.id, month=month)
+        session.add(row)
+    row.status, row.note, row.recorded_by_id = status, note or "", organizer_id
+    await session.flush()
+    return row
+
+
+async def follow_ups_of(session: AsyncSession, meeting_ids: list[int]) -> dict[int, dict[int, FollowUp]]:
+    if not meeting_ids:
+        return {}
+    rows = await session.scalars(select(FollowUp).where(FollowUp.meeting_id.in_(meeting_ids)))
+    result: dict[int, dict[int, FollowUp]] = {}
+    for row in rows:
+        result.setdefault(row.meeting_id, {})[row.month] = row
+    return result
+
+
+async def set_interpretation(
+    session: AsyncSession, edition_id: int, meeting_id: int, needed: bool, interpreter: str | None
+) -> Meeting:
+    """Either party flags the need; organizers also name the interpreter (`interpreter` not None)."""
+    meeting = await get_meeting(session, meeting_id, edition_id)
+    meeting.interpreter_needed = needed
+    if interpreter is not None:
+        meeting.interpreter = interpreter[:200]
+    await session.flush()
+    return meeting
+
+
+async def set_locked(session: AsyncSession, edition_id: int, meeting_id: int, locked: bool) -> Meeting:
+    meeting = await get_meeting(session, meeting_id, edition_id)
+    if locked and meeting.status != "scheduled":
+        raise DomainError("matching.error.not_scheduled", "not_scheduled", status=409)
+    meeting.locked = locked
+    await session.flush()
+    return meeting
+
+
+# --- Lists ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MyMeetings:
+    incoming: list[Meeting]  # waiting for my answer (or my delegation member's, when I am the head)
+    outgoing: list[Meeting]  # my requests waiting for an answer
+    accepted: list[Meeting]  # accepted, waiting for a slot
+    scheduled: list[Meeting]  # in time order
+    past: list[Meeting]  # declined, cancelled, held, no-show
+
+
+async def mine(session: AsyncSession, edition_id: int, user_id: int) -> MyMeetings:
+    members = await delegations.members_of_head(session, edition_id, user_id)
+    people = [user_id, *members]
+    rows = await session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.edition_id == edition_id,
+            or_(Meeting.requester_id.in_(people), Meeting.recipient_id.in_(people)),
+        )
+        .options(
+            joinedload(Meeting.requester),
+            joinedload(Meeting.recipient),
+            joinedload(Meeting.slot).joinedload(MatchingSlot.session),
+            joinedload(Meeting.proposed_slot),
+        )
+        .order_by(Meeting.id.desc())
+    )
+    result = MyMeetings([], [], [], [], [])
+    for m in rows.unique():
+        if m.status == "requested":
+            (result.incoming if m.recipient_id in people else result.outgoing).append(m)
+        elif m.status == "accepted":
+            result.accepted.append(m)
+        elif m.status == "scheduled":
+            result.scheduled.append(m)
+        else:
+            result.past.append(m)
+    result.scheduled.sort(key=lambda m: (m.slot.starts_at if m.slot else clock.now(), m.id))
+    return result
+
+
+async def list_meetings(
+    session: AsyncSession, edition_id: int, status: str | None = None, limit: int = 500, offset: int = 0
+) -> tuple[list[Meeting], int]:
+    query = select(Meeting).where(Meeting.edition_id == edition_id)
+    if status:
+        query = query.where(Meeting.status == status)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await session.scalars(
+        query.options(
+            joinedload(Meeting.requester),
+            joinedload(Meeting.recipient),
+            joinedload(Meeting.slot).joinedload(MatchingSlot.session),
+        )
+        .order_by(Meeting.slot_id.is_(None), Meeting.slot_id, Meeting.place_number, Meeting.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows.unique().all()), total
+
+
+async def status_counts(session: AsyncSession, edition_id: int) -> dict[str, int]:
+    rows = await session.execute(
+        select(Meeting.status, func.count()).where(Meeting.edition_id == edition_id).group_by(Meeting.status)
+    )
+    return dict(rows.tuples().all())
+
+
+async def table_plan(session: AsyncSession, edition_id: int) -> list[tuple[MatchingSlot, list[Meeting]]]:
+    """Each slot with its meetings in table (then room) order: the organizers' printout."""
+    slots = await matching.all_slots(session, edition_id)
+    rows = await session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.edition_id == edition_id,
+            Meeting.slot_id.is_not(None),
+            Meeting.status.in_(("scheduled", "held")),
+        )
+        .options(
+            joinedload(Meeting.requester),
+            joinedload(Meeting.recipient),
+            joinedload(Meeting.slot).joinedload(MatchingSlot.session),
+        )
+        .order_by(Meeting.place.desc(), Meeting.place_number)
+    )
+    by_slot: dict[int, list[Meeting]] = {}
+    for m in rows.unique():
+        by_slot.setdefault(m.slot_id, []).append(m)
+    return [(s, by_slot.get(s.id, [])) for s in slots]
