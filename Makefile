@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-VENDOR_FILES := static/vendor/htmx.min.js static/vendor/htmx-ext-sse.min.js
+VENDOR_FILES := static/vendor/htmx.min.js static/vendor/htmx-ext-sse.min.js static/vendor/barcode-detector.js static/vendor/zxing_reader.wasm static/vendor/noble-ed25519.js
 export ASCC_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
 .PHONY: demo setup venv vendor browser db seed serve test lint check bench-http clean
@@ -26,6 +26,9 @@ vendor: node_modules/.package-lock.json
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 	cp node_modules/htmx-ext-sse/dist/sse.min.js static/vendor/htmx-ext-sse.min.js
+	cp node_modules/barcode-detector/dist/iife/ponyfill.js static/vendor/barcode-detector.js
+	cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm static/vendor/zxing_reader.wasm
+	cp node_modules/@noble/ed25519/index.js static/vendor/noble-ed25519.js
 
 browser:  ## Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser)
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-core)

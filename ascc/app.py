@@ -32,6 +32,10 @@ from litestar.template.config import TemplateConfig
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ascc.accounts.routes import AccountApi, AccountPages, MyAccountPages, UsersAdminPages
+from ascc.badges.api import BadgeApi
+from ascc.badges.live import channels_plugin
+from ascc.badges.organizer_routes import BadgeAdminPages
+from ascc.badges.routes import BadgePages, CheckInPages
 from ascc.config import Settings
 from ascc.db import create_engine, load_models
 from ascc.editions.routes import EditionAdminPages, EditionApi, EditionPages
@@ -116,6 +120,10 @@ ROUTE_HANDLERS: list[Any] = [
     MatchingPages,
     MatchingAdminPages,
     MatchingApi,
+    BadgePages,
+    CheckInPages,
+    BadgeAdminPages,
+    BadgeApi,
 ]
 
 # Paths that need no user and no session: answered before the auth middleware looks at anything.
@@ -230,7 +238,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     app = Litestar(
         route_handlers=ROUTE_HANDLERS,
-        plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin()],
+        plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin(), channels_plugin(settings.redis_url)],
         request_class=HTMXRequest,
         middleware=[
             rate_limit.middleware,

@@ -24,6 +24,7 @@ MODEL_MODULES = (
     "ascc.tours.models",
     "ascc.exhibitors.models",
     "ascc.matching.models",
+    "ascc.badges.models",
 )
 
 Base = IdentityAuditBase

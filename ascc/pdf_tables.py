@@ -72,14 +72,20 @@ def _font_files() -> tuple[str | None, tuple[str, ...]]:
     return find("NotoSansCJK-Regular.ttc"), fallbacks
 
 
-class _Document(FPDF):
-    def __init__(self, title: str, landscape: bool = True) -> None:
-        super().__init__(orientation="L" if landscape else "P", unit="mm", format="A4")
-        self.title_text = title
-        self.set_auto_page_break(True, margin=12)
-        cjk, fallbacks = _font_files()
-        if cjk is None:
-            raise RuntimeError("Noto Sans CJK is not installed (apt-get install fonts-noto-cjk)")
+def font_paths() -> tuple[str, tuple[str, ...]]:
+    """The CJK collection and the fallback fonts (for PNG renderers too); an error if CJK is missing."""
+    cjk, fallbacks = _font_files()
+    if cjk is None:
+        raise RuntimeError("Noto Sans CJK is not installed (apt-get install fonts-noto-cjk)")
+    return cjk, fallbacks
+
+
+class UnicodeDocument(FPDF):
+    """A PDF with Noto fonts for every script of ASCC's participants: `main`, then the fallbacks."""
+
+    def __init__(self, orientation: str = "P", format: str | tuple[float, float] = "A4") -> None:
+        super().__init__(orientation=orientation, unit="mm", format=format)
+        cjk, fallbacks = font_paths()
         self.add_font("main", "", cjk, collection_font_number=0)  # the Japanese face of the collection
         names = []
         for n, path in enumerate(fallbacks):
@@ -91,6 +97,13 @@ class _Document(FPDF):
 
     def printable(self, text: str) -> str:
         return "".join(ch for ch in text if ord(ch) in self.covered or ch in " \n")
+
+
+class _Document(UnicodeDocument):
+    def __init__(self, title: str, landscape: bool = True) -> None:
+        super().__init__(orientation="L" if landscape else "P")
+        self.title_text = title
+        self.set_auto_page_break(True, margin=12)
 
     def header(self) -> None:
         self.set_font("main", size=13)

@@ -368,3 +368,11 @@ async def status_counts(session: AsyncSession, edition_id: int) -> dict[str, int
         .group_by(Exhibitor.status)
     )
     return {status: count for status, count in rows.all()}
+
+
+async def staff_user_ids(session: AsyncSession, edition_id: int) -> set[int]:
+    """People who work for an exhibitor of the edition (their badges carry the exhibitor mark)."""
+    rows = await session.scalars(
+        select(ExhibitorStaff.user_id).where(ExhibitorStaff.edition_id == edition_id)
+    )
+    return set(rows.all())

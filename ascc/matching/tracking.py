@@ -21,11 +21,13 @@ from ascc.matching.models import (
     FOLLOW_UPS,
     OUTCOMES,
     FollowUp,
+    MatchingSession,
     MatchingSlot,
     Meeting,
     MeetingFeedback,
     MeetingSeat,
 )
+from ascc.places import Place
 from ascc.registration import delegations
 from ascc.text import collect, optional_block
 
@@ -267,3 +269,39 @@ async def table_plan(session: AsyncSession, edition_id: int) -> list[tuple[Match
     for m in rows.unique():
         by_slot.setdefault(m.slot_id, []).append(m)
     return [(s, by_slot.get(s.id, [])) for s in slots]
+
+
+async def check_in_places(session: AsyncSession, edition_id: int) -> list[Place]:
+    """Meeting areas: each matching session with in-person tables, with its location."""
+    return [
+        Place(s.id, s.name_en, s.name_ja, s.starts_at, s.ends_at, s.location_en, s.location_ja)
+        for s in await matching.list_sessions(session, edition_id)
+        if s.tables
+    ]
+
+
+async def meeting_at_tables(
+    session: AsyncSession, edition_id: int, matching_session_id: int, user_id: int
+) -> Meeting | bool | None:
+    """The person's in-person meeting at this session's tables that is open for check-in now (then call
+    check_in). None: no such session; False: no meeting of theirs at these tables now."""
+    area = await session.get(MatchingSession, matching_session_id)
+    if area is None or area.edition_id != edition_id:
+        return None
+    now = clock.now()
+    meeting = await session.scalar(
+        select(Meeting)
+        .join(MatchingSlot, MatchingSlot.id == Meeting.slot_id)
+        .where(
+            MatchingSlot.session_id == matching_session_id,
+            Meeting.status.in_(("scheduled", "held")),
+            Meeting.place == "table",
+            or_(Meeting.requester_id == user_id, Meeting.recipient_id == user_id),
+            MatchingSlot.starts_at <= now + CHECK_IN_FROM,
+            MatchingSlot.ends_at >= now,
+        )
+        .options(joinedload(Meeting.slot))
+        .order_by(MatchingSlot.starts_at)
+        .limit(1)
+    )
+    return meeting if meeting is not None else False

@@ -24,6 +24,7 @@ from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound
 from ascc.mail import services as mail
 from ascc.notifications import services as notifications
+from ascc.places import Place
 from ascc.programme.editing import pool_key
 from ascc.programme.models import AgendaEntry, ProgrammeSession, Release, SessionPerson, Speaker
 from ascc.programme.schedule import Item, Schedule, clashes
@@ -315,3 +316,65 @@ async def busy_times(
                 Busy(item.starts_at, item.ends_at, item.title_en, item.title_ja, why)
             )
     return result
+
+
+async def speaker_user_ids(session: AsyncSession, edition_id: int) -> set[int]:
+    """Accounts that speak in a published session of the edition (their badges carry the speaker mark)."""
+    rows = await session.scalars(
+        select(Speaker.user_id)
+        .join(SessionPerson, SessionPerson.speaker_id == Speaker.id)
+        .join(ProgrammeSession, ProgrammeSession.id == SessionPerson.session_id)
+        .where(
+            Speaker.edition_id == edition_id,
+            Speaker.user_id.is_not(None),
+            ProgrammeSession.status == "published",
+        )
+    )
+    return {user_id for user_id in rows.all() if user_id is not None}
+
+
+async def check_in_places(session: AsyncSession, edition_id: int) -> list[Place]:
+    """Published sessions people attend in a room, in time order, with their room."""
+    rows = await session.execute(
+        select(ProgrammeSession, editions.Room)
+        .outerjoin(editions.Room, editions.Room.id == ProgrammeSession.room_id)
+        .where(
+            ProgrammeSession.edition_id == edition_id,
+            ProgrammeSession.status == "published",
+            ProgrammeSession.format != "online",
+        )
+        .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)
+    )
+    return [
+        Place(
+            item.id,
+            item.title_en,
+            item.title_ja,
+            item.starts_at,
+            item.ends_at,
+            room.name_en if room else "",
+            room.name_ja if room else "",
+        )
+        for item, room in rows.tuples().all()
+    ]
+
+
+async def admits(session: AsyncSession, edition_id: int, session_id: int, user_id: int) -> bool | None:
+    """May this person be in the room? None: no such published session. Sign-up sessions need a seat."""
+    item = await session.get(ProgrammeSession, session_id)
+    if item is None or item.edition_id != edition_id or item.status != "published":
+        return None
+    if item.capacity is None:
+        return True
+    seat = await seat_of(session, user_id, session_id)
+    return seat is not None and seat.status == "confirmed"
+
+
+async def room_capacities(session: AsyncSession, edition_id: int) -> dict[int, int]:
+    """How many people a session expects: its sign-up limit, else its room's capacity (when known)."""
+    rows = await session.execute(
+        select(ProgrammeSession.id, ProgrammeSession.capacity, editions.Room.capacity)
+        .outerjoin(editions.Room, editions.Room.id == ProgrammeSession.room_id)
+        .where(ProgrammeSession.edition_id == edition_id, ProgrammeSession.status == "published")
+    )
+    return {sid: own or room for sid, own, room in rows.tuples().all() if (own or room)}

@@ -554,3 +554,29 @@ async def in_directory(session: AsyncSession, edition_id: int) -> list[Registrat
         .options(joinedload(Registration.user), joinedload(Registration.organization))
     )
     return list(rows.unique().all())
+
+
+async def count_confirmed(session: AsyncSession, edition_id: int, mode: str | None = None) -> int:
+    statement = select(func.count()).where(
+        Registration.edition_id == edition_id, Registration.status == "confirmed"
+    )
+    if mode is not None:
+        statement = statement.where(Registration.mode == mode)
+    return await session.scalar(statement) or 0
+
+
+async def replace_badge_code(session: AsyncSession, reg: Registration) -> str:
+    """A lost badge: a new short code, so the one printed on the lost badge no longer checks anyone in."""
+    reg.badge_code = new_badge_code()
+    await session.flush()
+    return reg.badge_code
+
+
+def name_of(registration_id: Any) -> Any:
+    """A correlated subquery: the Latin name of the person of the registration `registration_id` (a column)."""
+    return (
+        select(accounts.User.name_latin)
+        .join(Registration, Registration.user_id == accounts.User.id)
+        .where(Registration.id == registration_id)
+        .scalar_subquery()
+    )

@@ -26,6 +26,7 @@ from ascc.capacity import services as capacity
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.mail import services as mail
 from ascc.notifications import services as notifications
+from ascc.places import Place
 from ascc.registration import services as registration
 from ascc.text import clean_line, local_time, whole_number
 from ascc.tours.allocation import Applicant, allocate
@@ -670,3 +671,44 @@ async def busy_times(
     for user_id, course in (await session.execute(query)).tuples():
         result.setdefault(user_id, []).append((course.departs_at, course.returns_at, course))
     return result
+
+
+async def check_in_places(session: AsyncSession, edition_id: int) -> list[Place]:
+    """Tour buses: every course of the edition, by departure, with its meeting point."""
+    rows = await session.scalars(
+        select(Course)
+        .join(Tour, Tour.id == Course.tour_id)
+        .where(Tour.edition_id == edition_id)
+        .order_by(Course.departs_at, Course.code)
+    )
+    return [
+        Place(
+            course.id,
+            f"{course.code} · {course.theme_en}",
+            f"{course.code} · {course.theme_ja}",
+            course.departs_at,
+            course.returns_at,
+            course.meeting_point_en,
+            course.meeting_point_ja,
+        )
+        for course in rows.all()
+    ]
+
+
+async def holds_seat(session: AsyncSession, edition_id: int, course_id: int, user_id: int) -> bool | None:
+    """For the roll-call by badge: does the person hold a seat on this bus? None: no such course."""
+    course = await session.get(Course, course_id)
+    if course is None or (await session.get(Tour, course.tour_id)).edition_id != edition_id:
+        return None
+    seat = await capacity.holder_status(session, pool_key(course_id), capacity.person(user_id))
+    return seat is not None and seat.status == "confirmed"
+
+
+async def confirmed_seats(session: AsyncSession, edition_id: int) -> dict[int, int]:
+    """Seats taken on each course of the edition: who should be on the bus."""
+    courses = await session.scalars(
+        select(Course.id).join(Tour, Tour.id == Course.tour_id).where(Tour.edition_id == edition_id)
+    )
+    ids = list(courses.all())
+    taken = await capacity.confirmed_counts(session, [pool_key(i) for i in ids])
+    return {i: taken.get(pool_key(i), 0) for i in ids}

@@ -1,0 +1,208 @@
+"""The badges and check-in API: public key, revocation list, my badge files, scans and figures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import Body, FromQuery
+
+from ascc import clock
+from ascc.badges import checkin, render, sheets
+from ascc.badges import services as badges
+from ascc.badges.live import publish
+from ascc.editions import services as editions
+from ascc.security import requires_login, requires_role
+from ascc.web import DbSession
+
+requires_checkin = requires_role("checkin", "organizer")
+
+
+class CheckInIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: str
+    place_type: str = "entrance"  # entrance | session | tour | meeting
+    place_id: int | None = None  # the session, tour course or matching session
+    scanned_at: datetime | None = None  # the device's time of the scan (offline scans sync later)
+    device_id: str = "api"
+    nonce: str | None = None  # unique per device and scan: a replay answers the same, counts once
+    offline: bool = False  # the device already answered from its offline check
+
+
+class PersonOut(msgspec.Struct):
+    name_latin: str
+    name_local: str
+    organization: str
+    category: str
+    country: str
+    mode: str
+    badge_code: str
+
+
+class CheckInOut(msgspec.Struct):
+    result: str  # ok | duplicate | revoked | invalid | not_booked
+    reason: str | None
+    registration: PersonOut | None
+    place: str
+    place_ja: str
+    checked_in_at: datetime | None
+    first_device: str | None
+    clock_flagged: bool
+    scan_id: int
+
+
+def answer_out(answer: checkin.Answer) -> CheckInOut:
+    return CheckInOut(
+        result=answer.result,
+        reason=answer.reason,
+        registration=PersonOut(**answer.person.__dict__) if answer.person else None,
+        place=answer.place_label_en,
+        place_ja=answer.place_label_ja,
+        checked_in_at=answer.checked_in_at,
+        first_device=answer.first_place_en,
+        clock_flagged=answer.clock_flagged,
+        scan_id=answer.scan_id,
+    )
+
+
+def stats_out(stats: checkin.Stats) -> dict[str, Any]:
+    def places(items: list[checkin.PlaceCount]) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": c.place.id,
+                "name_en": c.place.name_en,
+                "name_ja": c.place.name_ja,
+                "starts_at": c.place.starts_at.isoformat(),
+                "checked_in": c.checked_in,
+                "expected": c.expected,
+            }
+            for c in items
+        ]
+
+    return {
+        "day": stats.day,
+        "entrance_today": stats.entrance_today,
+        "in_person_registered": stats.in_person_registered,
+        "sessions": places(stats.sessions),
+        "tours": places(stats.tours),
+        "meetings": places(stats.meetings),
+        "results_today": stats.results_today,
+        "clock_flagged_today": stats.flagged_today,
+    }
+
+
+class BadgeApi(Controller):
+    path = "/api/v1"
+    tags = ["badges"]
+
+    @get(
+        "/badges/public-key",
+        summary="The edition's Ed25519 public key (PEM): verify badge codes offline",
+        media_type="application/x-pem-file",
+        cache=False,
+    )
+    async def public_key(self, db_session: DbSession) -> str:
+        edition = await editions.require_current(db_session)
+        return await badges.public_key_pem(db_session, edition.id)
+
+    @get(
+        "/badges/revoked", guards=[requires_checkin], summary="Codes refused at check-in (nonces, base64url)"
+    )
+    async def revoked(self, db_session: DbSession) -> dict[str, Any]:
+        edition = await editions.require_current(db_session)
+        return {
+            "edition": edition.slug,
+            "generated_at": clock.now().astimezone(UTC).isoformat(),
+            "revoked": await badges.revoked(db_session, edition.id),
+        }
+
+    @get("/me/badge.svg", guards=[requires_login], summary="My badge as SVG", media_type="image/svg+xml")
+    async def my_svg(self, request: Request, db_session: DbSession) -> Response[str]:
+        edition = await editions.require_current(db_session)
+        face = await badges.my_face(db_session, edition.id, request.user.id)
+        return _file(render.svg(face, edition.name_en), "image/svg+xml", "badge.svg")
+
+    @get("/me/badge.png", guards=[requires_login], summary="My badge as PNG (for a phone screen)")
+    async def my_png(self, request: Request, db_session: DbSession) -> Response[bytes]:
+        edition = await editions.require_current(db_session)
+        face = await badges.my_face(db_session, edition.id, request.user.id)
+        return _file(render.png(face, edition.name_en), "image/png", "badge.png")
+
+    @get("/me/badge.pdf", guards=[requires_login], summary="My badge as an A6 PDF")
+    async def my_pdf(self, request: Request, db_session: DbSession) -> Response[bytes]:
+        edition = await editions.require_current(db_session)
+        face = await badges.my_face(db_session, edition.id, request.user.id)
+        return _file(render.pdf([face], edition.name_en), "application/pdf", "badge.pdf")
+
+    @post("/checkin", guards=[requires_checkin], status_code=200, summary="Check a badge in at a place")
+    async def check_in(
+        self, request: Request, db_session: DbSession, data: Annotated[CheckInIn, Body()]
+    ) -> CheckInOut:
+        edition = await editions.require_current(db_session)
+        answer = await checkin.scan(
+            db_session, edition.id, checkin.ScanInput(**msgspec.structs.asdict(data)), request.user.id
+        )
+        await db_session.commit()  # counted before the live figures are told
+        await publish(request, edition.id)
+        return answer_out(answer)
+
+    @get("/checkin/stats", guards=[requires_checkin], summary="Today's check-in figures", cache=False)
+    async def stats(self, db_session: DbSession) -> dict[str, Any]:
+        edition = await editions.require_current(db_session)
+        return stats_out(await checkin.stats(db_session, edition.id))
+
+    @get("/checkin/places", guards=[requires_checkin], summary="Places to check in at, by type")
+    async def places(self, db_session: DbSession, type: FromQuery[str] = "session") -> list[dict[str, Any]]:
+        edition = await editions.require_current(db_session)
+        return [
+            {"id": p.id, "name_en": p.name_en, "name_ja": p.name_ja, "starts_at": p.starts_at.isoformat()}
+            for p in await checkin.places(db_session, edition.id, type)
+            if type in ("session", "tour", "meeting")
+        ]
+
+    @get("/checkin/search", guards=[requires_checkin], summary="Find a confirmed participant by name")
+    async def search(self, db_session: DbSession, q: FromQuery[str] = "") -> list[dict[str, str]]:
+        edition = await editions.require_current(db_session)
+        return [dict(person.__dict__) for person in await checkin.search(db_session, edition.id, q)]
+
+    @post(
+        "/badges/prints",
+        guards=[requires_role("organizer")],
+        status_code=202,
+        summary="Start a badge sheet PDF (a6: one per page; a4: four per sheet with cut marks)",
+    )
+    async def start_print(
+        self, request: Request, db_session: DbSession, data: Annotated[dict[str, str], Body()]
+    ) -> dict[str, Any]:
+        edition = await editions.require_current(db_session)
+        job = await sheets.start(db_session, edition.id, request.user.id, data, data.get("layout", "a6"))
+        await db_session.commit()
+        request.app.state.jobs.start(sheets.execute(request.app.state.session_maker, job.id))
+        return {"id": job.id, "status": job.status}
+
+    @get(
+        "/badges/prints/{print_id:int}",
+        guards=[requires_role("organizer")],
+        summary="A badge sheet's progress",
+    )
+    async def print_status(self, db_session: DbSession, print_id: int) -> dict[str, Any]:
+        edition = await editions.require_current(db_session)
+        job = await sheets.get(db_session, edition.id, print_id)
+        return {
+            "id": job.id,
+            "status": job.status,
+            "done": job.done,
+            "total": job.total,
+            "error": job.error,
+            "seconds": job.seconds,
+            "download": f"/organizer/badges/prints/{job.id}.pdf" if job.file_id else None,
+        }
+
+
+def _file(body: str | bytes, media_type: str, name: str) -> Response[Any]:
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "private, no-store"},
+    )

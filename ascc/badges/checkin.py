@@ -1,0 +1,427 @@
+"""Check-in: a scanned or typed badge at a place gives one answer, counts a person once per place, and is
+logged whatever the answer (pretix's perform_checkin is the model: lock, be idempotent, record failures).
+
+Places: the venue entrance (once a day), a session room, a tour bus (the roll-call of the tours), the
+tables of a matching session (the person's meeting there now). A replayed scan (same device and nonce,
+as offline devices send when they sync) returns the stored answer instead of counting again.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ascc import clock
+from ascc.badges import services as badges
+from ascc.badges import signing
+from ascc.badges.models import PLACE_TYPES, Badge, CheckIn, Scan
+from ascc.editions import services as editions
+from ascc.errors import ValidationFailed
+from ascc.matching import tracking as matching
+from ascc.places import Place
+from ascc.programme import services as programme
+from ascc.registration import organizer as registrations
+from ascc.registration import services as registration
+from ascc.tours import services as tours
+
+FUTURE_TOLERANCE = timedelta(minutes=2)  # a device clock this far ahead is flagged
+PAST_TOLERANCE = timedelta(hours=24)  # offline devices sync late, but not a day late
+_TYPED = re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$")  # the short code printed under the QR, normalized
+_DEVICE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class ScanInput:
+    code: str
+    place_type: str
+    place_id: int | None = None
+    scanned_at: datetime | None = None
+    device_id: str = "web"
+    nonce: str | None = None
+    offline: bool = False  # the device answered already (offline) and syncs now
+
+
+@dataclass(frozen=True)
+class Person:
+    """What check-in staff see of the person: enough to recognise them, nothing more."""
+
+    name_latin: str
+    name_local: str
+    organization: str
+    category: str
+    country: str
+    mode: str
+    badge_code: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    result: str  # ok | duplicate | revoked | invalid | not_booked
+    reason: str | None
+    person: Person | None
+    place_label_en: str
+    place_label_ja: str
+    checked_in_at: datetime | None  # ok: now; duplicate: the first time
+    first_place_en: str | None  # duplicate: where the first check-in was (the place, or another device)
+    clock_flagged: bool
+    scan_id: int
+
+
+def _validate(data: ScanInput) -> ScanInput:
+    errors = {}
+    if data.place_type not in PLACE_TYPES:
+        errors["place_type"] = ("badges.error.place_type", {})
+    elif data.place_type != "entrance" and data.place_id is None:
+        errors["place_id"] = ("badges.error.place_id", {})
+    if not _DEVICE.match(data.device_id or ""):
+        errors["device_id"] = ("badges.error.device_id", {})
+    if data.nonce is not None and not _DEVICE.match(data.nonce):
+        errors["nonce"] = ("badges.error.nonce", {})
+    if not isinstance(data.code, str):
+        errors["code"] = ("badges.error.code", {})
+    if errors:
+        raise ValidationFailed(errors)
+    return data
+
+
+def _excerpt(code: str) -> str:
+    """The start of what was scanned, printable ASCII only, for the log."""
+    return "".join(ch for ch in code[:32] if " " <= ch <= "~")[:32]
+
+
+def _person(reg: registration.Registration) -> Person:
+    return Person(
+        reg.user.name_latin,
+        reg.user.name_local or "",
+        reg.organization.name_en if reg.organization else "",
+        reg.category,
+        reg.country or "",
+        reg.mode,
+        reg.badge_code or "",
+    )
+
+
+async def _identify(
+    session: AsyncSession, edition_id: int, code: str, moment: datetime
+) -> tuple[str | None, str | None, registration.Registration | None]:
+    """(failure result, reason, registration): a failure result of None means a valid, current badge."""
+    text = code.strip()
+    if len(text) <= 20 and _TYPED.match(registration.normalize_badge_code(text)):
+        reg = await registration.find_by_badge_code(session, edition_id, text)
+        if reg is None:
+            return "invalid", "unknown", None
+    else:
+        key = (await badges.signing_key(session, edition_id)).public_key()
+        try:
+            payload = signing.verify(text, key, edition_id, moment)
+        except signing.BadCode as bad:
+            return "invalid", bad.reason, None
+        badge = await session.scalar(select(Badge).where(Badge.nonce == payload.nonce))
+        if badge is None or badge.edition_id != edition_id:
+            return "invalid", "unknown", None
+        reg = await registration.get_registration(session, badge.registration_id)
+        if badge.revoked_at is not None:
+            return "revoked", badge.revoked_reason, reg
+        if (badge.category, badge.mode) != (reg.category, reg.mode):
+            return "revoked", "category_changed", reg
+    if reg.status != "confirmed":
+        return "revoked", "cancelled", reg
+    return None, None, reg
+
+
+async def _place_check(
+    session: AsyncSession, edition_id: int, data: ScanInput, reg: registration.Registration, day: str
+) -> tuple[str | None, str, object]:
+    """(refusal reason or None, place key, what to mark on success)."""
+    if data.place_type == "entrance":
+        if reg.mode != "in_person":
+            return "online_registration", f"entrance:{day}", None
+        return None, f"entrance:{day}", None
+    assert data.place_id is not None
+    if data.place_type == "session":
+        admitted = await programme.admits(session, edition_id, data.place_id, reg.user_id)
+        if admitted is None:
+            raise ValidationFailed({"place_id": ("badges.error.place_id", {})})
+        return (None if admitted else "no_seat"), f"session:{data.place_id}", None
+    if data.place_type == "tour":
+        seat = await tours.holds_seat(session, edition_id, data.place_id, reg.user_id)
+        if seat is None:
+            raise ValidationFailed({"place_id": ("badges.error.place_id", {})})
+        return (None if seat else "not_on_tour"), f"tour:{data.place_id}", data.place_id
+    meeting = await matching.meeting_at_tables(session, edition_id, data.place_id, reg.user_id)
+    if meeting is None:
+        raise ValidationFailed({"place_id": ("badges.error.place_id", {})})
+    if meeting is False:
+        return "no_meeting_now", f"tables:{data.place_id}", None
+    return None, f"meeting:{meeting.id}", meeting
+
+
+async def scan(session: AsyncSession, edition_id: int, data: ScanInput, user_id: int | None) -> Answer:
+    """Check a badge in at a place. Every call is logged; a second check-in at the same place is `duplicate`."""
+    data = _validate(data)
+    nonce = data.nonce or secrets.token_hex(12)
+    if data.nonce is not None:
+        replay = await session.scalar(
+            select(Scan).where(Scan.device_id == data.device_id, Scan.nonce == nonce)
+        )
+        if replay is not None:
+            return await _answer_of(session, edition_id, replay)
+    now = clock.now()
+    scanned_at = data.scanned_at or now
+    flagged = scanned_at > now + FUTURE_TOLERANCE or scanned_at < now - PAST_TOLERANCE
+    moment = now if flagged else scanned_at  # a device with a wrong clock is not trusted with the day
+    zone = ZoneInfo((await editions.get_by_id(session, edition_id)).timezone)
+    day = moment.astimezone(zone).date().isoformat()
+
+    result, reason, reg = await _identify(session, edition_id, data.code or "", moment)
+    place_key, target = None, None
+    if result is None and reg is not None:
+        reason, place_key, target = await _place_check(session, edition_id, data, reg, day)
+        result = "not_booked" if reason else "ok"
+    # The log row first: on SQLite this write takes the database lock, so the check below is serialised.
+    log = Scan(
+        edition_id=edition_id,
+        device_id=data.device_id,
+        nonce=nonce,
+        place_type=data.place_type,
+        place_id=data.place_id,
+        code_excerpt=_excerpt(data.code or ""),
+        result=result,
+        reason=reason,
+        registration_id=reg.id if reg else None,
+        scanned_at=scanned_at,
+        received_at=now,
+        clock_flagged=flagged,
+        offline=data.offline,
+        by_user_id=user_id,
+    )
+    session.add(log)
+    try:
+        await session.flush()
+    except IntegrityError:  # the same device and nonce at the same moment (a double submit): one answer
+        await session.rollback()
+        replay = await session.scalar(
+            select(Scan).where(Scan.device_id == data.device_id, Scan.nonce == nonce)
+        )
+        assert replay is not None
+        return await _answer_of(session, edition_id, replay)
+    if result == "ok" and reg is not None and place_key is not None:
+        try:
+            async with session.begin_nested():
+                entry = CheckIn(
+                    edition_id=edition_id,
+                    registration_id=reg.id,
+                    place_type=data.place_type,
+                    place_id=data.place_id,
+                    place_key=place_key,
+                    checked_in_at=moment,
+                    device_id=data.device_id,
+                    by_user_id=user_id,
+                )
+                session.add(entry)
+            log.check_in_id = entry.id
+        except IntegrityError:
+            log.result, log.reason = "duplicate", None
+        else:
+            if data.place_type == "tour":
+                await tours.mark(session, int(target), reg.user_id, True)  # type: ignore[call-overload]
+            elif data.place_type == "meeting":
+                await matching.check_in(session, target)  # type: ignore[arg-type]
+        await session.flush()
+    return await _answer_of(session, edition_id, log, reg, place_key)
+
+
+async def _answer_of(
+    session: AsyncSession,
+    edition_id: int,
+    log: Scan,
+    reg: registration.Registration | None = None,
+    place_key: str | None = None,
+) -> Answer:
+    if reg is None and log.registration_id is not None:
+        reg = await registration.get_registration(session, log.registration_id)
+    first: CheckIn | None = None
+    if log.result == "ok" and log.check_in_id is not None:
+        first = await session.get(CheckIn, log.check_in_id)
+    elif log.result == "duplicate" and reg is not None:
+        if place_key is None:
+            place_key = await session.scalar(
+                select(CheckIn.place_key)
+                .where(CheckIn.registration_id == reg.id, CheckIn.place_type == log.place_type)
+                .order_by(CheckIn.id.desc())
+                .limit(1)
+            )
+        first = await session.scalar(
+            select(CheckIn).where(CheckIn.registration_id == reg.id, CheckIn.place_key == place_key)
+        )
+    label = await place_label(session, edition_id, log.place_type, log.place_id)
+    return Answer(
+        result=log.result,
+        reason=log.reason,
+        person=_person(reg) if reg is not None and log.result != "invalid" else None,
+        place_label_en=label.name_en,
+        place_label_ja=label.name_ja,
+        checked_in_at=first.checked_in_at if first else None,
+        first_place_en=(first.device_id if first and first.device_id != log.device_id else None),
+        clock_flagged=log.clock_flagged,
+        scan_id=log.id,
+    )
+
+
+async def search(session: AsyncSession, edition_id: int, q: str) -> list[Person]:
+    """Confirmed participants whose name matches: the fallback when a badge is missing or will not scan."""
+    if len(q.strip()) < 2:
+        return []
+    rows, _ = await registrations.list_registrations(
+        session, edition_id, registrations.Filters(status="confirmed", q=q.strip()[:100]), limit=10
+    )
+    return [_person(reg) for reg in rows]
+
+
+ENTRANCE = Place(0, "Venue entrance", "会場入口", datetime.min, datetime.max)
+
+
+async def places(session: AsyncSession, edition_id: int, place_type: str) -> list[Place]:
+    if place_type == "session":
+        return await programme.check_in_places(session, edition_id)
+    if place_type == "tour":
+        return await tours.check_in_places(session, edition_id)
+    if place_type == "meeting":
+        return await matching.check_in_places(session, edition_id)
+    return [ENTRANCE]
+
+
+async def place_label(session: AsyncSession, edition_id: int, place_type: str, place_id: int | None) -> Place:
+    if place_type == "entrance" or place_id is None:
+        return ENTRANCE
+    for place in await places(session, edition_id, place_type):
+        if place.id == place_id:
+            return place
+    return ENTRANCE
+
+
+# --- figures --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlaceCount:
+    place: Place
+    checked_in: int
+    expected: int | None  # seats booked, room capacity or people with a meeting; None if unknown
+
+
+@dataclass(frozen=True)
+class Stats:
+    day: str
+    entrance_today: int
+    in_person_registered: int
+    sessions: list[PlaceCount]
+    tours: list[PlaceCount]
+    meetings: list[PlaceCount]
+    results_today: dict[str, int]
+    flagged_today: int
+
+
+async def _counts(session: AsyncSession, edition_id: int, place_type: str) -> dict[int, int]:
+    rows = await session.execute(
+        select(CheckIn.place_id, func.count())
+        .where(CheckIn.edition_id == edition_id, CheckIn.place_type == place_type)
+        .group_by(CheckIn.place_id)
+    )
+    return {place_id: count for place_id, count in rows.tuples().all() if place_id is not None}
+
+
+async def stats(session: AsyncSession, edition_id: int) -> Stats:
+    """Today's figures in edition time: the entrance, each room, bus and meeting area of the day."""
+    edition = await editions.get_by_id(session, edition_id)
+    zone = ZoneInfo(edition.timezone)
+    now = clock.now()
+    day = now.astimezone(zone).date()
+    start = datetime.combine(day, datetime.min.time(), zone)
+    end = start + timedelta(days=1)
+
+    def today(items: list[Place]) -> list[Place]:
+        return [p for p in items if p.starts_at < end and p.ends_at > start]
+
+    entrance = await session.scalar(
+        select(func.count()).where(CheckIn.edition_id == edition_id, CheckIn.place_key == f"entrance:{day}")
+    )
+    registered = await registration.count_confirmed(session, edition_id, "in_person")
+    figures: dict[str, list[PlaceCount]] = {}
+    for kind in ("session", "tour", "meeting"):
+        counts = await _counts(session, edition_id, kind)
+        expected = await _expected(session, edition_id, kind)
+        figures[kind] = [
+            PlaceCount(p, counts.get(p.id, 0), expected.get(p.id))
+            for p in today(await places(session, edition_id, kind))
+        ]
+    results = await session.execute(
+        select(Scan.result, func.count())
+        .where(Scan.edition_id == edition_id, Scan.received_at >= start, Scan.received_at < end)
+        .group_by(Scan.result)
+    )
+    flagged = await session.scalar(
+        select(func.count()).where(
+            Scan.edition_id == edition_id, Scan.received_at >= start, Scan.clock_flagged.is_(True)
+        )
+    )
+    return Stats(
+        day.isoformat(),
+        entrance or 0,
+        registered,
+        figures["session"],
+        figures["tour"],
+        figures["meeting"],
+        dict(results.tuples().all()),
+        flagged or 0,
+    )
+
+
+async def _expected(session: AsyncSession, edition_id: int, kind: str) -> dict[int, int]:
+    if kind == "tour":
+        return await tours.confirmed_seats(session, edition_id)
+    if kind == "session":
+        return await programme.room_capacities(session, edition_id)
+    return {}
+
+
+@dataclass(frozen=True)
+class LoggedScan:
+    received_at: datetime
+    result: str
+    reason: str | None
+    place_type: str
+    device_id: str
+    name: str  # empty for codes that name nobody
+    offline: bool
+    clock_flagged: bool
+
+
+async def recent_scans(session: AsyncSession, edition_id: int, limit: int = 15) -> list[LoggedScan]:
+    """The newest scans, failed ones too: what the organizers' live page lists."""
+    rows = await session.execute(
+        select(Scan, registration.name_of(Scan.registration_id))
+        .where(Scan.edition_id == edition_id)
+        .order_by(Scan.id.desc())
+        .limit(limit)
+    )
+    return [
+        LoggedScan(
+            s.received_at,
+            s.result,
+            s.reason,
+            s.place_type,
+            s.device_id,
+            name or "",
+            s.offline,
+            s.clock_flagged,
+        )
+        for s, name in rows.tuples().all()
+    ]

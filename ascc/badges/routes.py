@@ -1,0 +1,55 @@
+"""Pages: my badge (on screen, to download) and the check-in page for staff, made for a phone."""
+
+import base64
+import contextlib
+
+from cryptography.hazmat.primitives import serialization
+from litestar import Controller, Request, get
+from litestar.response import Template
+
+from ascc.badges import checkin
+from ascc.badges import services as badges
+from ascc.editions import services as editions
+from ascc.errors import DomainError
+from ascc.registration import services as registration
+from ascc.security import requires_login, requires_role
+from ascc.web import DbSession, page
+
+
+class BadgePages(Controller):
+    path = "/badge"
+    include_in_schema = False
+    guards = [requires_login]
+
+    @get("/")
+    async def mine(self, request: Request, db_session: DbSession) -> Template:
+        edition = await editions.require_current(db_session)
+        mine = await registration.my_registration(db_session, edition.id, request.user.id)
+        face = None
+        with contextlib.suppress(DomainError):  # not confirmed (yet): the page says so
+            face = await badges.my_face(db_session, edition.id, request.user.id)
+        return page(request, "badges/mine.html", edition=edition, registration=mine, face=face)
+
+
+class CheckInPages(Controller):
+    path = "/checkin"
+    include_in_schema = False
+    guards = [requires_role("checkin", "organizer")]
+
+    @get("/")
+    async def scanner(self, request: Request, db_session: DbSession) -> Template:
+        edition = await editions.require_current(db_session)
+        key = (await badges.signing_key(db_session, edition.id)).public_key()
+        raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        places = {
+            kind: await checkin.places(db_session, edition.id, kind)
+            for kind in ("session", "tour", "meeting")
+        }
+        return page(
+            request,
+            "badges/checkin.html",
+            edition=edition,
+            public_key=base64.b64encode(raw).decode(),
+            places=places,
+            _has_partial=False,
+        )

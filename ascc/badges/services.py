@@ -1,0 +1,233 @@
+"""Badges: the edition's signing key, one current badge per confirmed registration, revocation, and the
+data printed on a badge. Reissuing (lost badge, new category, cancellation) revokes the old code."""
+
+from __future__ import annotations
+
+import functools
+import os
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ascc import clock
+from ascc.badges import signing
+from ascc.badges.face import MARKS, BadgeFace
+from ascc.badges.models import Badge, BadgeKey
+from ascc.editions import services as editions
+from ascc.errors import DomainError
+from ascc.exhibitors import services as exhibitors
+from ascc.programme import services as programme
+from ascc.registration import organizer as registrations
+from ascc.registration import services as registration
+
+
+@functools.cache
+def _key_from_file(path: str) -> Ed25519PrivateKey:
+    with open(path, "rb") as handle:
+        return signing.load_private(handle.read())
+
+
+_edition_keys: dict[int, Ed25519PrivateKey] = {}
+
+
+async def signing_key(session: AsyncSession, edition_id: int) -> Ed25519PrivateKey:
+    """ASCC_BADGE_KEY (a PEM file) when set, else the edition's own key, made on first use."""
+    path = os.environ.get("ASCC_BADGE_KEY")
+    if path:
+        return _key_from_file(path)
+    if edition_id in _edition_keys:
+        return _edition_keys[edition_id]
+    row = await session.scalar(select(BadgeKey).where(BadgeKey.edition_id == edition_id))
+    if row is None:
+        key = signing.new_private_key()
+        try:
+            async with session.begin_nested():  # two workers at once: one key wins, the other reads it
+                row = BadgeKey(
+                    edition_id=edition_id,
+                    private_pem=signing.private_pem(key),
+                    public_pem=signing.public_pem(key.public_key()),
+                )
+                session.add(row)
+        except IntegrityError:
+            row = await session.scalar(select(BadgeKey).where(BadgeKey.edition_id == edition_id))
+            assert row is not None
+    key = signing.load_private(row.private_pem)
+    _edition_keys[edition_id] = key
+    return key
+
+
+async def public_key_pem(session: AsyncSession, edition_id: int) -> str:
+    return signing.public_pem((await signing_key(session, edition_id)).public_key())
+
+
+async def validity(session: AsyncSession, edition_id: int) -> tuple[datetime, datetime]:
+    """A week before the first day to the end of the last day, edition time; a year from now without dates."""
+    edition = await editions.get_by_id(session, edition_id)
+    zone = ZoneInfo(edition.timezone)
+    now = clock.now()
+    first = (
+        datetime.combine(edition.starts_on, time.min, zone) - timedelta(days=7) if edition.starts_on else now
+    )
+    last = datetime.combine(edition.ends_on, time.max, zone) if edition.ends_on else now + timedelta(days=365)
+    return min(first, now), last
+
+
+async def active_badge(session: AsyncSession, registration_id: int) -> Badge | None:
+    return await session.scalar(
+        select(Badge).where(Badge.registration_id == registration_id, Badge.revoked_at.is_(None))
+    )
+
+
+async def _issue(session: AsyncSession, reg: registration.Registration) -> Badge:
+    valid_from, valid_until = await validity(session, reg.edition_id)
+    payload = signing.Payload(
+        reg.edition_id, reg.category, reg.mode, signing.new_nonce(), valid_from, valid_until
+    )
+    badge = Badge(
+        edition_id=reg.edition_id,
+        registration_id=reg.id,
+        nonce=payload.nonce,
+        category=reg.category,
+        mode=reg.mode,
+        code=signing.sign(payload, await signing_key(session, reg.edition_id)),
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+    session.add(badge)
+    await session.flush()
+    return badge
+
+
+def _revoke(badge: Badge, reason: str) -> None:
+    badge.revoked_at = clock.now()
+    badge.revoked_reason = reason
+
+
+async def current_badge(session: AsyncSession, reg: registration.Registration) -> Badge:
+    """The badge of a confirmed registration, issued on first use; a changed category or mode reissues it."""
+    if reg.status != "confirmed":
+        raise DomainError("badges.error.not_confirmed", "not_confirmed", status=409)
+    badge = await active_badge(session, reg.id)
+    if badge is not None and (badge.category, badge.mode) == (reg.category, reg.mode):
+        return badge
+    if badge is not None:
+        _revoke(badge, "category_changed")
+    return await _issue(session, reg)
+
+
+async def reissue(session: AsyncSession, reg: registration.Registration, reason: str = "lost") -> Badge:
+    """A new code for a lost badge: the old one is refused from now on (and offline, once devices sync)."""
+    badge = await active_badge(session, reg.id)
+    if badge is not None:
+        _revoke(badge, reason)
+        await session.flush()
+    return await current_badge(session, reg)
+
+
+async def sync_revocations(session: AsyncSession, edition_id: int) -> int:
+    """Revoke badges whose registration is no longer confirmed or whose category or mode changed."""
+    stale = (
+        select(Badge.id)
+        .join(registration.Registration, registration.Registration.id == Badge.registration_id)
+        .where(
+            Badge.edition_id == edition_id,
+            Badge.revoked_at.is_(None),
+            (registration.Registration.status != "confirmed")
+            | (registration.Registration.category != Badge.category)
+            | (registration.Registration.mode != Badge.mode),
+        )
+    )
+    ids = list((await session.scalars(stale)).all())
+    if ids:
+        await session.execute(
+            update(Badge).where(Badge.id.in_(ids)).values(revoked_at=clock.now(), revoked_reason="cancelled")
+        )
+    return len(ids)
+
+
+async def revoked(session: AsyncSession, edition_id: int) -> list[str]:
+    """Nonces (base64url) of the edition's revoked badges: what offline check-in devices refuse."""
+    await sync_revocations(session, edition_id)
+    rows = await session.scalars(
+        select(Badge.nonce)
+        .where(Badge.edition_id == edition_id, Badge.revoked_at.is_not(None))
+        .order_by(Badge.id)
+    )
+    return [signing.nonce_text(nonce) for nonce in rows.all()]
+
+
+# --- what a badge shows ----------------------------------------------------------------------------------
+
+
+async def marks_of(session: AsyncSession, edition_id: int, user_ids: list[int]) -> dict[int, set[str]]:
+    """Roles that come from elsewhere: speakers of published sessions, exhibitor staff."""
+    speakers = await programme.speaker_user_ids(session, edition_id)
+    staff = await exhibitors.staff_user_ids(session, edition_id)
+    wanted = set(user_ids)
+    marks: dict[int, set[str]] = {}
+    for user_id in speakers & wanted:
+        marks.setdefault(user_id, set()).add("speaker")
+    for user_id in staff & wanted:
+        marks.setdefault(user_id, set()).add("exhibitor")
+    return marks
+
+
+def face_of(reg: registration.Registration, badge: Badge, extra_marks: set[str]) -> BadgeFace:
+    marks = set(extra_marks)
+    if reg.category == "speaker":
+        marks.add("speaker")
+    if reg.category == "press":
+        marks.add("press")
+    if reg.category == "organizer_staff" or reg.user.role == "organizer":
+        marks.add("organizer")
+    organization = reg.organization.name_en if reg.organization else ""
+    return BadgeFace(
+        name_latin=reg.user.name_latin,
+        name_local=reg.user.name_local or "",
+        organization=organization,
+        country=reg.country or reg.user.country or "",
+        category=reg.category,
+        mode=reg.mode,
+        marks=tuple(mark for mark in MARKS if mark in marks),
+        code=badge.code,
+        badge_code=reg.badge_code or "",
+        reference=reg.reference,
+    )
+
+
+async def my_face(session: AsyncSession, edition_id: int, user_id: int) -> BadgeFace:
+    reg = await registration.my_registration(session, edition_id, user_id)
+    if reg is None or reg.status != "confirmed":
+        raise DomainError("badges.error.not_confirmed", "not_confirmed", status=404)
+    reg = await registration.get_registration(session, reg.id)
+    badge = await current_badge(session, reg)
+    marks = await marks_of(session, edition_id, [reg.user_id])
+    return face_of(reg, badge, marks.get(reg.user_id, set()))
+
+
+async def faces(
+    session: AsyncSession, edition_id: int, filters: registrations.Filters, limit: int = 5000
+) -> list[BadgeFace]:
+    """Badges of the confirmed registrations that match `filters`, issuing any that are missing."""
+    filters = registrations.Filters(**{**filters.__dict__, "status": "confirmed"})
+    rows, _ = await registrations.list_registrations(session, edition_id, filters, limit=limit)
+    marks = await marks_of(session, edition_id, [r.user_id for r in rows])
+    active = {
+        badge.registration_id: badge
+        for badge in (
+            await session.scalars(
+                select(Badge).where(Badge.edition_id == edition_id, Badge.revoked_at.is_(None))
+            )
+        ).all()
+    }
+    result = []
+    for reg in rows:
+        badge = active.get(reg.id)
+        if badge is None or (badge.category, badge.mode) != (reg.category, reg.mode):
+            badge = await current_badge(session, reg)
+        result.append(face_of(reg, badge, marks.get(reg.user_id, set())))
+    return result

@@ -1,0 +1,221 @@
+"""Check-in answers at every place, on both databases: OK, ALREADY CHECKED IN, REVOKED, INVALID, NOT BOOKED."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timedelta
+
+import pytest
+
+from ascc import clock
+from ascc.badges import checkin, signing
+from ascc.badges import services as badges
+from ascc.errors import ValidationFailed
+from ascc.registration import services as registration
+from tests.badges.conftest import code_of
+
+
+def scan(code: str, place_type: str = "entrance", place_id: int | None = None, **extra) -> checkin.ScanInput:
+    return checkin.ScanInput(code=code, place_type=place_type, place_id=place_id, device_id="gate-1", **extra)
+
+
+async def test_entrance_checks_in_once_a_day_and_says_when(session, world) -> None:
+    code = await code_of(session, world.edition_id, world.official)
+    first = await checkin.scan(session, world.edition_id, scan(code), None)
+    await session.commit()
+    again = await checkin.scan(session, world.edition_id, scan(code), None)
+    await session.commit()
+    assert (first.result, first.person.name_latin, first.person.organization) == (
+        "ok",
+        "Maria Reyes",
+        "Cebu City",
+    )
+    assert again.result == "duplicate"
+    assert again.checked_in_at == first.checked_in_at == clock.now()
+    stats = await checkin.stats(session, world.edition_id)
+    assert stats.entrance_today == 1
+    assert stats.results_today == {"ok": 1, "duplicate": 1}
+
+
+async def test_typed_short_code_works_like_the_qr_code(session, world) -> None:
+    reg = await registration.my_registration(session, world.edition_id, world.bank)
+    answer = await checkin.scan(
+        session, world.edition_id, scan(reg.badge_code.lower().replace("-", " ")), None
+    )
+    assert (answer.result, answer.person.name_latin) == ("ok", "Akane Shimizu")
+
+
+async def test_online_participant_is_not_booked_at_the_door(session, world) -> None:
+    code = await code_of(session, world.edition_id, world.online)
+    answer = await checkin.scan(session, world.edition_id, scan(code), None)
+    assert (answer.result, answer.reason) == ("not_booked", "online_registration")
+
+
+async def test_session_with_sign_up_admits_only_seat_holders(session, world) -> None:
+    official = await checkin.scan(
+        session,
+        world.edition_id,
+        scan(await code_of(session, world.edition_id, world.official), "session", world.talk),
+        None,
+    )
+    bank = await checkin.scan(
+        session,
+        world.edition_id,
+        scan(await code_of(session, world.edition_id, world.bank), "session", world.talk),
+        None,
+    )
+    assert (official.result, bank.result, bank.reason) == ("ok", "not_booked", "no_seat")
+    assert official.place_label_en == "Sludge workshop"
+
+
+async def test_tour_bus_roll_call_marks_the_booked_person_present(session, world) -> None:
+    from ascc.tours import services as tours
+
+    code = await code_of(session, world.edition_id, world.official)
+    aboard = await checkin.scan(session, world.edition_id, scan(code, "tour", world.bus), None)
+    wrong_bus = await checkin.scan(session, world.edition_id, scan(code, "tour", world.other_bus), None)
+    await session.commit()
+    _, lines = await tours.manifest(session, world.bus, "test-secret")
+    assert (aboard.result, wrong_bus.result, wrong_bus.reason) == ("ok", "not_booked", "not_on_tour")
+    assert [(line.name_latin, line.present) for line in lines] == [("Maria Reyes", True)]
+
+
+async def test_meeting_table_checks_in_the_meeting_of_now(session, world) -> None:
+    from ascc.matching import meetings
+
+    code = await code_of(session, world.edition_id, world.official)
+    answer = await checkin.scan(session, world.edition_id, scan(code, "meeting", world.session_id), None)
+    bank = await checkin.scan(
+        session,
+        world.edition_id,
+        scan(await code_of(session, world.edition_id, world.bank), "meeting", world.session_id),
+        None,
+    )
+    await session.commit()
+    meeting = await meetings.get_meeting(session, world.meeting)
+    assert (answer.result, meeting.status) == ("ok", "held")
+    assert (bank.result, bank.reason) == ("not_booked", "no_meeting_now")
+
+
+async def test_revoked_after_cancellation_and_after_reissue(session, world) -> None:
+    code = await code_of(session, world.edition_id, world.bank)
+    reg = await registration.my_registration(session, world.edition_id, world.bank)
+    reg = await registration.get_registration(session, reg.id)
+    new = await badges.reissue(session, reg, "lost")
+    await session.commit()
+    old_answer = await checkin.scan(session, world.edition_id, scan(code), None)
+    new_answer = await checkin.scan(session, world.edition_id, scan(new.code), None)
+    assert (old_answer.result, old_answer.reason, new_answer.result) == ("revoked", "lost", "ok")
+    assert signing.nonce_text(signing.decode(code)[0].nonce) in await badges.revoked(
+        session, world.edition_id
+    )
+
+    await registration.cancel(session, reg, "http://x")
+    await session.commit()
+    cancelled = await checkin.scan(session, world.edition_id, scan(new.code, "session", world.talk), None)
+    assert (cancelled.result, cancelled.person.name_latin) == ("revoked", "Akane Shimizu")
+    assert signing.nonce_text(new.nonce) in await badges.revoked(session, world.edition_id)
+
+
+async def test_category_change_reissues_and_revokes_the_old_code(session, world) -> None:
+    code = await code_of(session, world.edition_id, world.bank)
+    reg = await registration.my_registration(session, world.edition_id, world.bank)
+    reg.category = "speaker"
+    await session.commit()
+    answer = await checkin.scan(session, world.edition_id, scan(code), None)
+    fresh = await code_of(session, world.edition_id, world.bank)
+    assert (answer.result, answer.reason) == ("revoked", "category_changed")
+    assert signing.decode(fresh)[0].category == "speaker"
+
+
+@pytest.mark.parametrize(
+    ("mangle", "reason"),
+    [
+        (lambda c: c[:40] + ("A" if c[40] != "A" else "B") + c[41:], "signature"),
+        (lambda c: "", "malformed"),
+        (lambda c: "x" * 5000, "malformed"),
+        (lambda c: "名札のコード😀", "malformed"),
+        (lambda c: "AAAA-AAAA", "unknown"),
+        (lambda c: "<script>alert(1)</script>", "malformed"),
+        (lambda c: c[:-4], "malformed"),
+    ],
+)
+async def test_garbage_tampered_and_unknown_codes_are_invalid(session, world, mangle, reason) -> None:
+    code = await code_of(session, world.edition_id, world.official)
+    answer = await checkin.scan(session, world.edition_id, scan(mangle(code)), None)
+    assert (answer.result, answer.reason, answer.person) == ("invalid", reason, None)
+
+
+async def test_expired_and_foreign_edition_codes_are_invalid(session, world) -> None:
+    key = await badges.signing_key(session, world.edition_id)
+    now = clock.now()
+    expired = signing.Payload(
+        world.edition_id,
+        "company",
+        "in_person",
+        b"12345678",
+        now - timedelta(days=9),
+        now - timedelta(days=1),
+    )
+    foreign = signing.Payload(
+        world.edition_id + 1, "company", "in_person", b"87654321", now, now + timedelta(days=1)
+    )
+    other_key = signing.new_private_key()
+    forged = signing.Payload(
+        world.edition_id, "company", "in_person", b"abcdefgh", now, now + timedelta(days=1)
+    )
+    answers = [
+        await checkin.scan(session, world.edition_id, scan(signing.sign(p, k)), None)
+        for p, k in ((expired, key), (foreign, key), (forged, other_key))
+    ]
+    assert [(a.result, a.reason) for a in answers] == [
+        ("invalid", "expired"),
+        ("invalid", "other_edition"),
+        ("invalid", "signature"),
+    ]
+
+
+async def test_every_scan_is_logged_and_a_replayed_nonce_answers_the_same(session, world) -> None:
+    code = await code_of(session, world.edition_id, world.official)
+    first = await checkin.scan(session, world.edition_id, scan(code, nonce="n-1", offline=True), None)
+    await session.commit()
+    replay = await checkin.scan(session, world.edition_id, scan(code, nonce="n-1", offline=True), None)
+    await checkin.scan(session, world.edition_id, scan("garbage"), None)
+    await session.commit()
+    logged = await checkin.recent_scans(session, world.edition_id)
+    assert (replay.result, replay.scan_id) == ("ok", first.scan_id)
+    assert [(s.result, s.name, s.offline) for s in logged] == [
+        ("invalid", "", False),
+        ("ok", "Maria Reyes", True),
+    ]
+
+
+async def test_device_clock_far_off_is_flagged_and_not_trusted(session, world) -> None:
+    code = await code_of(session, world.edition_id, world.official)
+    answer = await checkin.scan(
+        session, world.edition_id, scan(code, scanned_at=clock.now() + timedelta(days=2)), None
+    )
+    assert (answer.result, answer.clock_flagged, answer.checked_in_at) == ("ok", True, clock.now())
+
+
+async def test_unknown_place_is_a_field_error(session, world) -> None:
+    code = await code_of(session, world.edition_id, world.official)
+    with pytest.raises(ValidationFailed) as caught:
+        await checkin.scan(session, world.edition_id, scan(code, "session", 999999), None)
+    with pytest.raises(ValidationFailed) as kind:
+        await checkin.scan(session, world.edition_id, scan(code, "stage"), None)
+    assert (list(caught.value.errors), list(kind.value.errors)) == (["place_id"], ["place_type"])
+
+
+async def test_signed_payload_holds_no_personal_data(session, world) -> None:
+    code = await code_of(session, world.edition_id, world.official)
+    raw = base64.urlsafe_b64decode(code + "==")
+    payload = signing.decode(code)[0]
+    assert len(raw) == 85 and len(code) == signing.CODE_LENGTH
+    assert b"Maria" not in raw and b"Cebu" not in raw
+    assert (payload.category, payload.mode, payload.edition_id) == (
+        "city_official",
+        "in_person",
+        world.edition_id,
+    )
+    assert payload.valid_until > datetime.fromisoformat("2023-11-15T23:00+09:00")
