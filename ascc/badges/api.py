@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Body, FromQuery
+from litestar.params import Body, FromPath, FromQuery
 
 from ascc import clock
 from ascc.badges import checkin, render, sheets
@@ -186,7 +186,7 @@ class BadgeApi(Controller):
         guards=[requires_role("organizer")],
         summary="A badge sheet's progress",
     )
-    async def print_status(self, db_session: DbSession, print_id: int) -> dict[str, Any]:
+    async def print_status(self, db_session: DbSession, print_id: FromPath[int]) -> dict[str, Any]:
         edition = await editions.require_current(db_session)
         job = await sheets.get(db_session, edition.id, print_id)
         return {
@@ -196,7 +196,7 @@ class BadgeApi(Controller):
             "total": job.total,
             "error": job.error,
             "seconds": job.seconds,
-            "download": f"/organizer/badges/prints/{job.id}.pdf" if job.file_id else None,
+            "download": f"/organizer/badges/prints/{job.id}/badges.pdf" if job.file_id else None,
         }
 
 

@@ -73,7 +73,7 @@ class BadgeAdminPages(Controller):
         job = await sheets.get(db_session, edition.id, print_id)
         return page(request, "organizer/badge_print.html", edition=edition, job=job)
 
-    @get("/badges/prints/{print_id:int}.pdf", guards=[requires_organizer])
+    @get("/badges/prints/{print_id:int}/badges.pdf", guards=[requires_organizer])
     async def print_file(self, db_session: DbSession, print_id: FromPath[int]) -> Response:
         edition = await editions.require_current(db_session)
         job = await sheets.get(db_session, edition.id, print_id)

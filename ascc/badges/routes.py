@@ -7,6 +7,7 @@ from cryptography.hazmat.primitives import serialization
 from litestar import Controller, Request, get
 from litestar.response import Template
 
+from ascc import clock
 from ascc.badges import checkin
 from ascc.badges import services as badges
 from ascc.editions import services as editions
@@ -50,6 +51,7 @@ class CheckInPages(Controller):
             "badges/checkin.html",
             edition=edition,
             public_key=base64.b64encode(raw).decode(),
+            server_now=int(clock.now().timestamp() * 1000),
             places=places,
             _has_partial=False,
         )

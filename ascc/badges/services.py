@@ -31,7 +31,7 @@ def _key_from_file(path: str) -> Ed25519PrivateKey:
         return signing.load_private(handle.read())
 
 
-_edition_keys: dict[int, Ed25519PrivateKey] = {}
+_edition_keys: dict[tuple[str, int], Ed25519PrivateKey] = {}  # per database and edition: keys never change
 
 
 async def signing_key(session: AsyncSession, edition_id: int) -> Ed25519PrivateKey:
@@ -39,8 +39,9 @@ async def signing_key(session: AsyncSession, edition_id: int) -> Ed25519PrivateK
     path = os.environ.get("ASCC_BADGE_KEY")
     if path:
         return _key_from_file(path)
-    if edition_id in _edition_keys:
-        return _edition_keys[edition_id]
+    cache_key = (str(session.bind.url) if session.bind else "", edition_id)
+    if cache_key in _edition_keys:
+        return _edition_keys[cache_key]
     row = await session.scalar(select(BadgeKey).where(BadgeKey.edition_id == edition_id))
     if row is None:
         key = signing.new_private_key()
@@ -56,7 +57,7 @@ async def signing_key(session: AsyncSession, edition_id: int) -> Ed25519PrivateK
             row = await session.scalar(select(BadgeKey).where(BadgeKey.edition_id == edition_id))
             assert row is not None
     key = signing.load_private(row.private_pem)
-    _edition_keys[edition_id] = key
+    _edition_keys[cache_key] = key
     return key
 
 

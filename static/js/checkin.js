@@ -19,6 +19,10 @@ const SEEN_KEY = `ascc-checkin-seen-${editionId}`;
 
 const deviceId = localStorage.getItem("ascc-checkin-device") || `web-${crypto.randomUUID().slice(0, 13)}`;
 localStorage.setItem("ascc-checkin-device", deviceId);
+// The server's clock, carried forward from the page load: a phone whose clock is wrong (or a demo running at
+// ASCC_NOW) still judges badge validity and stamps scans the way the server would.
+const clockOffset = Number(root.dataset.serverNow) - Date.now();
+const now = () => Date.now() + clockOffset;
 const csrf = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["x-csrftoken"] || "";
 
 function bytesOf(binary) {
@@ -55,7 +59,7 @@ function place() {
 }
 
 function placeKey(p) {
-  return p.place_type === "entrance" ? `entrance:${new Date().toDateString()}` : `${p.place_type}:${p.place_id}`;
+  return p.place_type === "entrance" ? `entrance:${new Date(now()).toDateString()}` : `${p.place_type}:${p.place_id}`;
 }
 
 // --- the answer --------------------------------------------------------------------------------------
@@ -118,14 +122,17 @@ async function verifyHere(code, where) {
   }
   if (!genuine) return { result: "invalid", reason: "signature" };
   if (badge.edition !== editionId) return { result: "invalid", reason: "other_edition" };
-  const now = Date.now();
-  if (now < badge.validFrom) return { result: "invalid", reason: "not_yet_valid" };
-  if (now > badge.validUntil) return { result: "invalid", reason: "expired" };
+  const moment = now();
+  if (moment < badge.validFrom) return { result: "invalid", reason: "not_yet_valid" };
+  if (moment > badge.validUntil) return { result: "invalid", reason: "expired" };
   if (load(REVOKED_KEY, { revoked: [] }).revoked.includes(badge.nonce)) return { result: "revoked" };
+  if (where.place_type === "entrance" && badge.mode !== "in_person") {
+    return { result: "not_booked", reason: "online_registration", category: badge.category };
+  }
   const seen = load(SEEN_KEY, {});
   const key = `${badge.nonce}|${placeKey(where)}`;
   if (seen[key]) return { result: "duplicate", checked_in_at: seen[key], category: badge.category };
-  seen[key] = new Date().toISOString();
+  seen[key] = new Date(now()).toISOString();
   localStorage.setItem(SEEN_KEY, JSON.stringify(seen));
   return { result: "ok", category: badge.category, mode: badge.mode };
 }
@@ -207,7 +214,7 @@ async function handle(raw) {
   const scan = {
     code,
     ...where,
-    scanned_at: new Date().toISOString(),
+    scanned_at: new Date(now()).toISOString(),
     device_id: deviceId,
     nonce: crypto.randomUUID().replace(/-/g, ""),
   };
@@ -292,10 +299,10 @@ cameraButton.addEventListener("click", async () => {
     const tick = async () => {
       try {
         for (const found of await detector.detect(video)) {
-          const now = Date.now();
-          if (found.rawValue === lastCode && now - lastAt < REPEAT_MS) continue;
+          const at = Date.now();
+          if (found.rawValue === lastCode && at - lastAt < REPEAT_MS) continue;
           lastCode = found.rawValue;
-          lastAt = now;
+          lastAt = at;
           await handle(found.rawValue);
         }
       } catch {
