@@ -229,5 +229,40 @@ def tours_purge_ids() -> None:
     click.echo(f"deleted the ID data of {purged} bookings")
 
 
+@main.group("badges")
+def badges_group() -> None:
+    """Badges of the current edition."""
+
+
+@badges_group.command("pdf")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+@click.option("--layout", type=click.Choice(["a6", "a4"]), default="a6", show_default=True)
+@click.option("--category", default=None, help="only this participant category")
+@click.option(
+    "--codes",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="also write each badge's signed QR text, one per line",
+)
+def badges_pdf(out: str, layout: str, category: str | None, codes: str | None) -> None:
+    """Write the confirmed participants' badges to OUT as PDF (issuing badges that are missing)."""
+    from pathlib import Path
+
+    from ascc.badges import render
+    from ascc.badges import services as badges
+    from ascc.editions import services as editions
+    from ascc.registration import organizer
+
+    async def work(session: AsyncSession) -> tuple[list[badges.BadgeFace], str]:
+        edition = await editions.require_current(session)
+        return await badges.faces(session, edition.id, organizer.Filters(category=category)), edition.name_en
+
+    faces, title = _run(work)
+    Path(out).write_bytes(render.pdf(faces, title, layout))
+    if codes:
+        Path(codes).write_text("".join(face.code + "\n" for face in faces))
+    click.echo(f"wrote {len(faces)} badges of {title} to {out}")
+
+
 if __name__ == "__main__":
     main()

@@ -13,6 +13,7 @@ from ascc import clock
 from ascc.badges import checkin, render, sheets
 from ascc.badges import services as badges
 from ascc.badges.live import publish
+from ascc.db import serial_writes
 from ascc.editions import services as editions
 from ascc.security import requires_login, requires_role
 from ascc.web import DbSession
@@ -140,10 +141,15 @@ class BadgeApi(Controller):
         self, request: Request, db_session: DbSession, data: Annotated[CheckInIn, Body()]
     ) -> CheckInOut:
         edition = await editions.require_current(db_session)
-        answer = await checkin.scan(
-            db_session, edition.id, checkin.ScanInput(**msgspec.structs.asdict(data)), request.user.id
-        )
-        await db_session.commit()  # counted before the live figures are told
+        async with serial_writes(db_session):
+            answer = await checkin.scan(
+                db_session,
+                edition.id,
+                checkin.ScanInput(**msgspec.structs.asdict(data)),
+                request.user.id,
+                edition.timezone,
+            )
+            await db_session.commit()  # counted before the live figures are told
         await publish(request, edition.id)
         return answer_out(answer)
 

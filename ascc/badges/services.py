@@ -39,7 +39,7 @@ async def signing_key(session: AsyncSession, edition_id: int) -> Ed25519PrivateK
     path = os.environ.get("ASCC_BADGE_KEY")
     if path:
         return _key_from_file(path)
-    cache_key = (str(session.bind.url) if session.bind else "", edition_id)
+    cache_key = (str(session.get_bind().url), edition_id)
     if cache_key in _edition_keys:
         return _edition_keys[cache_key]
     row = await session.scalar(select(BadgeKey).where(BadgeKey.edition_id == edition_id))

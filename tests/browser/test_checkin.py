@@ -65,3 +65,10 @@ async def test_checkin_online_then_offline_then_synced(first_morning, live_serve
     assert await page.locator("[data-testid=entrance-today]").inner_text() == "2"
     scans = await page.locator("[data-testid=scans] tbody tr").all_inner_texts()
     assert "synced from offline" in scans[0]
+
+    await page.goto(f"{url}/checkin")
+    await page.fill("[data-testid=code]", delegate_qr)  # the QR of the badge whose short code was typed
+    await page.click("[data-testid=check]")
+    await page.locator("[data-testid=answer][data-result=duplicate]").wait_for()
+    assert "ALREADY CHECKED IN" in await answer.inner_text()
+    assert "first at" in await answer.locator(".answer-detail").inner_text()
