@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -82,6 +82,8 @@ def _validate(data: ScanInput) -> ScanInput:
     if data.place_type not in PLACE_TYPES:
         errors["place_type"] = ("badges.error.place_type", {})
     elif data.place_type != "entrance" and data.place_id is None:
+        errors["place_id"] = ("badges.error.place_id", {})
+    if data.place_id is not None and not 0 < data.place_id < 2**31:
         errors["place_id"] = ("badges.error.place_id", {})
     if not _DEVICE.match(data.device_id or ""):
         errors["device_id"] = ("badges.error.device_id", {})
@@ -192,6 +194,8 @@ async def scan(
             return await _answer_of(session, edition_id, replay)
     now = clock.now()
     scanned_at = data.scanned_at or now
+    if scanned_at.tzinfo is None:  # a device that sends no zone: read as UTC, like JavaScript's toISOString
+        scanned_at = scanned_at.replace(tzinfo=UTC)
     flagged = scanned_at > now + FUTURE_TOLERANCE or scanned_at < now - PAST_TOLERANCE
     moment = now if flagged else scanned_at  # a device with a wrong clock is not trusted with the day
     zone = ZoneInfo(timezone or (await editions.get_by_id(session, edition_id)).timezone)
@@ -323,12 +327,15 @@ async def _answer_of(
 
 async def search(session: AsyncSession, edition_id: int, q: str) -> list[Person]:
     """Confirmed participants whose name matches: the fallback when a badge is missing or will not scan."""
-    if len(q.strip()) < 2:
+    wanted = q.strip()[:100]
+    if len(wanted) < 2 or "@" in wanted:  # names only: staff do not look people up by e-mail
         return []
     rows, _ = await registrations.list_registrations(
-        session, edition_id, registrations.Filters(status="confirmed", q=q.strip()[:100]), limit=10
+        session, edition_id, registrations.Filters(status="confirmed", q=wanted), limit=30
     )
-    return [_person(reg) for reg in rows]
+    folded = wanted.casefold()
+    named = [r for r in rows if folded in f"{r.user.name_latin} {r.user.name_local or ''}".casefold()]
+    return [_person(reg) for reg in named[:10]]
 
 
 ENTRANCE = Place(0, "Venue entrance", "会場入口", datetime.min, datetime.max)

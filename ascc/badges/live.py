@@ -13,6 +13,7 @@ from litestar import Request
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+from litestar.response.sse import ServerSentEventMessage
 
 log = logging.getLogger("ascc.badges")
 REDRAW_EVERY = 0.5  # seconds
@@ -43,7 +44,7 @@ async def publish(request: Request, edition_id: int) -> None:
 
 async def figures_stream(
     request: Request, edition_id: int, draw: Callable[[], Awaitable[str]]
-) -> AsyncIterator[str]:
+) -> AsyncIterator[str | ServerSentEventMessage]:
     """The figures now, then again after each change (coalesced), with keep-alive comments between."""
     plugin = request.app.plugins.get(ChannelsPlugin)
     changed = asyncio.Event()
@@ -60,7 +61,7 @@ async def figures_stream(
                 try:
                     await asyncio.wait_for(changed.wait(), timeout=KEEPALIVE)
                 except TimeoutError:
-                    yield ""  # an empty event: keeps the connection alive, htmx ignores it
+                    yield ServerSentEventMessage(comment="keep-alive")  # a comment line: no event to swap
                     continue
                 await asyncio.sleep(REDRAW_EVERY)
                 changed.clear()

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,7 +41,16 @@ class Badge(Base):
     """One issued code. A registration has at most one badge that is not revoked; reissuing revokes the old."""
 
     __tablename__ = "badge"
-    __table_args__ = (Index("ix_badge_registration", "registration_id", "revoked_at"),)
+    __table_args__ = (
+        # One badge in force per registration: two requests issuing at once cannot both succeed.
+        Index(
+            "uq_badge_one_active",
+            "registration_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
 
     edition_id: Mapped[int] = mapped_column(ForeignKey("edition.id", ondelete="CASCADE"), index=True)
     registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"))

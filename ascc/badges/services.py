@@ -56,6 +56,8 @@ async def signing_key(session: AsyncSession, edition_id: int) -> Ed25519PrivateK
         except IntegrityError:
             row = await session.scalar(select(BadgeKey).where(BadgeKey.edition_id == edition_id))
             assert row is not None
+        else:
+            return key  # not cached until committed: this transaction may still roll back
     key = signing.load_private(row.private_pem)
     _edition_keys[cache_key] = key
     return key
@@ -98,8 +100,13 @@ async def _issue(session: AsyncSession, reg: registration.Registration) -> Badge
         valid_from=valid_from,
         valid_until=valid_until,
     )
-    session.add(badge)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(badge)
+    except IntegrityError:  # issued at this moment by another request (a sheet job and a download)
+        found = await active_badge(session, reg.id)
+        assert found is not None
+        return found
     return badge
 
 
@@ -131,23 +138,24 @@ async def reissue(session: AsyncSession, reg: registration.Registration, reason:
 
 async def sync_revocations(session: AsyncSession, edition_id: int) -> int:
     """Revoke badges whose registration is no longer confirmed or whose category or mode changed."""
-    stale = (
-        select(Badge.id)
-        .join(registration.Registration, registration.Registration.id == Badge.registration_id)
-        .where(
-            Badge.edition_id == edition_id,
-            Badge.revoked_at.is_(None),
-            (registration.Registration.status != "confirmed")
-            | (registration.Registration.category != Badge.category)
-            | (registration.Registration.mode != Badge.mode),
+    reg = registration.Registration
+    changed = 0
+    for reason, condition in (
+        ("cancelled", reg.status != "confirmed"),
+        ("category_changed", (reg.category != Badge.category) | (reg.mode != Badge.mode)),
+    ):
+        stale = (
+            select(Badge.id)
+            .join(reg, reg.id == Badge.registration_id)
+            .where(Badge.edition_id == edition_id, Badge.revoked_at.is_(None), condition)
         )
-    )
-    ids = list((await session.scalars(stale)).all())
-    if ids:
-        await session.execute(
-            update(Badge).where(Badge.id.in_(ids)).values(revoked_at=clock.now(), revoked_reason="cancelled")
-        )
-    return len(ids)
+        ids = list((await session.scalars(stale)).all())
+        if ids:
+            await session.execute(
+                update(Badge).where(Badge.id.in_(ids)).values(revoked_at=clock.now(), revoked_reason=reason)
+            )
+            changed += len(ids)
+    return changed
 
 
 async def revoked(session: AsyncSession, edition_id: int) -> list[str]:

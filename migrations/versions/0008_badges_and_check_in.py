@@ -74,7 +74,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('badge', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_badge_edition_id'), ['edition_id'], unique=False)
-        batch_op.create_index('ix_badge_registration', ['registration_id', 'revoked_at'], unique=False)
+        batch_op.create_index('uq_badge_one_active', ['registration_id'], unique=True, sqlite_where=sa.text('revoked_at IS NULL'), postgresql_where=sa.text('revoked_at IS NULL'))
         batch_op.create_index(batch_op.f('ix_badge_revoked_at'), ['revoked_at'], unique=False)
 
     op.create_table('check_in',
@@ -142,7 +142,7 @@ def downgrade() -> None:
     op.drop_table('check_in')
     with op.batch_alter_table('badge', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_badge_revoked_at'))
-        batch_op.drop_index('ix_badge_registration')
+        batch_op.drop_index('uq_badge_one_active', sqlite_where=sa.text('revoked_at IS NULL'), postgresql_where=sa.text('revoked_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_badge_edition_id'))
 
     op.drop_table('badge')

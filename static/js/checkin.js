@@ -58,8 +58,11 @@ function place() {
   return { place_type: placeType.value, place_id: id };
 }
 
+// The entrance counts once a day, in the edition's time zone as on the server.
+const editionDay = new Intl.DateTimeFormat("en-CA", { timeZone: root.dataset.timezone || "UTC" });
+
 function placeKey(p) {
-  return p.place_type === "entrance" ? `entrance:${new Date(now()).toDateString()}` : `${p.place_type}:${p.place_id}`;
+  return p.place_type === "entrance" ? `entrance:${editionDay.format(new Date(now()))}` : `${p.place_type}:${p.place_id}`;
 }
 
 // --- the answer --------------------------------------------------------------------------------------
@@ -185,7 +188,10 @@ async function sync() {
         return;
       }
       setOnline(true);
-      if (response.status === 401 || response.status === 403) return; // signed out: keep them for later
+      if (response.status === 401 || response.status === 403) {
+        show("invalid", "", text("signed_out")); // signed out: the queue waits for the next sign-in
+        return;
+      }
       items = queue().filter((item) => item.nonce !== items[0].nonce); // answered (a 4xx is final too)
       saveQueue(items);
     }
@@ -223,7 +229,7 @@ async function handle(raw) {
   if (online) {
     try {
       const response = await post(scan);
-      const data = await response.json();
+      const data = await response.json().catch(() => ({ detail: `${response.status} ${response.statusText}` }));
       if (response.ok) {
         setOnline(true);
         const [person, detail] = describe(data);

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from ascc import clock
 from ascc.badges import checkin, signing
 from ascc.badges import services as badges
+from ascc.badges.models import Badge
 from ascc.errors import ValidationFailed
 from ascc.registration import services as registration
 from tests.badges.conftest import code_of
@@ -219,3 +222,47 @@ async def test_signed_payload_holds_no_personal_data(session, world) -> None:
         world.edition_id,
     )
     assert payload.valid_until > datetime.fromisoformat("2023-11-15T23:00+09:00")
+
+
+async def test_naive_device_time_is_read_as_utc_and_huge_place_ids_are_field_errors(session, world) -> None:
+    code = await code_of(session, world.edition_id, world.official)
+    naive = clock.now().astimezone(UTC).replace(tzinfo=None)
+    answer = await checkin.scan(session, world.edition_id, scan(code, scanned_at=naive), None)
+    with pytest.raises(ValidationFailed) as caught:
+        await checkin.scan(session, world.edition_id, scan(code, "session", 2**40), None)
+    assert (answer.result, answer.clock_flagged) == ("ok", False)
+    assert list(caught.value.errors) == ["place_id"]
+
+
+async def test_search_finds_names_not_email_addresses(session, world) -> None:
+    by_name = await checkin.search(session, world.edition_id, "reyes")
+    by_mail = await checkin.search(session, world.edition_id, "official@example.org")
+    by_domain = await checkin.search(session, world.edition_id, "example.org")
+    assert ([p.name_latin for p in by_name], by_mail, by_domain) == (["Maria Reyes"], [], [])
+
+
+async def test_issuing_at_the_same_moment_leaves_one_badge_in_force(session_maker, world) -> None:
+    async def issue() -> str:
+        async with session_maker() as own:
+            reg = await registration.my_registration(own, world.edition_id, world.bank)
+            reg = await registration.get_registration(own, reg.id)
+            badge = await badges.current_badge(own, reg)
+            await own.commit()
+            return badge.code
+
+    codes = await asyncio.gather(*(issue() for _ in range(5)))
+    async with session_maker() as own:
+        reg = await registration.my_registration(own, world.edition_id, world.bank)
+        active = (await own.scalars(select(Badge).where(Badge.registration_id == reg.id))).all()
+    assert [b.revoked_at for b in active] == [None]
+    assert set(codes) == {active[0].code}
+
+
+async def test_a_changed_category_is_revoked_as_such_in_the_list(session, world) -> None:
+    code = await code_of(session, world.edition_id, world.bank)
+    reg = await registration.my_registration(session, world.edition_id, world.bank)
+    reg.category = "speaker"
+    await session.commit()
+    nonces = await badges.revoked(session, world.edition_id)
+    badge = (await session.scalars(select(Badge).where(Badge.code == code))).one()
+    assert (nonces, badge.revoked_reason) == ([signing.nonce_text(badge.nonce)], "category_changed")
