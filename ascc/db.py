@@ -63,25 +63,19 @@ def _close_failed_sqlite_cursors() -> None:
     """
     import aiosqlite.cursor
 
+    def closing_on_error(method: Any) -> Any:
+        async def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(self, *args, **kwargs)
+            except Exception:
+                await self.close()
+                raise
+
+        return run
+
     cursor_class = aiosqlite.cursor.Cursor
-    execute, executemany = cursor_class.execute, cursor_class.executemany
-
-    async def execute_or_close(self: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return await execute(self, *args, **kwargs)
-        except Exception:
-            await self.close()
-            raise
-
-    async def executemany_or_close(self: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return await executemany(self, *args, **kwargs)
-        except Exception:
-            await self.close()
-            raise
-
-    cursor_class.execute = execute_or_close  # type: ignore[method-assign]
-    cursor_class.executemany = executemany_or_close  # type: ignore[method-assign]
+    cursor_class.execute = closing_on_error(cursor_class.execute)  # type: ignore[method-assign]
+    cursor_class.executemany = closing_on_error(cursor_class.executemany)  # type: ignore[method-assign]
 
 
 def configure_sqlite(engine: AsyncEngine) -> None:

@@ -31,20 +31,10 @@ class CheckInIn(msgspec.Struct, forbid_unknown_fields=True):
     offline: bool = False  # the device already answered from its offline check
 
 
-class PersonOut(msgspec.Struct):
-    name_latin: str
-    name_local: str
-    organization: str
-    category: str
-    country: str
-    mode: str
-    badge_code: str
-
-
 class CheckInOut(msgspec.Struct):
     result: str  # ok | duplicate | revoked | invalid | not_booked
     reason: str | None
-    registration: PersonOut | None
+    registration: checkin.Person | None
     place: str
     place_ja: str
     checked_in_at: datetime | None
@@ -57,7 +47,7 @@ def answer_out(answer: checkin.Answer) -> CheckInOut:
     return CheckInOut(
         result=answer.result,
         reason=answer.reason,
-        registration=PersonOut(**answer.person.__dict__) if answer.person else None,
+        registration=answer.person,
         place=answer.place_label_en,
         place_ja=answer.place_label_ja,
         checked_in_at=answer.checked_in_at,
@@ -160,17 +150,18 @@ class BadgeApi(Controller):
 
     @get("/checkin/places", guards=[requires_checkin], summary="Places to check in at, by type")
     async def places(self, db_session: DbSession, type: FromQuery[str] = "session") -> list[dict[str, Any]]:
+        if type not in ("session", "tour", "meeting"):
+            return []
         edition = await editions.require_current(db_session)
         return [
             {"id": p.id, "name_en": p.name_en, "name_ja": p.name_ja, "starts_at": p.starts_at.isoformat()}
             for p in await checkin.places(db_session, edition.id, type)
-            if type in ("session", "tour", "meeting")
         ]
 
     @get("/checkin/search", guards=[requires_checkin], summary="Find a confirmed participant by name")
-    async def search(self, db_session: DbSession, q: FromQuery[str] = "") -> list[dict[str, str]]:
+    async def search(self, db_session: DbSession, q: FromQuery[str] = "") -> list[checkin.Person]:
         edition = await editions.require_current(db_session)
-        return [dict(person.__dict__) for person in await checkin.search(db_session, edition.id, q)]
+        return await checkin.search(db_session, edition.id, q)
 
     @post(
         "/badges/prints",

@@ -186,12 +186,8 @@ async def scan(
     `timezone`: the edition's, when the caller has it (one query less on the hot path of the door)."""
     data = _validate(data)
     nonce = data.nonce or secrets.token_hex(12)
-    if data.nonce is not None:
-        replay = await session.scalar(
-            select(Scan).where(Scan.device_id == data.device_id, Scan.nonce == nonce)
-        )
-        if replay is not None:
-            return await _answer_of(session, edition_id, replay)
+    if data.nonce is not None and (replay := await _replay(session, data.device_id, nonce)) is not None:
+        return await _answer_of(session, edition_id, replay)
     now = clock.now()
     scanned_at = data.scanned_at or now
     if scanned_at.tzinfo is None:  # a device that sends no zone: read as UTC, like JavaScript's toISOString
@@ -255,9 +251,7 @@ async def scan(
         await session.flush()
     except IntegrityError:  # the same device and nonce at the same moment (a double submit): one answer
         await session.rollback()
-        replay = await session.scalar(
-            select(Scan).where(Scan.device_id == data.device_id, Scan.nonce == nonce)
-        )
+        replay = await _replay(session, data.device_id, nonce)
         assert replay is not None
         return await _answer_of(session, edition_id, replay)
     if entry_id is not None:
@@ -265,6 +259,10 @@ async def scan(
             log, reg, await place_label(session, edition_id, data.place_type, data.place_id), moment
         )
     return await _answer_of(session, edition_id, log, reg, place_key)
+
+
+async def _replay(session: AsyncSession, device_id: str, nonce: str) -> Scan | None:
+    return await session.scalar(select(Scan).where(Scan.device_id == device_id, Scan.nonce == nonce))
 
 
 def _insert_ignoring_duplicates(session: AsyncSession, model: type) -> Any:
@@ -341,11 +339,14 @@ async def search(session: AsyncSession, edition_id: int, q: str) -> list[Person]
 ENTRANCE = Place(0, "Venue entrance", "会場入口", datetime.min, datetime.max)
 
 
-async def places(session: AsyncSession, edition_id: int, place_type: str) -> list[Place]:
+async def places(
+    session: AsyncSession, edition_id: int, place_type: str, only: int | None = None
+) -> list[Place]:
+    """The places of a type (`only`: just that one, for an answer's label)."""
     if place_type == "session":
-        return await programme.check_in_places(session, edition_id)
+        return await programme.check_in_places(session, edition_id, only)
     if place_type == "tour":
-        return await tours.check_in_places(session, edition_id)
+        return await tours.check_in_places(session, edition_id, only)
     if place_type == "meeting":
         return await matching.check_in_places(session, edition_id)
     return [ENTRANCE]
@@ -354,7 +355,7 @@ async def places(session: AsyncSession, edition_id: int, place_type: str) -> lis
 async def place_label(session: AsyncSession, edition_id: int, place_type: str, place_id: int | None) -> Place:
     if place_type == "entrance" or place_id is None:
         return ENTRANCE
-    for place in await places(session, edition_id, place_type):
+    for place in await places(session, edition_id, place_type, place_id):
         if place.id == place_id:
             return place
     return ENTRANCE

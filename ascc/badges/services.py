@@ -119,7 +119,11 @@ async def current_badge(session: AsyncSession, reg: registration.Registration) -
     """The badge of a confirmed registration, issued on first use; a changed category or mode reissues it."""
     if reg.status != "confirmed":
         raise DomainError("badges.error.not_confirmed", "not_confirmed", status=409)
-    badge = await active_badge(session, reg.id)
+    return await _in_force(session, reg, await active_badge(session, reg.id))
+
+
+async def _in_force(session: AsyncSession, reg: registration.Registration, badge: Badge | None) -> Badge:
+    """`badge` (the one in force, or None) if it still fits the registration, else a new one."""
     if badge is not None and (badge.category, badge.mode) == (reg.category, reg.mode):
         return badge
     if badge is not None:
@@ -235,8 +239,6 @@ async def faces(
     }
     result = []
     for reg in rows:
-        badge = active.get(reg.id)
-        if badge is None or (badge.category, badge.mode) != (reg.category, reg.mode):
-            badge = await current_badge(session, reg)
+        badge = await _in_force(session, reg, active.get(reg.id))
         result.append(face_of(reg, badge, marks.get(reg.user_id, set())))
     return result

@@ -333,9 +333,9 @@ async def speaker_user_ids(session: AsyncSession, edition_id: int) -> set[int]:
     return {user_id for user_id in rows.all() if user_id is not None}
 
 
-async def check_in_places(session: AsyncSession, edition_id: int) -> list[Place]:
-    """Published sessions people attend in a room, in time order, with their room."""
-    rows = await session.execute(
+async def check_in_places(session: AsyncSession, edition_id: int, only: int | None = None) -> list[Place]:
+    """Published sessions people attend in a room, in time order, with their room (`only`: that one)."""
+    query = (
         select(ProgrammeSession, editions.Room)
         .outerjoin(editions.Room, editions.Room.id == ProgrammeSession.room_id)
         .where(
@@ -345,6 +345,7 @@ async def check_in_places(session: AsyncSession, edition_id: int) -> list[Place]
         )
         .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)
     )
+    rows = await session.execute(query if only is None else query.where(ProgrammeSession.id == only))
     return [
         Place(
             item.id,

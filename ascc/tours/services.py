@@ -673,14 +673,15 @@ async def busy_times(
     return result
 
 
-async def check_in_places(session: AsyncSession, edition_id: int) -> list[Place]:
-    """Tour buses: every course of the edition, by departure, with its meeting point."""
-    rows = await session.scalars(
+async def check_in_places(session: AsyncSession, edition_id: int, only: int | None = None) -> list[Place]:
+    """Tour buses: every course of the edition (`only`: that one), by departure, with its meeting point."""
+    query = (
         select(Course)
         .join(Tour, Tour.id == Course.tour_id)
         .where(Tour.edition_id == edition_id)
         .order_by(Course.departs_at, Course.code)
     )
+    rows = await session.scalars(query if only is None else query.where(Course.id == only))
     return [
         Place(
             course.id,
