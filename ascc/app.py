@@ -36,6 +36,7 @@ from ascc.badges.api import BadgeApi
 from ascc.badges.live import channels_plugin
 from ascc.badges.organizer_routes import BadgeAdminPages
 from ascc.badges.routes import BadgePages, CheckInPages
+from ascc.calendar.routes import CalendarApi, CalendarFiles, CalendarPages, ScheduleExports
 from ascc.config import Settings
 from ascc.db import create_engine, load_models
 from ascc.editions.routes import EditionAdminPages, EditionApi, EditionPages
@@ -124,10 +125,15 @@ ROUTE_HANDLERS: list[Any] = [
     CheckInPages,
     BadgeAdminPages,
     BadgeApi,
+    CalendarFiles,
+    ScheduleExports,
+    CalendarPages,
+    CalendarApi,
 ]
 
 # Paths that need no user and no session: answered before the auth middleware looks at anything.
-_ANONYMOUS_PATHS = ["^/static/", "^/health$", "^/schema"]
+# A calendar feed is addressed by its secret token; calendar apps send no cookies.
+_ANONYMOUS_PATHS = ["^/static/", "^/health$", "^/schema", "^/calendar/feed/"]
 
 
 def _stores(settings: Settings) -> dict[str, Any]:
@@ -278,6 +284,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 # The marketplace's version and its rendered directory results (see exhibitors.directory).
                 "directory_state": DirectoryState(async_sessionmaker(engine, expire_on_commit=False)),
                 "directory_fragments": FragmentCache(),
+                # schedule.json, schedule.xml and program.ics of each release (see calendar.routes).
+                "calendar_exports": FragmentCache(size=16),
                 # Background work (scheduler runs) and the sessions it opens outside of requests.
                 "jobs": jobs,
                 "session_maker": async_sessionmaker(engine, expire_on_commit=False),

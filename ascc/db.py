@@ -29,6 +29,7 @@ MODEL_MODULES = (
     "ascc.exhibitors.models",
     "ascc.matching.models",
     "ascc.badges.models",
+    "ascc.calendar.models",
 )
 
 Base = IdentityAuditBase

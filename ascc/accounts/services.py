@@ -299,6 +299,16 @@ async def get_users(session: AsyncSession, user_ids: list[int]) -> list[User]:
     return list(rows.all())
 
 
+async def organization_names(session: AsyncSession, user_ids: list[int]) -> dict[int, str]:
+    """The English name of each person's organization (people without one are left out)."""
+    if not user_ids:
+        return {}
+    rows = await session.scalars(
+        select(User).where(User.id.in_(set(user_ids))).options(joinedload(User.organization))
+    )
+    return {user.id: user.organization.name_en for user in rows.all() if user.organization}
+
+
 @dataclass
 class ProfileInput:
     name_latin: str

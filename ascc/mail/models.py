@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ascc.db import Base
@@ -30,3 +31,5 @@ class OutboxMessage(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     last_error: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    # A calendar invitation sent with the text (see calendar.ical.invitation_payload), or None.
+    invitation: Mapped[dict[str, Any] | None] = mapped_column(JSON)

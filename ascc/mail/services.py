@@ -7,12 +7,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import parseaddr
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import clock
+from ascc.calendar.ical import Attendee, invitation_from_payload
 from ascc.errors import NotFound
 from ascc.mail import smtp
 from ascc.mail.compose import compose
@@ -31,9 +33,18 @@ def backoff(attempts: int) -> timedelta:
 
 
 async def queue_mail(
-    session: AsyncSession, *, to: str, name: str | None, lang: str, kind: str, context: dict[str, Any]
+    session: AsyncSession,
+    *,
+    to: str,
+    name: str | None,
+    lang: str,
+    kind: str,
+    context: dict[str, Any],
+    invitation: dict[str, Any] | None = None,
 ) -> OutboxMessage:
-    """Store a message in the outbox; it is delivered after the surrounding transaction commits."""
+    """Store a message in the outbox; it is delivered after the surrounding transaction commits.
+
+    `invitation` (calendar.ical.invitation_payload) goes with it as an iTIP calendar invitation."""
     subject, body = compose(kind, lang, context)
     message = OutboxMessage(
         kind=kind,
@@ -45,6 +56,7 @@ async def queue_mail(
         status="pending",
         attempts=0,
         next_attempt_at=clock.now(),
+        invitation=invitation,
     )
     session.add(message)
     await session.flush()
@@ -95,7 +107,13 @@ async def deliver_due(
         async with session_maker() as session:
             message = await session.get_one(OutboxMessage, message_id)
             email = smtp.build_message(
-                sender, message.to_address, message.to_name, message.subject, message.body_text, message.lang
+                sender,
+                message.to_address,
+                message.to_name,
+                message.subject,
+                message.body_text,
+                message.lang,
+                invitation=_invitation(message, sender),
             )
             message.attempts += 1
             try:
@@ -125,6 +143,14 @@ async def deliver_due(
                 report.sent += 1
             await session.commit()
     return report
+
+
+def _invitation(message: OutboxMessage, sender: str) -> tuple[bytes, str] | None:
+    """The message's calendar invitation with the sending address as its ORGANIZER."""
+    if not message.invitation:
+        return None
+    name, address = parseaddr(sender)
+    return invitation_from_payload(message.invitation, Attendee(address, name or address), clock.now())
 
 
 async def run_sender(

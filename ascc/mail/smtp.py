@@ -40,8 +40,18 @@ def parse_smtp_url(url: str) -> SmtpTarget:
 
 
 def build_message(
-    sender: str, to_address: str, to_name: str | None, subject: str, body: str, lang: str
+    sender: str,
+    to_address: str,
+    to_name: str | None,
+    subject: str,
+    body: str,
+    lang: str,
+    invitation: tuple[bytes, str] | None = None,
 ) -> EmailMessage:
+    """A plain-text mail; with `invitation` (iCalendar bytes, iTIP method) also a calendar invitation.
+
+    The invitation goes both as a text/calendar alternative with its method (what Outlook, Google and
+    Apple Mail turn into "Add to calendar" / "Accept") and as an invite.ics attachment for the rest."""
     message = EmailMessage()
     sender_name, sender_address = parseaddr(sender)
     message["From"] = formataddr((sender_name, sender_address))
@@ -55,6 +65,10 @@ def build_message(
     message.set_content(body, charset="utf-8")
     # After set_content, which replaces all Content-* headers.
     message["Content-Language"] = "ja, en" if lang == "ja" else "en, ja"
+    if invitation:
+        ical, method = invitation
+        message.add_alternative(ical.decode(), subtype="calendar", params={"method": method})
+        message.add_attachment(ical, maintype="application", subtype="ics", filename="invite.ics")
     return message
 
 

@@ -12,8 +12,8 @@ from litestar.params import Body, FromPath
 from ascc.editions import services as editions
 from ascc.matching import meetings, people, planning, tracking
 from ascc.matching import services as matching
+from ascc.matching.invitations import room_url
 from ascc.matching.organizer_routes import start_run_job
-from ascc.matching.routes import room_url
 from ascc.security import requires_login, requires_role
 from ascc.web import DbSession
 

@@ -24,6 +24,7 @@ from ascc.accounts import services as accounts
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.i18n import format_datetime
 from ascc.mail import services as mail
+from ascc.matching import invitations
 from ascc.matching import services as matching
 from ascc.matching.models import (
     OPEN_STATUSES,
@@ -32,6 +33,7 @@ from ascc.matching.models import (
     Meeting,
     MeetingSeat,
 )
+from ascc.matching.services import place_label
 from ascc.notifications import services as notifications
 from ascc.registration import delegations
 from ascc.registration import services as registration
@@ -266,10 +268,21 @@ async def answer(
             "when_en": format_datetime(meeting.proposed_slot.starts_at, "en", edition.timezone, "short"),
             "when_ja": format_datetime(meeting.proposed_slot.starts_at, "ja", edition.timezone, "short"),
         }
-    await _tell(session, edition, [meeting.requester_id], kind, meeting, base_url, params)
+    invitation = await _request_of(session, edition, meeting, base_url)
+    await _tell(session, edition, [meeting.requester_id], kind, meeting, base_url, params, invitation)
     if meeting.status == "scheduled":
-        await _tell(session, edition, [meeting.recipient_id], "meeting_scheduled", meeting, base_url, {})
+        await _tell(
+            session, edition, [meeting.recipient_id], "meeting_scheduled", meeting, base_url, {}, invitation
+        )
     return meeting
+
+
+async def _request_of(session: AsyncSession, edition: Any, meeting: Meeting, base_url: str) -> dict | None:
+    """The calendar invitation of a scheduled meeting (None while it has no time)."""
+    if meeting.status != "scheduled" or meeting.slot is None:
+        return None
+    item = await invitations.calendar_item(session, edition, meeting, base_url)
+    return invitations.request_payload(item, edition, meeting)
 
 
 def _require_instant(settings: Any) -> None:
@@ -368,6 +381,24 @@ async def schedule_in(
 ) -> Meeting:
     """Instant mode: put the meeting in a slot both are free in, at the lowest free table (or room)."""
     _require_instant(await matching.get_settings(session, edition.id))
+    meeting = await _place(session, edition, meeting, slot_id)
+    if tell:
+        scheduled = await get_meeting(session, meeting.id)
+        await _tell(
+            session,
+            edition,
+            [meeting.requester_id, meeting.recipient_id],
+            "meeting_scheduled",
+            scheduled,
+            base_url,
+            {},
+            await _request_of(session, edition, scheduled, base_url),
+        )
+    return meeting
+
+
+async def _place(session: AsyncSession, edition: Any, meeting: Meeting, slot_id: int | None) -> Meeting:
+    """An accepted meeting into a slot both are free in, at the lowest free table (or room)."""
     if slot_id is None:
         raise DomainError("matching.error.slot_required", "slot_required", field="slot_id")
     meeting_id, people = meeting.id, (meeting.requester_id, meeting.recipient_id)
@@ -393,17 +424,6 @@ async def schedule_in(
             meeting = await get_meeting(session, meeting_id)
     else:
         raise DomainError("matching.error.slot_taken", "slot_taken", field="slot_id", status=409)
-    if tell:
-        scheduled = await get_meeting(session, meeting.id)
-        await _tell(
-            session,
-            edition,
-            [meeting.requester_id, meeting.recipient_id],
-            "meeting_scheduled",
-            scheduled,
-            base_url,
-            {},
-        )
     return meeting
 
 
@@ -445,12 +465,18 @@ async def cancel(
         raise DomainError("matching.error.not_open", "not_open", status=409)
     was_scheduled = meeting.status == "scheduled"
     when = _when_params(meeting, edition.timezone)
+    # The event as calendars have it, to cancel it there once the meeting has lost its slot.
+    in_calendars = (
+        await invitations.calendar_item(session, edition, meeting, base_url) if was_scheduled else None
+    )
     await unschedule(session, meeting)
     meeting.status = "cancelled"
     meeting.cancelled_by_id = actor_id
     await _flush_or_conflict(session)
-    others = [p for p in (meeting.requester_id, meeting.recipient_id) if p != actor_id]
+    parties = (meeting.requester_id, meeting.recipient_id)
+    others = [p for p in parties if p != actor_id]
     meeting = await get_meeting(session, meeting.id)
+    cancel = invitations.cancel_payload(in_calendars, edition, meeting) if in_calendars else None
     await _tell(
         session,
         edition,
@@ -459,8 +485,69 @@ async def cancel(
         meeting,
         base_url,
         {**when, "was_scheduled": was_scheduled},
+        cancel,
     )
+    if cancel and actor_id in parties:
+        # The one who cancelled needs no news, but their calendar still holds the meeting.
+        await _tell(
+            session,
+            edition,
+            [actor_id],
+            "meeting_invitation_cancelled",
+            meeting,
+            base_url,
+            when,
+            cancel,
+            notify=False,
+        )
     return meeting
+
+
+async def move(
+    session: AsyncSession,
+    edition: Any,
+    meeting_id: int,
+    actor_id: int,
+    organizer: bool,
+    slot_id: int | None,
+    base_url: str,
+) -> Meeting:
+    """Move a scheduled meeting to another slot both people are free in (a party or an organizer).
+
+    Both get the news with an updated invitation: same UID, later SEQUENCE, so calendars move the event."""
+    meeting = await get_meeting(session, meeting_id, edition.id)
+    mine = organizer or any(
+        [
+            await may_act_for(session, edition.id, actor_id, p)
+            for p in (meeting.requester_id, meeting.recipient_id)
+        ]
+    )
+    if not mine:
+        raise DomainError("matching.error.not_yours", "not_yours", status=403)
+    if meeting.status != "scheduled":
+        raise DomainError("matching.error.not_scheduled", "not_scheduled", status=409)
+    if slot_id is None:
+        raise DomainError("matching.error.slot_required", "slot_required", field="slot_id")
+    if slot_id == meeting.slot_id:
+        raise DomainError("matching.error.same_slot", "same_slot", field="slot_id")
+    was = _when_params(meeting, edition.timezone)
+    async with session.begin_nested():  # a refused move leaves the meeting where it was
+        await unschedule(session, meeting)
+        meeting.status = "accepted"
+        await session.flush()
+        await _place(session, edition, meeting, slot_id)
+    moved = await get_meeting(session, meeting_id)
+    await _tell(
+        session,
+        edition,
+        [moved.requester_id, moved.recipient_id],
+        "meeting_moved",
+        moved,
+        base_url,
+        {"was_en": was["when_en"], "was_ja": was["when_ja"]},
+        await _request_of(session, edition, moved, base_url),
+    )
+    return moved
 
 
 # --- Telling people ---------------------------------------------------------------------------------
@@ -475,16 +562,6 @@ def _when_params(meeting: Meeting, tz: str) -> dict[str, str]:
     }
 
 
-def place_label(meeting: Meeting, lang: str) -> str:
-    if meeting.place == "table" and meeting.slot_id is not None:
-        location = meeting.slot.session.location_ja if lang == "ja" else meeting.slot.session.location_en
-        label = f"テーブル {meeting.place_number}" if lang == "ja" else f"Table {meeting.place_number}"
-        return f"{label}{'、' if lang == 'ja' else ', '}{location}" if location else label
-    if meeting.place == "room":
-        return "オンライン" if lang == "ja" else "Online"
-    return ""
-
-
 async def _tell(
     session: AsyncSession,
     edition: Any,
@@ -493,8 +570,11 @@ async def _tell(
     meeting: Meeting,
     base_url: str,
     params: dict[str, Any],
+    invitation: dict[str, Any] | None = None,
+    notify: bool = True,
 ) -> None:
-    """A notification on the page and a mail, in the person's language (both languages in the mail)."""
+    """A notification on the page (unless `notify` is False) and a mail, in the person's language (both
+    languages in the mail), with the calendar invitation when the meeting got, changed or lost its time."""
     when = _when_params(meeting, edition.timezone)
     link = f"/matching/meetings/{meeting.id}"
     context = {
@@ -504,7 +584,8 @@ async def _tell(
         **params,
     }
     plain = {k: v for k, v in context.items() if isinstance(v, str) and k != "message"}
-    await notifications.notify_many(session, user_ids, kind, link, plain)
+    if notify:
+        await notifications.notify_many(session, user_ids, kind, link, plain)
     for person in await accounts.get_users(session, list(dict.fromkeys(user_ids))):
         await mail.queue_mail(
             session,
@@ -513,4 +594,5 @@ async def _tell(
             lang=person.preferred_lang,
             kind=kind,
             context={"name": person.name_latin, "link": f"{base_url}{link}", **context},
+            invitation=invitation,
         )

@@ -27,7 +27,7 @@ from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound
 from ascc.i18n import format_datetime
 from ascc.mail import services as mail
-from ascc.matching import scheduler
+from ascc.matching import invitations, scheduler
 from ascc.matching import services as matching
 from ascc.matching.meetings import meetings_by_ids, place_label, place_of
 from ascc.matching.models import Meeting, MeetingSeat, ScheduleRun
@@ -280,9 +280,11 @@ async def _tell_people(session: AsyncSession, edition_id: int, meeting_ids: list
     """One notification and one mail per person, listing all their newly scheduled meetings."""
     if not meeting_ids:
         return
-    edition_tz = (await editions.get_by_id(session, edition_id)).timezone
+    edition = await editions.get_by_id(session, edition_id)
+    edition_tz = edition.timezone
     lines: dict[int, list[tuple[Any, str, Meeting]]] = {}
-    for m in await meetings_by_ids(session, meeting_ids):
+    scheduled = await meetings_by_ids(session, meeting_ids)
+    for m in scheduled:
         for person, other in ((m.requester, m.recipient), (m.recipient, m.requester)):
             lines.setdefault(person.id, []).append((m.slot.starts_at, other.name_latin, m))
     await notifications.notify_many(session, list(lines), "meetings_scheduled", "/matching", {})
@@ -307,3 +309,30 @@ async def _tell_people(session: AsyncSession, edition_id: int, meeting_ids: list
                 ],
             },
         )
+    # Calendars take one event per invitation, so each meeting goes out as its own invitation too.
+    users = {u.id: u for u in await accounts.get_users(session, list(lines))}
+    for m, item in zip(
+        scheduled, await invitations.items_of(session, edition, scheduled, base_url), strict=True
+    ):
+        payload = invitations.request_payload(item, edition, m)
+        for person, other in ((m.requester_id, m.recipient), (m.recipient_id, m.requester)):
+            if person not in users:
+                continue
+            user = users[person]
+            await mail.queue_mail(
+                session,
+                to=user.email,
+                name=user.name_latin,
+                lang=user.preferred_lang,
+                kind="meeting_invitation",
+                context={
+                    "name": user.name_latin,
+                    "name_other": other.display_name,
+                    "link": f"{base_url}/matching/meetings/{m.id}",
+                    "when_en": format_datetime(m.slot.starts_at, "en", edition_tz, "short"),
+                    "when_ja": format_datetime(m.slot.starts_at, "ja", edition_tz, "short"),
+                    "place_en": place_label(m, "en"),
+                    "place_ja": place_label(m, "ja"),
+                },
+                invitation=payload,
+            )

@@ -13,7 +13,7 @@ from ascc import clock
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.i18n import format_datetime, translate
-from ascc.matching import meetings, people, printouts, tracking
+from ascc.matching import invitations, meetings, people, printouts, tracking
 from ascc.matching import services as matching
 from ascc.matching.models import FORMATS, OUTCOMES, PRIORITIES
 from ascc.notifications import services as notifications
@@ -25,10 +25,6 @@ from ascc.web import DbSession, form_errors, form_list, form_values, page, reque
 
 def _base(request: Request) -> str:
     return request.app.state.settings.base_url
-
-
-def room_url(settings: Any, meeting: Any) -> str:
-    return f"{settings.video_base_url}ascc-{meeting.room_token}"
 
 
 async def _home(request: Request, db_session: DbSession) -> Template:
@@ -143,6 +139,16 @@ class MatchingPages(Controller):
                 await meetings.schedule_in(db_session, edition, meeting, meetings.slot_id_of(values), base)
             elif action == "cancel":
                 await meetings.cancel(db_session, edition, meeting_id, user.id, user.is_organizer, base)
+            elif action == "move":
+                await meetings.move(
+                    db_session,
+                    edition,
+                    meeting_id,
+                    user.id,
+                    user.is_organizer,
+                    meetings.slot_id_of(values),
+                    base,
+                )
             elif action == "check-in":
                 await tracking.check_in(
                     db_session, await _own_meeting(db_session, edition.id, meeting_id, user.id)
@@ -218,7 +224,7 @@ class MatchingPages(Controller):
             if request.user.id not in (m.requester_id, m.recipient_id):
                 continue  # a delegation head's list also shows members' meetings; the printout is personal
             other = m.recipient if m.requester_id == request.user.id else m.requester
-            note = room_url(settings, m) if m.place == "room" else ""
+            note = invitations.room_url(settings, m) if m.place == "room" else ""
             if m.interpreter_needed:
                 note = (note + " " + translate(lang, "matching.interpreter_short")).strip()
             lines.append(
@@ -310,12 +316,18 @@ async def _meeting_page(
         db_session, edition.id, user.id, meeting.recipient_id
     )
     is_requester = await meetings.may_act_for(db_session, edition.id, user.id, meeting.requester_id)
+    now = clock.now()
+    is_party = user.id in (meeting.requester_id, meeting.recipient_id)
+    movable = (
+        meeting.status == "scheduled"
+        and meeting.slot.starts_at > now
+        and (user.is_organizer or is_party or is_requester)
+    )
     free: list[Any] = []
-    if can_answer or (meeting.status == "accepted" and settings.instant):
+    if can_answer or (meeting.status == "accepted" and settings.instant) or movable:
         free = await meetings.common_free_slots(db_session, edition.id, meeting)
     feedback = (await tracking.feedback_of(db_session, [meeting.id])).get(meeting.id, [])
     everyone = await people.cards(db_session, edition.id)
-    now = clock.now()
     started = meeting.slot is not None and meeting.slot.starts_at <= now
     return page(
         request,
@@ -328,9 +340,10 @@ async def _meeting_page(
         settings=settings,
         can_answer=can_answer,
         is_requester=is_requester,
-        is_party=user.id in (meeting.requester_id, meeting.recipient_id),
+        is_party=is_party,
+        movable=movable,
         free=free,
-        room=room_url(settings, meeting)
+        room=invitations.room_url(settings, meeting)
         if meeting.place == "room" or meeting.format != "in_person"
         else None,
         seconds_to_start=int((meeting.slot.starts_at - now).total_seconds()) if meeting.slot else None,

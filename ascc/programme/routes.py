@@ -20,7 +20,6 @@ from ascc.i18n import translate
 from ascc.notifications import services as notifications
 from ascc.programme import editing, releases
 from ascc.programme import services as programme
-from ascc.programme.ics import session_calendar
 from ascc.programme.schedule import (
     COMMON_ZONES,
     FORMATS,
@@ -218,19 +217,6 @@ class ProgrammePages(Controller):
             return Redirect(material.url, status_code=303)
         stored = await files.get_file(db_session, material.file_id)
         return file_response(stored)
-
-    @get("/sessions/{session_id:int}/calendar.ics")
-    async def session_ics(self, request: Request, session_id: FromPath[int]) -> Response:
-        current = await programme.current_programme(schedule_cache(request))
-        item = programme.published_item(current, session_id)
-        body = session_calendar(
-            item, current.edition, request.app.state.settings.base_url, current.schedule.version, clock.now()
-        )
-        return Response(
-            body,
-            media_type="text/calendar",
-            headers={"content-disposition": f'attachment; filename="session-{session_id}.ics"'},
-        )
 
     @get("/speakers")
     async def speakers(self, request: Request) -> Template:

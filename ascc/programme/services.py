@@ -333,6 +333,16 @@ async def speaker_user_ids(session: AsyncSession, edition_id: int) -> set[int]:
     return {user_id for user_id in rows.all() if user_id is not None}
 
 
+async def speaking_ids(session: AsyncSession, user_id: int, edition_id: int) -> set[int]:
+    """The sessions of the edition in which this account speaks, moderates or sits on the panel."""
+    rows = await session.scalars(
+        select(SessionPerson.session_id)
+        .join(Speaker, Speaker.id == SessionPerson.speaker_id)
+        .where(Speaker.edition_id == edition_id, Speaker.user_id == user_id)
+    )
+    return set(rows.all())
+
+
 async def check_in_places(session: AsyncSession, edition_id: int, only: int | None = None) -> list[Place]:
     """Published sessions people attend in a room, in time order, with their room (`only`: that one)."""
     query = (

@@ -1,0 +1,94 @@
+"""Business meetings in calendars: the event a calendar shows, and what goes with the mails.
+
+When a meeting is scheduled, moved or cancelled both parties get an iTIP invitation with the mail that
+tells them (METHOD:REQUEST, or CANCEL). Its SEQUENCE is the meeting's row version, which grows with every
+write, so a calendar always takes the later message over the earlier one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from ascc.accounts import services as accounts
+from ascc.calendar.ical import Attendee, CalendarItem, invitation_payload
+from ascc.calendar.items import meeting_item
+from ascc.matching import services as matching
+from ascc.matching.models import MatchingSlot, Meeting
+
+# Meetings that have (or had) a time: they belong in calendars.
+IN_CALENDAR = ("scheduled", "held", "no_show")
+
+
+def room_url(settings: Any, meeting: Meeting) -> str:
+    """The meeting's online room (an unguessable name under the edition's video service)."""
+    return f"{settings.video_base_url}ascc-{meeting.room_token}"
+
+
+async def calendar_item(session: AsyncSession, edition: Any, meeting: Meeting, base_url: str) -> CalendarItem:
+    """The meeting as a calendar event; it needs both people and the slot with its session loaded."""
+    return (await items_of(session, edition, [meeting], base_url))[0]
+
+
+async def items_of(
+    session: AsyncSession, edition: Any, meetings: list[Meeting], base_url: str
+) -> list[CalendarItem]:
+    settings = await matching.get_settings(session, edition.id)
+    people = [p for m in meetings for p in (m.requester_id, m.recipient_id)]
+    organizations = await accounts.organization_names(session, people)
+    return [_item(edition, m, base_url, settings, organizations) for m in meetings]
+
+
+def _item(
+    edition: Any, meeting: Meeting, base_url: str, settings: Any, organizations: dict[int, str]
+) -> CalendarItem:
+    if meeting.slot is None:
+        raise ValueError("only a meeting with a slot has a place in a calendar")
+    people = [meeting.requester, meeting.recipient]
+    return meeting_item(
+        meeting_id=meeting.id,
+        base_url=base_url,
+        starts_at=meeting.slot.starts_at,
+        ends_at=meeting.slot.ends_at,
+        cancelled=meeting.status == "cancelled",
+        place_en=matching.place_label(meeting, "en"),
+        place_ja=matching.place_label(meeting, "ja"),
+        video_url=room_url(settings, meeting) if meeting.place == "room" else None,
+        parties=tuple((Attendee(p.email, p.display_name), organizations.get(p.id, "")) for p in people),
+        edition=edition,
+    )
+
+
+def request_payload(item: CalendarItem, edition: Any, meeting: Meeting) -> dict[str, Any]:
+    """The invitation that adds (or moves) the meeting in both calendars."""
+    return invitation_payload(item, edition.timezone, meeting.version)
+
+
+def cancel_payload(item: CalendarItem, edition: Any, meeting: Meeting) -> dict[str, Any]:
+    """The invitation that removes it: the event as it was, cancelled, with a later SEQUENCE."""
+    return invitation_payload(replace(item, status="CANCELLED"), edition.timezone, meeting.version)
+
+
+async def calendar_items(
+    session: AsyncSession, edition: Any, user_id: int, base_url: str
+) -> list[CalendarItem]:
+    """A person's meetings with a time in this edition, for their personal feed."""
+    rows = await session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.edition_id == edition.id,
+            or_(Meeting.requester_id == user_id, Meeting.recipient_id == user_id),
+            Meeting.status.in_(IN_CALENDAR),
+            Meeting.slot_id.is_not(None),
+        )
+        .options(
+            joinedload(Meeting.requester),
+            joinedload(Meeting.recipient),
+            joinedload(Meeting.slot).joinedload(MatchingSlot.session),
+        )
+    )
+    return await items_of(session, edition, list(rows.unique()), base_url)
