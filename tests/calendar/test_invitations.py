@@ -11,7 +11,7 @@ from ical.calendar_stream import IcsCalendarStream
 
 from ascc.editions import services as editions
 from ascc.mail import services as mail
-from ascc.matching import meetings
+from ascc.matching import meetings, planning
 from tests.calendar.conftest import BASE, build_calendar
 
 SENDER = "ASCC Secretariat <noreply@ascc.example.org>"
@@ -99,3 +99,26 @@ async def test_move_to_a_slot_one_party_is_busy_in_is_refused_and_changes_nothin
     await session.rollback()
     meeting = await meetings.get_meeting(session, w.meeting)
     assert (meeting.status, meeting.slot_id) == ("scheduled", w.slots[0])
+
+
+async def test_schedule_all_sends_each_meeting_as_its_own_invitation(session, session_maker, mailbox) -> None:
+    w = await build_calendar(session)
+    edition = await editions.get_by_id(session, w.edition_id)
+    waiting = await meetings.send_request(session, edition, w.bank, {"recipient_id": w.official}, BASE)
+    await meetings.answer(session, edition, waiting.id, w.official, "accept", {}, BASE)  # no time yet
+    await session.commit()
+    await mail.deliver_due(session_maker, mailbox.url, SENDER)
+    mailbox.messages.clear()
+    run = await planning.start_run(session, w.edition_id, w.official)
+    await session.commit()
+    await planning.execute_run(session_maker, run.id, BASE)
+    await mail.deliver_due(session_maker, mailbox.url, SENDER)
+    for address in ("official@example.org", "bank@example.org"):
+        [(subject, parsed, event)] = invitations_to(mailbox, address)
+        assert subject.startswith("Invitation: business meeting")
+        assert str(parsed["METHOD"]) == "REQUEST"
+        assert event.uid.startswith(f"meeting-{waiting.id}@")
+    summaries = [
+        m for m in mailbox.to("bank@example.org") if str(m["Subject"]).startswith("Your business meetings")
+    ]
+    assert len(summaries) == 1  # the list of new meetings still comes once
