@@ -299,6 +299,10 @@ async def get_users(session: AsyncSession, user_ids: list[int]) -> list[User]:
     return list(rows.all())
 
 
+async def is_active(session: AsyncSession, user_id: int) -> bool:
+    return bool(await session.scalar(select(User.is_active).where(User.id == user_id)))
+
+
 async def organization_names(session: AsyncSession, user_ids: list[int]) -> dict[int, str]:
     """The English name of each person's organization (people without one are left out)."""
     if not user_ids:

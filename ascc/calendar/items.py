@@ -72,7 +72,7 @@ def course_item(
     course: Any, tour: Any, edition: Any, base_url: str, *, seat: str | None = None
 ) -> CalendarItem:
     """A tour course from departure to return, starting at its meeting point."""
-    link = f"{base_url}/tours/{tour.id}"
+    link = f"{base_url}/tours#course-{course.id}"
     en = f"Site visit {course.code}: {course.theme_en}" if course.theme_en else f"Site visit {course.code}"
     ja = f"視察 {course.code}：{course.theme_ja}" if course.theme_ja else ""
     waiting = seat == "waiting"

@@ -50,7 +50,8 @@ def _answer(
     if filename:
         headers["content-disposition"] = f'attachment; filename="{filename}"'
     sent = request.headers.get("if-none-match", "")
-    if etag in {tag.strip() for tag in sent.split(",")} or sent.strip() == "*":
+    # Weak comparison (RFC 9110 13.1.2): a proxy may have turned the tag into W/"...".
+    if etag in {tag.strip().removeprefix("W/") for tag in sent.split(",")} or sent.strip() == "*":
         return Response(b"", status_code=304, headers=headers)
     return Response(body, media_type=media_type, headers=headers)
 
@@ -95,12 +96,18 @@ class CalendarFiles(Controller):
                 await session.commit()
             cached = body
             await store.set(key, body, expires_in=FEED_CACHE_SECONDS)
+            # A new address may have been committed while this one was being built, after its cache entry
+            # was dropped: look again now that ours is stored, so the old address cannot live on in the cache.
+            async with request.app.state.session_maker() as session:
+                if await calendar.user_for_token(session, token) is None:
+                    await store.delete(key)
+                    raise NotFoundException()
         return _answer(request, cached, ICS, public=False)
 
     @get("/calendar/program.ics")
     async def programme_ics(self, request: Request) -> Response:
         body, etag = await _export(request, "ics", lambda c: calendar.programme_calendar(c, _base(request)))
-        return _answer(request, body, ICS, etag, filename="programme.ics")
+        return _answer(request, body, ICS, etag, filename="ascc-programme.ics")
 
     @get("/sessions/{session_id:int}/calendar.ics")
     async def session_ics(self, request: Request, session_id: FromPath[int]) -> Response:
@@ -184,8 +191,7 @@ class CalendarPages(Controller):
     @post("/calendar/rotate")
     async def rotate(self, request: Request, db_session: DbSession) -> Redirect:
         old, _feed = await calendar.rotate(db_session, request.user.id)
-        if old:
-            await request.app.stores.get("cache").delete(calendar.cache_key(old))
+        await _forget(request, db_session, old)
         return Redirect("/calendar?rotated=1", status_code=303)
 
     @post("/calendar/revoke")
@@ -199,9 +205,14 @@ class CalendarPages(Controller):
 
 
 async def _revoke(request: Request, db_session: DbSession) -> None:
-    old = await calendar.revoke(db_session, request.user.id)
-    if old:
-        await request.app.stores.get("cache").delete(calendar.cache_key(old))
+    await _forget(request, db_session, await calendar.revoke(db_session, request.user.id))
+
+
+async def _forget(request: Request, db_session: DbSession, old_token: str | None) -> None:
+    """Commit the new state first, then drop the old address's cached feed (see the feed's re-check)."""
+    await db_session.commit()
+    if old_token:
+        await request.app.stores.get("cache").delete(calendar.cache_key(old_token))
 
 
 class CalendarApi(Controller):
@@ -219,8 +230,7 @@ class CalendarApi(Controller):
     )
     async def rotate(self, request: Request, db_session: DbSession) -> dict[str, str]:
         old, feed = await calendar.rotate(db_session, request.user.id)
-        if old:
-            await request.app.stores.get("cache").delete(calendar.cache_key(old))
+        await _forget(request, db_session, old)
         return calendar.feed_urls(_base(request), feed.token)
 
     @delete(status_code=204, summary="Revoke the feed: its address answers 404 until a new one is asked for")

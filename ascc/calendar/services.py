@@ -12,7 +12,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import clock
+from ascc.accounts import services as accounts
 from ascc.calendar import exports, ical
 from ascc.calendar.ical import CalendarItem, Revision
 from ascc.calendar.items import course_item, session_item
@@ -31,6 +32,7 @@ from ascc.programme.schedule import Item
 from ascc.tours import services as tours
 
 FEED_KEEPS_CANCELLED = timedelta(days=30)
+EPOCH = datetime(2012, 1, 1, tzinfo=UTC)  # a stamp for files with nothing newer to say (the first ASCC)
 FEED_REFRESH_HOURS = 1
 # token_urlsafe(24): 32 characters of [A-Za-z0-9_-]; anything else is not worth a database lookup.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
@@ -75,9 +77,11 @@ async def revoke(session: AsyncSession, user_id: int) -> str | None:
 
 
 async def user_for_token(session: AsyncSession, token: str) -> int | None:
+    """Whose feed this is; None for a malformed, unknown or revoked token or a deleted account."""
     if not _TOKEN.fullmatch(token):
         return None
-    return await session.scalar(select(CalendarFeed.user_id).where(CalendarFeed.token == token))
+    user_id = await session.scalar(select(CalendarFeed.user_id).where(CalendarFeed.token == token))
+    return user_id if user_id is not None and await accounts.is_active(session, user_id) else None
 
 
 def feed_urls(base_url: str, token: str) -> dict[str, str]:
@@ -184,21 +188,32 @@ async def feed_body(
 ) -> bytes:
     items = await plan_items(session, current, user_id, base_url)
     events = await revisions(session, current.edition.id, user_id, items)
-    return ical.calendar(
-        events, current.edition.timezone, clock.now(), name=name, refresh_hours=FEED_REFRESH_HOURS
-    )
+    # Stamped with the last change, not the time of building: the same plan is the same file (and ETag)
+    # on every worker and after every rebuild, so a polling calendar gets 304 until something changes.
+    stamp = max((e.last_modified for e in events if e.last_modified), default=EPOCH)
+    return ical.calendar(events, current.edition.timezone, stamp, name=name, refresh_hours=FEED_REFRESH_HOURS)
 
 
 # --- Single items and the whole programme ------------------------------------------------------------
 
 
-def _one(item: CalendarItem, edition: Any, sequence: int) -> bytes:
-    return ical.calendar([Revision(item, sequence)], edition.timezone, clock.now())
+def _one(item: CalendarItem, edition: Any, sequence: int, stamp: datetime | None) -> bytes:
+    return ical.calendar([Revision(item, sequence)], edition.timezone, stamp or EPOCH)
+
+
+def _release_stamp(current: programme.Programme) -> datetime:
+    """When the release was published: files built from it are the same on every worker and every day."""
+    return (current.schedule.published_at if current.schedule else None) or EPOCH
 
 
 def one_session(current: programme.Programme, item: Item, base_url: str) -> bytes:
     """A session as a file; its SEQUENCE is the release's version, so a newer download replaces an older."""
-    return _one(session_item(item, current.edition, base_url), current.edition, current.schedule.version)
+    return _one(
+        session_item(item, current.edition, base_url),
+        current.edition,
+        current.schedule.version,
+        _release_stamp(current),
+    )
 
 
 def programme_calendar(current: programme.Programme, base_url: str) -> bytes:
@@ -211,19 +226,21 @@ def programme_calendar(current: programme.Programme, base_url: str) -> bytes:
         else []
     )
     name = ical.bilingual(edition.name_en, edition.name_ja)
-    return ical.calendar(events, edition.timezone, clock.now(), name=name, refresh_hours=FEED_REFRESH_HOURS)
+    return ical.calendar(
+        events, edition.timezone, _release_stamp(current), name=name, refresh_hours=FEED_REFRESH_HOURS
+    )
 
 
 async def course_calendar(session: AsyncSession, edition: Any, course_id: int, base_url: str) -> bytes:
     course = await tours.get_course(session, course_id)
     if course.tour.edition_id != edition.id:
         raise NotFound("course")
-    return _one(course_item(course, course.tour, edition, base_url), edition, 0)
+    return _one(course_item(course, course.tour, edition, base_url), edition, 0, course.updated_at)
 
 
 async def meeting_calendar(session: AsyncSession, edition: Any, meeting: Any, base_url: str) -> bytes:
     item = await meeting_invitations.calendar_item(session, edition, meeting, base_url)
-    return _one(item, edition, meeting.version)
+    return _one(item, edition, meeting.version, meeting.updated_at)
 
 
 def conference_of(edition: Any, base_url: str) -> exports.Conference:

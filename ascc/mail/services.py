@@ -106,16 +106,24 @@ async def deliver_due(
     for message_id in await _claim_due(session_maker, limit):
         async with session_maker() as session:
             message = await session.get_one(OutboxMessage, message_id)
-            email = smtp.build_message(
-                sender,
-                message.to_address,
-                message.to_name,
-                message.subject,
-                message.body_text,
-                message.lang,
-                invitation=_invitation(message, sender),
-            )
             message.attempts += 1
+            try:
+                email = smtp.build_message(
+                    sender,
+                    message.to_address,
+                    message.to_name,
+                    message.subject,
+                    message.body_text,
+                    message.lang,
+                    invitation=_invitation(message, sender),
+                )
+            except (ValueError, KeyError, TypeError) as exc:  # e.g. an invitation no longer readable
+                message.status, message.claimed_until = "failed", None
+                message.last_error = f"cannot build the message: {type(exc).__name__}: {exc}"[:500]
+                report.failed += 1
+                log.error("mail #%s to %s cannot be built: %s", message.id, message.to_address, exc)
+                await session.commit()
+                continue
             try:
                 await asyncio.to_thread(smtp.send, target, email)
             except (OSError, smtp.smtplib.SMTPException) as exc:

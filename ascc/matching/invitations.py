@@ -20,8 +20,9 @@ from ascc.calendar.items import meeting_item
 from ascc.matching import services as matching
 from ascc.matching.models import MatchingSlot, Meeting
 
-# Meetings that have (or had) a time: they belong in calendars.
-IN_CALENDAR = ("scheduled", "held", "no_show")
+# Meetings that have (or had) a time and took place or will: they belong in calendars. A no-show drops out
+# (its table was given away), so calendars show it cancelled.
+IN_CALENDAR = ("scheduled", "held")
 
 
 def room_url(settings: Any, meeting: Meeting) -> str:

@@ -526,16 +526,25 @@ async def move(
         raise DomainError("matching.error.not_yours", "not_yours", status=403)
     if meeting.status != "scheduled":
         raise DomainError("matching.error.not_scheduled", "not_scheduled", status=409)
+    if meeting.slot.starts_at <= clock.now():
+        raise DomainError("matching.error.already_started", "already_started", status=409)
+    if not organizer:
+        # Where only the organizers' run sets times, only they move meetings, and not the ones they locked.
+        _require_instant(await matching.get_settings(session, edition.id))
+        if meeting.locked:
+            raise DomainError("matching.error.locked_by_organizers", "locked", status=409)
     if slot_id is None:
         raise DomainError("matching.error.slot_required", "slot_required", field="slot_id")
     if slot_id == meeting.slot_id:
         raise DomainError("matching.error.same_slot", "same_slot", field="slot_id")
-    was = _when_params(meeting, edition.timezone)
+    was, locked = _when_params(meeting, edition.timezone), meeting.locked
     async with session.begin_nested():  # a refused move leaves the meeting where it was
         await unschedule(session, meeting)
         meeting.status = "accepted"
         await session.flush()
-        await _place(session, edition, meeting, slot_id)
+        meeting = await _place(session, edition, meeting, slot_id)
+        meeting.locked = locked
+        await session.flush()
     moved = await get_meeting(session, meeting_id)
     await _tell(
         session,

@@ -373,6 +373,8 @@ async def delete_block(session: AsyncSession, edition_id: int, user_id: int, blo
 def place_label(meeting: Any, lang: str) -> str:
     if meeting.place == "table" and meeting.slot_id is not None:
         location = meeting.slot.session.location_ja if lang == "ja" else meeting.slot.session.location_en
+        if meeting.place_number is None:  # a no-show gave its table away
+            return location
         label = f"テーブル {meeting.place_number}" if lang == "ja" else f"Table {meeting.place_number}"
         return f"{label}{'、' if lang == 'ja' else ', '}{location}" if location else label
     if meeting.place == "room":

@@ -11,7 +11,7 @@ from ical.calendar_stream import IcsCalendarStream
 
 from ascc.editions import services as editions
 from ascc.mail import services as mail
-from ascc.matching import meetings, planning
+from ascc.matching import meetings, planning, tracking
 from tests.calendar.conftest import BASE, build_calendar
 
 SENDER = "ASCC Secretariat <noreply@ascc.example.org>"
@@ -122,3 +122,50 @@ async def test_schedule_all_sends_each_meeting_as_its_own_invitation(session, se
         m for m in mailbox.to("bank@example.org") if str(m["Subject"]).startswith("Your business meetings")
     ]
     assert len(summaries) == 1  # the list of new meetings still comes once
+
+
+async def test_a_started_meeting_cannot_be_moved(session, monkeypatch) -> None:
+    w = await build_calendar(session)
+    edition = await editions.get_by_id(session, w.edition_id)
+    monkeypatch.setenv("ASCC_NOW", "2023-11-14T13:45+09:00")  # fifteen minutes into it
+    try:
+        await meetings.move(session, edition, w.meeting, w.official, False, w.slots[3], BASE)
+    except meetings.DomainError as exc:
+        assert exc.code == "already_started"
+    else:
+        raise AssertionError("a started meeting was moved")
+
+
+async def test_a_meeting_the_organizers_locked_is_moved_by_them_only_and_stays_locked(session) -> None:
+    w = await build_calendar(session)
+    edition = await editions.get_by_id(session, w.edition_id)
+    await tracking.set_locked(session, edition.id, w.meeting, True)
+    await session.commit()
+    try:
+        await meetings.move(session, edition, w.meeting, w.official, False, w.slots[2], BASE)
+    except meetings.DomainError as exc:
+        assert exc.code == "locked"
+    else:
+        raise AssertionError("a party moved a locked meeting")
+    await session.rollback()
+    edition = await editions.get_by_id(session, w.edition_id)
+    moved = await meetings.move(session, edition, w.meeting, w.official, True, w.slots[2], BASE)
+    assert (moved.slot_id, moved.locked) == (w.slots[2], True)
+
+
+async def test_an_unreadable_invitation_fails_that_message_only(session, mailbox) -> None:
+    await build_calendar(session)
+    broken = await mail.queue_mail(
+        session,
+        to="x@example.org",
+        name="X",
+        lang="en",
+        kind="meeting_invitation_cancelled",
+        context={"name": "X", "link": "http://x", "when_en": "", "when_ja": ""},
+        invitation={"item": {"uid": "u"}, "zone": "Nowhere/Atlantis", "sequence": 1},
+    )
+    await session.commit()
+    report = await mail.deliver_due(lambda: session, mailbox.url, SENDER)
+    assert report.failed == 1 and report.sent >= 5  # the others went out
+    [stored] = [m for m in await mail.messages_to(session, "x@example.org") if m.id == broken.id]
+    assert stored.status == "failed" and stored.last_error.startswith("cannot build the message")

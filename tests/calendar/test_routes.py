@@ -159,3 +159,70 @@ async def test_a_meeting_file_is_only_for_its_parties(client, world) -> None:
     assert (await client.get(path, headers=bearer(world, "bank"))).status_code == 404
     anonymous = await client.get(path)
     assert anonymous.url.path == "/login"  # sent to sign in first
+
+
+async def feed_url_of(client, world, who: str) -> str:
+    return path_of((await client.get("/api/v1/me/calendar-feed", headers=bearer(world, who))).json()["url"])
+
+
+async def test_a_deleted_accounts_feed_answers_404(client, world, settings) -> None:
+    url = await feed_url_of(client, world, "official")
+    engine = create_engine(settings.database_url)
+    async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+        await accounts.anonymize(session, world.official)
+        await session.commit()
+    await engine.dispose()
+    await client.app.stores.get("cache").delete_all()  # as when the cached copy expires
+    assert (await client.get(url)).status_code == 404
+
+
+async def test_a_rebuilt_feed_of_the_same_plan_keeps_its_etag(client, world) -> None:
+    url = await feed_url_of(client, world, "official")
+    first = await client.get(url)
+    await client.app.stores.get("cache").delete_all()  # the cached copy expired: the feed is built again
+    again = await client.get(url, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+
+
+async def test_a_weak_etag_from_a_proxy_still_gets_304(client, world) -> None:
+    first = await client.get("/schedule.json")
+    again = await client.get("/schedule.json", headers={"If-None-Match": "W/" + first.headers["etag"]})
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize("path", ["/calendar/program.ics", "/schedule.xml"])
+async def test_exports_built_again_by_another_worker_have_the_same_etag(client, world, path) -> None:
+    first = await client.get(path)
+    client.app.state.calendar_exports._items.clear()  # as a second worker, or after a restart, builds it anew
+    assert (await client.get(path)).headers["etag"] == first.headers["etag"]
+
+
+async def test_links_in_calendar_events_lead_to_real_pages(client, world) -> None:
+    await sign_in(client, "official@example.org", PASSWORD)
+    feed = await client.get(await feed_url_of(client, world, "official"))
+    for event in IcsCalendarStream.calendar_from_ics(feed.text).events:
+        page = await client.get(path_of(event.url))
+        assert page.status_code == 200, event.url
+
+
+async def test_two_people_with_plans_each_see_only_their_own(client, world, settings) -> None:
+    engine = create_engine(settings.database_url)
+    async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+        from ascc.editions import services as editions
+        from ascc.matching import meetings
+
+        edition = await editions.get_by_id(session, world.edition_id)
+        theirs = await meetings.send_request(
+            session, edition, world.bank, {"recipient_id": world.company}, "http://x"
+        )
+        await meetings.answer(
+            session, edition, theirs.id, world.company, "accept", {"slot_id": str(world.slots[1])}, "http://x"
+        )
+        await session.commit()
+    await engine.dispose()
+    uids = {}
+    for who in ("official", "bank"):
+        feed = await client.get(await feed_url_of(client, world, who))
+        uids[who] = {e.uid.split("@")[0] for e in IcsCalendarStream.calendar_from_ics(feed.text).events}
+    assert uids["bank"] == {f"meeting-{theirs.id}"}
+    assert f"meeting-{theirs.id}" not in uids["official"] and f"meeting-{world.meeting}" in uids["official"]
