@@ -226,3 +226,21 @@ async def test_two_people_with_plans_each_see_only_their_own(client, world, sett
         uids[who] = {e.uid.split("@")[0] for e in IcsCalendarStream.calendar_from_ics(feed.text).events}
     assert uids["bank"] == {f"meeting-{theirs.id}"}
     assert f"meeting-{theirs.id}" not in uids["official"] and f"meeting-{world.meeting}" in uids["official"]
+
+
+async def test_organizers_see_which_mail_carries_an_invitation(client, world, settings) -> None:
+    from ascc.mail import services as mail
+
+    engine = create_engine(settings.database_url)
+    async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+        await accounts.create_user(
+            session, email="org@example.org", role="organizer", password=PASSWORD, name_latin="Haruka Sato"
+        )
+        [scheduled] = [m for m in await mail.messages_to(session, "official@example.org") if m.invitation]
+        await session.commit()
+    await engine.dispose()
+    await sign_in(client, "org@example.org", PASSWORD)
+    page = await client.get(f"/organizer/outbox/{scheduled.id}")
+    assert "Calendar invitation REQUEST · Business meeting / 商談: Maria Reyes × Aiko Staff" in text_of(
+        page.text
+    )
