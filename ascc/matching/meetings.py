@@ -209,7 +209,7 @@ async def send_request(
     session.add(meeting)
     await session.flush()
     heads = await delegations.heads_of(session, edition.id, [recipient_id])
-    await _tell(
+    await tell_parties(
         session,
         edition,
         [recipient_id, *heads.values()],
@@ -269,9 +269,9 @@ async def answer(
             "when_ja": format_datetime(meeting.proposed_slot.starts_at, "ja", edition.timezone, "short"),
         }
     invitation = await _request_of(session, edition, meeting, base_url)
-    await _tell(session, edition, [meeting.requester_id], kind, meeting, base_url, params, invitation)
+    await tell_parties(session, edition, [meeting.requester_id], kind, meeting, base_url, params, invitation)
     if meeting.status == "scheduled":
-        await _tell(
+        await tell_parties(
             session, edition, [meeting.recipient_id], "meeting_scheduled", meeting, base_url, {}, invitation
         )
     return meeting
@@ -384,7 +384,7 @@ async def schedule_in(
     meeting = await _place(session, edition, meeting, slot_id)
     if tell:
         scheduled = await get_meeting(session, meeting.id)
-        await _tell(
+        await tell_parties(
             session,
             edition,
             [meeting.requester_id, meeting.recipient_id],
@@ -477,7 +477,7 @@ async def cancel(
     others = [p for p in parties if p != actor_id]
     meeting = await get_meeting(session, meeting.id)
     cancel = invitations.cancel_payload(in_calendars, edition, meeting) if in_calendars else None
-    await _tell(
+    await tell_parties(
         session,
         edition,
         others,
@@ -489,7 +489,7 @@ async def cancel(
     )
     if cancel and actor_id in parties:
         # The one who cancelled needs no news, but their calendar still holds the meeting.
-        await _tell(
+        await tell_parties(
             session,
             edition,
             [actor_id],
@@ -546,7 +546,7 @@ async def move(
         meeting.locked = locked
         await session.flush()
     moved = await get_meeting(session, meeting_id)
-    await _tell(
+    await tell_parties(
         session,
         edition,
         [moved.requester_id, moved.recipient_id],
@@ -571,7 +571,7 @@ def _when_params(meeting: Meeting, tz: str) -> dict[str, str]:
     }
 
 
-async def _tell(
+async def tell_parties(
     session: AsyncSession,
     edition: Any,
     user_ids: list[int],

@@ -29,7 +29,7 @@ from ascc.i18n import format_datetime
 from ascc.mail import services as mail
 from ascc.matching import invitations, scheduler
 from ascc.matching import services as matching
-from ascc.matching.meetings import meetings_by_ids, place_label, place_of
+from ascc.matching.meetings import meetings_by_ids, place_label, place_of, tell_parties
 from ascc.matching.models import Meeting, MeetingSeat, ScheduleRun
 from ascc.notifications import services as notifications
 
@@ -310,29 +310,12 @@ async def _tell_people(session: AsyncSession, edition_id: int, meeting_ids: list
             },
         )
     # Calendars take one event per invitation, so each meeting goes out as its own invitation too.
-    users = {u.id: u for u in await accounts.get_users(session, list(lines))}
     for m, item in zip(
         scheduled, await invitations.items_of(session, edition, scheduled, base_url), strict=True
     ):
         payload = invitations.request_payload(item, edition, m)
         for person, other in ((m.requester_id, m.recipient), (m.recipient_id, m.requester)):
-            if person not in users:
-                continue
-            user = users[person]
-            await mail.queue_mail(
-                session,
-                to=user.email,
-                name=user.name_latin,
-                lang=user.preferred_lang,
-                kind="meeting_invitation",
-                context={
-                    "name": user.name_latin,
-                    "name_other": other.display_name,
-                    "link": f"{base_url}/matching/meetings/{m.id}",
-                    "when_en": format_datetime(m.slot.starts_at, "en", edition_tz, "short"),
-                    "when_ja": format_datetime(m.slot.starts_at, "ja", edition_tz, "short"),
-                    "place_en": place_label(m, "en"),
-                    "place_ja": place_label(m, "ja"),
-                },
-                invitation=payload,
+            params = {"name_other": other.display_name}
+            await tell_parties(
+                session, edition, [person], "meeting_invitation", m, base_url, params, payload, notify=False
             )
