@@ -559,6 +559,37 @@ async def move(
     return moved
 
 
+async def tell_place_changed(
+    session: AsyncSession, edition: Any, matching_session_id: int, base_url: str
+) -> int:
+    """Organizers changed where a matching session's tables are: everyone with a meeting at one of them
+    gets the news with an updated invitation (the row is touched, so SEQUENCE grows). Returns how many."""
+    ids = await session.scalars(
+        select(Meeting.id)
+        .join(MatchingSlot, MatchingSlot.id == Meeting.slot_id)
+        .where(
+            MatchingSlot.session_id == matching_session_id,
+            Meeting.status == "scheduled",
+            Meeting.place == "table",
+        )
+    )
+    changed = await meetings_by_ids(session, list(ids.all()))
+    for meeting in changed:
+        meeting.updated_at = clock.now()
+        await session.flush()
+        await tell_parties(
+            session,
+            edition,
+            [meeting.requester_id, meeting.recipient_id],
+            "meeting_place_changed",
+            meeting,
+            base_url,
+            {},
+            await _request_of(session, edition, meeting, base_url),
+        )
+    return len(changed)
+
+
 # --- Telling people ---------------------------------------------------------------------------------
 
 

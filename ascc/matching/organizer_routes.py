@@ -271,9 +271,13 @@ async def _save_session(
     edition = await editions.require_current(db_session)
     form = await request.form()
     values = form_values(form, *SESSION_FIELDS)
+    before = await matching.get_session(db_session, edition.id, session_id) if session_id else None
+    was = (before.location_en, before.location_ja) if before else None
     try:
-        await matching.save_session(db_session, edition, session_id, values)
+        saved = await matching.save_session(db_session, edition, session_id, values)
     except ValidationFailed as exc:
         await db_session.rollback()
         return await _overview(request, db_session, form_errors(request, exc), values, 422, session_id)
+    if was and was != (saved.location_en, saved.location_ja):
+        await meetings.tell_place_changed(db_session, edition, saved.id, request.app.state.settings.base_url)
     return Redirect("/organizer/matching#sessions", status_code=303)

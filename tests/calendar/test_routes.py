@@ -244,3 +244,31 @@ async def test_organizers_see_which_mail_carries_an_invitation(client, world, se
     assert "Calendar invitation REQUEST · Business meeting / 商談: Maria Reyes × Aiko Staff" in text_of(
         page.text
     )
+
+
+async def test_organizer_moving_the_tables_sends_both_parties_an_updated_invitation(
+    client, world, settings
+) -> None:
+    from ascc.mail import services as mail
+    from tests.matching.conftest import SESSION
+
+    engine = create_engine(settings.database_url)
+    maker = async_sessionmaker(engine, expire_on_commit=False)
+    async with maker() as session:
+        await accounts.create_user(
+            session, email="org@example.org", role="organizer", password=PASSWORD, name_latin="Haruka Sato"
+        )
+        await session.commit()
+    await sign_in(client, "org@example.org", PASSWORD)
+    form = {**SESSION, "location_en": "Hall C (3F)", "location_ja": "ホールC（3階）"}
+    saved = await post_form(client, f"/organizer/matching/sessions/{world.session_id}", form)
+    assert saved.status_code == 303
+    async with maker() as session:
+        for address in ("official@example.org", "staff-a@example.org"):
+            sent = [m for m in await mail.messages_to(session, address) if m.invitation]
+            first, changed = sent[0], sent[-1]
+            assert changed.kind == "meeting_place_changed"
+            assert changed.invitation["item"]["location"].startswith("Table 1, Hall C (3F)")
+            assert changed.invitation["item"]["uid"] == first.invitation["item"]["uid"]
+            assert changed.invitation["sequence"] > first.invitation["sequence"]
+    await engine.dispose()
