@@ -110,6 +110,18 @@ async def visible_to(session: AsyncSession, meeting: Meeting, viewer_id: int, or
     return viewer_id in heads.values()
 
 
+async def _require_party_or_organizer(
+    session: AsyncSession, edition_id: int, meeting: Meeting, actor_id: int, organizer: bool
+) -> None:
+    """Either party (or their delegation head) or an organizer; anyone else is refused."""
+    if organizer:
+        return
+    for person in (meeting.requester_id, meeting.recipient_id):
+        if await may_act_for(session, edition_id, actor_id, person):
+            return
+    raise DomainError("matching.error.not_yours", "not_yours", status=403)
+
+
 async def open_count(session: AsyncSession, edition_id: int, user_id: int) -> int:
     """What counts towards a person's limit: meetings agreed (accepted, scheduled) and requests they sent.
 
@@ -453,14 +465,7 @@ async def cancel(
     session: AsyncSession, edition: Any, meeting_id: int, actor_id: int, organizer: bool, base_url: str
 ) -> Meeting:
     meeting = await get_meeting(session, meeting_id, edition.id)
-    mine = organizer or any(
-        [
-            await may_act_for(session, edition.id, actor_id, meeting.requester_id),
-            await may_act_for(session, edition.id, actor_id, meeting.recipient_id),
-        ]
-    )
-    if not mine:
-        raise DomainError("matching.error.not_yours", "not_yours", status=403)
+    await _require_party_or_organizer(session, edition.id, meeting, actor_id, organizer)
     if meeting.status not in OPEN_STATUSES:
         raise DomainError("matching.error.not_open", "not_open", status=409)
     was_scheduled = meeting.status == "scheduled"
@@ -516,14 +521,7 @@ async def move(
 
     Both get the news with an updated invitation: same UID, later SEQUENCE, so calendars move the event."""
     meeting = await get_meeting(session, meeting_id, edition.id)
-    mine = organizer or any(
-        [
-            await may_act_for(session, edition.id, actor_id, p)
-            for p in (meeting.requester_id, meeting.recipient_id)
-        ]
-    )
-    if not mine:
-        raise DomainError("matching.error.not_yours", "not_yours", status=403)
+    await _require_party_or_organizer(session, edition.id, meeting, actor_id, organizer)
     if meeting.status != "scheduled":
         raise DomainError("matching.error.not_scheduled", "not_scheduled", status=409)
     if meeting.slot.starts_at <= clock.now():
@@ -576,7 +574,9 @@ async def tell_place_changed(
     changed = await meetings_by_ids(session, list(ids.all()))
     for meeting in changed:
         meeting.updated_at = clock.now()
-        await session.flush()
+    await session.flush()
+    items = await invitations.items_of(session, edition, changed, base_url)  # one lookup for all of them
+    for meeting, item in zip(changed, items, strict=True):
         await tell_parties(
             session,
             edition,
@@ -585,7 +585,7 @@ async def tell_place_changed(
             meeting,
             base_url,
             {},
-            await _request_of(session, edition, meeting, base_url),
+            invitations.request_payload(item, edition, meeting),
         )
     return len(changed)
 
