@@ -2,11 +2,9 @@
 # Stage 1 pins and copies the browser libraries; stage 2 is a slim Python runtime without Node.
 FROM node:20-bookworm-slim AS assets
 WORKDIR /build
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund \
- && mkdir -p static/vendor \
- && cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js \
- && cp node_modules/htmx-ext-sse/dist/sse.min.js static/vendor/htmx-ext-sse.min.js
+COPY package.json package-lock.json Makefile ./
+RUN apt-get update && apt-get install -y --no-install-recommends make && rm -rf /var/lib/apt/lists/* \
+ && npm ci --no-audit --no-fund && make vendor
 
 FROM python:3.11-slim-bookworm AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \

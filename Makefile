@@ -29,6 +29,7 @@ vendor: node_modules/.package-lock.json
 	cp node_modules/barcode-detector/dist/iife/ponyfill.js static/vendor/barcode-detector.js
 	cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm static/vendor/zxing_reader.wasm
 	cp node_modules/@noble/ed25519/index.js static/vendor/noble-ed25519.js
+	cp node_modules/hls.js/dist/hls.min.js static/vendor/hls.min.js
 
 browser:  ## Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser)
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-core)

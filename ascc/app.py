@@ -58,6 +58,9 @@ from ascc.mail.services import run_sender
 from ascc.matching.api import MatchingApi
 from ascc.matching.organizer_routes import MatchingAdminPages
 from ascc.matching.routes import MatchingPages
+from ascc.online.api import OnlineApi
+from ascc.online.organizer_routes import OnlineAdminPages
+from ascc.online.routes import OnlinePages
 from ascc.organizations.routes import OrganizationAdminPages, OrganizationApi
 from ascc.programme.api import MyAgendaApi, ProgrammeApi
 from ascc.programme.organizer_routes import ProgrammeAdminPages
@@ -129,6 +132,9 @@ ROUTE_HANDLERS: list[Any] = [
     ScheduleExports,
     CalendarPages,
     CalendarApi,
+    OnlinePages,
+    OnlineApi,
+    OnlineAdminPages,
 ]
 
 # Paths that need no user and no session: answered before the auth middleware looks at anything.

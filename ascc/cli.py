@@ -91,7 +91,8 @@ def seed_command(reset: bool) -> None:
         f"seeded {report.edition}: {report.organizations} organizations, "
         f"{report.accounts_created} new accounts, {report.registrations_created} new registrations, "
         f"{report.sessions_created} new sessions, {report.tours_created} new tours, "
-        f"{report.exhibitors_created} new exhibitors, {report.meeting_requests_created} new meeting requests "
+        f"{report.exhibitors_created} new exhibitors, {report.meeting_requests_created} new meeting requests, "
+        f"{report.streams_created} new streams "
         "(password: ASCC_DEMO_PASSWORD or ascc-demo)"
     )
 

@@ -30,6 +30,7 @@ MODEL_MODULES = (
     "ascc.matching.models",
     "ascc.badges.models",
     "ascc.calendar.models",
+    "ascc.online.models",
 )
 
 Base = IdentityAuditBase

@@ -14,6 +14,7 @@ from ascc.editions import services as editions
 from ascc.errors import DomainError
 from ascc.exhibitors import demo as marketplace_demo
 from ascc.matching import demo as matching_demo
+from ascc.online import demo as online_demo
 from ascc.organizations import services as organizations
 from ascc.programme import demo
 from ascc.programme import services as programme
@@ -38,6 +39,7 @@ class SeedReport:
     tours_created: int = 0
     exhibitors_created: int = 0
     meeting_requests_created: int = 0
+    streams_created: int = 0
     edition: str = ""
 
 
@@ -72,6 +74,7 @@ async def seed(session: AsyncSession, demo_password: str) -> SeedReport:
         session, edition, _load("marketplace-2023.json")
     )
     report.meeting_requests_created = await matching_demo.load_matching(session, edition)
+    report.streams_created = await online_demo.load_online(session, edition)
     return report
 
 

@@ -392,6 +392,21 @@ async def _counts(session: AsyncSession, edition_id: int, place_type: str) -> di
     return {place_id: count for place_id, count in rows.tuples().all() if place_id is not None}
 
 
+async def session_check_ins(session: AsyncSession, edition_id: int) -> dict[int, int]:
+    """People checked in at each session room's door (session id -> count): beside the online viewers."""
+    return await _counts(session, edition_id, "session")
+
+
+async def arrivals(session: AsyncSession, edition_id: int, session_id: int) -> list[datetime]:
+    """When each person was checked in at a session room's door."""
+    rows = await session.scalars(
+        select(CheckIn.checked_in_at).where(
+            CheckIn.edition_id == edition_id, CheckIn.place_key == f"session:{session_id}"
+        )
+    )
+    return sorted(rows.all())
+
+
 async def stats(session: AsyncSession, edition_id: int) -> Stats:
     """Today's figures in edition time: the entrance, each room, bus and meeting area of the day."""
     edition = await editions.get_by_id(session, edition_id)

@@ -11,8 +11,7 @@ from litestar.params import Body, FromPath
 
 from ascc.editions import services as editions
 from ascc.matching import meetings, people, planning, tracking
-from ascc.matching import services as matching
-from ascc.matching.invitations import room_url
+from ascc.matching.invitations import join_url
 from ascc.matching.organizer_routes import start_run_job
 from ascc.security import requires_login, requires_role
 from ascc.web import DbSession
@@ -108,7 +107,7 @@ def _person(card: people.Card | None) -> PersonOut | None:
     return PersonOut(**people.card_dict(card))
 
 
-def meeting_out(settings: Any, cards: dict[int, people.Card], m: Any) -> MeetingOut:
+def meeting_out(base_url: str, cards: dict[int, people.Card], m: Any) -> MeetingOut:
     session_info = m.slot.session if m.slot is not None else None
     return MeetingOut(
         id=m.id,
@@ -126,7 +125,8 @@ def meeting_out(settings: Any, cards: dict[int, people.Card], m: Any) -> Meeting
         place_number=m.place_number,
         location_en=session_info.location_en if session_info and m.place == "table" else None,
         location_ja=session_info.location_ja if session_info and m.place == "table" else None,
-        online_room_url=room_url(settings, m)
+        # Our join page, which checks who asks and when; the room's own address is never handed out.
+        online_room_url=join_url(base_url, m.id)
         if m.format != "in_person" and m.status in ("scheduled", "held")
         else None,
         interpreter_needed=m.interpreter_needed,
@@ -135,9 +135,8 @@ def meeting_out(settings: Any, cards: dict[int, people.Card], m: Any) -> Meeting
     )
 
 
-async def _one_meeting(db_session: DbSession, m: Any) -> MeetingOut:
-    settings = await matching.get_settings(db_session, m.edition_id)
-    return meeting_out(settings, await people.cards(db_session, m.edition_id), m)
+async def _one_meeting(request: Request, db_session: DbSession, m: Any) -> MeetingOut:
+    return meeting_out(request.app.state.settings.base_url, await people.cards(db_session, m.edition_id), m)
 
 
 def _run_out(run: Any) -> RunOut:
@@ -200,7 +199,7 @@ class MatchingApi(Controller):
             msgspec.structs.asdict(data),
             request.app.state.settings.base_url,
         )
-        return await _one_meeting(db_session, await meetings.get_meeting(db_session, m.id))
+        return await _one_meeting(request, db_session, await meetings.get_meeting(db_session, m.id))
 
     @post(
         "/meetings/requests/{meeting_id:int}/accept",
@@ -246,7 +245,7 @@ class MatchingApi(Controller):
             values,
             request.app.state.settings.base_url,
         )
-        return await _one_meeting(db_session, m)
+        return await _one_meeting(request, db_session, m)
 
     @get(
         "/meetings/mine",
@@ -255,13 +254,14 @@ class MatchingApi(Controller):
     )
     async def mine(self, request: Request, db_session: DbSession) -> dict[str, list[MeetingOut]]:
         edition = await editions.require_current(db_session)
-        settings = await matching.get_settings(db_session, edition.id)
         await tracking.sweep_no_shows(db_session, edition.id)
         lists = await tracking.mine(db_session, edition.id, request.user.id)
         everyone = await people.cards(db_session, edition.id)
         result: dict[str, list[MeetingOut]] = {}
         for name in ("incoming", "outgoing", "accepted", "scheduled", "past"):
-            result[name] = [meeting_out(settings, everyone, m) for m in getattr(lists, name)]
+            result[name] = [
+                meeting_out(request.app.state.settings.base_url, everyone, m) for m in getattr(lists, name)
+            ]
         return result
 
     @post(

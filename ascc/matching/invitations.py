@@ -30,6 +30,10 @@ def room_url(settings: Any, meeting: Meeting) -> str:
     return f"{settings.video_base_url}ascc-{meeting.room_token}"
 
 
+def join_url(base_url: str, meeting_id: int) -> str:
+    return f"{base_url}/matching/meetings/{meeting_id}/join"
+
+
 async def calendar_item(session: AsyncSession, edition: Any, meeting: Meeting, base_url: str) -> CalendarItem:
     """The meeting as a calendar event; it needs both people and the slot with its session loaded."""
     return (await items_of(session, edition, [meeting], base_url))[0]
@@ -58,7 +62,8 @@ def _item(
         cancelled=meeting.status == "cancelled",
         place_en=matching.place_label(meeting, "en"),
         place_ja=matching.place_label(meeting, "ja"),
-        video_url=room_url(settings, meeting) if meeting.place == "room" else None,
+        # The room's own address is never handed out: the meeting's join page checks who asks, and when.
+        video_url=join_url(base_url, meeting.id) if meeting.place == "room" else None,
         parties=tuple((Attendee(p.email, p.display_name), organizations.get(p.id, "")) for p in people),
         edition=edition,
     )

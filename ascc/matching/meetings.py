@@ -122,6 +122,28 @@ async def _require_party_or_organizer(
     raise DomainError("matching.error.not_yours", "not_yours", status=403)
 
 
+ROOM_OPENS = timedelta(minutes=15)  # an online meeting's room opens this long before its start
+
+
+def is_online(meeting: Meeting) -> bool:
+    return meeting.place == "room" or meeting.format != "in_person"
+
+
+async def room_address(
+    session: AsyncSession, edition_id: int, meeting_id: int, user_id: int, organizer: bool, now: Any
+) -> str:
+    """The video room of a scheduled online meeting, for its parties (or their delegation heads) and
+    organizers, from 15 minutes before its start to its end."""
+    meeting = await get_meeting(session, meeting_id, edition_id)
+    if not await visible_to(session, meeting, user_id, organizer):
+        raise NotFound("meeting")
+    if not is_online(meeting) or meeting.status != "scheduled" or meeting.slot is None:
+        raise DomainError("matching.error.no_room", "no_room", status=409)
+    if not meeting.slot.starts_at - ROOM_OPENS <= now <= meeting.slot.ends_at:
+        raise DomainError("matching.error.room_closed", "room_closed", status=409)
+    return invitations.room_url(await matching.get_settings(session, edition_id), meeting)
+
+
 async def open_count(session: AsyncSession, edition_id: int, user_id: int) -> int:
     """What counts towards a person's limit: meetings agreed (accepted, scheduled) and requests they sent.
 

@@ -17,6 +17,7 @@ from ascc.matching import invitations, meetings, people, printouts, tracking
 from ascc.matching import services as matching
 from ascc.matching.models import FORMATS, OUTCOMES, PRIORITIES
 from ascc.notifications import services as notifications
+from ascc.online import services as online
 from ascc.registration import services as registration
 from ascc.security import requires_login
 from ascc.taxonomy import SECTORS
@@ -118,6 +119,20 @@ class MatchingPages(Controller):
     @get("/meetings/{meeting_id:int}")
     async def meeting(self, request: Request, db_session: DbSession, meeting_id: FromPath[int]) -> Template:
         return await _meeting_page(request, db_session, meeting_id)
+
+    @get("/meetings/{meeting_id:int}/join")
+    async def join(self, request: Request, db_session: DbSession, meeting_id: FromPath[int]) -> Redirect:
+        """Into the meeting's video room through a fresh short-lived signed link (see /online/go)."""
+        edition = await editions.require_current(db_session)
+        now = clock.now()
+        await meetings.room_address(
+            db_session, edition.id, meeting_id, request.user.id, request.user.is_organizer, now
+        )
+        settings = request.app.state.settings
+        return Redirect(
+            online.room_link(settings.secret_key, meeting_id, request.user.id, now),
+            status_code=303,
+        )
 
     @post("/meetings/{meeting_id:int}/{action:str}")
     async def act(
@@ -343,9 +358,10 @@ async def _meeting_page(
         is_party=is_party,
         movable=movable,
         free=free,
-        room=invitations.room_url(settings, meeting)
-        if meeting.place == "room" or meeting.format != "in_person"
-        else None,
+        online_room=meetings.is_online(meeting) and meeting.status == "scheduled",
+        room_opens=meetings.ROOM_OPENS,
+        room_open=meeting.slot is not None
+        and meeting.slot.starts_at - meetings.ROOM_OPENS <= now <= meeting.slot.ends_at,
         seconds_to_start=int((meeting.slot.starts_at - now).total_seconds()) if meeting.slot else None,
         started=started,
         now=now,

@@ -460,6 +460,8 @@ async def was_released(session: AsyncSession, edition_id: int, session_id: int) 
 
 # --- Materials ------------------------------------------------------------------------------------
 
+MATERIAL_KINDS = ("slides", "recording", "document")
+
 
 async def add_material(
     session: AsyncSession,
@@ -477,15 +479,36 @@ async def add_material(
         errors["url"] = ("error.url_invalid", {})
     if not url and upload is None:
         errors["url"] = ("error.material_needs_link_or_file", {})
-    until = None
-    if clean_line(values.get("available_until")):
-        try:
-            until = date.fromisoformat(clean_line(values.get("available_until")))
-        except ValueError:
-            errors["available_until"] = ("error.date_invalid", {})
+    window = {}
+    for name in ("available_from", "available_until"):
+        window[name] = None
+        if clean_line(values.get(name)):
+            try:
+                window[name] = date.fromisoformat(clean_line(values.get(name)))
+            except ValueError:
+                errors[name] = ("error.date_invalid", {})
+    if (
+        window["available_from"]
+        and window["available_until"]
+        and window["available_until"] < window["available_from"]
+    ):
+        errors["available_until"] = ("error.window_reversed", {})
+    kind = values.get("kind") or "slides"
+    if kind not in MATERIAL_KINDS:
+        errors["kind"] = ("error.choice_invalid", {})
+    elif kind == "recording" and row.recording == "do_not_record":
+        errors["kind"] = ("error.recording_refused", {})
     if errors:
         raise ValidationFailed(errors)
-    material = Material(session_id=row.id, title=title, url=url, available_until=until)
+    material = Material(
+        session_id=row.id,
+        title=title,
+        url=url,
+        kind=kind,
+        available_from=window["available_from"],
+        available_until=window["available_until"],
+        publish_consent=not values.get("do_not_publish"),
+    )
     if upload is not None and not url:
         filename, data = upload
         stored = files.checked_document("file", filename, data, MATERIAL_MAX_BYTES)
@@ -495,6 +518,17 @@ async def add_material(
     session.add(material)
     await session.flush()
     return material
+
+
+async def set_publish_consent(
+    session: AsyncSession, edition_id: int, session_id: int, material_id: int, consent: bool
+) -> None:
+    row = await get_session(session, edition_id, session_id)
+    material = next((m for m in row.materials if m.id == material_id), None)
+    if material is None:
+        raise NotFound("material")
+    material.publish_consent = consent
+    await session.flush()
 
 
 async def delete_material(session: AsyncSession, edition_id: int, session_id: int, material_id: int) -> None:
@@ -507,4 +541,10 @@ async def delete_material(session: AsyncSession, edition_id: int, session_id: in
 
 
 def is_available(material: Material, today: date) -> bool:
-    return material.available_until is None or today <= material.available_until
+    """Public within its window (dates in the edition's zone) and only with the speakers' consent: a
+    material unpublishes itself the day after its deadline, without anyone doing anything."""
+    return (
+        material.publish_consent
+        and (material.available_from is None or material.available_from <= today)
+        and (material.available_until is None or today <= material.available_until)
+    )

@@ -18,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.sql.expression import true as sa_true
 
 from ascc.db import Base
 from ascc.programme.schedule import FORMATS, KINDS, LANGUAGES
@@ -84,6 +85,8 @@ class ProgrammeSession(Base):
     format: Mapped[str] = mapped_column(String(10), default="in_person")
     capacity: Mapped[int | None] = mapped_column(Integer)  # with sign-up; None: open to all
     status: Mapped[str] = mapped_column(String(10), default="draft")
+    # The speakers' word on recording the session: "do_not_record" refuses a recording among its materials.
+    recording: Mapped[str] = mapped_column(String(16), default="allowed", server_default="allowed")
 
     people: Mapped[list[SessionPerson]] = relationship(
         lazy="raise", order_by="SessionPerson.sort_order", cascade="all, delete-orphan"
@@ -116,7 +119,14 @@ class Material(Base):
     title: Mapped[str] = mapped_column(String(200))
     url: Mapped[str | None] = mapped_column(String(1000))
     file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id", ondelete="SET NULL"))
+    # The publish window: from the first day to the last day it can be seen (both in the edition's zone).
+    available_from: Mapped[date | None] = mapped_column(Date)
     available_until: Mapped[date | None] = mapped_column(Date)  # last day it can be downloaded
+    kind: Mapped[str] = mapped_column(
+        String(10), default="slides", server_default="slides"
+    )  # slides | recording
+    # The speakers' word on this asset: False ("do not publish") keeps it for the organizers only.
+    publish_consent: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
     file: Mapped[StoredFile | None] = relationship(lazy="raise")
 

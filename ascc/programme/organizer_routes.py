@@ -171,7 +171,9 @@ class ProgrammeAdminPages(Controller):
     ) -> Template | Redirect:
         edition = await editions.require_current(db_session)
         form = await request.form()
-        values = form_values(form, "title", "url", "available_until")
+        values = form_values(
+            form, "title", "url", "kind", "available_from", "available_until", "do_not_publish"
+        )
         try:
             await editing.add_material(
                 db_session, edition.id, session_id, values, await form_upload(form, "file")
@@ -200,6 +202,18 @@ class ProgrammeAdminPages(Controller):
         return Redirect(
             f"/organizer/programme/sessions/{session_id}?notice=material_added#materials", status_code=303
         )
+
+    @post("/sessions/{session_id:int}/materials/{material_id:int}/consent")
+    async def material_consent(
+        self, request: Request, db_session: DbSession, session_id: FromPath[int], material_id: FromPath[int]
+    ) -> Redirect:
+        """The speakers' word on publishing one material: "do not publish" hides it from everyone else."""
+        edition = await editions.require_current(db_session)
+        form = await request.form()
+        await editing.set_publish_consent(
+            db_session, edition.id, session_id, material_id, form_text(form, "publish") == "1"
+        )
+        return Redirect(f"/organizer/programme/sessions/{session_id}#materials", status_code=303)
 
     @post("/sessions/{session_id:int}/materials/{material_id:int}/delete")
     async def delete_material(

@@ -18,6 +18,7 @@ from ascc.errors import DomainError, NotFound
 from ascc.files import services as files
 from ascc.i18n import translate
 from ascc.notifications import services as notifications
+from ascc.online import services as online
 from ascc.programme import editing, releases
 from ascc.programme import services as programme
 from ascc.programme.schedule import (
@@ -289,6 +290,7 @@ async def _session_page(
         "counts": await programme.seats_left(db_session, session_id) if item.signup else None,
         "tz": current.schedule.zone,
         "over": item.ends_at <= clock.now(),
+        "streamed": (await online.channels_by_session(db_session, [session_id])).get(session_id, []),
         "saved": False,
         "seat": None,
         "refusal": None,

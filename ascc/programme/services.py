@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import literal, select
 from sqlalchemy.exc import IntegrityError
@@ -21,10 +22,11 @@ from ascc import clock
 from ascc.accounts import services as accounts
 from ascc.capacity import services as capacity
 from ascc.editions import services as editions
-from ascc.errors import DomainError, NotFound
+from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.mail import services as mail
 from ascc.notifications import services as notifications
 from ascc.places import Place
+from ascc.programme import editing
 from ascc.programme.editing import pool_key
 from ascc.programme.models import AgendaEntry, ProgrammeSession, Release, SessionPerson, Speaker
 from ascc.programme.schedule import Item, Schedule, clashes
@@ -341,6 +343,43 @@ async def speaking_ids(session: AsyncSession, user_id: int, edition_id: int) -> 
         .where(Speaker.edition_id == edition_id, Speaker.user_id == user_id)
     )
     return set(rows.all())
+
+
+async def roles_in(session: AsyncSession, user_id: int, session_id: int) -> set[str]:
+    """How this account takes part in one session: speaker, moderator, panelist (empty: not on stage)."""
+    rows = await session.scalars(
+        select(SessionPerson.role)
+        .join(Speaker, Speaker.id == SessionPerson.speaker_id)
+        .where(SessionPerson.session_id == session_id, Speaker.user_id == user_id)
+    )
+    return set(rows.all())
+
+
+async def available_materials(session: AsyncSession, edition: Any, session_id: int) -> list[Any]:
+    """A session's slides and recordings that are public today (window and consent)."""
+    row = await editing.get_session(session, edition.id, session_id)
+    today = clock.now().astimezone(ZoneInfo(edition.timezone)).date()
+    return [m for m in row.materials if editing.is_available(m, today)]
+
+
+async def sessions_of(session: AsyncSession, edition_id: int) -> list[Any]:
+    """Every session row of the edition (drafts too), by start time: for loaders, not for pages."""
+    return await editing.list_sessions(session, edition_id)
+
+
+RECORDING_CONSENT = ("allowed", "do_not_record")
+
+
+async def recording_consent(session: AsyncSession, edition_id: int, session_id: int) -> str:
+    return (await editing.get_session(session, edition_id, session_id)).recording
+
+
+async def set_recording_consent(session: AsyncSession, edition_id: int, session_id: int, value: str) -> None:
+    if value not in RECORDING_CONSENT:
+        raise ValidationFailed({"recording": ("error.choice_invalid", {})})
+    row = await editing.get_session(session, edition_id, session_id)
+    row.recording = value
+    await session.flush()
 
 
 async def check_in_places(session: AsyncSession, edition_id: int, only: int | None = None) -> list[Place]:

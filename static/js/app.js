@@ -66,6 +66,9 @@ function updateCountdowns() {
     const serverNow = Date.parse(element.dataset.now) + (Date.now() - pageLoadedAt);
     const minutes = Math.round((Date.parse(element.dataset.countdown) - serverNow) / 60000);
     if (Number.isNaN(minutes)) return;
+    // An online meeting's room opens 15 minutes before: show its "join" button when it does.
+    const reloadAt = Date.parse(element.dataset.reloadAt || "");
+    if (serverNow >= reloadAt && Date.parse(element.dataset.now) < reloadAt) location.reload();
     element.textContent = minutes > 0
       ? element.dataset.labelSoon.replace("{minutes}", String(minutes))
       : element.dataset.labelNow;
@@ -74,6 +77,6 @@ function updateCountdowns() {
 document.addEventListener("DOMContentLoaded", () => {
   if (document.querySelector("[data-countdown]")) {
     updateCountdowns();
-    setInterval(updateCountdowns, 20000);
+    setInterval(updateCountdowns, 5000);
   }
 });

@@ -1,0 +1,101 @@
+"""What goes out on the live channels after a change is committed: the fragment of the question, poll or
+banner as everyone sees it, once per language. Votes are coalesced (see live.Coalescer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ascc import clock
+from ascc.online import live
+from ascc.online import services as online
+
+SHOWN = ("approved", "answered")  # what attendees see; pending and hidden stay with the moderators
+
+
+def coalescer(app: Any) -> live.Coalescer:
+    found = getattr(app.state, "online_coalescer", None)
+    if found is None:
+        found = app.state.online_coalescer = live.Coalescer()
+    return found
+
+
+async def question_changed(app: Any, question: Any, was_shown: bool = True) -> None:
+    """`was_shown`: whether attendees had it before this change (a new pending question: no)."""
+    sid = question.session_id
+    frames = live.per_language(
+        app,
+        "question",
+        "online/_question_mod.html",
+        lambda lang: live.moderator_channel(sid, lang),
+        q=question,
+    )
+    if question.status in SHOWN:
+        frames |= live.per_language(
+            app,
+            "question",
+            "online/_question.html",
+            lambda lang: live.attendee_channel(sid, lang),
+            q=question,
+            voted=set(),
+            mine=False,
+        )
+    elif was_shown:  # gone from the audience's list (hidden, or back to the moderators)
+        gone = live.frame("question", f'<li id="q-{question.id}" data-gone="1"></li>')
+        frames |= {live.attendee_channel(sid, lang): gone for lang in ("en", "ja")}
+    await live.publish(app, frames)
+
+
+def question_votes_changed(app: Any, question_id: int) -> None:
+    async def job() -> None:
+        async with app.state.session_maker() as session:
+            question = await online.get_question(session, question_id)
+        await question_changed(app, question)
+
+    coalescer(app).schedule(("question", question_id), job)
+
+
+async def poll_changed(app: Any, poll_id: int) -> None:
+    async with app.state.session_maker() as session:
+        poll = await online.get_poll(session, poll_id)
+        view = await online.poll_view(session, poll)
+    sid = poll.session_id
+    frames = live.per_language(
+        app,
+        "poll",
+        "online/_poll.html",
+        lambda lang: live.moderator_channel(sid, lang),
+        pv=view,
+        moderator=True,
+    )
+    if poll.status == "draft":
+        gone = live.frame("poll", f'<section id="poll-{poll.id}" data-gone="1"></section>')
+        frames |= {live.attendee_channel(sid, lang): gone for lang in ("en", "ja")}
+    else:
+        frames |= live.per_language(
+            app,
+            "poll",
+            "online/_poll.html",
+            lambda lang: live.attendee_channel(sid, lang),
+            pv=view,
+            moderator=False,
+        )
+    await live.publish(app, frames)
+
+
+def poll_votes_changed(app: Any, poll_id: int) -> None:
+    coalescer(app).schedule(("poll", poll_id), lambda: poll_changed(app, poll_id))
+
+
+async def announcement_changed(app: Any, edition_id: int) -> None:
+    async with app.state.session_maker() as session:
+        current = await online.current_announcement(session, edition_id, clock.now())
+    await live.publish(
+        app,
+        live.per_language(
+            app,
+            "announcement",
+            "online/_announcement.html",
+            lambda lang: live.announcement_channel(edition_id, lang),
+            announcement=current,
+        ),
+    )

@@ -1,0 +1,388 @@
+"""The online attendee's pages: now and next, the watch page with the player, the Q&A and polls (also for
+phones in the room), the moderators' and the speaker's views, the live event stream and signed links."""
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Stream, Template
+
+from ascc import clock
+from ascc.accounts import services as accounts
+from ascc.errors import DomainError, NotFound, ValidationFailed
+from ascc.i18n import translate
+from ascc.matching import meetings
+from ascc.online import links, live, providers, publishing
+from ascc.online import services as online
+from ascc.programme import services as programme
+from ascc.programme.schedule import COMMON_ZONES, zone
+from ascc.security import CONTENT_SECURITY_POLICY, requires_login
+from ascc.web import DbSession, form_errors, form_text, form_values, page, render, request_lang
+
+CHANNEL_COOKIE = "ascc_channel"  # the viewer's last language channel, remembered for a year
+
+
+async def published(request: Request, session_id: int) -> tuple[programme.Programme, Any]:
+    current = await programme.current_programme(request.app.state.schedule_cache)
+    return current, programme.published_item(current, session_id)
+
+
+async def viewer_of(
+    request: Request, db_session: DbSession, session_id: int
+) -> tuple[Any, Any, online.Viewer]:
+    current, item = await published(request, session_id)
+    who = await online.viewer(db_session, current.edition.id, request.user, session_id)
+    return current, item, who
+
+
+def author_of(user: Any) -> str:
+    return f"{user.display_name} · {user.organization_name}" if user.organization_name else user.display_name
+
+
+def _player_policy(streams: list[Any]) -> str:
+    """The page's CSP: our own policy, plus the video providers' players and the HLS hosts of this session."""
+    hls = sorted({providers.origin(s.url) for s in streams if s.provider == "hls"})
+    sources = " ".join(hls)
+    return (
+        CONTENT_SECURITY_POLICY.replace("connect-src 'self'", f"connect-src 'self' {sources}".rstrip())
+        + f"; frame-src {' '.join(providers.FRAME_ORIGINS)}; media-src 'self' blob: {sources}".rstrip()
+    )
+
+
+async def room_context(
+    request: Request, db_session: DbSession, current: Any, item: Any, who: online.Viewer
+) -> dict[str, Any]:
+    """What the watch page and the Q&A page share: questions, polls, the banner, the viewer's votes."""
+    now = clock.now()
+    return {
+        "item": item,
+        "edition": current.edition,
+        "tz": current.schedule.zone,
+        "who": who,
+        "settings": await online.settings_of(db_session, item.id),
+        "questions": await online.questions_of(db_session, item.id, who),
+        "voted": await online.my_votes(db_session, who.user_id, item.id),
+        "polls": await online.polls_of(db_session, item.id, include_drafts=False),
+        "my_polls": await online.my_poll_votes(db_session, who.user_id, item.id),
+        "announcement": await online.current_announcement(db_session, current.edition.id, now),
+        "live_now": item.starts_at <= now < item.ends_at,
+        "over": item.ends_at <= now,
+        "now": now,
+        "limit": online.QUESTION_MAX,
+    }
+
+
+class OnlinePages(Controller):
+    include_in_schema = False
+
+    @get("/now")
+    async def now_and_next(
+        self, request: Request, db_session: DbSession, tz: FromQuery[str | None] = None
+    ) -> Template:
+        """What is live and what comes next, in the viewer's own zone (?tz=, chosen from the browser's)."""
+        current = await programme.current_programme(request.app.state.schedule_cache)
+        now = clock.now()
+        schedule = current.schedule
+        view_zone = zone(tz) or (schedule.zone if schedule else ZoneInfo(current.edition.timezone))
+        found = online.now_and_next(schedule.items if schedule else (), now)
+        shown = [i.id for i in (*found.live, *found.next)]
+        return page(
+            request,
+            "online/now.html",
+            edition=current.edition,
+            found=found,
+            channels=await online.channels_by_session(db_session, shown),
+            announcement=await online.current_announcement(db_session, current.edition.id, now),
+            tz=view_zone,
+            tz_name=tz if zone(tz) else None,
+            zones=COMMON_ZONES,
+            now=now,
+            _has_partial=False,
+        )
+
+    @get("/now/live")
+    async def now_stream(self, request: Request, db_session: DbSession) -> Stream:
+        """Announcements for the now-and-next page (anyone may read a banner)."""
+        current = await programme.current_programme(request.app.state.schedule_cache)
+        await db_session.close()  # the stream lives long and needs no database
+        return _event_stream(request, [live.announcement_channel(current.edition.id, request_lang(request))])
+
+    @get("/sessions/{session_id:int}/watch", guards=[requires_login])
+    async def watch(
+        self,
+        request: Request,
+        db_session: DbSession,
+        session_id: FromPath[int],
+        channel: FromQuery[str | None] = None,
+    ) -> Template:
+        current, item, who = await viewer_of(request, db_session, session_id)
+        streams = await online.streams_of(db_session, session_id)
+        context = await room_context(request, db_session, current, item, who)
+        player = None
+        chosen = None
+        if who.attendee and streams:
+            chosen = online.choose_channel(
+                [s.channel for s in streams],
+                channel or request.cookies.get(CHANNEL_COOKIE),
+                request_lang(request),
+                who.interpretation,
+            )
+            stream = next(s for s in streams if s.channel == chosen)
+            settings = request.app.state.settings
+            player = {
+                "provider": stream.provider,
+                "link": online.stream_link(settings.secret_key, stream, request.user.id, clock.now()),
+                "channel": chosen,
+            }
+        response = page(
+            request,
+            "online/watch.html",
+            streams=streams,
+            channels=[s.channel for s in streams],
+            chosen=chosen,
+            player=player,
+            materials=await programme.available_materials(db_session, current.edition, session_id),
+            _has_partial=False,
+            **context,
+        )
+        response.headers["content-security-policy"] = _player_policy(streams)
+        response.headers["cache-control"] = "private, no-store"
+        if channel in providers.CHANNELS and channel == chosen:
+            response.set_cookie(CHANNEL_COOKIE, channel, max_age=365 * 86400, httponly=True, samesite="lax")
+        return response
+
+    @get("/sessions/{session_id:int}/watch/open", guards=[requires_login])
+    async def open_stream(
+        self,
+        request: Request,
+        db_session: DbSession,
+        session_id: FromPath[int],
+        channel: FromQuery[str | None] = None,
+    ) -> Redirect:
+        """The stream in its own tab (or an external meeting link) through a fresh signed link."""
+        _, _, who = await viewer_of(request, db_session, session_id)
+        online.require_attendee(who)
+        streams = await online.streams_of(db_session, session_id)
+        stream = next((s for s in streams if s.channel == channel), streams[0] if streams else None)
+        if stream is None:
+            raise NotFound("stream")
+        settings = request.app.state.settings
+        return Redirect(
+            online.stream_link(settings.secret_key, stream, request.user.id, clock.now()),
+            status_code=303,
+        )
+
+    @get("/sessions/{session_id:int}/qa", guards=[requires_login])
+    async def qa(self, request: Request, db_session: DbSession, session_id: FromPath[int]) -> Template:
+        current, item, who = await viewer_of(request, db_session, session_id)
+        context = await room_context(request, db_session, current, item, who)
+        return page(request, "online/qa.html", _has_partial=False, **context)
+
+    @get("/sessions/{session_id:int}/qa/moderate", guards=[requires_login])
+    async def moderate_page(
+        self, request: Request, db_session: DbSession, session_id: FromPath[int]
+    ) -> Template:
+        current, item, who = await viewer_of(request, db_session, session_id)
+        online.require_moderator(who)
+        return page(
+            request,
+            "online/moderate.html",
+            item=item,
+            edition=current.edition,
+            tz=current.schedule.zone,
+            who=who,
+            settings=await online.settings_of(db_session, session_id),
+            questions=await online.questions_of(db_session, session_id, who),
+            polls=await online.polls_of(db_session, session_id, include_drafts=True),
+            errors={},
+            values={},
+            _has_partial=False,
+        )
+
+    @get("/sessions/{session_id:int}/qa/speaker", guards=[requires_login])
+    async def speaker_view(
+        self, request: Request, db_session: DbSession, session_id: FromPath[int]
+    ) -> Template:
+        """Big type for the stage: the approved questions, most votes first, updated live."""
+        _current, item, who = await viewer_of(request, db_session, session_id)
+        if not who.on_stage:
+            raise DomainError("error.online_speakers_only", "forbidden", status=403)
+        everyone = online.Viewer(who.user_id, True, False, True, None, None)  # what the audience sees
+        questions = [
+            q for q in await online.questions_of(db_session, session_id, everyone) if q.status != "pending"
+        ]
+        return page(request, "online/speaker.html", item=item, questions=questions, _has_partial=False)
+
+    @get("/sessions/{session_id:int}/live", guards=[requires_login])
+    async def live_stream(
+        self,
+        request: Request,
+        db_session: DbSession,
+        session_id: FromPath[int],
+        view: FromQuery[str | None] = None,
+    ) -> Stream:
+        """The session's events: questions and polls (the moderators' channel with ?view=moderate), and the
+        edition's announcements, in the viewer's language."""
+        current, _item, who = await viewer_of(request, db_session, session_id)
+        online.require_attendee(who)
+        lang = request_lang(request)
+        if view == "moderate":
+            online.require_moderator(who)
+            channel = live.moderator_channel(session_id, lang)
+        else:
+            channel = live.attendee_channel(session_id, lang)
+        await db_session.close()  # the stream lives long; it needs no database
+        return _event_stream(request, [channel, live.announcement_channel(current.edition.id, lang)])
+
+    @post("/sessions/{session_id:int}/questions", guards=[requires_login])
+    async def ask(
+        self, request: Request, db_session: DbSession, session_id: FromPath[int]
+    ) -> Response | Redirect:
+        """Ask from the page. htmx gets the new question's fragment (or the error text, 4xx); without
+        JavaScript the page comes back."""
+        _current, _item, who = await viewer_of(request, db_session, session_id)
+        form = await request.form()
+        back = (
+            f"/sessions/{session_id}/qa"
+            if form_text(form, "from") == "qa"
+            else f"/sessions/{session_id}/watch"
+        )
+        try:
+            question = await online.ask(
+                db_session,
+                who,
+                session_id,
+                form_text(form, "body"),
+                bool(form_text(form, "anonymous")),
+                author_of(request.user),
+            )
+        except DomainError as exc:
+            await db_session.rollback()
+            message = translate(request_lang(request), exc.message, **exc.params)
+            if request.htmx:
+                return Response(message, status_code=exc.status_code, media_type="text/plain")
+            raise
+        await db_session.commit()
+        await publishing.question_changed(request.app, question, was_shown=False)
+        if request.htmx:
+            html = render(request, "online/_question.html", q=question, voted=set(), mine=True)
+            return Response(html, media_type="text/html")
+        return Redirect(f"{back}?asked=1#questions", status_code=303)
+
+    @post("/sessions/{session_id:int}/questions/{question_id:int}/moderate", guards=[requires_login])
+    async def moderate(
+        self, request: Request, db_session: DbSession, session_id: FromPath[int], question_id: FromPath[int]
+    ) -> Response | Redirect:
+        _, _, who = await viewer_of(request, db_session, session_id)
+        form = await request.form()
+        question = await online.get_question(db_session, question_id)
+        if question.session_id != session_id:
+            raise NotFound("question")
+        answer = form_text(form, "answer") if "answer" in form else None
+        was_shown = question.status in publishing.SHOWN
+        question = await online.moderate(
+            db_session, who, question_id, form_text(form, "action"), answer, clock.now()
+        )
+        await db_session.commit()
+        await publishing.question_changed(request.app, question, was_shown)
+        if request.htmx:
+            return Response(render(request, "online/_question_mod.html", q=question), media_type="text/html")
+        return Redirect(f"/sessions/{session_id}/qa/moderate#q-{question_id}", status_code=303)
+
+    @post("/sessions/{session_id:int}/polls", guards=[requires_login])
+    async def create_poll(
+        self, request: Request, db_session: DbSession, session_id: FromPath[int]
+    ) -> Template | Redirect:
+        current, item, who = await viewer_of(request, db_session, session_id)
+        form = await request.form()
+        values = form_values(form, "question_en", "question_ja", "options")
+        try:
+            poll = await online.create_poll(
+                db_session, who, session_id, values, open_now=form_text(form, "open") != ""
+            )
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return page(
+                request,
+                "online/moderate.html",
+                status_code=exc.status_code,
+                item=item,
+                edition=current.edition,
+                tz=current.schedule.zone,
+                who=who,
+                settings=await online.settings_of(db_session, session_id),
+                questions=await online.questions_of(db_session, session_id, who),
+                polls=await online.polls_of(db_session, session_id, include_drafts=True),
+                errors=form_errors(request, exc),
+                values=values,
+                _has_partial=False,
+            )
+        await db_session.commit()
+        await publishing.poll_changed(request.app, poll.id)
+        return Redirect(f"/sessions/{session_id}/qa/moderate#poll-{poll.id}", status_code=303)
+
+    @post("/polls/{poll_id:int}/status", guards=[requires_login])
+    async def poll_status(
+        self, request: Request, db_session: DbSession, poll_id: FromPath[int]
+    ) -> Response | Redirect:
+        poll = await online.get_poll(db_session, poll_id)
+        _, _, who = await viewer_of(request, db_session, poll.session_id)
+        form = await request.form()
+        poll = await online.set_poll_status(db_session, who, poll_id, form_text(form, "status"))
+        await db_session.commit()
+        await publishing.poll_changed(request.app, poll.id)
+        if request.htmx:  # the moderators' pages get the change over the stream
+            return Response(b"", status_code=204)
+        return Redirect(f"/sessions/{poll.session_id}/qa/moderate#poll-{poll.id}", status_code=303)
+
+    @post("/polls/{poll_id:int}/vote", guards=[requires_login])
+    async def poll_vote(self, request: Request, db_session: DbSession, poll_id: FromPath[int]) -> Redirect:
+        """A vote without JavaScript (the page's script uses the API and stays in place)."""
+        poll = await online.get_poll(db_session, poll_id)
+        _, _, who = await viewer_of(request, db_session, poll.session_id)
+        form = await request.form()
+        await online.vote_in_poll(db_session, who, poll_id, form_text(form, "option"))
+        await db_session.commit()
+        publishing.poll_votes_changed(request.app, poll_id)
+        back = "qa" if form_text(form, "from") == "qa" else "watch"
+        return Redirect(f"/sessions/{poll.session_id}/{back}#poll-{poll_id}", status_code=303)
+
+    @get("/online/go/{token:str}")
+    async def go(self, request: Request, db_session: DbSession, token: FromPath[str]) -> Response | Redirect:
+        """A signed link: checked, then sent on to the stream or the meeting room (or, asked for JSON, the
+        address a player loads). The person must still be allowed in at this moment."""
+        now = clock.now()
+        try:
+            claim = links.verify(request.app.state.settings.secret_key, token, now.timestamp())
+        except links.LinkRefused as exc:
+            raise DomainError(f"error.link_{exc.reason}", "link_refused", status=403) from None
+        if request.user is not None and request.user.id != claim.user_id:
+            raise DomainError("error.link_forged", "link_refused", status=403)
+        user = await accounts.get_user(db_session, claim.user_id)
+        if claim.kind == "stream":
+            stream = await online.stream_by_id(db_session, claim.target_id)
+            if stream is None:
+                raise DomainError("error.link_forged", "link_refused", status=403)
+            current, _ = await published(request, stream.session_id)
+            who = await online.viewer(db_session, current.edition.id, user, stream.session_id)
+            online.require_attendee(who)
+            provider, address = stream.provider, providers.player_url(stream.provider, stream.url)
+        else:
+            current = await programme.current_programme(request.app.state.schedule_cache)
+            provider = "external"
+            address = await meetings.room_address(
+                db_session, current.edition.id, claim.target_id, user.id, user.role == "organizer", now
+            )
+        headers = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
+        if "application/json" in request.headers.get("accept", ""):
+            return Response({"provider": provider, "url": address}, headers=headers)
+        return Redirect(address, status_code=303, headers=headers)
+
+
+def _event_stream(request: Request, channels: list[str]) -> Stream:
+    return Stream(
+        live.events(request.app, channels),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+    )
