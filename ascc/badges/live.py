@@ -20,11 +20,29 @@ REDRAW_EVERY = 0.5  # seconds
 KEEPALIVE = 15.0  # seconds: a comment line so proxies keep the stream open
 
 
+class SerialRedisBackend(RedisChannelsPubSubBackend):
+    """Subscriptions one at a time. redis-py's PubSub opens its connection on the first SUBSCRIBE; two first
+    SUBSCRIBEs at once (say, the first English and the first Japanese viewer of a worker) open two, and the
+    channels of the one that is replaced are never read again: those viewers would get nothing."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._serial = asyncio.Lock()
+
+    async def subscribe(self, channels: Any) -> None:
+        async with self._serial:
+            await super().subscribe(channels)
+
+    async def unsubscribe(self, channels: Any) -> None:
+        async with self._serial:
+            await super().unsubscribe(channels)
+
+
 def channels_plugin(redis_url: str | None) -> ChannelsPlugin:
     if redis_url:
         from redis.asyncio import Redis
 
-        backend: Any = RedisChannelsPubSubBackend(redis=Redis.from_url(redis_url))
+        backend: Any = SerialRedisBackend(redis=Redis.from_url(redis_url))
     else:
         backend = MemoryChannelsBackend()
     return ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)

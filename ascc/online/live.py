@@ -63,7 +63,7 @@ async def publish(app: Any, frames: dict[str, bytes]) -> None:
             log.warning("could not publish a live update on %s", channel, exc_info=True)
 
 
-async def events(app: Any, channels: list[str], first: bytes = b"") -> AsyncIterator[bytes]:
+async def events(app: Any, channels: list[str]) -> AsyncIterator[bytes]:
     """The byte stream of one subscriber: a retry hint, then every frame published on its channels, with a
     keep-alive comment after 15 quiet seconds. Ends when the client goes (the response stops iterating)."""
     plugin = app.plugins.get(ChannelsPlugin)
@@ -76,7 +76,7 @@ async def events(app: Any, channels: list[str], first: bytes = b"") -> AsyncIter
 
         listener = asyncio.create_task(listen())
         try:
-            yield b"retry: 3000\n: connected\n\n" + first
+            yield b"retry: 3000\n: connected\n\n"
             while True:
                 try:
                     data = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE)

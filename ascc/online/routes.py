@@ -53,17 +53,19 @@ def _player_policy(streams: list[Any]) -> str:
 async def room_context(
     request: Request, db_session: DbSession, current: Any, item: Any, who: online.Viewer
 ) -> dict[str, Any]:
-    """What the watch page and the Q&A page share: questions, polls, the banner, the viewer's votes."""
+    """What the watch page and the Q&A page share: questions, polls, the banner, the viewer's votes (the
+    questions and polls only for those who may take part)."""
     now = clock.now()
+    shown = who.attendee
     return {
         "item": item,
         "edition": current.edition,
         "tz": current.schedule.zone,
         "who": who,
         "settings": await online.settings_of(db_session, item.id),
-        "questions": await online.questions_of(db_session, item.id, who),
+        "questions": await online.questions_of(db_session, item.id, who) if shown else [],
         "voted": await online.my_votes(db_session, who.user_id, item.id),
-        "polls": await online.polls_of(db_session, item.id, include_drafts=False),
+        "polls": await online.polls_of(db_session, item.id, include_drafts=False) if shown else [],
         "my_polls": await online.my_poll_votes(db_session, who.user_id, item.id),
         "announcement": await online.current_announcement(db_session, current.edition.id, now),
         "live_now": item.starts_at <= now < item.ends_at,

@@ -4,6 +4,7 @@ reaches the subscribers of the other, moderators first, then everyone once it is
 from __future__ import annotations
 
 import asyncio
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import httpx
@@ -62,38 +63,57 @@ async def test_a_question_posted_to_one_worker_reaches_subscribers_of_the_other(
         live_server(sqlite_url, tmp_path / "a.log", **env) as first,
         live_server(sqlite_url, tmp_path / "b.log", **env) as second,
     ):
-        async with httpx.AsyncClient(timeout=20) as http:
-            moderators = http.stream(
-                "GET", f"{second}/sessions/{w.water}/live?view=moderate", headers=auth("moderator")
+        async with httpx.AsyncClient(timeout=20) as http, AsyncExitStack() as stack:
+            mod = await stack.enter_async_context(
+                http.stream(
+                    "GET", f"{second}/sessions/{w.water}/live?view=moderate", headers=auth("moderator")
+                )
             )
-            audience = http.stream("GET", f"{second}/sessions/{w.water}/live", headers=auth("in_room"))
-            async with moderators as mod, audience as room:
-                assert mod.headers["content-type"].startswith("text/event-stream")
-                mod_lines, room_lines = mod.aiter_lines(), room.aiter_lines()
-                assert await anext(mod_lines) == "retry: 3000"  # subscribed
-                assert await anext(room_lines) == "retry: 3000"
-                body = "Worker A には届きましたか？ 🙏"
-                asked = await http.post(
-                    f"{first}/api/v1/sessions/{w.water}/questions",
-                    json={"body": body},
-                    headers=auth("viewer"),
+            # Eight viewers, English and Japanese, subscribing at the same moment on the second worker.
+            audience = await asyncio.gather(
+                *(
+                    stack.enter_async_context(
+                        http.stream(
+                            "GET",
+                            f"{second}/sessions/{w.water}/live",
+                            headers={**auth("in_room"), "cookie": f"ascc_lang={lang}"},
+                        )
+                    )
+                    for lang in ("en", "ja") * 4
                 )
-                assert asked.status_code == 201
-                pending = await asyncio.wait_for(_next_event(mod, mod_lines, "question", body), 10)
-                assert 'data-testid="question-status">pending' in pending
-                approved = await http.post(
-                    f"{first}/api/v1/questions/{asked.json()['id']}/moderate",
-                    json={"action": "approve"},
-                    headers=auth("moderator"),
-                )
-                assert approved.status_code == 200
-                shown = await asyncio.wait_for(_next_event(room, room_lines, "question", body), 10)
-                assert f'id="q-{asked.json()["id"]}"' in shown and "Nguyen Thi Lan" in shown
-                # A vote on the first worker updates the count the second worker's audience sees.
-                await http.post(
-                    f"{first}/api/v1/questions/{asked.json()['id']}/vote", headers=auth("in_room")
-                )
-                counted = await asyncio.wait_for(
-                    _next_event(room, room_lines, "question", 'data-votes="1"'), 10
-                )
-                assert body in counted
+            )
+            assert mod.headers["content-type"].startswith("text/event-stream")
+            mod_lines = mod.aiter_lines()
+            lines = [room.aiter_lines() for room in audience]
+            assert await anext(mod_lines) == "retry: 3000"  # subscribed
+            assert [await anext(each) for each in lines] == ["retry: 3000"] * 8
+            body = "Worker A には届きましたか？ 🙏"
+            asked = await http.post(
+                f"{first}/api/v1/sessions/{w.water}/questions", json={"body": body}, headers=auth("viewer")
+            )
+            assert asked.status_code == 201
+            pending = await asyncio.wait_for(_next_event(mod, mod_lines, "question", body), 10)
+            assert 'data-testid="question-status">pending' in pending
+            approved = await http.post(
+                f"{first}/api/v1/questions/{asked.json()['id']}/moderate",
+                json={"action": "approve"},
+                headers=auth("moderator"),
+            )
+            assert approved.status_code == 200
+            shown = await asyncio.wait_for(
+                asyncio.gather(
+                    *(
+                        _next_event(room, each, "question", body)
+                        for room, each in zip(audience, lines, strict=True)
+                    )
+                ),
+                10,
+            )
+            assert all(f'id="q-{asked.json()["id"]}"' in one and "Nguyen Thi Lan" in one for one in shown)
+            assert ["投票" in one for one in shown] == [False, True] * 4  # each in its reader's language
+            # A vote on the first worker updates the count the second worker's audience sees.
+            await http.post(f"{first}/api/v1/questions/{asked.json()['id']}/vote", headers=auth("in_room"))
+            counted = await asyncio.wait_for(
+                _next_event(audience[0], lines[0], "question", 'data-votes="1"'), 10
+            )
+            assert body in counted

@@ -122,6 +122,10 @@ async def test_someone_not_registered_cannot_watch_ask_or_send_heartbeats(client
         f"/api/v1/sessions/{world.water}/heartbeat", json={"channel": "ja"}, headers=bearer(world, "viewer")
     )
     assert counted.json() == {"counted": True, "minutes": 1}
+    await sign_in(client, "outsider@example.org", PASSWORD)
+    qa = await client.get(f"/sessions/{world.water}/qa")
+    assert 'data-testid="qa-refused"' in qa.text and 'data-testid="question"' not in qa.text
+    assert (await client.get(f"/sessions/{world.water}/live")).status_code == 403
 
 
 async def test_questions_are_asked_moderated_and_voted_through_the_api(client, world) -> None:
