@@ -132,11 +132,14 @@ def is_online(meeting: Meeting) -> bool:
 async def room_address(
     session: AsyncSession, edition_id: int, meeting_id: int, user_id: int, organizer: bool, now: Any
 ) -> str:
-    """The video room of a scheduled online meeting, for its parties (or their delegation heads) and
-    organizers, from 15 minutes before its start to its end."""
+    """The video room of a scheduled online meeting, for its parties (or their delegation heads) while
+    their registration stands, and organizers, from 15 minutes before its start to its end."""
     meeting = await get_meeting(session, meeting_id, edition_id)
     if not await visible_to(session, meeting, user_id, organizer):
         raise NotFound("meeting")
+    mine = await registration.my_registration(session, edition_id, user_id)
+    if not organizer and (mine is None or mine.status != "confirmed"):  # a cancelled registration closes it
+        raise DomainError("error.online_needs_registration", "not_registered", status=403)
     if not is_online(meeting) or meeting.status != "scheduled" or meeting.slot is None:
         raise DomainError("matching.error.no_room", "no_room", status=409)
     if not meeting.slot.starts_at - ROOM_OPENS <= now <= meeting.slot.ends_at:

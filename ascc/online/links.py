@@ -51,7 +51,12 @@ def sign(secret: str, kind: str, target_id: int, user_id: int, now: float, lifet
 
 def verify(secret: str, token: str, now: float) -> Claim:
     parts = token.split(".")
-    if len(parts) != 5 or parts[0] not in KINDS or not all(p.isdigit() for p in parts[1:4]):
+    if (
+        not token.isascii()
+        or len(parts) != 5
+        or parts[0] not in KINDS
+        or not all(p.isdigit() for p in parts[1:4])
+    ):
         raise LinkRefused("malformed")
     body, mac = ".".join(parts[:4]), parts[4]
     if not hmac.compare_digest(mac, _mac(secret, body)):

@@ -23,7 +23,14 @@ class BadStreamUrl(ValueError):
 def classify(url: str) -> str:
     """The provider of an https address; anything that is not YouTube, Vimeo or HLS opens as a link."""
     parts = urlsplit(url.strip())
-    if parts.scheme != "https" or not parts.hostname or len(url) > 1000 or any(c.isspace() for c in url):
+    if (
+        parts.scheme != "https"
+        or not parts.hostname
+        or len(url) > 1000
+        or any(c.isspace() for c in url)
+        or parts.username is not None  # no credentials in an address that ends up in a page's CSP
+        or not re.fullmatch(r"[A-Za-z0-9.-]+(:\d+)?", parts.netloc)
+    ):
         raise BadStreamUrl("error.url_invalid")
     host = parts.hostname.lower().removeprefix("www.").removeprefix("m.")
     if host in ("youtube.com", "youtu.be", "youtube-nocookie.com"):
@@ -78,4 +85,4 @@ def player_url(provider: str, url: str) -> str:
 
 def origin(url: str) -> str:
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+    return f"https://{parts.hostname}" + (f":{parts.port}" if parts.port else "")

@@ -87,8 +87,9 @@ def poll_votes_changed(app: Any, poll_id: int) -> None:
 
 
 async def announcement_changed(app: Any, edition_id: int) -> None:
+    now = clock.now()
     async with app.state.session_maker() as session:
-        current = await online.current_announcement(session, edition_id, clock.now())
+        current = await online.current_announcement(session, edition_id, now)
     await live.publish(
         app,
         live.per_language(
@@ -97,5 +98,6 @@ async def announcement_changed(app: Any, edition_id: int) -> None:
             "online/_announcement.html",
             lambda lang: live.announcement_channel(edition_id, lang),
             announcement=current,
+            now_iso=now.isoformat(),
         ),
     )

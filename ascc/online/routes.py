@@ -1,6 +1,7 @@
 """The online attendee's pages: now and next, the watch page with the player, the Q&A and polls (also for
 phones in the room), the moderators' and the speaker's views, the live event stream and signed links."""
 
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -9,7 +10,6 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Stream, Template
 
 from ascc import clock
-from ascc.accounts import services as accounts
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.i18n import translate
 from ascc.matching import meetings
@@ -32,6 +32,8 @@ async def viewer_of(
     request: Request, db_session: DbSession, session_id: int
 ) -> tuple[Any, Any, online.Viewer]:
     current, item = await published(request, session_id)
+    if item.status == "cancelled":
+        raise DomainError("error.online_session_cancelled", "cancelled", status=409)
     who = await online.viewer(db_session, current.edition.id, request.user, session_id)
     return current, item, who
 
@@ -40,10 +42,9 @@ def author_of(user: Any) -> str:
     return f"{user.display_name} · {user.organization_name}" if user.organization_name else user.display_name
 
 
-def _player_policy(streams: list[Any]) -> str:
-    """The page's CSP: our own policy, plus the video providers' players and the HLS hosts of this session."""
-    hls = sorted({providers.origin(s.url) for s in streams if s.provider == "hls"})
-    sources = " ".join(hls)
+def _player_policy(stream: Any) -> str:
+    """The page's CSP: our own policy, plus the video providers' players and the chosen HLS stream's host."""
+    sources = providers.origin(stream.url) if stream.provider == "hls" else ""
     return (
         CONTENT_SECURITY_POLICY.replace("connect-src 'self'", f"connect-src 'self' {sources}".rstrip())
         + f"; frame-src {' '.join(providers.FRAME_ORIGINS)}; media-src 'self' blob: {sources}".rstrip()
@@ -57,13 +58,14 @@ async def room_context(
     questions and polls only for those who may take part)."""
     now = clock.now()
     shown = who.attendee
+    audience = replace(who, moderator=False)  # moderators judge on their own page; here they see what all see
     return {
         "item": item,
         "edition": current.edition,
         "tz": current.schedule.zone,
         "who": who,
         "settings": await online.settings_of(db_session, item.id),
-        "questions": await online.questions_of(db_session, item.id, who) if shown else [],
+        "questions": await online.questions_of(db_session, item.id, audience) if shown else [],
         "voted": await online.my_votes(db_session, who.user_id, item.id),
         "polls": await online.polls_of(db_session, item.id, include_drafts=False) if shown else [],
         "my_polls": await online.my_poll_votes(db_session, who.user_id, item.id),
@@ -71,6 +73,7 @@ async def room_context(
         "live_now": item.starts_at <= now < item.ends_at,
         "over": item.ends_at <= now,
         "now": now,
+        "now_iso": now.isoformat(),
         "limit": online.QUESTION_MAX,
     }
 
@@ -98,8 +101,10 @@ class OnlinePages(Controller):
             announcement=await online.current_announcement(db_session, current.edition.id, now),
             tz=view_zone,
             tz_name=tz if zone(tz) else None,
+            zone_chosen=tz is not None,  # "conference time" (tz=) is a choice too: no automatic switch then
             zones=COMMON_ZONES,
             now=now,
+            now_iso=now.isoformat(),
             _has_partial=False,
         )
 
@@ -148,7 +153,8 @@ class OnlinePages(Controller):
             _has_partial=False,
             **context,
         )
-        response.headers["content-security-policy"] = _player_policy(streams)
+        if player is not None:
+            response.headers["content-security-policy"] = _player_policy(stream)
         response.headers["cache-control"] = "private, no-store"
         if channel in providers.CHANNELS and channel == chosen:
             response.set_cookie(CHANNEL_COOKIE, channel, max_age=365 * 86400, httponly=True, samesite="lax")
@@ -269,7 +275,7 @@ class OnlinePages(Controller):
         await publishing.question_changed(request.app, question, was_shown=False)
         if request.htmx:
             html = render(request, "online/_question.html", q=question, voted=set(), mine=True)
-            return Response(html, media_type="text/html")
+            return Response(html, media_type="text/html", status_code=200)
         return Redirect(f"{back}?asked=1#questions", status_code=303)
 
     @post("/sessions/{session_id:int}/questions/{question_id:int}/moderate", guards=[requires_login])
@@ -289,7 +295,11 @@ class OnlinePages(Controller):
         await db_session.commit()
         await publishing.question_changed(request.app, question, was_shown)
         if request.htmx:
-            return Response(render(request, "online/_question_mod.html", q=question), media_type="text/html")
+            return Response(
+                render(request, "online/_question_mod.html", q=question),
+                media_type="text/html",
+                status_code=200,
+            )
         return Redirect(f"/sessions/{session_id}/qa/moderate#q-{question_id}", status_code=303)
 
     @post("/sessions/{session_id:int}/polls", guards=[requires_login])
@@ -359,14 +369,18 @@ class OnlinePages(Controller):
             claim = links.verify(request.app.state.settings.secret_key, token, now.timestamp())
         except links.LinkRefused as exc:
             raise DomainError(f"error.link_{exc.reason}", "link_refused", status=403) from None
-        if request.user is not None and request.user.id != claim.user_id:
+        # Made for one person: it works only in their own signed-in browser (the player's fetch and the
+        # redirect are same-origin, so the session cookie is always there).
+        if request.user is None or request.user.id != claim.user_id:
             raise DomainError("error.link_forged", "link_refused", status=403)
-        user = await accounts.get_user(db_session, claim.user_id)
+        user = request.user
         if claim.kind == "stream":
             stream = await online.stream_by_id(db_session, claim.target_id)
             if stream is None:
                 raise DomainError("error.link_forged", "link_refused", status=403)
-            current, _ = await published(request, stream.session_id)
+            current, item = await published(request, stream.session_id)
+            if item.status == "cancelled":
+                raise DomainError("error.online_session_cancelled", "cancelled", status=403)
             who = await online.viewer(db_session, current.edition.id, user, stream.session_id)
             online.require_attendee(who)
             provider, address = stream.provider, providers.player_url(stream.provider, stream.url)
@@ -374,7 +388,7 @@ class OnlinePages(Controller):
             current = await programme.current_programme(request.app.state.schedule_cache)
             provider = "external"
             address = await meetings.room_address(
-                db_session, current.edition.id, claim.target_id, user.id, user.role == "organizer", now
+                db_session, current.edition.id, claim.target_id, user.id, user.is_organizer, now
             )
         headers = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
         if "application/json" in request.headers.get("accept", ""):

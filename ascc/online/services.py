@@ -274,7 +274,8 @@ async def vote(session: AsyncSession, who: Viewer, question_id: int) -> tuple[Li
 
 async def unvote(session: AsyncSession, who: Viewer, question_id: int) -> LiveQuestion:
     require_attendee(who)
-    await get_question(session, question_id)
+    if (await get_question(session, question_id)).status not in ("approved", "answered"):
+        raise DomainError("error.question_not_open", "not_open", status=409)
     removed = await session.scalar(
         delete(QuestionVote)
         .where(QuestionVote.question_id == question_id, QuestionVote.user_id == who.user_id)

@@ -379,6 +379,10 @@ async def set_recording_consent(session: AsyncSession, edition_id: int, session_
         raise ValidationFailed({"recording": ("error.choice_invalid", {})})
     row = await editing.get_session(session, edition_id, session_id)
     row.recording = value
+    if value == "do_not_record":  # a recording already attached stops being public
+        for material in row.materials:
+            if material.kind == "recording":
+                material.publish_consent = False
     await session.flush()
 
 

@@ -51,6 +51,7 @@ function place(container, html) {
   if (!node) return;
   if (container.dataset.replace) {
     container.replaceChildren(node);
+    expireLater(node);
     return;
   }
   const old = node.id ? document.getElementById(node.id) : null;
@@ -67,8 +68,37 @@ function place(container, html) {
   refreshEmpty(container);
 }
 
+// An announcement leaves the page at its end, counted on the server's clock (which a demo may fix).
+function expireLater(banner) {
+  if (!banner || !banner.dataset.until) return;
+  const left = Date.parse(banner.dataset.until) - Date.parse(banner.dataset.now);
+  setTimeout(() => { banner.textContent = ""; banner.classList.add("empty"); }, Math.max(0, left));
+}
+
+// After a reconnect, what was published meanwhile is missing: take the lists afresh from the page itself.
+async function resync() {
+  const response = await fetch(location.href, { headers: { accept: "text/html" } });
+  if (!response.ok) return;
+  const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+  ["questions", "poll-list", "banner"].forEach((id) => {
+    const here = document.getElementById(id);
+    const there = fresh.getElementById(id);
+    if (!here || !there) return;
+    here.innerHTML = there.innerHTML;
+    htmx.process(here);
+    here.querySelectorAll("li.question, [data-poll]").forEach(mark);
+    if (id !== "banner") refreshEmpty(here);
+  });
+  expireLater(document.getElementById("announcement"));
+}
+
 // Connected (again): pages and tests can tell the live updates are flowing.
-document.body.addEventListener("htmx:sseOpen", (event) => { event.target.dataset.connected = "1"; });
+document.body.addEventListener("htmx:sseOpen", (event) => {
+  const source = event.target;
+  if (source.dataset.opened) resync();
+  source.dataset.opened = "1";
+  source.dataset.connected = "1";
+});
 document.body.addEventListener("htmx:sseError", (event) => { event.target.dataset.connected = ""; });
 
 document.body.addEventListener("htmx:sseBeforeMessage", (event) => {
@@ -188,6 +218,7 @@ function heartbeats(box) {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-live-room] li.question, [data-live-room] [data-poll]").forEach(mark);
   document.querySelectorAll("[data-live-room] [sse-swap]").forEach(refreshEmpty);
+  expireLater(document.getElementById("announcement"));
   document.querySelectorAll("[data-player]").forEach((box) => {
     startPlayer(box);
     if (box.dataset.heartbeat) heartbeats(box);
