@@ -175,3 +175,12 @@ async def serial_writes(session: Any) -> AsyncIterator[None]:
     lock = _write_locks.setdefault(loop, asyncio.Lock())
     async with lock:
         yield
+
+
+def insert_ignoring_duplicates(session: Any, model: type) -> Any:
+    """`INSERT … ON CONFLICT DO NOTHING` for the session's database: the unique constraint decides who is
+    first (check-ins, votes), without an exception, on PostgreSQL and SQLite alike."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)

@@ -12,11 +12,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -25,6 +23,7 @@ from ascc import clock
 from ascc.badges import services as badges
 from ascc.badges import signing
 from ascc.badges.models import PLACE_TYPES, Badge, CheckIn, Scan
+from ascc.db import insert_ignoring_duplicates
 from ascc.editions import services as editions
 from ascc.errors import ValidationFailed
 from ascc.matching import tracking as matching
@@ -207,7 +206,7 @@ async def scan(
         # One statement, no exception: the unique (person, place) constraint decides who is first, on
         # PostgreSQL and on SQLite alike (and on SQLite this first write queues for the database lock).
         entry_id = await session.scalar(
-            _insert_ignoring_duplicates(session, CheckIn)
+            insert_ignoring_duplicates(session, CheckIn)
             .values(
                 edition_id=edition_id,
                 registration_id=reg.id,
@@ -263,11 +262,6 @@ async def scan(
 
 async def _replay(session: AsyncSession, device_id: str, nonce: str) -> Scan | None:
     return await session.scalar(select(Scan).where(Scan.device_id == device_id, Scan.nonce == nonce))
-
-
-def _insert_ignoring_duplicates(session: AsyncSession, model: type) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 def _answer(

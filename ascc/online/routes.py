@@ -193,20 +193,7 @@ class OnlinePages(Controller):
     ) -> Template:
         current, item, who = await viewer_of(request, db_session, session_id)
         online.require_moderator(who)
-        return page(
-            request,
-            "online/moderate.html",
-            item=item,
-            edition=current.edition,
-            tz=current.schedule.zone,
-            who=who,
-            settings=await online.settings_of(db_session, session_id),
-            questions=await online.questions_of(db_session, session_id, who),
-            polls=await online.polls_of(db_session, session_id, include_drafts=True),
-            errors={},
-            values={},
-            _has_partial=False,
-        )
+        return await _moderate_page(request, db_session, current, item, who)
 
     @get("/sessions/{session_id:int}/qa/speaker", guards=[requires_login])
     async def speaker_view(
@@ -315,20 +302,8 @@ class OnlinePages(Controller):
             )
         except ValidationFailed as exc:
             await db_session.rollback()
-            return page(
-                request,
-                "online/moderate.html",
-                status_code=exc.status_code,
-                item=item,
-                edition=current.edition,
-                tz=current.schedule.zone,
-                who=who,
-                settings=await online.settings_of(db_session, session_id),
-                questions=await online.questions_of(db_session, session_id, who),
-                polls=await online.polls_of(db_session, session_id, include_drafts=True),
-                errors=form_errors(request, exc),
-                values=values,
-                _has_partial=False,
+            return await _moderate_page(
+                request, db_session, current, item, who, form_errors(request, exc), values, exc.status_code
             )
         await db_session.commit()
         await publishing.poll_changed(request.app, poll.id)
@@ -394,6 +369,33 @@ class OnlinePages(Controller):
         if "application/json" in request.headers.get("accept", ""):
             return Response({"provider": provider, "url": address}, headers=headers)
         return Redirect(address, status_code=303, headers=headers)
+
+
+async def _moderate_page(
+    request: Request,
+    db_session: DbSession,
+    current: Any,
+    item: Any,
+    who: online.Viewer,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
+    return page(
+        request,
+        "online/moderate.html",
+        status_code=status_code,
+        item=item,
+        edition=current.edition,
+        tz=current.schedule.zone,
+        who=who,
+        settings=await online.settings_of(db_session, item.id),
+        questions=await online.questions_of(db_session, item.id, who),
+        polls=await online.polls_of(db_session, item.id, include_drafts=True),
+        errors=errors or {},
+        values=values or {},
+        _has_partial=False,
+    )
 
 
 def _event_stream(request: Request, channels: list[str]) -> Stream:

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ascc.db import insert_ignoring_duplicates
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.online import links, providers
 from ascc.online.models import (
@@ -246,11 +246,6 @@ async def my_votes(session: AsyncSession, user_id: int, session_id: int) -> set[
     return set(rows.all())
 
 
-def _insert_ignoring_duplicates(session: AsyncSession, model: type) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-
-
 async def vote(session: AsyncSession, who: Viewer, question_id: int) -> tuple[LiveQuestion, bool]:
     """An upvote; a second one by the same person changes nothing. Returns the question and whether it counted."""
     require_attendee(who)
@@ -259,7 +254,7 @@ async def vote(session: AsyncSession, who: Viewer, question_id: int) -> tuple[Li
         raise DomainError("error.question_not_open", "not_open", status=409)
     now = datetime.now(UTC)
     added = await session.scalar(
-        _insert_ignoring_duplicates(session, QuestionVote)
+        insert_ignoring_duplicates(session, QuestionVote)
         .values(question_id=question_id, user_id=who.user_id, created_at=now, updated_at=now)
         .on_conflict_do_nothing(index_elements=["question_id", "user_id"])
         .returning(QuestionVote.id)
@@ -426,7 +421,7 @@ async def vote_in_poll(session: AsyncSession, who: Viewer, poll_id: int, option:
         raise ValidationFailed({"option": ("error.choice_invalid", {})})
     now = datetime.now(UTC)
     added = await session.scalar(
-        _insert_ignoring_duplicates(session, PollVote)
+        insert_ignoring_duplicates(session, PollVote)
         .values(poll_id=poll_id, user_id=who.user_id, option=index, created_at=now, updated_at=now)
         .on_conflict_do_nothing(index_elements=["poll_id", "user_id"])
         .returning(PollVote.id)
@@ -549,7 +544,7 @@ async def heartbeat(
             for i in range(span)
         ]
         await session.execute(
-            _insert_ignoring_duplicates(session, ViewingMinute)
+            insert_ignoring_duplicates(session, ViewingMinute)
             .values(rows)
             .on_conflict_do_nothing(index_elements=["session_id", "user_id", "minute"])
         )
