@@ -10,13 +10,16 @@ from urllib.parse import urlsplit
 
 import pytest
 from litestar.testing import AsyncTestClient
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ascc.accounts import services as accounts
 from ascc.db import create_engine
 from ascc.online import links
+from ascc.programme.models import ProgrammeSession
 from ascc.registration import services as registration
 from tests.online.conftest import HLS, YOUTUBE, build_online
+from tests.programme.conftest import publish
 from tests.support.web import post_form, sign_in, submit, text_of
 from tests.tours.conftest import PASSWORD
 
@@ -378,3 +381,28 @@ async def test_recordings_follow_their_window_and_the_speakers_consent(client, w
     )
     assert slides.status_code == 303
     assert "Slides" not in text_of((await client.get(f"/sessions/{world.water}")).text)
+
+
+async def test_a_cancelled_session_is_neither_watched_nor_asked_in(client, world) -> None:
+    await sign_in(client, "viewer@example.org", PASSWORD)
+    link = re.search(
+        r'data-link="(/online/go/[^"]+)"', (await client.get(f"/sessions/{world.water}/watch")).text
+    ).group(1)
+    engine = create_engine(world.settings.database_url)
+    async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+        await session.execute(
+            update(ProgrammeSession).where(ProgrammeSession.id == world.water).values(status="cancelled")
+        )
+        await session.commit()
+        await publish(session, world.edition_id, "The water session is cancelled")
+    await engine.dispose()
+    client.app.state.schedule_cache.invalidate()
+    page = await client.get(f"/sessions/{world.water}/watch")
+    assert page.status_code == 409 and "This session is cancelled" in text_of(page.text)
+    ask = await client.post(
+        f"/api/v1/sessions/{world.water}/questions",
+        json={"body": "Still on?"},
+        headers=bearer(world, "viewer"),
+    )
+    assert ask.status_code == 409 and ask.json()["error"] == "cancelled"
+    assert (await client.get(link)).status_code == 403
