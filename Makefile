@@ -49,7 +49,7 @@ lint: venv
 	$(BIN)/lint-imports
 
 test: setup lint  ## everything: lint, import contracts, unit, PostgreSQL and browser tests
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 bench-http: setup
 	bench/http

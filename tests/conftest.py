@@ -32,6 +32,14 @@ PG_TEMPLATE = "ascc_test_template"
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With two test processes (pytest-xdist, `--dist loadgroup`), the Chromium tests run one after another
+    in one of them: two browsers at once on two cores only make both slow."""
+    for item in items:
+        if "tests/browser/" in item.nodeid.replace("\\", "/"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"PostgreSQL: {'reachable' if _postgres_reachable() else 'NOT REACHABLE: its tests will skip'}"]
 

@@ -209,6 +209,44 @@ class OnlinePages(Controller):
         ]
         return page(request, "online/speaker.html", item=item, questions=questions, _has_partial=False)
 
+    @get("/sessions/{session_id:int}/consent", guards=[requires_login])
+    async def consent(self, request: Request, db_session: DbSession, session_id: FromPath[int]) -> Template:
+        """The speakers' own word on recording the session and publishing each of its materials."""
+        current, item, who = await viewer_of(request, db_session, session_id)
+        if not who.on_stage:
+            raise DomainError("error.online_speakers_only", "forbidden", status=403)
+        recording, materials = await programme.assets_of(db_session, current.edition.id, session_id)
+        return page(
+            request,
+            "online/consent.html",
+            item=item,
+            recording=recording,
+            materials=materials,
+            saved=request.query_params.get("saved") == "1",
+            _has_partial=False,
+        )
+
+    @post("/sessions/{session_id:int}/consent", guards=[requires_login])
+    async def save_consent(
+        self, request: Request, db_session: DbSession, session_id: FromPath[int]
+    ) -> Redirect:
+        current, _, who = await viewer_of(request, db_session, session_id)
+        if not who.on_stage:
+            raise DomainError("error.online_speakers_only", "forbidden", status=403)
+        form = await request.form()
+        await programme.set_recording_consent(
+            db_session, current.edition.id, session_id, form_text(form, "recording") or "allowed"
+        )
+        _, materials = await programme.assets_of(db_session, current.edition.id, session_id)
+        for material in materials:
+            wanted = form_text(form, f"publish_{material.id}") == "1"
+            if material.kind == "recording" and form_text(form, "recording") == "do_not_record":
+                wanted = False
+            await programme.set_material_consent(
+                db_session, current.edition.id, session_id, material.id, wanted
+            )
+        return Redirect(f"/sessions/{session_id}/consent?saved=1", status_code=303)
+
     @get("/sessions/{session_id:int}/live", guards=[requires_login])
     async def live_stream(
         self,

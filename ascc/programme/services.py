@@ -370,6 +370,18 @@ async def sessions_of(session: AsyncSession, edition_id: int) -> list[Any]:
 RECORDING_CONSENT = ("allowed", "do_not_record")
 
 
+async def assets_of(session: AsyncSession, edition_id: int, session_id: int) -> tuple[str, list[Any]]:
+    """A session's recording wish and all its materials, published or not (for the speakers' consent)."""
+    row = await editing.get_session(session, edition_id, session_id)
+    return row.recording, list(row.materials)
+
+
+async def set_material_consent(
+    session: AsyncSession, edition_id: int, session_id: int, material_id: int, consent: bool
+) -> None:
+    await editing.set_publish_consent(session, edition_id, session_id, material_id, consent)
+
+
 async def recording_consent(session: AsyncSession, edition_id: int, session_id: int) -> str:
     return (await editing.get_session(session, edition_id, session_id)).recording
 

@@ -406,3 +406,32 @@ async def test_a_cancelled_session_is_neither_watched_nor_asked_in(client, world
     )
     assert ask.status_code == 409 and ask.json()["error"] == "cancelled"
     assert (await client.get(link)).status_code == 403
+
+
+async def test_speakers_give_or_withhold_their_consent_themselves(client, world, monkeypatch) -> None:
+    await sign_in(client, "organizer@example.org", PASSWORD)
+    url = f"/organizer/programme/sessions/{world.water}/materials"
+    await submit(
+        client,
+        url,
+        {"title": "Slides of the water session", "kind": "slides", "url": "https://example.org/w.pdf"},
+    )
+    await submit(
+        client,
+        url,
+        {"title": "Recording", "kind": "recording", "url": "https://www.youtube.com/watch?v=rec9"},
+    )
+    await sign_in(client, "viewer@example.org", PASSWORD)
+    assert (await client.get(f"/sessions/{world.water}/consent")).status_code == 403  # not on stage
+    await sign_in(client, "moderator@example.org", PASSWORD)
+    form = await client.get(f"/sessions/{world.water}/consent")
+    assert "Publish “Slides of the water session”" in text_of(form.text)
+    slides_id = re.search(r'name="publish_(\d+)" value="1" checked> Publish “Slides', form.text).group(1)
+    saved = await submit(
+        client,
+        f"/sessions/{world.water}/consent",
+        {"recording": "do_not_record", f"publish_{slides_id}": "1"},
+    )
+    assert saved.status_code == 303
+    public = text_of((await client.get(f"/sessions/{world.water}")).text)
+    assert "Slides of the water session" in public and "Recording" not in public.split("Materials")[-1]
