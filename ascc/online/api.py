@@ -142,9 +142,9 @@ class OnlineApi(Controller):
         session_id: FromPath[int],
         data: Annotated[QuestionIn, Body()],
     ) -> QuestionOut:
-        _, _, who = await viewer_of(request, db_session, session_id)
+        _, item, who = await viewer_of(request, db_session, session_id)
         question = await online.ask(
-            db_session, who, session_id, data.body, data.anonymous, author_of(request.user)
+            db_session, who, session_id, data.body, data.anonymous, author_of(request.user), item, clock.now()
         )
         await db_session.commit()
         await publishing.question_changed(request.app, question, was_shown=False)

@@ -128,7 +128,8 @@ class OnlinePages(Controller):
         context = await room_context(request, db_session, current, item, who)
         player = None
         chosen = None
-        if who.attendee and streams:
+        # Outside its time the stream is not offered (recordings are); people on stage may check it before.
+        if who.attendee and streams and (online.stream_open(item, clock.now()) or who.on_stage):
             chosen = online.choose_channel(
                 [s.channel for s in streams],
                 channel or request.cookies.get(CHANNEL_COOKIE),
@@ -150,6 +151,7 @@ class OnlinePages(Controller):
             chosen=chosen,
             player=player,
             materials=await programme.available_materials(db_session, current.edition, session_id),
+            opens_at=item.starts_at - online.STREAM_MARGIN,
             _has_partial=False,
             **context,
         )
@@ -274,7 +276,7 @@ class OnlinePages(Controller):
     ) -> Response | Redirect:
         """Ask from the page. htmx gets the new question's fragment (or the error text, 4xx); without
         JavaScript the page comes back."""
-        _current, _item, who = await viewer_of(request, db_session, session_id)
+        _, item, who = await viewer_of(request, db_session, session_id)
         form = await request.form()
         back = (
             f"/sessions/{session_id}/qa"
@@ -289,6 +291,8 @@ class OnlinePages(Controller):
                 form_text(form, "body"),
                 bool(form_text(form, "anonymous")),
                 author_of(request.user),
+                item,
+                clock.now(),
             )
         except DomainError as exc:
             await db_session.rollback()
@@ -396,6 +400,8 @@ class OnlinePages(Controller):
                 raise DomainError("error.online_session_cancelled", "cancelled", status=403)
             who = await online.viewer(db_session, current.edition.id, user, stream.session_id)
             online.require_attendee(who)
+            if not (online.stream_open(item, now) or who.on_stage):
+                raise DomainError("error.stream_not_live", "not_live", status=403)
             provider, address = stream.provider, providers.player_url(stream.provider, stream.url)
         else:
             current = await programme.current_programme(request.app.state.schedule_cache)

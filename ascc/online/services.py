@@ -35,6 +35,7 @@ MODERATION = ("approve", "answer", "hide", "pending")
 POLL_OPTIONS = (2, 8)
 HEARTBEAT_GAP = 3  # minutes: a gap this short (a throttled background tab, a reconnect) is filled
 LIVE_MARGIN = timedelta(minutes=30)  # heartbeats count from this long before the start to after the end
+STREAM_MARGIN = timedelta(minutes=15)  # the stream plays from this long before the start to after the end
 ANNOUNCEMENT_MINUTES = (1, 240)
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
@@ -151,6 +152,10 @@ def choose_channel(available: list[str], wanted: str | None, lang: str, interpre
     return available[0]
 
 
+def stream_open(item: Any, now: datetime) -> bool:
+    return item.starts_at - STREAM_MARGIN <= now <= item.ends_at + STREAM_MARGIN
+
+
 def stream_link(secret: str, stream: Stream, user_id: int, now: datetime) -> str:
     """The path of a signed link to a stream (relative: the player fetches it from the page's own origin)."""
     return f"/online/go/{links.sign(secret, 'stream', stream.id, user_id, now.timestamp())}"
@@ -172,11 +177,20 @@ def language_of(text: str) -> str:
 
 
 async def ask(
-    session: AsyncSession, who: Viewer, session_id: int, body: str | None, anonymous: bool, author: str
+    session: AsyncSession,
+    who: Viewer,
+    session_id: int,
+    body: str | None,
+    anonymous: bool,
+    author: str,
+    item: Any = None,
+    now: datetime | None = None,
 ) -> LiveQuestion:
+    """A question; with the published `item` and `now`, only until a quarter of an hour after its end."""
     require_attendee(who)
     settings = await settings_of(session, session_id)
-    if not settings.qa_open:
+    over = item is not None and now is not None and now > item.ends_at + STREAM_MARGIN
+    if not settings.qa_open or over:
         raise DomainError("error.qa_closed", "qa_closed", field="body", status=409)
     errors: dict = {}
     text = clean_block(body)
@@ -228,13 +242,14 @@ async def questions_of(session: AsyncSession, session_id: int, who: Viewer | Non
             visible = visible | ((LiveQuestion.user_id == who.user_id) & (LiveQuestion.status == "pending"))
         statement = statement.where(visible)
     rows = (await session.scalars(statement)).all()
-    return sorted(rows, key=question_order)
+    ranks = MODERATOR_RANKS if who is not None and who.moderator else AUDIENCE_RANKS
+    return sorted(rows, key=lambda q: (ranks[q.status], -q.votes, q.id))
 
 
-def question_order(q: LiveQuestion) -> tuple:
-    """Open questions first, most votes first, older first among equals; answered ones after, hidden last."""
-    rank = {"pending": 0, "approved": 0, "answered": 1, "hidden": 2}[q.status]
-    return (rank, -q.votes, q.id)
+# Open questions first, most votes first, older first among equals; answered ones after (the page's
+# script keeps the same order live). Moderators see what waits for them first, hidden ones last.
+AUDIENCE_RANKS = {"pending": 0, "approved": 0, "answered": 1, "hidden": 2}
+MODERATOR_RANKS = {"pending": 0, "approved": 1, "answered": 2, "hidden": 3}
 
 
 async def my_votes(session: AsyncSession, user_id: int, session_id: int) -> set[int]:

@@ -61,6 +61,8 @@ function place(container, html) {
     if (old) old.replaceWith(node);
     else if (container.dataset.prepend) container.prepend(node);
     else container.append(node);
+    const section = container.closest("section[hidden]"); // the first poll shows its section
+    if (section) section.hidden = false;
     htmx.process(node);
     mark(node);
   }
@@ -173,9 +175,16 @@ document.addEventListener("submit", async (event) => {
 });
 
 // The player: the signed link answers with the provider's address, which never sits in the page.
+function playerFailed(box) {
+  const message = document.createElement("p");
+  message.className = "player-failed";
+  message.textContent = box.dataset.labelFailed;
+  box.replaceChildren(message);
+}
+
 async function startPlayer(box) {
-  const response = await fetch(box.dataset.link, { headers: { accept: "application/json" } });
-  if (!response.ok) return;
+  const response = await fetch(box.dataset.link, { headers: { accept: "application/json" } }).catch(() => null);
+  if (!response || !response.ok) { playerFailed(box); return; }
   const { provider, url } = await response.json();
   if (provider === "youtube" || provider === "vimeo") {
     const frame = document.createElement("iframe");
@@ -193,9 +202,11 @@ async function startPlayer(box) {
     box.replaceChildren(video);
     if (window.Hls && window.Hls.isSupported()) {
       const hls = new window.Hls({ enableWorker: false });
+      hls.on(window.Hls.Events.ERROR, (_, data) => { if (data.fatal) playerFailed(box); });
       hls.loadSource(url);
       hls.attachMedia(video);
     } else {
+      video.addEventListener("error", () => playerFailed(box));
       video.src = url; // Safari plays HLS itself
     }
   }

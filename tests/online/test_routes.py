@@ -4,6 +4,8 @@ pages, announcements, recordings with their window and consent, and the organize
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import time
 from urllib.parse import urlsplit
@@ -321,9 +323,8 @@ async def test_organizers_set_streams_and_see_attendance_beside_the_door(client,
     )
     assert saved.status_code == 303
     page = await client.get(f"/organizer/online/sessions/{world.water}")
-    assert (
-        "2 people watched online (at most 2 at once, 2 viewing minutes in all); 0 checked in at the room."
-        in text_of(page.text)
+    assert "Online viewers: 2 · most at once: 2 · viewing minutes: 2 · checked in at the room: 0" in text_of(
+        page.text
     )
     assert 'data-peak="2"' in page.text and "Vimeo, played on the page" in text_of(page.text)
     csv = await client.get(f"/organizer/online/sessions/{world.water}/attendance.csv")
@@ -435,3 +436,39 @@ async def test_speakers_give_or_withhold_their_consent_themselves(client, world,
     assert saved.status_code == 303
     public = text_of((await client.get(f"/sessions/{world.water}")).text)
     assert "Slides of the water session" in public and "Recording" not in public.split("Materials")[-1]
+
+
+async def test_the_stream_plays_only_around_its_time_and_questions_close_after_it(
+    client, world, monkeypatch
+) -> None:
+    await sign_in(client, "viewer@example.org", PASSWORD)
+    live = await client.get(f"/sessions/{world.water}/watch")
+    link = re.search(r'data-link="(/online/go/[^"]+)"', live.text).group(1)
+    monkeypatch.setenv("ASCC_NOW", "2023-11-14T09:30+09:00")  # half an hour before
+    early = await client.get(f"/sessions/{world.water}/watch")
+    assert 'data-testid="stream-later"' in early.text and "/online/go/" not in early.text
+    assert "The stream opens at 09:45 (Asia/Tokyo)" in text_of(early.text)
+    assert (await client.get(link)).status_code == 403
+    monkeypatch.setenv("ASCC_NOW", "2023-11-14T11:30+09:00")  # half an hour after
+    late = await client.get(f"/sessions/{world.water}/watch")
+    assert 'data-testid="stream-ended"' in late.text and "/online/go/" not in late.text
+    ask = await client.post(
+        f"/api/v1/sessions/{world.water}/questions",
+        json={"body": "Too late?"},
+        headers=bearer(world, "viewer"),
+    )
+    assert ask.status_code == 409 and ask.json()["error"] == "qa_closed"
+
+
+async def test_the_page_remembers_my_poll_vote_as_data_the_script_can_read(client, world) -> None:
+    made = await client.post(
+        f"/api/v1/sessions/{world.water}/polls",
+        json={"question_en": "Ready?", "options": ["Yes", "No"]},
+        headers=bearer(world, "organizer"),
+    )
+    poll_id = made.json()["id"]
+    await client.post(f"/api/v1/polls/{poll_id}/vote", json={"option": 1}, headers=bearer(world, "viewer"))
+    await sign_in(client, "viewer@example.org", PASSWORD)
+    page = await client.get(f"/sessions/{world.water}/qa")
+    polls = re.search(r"data-my-polls='([^']*)'", page.text).group(1)
+    assert json.loads(html.unescape(polls)) == {str(poll_id): 1}
