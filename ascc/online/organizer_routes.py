@@ -152,9 +152,9 @@ class OnlineAdminPages(Controller):
     async def save_settings(
         self, request: Request, db_session: DbSession, session_id: FromPath[int]
     ) -> Redirect:
-        _item(await _current(request), session_id)
-        form = await request.form()
         current = await _current(request)
+        _item(current, session_id)
+        form = await request.form()
         await online.save_settings(
             db_session,
             session_id,
@@ -164,6 +164,8 @@ class OnlineAdminPages(Controller):
         await programme.set_recording_consent(
             db_session, current.edition.id, session_id, form_text(form, "recording") or "allowed"
         )
+        await db_session.commit()
+        await publishing.qa_state_changed(request.app, session_id, bool(form_text(form, "qa_open")))
         return Redirect(f"/organizer/online/sessions/{session_id}?notice=saved", status_code=303)
 
     @get("/sessions/{session_id:int}/attendance.csv")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ascc import clock
+from ascc.i18n import LANGUAGES
 from ascc.online import live
 from ascc.online import services as online
 
@@ -41,7 +42,7 @@ async def question_changed(app: Any, question: Any, was_shown: bool = True) -> N
         )
     elif was_shown:  # gone from the audience's list (hidden, or back to the moderators)
         gone = live.frame("question", f'<li id="q-{question.id}" data-gone="1"></li>')
-        frames |= {live.attendee_channel(sid, lang): gone for lang in ("en", "ja")}
+        frames |= {live.attendee_channel(sid, lang): gone for lang in LANGUAGES}
     await live.publish(app, frames)
 
 
@@ -69,7 +70,7 @@ async def poll_changed(app: Any, poll_id: int) -> None:
     )
     if poll.status == "draft":
         gone = live.frame("poll", f'<section id="poll-{poll.id}" data-gone="1"></section>')
-        frames |= {live.attendee_channel(sid, lang): gone for lang in ("en", "ja")}
+        frames |= {live.attendee_channel(sid, lang): gone for lang in LANGUAGES}
     else:
         frames |= live.per_language(
             app,
@@ -84,6 +85,12 @@ async def poll_changed(app: Any, poll_id: int) -> None:
 
 def poll_votes_changed(app: Any, poll_id: int) -> None:
     coalescer(app).schedule(("poll", poll_id), lambda: poll_changed(app, poll_id))
+
+
+async def qa_state_changed(app: Any, session_id: int, qa_open: bool) -> None:
+    """Open pages show or hide their ask form at once when organizers open or close the questions."""
+    data = live.frame("qa-state", "open" if qa_open else "closed")
+    await live.publish(app, {live.attendee_channel(session_id, lang): data for lang in LANGUAGES})
 
 
 async def announcement_changed(app: Any, edition_id: int) -> None:

@@ -105,6 +105,12 @@ document.body.addEventListener("htmx:sseError", (event) => { event.target.datase
 
 document.body.addEventListener("htmx:sseBeforeMessage", (event) => {
   event.preventDefault(); // we place the fragment ourselves (by id), not htmx's plain swap
+  if (event.target.matches("[data-qa-state]")) { // questions opened or closed by the organizers
+    const open = event.detail.data === "open";
+    event.target.querySelector("[data-ask-form]").hidden = !open;
+    event.target.querySelector("[data-testid=qa-closed]").hidden = open;
+    return;
+  }
   place(event.target, event.detail.data);
 });
 

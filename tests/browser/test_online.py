@@ -71,3 +71,9 @@ async def test_a_question_is_asked_approved_seen_and_voted_live(live_server, pag
         arg=QUESTION,
     )
     assert "waiting for a moderator" not in await mine.inner_text()
+    # The organizers close the questions: the asker's form goes at once.
+    await moderator.goto(f"{live_server.url}/organizer/online/sessions/{panel.rsplit('/', 1)[1]}")
+    await moderator.locator("[data-testid=settings-form] input[name=qa_open]").uncheck()
+    await moderator.locator("[data-testid=settings-form] button[type=submit]").click()
+    await asker.locator("[data-testid=qa-closed]").wait_for()
+    assert await asker.locator("[data-testid=ask-form]").is_hidden()
