@@ -22,6 +22,7 @@ from ascc.i18n import LANGUAGES
 
 log = logging.getLogger("ascc.online")
 KEEPALIVE = 15.0  # seconds: a comment line so proxies keep the stream open
+RECHECK = 60.0  # seconds: how often an open stream asks whether its person may still take part
 COALESCE = 0.25  # seconds: vote counts and poll results go out at most this often per item
 
 
@@ -63,9 +64,15 @@ async def publish(app: Any, frames: dict[str, bytes]) -> None:
             log.warning("could not publish a live update on %s", channel, exc_info=True)
 
 
-async def events(app: Any, channels: list[str]) -> AsyncIterator[bytes]:
+async def events(
+    app: Any,
+    channels: list[str],
+    still_allowed: Callable[[], Awaitable[bool]] | None = None,
+    recheck: float = RECHECK,
+) -> AsyncIterator[bytes]:
     """The byte stream of one subscriber: a retry hint, then every frame published on its channels, with a
-    keep-alive comment after 15 quiet seconds. Ends when the client goes (the response stops iterating)."""
+    keep-alive comment after 15 quiet seconds. Ends when the client goes (the response stops iterating),
+    or when `still_allowed` says no at one of its checks (a cancelled registration)."""
     plugin = app.plugins.get(ChannelsPlugin)
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     async with plugin.start_subscription(channels) as subscriber:
@@ -75,14 +82,20 @@ async def events(app: Any, channels: list[str]) -> AsyncIterator[bytes]:
                 queue.put_nowait(data)
 
         listener = asyncio.create_task(listen())
+        loop = asyncio.get_running_loop()
+        next_check = loop.time() + recheck
         try:
             yield b"retry: 3000\n: connected\n\n"
             while True:
                 try:
-                    data = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE)
+                    wait = min(KEEPALIVE, max(next_check - loop.time(), 0)) if still_allowed else KEEPALIVE
+                    data = await asyncio.wait_for(queue.get(), timeout=wait)
                 except TimeoutError:
-                    yield b": keep-alive\n\n"
-                    continue
+                    data = b": keep-alive\n\n"
+                if still_allowed is not None and loop.time() >= next_check:
+                    if not await still_allowed():
+                        return
+                    next_check = loop.time() + recheck
                 yield data
         finally:
             listener.cancel()

@@ -267,8 +267,20 @@ class OnlinePages(Controller):
             channel = live.moderator_channel(session_id, lang)
         else:
             channel = live.attendee_channel(session_id, lang)
-        await db_session.close()  # the stream lives long; it needs no database
-        return _event_stream(request, [channel, live.announcement_channel(current.edition.id, lang)])
+        await db_session.close()  # the stream lives long; each check opens its own database session
+        user, moderate = request.user, view == "moderate"
+
+        async def still_allowed() -> bool:
+            try:
+                async with request.app.state.session_maker() as session:
+                    again = await online.viewer(session, current.edition.id, user, session_id)
+            except Exception:  # the database away for a moment: keep the viewer, ask again later
+                return True
+            return again.attendee and (again.moderator or not moderate)
+
+        return _event_stream(
+            request, [channel, live.announcement_channel(current.edition.id, lang)], still_allowed
+        )
 
     @post("/sessions/{session_id:int}/questions", guards=[requires_login])
     async def ask(
@@ -442,9 +454,9 @@ async def _moderate_page(
     )
 
 
-def _event_stream(request: Request, channels: list[str]) -> Stream:
+def _event_stream(request: Request, channels: list[str], still_allowed: Any = None) -> Stream:
     return Stream(
-        live.events(request.app, channels),
+        live.events(request.app, channels, still_allowed),
         media_type="text/event-stream",
         headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
     )
