@@ -32,6 +32,10 @@ def classify(url: str) -> str:
         or not re.fullmatch(r"[A-Za-z0-9.-]+(:\d+)?", parts.netloc)
     ):
         raise BadStreamUrl("error.url_invalid")
+    try:
+        parts.port  # noqa: B018 - raises for a port out of range
+    except ValueError:
+        raise BadStreamUrl("error.url_invalid") from None
     host = parts.hostname.lower().removeprefix("www.").removeprefix("m.")
     if host in ("youtube.com", "youtu.be", "youtube-nocookie.com"):
         if _youtube_id(url) is None:

@@ -65,6 +65,9 @@ async def room_context(
         "tz": current.schedule.zone,
         "who": who,
         "settings": await online.settings_of(db_session, item.id),
+        # Questions close a quarter of an hour after the session, whatever the setting says.
+        "qa_open": (await online.settings_of(db_session, item.id)).qa_open
+        and now <= item.ends_at + online.STREAM_MARGIN,
         "questions": await online.questions_of(db_session, item.id, audience) if shown else [],
         "voted": await online.my_votes(db_session, who.user_id, item.id),
         "polls": await online.polls_of(db_session, item.id, include_drafts=False) if shown else [],
@@ -272,10 +275,14 @@ class OnlinePages(Controller):
 
         async def still_allowed() -> bool:
             try:
+                latest = await programme.current_programme(request.app.state.schedule_cache)
                 async with request.app.state.session_maker() as session:
                     again = await online.viewer(session, current.edition.id, user, session_id)
             except Exception:  # the database away for a moment: keep the viewer, ask again later
                 return True
+            shown = latest.schedule.by_id.get(session_id) if latest.schedule else None
+            if shown is None or shown.status == "cancelled":
+                return False
             return again.attendee and (again.moderator or not moderate)
 
         return _event_stream(

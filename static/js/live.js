@@ -74,7 +74,8 @@ function place(container, html) {
 function expireLater(banner) {
   if (!banner || !banner.dataset.until) return;
   const left = Date.parse(banner.dataset.until) - Date.parse(banner.dataset.now);
-  setTimeout(() => { banner.textContent = ""; banner.classList.add("empty"); }, Math.max(0, left));
+  // Then ask the page again: an earlier announcement may still be current.
+  setTimeout(() => { banner.textContent = ""; banner.classList.add("empty"); resync(); }, Math.max(0, left) + 500);
 }
 
 // After a reconnect, what was published meanwhile is missing: take the lists afresh from the page itself.
@@ -90,6 +91,14 @@ async function resync() {
     htmx.process(here);
     here.querySelectorAll("li.question, [data-poll]").forEach(mark);
     if (id !== "banner") refreshEmpty(here);
+    const section = here.closest("section[hidden]");
+    if (section && here.children.length) section.hidden = false;
+  });
+  // Questions opened or closed meanwhile.
+  ["[data-ask-form]", "[data-testid=qa-closed]"].forEach((selector) => {
+    const here = document.querySelector(selector);
+    const there = fresh.querySelector(selector);
+    if (here && there) here.hidden = there.hidden;
   });
   expireLater(document.getElementById("announcement"));
 }
@@ -174,17 +183,18 @@ document.addEventListener("submit", async (event) => {
     body: JSON.stringify({ option: Number(chosen.value) }),
   });
   const room = form.closest("[data-live-room]");
-  if (response.ok || response.status === 409) {
+  const refused = response.ok ? null : await response.json().catch(() => ({}));
+  if (response.ok || (refused && refused.error === "already_voted")) {
     roomState(room).polls[poll] = Number(chosen.value);
     mark(form.closest("[data-poll]"));
   }
 });
 
 // The player: the signed link answers with the provider's address, which never sits in the page.
-function playerFailed(box) {
+function playerFailed(box, text) {
   const message = document.createElement("p");
   message.className = "player-failed";
-  message.textContent = box.dataset.labelFailed;
+  message.textContent = text || box.dataset.labelFailed;
   box.replaceChildren(message);
 }
 
@@ -192,6 +202,10 @@ async function startPlayer(box) {
   const response = await fetch(box.dataset.link, { headers: { accept: "application/json" } }).catch(() => null);
   if (!response || !response.ok) { playerFailed(box); return; }
   const { provider, url } = await response.json();
+  if (provider === "external") { // a meeting service: it opens in its own tab, from the link below
+    playerFailed(box, box.dataset.labelExternal);
+    return;
+  }
   if (provider === "youtube" || provider === "vimeo") {
     const frame = document.createElement("iframe");
     frame.src = url;

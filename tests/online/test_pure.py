@@ -79,6 +79,8 @@ def test_stream_addresses_are_recognised_and_played(url: str, provider: str, pla
         ("https://www.youtube.com/watch?v=<script>", "error.stream_youtube_invalid"),
         ("https://vimeo.com/channels", "error.stream_vimeo_invalid"),
         ("https://example.org/a b.m3u8", "error.url_invalid"),
+        ("https://cdn.example.com:99999/live.m3u8", "error.url_invalid"),  # no such port
+        ("https://user:secret@cdn.example.com/live.m3u8", "error.url_invalid"),
     ],
 )
 def test_bad_stream_addresses_are_refused_with_a_reason(url: str, reason: str) -> None:

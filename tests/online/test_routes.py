@@ -458,6 +458,8 @@ async def test_the_stream_plays_only_around_its_time_and_questions_close_after_i
         headers=bearer(world, "viewer"),
     )
     assert ask.status_code == 409 and ask.json()["error"] == "qa_closed"
+    qa = await client.get(f"/sessions/{world.water}/qa")
+    assert 'data-testid="qa-closed">' in qa.text and 'data-testid="ask-form" hidden' in qa.text
 
 
 async def test_the_page_remembers_my_poll_vote_as_data_the_script_can_read(client, world) -> None:
