@@ -65,12 +65,14 @@ async def _session_page(
     item = _item(current, session_id)
     streams = await online.streams_of(db_session, session_id)
     lang = request_lang(request)
+    arrivals = await checkin.arrivals(db_session, current.edition.id, session_id)
+    recording, _ = await programme.assets_of(db_session, current.edition.id, session_id)
     svg = charts.attendance_svg(
         item.starts_at,
         item.ends_at,
         current.edition.timezone,
         await online.viewers_per_minute(db_session, session_id),
-        await checkin.arrivals(db_session, current.edition.id, session_id),
+        arrivals,
         (translate(lang, "online.watching_online"), translate(lang, "online.checked_in_room")),
     )
     return page(
@@ -83,9 +85,9 @@ async def _session_page(
         streams={s.channel: s for s in streams},
         channels=providers.CHANNELS,
         settings=await online.settings_of(db_session, session_id),
-        recording=await programme.recording_consent(db_session, current.edition.id, session_id),
+        recording=recording,
         figures=(await online.figures(db_session, [session_id]))[session_id],
-        at_door=len(await checkin.arrivals(db_session, current.edition.id, session_id)),
+        at_door=len(arrivals),
         watchers=await online.watchers(db_session, current.edition.id, session_id),
         chart=svg,
         errors=errors or {},

@@ -58,16 +58,16 @@ async def room_context(
     questions and polls only for those who may take part)."""
     now = clock.now()
     shown = who.attendee
+    settings = await online.settings_of(db_session, item.id)
     audience = replace(who, moderator=False)  # moderators judge on their own page; here they see what all see
     return {
         "item": item,
         "edition": current.edition,
         "tz": current.schedule.zone,
         "who": who,
-        "settings": await online.settings_of(db_session, item.id),
+        "settings": settings,
         # Questions close a quarter of an hour after the session, whatever the setting says.
-        "qa_open": (await online.settings_of(db_session, item.id)).qa_open
-        and now <= item.ends_at + online.STREAM_MARGIN,
+        "qa_open": settings.qa_open and now <= item.ends_at + online.STREAM_MARGIN,
         "questions": await online.questions_of(db_session, item.id, audience) if shown else [],
         "voted": await online.my_votes(db_session, who.user_id, item.id),
         "polls": await online.polls_of(db_session, item.id, include_drafts=False) if shown else [],
@@ -206,11 +206,10 @@ class OnlinePages(Controller):
     ) -> Template:
         """Big type for the stage: the approved questions, most votes first, updated live."""
         _current, item, who = await viewer_of(request, db_session, session_id)
-        if not who.on_stage:
-            raise DomainError("error.online_speakers_only", "forbidden", status=403)
-        everyone = online.Viewer(who.user_id, True, False, True, None, None)  # what the audience sees
+        online.require_on_stage(who)
+        audience = replace(who, moderator=False)  # what the audience sees, without anyone's pending ones
         questions = [
-            q for q in await online.questions_of(db_session, session_id, everyone) if q.status != "pending"
+            q for q in await online.questions_of(db_session, session_id, audience) if q.status != "pending"
         ]
         return page(request, "online/speaker.html", item=item, questions=questions, _has_partial=False)
 
@@ -218,8 +217,7 @@ class OnlinePages(Controller):
     async def consent(self, request: Request, db_session: DbSession, session_id: FromPath[int]) -> Template:
         """The speakers' own word on recording the session and publishing each of its materials."""
         current, item, who = await viewer_of(request, db_session, session_id)
-        if not who.on_stage:
-            raise DomainError("error.online_speakers_only", "forbidden", status=403)
+        online.require_on_stage(who)
         recording, materials = await programme.assets_of(db_session, current.edition.id, session_id)
         return page(
             request,
@@ -236,20 +234,16 @@ class OnlinePages(Controller):
         self, request: Request, db_session: DbSession, session_id: FromPath[int]
     ) -> Redirect:
         current, _, who = await viewer_of(request, db_session, session_id)
-        if not who.on_stage:
-            raise DomainError("error.online_speakers_only", "forbidden", status=403)
+        online.require_on_stage(who)
         form = await request.form()
-        await programme.set_recording_consent(
-            db_session, current.edition.id, session_id, form_text(form, "recording") or "allowed"
-        )
         _, materials = await programme.assets_of(db_session, current.edition.id, session_id)
-        for material in materials:
-            wanted = form_text(form, f"publish_{material.id}") == "1"
-            if material.kind == "recording" and form_text(form, "recording") == "do_not_record":
-                wanted = False
-            await programme.set_material_consent(
-                db_session, current.edition.id, session_id, material.id, wanted
-            )
+        await programme.set_speakers_consent(
+            db_session,
+            current.edition.id,
+            session_id,
+            form_text(form, "recording") or "allowed",
+            {m.id for m in materials if form_text(form, f"publish_{m.id}") == "1"},
+        )
         return Redirect(f"/sessions/{session_id}/consent?saved=1", status_code=303)
 
     @get("/sessions/{session_id:int}/live", guards=[requires_login])

@@ -81,6 +81,11 @@ def require_moderator(who: Viewer) -> None:
         raise DomainError("error.online_moderators_only", "forbidden", status=403)
 
 
+def require_on_stage(who: Viewer) -> None:
+    if not who.on_stage:
+        raise DomainError("error.online_speakers_only", "forbidden", status=403)
+
+
 # --- streams and the session's online settings ----------------------------------------------------------
 
 
@@ -396,21 +401,28 @@ async def get_poll(session: AsyncSession, poll_id: int) -> Poll:
 
 
 async def poll_view(session: AsyncSession, poll: Poll) -> PollView:
-    counts = [0] * len(poll.options)
+    return (await _with_counts(session, [poll]))[0]
+
+
+async def _with_counts(session: AsyncSession, polls: list[Poll]) -> list[PollView]:
+    """Polls with their votes per option, counted in one query for all of them."""
+    counts = {poll.id: [0] * len(poll.options) for poll in polls}
     rows = await session.execute(
-        select(PollVote.option, func.count()).where(PollVote.poll_id == poll.id).group_by(PollVote.option)
+        select(PollVote.poll_id, PollVote.option, func.count())
+        .where(PollVote.poll_id.in_(list(counts)))
+        .group_by(PollVote.poll_id, PollVote.option)
     )
-    for option, count in rows.all():
-        if 0 <= option < len(counts):
-            counts[option] = count
-    return PollView(poll, counts)
+    for poll_id, option, count in rows.all():
+        if 0 <= option < len(counts[poll_id]):
+            counts[poll_id][option] = count
+    return [PollView(poll, counts[poll.id]) for poll in polls]
 
 
 async def polls_of(session: AsyncSession, session_id: int, include_drafts: bool) -> list[PollView]:
     statement = select(Poll).where(Poll.session_id == session_id).order_by(Poll.id.desc())
     if not include_drafts:
         statement = statement.where(Poll.status != "draft")
-    return [await poll_view(session, poll) for poll in (await session.scalars(statement)).all()]
+    return await _with_counts(session, list((await session.scalars(statement)).all()))
 
 
 async def my_poll_votes(session: AsyncSession, user_id: int, session_id: int) -> dict[int, int]:

@@ -376,14 +376,17 @@ async def assets_of(session: AsyncSession, edition_id: int, session_id: int) -> 
     return row.recording, list(row.materials)
 
 
-async def set_material_consent(
-    session: AsyncSession, edition_id: int, session_id: int, material_id: int, consent: bool
+async def set_speakers_consent(
+    session: AsyncSession, edition_id: int, session_id: int, recording: str, published: set[int]
 ) -> None:
-    await editing.set_publish_consent(session, edition_id, session_id, material_id, consent)
-
-
-async def recording_consent(session: AsyncSession, edition_id: int, session_id: int) -> str:
-    return (await editing.get_session(session, edition_id, session_id)).recording
+    """The speakers' whole word at once: the recording wish, and which materials may be public."""
+    await set_recording_consent(session, edition_id, session_id, recording)
+    for material in (await editing.get_session(session, edition_id, session_id)).materials:
+        # "Do not record" keeps recordings unpublished whatever was ticked.
+        material.publish_consent = material.id in published and not (
+            material.kind == "recording" and recording == "do_not_record"
+        )
+    await session.flush()
 
 
 async def set_recording_consent(session: AsyncSession, edition_id: int, session_id: int, value: str) -> None:
