@@ -31,6 +31,10 @@ MODEL_MODULES = (
     "ascc.badges.models",
     "ascc.calendar.models",
     "ascc.online.models",
+    "ascc.audit.models",
+    "ascc.campaigns.models",
+    "ascc.privacy.models",
+    "ascc.network.models",
 )
 
 Base = IdentityAuditBase

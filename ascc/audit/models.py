@@ -1,0 +1,3 @@
+"""Tables of the audit domain."""
+
+from __future__ import annotations

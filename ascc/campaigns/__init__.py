@@ -1,0 +1,1 @@
+"""Mail campaigns to segments of participants, and reminders before sessions, tours and meetings."""

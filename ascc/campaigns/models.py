@@ -1,0 +1,3 @@
+"""Tables of the campaigns domain."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tables of the network domain."""
+
+from __future__ import annotations

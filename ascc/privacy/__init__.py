@@ -1,0 +1,1 @@
+"""Privacy: retention rules per class of data, privacy-notice versions and their acceptance."""

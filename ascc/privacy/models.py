@@ -1,0 +1,3 @@
+"""Tables of the privacy domain."""
+
+from __future__ import annotations

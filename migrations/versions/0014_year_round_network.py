@@ -1,0 +1,26 @@
+"""year-round network
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-11-24 09:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from advanced_alchemy.types import DateTimeUTC
+
+
+revision = '0014'
+down_revision = '0013'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
