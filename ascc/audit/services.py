@@ -1,3 +1,96 @@
-"""Business rules of the audit domain."""
+"""Recording organizers' and exhibitors' changes, and reading them back.
+
+Every domain calls `record(...)` in the same transaction as the change itself: a change that rolls back
+leaves no entry, and an entry never describes a change that did not happen.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ascc.audit.models import AuditEntry
+
+# Never written into the log, whatever a caller passes.
+SECRET_FIELDS = frozenset({"password", "password_hash", "token", "token_hash", "id_number", "secret"})
+
+
+class Actor(Protocol):
+    """The signed-in person (security.CurrentUser satisfies it); None means the system itself."""
+
+    id: int
+    role: str
+
+    @property
+    def display_name(self) -> str: ...
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe form of a field's value, as a person would read it."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    return str(value)
+
+
+def changes(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Keep only the fields whose value changed (all of them for a creation or a deletion), secrets dropped."""
+    before = {k: _plain(v) for k, v in (before or {}).items() if k not in SECRET_FIELDS}
+    after = {k: _plain(v) for k, v in (after or {}).items() if k not in SECRET_FIELDS}
+    if not before or not after:
+        return before or None, after or None
+    changed = sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key))
+    return {k: before.get(k) for k in changed}, {k: after.get(k) for k in changed}
+
+
+def snapshot(obj: Any, fields: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """The named fields of a model object, to pass as `before` or `after`."""
+    return {name: _plain(getattr(obj, name, None)) for name in fields}
+
+
+async def record(
+    session: AsyncSession,
+    actor: Actor | None,
+    action: str,
+    target_type: str,
+    target_id: int | None,
+    label: str = "",
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    edition_id: int | None = None,
+) -> AuditEntry | None:
+    """Add one entry to the session (the caller commits with its change). An update that changed nothing is
+    not recorded."""
+    old, new = changes(before, after)
+    if before is not None and after is not None and not old and not new:
+        return None
+    entry = AuditEntry(
+        edition_id=edition_id,
+        actor_id=actor.id if actor else None,
+        actor_name=actor.display_name[:300] if actor else "system",
+        actor_role=actor.role if actor else "system",
+        action=action[:60],
+        target_type=target_type[:40],
+        target_id=target_id,
+        target_label=(label or "")[:300],
+        before=old,
+        after=new,
+    )
+    session.add(entry)
+    return entry

@@ -19,8 +19,20 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table('network_member',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), sa.Identity(always=False, start=1, increment=1), nullable=False),
+    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('joined_at', DateTimeUTC(timezone=True), nullable=False),
+    sa.Column('left_at', DateTimeUTC(timezone=True), nullable=True),
+    sa.Column('headline', sa.String(length=300), nullable=False),
+    sa.Column('interests', sa.Text(), nullable=False),
+    sa.Column('created_at', DateTimeUTC(timezone=True), nullable=False),
+    sa.Column('updated_at', DateTimeUTC(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_network_member_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_member')),
+    sa.UniqueConstraint('user_id', name=op.f('uq_network_member_user_id'))
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table('network_member')
