@@ -11,6 +11,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def safe_cell(value: object) -> str:
     """A cell a spreadsheet shows as text: one starting like a formula gets a leading apostrophe."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)  # a number (also a negative one) is data, not a formula
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
