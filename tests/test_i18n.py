@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ascc.accounts.models import ROLES
+from ascc.audit.actions import ACTIONS, DOMAINS, TARGET_TYPES
 from ascc.editions.models import EDITION_STATUSES
 from ascc.exhibitors.models import BUDGET_BANDS, EXHIBITOR_KINDS, EXHIBITOR_STATUSES, FINANCING, TIMELINES
 from ascc.i18n import catalogue, negotiate, parse_accept_language, pick, translate
@@ -128,6 +129,10 @@ def _used_keys() -> set[str]:
                 path.read_text(),
             )
         )
+    # Audit actions ("registration.approve") are names, not texts: their labels are audit.action.<name>.
+    keys -= set(ACTIONS)
+    keys |= {f"audit.action.{a}" for a in ACTIONS} | {f"audit.domain.{d}" for d in DOMAINS}
+    keys |= {f"audit.target.{t}" for t in TARGET_TYPES}
     expanded = set()
     for key in keys:
         if key.endswith((".", "_")):

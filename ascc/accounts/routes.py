@@ -8,6 +8,7 @@ from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from ascc.accounts import services as accounts
+from ascc.audit import services as audit
 from ascc.errors import DomainError, ValidationFailed
 from ascc.security import requires_login, requires_organizer, sign_in, sign_out
 from ascc.text import safe_next_path
@@ -262,7 +263,18 @@ class UsersAdminPages(Controller):
     @post("/{user_id:int}/role")
     async def change_role(self, request: Request, db_session: DbSession, user_id: FromPath[int]) -> Redirect:
         form = await request.form()
-        await accounts.set_role(db_session, user_id, form_text(form, "role"))
+        before = (await accounts.get_user(db_session, user_id)).role
+        user = await accounts.set_role(db_session, user_id, form_text(form, "role"))
+        await audit.record(
+            db_session,
+            request.user,
+            "user.role",
+            "user",
+            user.id,
+            f"{user.name_latin} <{user.email}>",
+            before={"role": before},
+            after={"role": user.role},
+        )
         return Redirect("/organizer/users", status_code=303)
 
 

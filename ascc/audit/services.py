@@ -7,14 +7,19 @@ leaves no entry, and an entry never describes a change that did not happen.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Protocol
 
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ascc.audit import actions as known
+from ascc.audit.filters import Filters
 from ascc.audit.models import AuditEntry
+from ascc.text import like_pattern
 
 # Never written into the log, whatever a caller passes.
 SECRET_FIELDS = frozenset({"password", "password_hash", "token", "token_hash", "id_number", "secret"})
@@ -55,7 +60,8 @@ def changes(
     after = {k: _plain(v) for k, v in (after or {}).items() if k not in SECRET_FIELDS}
     if not before or not after:
         return before or None, after or None
-    changed = sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key))
+    names = dict.fromkeys([*before, *after])  # in the order the caller listed the fields
+    changed = [key for key in names if before.get(key) != after.get(key)]
     return {k: before.get(k) for k in changed}, {k: after.get(k) for k in changed}
 
 
@@ -94,3 +100,75 @@ async def record(
     )
     session.add(entry)
     return entry
+
+
+# --- reading the log back ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the filters may name: the listed actions and target types and whatever the log already holds."""
+
+    actions: set[str]
+    domains: set[str]
+    target_types: set[str]
+
+
+async def vocabulary(session: AsyncSession) -> Vocabulary:
+    stored = set((await session.scalars(select(AuditEntry.action).distinct())).all())
+    types = set((await session.scalars(select(AuditEntry.target_type).distinct())).all())
+    acts = set(known.ACTIONS) | stored
+    return Vocabulary(acts, {known.domain_of(a) for a in acts}, set(known.TARGET_TYPES) | types)
+
+
+async def actors(session: AsyncSession) -> list[tuple[int, str, str]]:
+    """(id, name, role) of everyone who appears in the log, by name: the "person" filter's choices."""
+    rows = await session.execute(
+        select(AuditEntry.actor_id, func.max(AuditEntry.actor_name), func.max(AuditEntry.actor_role))
+        .where(AuditEntry.actor_id.is_not(None))
+        .group_by(AuditEntry.actor_id)
+    )
+    return sorted(((r[0], r[1], r[2]) for r in rows.all()), key=lambda r: (r[1].casefold(), r[0]))
+
+
+def _filtered(filters: Filters, tz: Any) -> Select:
+    statement = select(AuditEntry)
+    if filters.actor is not None:
+        statement = statement.where(AuditEntry.actor_id == filters.actor)
+    if filters.action:
+        statement = statement.where(AuditEntry.action == filters.action)
+    elif filters.domain:
+        statement = statement.where(AuditEntry.action.like(f"{filters.domain}.%"))
+    if filters.target_type:
+        statement = statement.where(AuditEntry.target_type == filters.target_type)
+    if filters.target_id is not None:
+        statement = statement.where(AuditEntry.target_id == filters.target_id)
+    start, end = filters.window(tz)
+    if start is not None:
+        statement = statement.where(AuditEntry.created_at >= start)
+    if end is not None:
+        statement = statement.where(AuditEntry.created_at < end)
+    if filters.q:
+        statement = statement.where(AuditEntry.target_label.ilike(like_pattern(filters.q), escape="\\"))
+    return statement
+
+
+async def search(
+    session: AsyncSession, filters: Filters, tz: Any, limit: int = 50, offset: int = 0
+) -> tuple[list[AuditEntry], int]:
+    """The entries that match, newest first, and how many match in all."""
+    statement = _filtered(filters, tz)
+    total = await session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    rows = await session.scalars(
+        statement.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset)
+    )
+    return list(rows.all()), total
+
+
+async def all_matching(
+    session: AsyncSession, filters: Filters, tz: Any, limit: int = 100_000
+) -> list[AuditEntry]:
+    rows = await session.scalars(
+        _filtered(filters, tz).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(limit)
+    )
+    return list(rows.all())

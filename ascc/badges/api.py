@@ -173,7 +173,9 @@ class BadgeApi(Controller):
         self, request: Request, db_session: DbSession, data: Annotated[dict[str, str], Body()]
     ) -> dict[str, Any]:
         edition = await editions.require_current(db_session)
-        job = await sheets.start(db_session, edition.id, request.user.id, data, data.get("layout", "a6"))
+        job = await sheets.start(
+            db_session, edition.id, request.user.id, data, data.get("layout", "a6"), request.user
+        )
         await db_session.commit()
         request.app.state.jobs.start(sheets.execute(request.app.state.session_maker, job.id))
         return {"id": job.id, "status": job.status}

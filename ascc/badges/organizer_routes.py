@@ -6,6 +6,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, ServerSentEvent, Template
 
+from ascc.audit import services as audit
 from ascc.badges import checkin, sheets
 from ascc.badges import services as badges
 from ascc.badges.live import figures_stream
@@ -14,6 +15,7 @@ from ascc.editions import services as editions
 from ascc.errors import DomainError, ValidationFailed
 from ascc.files import services as files
 from ascc.i18n import translate
+from ascc.registration import organizer as registrations
 from ascc.registration import services as registration
 from ascc.security import requires_organizer, requires_role
 from ascc.web import DbSession, file_response, form_errors, form_values, page, render, request_lang
@@ -54,7 +56,7 @@ class BadgeAdminPages(Controller):
         values = form_values(await request.form(), "mode", "category", "country", "q", "layout")
         try:
             job = await sheets.start(
-                db_session, edition.id, request.user.id, values, values.get("layout") or "a6"
+                db_session, edition.id, request.user.id, values, values.get("layout") or "a6", request.user
             )
         except (ValidationFailed, DomainError) as exc:
             await db_session.rollback()
@@ -97,6 +99,17 @@ class BadgeAdminPages(Controller):
         old_code = reg.badge_code
         await registration.replace_badge_code(db_session, reg)
         await badges.reissue(db_session, reg, "lost")
+        await audit.record(  # the codes open the doors: the log says that the badge changed, not to what
+            db_session,
+            request.user,
+            "badges.reissue",
+            "registration",
+            reg.id,
+            registrations.registration_label(reg),
+            before={"badge": "valid"},
+            after={"badge": "revoked (lost), new badge issued"},
+            edition_id=edition.id,
+        )
         return await _badges_page(
             request,
             db_session,

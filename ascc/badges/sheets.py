@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import clock
+from ascc.audit import services as audit
 from ascc.badges import render
 from ascc.badges import services as badges
 from ascc.badges.models import BadgePrint
@@ -27,7 +28,12 @@ FILTER_FIELDS = ("mode", "category", "country", "q")
 
 
 async def start(
-    session: AsyncSession, edition_id: int, user_id: int, filters: dict[str, str], layout: str
+    session: AsyncSession,
+    edition_id: int,
+    user_id: int,
+    filters: dict[str, str],
+    layout: str,
+    actor: audit.Actor | None = None,
 ) -> BadgePrint:
     if layout not in render.LAYOUTS:
         raise ValidationFailed({"layout": ("badges.error.layout", {})})
@@ -44,6 +50,16 @@ async def start(
     job = BadgePrint(edition_id=edition_id, requested_by_id=user_id, filters=chosen, layout=layout)
     session.add(job)
     await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "badges.print",
+        "badge_print",
+        job.id,
+        f"#{job.id} ({layout})",
+        after={"layout": layout, **chosen},
+        edition_id=edition_id,
+    )
     return job
 
 

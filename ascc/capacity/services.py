@@ -227,3 +227,19 @@ async def confirmed_counts(session: AsyncSession, keys: list[str]) -> dict[str, 
         select(CapacityPool.key, CapacityPool.confirmed).where(CapacityPool.key.in_(keys))
     )
     return dict(rows.tuples().all())
+
+
+async def confirmed_holders(session: AsyncSession, keys: list[str]) -> dict[str, list[str]]:
+    """Who holds a seat in each of these pools (not the waiting list), in one query."""
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(CapacityPool.key, CapacityEntry.holder)
+        .join(CapacityEntry, CapacityEntry.pool_id == CapacityPool.id)
+        .where(CapacityPool.key.in_(keys), CapacityEntry.status == "confirmed")
+        .order_by(CapacityEntry.sequence)
+    )
+    result: dict[str, list[str]] = {}
+    for key, holder in rows.tuples():
+        result.setdefault(key, []).append(holder)
+    return result

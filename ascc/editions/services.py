@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from ascc.audit import services as audit
 from ascc.editions.models import EDITION_STATUSES, Edition, Room
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.text import FieldError, clean_line, collect, optional_line, required_line
@@ -233,16 +234,38 @@ def validate_room(values: dict[str, str]) -> RoomInput:
     )
 
 
-async def save_room(session: AsyncSession, edition_id: int, room_id: int | None, data: RoomInput) -> Room:
+ROOM_FIELDS = ("name_en", "name_ja", "floor", "capacity", "hybrid")
+
+
+async def save_room(
+    session: AsyncSession,
+    edition_id: int,
+    room_id: int | None,
+    data: RoomInput,
+    actor: audit.Actor | None = None,
+) -> Room:
+    before = None
     if room_id is None:
         count = len(await list_rooms(session, edition_id))
         room = Room(edition_id=edition_id, sort_order=count, **vars(data))
         session.add(room)
     else:
         room = await get_room(session, edition_id, room_id)
+        before = audit.snapshot(room, ROOM_FIELDS)
         for key, value in vars(data).items():
             setattr(room, key, value)
     await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "programme.room_save",
+        "room",
+        room.id,
+        room.name_en,
+        before=before,
+        after=audit.snapshot(room, ROOM_FIELDS),
+        edition_id=edition_id,
+    )
     return room
 
 
@@ -253,7 +276,20 @@ async def get_room(session: AsyncSession, edition_id: int, room_id: int) -> Room
     return room
 
 
-async def delete_room(session: AsyncSession, edition_id: int, room_id: int) -> None:
+async def delete_room(
+    session: AsyncSession, edition_id: int, room_id: int, actor: audit.Actor | None = None
+) -> None:
     """Sessions in the room keep their time and lose the room (the programme warns about them)."""
-    await session.delete(await get_room(session, edition_id, room_id))
+    room = await get_room(session, edition_id, room_id)
+    await audit.record(
+        session,
+        actor,
+        "programme.room_delete",
+        "room",
+        room.id,
+        room.name_en,
+        before=audit.snapshot(room, ROOM_FIELDS),
+        edition_id=edition_id,
+    )
+    await session.delete(room)
     await session.flush()

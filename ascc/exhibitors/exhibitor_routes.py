@@ -99,7 +99,7 @@ class ExhibitorPages(Controller):
         edition = await editions.require_current(db_session)
         values = form_values(await request.form(), *PROFILE_FIELDS)
         try:
-            await marketplace.start_exhibitor(db_session, edition.id, request.user.id, values)
+            await marketplace.start_exhibitor(db_session, edition.id, request.user.id, values, request.user)
         except ValidationFailed as exc:
             await db_session.rollback()
             return await _workspace(request, db_session, form_errors(request, exc), values, 422)
@@ -111,7 +111,7 @@ class ExhibitorPages(Controller):
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
         values = form_values(await request.form(), *PROFILE_FIELDS)
         try:
-            saved = await marketplace.save_profile(db_session, exhibitor, values)
+            saved = await marketplace.save_profile(db_session, exhibitor, values, request.user)
         except ValidationFailed as exc:
             await db_session.rollback()
             return await _workspace(request, db_session, form_errors(request, exc), values, 422)
@@ -126,7 +126,7 @@ class ExhibitorPages(Controller):
         try:
             if upload is None:
                 raise ValidationFailed({"logo": ("error.required", {})})
-            await marketplace.set_logo(db_session, exhibitor, *upload)
+            await marketplace.set_logo(db_session, exhibitor, *upload, actor=request.user)
         except DomainError as exc:
             await db_session.rollback()
             errors = (
@@ -162,7 +162,7 @@ class ExhibitorPages(Controller):
         edition = await editions.require_current(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
         try:
-            await marketplace.submit(db_session, exhibitor)
+            await marketplace.submit(db_session, exhibitor, request.user)
         except ValidationFailed as exc:
             await db_session.rollback()
             return await _workspace(request, db_session, form_errors(request, exc), None, 422)
@@ -181,6 +181,7 @@ class ExhibitorPages(Controller):
                 request.user.name_latin,
                 request.app.state.settings.base_url,
                 request_lang(request),
+                actor=request.user,
             )
         except ValidationFailed as exc:
             await db_session.rollback()
@@ -191,14 +192,14 @@ class ExhibitorPages(Controller):
     async def remove(self, request: Request, db_session: DbSession, user_id: FromPath[int]) -> Redirect:
         edition = await editions.require_current(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
-        await staff.remove_staff(db_session, exhibitor, user_id, request.user.id)
+        await staff.remove_staff(db_session, exhibitor, user_id, request.user.id, request.user)
         return Redirect("/exhibitor?done=removed", status_code=303)
 
     @post("/invites/{invite_id:int}/revoke")
     async def revoke(self, request: Request, db_session: DbSession, invite_id: FromPath[int]) -> Redirect:
         edition = await editions.require_current(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
-        await staff.revoke_invite(db_session, exhibitor, invite_id)
+        await staff.revoke_invite(db_session, exhibitor, invite_id, request.user)
         return Redirect("/exhibitor?done=revoked", status_code=303)
 
     @get("/invite/{token:str}")
@@ -251,7 +252,7 @@ class ExhibitorPages(Controller):
     ) -> Redirect:
         edition = await editions.require_current(db_session)
         exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
-        await solutions.delete_solution(db_session, exhibitor, solution_id)
+        await solutions.delete_solution(db_session, exhibitor, solution_id, request.user)
         return Redirect("/exhibitor?done=deleted", status_code=303)
 
     # --- Leads ---
@@ -280,7 +281,12 @@ class ExhibitorPages(Controller):
         form = await request.form()
         try:
             await leads.annotate(
-                db_session, exhibitor.id, lead_id, form_text(form, "note"), form_text(form, "rating")
+                db_session,
+                exhibitor.id,
+                lead_id,
+                form_text(form, "note"),
+                form_text(form, "rating"),
+                request.user,
             )
         except ValidationFailed as exc:
             await db_session.rollback()
@@ -336,7 +342,12 @@ async def _save_solution(
     values["partners"] = [v for v in form.getall("partners", []) if isinstance(v, str)]
     try:
         row = await solutions.save_solution(
-            db_session, exhibitor, solution_id, values, brochure=await form_upload(form, "brochure")
+            db_session,
+            exhibitor,
+            solution_id,
+            values,
+            brochure=await form_upload(form, "brochure"),
+            actor=request.user,
         )
     except DomainError as exc:
         await db_session.rollback()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from ascc import clock
 from ascc.accounts import services as accounts
+from ascc.audit import services as audit
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.exhibitors.models import Exhibitor, Lead
 from ascc.registration import services as registration
@@ -136,9 +137,15 @@ async def get_lead(session: AsyncSession, exhibitor_id: int, lead_id: int) -> Le
 
 
 async def annotate(
-    session: AsyncSession, exhibitor_id: int, lead_id: int, note: str | None, rating: Any
+    session: AsyncSession,
+    exhibitor_id: int,
+    lead_id: int,
+    note: str | None,
+    rating: Any,
+    actor: audit.Actor | None = None,
 ) -> Lead:
     lead = await get_lead(session, exhibitor_id, lead_id)
+    before = audit.snapshot(lead, ("note", "rating"))
     errors: dict = {}
     try:
         cleaned = optional_block("note", note, NOTE_MAX)
@@ -157,6 +164,19 @@ async def annotate(
         raise ValidationFailed(errors)
     lead.note, lead.rating = cleaned, value
     await session.flush()
+    exhibitor = await session.get_one(Exhibitor, exhibitor_id)
+    person = await accounts.get_user(session, lead.user_id)
+    await audit.record(
+        session,
+        actor,
+        "exhibitor.lead_note",
+        "lead",
+        lead.id,
+        f"{person.name_latin} · {exhibitor.name_en}",
+        before=before,
+        after=audit.snapshot(lead, ("note", "rating")),
+        edition_id=exhibitor.edition_id,
+    )
     return lead
 
 

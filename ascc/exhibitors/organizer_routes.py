@@ -51,7 +51,11 @@ class ExhibitorAdminPages(Controller):
         form = await request.form()
         try:
             await marketplace.review(
-                db_session, exhibitor, form_text(form, "decision") == "approve", form_text(form, "note")
+                db_session,
+                exhibitor,
+                form_text(form, "decision") == "approve",
+                form_text(form, "note"),
+                request.user,
             )
         except ValidationFailed as exc:
             await db_session.rollback()
@@ -68,7 +72,7 @@ class ExhibitorAdminPages(Controller):
         exhibitor = await marketplace.get_exhibitor(db_session, edition.id, exhibitor_id)
         values = form_values(await request.form(), *BOOTH_FIELDS)
         try:
-            await marketplace.assign_booth(db_session, exhibitor, values)
+            await marketplace.assign_booth(db_session, exhibitor, values, request.user)
         except ValidationFailed as exc:
             await db_session.rollback()
             return await _detail(

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from ascc import clock
+from ascc.audit import services as audit
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.exhibitors.floorplan import Rect, booth_problem
 from ascc.exhibitors.models import (
@@ -242,8 +243,36 @@ def _required(field: str, value: Any, max_length: int) -> str:
     return cleaned
 
 
+AUDITED = (*PROFILE_FIELDS, "status", "review_note")
+
+
+async def _record(
+    session: AsyncSession,
+    actor: audit.Actor | None,
+    verb: str,
+    exhibitor: Exhibitor,
+    before: Mapping[str, Any] | None,
+    fields: Sequence[str] = AUDITED,
+) -> None:
+    await audit.record(
+        session,
+        actor,
+        f"exhibitor.{verb}",
+        "exhibitor",
+        exhibitor.id,
+        exhibitor.name_en,
+        before=before,
+        after=audit.snapshot(exhibitor, tuple(fields)),
+        edition_id=exhibitor.edition_id,
+    )
+
+
 async def start_exhibitor(
-    session: AsyncSession, edition_id: int, user_id: int, values: Mapping[str, Any]
+    session: AsyncSession,
+    edition_id: int,
+    user_id: int,
+    values: Mapping[str, Any],
+    actor: audit.Actor | None = None,
 ) -> Exhibitor:
     """A person applies to exhibit for their organization: a draft profile with them as its admin."""
     if await staff_membership(session, edition_id, user_id) is not None:
@@ -266,13 +295,17 @@ async def start_exhibitor(
         ExhibitorStaff(edition_id=edition_id, exhibitor_id=exhibitor.id, user_id=user_id, is_admin=True)
     )
     await session.flush()
+    await _record(session, actor, "create", exhibitor, None)
     return await get_exhibitor(session, edition_id, exhibitor.id)
 
 
-async def save_profile(session: AsyncSession, exhibitor: Exhibitor, values: Mapping[str, Any]) -> Exhibitor:
+async def save_profile(
+    session: AsyncSession, exhibitor: Exhibitor, values: Mapping[str, Any], actor: audit.Actor | None = None
+) -> Exhibitor:
     if exhibitor.status not in EDITABLE:
         raise DomainError("error.exhibitor_under_review", "exhibitor_under_review", status=409)
     data = check_profile(values)
+    before = audit.snapshot(exhibitor, AUDITED)
     renamed = (data["name_en"], data["name_ja"]) != (exhibitor.name_en, exhibitor.name_ja)
     for name, value in data.items():
         setattr(exhibitor, name, value)
@@ -282,30 +315,44 @@ async def save_profile(session: AsyncSession, exhibitor: Exhibitor, values: Mapp
         exhibitor.status, exhibitor.submitted_at = "submitted", clock.now()
     refresh_search(exhibitor)
     await session.flush()
+    await _record(session, actor, "profile", exhibitor, before)
     return exhibitor
 
 
-async def set_logo(session: AsyncSession, exhibitor: Exhibitor, filename: str, data: bytes) -> None:
+async def set_logo(
+    session: AsyncSession, exhibitor: Exhibitor, filename: str, data: bytes, actor: audit.Actor | None = None
+) -> None:
     logo = files.checked_image("logo", filename, data, LOGO_MAX_BYTES)
     session.add(logo)
     await session.flush()
+    before = audit.snapshot(exhibitor, ("logo_id",))
     exhibitor.logo_id = logo.id
     await session.flush()
+    await _record(session, actor, "logo", exhibitor, before, ("logo_id",))
 
 
-async def submit(session: AsyncSession, exhibitor: Exhibitor) -> None:
+async def submit(session: AsyncSession, exhibitor: Exhibitor, actor: audit.Actor | None = None) -> None:
     """The exhibitor asks the organizers to publish the profile."""
     if exhibitor.status not in ("draft", "rejected"):
         raise DomainError("error.exhibitor_not_draft", "exhibitor_not_draft", status=409)
     if not (exhibitor.description_en or exhibitor.description_ja):
         raise ValidationFailed({"description_en": ("error.description_required", {})})
+    before = audit.snapshot(exhibitor, ("status",))
     exhibitor.status = "submitted"
     exhibitor.submitted_at = clock.now()
     await session.flush()
+    await _record(session, actor, "submit", exhibitor, before, ("status",))
 
 
-async def review(session: AsyncSession, exhibitor: Exhibitor, approve: bool, note: str | None) -> None:
+async def review(
+    session: AsyncSession,
+    exhibitor: Exhibitor,
+    approve: bool,
+    note: str | None,
+    actor: audit.Actor | None = None,
+) -> None:
     """An organizer publishes the profile or sends it back with a reason."""
+    before = audit.snapshot(exhibitor, ("status", "review_note"))
     if approve:
         exhibitor.status, exhibitor.review_note, exhibitor.approved_at = "approved", None, clock.now()
     else:
@@ -314,9 +361,16 @@ async def review(session: AsyncSession, exhibitor: Exhibitor, approve: bool, not
             raise ValidationFailed({"note": ("error.reason_required", {})})
         exhibitor.status, exhibitor.review_note = "rejected", reason[:1000]
     await session.flush()
+    verb = "approve" if approve else "send_back"
+    await _record(session, actor, verb, exhibitor, before, ("status", "review_note"))
 
 
-async def assign_booth(session: AsyncSession, exhibitor: Exhibitor, values: Mapping[str, Any]) -> None:
+BOOTH_FIELDS = ("booth_number", "booth_x", "booth_y", "booth_w", "booth_h")
+
+
+async def assign_booth(
+    session: AsyncSession, exhibitor: Exhibitor, values: Mapping[str, Any], actor: audit.Actor | None = None
+) -> None:
     """Place the booth on a hall's plan: inside the hall, over no other booth, with a number of its own."""
     errors: dict = {}
     hall = await session.scalar(
@@ -356,9 +410,11 @@ async def assign_booth(session: AsyncSession, exhibitor: Exhibitor, values: Mapp
     )
     if problem:
         raise ValidationFailed({"booth_x": (problem, {})})
+    before = audit.snapshot(exhibitor, ("hall_id", *BOOTH_FIELDS))
     exhibitor.hall_id, exhibitor.booth_number = hall.id, number
     exhibitor.booth_x, exhibitor.booth_y, exhibitor.booth_w, exhibitor.booth_h = booth
     await session.flush()
+    await _record(session, actor, "booth", exhibitor, before, ("hall_id", *BOOTH_FIELDS))
 
 
 async def status_counts(session: AsyncSession, edition_id: int) -> dict[str, int]:

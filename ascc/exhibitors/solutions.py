@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
+from ascc.audit import services as audit
 from ascc.errors import NotFound, ValidationFailed
 from ascc.exhibitors.models import Exhibitor, PackagePartner, Solution
 from ascc.exhibitors.search import document
@@ -66,6 +67,7 @@ async def save_solution(
     solution_id: int | None,
     values: Mapping[str, Any],
     brochure: tuple[str, bytes] | None = None,
+    actor: audit.Actor | None = None,
 ) -> Solution:
     """Create or change a solution. `partners` (exhibitor ids) make it a package of several companies.
 
@@ -103,12 +105,14 @@ async def save_solution(
             errors["partners"] = ("error.choice_invalid", {})
     if errors:
         raise ValidationFailed(errors)
+    before = None
     if solution_id is None:
         solution = Solution(exhibitor_id=exhibitor.id)
         solution.partners = []
         session.add(solution)
     else:
         solution = await own_solution(session, exhibitor, solution_id)
+        before = _audit_view(solution)
     solution.title_en, solution.title_ja = title_en, title_ja
     for name, value in texts.items():
         setattr(solution, name, value)
@@ -134,7 +138,43 @@ async def save_solution(
         solution.brochure_id = upload.id
     await session.flush()
     await _refresh_exhibitor_search(session, exhibitor)
-    return await get_solution(session, exhibitor.edition_id, solution.id, public=False)
+    saved = await get_solution(session, exhibitor.edition_id, solution.id, public=False)
+    after = _audit_view(saved)
+    if upload is not None:
+        after["brochure"] = brochure[0] if brochure else None
+    await audit.record(
+        session,
+        actor,
+        "exhibitor.solution_create" if before is None else "exhibitor.solution_update",
+        "solution",
+        saved.id,
+        f"{saved.title_en} · {exhibitor.name_en}",
+        before=before,
+        after=after,
+        edition_id=exhibitor.edition_id,
+    )
+    return saved
+
+
+AUDITED = (
+    "title_en",
+    "title_ja",
+    "summary_en",
+    "summary_ja",
+    "reference_projects_en",
+    "reference_projects_ja",
+    "sectors",
+    "sdgs",
+    "countries",
+    "brochure_url",
+    "brochure_id",
+)
+
+
+def _audit_view(solution: Solution) -> dict[str, Any]:
+    view = audit.snapshot(solution, AUDITED)
+    view["partners"] = sorted(p.exhibitor_id for p in solution.partners)
+    return view
 
 
 async def _refresh_exhibitor_search(session: AsyncSession, exhibitor: Exhibitor) -> None:
@@ -151,8 +191,20 @@ async def own_solution(session: AsyncSession, exhibitor: Exhibitor, solution_id:
     return solution
 
 
-async def delete_solution(session: AsyncSession, exhibitor: Exhibitor, solution_id: int) -> None:
+async def delete_solution(
+    session: AsyncSession, exhibitor: Exhibitor, solution_id: int, actor: audit.Actor | None = None
+) -> None:
     solution = await own_solution(session, exhibitor, solution_id)
+    await audit.record(
+        session,
+        actor,
+        "exhibitor.solution_delete",
+        "solution",
+        solution.id,
+        f"{solution.title_en} · {exhibitor.name_en}",
+        before=_audit_view(solution),
+        edition_id=exhibitor.edition_id,
+    )
     await session.delete(solution)
     await session.flush()
     await _refresh_exhibitor_search(session, exhibitor)

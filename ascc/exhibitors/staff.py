@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from ascc.accounts import services as accounts
+from ascc.audit import services as audit
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.exhibitors.models import Exhibitor, ExhibitorStaff, StaffInvite
@@ -40,7 +41,13 @@ async def invites_of(session: AsyncSession, exhibitor_id: int) -> list[StaffInvi
 
 
 async def invite_staff(
-    session: AsyncSession, exhibitor: Exhibitor, email: str, inviter_name: str, base_url: str, lang: str
+    session: AsyncSession,
+    exhibitor: Exhibitor,
+    email: str,
+    inviter_name: str,
+    base_url: str,
+    lang: str,
+    actor: audit.Actor | None = None,
 ) -> StaffInvite:
     """The exhibitor's admin invites a colleague by e-mail; the link makes them staff once they sign in."""
     try:
@@ -66,6 +73,16 @@ async def invite_staff(
     )
     session.add(invite)
     await session.flush()
+    await audit.record(  # the invitation's link is a key: only the address is logged
+        session,
+        actor,
+        "exhibitor.staff_invite",
+        "exhibitor",
+        exhibitor.id,
+        exhibitor.name_en,
+        after={"invited": address},
+        edition_id=exhibitor.edition_id,
+    )
     edition = await editions.get_by_id(session, exhibitor.edition_id)
     await mail.queue_mail(
         session,
@@ -112,18 +129,36 @@ async def accept_staff_invite(session: AsyncSession, raw_token: str, user_id: in
     return exhibitor
 
 
-async def revoke_invite(session: AsyncSession, exhibitor: Exhibitor, invite_id: int) -> None:
+async def revoke_invite(
+    session: AsyncSession, exhibitor: Exhibitor, invite_id: int, actor: audit.Actor | None = None
+) -> None:
     invite = await session.scalar(
         select(StaffInvite).where(StaffInvite.id == invite_id, StaffInvite.exhibitor_id == exhibitor.id)
     )
     if invite is None:
         raise NotFound("invite")
+    before = {"invite": f"{invite.email} ({invite.status})"}
     invite.status = "revoked"
     await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "exhibitor.invite_revoke",
+        "exhibitor",
+        exhibitor.id,
+        exhibitor.name_en,
+        before=before,
+        after={"invite": f"{invite.email} ({invite.status})"},
+        edition_id=exhibitor.edition_id,
+    )
 
 
 async def remove_staff(
-    session: AsyncSession, exhibitor: Exhibitor, user_id: int, acting_user_id: int
+    session: AsyncSession,
+    exhibitor: Exhibitor,
+    user_id: int,
+    acting_user_id: int,
+    actor: audit.Actor | None = None,
 ) -> None:
     if user_id == acting_user_id:
         raise DomainError("error.cannot_remove_self", "cannot_remove_self", status=409)
@@ -134,5 +169,17 @@ async def remove_staff(
     )
     if member is None:
         raise NotFound("staff")
+    person = await accounts.get_user(session, user_id)
+    await audit.record(
+        session,
+        actor,
+        "exhibitor.staff_remove",
+        "exhibitor",
+        exhibitor.id,
+        exhibitor.name_en,
+        before={"staff": f"{person.name_latin} <{person.email}>"},
+        after={"staff": None},
+        edition_id=exhibitor.edition_id,
+    )
     await session.delete(member)
     await session.flush()

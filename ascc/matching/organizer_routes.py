@@ -11,6 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from ascc.audit import services as audit
 from ascc.editions import services as editions
 from ascc.errors import DomainError, ValidationFailed
 from ascc.i18n import format_datetime, translate
@@ -34,6 +35,15 @@ SESSION_FIELDS = (
     "location_ja",
     "online_rooms",
 )
+
+
+def _meeting_view(meeting: Any) -> dict[str, Any]:
+    """What organizers change on a meeting, for the audit log (never the online room's secret name)."""
+    view = audit.snapshot(
+        meeting, ("status", "locked", "interpreter_needed", "interpreter", "checked_in_at", "place_number")
+    )
+    view["slot"] = meeting.slot.starts_at if meeting.slot else None
+    return audit.changes(None, view)[1] or {}
 
 
 def start_run_job(request: Request, run_id: int) -> None:
@@ -101,7 +111,7 @@ class MatchingAdminPages(Controller):
         )
         values["pairs"] = form_list(form, "pairs")
         try:
-            await matching.save_settings(db_session, edition.id, values)
+            await matching.save_settings(db_session, edition.id, values, request.user)
         except ValidationFailed as exc:
             await db_session.rollback()
             return await _overview(request, db_session, form_errors(request, exc), status_code=422)
@@ -136,7 +146,7 @@ class MatchingAdminPages(Controller):
     ) -> Template | Redirect:
         edition = await editions.require_current(db_session)
         try:
-            await matching.delete_session(db_session, edition.id, session_id)
+            await matching.delete_session(db_session, edition.id, session_id, request.user)
         except DomainError as exc:
             await db_session.rollback()
             message = translate(request_lang(request), exc.message, **exc.params)
@@ -147,7 +157,7 @@ class MatchingAdminPages(Controller):
     async def schedule_all(self, request: Request, db_session: DbSession) -> Template | Redirect:
         edition = await editions.require_current(db_session)
         try:
-            run = await planning.start_run(db_session, edition.id, request.user.id)
+            run = await planning.start_run(db_session, edition.id, request.user.id, request.user)
         except DomainError as exc:
             await db_session.rollback()
             message = translate(request_lang(request), exc.message, **exc.params)
@@ -206,6 +216,7 @@ class MatchingAdminPages(Controller):
         edition = await editions.require_current(db_session)
         form = await request.form()
         values = form_values(form, "locked", "needed", "interpreter", "month", "status", "note", "back")
+        before = _meeting_view(await meetings.get_meeting(db_session, meeting_id, edition.id))
         if action == "lock":
             await tracking.set_locked(db_session, edition.id, meeting_id, values["locked"] == "1")
         elif action == "interpreter":
@@ -224,6 +235,22 @@ class MatchingAdminPages(Controller):
             )
         else:
             raise DomainError("error.choice_invalid", "invalid", field="action", status=404)
+        await db_session.flush()
+        meeting = await meetings.get_meeting(db_session, meeting_id, edition.id)
+        after = _meeting_view(meeting)
+        if action == "follow-up":
+            after["follow_up"] = f"{values['month']}: {values['status']} {values['note']}".strip()
+        await audit.record(
+            db_session,
+            request.user,
+            "matching.meeting",
+            "meeting",
+            meeting.id,
+            f"{meeting.requester.name_latin} ↔ {meeting.recipient.name_latin} ({action})",
+            before=before,
+            after=after,
+            edition_id=edition.id,
+        )
         back = (
             values["back"]
             if values["back"].startswith("/organizer/matching")
@@ -274,7 +301,7 @@ async def _save_session(
     before = await matching.get_session(db_session, edition.id, session_id) if session_id else None
     was = (before.location_en, before.location_ja) if before else None
     try:
-        saved = await matching.save_session(db_session, edition, session_id, values)
+        saved = await matching.save_session(db_session, edition, session_id, values, request.user)
     except ValidationFailed as exc:
         await db_session.rollback()
         return await _overview(request, db_session, form_errors(request, exc), values, 422, session_id)

@@ -23,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ascc import clock
 from ascc.accounts import services as accounts
+from ascc.audit import services as audit
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound
 from ascc.i18n import format_datetime
@@ -123,7 +124,9 @@ async def get_run(session: AsyncSession, edition_id: int, run_id: int) -> Schedu
 STALE_AFTER = timedelta(minutes=5)  # a run is capped at 60 s: one older than this died with its worker
 
 
-async def start_run(session: AsyncSession, edition_id: int, user_id: int) -> ScheduleRun:
+async def start_run(
+    session: AsyncSession, edition_id: int, user_id: int, actor: audit.Actor | None = None
+) -> ScheduleRun:
     """A new run, unless one is already under way (a second would fight over the same tables)."""
     busy = await session.scalar(
         select(func.count()).where(
@@ -139,6 +142,16 @@ async def start_run(session: AsyncSession, edition_id: int, user_id: int) -> Sch
     )
     session.add(run)
     await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "matching.schedule_run",
+        "scheduler_run",
+        run.id,
+        f"#{run.id}",
+        after={"status": run.status},
+        edition_id=edition_id,
+    )
     return run
 
 

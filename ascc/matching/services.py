@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from ascc.audit import services as audit
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.matching.models import (
     DEFAULT_PAIRS,
@@ -70,8 +71,23 @@ def may_meet(settings: MatchingSettings, a: str, b: str) -> bool:
     return any({a, b} == set(pair) or (a == b and pair == [a, a]) for pair in settings.allowed_pairs)
 
 
+SETTINGS_FIELDS = ("allowed_pairs", "meeting_limit", "instant", "requests_open", "video_base_url")
+SESSION_FIELDS = (
+    "name_en",
+    "name_ja",
+    "starts_at",
+    "ends_at",
+    "slot_minutes",
+    "break_minutes",
+    "tables",
+    "online_rooms",
+    "location_en",
+    "location_ja",
+)
+
+
 async def save_settings(
-    session: AsyncSession, edition_id: int, values: Mapping[str, Any]
+    session: AsyncSession, edition_id: int, values: Mapping[str, Any], actor: audit.Actor | None = None
 ) -> MatchingSettings:
     """From the organizer's form: allowed pairs ("a:b" values), limit, instant mode, video base URL."""
     errors: dict = {}
@@ -89,12 +105,24 @@ async def save_settings(
     if errors:
         raise ValidationFailed(errors)
     settings = await get_settings(session, edition_id)
+    before = audit.snapshot(settings, SETTINGS_FIELDS)
     settings.allowed_pairs = [list(p) for p in dict.fromkeys(tuple(p) for p in pairs)]
     settings.meeting_limit = limit or settings.meeting_limit
     settings.instant = bool(values.get("instant"))
     settings.requests_open = bool(values.get("requests_open"))
     settings.video_base_url = url or "https://meet.jit.si/"
     await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "matching.settings",
+        "matching_settings",
+        settings.id,
+        "",
+        before=before,
+        after=audit.snapshot(settings, SETTINGS_FIELDS),
+        edition_id=edition_id,
+    )
     return settings
 
 
@@ -151,8 +179,19 @@ async def _scheduled_in(session: AsyncSession, slot_ids: list[int]) -> list[Meet
     return list(rows.all())
 
 
+def _session_view(target: MatchingSession, tz: ZoneInfo) -> dict[str, Any]:
+    view = audit.snapshot(target, SESSION_FIELDS)
+    view["starts_at"] = target.starts_at.astimezone(tz).isoformat(timespec="minutes")
+    view["ends_at"] = target.ends_at.astimezone(tz).isoformat(timespec="minutes")
+    return view
+
+
 async def save_session(
-    session: AsyncSession, edition: Any, session_id: int | None, values: Mapping[str, str]
+    session: AsyncSession,
+    edition: Any,
+    session_id: int | None,
+    values: Mapping[str, str],
+    actor: audit.Actor | None = None,
 ) -> MatchingSession:
     """A matching session from the organizer's form; its slots are made from the times.
 
@@ -201,6 +240,7 @@ async def save_session(
             errors["online_rooms"] = ("matching.error.places_in_use", {"number": top_room})
     if errors:
         raise ValidationFailed(errors)
+    before = _session_view(existing, tz) if existing else None
     target = existing or MatchingSession(edition_id=edition.id)
     target.name_en, target.name_ja = name_en, name_ja
     target.starts_at, target.ends_at = starts, ends
@@ -215,14 +255,37 @@ async def save_session(
         await session.flush()
         target.slots.extend(MatchingSlot(edition_id=edition.id, starts_at=a, ends_at=b) for a, b in times)
     await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "matching.session_save",
+        "matching_session",
+        target.id,
+        target.name_en,
+        before=before,
+        after=_session_view(target, tz),
+        edition_id=edition.id,
+    )
     return target
 
 
-async def delete_session(session: AsyncSession, edition_id: int, session_id: int) -> None:
+async def delete_session(
+    session: AsyncSession, edition_id: int, session_id: int, actor: audit.Actor | None = None
+) -> None:
     target = await get_session(session, edition_id, session_id)
     used = await _scheduled_in(session, [s.id for s in target.slots])
     if used:
         raise DomainError("matching.error.session_in_use", "session_in_use", count=len(used), status=409)
+    await audit.record(
+        session,
+        actor,
+        "matching.session_delete",
+        "matching_session",
+        target.id,
+        target.name_en,
+        before=audit.snapshot(target, SESSION_FIELDS),
+        edition_id=edition_id,
+    )
     await session.delete(target)
     await session.flush()
 
@@ -380,3 +443,41 @@ def place_label(meeting: Any, lang: str) -> str:
     if meeting.place == "room":
         return "オンライン" if lang == "ja" else "Online"
     return ""
+
+
+# --- Audiences (campaigns and reminders) ------------------------------------------------------------
+
+
+async def participant_ids(session: AsyncSession, edition_id: int) -> set[int]:
+    """People taking part in business matching: a matching profile, or a meeting asked or held."""
+    profiles = await session.scalars(
+        select(MatchingProfile.user_id).where(MatchingProfile.edition_id == edition_id)
+    )
+    parties = await session.execute(
+        select(Meeting.requester_id, Meeting.recipient_id).where(
+            Meeting.edition_id == edition_id, Meeting.status.not_in(("declined", "cancelled"))
+        )
+    )
+    found = set(profiles.all())
+    for requester, recipient in parties.tuples():
+        found.update((requester, recipient))
+    return found
+
+
+async def scheduled_between(
+    session: AsyncSession, edition_id: int, start: datetime, end: datetime
+) -> list[Meeting]:
+    """Scheduled meetings whose slot starts in [start, end), with both people and the slot's session."""
+    rows = await session.scalars(
+        select(Meeting)
+        .join(MatchingSlot, MatchingSlot.id == Meeting.slot_id)
+        .where(
+            Meeting.edition_id == edition_id,
+            Meeting.status == "scheduled",
+            MatchingSlot.starts_at >= start,
+            MatchingSlot.starts_at < end,
+        )
+        .options(selectinload(Meeting.slot).selectinload(MatchingSlot.session))
+        .order_by(MatchingSlot.starts_at, Meeting.id)
+    )
+    return list(rows.all())

@@ -186,7 +186,9 @@ class OnlineApi(Controller):
         question = await online.get_question(db_session, question_id)
         was_shown = question.status in publishing.SHOWN
         _, _, who = await viewer_of(request, db_session, question.session_id)
-        question = await online.moderate(db_session, who, question_id, data.action, data.answer, clock.now())
+        question = await online.moderate(
+            db_session, who, question_id, data.action, data.answer, clock.now(), request.user
+        )
         await db_session.commit()
         await publishing.question_changed(request.app, question, was_shown)
         return question_out(

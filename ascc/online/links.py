@@ -13,7 +13,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-KINDS = ("stream", "room")
+KINDS = ("stream", "room", "network")  # network: an off-season meeting of the year-round network
 LIFETIME = 600  # seconds
 
 

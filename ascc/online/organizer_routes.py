@@ -110,7 +110,9 @@ class OnlineAdminPages(Controller):
         current = await _current(request)
         values = form_values(await request.form(), "text_en", "text_ja", "minutes")
         try:
-            await online.announce(db_session, current.edition.id, request.user.id, values, clock.now())
+            await online.announce(
+                db_session, current.edition.id, request.user.id, values, clock.now(), request.user
+            )
         except ValidationFailed as exc:
             await db_session.rollback()
             return await _overview(request, db_session, form_errors(request, exc), values)
@@ -123,7 +125,7 @@ class OnlineAdminPages(Controller):
         self, request: Request, db_session: DbSession, announcement_id: FromPath[int]
     ) -> Redirect:
         current = await _current(request)
-        await online.withdraw(db_session, current.edition.id, announcement_id, clock.now())
+        await online.withdraw(db_session, current.edition.id, announcement_id, clock.now(), request.user)
         await db_session.commit()
         await publishing.announcement_changed(request.app, current.edition.id)
         return Redirect("/organizer/online/", status_code=303)
@@ -136,12 +138,18 @@ class OnlineAdminPages(Controller):
     async def save_streams(
         self, request: Request, db_session: DbSession, session_id: FromPath[int]
     ) -> Template | Redirect:
-        _item(await _current(request), session_id)
+        current = await _current(request)
+        item = _item(current, session_id)
         form = await request.form()
         values = form_values(form, *(f"stream_{c}" for c in providers.CHANNELS))
         try:
             await online.save_streams(
-                db_session, session_id, {c: values[f"stream_{c}"] for c in providers.CHANNELS}
+                db_session,
+                session_id,
+                {c: values[f"stream_{c}"] for c in providers.CHANNELS},
+                request.user,
+                current.edition.id,
+                item.title_en,
             )
         except ValidationFailed as exc:
             await db_session.rollback()
@@ -155,13 +163,16 @@ class OnlineAdminPages(Controller):
         self, request: Request, db_session: DbSession, session_id: FromPath[int]
     ) -> Redirect:
         current = await _current(request)
-        _item(current, session_id)
+        item = _item(current, session_id)
         form = await request.form()
         await online.save_settings(
             db_session,
             session_id,
             qa_open=bool(form_text(form, "qa_open")),
             qa_moderated=bool(form_text(form, "qa_moderated")),
+            actor=request.user,
+            edition_id=current.edition.id,
+            label=item.title_en,
         )
         await programme.set_recording_consent(
             db_session, current.edition.id, session_id, form_text(form, "recording") or "allowed"

@@ -332,7 +332,7 @@ class OnlinePages(Controller):
         answer = form_text(form, "answer") if "answer" in form else None
         was_shown = question.status in publishing.SHOWN
         question = await online.moderate(
-            db_session, who, question_id, form_text(form, "action"), answer, clock.now()
+            db_session, who, question_id, form_text(form, "action"), answer, clock.now(), request.user
         )
         await db_session.commit()
         await publishing.question_changed(request.app, question, was_shown)
@@ -416,12 +416,14 @@ class OnlinePages(Controller):
             if not (online.stream_open(item, now) or who.on_stage):
                 raise DomainError("error.stream_not_live", "not_live", status=403)
             provider, address = stream.provider, providers.player_url(stream.provider, stream.url)
-        else:
+        elif claim.kind == "room":
             current = await programme.current_programme(request.app.state.schedule_cache)
             provider = "external"
             address = await meetings.room_address(
                 db_session, current.edition.id, claim.target_id, user.id, user.is_organizer, now
             )
+        else:  # a network meeting's link is opened by /network/go
+            raise DomainError("error.link_forged", "link_refused", status=403)
         headers = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
         if "application/json" in request.headers.get("accept", ""):
             return Response({"provider": provider, "url": address}, headers=headers)

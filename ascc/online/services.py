@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ascc.audit import services as audit
 from ascc.db import insert_ignoring_duplicates
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.online import links, providers
@@ -107,8 +108,17 @@ async def channels_by_session(
     return {k: sorted(v, key=providers.CHANNELS.index) for k, v in found.items()}
 
 
-async def save_streams(session: AsyncSession, session_id: int, urls: dict[str, str]) -> list[Stream]:
-    """Set every channel's address at once; an empty address removes that channel. All or nothing."""
+async def save_streams(
+    session: AsyncSession,
+    session_id: int,
+    urls: dict[str, str],
+    actor: audit.Actor | None = None,
+    edition_id: int | None = None,
+    label: str = "",
+) -> list[Stream]:
+    """Set every channel's address at once; an empty address removes that channel. All or nothing.
+
+    The audit log keeps which channels stream from which provider, never the addresses themselves."""
     errors: dict = {}
     wanted: dict[str, tuple[str, str]] = {}
     for channel in providers.CHANNELS:
@@ -122,6 +132,8 @@ async def save_streams(session: AsyncSession, session_id: int, urls: dict[str, s
     if errors:
         raise ValidationFailed(errors)
     existing = {s.channel: s for s in await streams_of(session, session_id)}
+    before = {c: existing[c].provider if c in existing else None for c in providers.CHANNELS}
+    old_urls = {channel: stream.url for channel, stream in existing.items()}
     for channel, stream in existing.items():
         if channel not in wanted:
             await session.delete(stream)
@@ -130,6 +142,13 @@ async def save_streams(session: AsyncSession, session_id: int, urls: dict[str, s
         stream.provider, stream.url = provider, url
         session.add(stream)
     await session.flush()
+    after: dict[str, str | None] = {c: None for c in providers.CHANNELS}
+    for channel, (provider, url) in wanted.items():
+        moved = channel in old_urls and old_urls[channel] != url
+        after[channel] = f"{provider} (new address)" if moved else provider
+    await audit.record(
+        session, actor, "online.streams", "session", session_id, label, before, after, edition_id
+    )
     return await streams_of(session, session_id)
 
 
@@ -139,12 +158,30 @@ async def settings_of(session: AsyncSession, session_id: int) -> LiveSettings:
 
 
 async def save_settings(
-    session: AsyncSession, session_id: int, qa_open: bool, qa_moderated: bool
+    session: AsyncSession,
+    session_id: int,
+    qa_open: bool,
+    qa_moderated: bool,
+    actor: audit.Actor | None = None,
+    edition_id: int | None = None,
+    label: str = "",
 ) -> LiveSettings:
     settings = await settings_of(session, session_id)
+    before = audit.snapshot(settings, ("qa_open", "qa_moderated"))
     settings.qa_open, settings.qa_moderated = qa_open, qa_moderated
     session.add(settings)
     await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "online.settings",
+        "session",
+        session_id,
+        label,
+        before=before,
+        after=audit.snapshot(settings, ("qa_open", "qa_moderated")),
+        edition_id=edition_id,
+    )
     return settings
 
 
@@ -304,7 +341,13 @@ async def unvote(session: AsyncSession, who: Viewer, question_id: int) -> LiveQu
 
 
 async def moderate(
-    session: AsyncSession, who: Viewer, question_id: int, action: str, answer: str | None, now: datetime
+    session: AsyncSession,
+    who: Viewer,
+    question_id: int,
+    action: str,
+    answer: str | None,
+    now: datetime,
+    actor: audit.Actor | None = None,
 ) -> LiveQuestion:
     """approve (show to everyone), answer (mark answered, optionally with a written answer), hide, pending."""
     require_moderator(who)
@@ -315,6 +358,7 @@ async def moderate(
     text = collect(errors, _optional_answer, "answer", answer)
     if errors:
         raise ValidationFailed(errors)
+    before = audit.snapshot(question, ("status", "answer"))
     question.status = {"approve": "approved", "answer": "answered", "hide": "hidden", "pending": "pending"}[
         action
     ]
@@ -322,6 +366,16 @@ async def moderate(
         question.answer = text
     question.moderated_by, question.moderated_at = who.user_id, now
     await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "online.moderate",
+        "qa_question",
+        question.id,
+        question.body[:120],
+        before=before,
+        after=audit.snapshot(question, ("status", "answer")),
+    )
     return question
 
 
@@ -472,7 +526,12 @@ async def set_poll_status(session: AsyncSession, who: Viewer, poll_id: int, stat
 
 
 async def announce(
-    session: AsyncSession, edition_id: int, user_id: int, values: dict[str, str], now: datetime
+    session: AsyncSession,
+    edition_id: int,
+    user_id: int,
+    values: dict[str, str],
+    now: datetime,
+    actor: audit.Actor | None = None,
 ) -> Announcement:
     errors: dict = {}
     text_en = collect(errors, optional_line, "text_en", values.get("text_en"), 300)
@@ -498,7 +557,20 @@ async def announce(
     )
     session.add(item)
     await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "online.announce",
+        "announcement",
+        item.id,
+        item.text_en[:120],
+        after=audit.snapshot(item, ANNOUNCEMENT_FIELDS),
+        edition_id=edition_id,
+    )
     return item
+
+
+ANNOUNCEMENT_FIELDS = ("text_en", "text_ja", "shown_from", "shown_until")
 
 
 async def current_announcement(session: AsyncSession, edition_id: int, now: datetime) -> Announcement | None:
@@ -524,12 +596,30 @@ async def recent_announcements(session: AsyncSession, edition_id: int) -> list[A
     return list(rows.all())
 
 
-async def withdraw(session: AsyncSession, edition_id: int, announcement_id: int, now: datetime) -> None:
+async def withdraw(
+    session: AsyncSession,
+    edition_id: int,
+    announcement_id: int,
+    now: datetime,
+    actor: audit.Actor | None = None,
+) -> None:
     item = await session.get(Announcement, announcement_id)
     if item is None or item.edition_id != edition_id:
         raise NotFound("announcement")
+    before = audit.snapshot(item, ("shown_until",))
     item.shown_until = min(item.shown_until, now)
     await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "online.withdraw",
+        "announcement",
+        item.id,
+        item.text_en[:120],
+        before=before,
+        after=audit.snapshot(item, ("shown_until",)),
+        edition_id=edition_id,
+    )
 
 
 # --- viewing time ----------------------------------------------------------------------------------------

@@ -1,12 +1,13 @@
 """Organizations: the organizers' list and form, and the public API list."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
+from ascc.audit import services as audit
 from ascc.errors import ValidationFailed
 from ascc.organizations import services as organizations
 from ascc.security import requires_login, requires_organizer
@@ -58,7 +59,8 @@ class OrganizationAdminPages(Controller):
         form = await request.form()
         values = form_values(form, *FIELDS)
         try:
-            await organizations.create(db_session, organizations.OrganizationInput(**values))
+            created = await organizations.create(db_session, organizations.OrganizationInput(**values))
+            await _record(db_session, request.user, created)
         except ValidationFailed as exc:
             await db_session.rollback()
             return await self._render(request, db_session, None, None, values, form_errors(request, exc), 422)
@@ -106,8 +108,23 @@ class OrganizationApi(Controller):
         return [_out(o) for o in items if o.kind != "other" or kind == "other"]
 
     @post("/", guards=[requires_organizer], summary="Add an organization (organizers)")
-    async def create(self, db_session: DbSession, data: Annotated[OrganizationIn, Body()]) -> OrganizationOut:
+    async def create(
+        self, request: Request, db_session: DbSession, data: Annotated[OrganizationIn, Body()]
+    ) -> OrganizationOut:
         created = await organizations.create(
             db_session, organizations.OrganizationInput(**msgspec.structs.asdict(data))
         )
+        await _record(db_session, request.user, created)
         return _out(created)
+
+
+async def _record(db_session: DbSession, actor: Any, created: organizations.Organization) -> None:
+    await audit.record(
+        db_session,
+        actor,
+        "organization.create",
+        "organization",
+        created.id,
+        created.name_en,
+        after=audit.snapshot(created, ("name_en", "name_ja", "kind", "country", "region", "website")),
+    )

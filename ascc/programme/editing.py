@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from ascc.audit import services as audit
 from ascc.capacity import services as capacity
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
@@ -57,8 +58,15 @@ async def list_tracks(session: AsyncSession, edition_id: int) -> list[Track]:
     return list(rows.all())
 
 
+TRACK_FIELDS = ("name_en", "name_ja", "colour")
+
+
 async def save_track(
-    session: AsyncSession, edition_id: int, track_id: int | None, values: dict[str, str]
+    session: AsyncSession,
+    edition_id: int,
+    track_id: int | None,
+    values: dict[str, str],
+    actor: audit.Actor | None = None,
 ) -> Track:
     errors: dict = {}
     name_en = collect(errors, required_line, "name_en", values.get("name_en"), 120)
@@ -68,18 +76,44 @@ async def save_track(
         errors["colour"] = ("error.colour_invalid", {})
     if errors:
         raise ValidationFailed(errors)
+    before = None
     if track_id is None:
         track = Track(edition_id=edition_id, sort_order=len(await list_tracks(session, edition_id)))
         session.add(track)
     else:
         track = await _get(session, Track, edition_id, track_id, "track")
+        before = audit.snapshot(track, TRACK_FIELDS)
     track.name_en, track.name_ja, track.colour = name_en, name_ja, colour.lower()
     await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "programme.track_save",
+        "track",
+        track.id,
+        track.name_en,
+        before=before,
+        after=audit.snapshot(track, TRACK_FIELDS),
+        edition_id=edition_id,
+    )
     return track
 
 
-async def delete_track(session: AsyncSession, edition_id: int, track_id: int) -> None:
-    await session.delete(await _get(session, Track, edition_id, track_id, "track"))
+async def delete_track(
+    session: AsyncSession, edition_id: int, track_id: int, actor: audit.Actor | None = None
+) -> None:
+    track = await _get(session, Track, edition_id, track_id, "track")
+    await audit.record(
+        session,
+        actor,
+        "programme.track_delete",
+        "track",
+        track.id,
+        track.name_en,
+        before=audit.snapshot(track, TRACK_FIELDS),
+        edition_id=edition_id,
+    )
+    await session.delete(track)
     await session.flush()
 
 
@@ -145,8 +179,15 @@ async def speaker_by_slug(session: AsyncSession, edition_id: int, slug: str) -> 
     )
 
 
+SPEAKER_FIELDS = tuple(SpeakerInput.__dataclass_fields__)
+
+
 async def save_speaker(
-    session: AsyncSession, edition_id: int, speaker_id: int | None, data: SpeakerInput
+    session: AsyncSession,
+    edition_id: int,
+    speaker_id: int | None,
+    data: SpeakerInput,
+    actor: audit.Actor | None = None,
 ) -> Speaker:
     if speaker_id is None:
         base = _slug(data.name)
@@ -156,27 +197,70 @@ async def save_speaker(
             slug = f"{base}-{n}"
         speaker = Speaker(edition_id=edition_id, slug=slug)
         session.add(speaker)
+        before = None
     else:
         speaker = await get_speaker(session, edition_id, speaker_id)
+        before = audit.snapshot(speaker, SPEAKER_FIELDS)
     for key, value in vars(data).items():
         setattr(speaker, key, value)
     await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "programme.speaker_save",
+        "speaker",
+        speaker.id,
+        speaker.name,
+        before=before,
+        after=audit.snapshot(speaker, SPEAKER_FIELDS),
+        edition_id=edition_id,
+    )
     return speaker
 
 
 async def set_speaker_photo(
-    session: AsyncSession, edition_id: int, speaker_id: int, filename: str, data: bytes
+    session: AsyncSession,
+    edition_id: int,
+    speaker_id: int,
+    filename: str,
+    data: bytes,
+    actor: audit.Actor | None = None,
 ) -> None:
     speaker = await get_speaker(session, edition_id, speaker_id)
     photo = files.checked_image("photo", filename, data, PHOTO_MAX_BYTES)
     session.add(photo)
     await session.flush()
+    before = audit.snapshot(speaker, ("photo_id",))
     speaker.photo_id = photo.id
     await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "programme.speaker_photo",
+        "speaker",
+        speaker.id,
+        speaker.name,
+        before=before,
+        after={"photo_id": photo.id, "photo": filename},
+        edition_id=edition_id,
+    )
 
 
-async def delete_speaker(session: AsyncSession, edition_id: int, speaker_id: int) -> None:
-    await session.delete(await get_speaker(session, edition_id, speaker_id))
+async def delete_speaker(
+    session: AsyncSession, edition_id: int, speaker_id: int, actor: audit.Actor | None = None
+) -> None:
+    speaker = await get_speaker(session, edition_id, speaker_id)
+    await audit.record(
+        session,
+        actor,
+        "programme.speaker_delete",
+        "speaker",
+        speaker.id,
+        speaker.name,
+        before=audit.snapshot(speaker, SPEAKER_FIELDS),
+        edition_id=edition_id,
+    )
+    await session.delete(speaker)
     await session.flush()
 
 
@@ -377,8 +461,46 @@ async def programme_warnings(
     return all_conflicts(slots, edition.starts_on, edition.ends_on, ZoneInfo(edition.timezone))
 
 
+SESSION_FIELDS = (
+    "title_en",
+    "title_ja",
+    "abstract_en",
+    "abstract_ja",
+    "kind",
+    "starts_at",
+    "ends_at",
+    "sdgs",
+    "sectors",
+    "floor_language",
+    "interpretation",
+    "format",
+    "capacity",
+    "status",
+)
+
+
+async def _session_view(session: AsyncSession, edition: Any, row: ProgrammeSession) -> dict[str, Any]:
+    """A session as the audit log keeps it: times in the conference's zone, room, track and people by name."""
+    tz = ZoneInfo(edition.timezone)
+    view = audit.snapshot(row, SESSION_FIELDS)
+    view["starts_at"] = row.starts_at.astimezone(tz).isoformat(timespec="minutes")
+    view["ends_at"] = row.ends_at.astimezone(tz).isoformat(timespec="minutes")
+    rooms = {r.id: r.name_en for r in await editions.list_rooms(session, edition.id)}
+    tracks = {t.id: t.name_en for t in await list_tracks(session, edition.id)}
+    names = {s.id: s.name for s in await list_speakers(session, edition.id)}
+    view["room"] = rooms.get(row.room_id) if row.room_id else None
+    view["track"] = tracks.get(row.track_id) if row.track_id else None
+    view["people"] = [f"{names.get(p.speaker_id, p.speaker_id)} ({p.role})" for p in row.people]
+    return view
+
+
 async def save_session(
-    session: AsyncSession, edition: Any, session_id: int | None, data: SessionInput, confirmed: bool = False
+    session: AsyncSession,
+    edition: Any,
+    session_id: int | None,
+    data: SessionInput,
+    confirmed: bool = False,
+    actor: audit.Actor | None = None,
 ) -> tuple[ProgrammeSession, list[str]]:
     """Create or update a session. Returns it and the holders promoted by a larger capacity.
 
@@ -388,11 +510,13 @@ async def save_session(
     warnings = await warnings_for(session, edition, session_id, clean)
     if warnings and not confirmed:
         raise NeedsConfirmation(warnings)
+    before = None
     if session_id is None:
         row = ProgrammeSession(edition_id=edition.id, people=[], materials=[])
         session.add(row)
     else:
         row = await get_session(session, edition.id, session_id)
+        before = await _session_view(session, edition, row)
     for key, value in clean.values.items():
         setattr(row, key, value)
     current = {p.speaker_id: p for p in row.people}
@@ -401,6 +525,21 @@ async def save_session(
         for index, (speaker_id, role) in enumerate(clean.people)
     ]
     await session.flush()
+    after = await _session_view(session, edition, row)
+    verb = "session_create" if before is None else "session_update"
+    if before is not None and before["status"] != "cancelled" and row.status == "cancelled":
+        verb = "session_cancel"
+    await audit.record(
+        session,
+        actor,
+        f"programme.{verb}",
+        "session",
+        row.id,
+        row.title_en,
+        before=before,
+        after=after,
+        edition_id=edition.id,
+    )
     promoted: list[str] = []
     if row.capacity is not None or await capacity.holder_count(session, pool_key(row.id)):
         await capacity.ensure_pool(session, pool_key(row.id), row.capacity)
@@ -442,11 +581,23 @@ def form_of(row: ProgrammeSession, tz: ZoneInfo) -> SessionInput:
     )
 
 
-async def delete_session(session: AsyncSession, edition_id: int, session_id: int) -> None:
+async def delete_session(
+    session: AsyncSession, edition_id: int, session_id: int, actor: audit.Actor | None = None
+) -> None:
     """Only a session the public has never seen may be deleted; a published one is cancelled instead."""
     row = await get_session(session, edition_id, session_id)
     if await was_released(session, edition_id, session_id):
         raise DomainError("error.session_was_published", "was_published", status=409)
+    await audit.record(
+        session,
+        actor,
+        "programme.session_delete",
+        "session",
+        row.id,
+        row.title_en,
+        before=audit.snapshot(row, ("title_en", "title_ja", "starts_at", "ends_at", "status")),
+        edition_id=edition_id,
+    )
     await session.delete(row)
     await session.flush()
 
@@ -469,6 +620,7 @@ async def add_material(
     session_id: int,
     values: dict[str, str],
     upload: tuple[str, bytes] | None,
+    actor: audit.Actor | None = None,
 ) -> Material:
     """A slide link (https://) or an uploaded PDF / Office file, optionally available until a date."""
     row = await get_session(session, edition_id, session_id)
@@ -517,25 +669,74 @@ async def add_material(
         material.file_id = stored.id
     session.add(material)
     await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "programme.material_add",
+        "material",
+        material.id,
+        f"{material.title} · {row.title_en}",
+        after={
+            **audit.snapshot(material, MATERIAL_FIELDS),
+            "file": upload[0] if upload is not None and not url else None,
+        },
+        edition_id=edition_id,
+    )
     return material
 
 
+MATERIAL_FIELDS = ("title", "url", "kind", "available_from", "available_until", "publish_consent")
+
+
 async def set_publish_consent(
-    session: AsyncSession, edition_id: int, session_id: int, material_id: int, consent: bool
+    session: AsyncSession,
+    edition_id: int,
+    session_id: int,
+    material_id: int,
+    consent: bool,
+    actor: audit.Actor | None = None,
 ) -> None:
     row = await get_session(session, edition_id, session_id)
     material = next((m for m in row.materials if m.id == material_id), None)
     if material is None:
         raise NotFound("material")
+    before = audit.snapshot(material, ("publish_consent",))
     material.publish_consent = consent
     await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "programme.material_consent",
+        "material",
+        material.id,
+        f"{material.title} · {row.title_en}",
+        before=before,
+        after=audit.snapshot(material, ("publish_consent",)),
+        edition_id=edition_id,
+    )
 
 
-async def delete_material(session: AsyncSession, edition_id: int, session_id: int, material_id: int) -> None:
+async def delete_material(
+    session: AsyncSession,
+    edition_id: int,
+    session_id: int,
+    material_id: int,
+    actor: audit.Actor | None = None,
+) -> None:
     row = await get_session(session, edition_id, session_id)
     material = next((m for m in row.materials if m.id == material_id), None)
     if material is None:
         raise NotFound("material")
+    await audit.record(
+        session,
+        actor,
+        "programme.material_delete",
+        "material",
+        material.id,
+        f"{material.title} · {row.title_en}",
+        before=audit.snapshot(material, MATERIAL_FIELDS),
+        edition_id=edition_id,
+    )
     row.materials.remove(material)
     await session.flush()
 
@@ -548,3 +749,20 @@ def is_available(material: Material, today: date) -> bool:
         and (material.available_from is None or material.available_from <= today)
         and (material.available_until is None or today <= material.available_until)
     )
+
+
+async def copy_tracks(session: AsyncSession, source_edition_id: int, target_edition_id: int) -> int:
+    """The next edition starts with this one's tracks (names in both languages, colours, order)."""
+    tracks = await list_tracks(session, source_edition_id)
+    session.add_all(
+        Track(
+            edition_id=target_edition_id,
+            name_en=t.name_en,
+            name_ja=t.name_ja,
+            colour=t.colour,
+            sort_order=t.sort_order,
+        )
+        for t in tracks
+    )
+    await session.flush()
+    return len(tracks)

@@ -7,6 +7,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from ascc.audit import services as audit
 from ascc.editions import services as editions
 from ascc.errors import DomainError, ValidationFailed
 from ascc.i18n import translate
@@ -106,6 +107,21 @@ class ProgrammeAdminPages(Controller):
         result = await releases.publish(
             db_session, edition, request.user.id, form_text(form, "note"), request.app.state.settings.base_url
         )
+        await audit.record(
+            db_session,
+            request.user,
+            "programme.publish",
+            "release",
+            result.release.id,
+            f"v{result.release.version}",
+            after={
+                "version": result.release.version,
+                "note": result.release.note,
+                "changes": result.changes,
+                "notified": result.notified,
+            },
+            edition_id=edition.id,
+        )
         await db_session.commit()  # the cache reloads from the database: the release must be there first
         schedule_cache(request).invalidate()
         return Redirect(
@@ -162,7 +178,7 @@ class ProgrammeAdminPages(Controller):
         self, request: Request, db_session: DbSession, session_id: FromPath[int]
     ) -> Redirect:
         edition = await editions.require_current(db_session)
-        await editing.delete_session(db_session, edition.id, session_id)
+        await editing.delete_session(db_session, edition.id, session_id, request.user)
         return Redirect("/organizer/programme/?notice=deleted", status_code=303)
 
     @post("/sessions/{session_id:int}/materials", request_max_body_size=MATERIAL_MAX_BODY)
@@ -176,7 +192,7 @@ class ProgrammeAdminPages(Controller):
         )
         try:
             await editing.add_material(
-                db_session, edition.id, session_id, values, await form_upload(form, "file")
+                db_session, edition.id, session_id, values, await form_upload(form, "file"), request.user
             )
         except (ValidationFailed, DomainError) as exc:
             await db_session.rollback()
@@ -211,7 +227,7 @@ class ProgrammeAdminPages(Controller):
         edition = await editions.require_current(db_session)
         form = await request.form()
         await editing.set_publish_consent(
-            db_session, edition.id, session_id, material_id, form_text(form, "publish") == "1"
+            db_session, edition.id, session_id, material_id, form_text(form, "publish") == "1", request.user
         )
         return Redirect(f"/organizer/programme/sessions/{session_id}#materials", status_code=303)
 
@@ -220,7 +236,7 @@ class ProgrammeAdminPages(Controller):
         self, request: Request, db_session: DbSession, session_id: FromPath[int], material_id: FromPath[int]
     ) -> Redirect:
         edition = await editions.require_current(db_session)
-        await editing.delete_material(db_session, edition.id, session_id, material_id)
+        await editing.delete_material(db_session, edition.id, session_id, material_id, request.user)
         return Redirect(f"/organizer/programme/sessions/{session_id}#materials", status_code=303)
 
     # --- tracks and rooms ---
@@ -236,7 +252,11 @@ class ProgrammeAdminPages(Controller):
         values = form_values(form, "id", "name_en", "name_ja", "colour")
         try:
             await editing.save_track(
-                db_session, edition.id, int(values["id"]) if values["id"].isdigit() else None, values
+                db_session,
+                edition.id,
+                int(values["id"]) if values["id"].isdigit() else None,
+                values,
+                request.user,
             )
         except ValidationFailed as exc:
             await db_session.rollback()
@@ -250,7 +270,7 @@ class ProgrammeAdminPages(Controller):
         self, request: Request, db_session: DbSession, track_id: FromPath[int]
     ) -> Redirect:
         edition = await editions.require_current(db_session)
-        await editing.delete_track(db_session, edition.id, track_id)
+        await editing.delete_track(db_session, edition.id, track_id, request.user)
         return Redirect("/organizer/programme/tracks?notice=deleted", status_code=303)
 
     @post("/rooms")
@@ -260,9 +280,8 @@ class ProgrammeAdminPages(Controller):
         values = form_values(form, "id", "name_en", "name_ja", "floor", "capacity", "hybrid")
         try:
             data = editions.validate_room(values)
-            await editions.save_room(
-                db_session, edition.id, int(values["id"]) if values["id"].isdigit() else None, data
-            )
+            room_id = int(values["id"]) if values["id"].isdigit() else None
+            await editions.save_room(db_session, edition.id, room_id, data, request.user)
         except ValidationFailed as exc:
             await db_session.rollback()
             return await _places_page(
@@ -273,7 +292,7 @@ class ProgrammeAdminPages(Controller):
     @post("/rooms/{room_id:int}/delete")
     async def delete_room(self, request: Request, db_session: DbSession, room_id: FromPath[int]) -> Redirect:
         edition = await editions.require_current(db_session)
-        await editions.delete_room(db_session, edition.id, room_id)
+        await editions.delete_room(db_session, edition.id, room_id, request.user)
         return Redirect("/organizer/programme/tracks?notice=deleted#rooms", status_code=303)
 
     # --- speakers ---
@@ -332,7 +351,7 @@ class ProgrammeAdminPages(Controller):
         try:
             if upload is None:
                 raise DomainError("error.required", "required", field="photo", status=422)
-            await editing.set_speaker_photo(db_session, edition.id, speaker_id, *upload)
+            await editing.set_speaker_photo(db_session, edition.id, speaker_id, *upload, actor=request.user)
         except DomainError as exc:
             await db_session.rollback()
             edition = await editions.require_current(db_session)  # the rollback expired it
@@ -354,7 +373,7 @@ class ProgrammeAdminPages(Controller):
         self, request: Request, db_session: DbSession, speaker_id: FromPath[int]
     ) -> Redirect:
         edition = await editions.require_current(db_session)
-        await editing.delete_speaker(db_session, edition.id, speaker_id)
+        await editing.delete_speaker(db_session, edition.id, speaker_id, request.user)
         return Redirect("/organizer/programme/speakers?notice=deleted", status_code=303)
 
 
@@ -366,7 +385,9 @@ async def _save_session(
     data = _session_input(form)
     confirmed = form_text(form, "confirm_warnings") in ("1", "on")
     try:
-        row, promoted = await editing.save_session(db_session, edition, session_id, data, confirmed)
+        row, promoted = await editing.save_session(
+            db_session, edition, session_id, data, confirmed, actor=request.user
+        )
     except (ValidationFailed, NeedsConfirmation) as exc:
         await db_session.rollback()
         edition = await editions.require_current(db_session)  # the rollback expired it
@@ -409,7 +430,7 @@ async def _save_speaker(
     )
     try:
         speaker = await editing.save_speaker(
-            db_session, edition.id, speaker_id, editing.validate_speaker(values)
+            db_session, edition.id, speaker_id, editing.validate_speaker(values), request.user
         )
     except ValidationFailed as exc:
         await db_session.rollback()

@@ -447,3 +447,21 @@ async def room_capacities(session: AsyncSession, edition_id: int) -> dict[int, i
         .where(ProgrammeSession.edition_id == edition_id, ProgrammeSession.status == "published")
     )
     return {sid: own or room for sid, own, room in rows.tuples().all() if (own or room)}
+
+
+# --- Audiences (campaigns and reminders) ------------------------------------------------------------
+
+
+async def audiences(session: AsyncSession, session_ids: list[int]) -> dict[int, list[int]]:
+    """Per session, the people who saved it or signed up for it (a waiting-list sign-up included)."""
+    if not session_ids:
+        return {}
+    rows = await session.execute(
+        select(AgendaEntry.session_id, AgendaEntry.user_id)
+        .where(AgendaEntry.session_id.in_(session_ids))
+        .order_by(AgendaEntry.id)
+    )
+    result: dict[int, list[int]] = {i: [] for i in session_ids}
+    for session_id, user_id in rows.tuples():
+        result[session_id].append(user_id)
+    return result

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from ascc.accounts import services as accounts
+from ascc.audit import services as audit
 from ascc.capacity import services as capacity
 from ascc.csv_export import to_csv
 from ascc.errors import NotFound, ValidationFailed
@@ -50,8 +51,21 @@ def parse_capacity(field: str, raw: str | None, errors: dict) -> int | None:
     return int(raw)
 
 
+SETTINGS_FIELDS = (
+    "in_person_capacity",
+    "online_capacity",
+    "approval_categories",
+    "invitation_categories",
+    "privacy_version",
+)
+
+
 async def update_settings(
-    session: AsyncSession, edition_id: int, data: SettingsInput, base_url: str
+    session: AsyncSession,
+    edition_id: int,
+    data: SettingsInput,
+    base_url: str,
+    actor: audit.Actor | None = None,
 ) -> RegistrationSettings:
     errors: dict = {}
     if any(c not in CATEGORIES for c in data.approval_categories + data.invitation_categories):
@@ -63,11 +77,23 @@ async def update_settings(
     if errors:
         raise ValidationFailed(errors)
     settings = await get_settings(session, edition_id)
+    before = audit.snapshot(settings, SETTINGS_FIELDS)
     settings.approval_categories = sorted(set(data.approval_categories))
     settings.invitation_categories = sorted(set(data.invitation_categories))
     settings.privacy_version = data.privacy_version
     settings.in_person_capacity, settings.online_capacity = data.in_person_capacity, data.online_capacity
     await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "registration.settings",
+        "registration_settings",
+        settings.id,
+        "",
+        before=before,
+        after=audit.snapshot(settings, SETTINGS_FIELDS),
+        edition_id=edition_id,
+    )
     for mode in MODES:  # a larger limit lets waiting people in at once
         limit = data.in_person_capacity if mode == "in_person" else data.online_capacity
         await promote(session, await capacity.set_limit(session, pool_key(edition_id, mode), limit), base_url)
@@ -87,6 +113,7 @@ async def add_question(
     label_ja: str,
     choices_text: str,
     required: bool,
+    actor: audit.Actor | None = None,
 ) -> Question:
     errors: dict = {}
     if kind not in QUESTION_KINDS:
@@ -123,10 +150,40 @@ async def add_question(
     )
     session.add(question)
     await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "registration.question_add",
+        "question",
+        question.id,
+        question.label_en,
+        after=audit.snapshot(question, QUESTION_FIELDS),
+        edition_id=edition_id,
+    )
     return question
 
 
-async def delete_question(session: AsyncSession, edition_id: int, question_id: int) -> None:
+QUESTION_FIELDS = ("kind", "label_en", "label_ja", "choices", "required")
+
+
+async def delete_question(
+    session: AsyncSession, edition_id: int, question_id: int, actor: audit.Actor | None = None
+) -> None:
+    question = await session.scalar(
+        select(Question).where(Question.id == question_id, Question.edition_id == edition_id)
+    )
+    if question is None:
+        return
+    await audit.record(
+        session,
+        actor,
+        "registration.question_delete",
+        "question",
+        question.id,
+        question.label_en,
+        before=audit.snapshot(question, QUESTION_FIELDS),
+        edition_id=edition_id,
+    )
     await session.execute(
         delete(Question).where(Question.id == question_id, Question.edition_id == edition_id)
     )
@@ -140,6 +197,7 @@ async def create_code(
     single_use: bool,
     expires_at: datetime | None,
     note: str | None,
+    actor: audit.Actor | None = None,
 ) -> InvitationCode:
     if not categories or any(c not in CATEGORIES for c in categories):
         raise ValidationFailed({"categories": ("error.choice_invalid", {})})
@@ -165,6 +223,22 @@ async def create_code(
     )
     session.add(code)
     await session.flush()
+    await audit.record(  # the code itself is a key to register: never written into the log
+        session,
+        actor,
+        "registration.code_create",
+        "invitation_code",
+        code.id,
+        note or (organization_name or "").strip(),
+        after={
+            "categories": code.categories,
+            "organization": (organization_name or "").strip() or None,
+            "max_uses": code.max_uses,
+            "expires_at": expires_at,
+            "note": note,
+        },
+        edition_id=edition_id,
+    )
     return code
 
 
@@ -179,7 +253,11 @@ async def list_codes(session: AsyncSession, edition_id: int) -> list[InvitationC
 
 
 async def set_quota(
-    session: AsyncSession, edition_id: int, organization_name: str, seats_raw: str
+    session: AsyncSession,
+    edition_id: int,
+    organization_name: str,
+    seats_raw: str,
+    actor: audit.Actor | None = None,
 ) -> Quota | None:
     errors: dict = {}
     organization = await organizations.find_by_name(session, organization_name or "")
@@ -190,6 +268,17 @@ async def set_quota(
         raise ValidationFailed(errors)
     quota = await session.scalar(
         select(Quota).where(Quota.edition_id == edition_id, Quota.organization_id == organization.id)
+    )
+    await audit.record(
+        session,
+        actor,
+        "registration.quota_set",
+        "quota",
+        organization.id,
+        organization.name_en,
+        before={"seats": quota.seats if quota else None},
+        after={"seats": seats},
+        edition_id=edition_id,
     )
     if seats is None:  # an empty number removes the quota
         if quota is not None:
@@ -271,21 +360,47 @@ async def list_registrations(
 
 
 async def decide_many(
-    session: AsyncSession, edition_id: int, ids: list[int], action: str, base_url: str
+    session: AsyncSession,
+    edition_id: int,
+    ids: list[int],
+    action: str,
+    base_url: str,
+    actor: audit.Actor | None = None,
 ) -> int:
     """Approve or reject several at once; ones that do not fit the action are left as they are."""
     done = 0
+    verb = f"bulk_{action}" if len(ids) > 1 else action
     for registration_id in ids:
         registration = await get_registration(session, registration_id)
         if registration.edition_id != edition_id:
             raise NotFound("registration")
+        before = audit.snapshot(registration, ("status",))
         if action == "approve" and registration.status == "pending":
             await decide(session, registration, True, base_url)
-            done += 1
         elif action == "reject" and registration.status in ("pending", "confirmed", "waiting"):
             await decide(session, registration, False, base_url)
-            done += 1
+        else:
+            continue
+        done += 1
+        await audit.record(
+            session,
+            actor,
+            f"registration.{verb}",
+            "registration",
+            registration.id,
+            registration_label(registration),
+            before=before,
+            after=audit.snapshot(registration, ("status",)),
+            edition_id=edition_id,
+        )
     return done
+
+
+def registration_label(registration: Registration) -> str:
+    """How the audit log names a registration: the person and the reference."""
+    user = registration.user
+    name = user.name_latin + (f" ({user.name_local})" if user.name_local else "")
+    return f"{name} · {registration.reference}"
 
 
 CSV_HEADER = (
@@ -364,3 +479,50 @@ async def export_csv(session: AsyncSession, edition_id: int, filters: Filters) -
             for r in rows.unique()
         ),
     )
+
+
+@dataclass(frozen=True)
+class CopiedSetup:
+    questions: int
+    quotas: int
+    categories: int  # categories that need approval or an invitation code, as set for the edition
+
+
+async def copy_setup(session: AsyncSession, source_edition_id: int, target_edition_id: int) -> CopiedSetup:
+    """The next edition's registration set-up from this one: capacities, which categories need approval or a
+    code, the privacy-notice version, the questions and the organizations' quotas. No registration, code
+    or answer is copied."""
+    source = await get_settings(session, source_edition_id)
+    target = await get_settings(session, target_edition_id)
+    target.in_person_capacity = source.in_person_capacity
+    target.online_capacity = source.online_capacity
+    target.privacy_version = source.privacy_version
+    target.approval_categories = list(source.approval_categories or [])
+    target.invitation_categories = list(source.invitation_categories or [])
+    questions = (
+        await session.scalars(
+            select(Question).where(Question.edition_id == source_edition_id).order_by(Question.sort_order)
+        )
+    ).all()
+    session.add_all(
+        Question(
+            edition_id=target_edition_id,
+            kind=q.kind,
+            label_en=q.label_en,
+            label_ja=q.label_ja,
+            choices=[dict(c) for c in q.choices or []],
+            required=q.required,
+            sort_order=q.sort_order,
+        )
+        for q in questions
+    )
+    quotas = (await session.scalars(select(Quota).where(Quota.edition_id == source_edition_id))).all()
+    session.add_all(
+        Quota(edition_id=target_edition_id, organization_id=q.organization_id, seats=q.seats) for q in quotas
+    )
+    await session.flush()
+    for mode in MODES:  # the seat pools follow the copied capacities
+        limit = target.in_person_capacity if mode == "in_person" else target.online_capacity
+        await capacity.set_limit(session, pool_key(target_edition_id, mode), limit)
+    categories = set(target.approval_categories) | set(target.invitation_categories)
+    return CopiedSetup(len(questions), len(quotas), len(categories))

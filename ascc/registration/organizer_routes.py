@@ -102,7 +102,9 @@ class RegistrationAdminPages(Controller):
                 int(v) for v in form.getall("ids", []) if isinstance(v, str) and v.isdigit() and len(v) < 12
             ]
             action = form_text(form, "action")
-        count = await organizer.decide_many(db_session, edition.id, ids, action, _base_url(request))
+        count = await organizer.decide_many(
+            db_session, edition.id, ids, action, _base_url(request), actor=request.user
+        )
         back = form_text(form, "back")
         back = back if back.startswith("/organizer/registrations") else "/organizer/registrations"
         separator = "&" if "?" in back else "?"
@@ -164,7 +166,7 @@ class RegistrationSettingsPages(Controller):
         try:
             if errors:
                 raise ValidationFailed(errors)
-            await organizer.update_settings(db_session, edition.id, data, _base_url(request))
+            await organizer.update_settings(db_session, edition.id, data, _base_url(request), request.user)
         except ValidationFailed as exc:
             await db_session.rollback()
             return await self._render(request, db_session, 422, form_errors(request, exc))
@@ -183,6 +185,7 @@ class RegistrationSettingsPages(Controller):
                 form_text(form, "label_ja"),
                 form_text(form, "choices"),
                 form_text(form, "required") == "on",
+                actor=request.user,
             )
         except ValidationFailed as exc:
             await db_session.rollback()
@@ -194,7 +197,7 @@ class RegistrationSettingsPages(Controller):
         self, request: Request, db_session: DbSession, question_id: FromPath[int]
     ) -> Template:
         edition = await editions.require_current(db_session)
-        await organizer.delete_question(db_session, edition.id, question_id)
+        await organizer.delete_question(db_session, edition.id, question_id, request.user)
         return await self._render(request, db_session, notice="form.saved")
 
     @post("/codes")
@@ -230,6 +233,7 @@ class RegistrationSettingsPages(Controller):
                 form_text(form, "single_use") == "on",
                 expires,
                 form_text(form, "note"),
+                actor=request.user,
             )
         except ValidationFailed as exc:
             await db_session.rollback()
@@ -242,7 +246,11 @@ class RegistrationSettingsPages(Controller):
         form = await request.form()
         try:
             await organizer.set_quota(
-                db_session, edition.id, form_text(form, "organization"), form_text(form, "seats")
+                db_session,
+                edition.id,
+                form_text(form, "organization"),
+                form_text(form, "seats"),
+                actor=request.user,
             )
         except ValidationFailed as exc:
             await db_session.rollback()

@@ -171,6 +171,7 @@ class TourApi(Controller):
             data.seed if data else None,
             _base(request),
             close_early=bool(data and data.close_early),
+            actor=request.user,
         )
         tour = await tours.get_tour(db_session, tour_id)
         return {

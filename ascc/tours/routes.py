@@ -261,6 +261,7 @@ class TourAdminPages(Controller):
                 form_text(form, "seed"),
                 _base(request),
                 close_early=form_text(form, "close_early") == "1",
+                actor=request.user,
             )
         except DomainError as exc:
             await db_session.rollback()
@@ -372,7 +373,9 @@ class TourAdminPages(Controller):
         """Organizers book a person in, e.g. onto an invitation-only course."""
         form = await request.form()
         try:
-            await tours.book_by_email(db_session, form_text(form, "email"), course_id, _base(request))
+            await tours.book_by_email(
+                db_session, form_text(form, "email"), course_id, _base(request), request.user
+            )
         except DomainError as exc:
             if exc.code == "not_found" and exc.field is None:
                 raise
@@ -409,7 +412,7 @@ class TourAdminPages(Controller):
     ) -> Template | Redirect:
         form = await request.form()
         value = {"present": True, "absent": False}.get(form_text(form, "mark"))
-        await tours.mark(db_session, course_id, user_id, value)
+        await tours.mark(db_session, course_id, user_id, value, request.user)
         if getattr(request, "htmx", None):
             course, lines = await tours.manifest(db_session, course_id, _secret(request))
             line = next(line for line in lines if line.user_id == user_id)
@@ -449,7 +452,7 @@ async def _save_tour(request: Request, db_session: DbSession, tour_id: int | Non
     form = await request.form()
     values = form_values(form, *TOUR_FIELDS, "deadline_day", "deadline_time", "keep_delegations")
     try:
-        await tours.save_tour(db_session, edition, tour_id, values)
+        await tours.save_tour(db_session, edition, tour_id, values, request.user)
     except ValidationFailed as exc:
         await db_session.rollback()
         edition = await editions.require_current(db_session)
@@ -476,7 +479,9 @@ async def _save_course(
     )
     chosen = [v for v in form.getall("categories", []) if isinstance(v, str)]
     try:
-        course, promoted = await tours.save_course(db_session, edition, tour_id, course_id, values, chosen)
+        course, promoted = await tours.save_course(
+            db_session, edition, tour_id, course_id, values, chosen, request.user
+        )
     except ValidationFailed as exc:
         await db_session.rollback()
         edition = await editions.require_current(db_session)

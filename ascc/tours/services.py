@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from ascc import clock
 from ascc.accounts import services as accounts
+from ascc.audit import services as audit
 from ascc.capacity import services as capacity
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.mail import services as mail
@@ -249,12 +250,27 @@ async def cancel(session: AsyncSession, user_id: int, course_id: int, base_url: 
     await _promote(session, course, promoted, base_url)
 
 
-async def book_by_email(session: AsyncSession, email: str, course_id: int, base_url: str) -> capacity.Claim:
+async def book_by_email(
+    session: AsyncSession, email: str, course_id: int, base_url: str, actor: audit.Actor | None = None
+) -> capacity.Claim:
     """An organizer books a registered participant in by e-mail (invitation-only courses, ballots after the fact)."""
     person = await accounts.find_by_email(session, clean_line(email))
     if person is None:
         raise DomainError("error.unknown_participant", "unknown_participant", field="email", status=404)
-    return await book(session, person.id, course_id, base_url, by_organizer=True)
+    claim = await book(session, person.id, course_id, base_url, by_organizer=True)
+    course = await get_course(session, course_id)
+    await audit.record(
+        session,
+        actor,
+        "tours.book",
+        "course",
+        course.id,
+        f"{course.code} · {person.name_latin}",
+        before={"booking": None},
+        after={"booking": claim.status, "person": person.name_latin, "position": claim.position},
+        edition_id=course.tour.edition_id,
+    )
+    return claim
 
 
 async def _promote(session: AsyncSession, course: Course, promoted: list[str], base_url: str) -> None:
@@ -354,8 +370,11 @@ def read_id_document(data: bytes | None, secret: str) -> tuple[str, str] | None:
     return kind, number
 
 
-async def purge_id_documents(session: AsyncSession) -> int:
-    """Delete ID numbers once a course returned more than its tour's retention days ago."""
+async def _id_documents_past_retention(
+    session: AsyncSession, max_days: int | None
+) -> list[tuple[Booking, Course, Tour]]:
+    """Bookings holding ID data whose course returned more than the retention days ago: the tour's own days,
+    or the privacy rule's (`max_days`) when that is shorter."""
     now = clock.now()
     rows = await session.execute(
         select(Booking, Course, Tour)
@@ -363,13 +382,30 @@ async def purge_id_documents(session: AsyncSession) -> int:
         .join(Tour, Tour.id == Course.tour_id)
         .where(Booking.id_document.is_not(None))
     )
-    purged = 0
+    due = []
     for booking, course, tour in rows.tuples():
-        if course.returns_at + timedelta(days=tour.id_retention_days) < now:
-            booking.id_document = None
-            purged += 1
+        days = tour.id_retention_days if max_days is None else min(tour.id_retention_days, max_days)
+        if course.returns_at + timedelta(days=days) < now:
+            due.append((booking, course, tour))
+    return due
+
+
+async def id_documents_due(session: AsyncSession, max_days: int | None = None) -> dict[int, int]:
+    """How many bookings' ID data is past retention, per edition (nothing is changed)."""
+    counts: dict[int, int] = {}
+    for _, _, tour in await _id_documents_past_retention(session, max_days):
+        counts[tour.edition_id] = counts.get(tour.edition_id, 0) + 1
+    return counts
+
+
+async def purge_id_documents(session: AsyncSession, max_days: int | None = None) -> int:
+    """Delete ID numbers once a course returned more than its retention days ago (the privacy domain's
+    `tour_id_numbers` rule calls this with its period; see ascc.privacy.services)."""
+    due = await _id_documents_past_retention(session, max_days)
+    for booking, _, _ in due:
+        booking.id_document = None
     await session.flush()
-    return purged
+    return len(due)
 
 
 # --- Ballot ---------------------------------------------------------------------------------------
@@ -438,7 +474,13 @@ async def ballot(session: AsyncSession, tour: Tour) -> list[Applicant]:
 
 
 async def run_allocation(
-    session: AsyncSession, tour_id: int, seed: str | None, base_url: str, *, close_early: bool = False
+    session: AsyncSession,
+    tour_id: int,
+    seed: str | None,
+    base_url: str,
+    *,
+    close_early: bool = False,
+    actor: audit.Actor | None = None,
 ) -> dict[str, Any]:
     """Allocate the ballot, book the results (seats, then waiting lists in lottery order), mail everyone.
 
@@ -480,6 +522,24 @@ async def run_allocation(
         "assigned": {str(k): v for k, v in result.assigned.items()},
     }
     await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "tours.allocate",
+        "tour",
+        tour.id,
+        f"{tour.code} · {tour.name_en}",
+        before={"allocated": False},
+        after={
+            "allocated": True,
+            "seed": seed,
+            "close_early": close_early,
+            "placed": len(placed),
+            "left_out": len(left_out),
+            "optimal": result.optimal,
+        },
+        edition_id=tour.edition_id,
+    )
     return tour.allocation
 
 
@@ -542,7 +602,13 @@ async def manifest(session: AsyncSession, course_id: int, secret: str) -> tuple[
     return course, lines
 
 
-async def mark(session: AsyncSession, course_id: int, user_id: int, present: bool | None) -> None:
+async def mark(
+    session: AsyncSession,
+    course_id: int,
+    user_id: int,
+    present: bool | None,
+    actor: audit.Actor | None = None,
+) -> None:
     booking = await session.scalar(
         select(Booking).where(
             Booking.course_id == course_id, Booking.user_id == user_id, Booking.active.is_(True)
@@ -550,9 +616,24 @@ async def mark(session: AsyncSession, course_id: int, user_id: int, present: boo
     )
     if booking is None:
         raise NotFound("booking")
+    before = audit.snapshot(booking, ("present",))
     booking.present = present
     booking.marked_at = clock.now() if present is not None else None
     await session.flush()
+    if actor is not None:  # the bus's scanner marks the roll-call too: only people's own marks are logged
+        course = await get_course(session, course_id)
+        person = await accounts.get_user(session, user_id)
+        await audit.record(
+            session,
+            actor,
+            "checkin.roll_call",
+            "booking",
+            booking.id,
+            f"{course.code} · {person.name_latin}",
+            before=before,
+            after=audit.snapshot(booking, ("present",)),
+            edition_id=course.tour.edition_id,
+        )
 
 
 def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
@@ -562,7 +643,13 @@ def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datet
 # --- Organizers edit tours and courses --------------------------------------------------------------
 
 
-async def save_tour(session: AsyncSession, edition: Any, tour_id: int | None, values: dict[str, str]) -> Tour:
+async def save_tour(
+    session: AsyncSession,
+    edition: Any,
+    tour_id: int | None,
+    values: dict[str, str],
+    actor: audit.Actor | None = None,
+) -> Tour:
     """A tour from the organizer's form: code, names, booking mode, ballot deadline, caps, ID retention."""
     errors: dict = {}
     text = {}
@@ -589,6 +676,7 @@ async def save_tour(session: AsyncSession, edition: Any, tour_id: int | None, va
     if errors:
         raise ValidationFailed(errors)
     tour = await get_tour(session, tour_id) if tour_id else Tour(edition_id=edition.id, courses=[])
+    before = _tour_view(tour, edition) if tour_id else None
     if tour_id is None:
         session.add(tour)
     tour.code, tour.name_en, tour.name_ja, tour.mode = text["code"], text["name_en"], text["name_ja"], mode
@@ -597,7 +685,62 @@ async def save_tour(session: AsyncSession, edition: Any, tour_id: int | None, va
     tour.ballot_deadline, tour.city_cap, tour.id_retention_days = deadline, city_cap, retention
     tour.keep_delegations = values.get("keep_delegations") in ("1", "on")
     await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "tours.tour_save",
+        "tour",
+        tour.id,
+        f"{tour.code} · {tour.name_en}",
+        before=before,
+        after=_tour_view(tour, edition),
+        edition_id=edition.id,
+    )
     return tour
+
+
+TOUR_FIELDS = (
+    "code",
+    "name_en",
+    "name_ja",
+    "description_en",
+    "description_ja",
+    "mode",
+    "city_cap",
+    "id_retention_days",
+    "keep_delegations",
+)
+COURSE_FIELDS = (
+    "code",
+    "theme_en",
+    "theme_ja",
+    "description_en",
+    "description_ja",
+    "meeting_point_en",
+    "meeting_point_ja",
+    "accessibility_en",
+    "accessibility_ja",
+    "seats",
+    "categories",
+    "invitation_only",
+    "requires_id",
+)
+
+
+def _tour_view(tour: Tour, edition: Any) -> dict[str, Any]:
+    view = audit.snapshot(tour, TOUR_FIELDS)
+    tz = ZoneInfo(edition.timezone)
+    view["ballot_deadline"] = tour.ballot_deadline.astimezone(tz) if tour.ballot_deadline else None
+    return view
+
+
+def _course_view(course: Course, edition: Any) -> dict[str, Any]:
+    view = audit.snapshot(course, COURSE_FIELDS)
+    tz = ZoneInfo(edition.timezone)
+    for name in ("departs_at", "returns_at"):
+        moment = getattr(course, name)
+        view[name] = moment.astimezone(tz).isoformat(timespec="minutes") if moment else None
+    return view
 
 
 async def save_course(
@@ -607,6 +750,7 @@ async def save_course(
     course_id: int | None,
     values: dict[str, Any],
     categories: list[str],
+    actor: audit.Actor | None = None,
 ) -> tuple[Course, list[str]]:
     """A course from the organizer's form; more seats promote people waiting (returned for their mail)."""
     tour = await get_tour(session, tour_id)
@@ -630,6 +774,7 @@ async def save_course(
     seats = whole_number(errors, "seats", values.get("seats", ""), 1, 10_000, required=True)
     if errors:
         raise ValidationFailed(errors)
+    before = None
     if course_id is None:
         course = Course(tour_id=tour.id, sort_order=len(tour.courses))
         session.add(course)
@@ -637,6 +782,7 @@ async def save_course(
         course = next((c for c in tour.courses if c.id == course_id), None)
         if course is None:
             raise NotFound("course")
+        before = _course_view(course, edition)
     for key, value in text.items():
         setattr(course, key, value)
     course.departs_at, course.returns_at, course.seats = departs, returns, seats
@@ -646,6 +792,17 @@ async def save_course(
     course.invitation_only = values.get("invitation_only") in ("1", "on")
     course.requires_id = values.get("requires_id") in ("1", "on")
     await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "tours.course_save",
+        "course",
+        course.id,
+        f"{course.code} · {course.theme_en}",
+        before=before,
+        after=_course_view(course, edition),
+        edition_id=edition.id,
+    )
     await open_seats(session, course)
     promoted = await capacity.set_limit(session, pool_key(course.id), seats)
     return course, promoted
@@ -713,3 +870,104 @@ async def confirmed_seats(session: AsyncSession, edition_id: int) -> dict[int, i
     ids = list(courses.all())
     taken = await capacity.confirmed_counts(session, [pool_key(i) for i in ids])
     return {i: taken.get(pool_key(i), 0) for i in ids}
+
+
+# --- Audiences (campaigns and reminders) ------------------------------------------------------------
+
+
+async def seat_holders(session: AsyncSession, courses: list[Course]) -> dict[int, list[int]]:
+    """Per course, the people holding a seat on it (not those waiting), in booking order."""
+    held = await capacity.confirmed_holders(session, [pool_key(c.id) for c in courses])
+    return {c.id: [capacity.person_of(h) for h in held.get(pool_key(c.id), [])] for c in courses}
+
+
+async def booked_on(
+    session: AsyncSession, edition_id: int, *, tour_id: int | None = None, course_id: int | None = None
+) -> dict[int, Course]:
+    """Who holds a seat on a tour (any of its courses) or on one course: person -> their course (with its tour)."""
+    statement = (
+        select(Course)
+        .join(Tour, Tour.id == Course.tour_id)
+        .where(Tour.edition_id == edition_id)
+        .options(selectinload(Course.tour))
+    )
+    if tour_id is not None:
+        statement = statement.where(Course.tour_id == tour_id)
+    if course_id is not None:
+        statement = statement.where(Course.id == course_id)
+    courses = list((await session.scalars(statement.order_by(Course.departs_at, Course.id))).all())
+    by_id = {c.id: c for c in courses}
+    return {
+        user_id: by_id[cid]
+        for cid, users in (await seat_holders(session, courses)).items()
+        for user_id in users
+    }
+
+
+async def departing_between(
+    session: AsyncSession, edition_id: int, start: datetime, end: datetime
+) -> list[tuple[Course, list[int]]]:
+    """Courses departing in [start, end) with the people holding a seat: who gets a reminder."""
+    courses = list(
+        (
+            await session.scalars(
+                select(Course)
+                .join(Tour, Tour.id == Course.tour_id)
+                .where(Tour.edition_id == edition_id, Course.departs_at >= start, Course.departs_at < end)
+                .options(selectinload(Course.tour))
+                .order_by(Course.departs_at, Course.id)
+            )
+        ).all()
+    )
+    holders = await seat_holders(session, courses)
+    return [(c, holders[c.id]) for c in courses]
+
+
+async def copy_tours(
+    session: AsyncSession, source_edition_id: int, target_edition_id: int, shift: timedelta
+) -> tuple[int, int]:
+    """The next edition's tours and courses from this one's, their times moved by `shift`: no booking, ID
+    number, preference or allocation comes along. Returns (tours, courses)."""
+    tours = await list_tours(session, source_edition_id)
+    course_count = 0
+    for source in tours:
+        tour = Tour(
+            edition_id=target_edition_id,
+            code=source.code,
+            name_en=source.name_en,
+            name_ja=source.name_ja,
+            description_en=source.description_en,
+            description_ja=source.description_ja,
+            mode=source.mode,
+            ballot_deadline=source.ballot_deadline + shift if source.ballot_deadline else None,
+            city_cap=source.city_cap,
+            keep_delegations=source.keep_delegations,
+            id_retention_days=source.id_retention_days,
+            courses=[
+                Course(
+                    code=c.code,
+                    theme_en=c.theme_en,
+                    theme_ja=c.theme_ja,
+                    description_en=c.description_en,
+                    description_ja=c.description_ja,
+                    departs_at=c.departs_at + shift,
+                    returns_at=c.returns_at + shift,
+                    meeting_point_en=c.meeting_point_en,
+                    meeting_point_ja=c.meeting_point_ja,
+                    seats=c.seats,
+                    categories=list(c.categories or []),
+                    invitation_only=c.invitation_only,
+                    requires_id=c.requires_id,
+                    accessibility_en=c.accessibility_en,
+                    accessibility_ja=c.accessibility_ja,
+                    sort_order=c.sort_order,
+                )
+                for c in source.courses
+            ],
+        )
+        session.add(tour)
+        await session.flush()
+        for course in tour.courses:
+            await open_seats(session, course)
+        course_count += len(tour.courses)
+    return len(tours), course_count

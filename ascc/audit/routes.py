@@ -1,0 +1,180 @@
+"""The audit log for organizers: the page (filters applied in place with htmx, shareable URLs, pages), its CSV
+and `GET /api/v1/audit`. Exhibitors and everyone else are refused; only organizers read the log."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.response import Template
+
+from ascc.audit import actions as known
+from ascc.audit import filters as audit_filters
+from ascc.audit import services as audit
+from ascc.csv_export import to_csv
+from ascc.editions import services as editions
+from ascc.errors import ValidationFailed
+from ascc.security import requires_organizer
+from ascc.web import DbSession, form_errors, page, request_lang
+
+PER_PAGE = 50
+API_PER_PAGE_MAX = 500
+
+
+async def _zone(db_session: DbSession) -> ZoneInfo:
+    """Times are read and shown where the conference is (the current edition's zone)."""
+    edition = await editions.current(db_session)
+    return ZoneInfo(edition.timezone if edition else "Asia/Tokyo")
+
+
+async def _filters(request: Request, db_session: DbSession) -> audit_filters.Filters:
+    words = await audit.vocabulary(db_session)
+    return audit_filters.parse(request.query_params, words.domains, words.actions, words.target_types)
+
+
+class AuditPages(Controller):
+    path = "/organizer/audit"
+    guards = [requires_organizer]
+    include_in_schema = False
+
+    @get("/", cache=False)
+    async def log(self, request: Request, db_session: DbSession) -> Template:
+        tz = await _zone(db_session)
+        words = await audit.vocabulary(db_session)
+        lang = request_lang(request)
+        errors: dict[str, str] = {}
+        rows: list[Any] = []
+        total, page_number = 0, 1
+        try:
+            filters = audit_filters.parse(
+                request.query_params, words.domains, words.actions, words.target_types
+            )
+            page_number = audit_filters.page_number(request.query_params.get("page"))
+            rows, total = await audit.search(db_session, filters, tz, PER_PAGE, (page_number - 1) * PER_PAGE)
+        except ValidationFailed as exc:
+            errors = form_errors(request, exc)
+            filters = audit_filters.Filters()
+        raw = {name: request.query_params.get(name, "") for name in audit_filters.PARAMS}
+        return page(
+            request,
+            "organizer/audit.html",
+            status_code=422 if errors else 200,
+            rows=[
+                (row, audit_filters.changes(lang, row.before, row.after, tz, row.target_type)) for row in rows
+            ],
+            total=total,
+            filters=filters,
+            raw=raw,
+            errors=errors,
+            page_number=page_number,
+            pages=max(1, -(-total // PER_PAGE)),
+            tz=tz,
+            people=await audit.actors(db_session),
+            domains=sorted(words.domains),
+            actions=sorted(words.actions),
+            target_types=sorted(words.target_types),
+            action_label=audit_filters.action_label,
+            target_label=audit_filters.target_label,
+            domain_label=audit_filters.domain_label,
+            role_label=audit_filters.role_label,
+            lang=lang,
+        )
+
+    @get("/export.csv", cache=False)
+    async def export(self, request: Request, db_session: DbSession) -> Response[bytes]:
+        tz = await _zone(db_session)
+        filters = await _filters(request, db_session)
+        lang = request_lang(request)
+        rows = await audit.all_matching(db_session, filters, tz)
+        body = to_csv(audit_filters.CSV_HEADER, (audit_filters.csv_row(lang, row, tz) for row in rows))
+        return Response(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "content-disposition": 'attachment; filename="audit-log.csv"',
+                "cache-control": "no-store",
+            },
+        )
+
+
+# --- JSON API ---------------------------------------------------------------------------------------------
+
+
+class ActorOut(msgspec.Struct):
+    id: int | None
+    name: str
+    role: str
+
+
+class TargetOut(msgspec.Struct):
+    type: str
+    id: int | None
+    label: str
+
+
+class AuditEntryOut(msgspec.Struct):
+    id: int
+    at: str
+    edition_id: int | None
+    actor: ActorOut
+    action: str
+    domain: str
+    target: TargetOut
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class AuditPage(msgspec.Struct):
+    items: list[AuditEntryOut]
+    total: int
+    page: int
+    per_page: int
+    pages: int
+
+
+class AuditApi(Controller):
+    path = "/api/v1/audit"
+    guards = [requires_organizer]
+    tags = ["audit"]
+
+    @get(
+        "/",
+        summary="The audit log (organizers): newest first; filters actor, domain, action, target_type, "
+        "target_id, from, to (YYYY-MM-DD in the conference's zone), q; paging with page and per_page",
+        cache=False,
+    )
+    async def entries(self, request: Request, db_session: DbSession) -> AuditPage:
+        tz = await _zone(db_session)
+        filters = await _filters(request, db_session)
+        page_number = audit_filters.page_number(request.query_params.get("page"))
+        per_page = (
+            audit_filters.page_number(request.query_params.get("per_page"), "per_page", API_PER_PAGE_MAX)
+            if request.query_params.get("per_page")
+            else PER_PAGE
+        )
+        unknown = sorted(set(request.query_params) - {*audit_filters.PARAMS, "page", "per_page"})
+        if unknown:
+            raise ValidationFailed({unknown[0]: ("audit.error.unknown_parameter", {})})
+        rows, total = await audit.search(db_session, filters, tz, per_page, (page_number - 1) * per_page)
+        return AuditPage(
+            items=[
+                AuditEntryOut(
+                    id=row.id,
+                    at=row.created_at.isoformat(),
+                    edition_id=row.edition_id,
+                    actor=ActorOut(row.actor_id, row.actor_name, row.actor_role),
+                    action=row.action,
+                    domain=known.domain_of(row.action),
+                    target=TargetOut(row.target_type, row.target_id, row.target_label),
+                    before=row.before,
+                    after=row.after,
+                )
+                for row in rows
+            ],
+            total=total,
+            page=page_number,
+            per_page=per_page,
+            pages=max(1, -(-total // per_page)),
+        )
