@@ -223,11 +223,46 @@ def tours_group() -> None:
 
 @tours_group.command("purge-ids")
 def tours_purge_ids() -> None:
-    """Delete tour ID numbers whose retention period after the tour has passed (run daily, e.g. from cron)."""
-    from ascc.tours import services as tours
+    """Delete tour ID numbers whose retention period after the tour has passed (run daily, e.g. from cron).
 
-    purged = _run(tours.purge_id_documents)
-    click.echo(f"deleted the ID data of {purged} bookings")
+    The same as `ascc privacy apply` for the tour ID numbers rule alone (its period, its safety check)."""
+    from ascc.privacy import services as privacy
+
+    report = _run(lambda session: privacy.apply(session, None, only=["tour_id_numbers"]))
+    _print_retention(report)
+    click.echo(f"deleted the ID data of {report.total} bookings")
+    if report.refused:
+        sys.exit(1)
+
+
+@main.group("privacy")
+def privacy_group() -> None:
+    """Retention rules (set them on /organizer/privacy/)."""
+
+
+def _print_retention(report: Any) -> None:
+    from ascc.i18n import translate
+
+    for result in report.results:
+        what = f"{result.data_class} ({result.period} {result.unit})"
+        if result.status in ("refused", "failed"):
+            click.echo(f"REFUSED {what}: {translate('en', result.message, **result.params)}", err=True)
+        else:
+            verb = {"delete": "delete", "anonymize": "anonymize", "clear": "clear"}[result.action]
+            prefix = "would " if report.dry_run else ""
+            click.echo(f"{what}: {prefix}{verb} {result.count}")
+
+
+@privacy_group.command("apply")
+@click.option("--dry-run", is_flag=True, help="Show what each rule would remove; change nothing.")
+def privacy_apply(dry_run: bool) -> None:
+    """Apply the retention rules: each class of data in one transaction; live editions are never touched."""
+    from ascc.privacy import services as privacy
+
+    report = _run(lambda session: privacy.apply(session, None, dry_run=dry_run))
+    _print_retention(report)
+    if report.refused:
+        sys.exit(1)
 
 
 @main.group("badges")

@@ -8,6 +8,8 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from ascc.audit import services as audit
+from ascc.editions import cloning
 from ascc.editions import services as editions
 from ascc.errors import NotFound, ValidationFailed
 from ascc.security import requires_organizer
@@ -64,6 +66,16 @@ class EditionAdminPages(Controller):
         values = await _values(request)
         try:
             edition = await editions.create(db_session, editions.EditionInput(**values))
+            await audit.record(
+                db_session,
+                request.user,
+                "edition.create",
+                "edition",
+                edition.id,
+                edition.name_en,
+                after=audit.snapshot(edition, ("slug", *editions.EDITABLE_FIELDS)),
+                edition_id=edition.id,
+            )
         except ValidationFailed as exc:
             await db_session.rollback()
             return page(
@@ -98,7 +110,19 @@ class EditionAdminPages(Controller):
     ) -> Template | Redirect:
         values = await _values(request)
         try:
-            await editions.update_edition(db_session, slug, editions.EditionInput(**values))
+            before = audit.snapshot(await editions.get_by_slug(db_session, slug), editions.EDITABLE_FIELDS)
+            edition = await editions.update_edition(db_session, slug, editions.EditionInput(**values))
+            await audit.record(
+                db_session,
+                request.user,
+                "edition.update",
+                "edition",
+                edition.id,
+                edition.name_en,
+                before=before,
+                after=audit.snapshot(edition, editions.EDITABLE_FIELDS),
+                edition_id=edition.id,
+            )
         except ValidationFailed as exc:
             await db_session.rollback()
             edition = await editions.get_by_slug(db_session, slug)
@@ -114,9 +138,61 @@ class EditionAdminPages(Controller):
         return Redirect(f"/organizer/editions/{slug}?saved=1", status_code=303)
 
     @post("/{slug:str}/current")
-    async def make_current(self, db_session: DbSession, slug: FromPath[str]) -> Redirect:
-        await editions.set_current(db_session, slug)
+    async def make_current(self, request: Request, db_session: DbSession, slug: FromPath[str]) -> Redirect:
+        previous = await editions.current(db_session)
+        edition = await editions.set_current(db_session, slug)
+        await audit.record(
+            db_session,
+            request.user,
+            "edition.set_current",
+            "edition",
+            edition.id,
+            edition.name_en,
+            before={"current": previous.name_en if previous else None},
+            after={"current": edition.name_en},
+            edition_id=edition.id,
+        )
         return Redirect("/organizer/editions", status_code=303)
+
+    @get("/{slug:str}/next")
+    async def next_form(self, request: Request, db_session: DbSession, slug: FromPath[str]) -> Template:
+        source = await editions.get_by_slug(db_session, slug)
+        values = cloning.suggestion(source)
+        return page(request, "organizer/edition_next.html", source=source, values=values, errors={})
+
+    @post("/{slug:str}/next")
+    async def prepare_next(
+        self, request: Request, db_session: DbSession, slug: FromPath[str]
+    ) -> Template | Redirect:
+        values = form_values(await request.form(), *cloning.FIELDS)
+        try:
+            cloned = await cloning.prepare_next(db_session, request.user, slug, values)
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            source = await editions.get_by_slug(db_session, slug)
+            return page(
+                request,
+                "organizer/edition_next.html",
+                status_code=422,
+                source=source,
+                values=values,
+                errors=form_errors(request, exc),
+            )
+        return Redirect(f"/organizer/editions/{cloned.slug}/prepared?source={slug}", status_code=303)
+
+    @get("/{slug:str}/prepared")
+    async def prepared(self, request: Request, db_session: DbSession, slug: FromPath[str]) -> Template:
+        """What the new edition holds of what was copied, and where to go next."""
+        edition = await editions.get_by_slug(db_session, slug)
+        source_slug = request.query_params.get("source", "")
+        known = {e.slug: e for e in await editions.list_editions(db_session, include_drafts=True)}
+        return page(
+            request,
+            "organizer/edition_prepared.html",
+            edition=edition,
+            source=known.get(source_slug),
+            counts=await cloning.counts(db_session, edition),
+        )
 
 
 async def _values(request: Request) -> dict[str, Any]:

@@ -1,3 +1,588 @@
-"""Business rules of the privacy domain."""
+"""Business rules of the privacy domain: retention rules and their application, privacy-notice versions.
+
+Applying the rules goes class by class, each in its own transaction: a class either changes everything it
+should or nothing. Before changing anything a class checks which editions it would reach; reaching a live
+one (see privacy.rules.refusal) refuses that class with a message naming the rule and the edition.
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ascc import clock
+from ascc.accounts.models import User
+from ascc.audit import services as audit
+from ascc.audit.models import AuditEntry
+from ascc.editions.models import Edition
+from ascc.errors import DomainError, NotFound, ValidationFailed
+from ascc.exhibitors.models import Exhibitor, Lead
+from ascc.mail.models import OutboxMessage
+from ascc.network import services as network
+from ascc.online.models import ViewingMinute
+from ascc.privacy import rules
+from ascc.privacy.models import NoticeAcceptance, NoticeVersion, RetentionRule, RetentionRun
+from ascc.programme.models import ProgrammeSession
+from ascc.registration import privacy as registration_privacy
+from ascc.registration.models import Registration, RegistrationSettings
+from ascc.reports import services as reports
+from ascc.text import clean_block, clean_line
+from ascc.tours import services as tours
+
+# People whose accounts the retention rules never anonymize: the platform's own staff.
+STAFF_ROLES = ("organizer", "checkin")
+
+# --- Rules ----------------------------------------------------------------------------------------------------
+
+
+async def periods(session: AsyncSession) -> dict[str, int]:
+    """Each class's period: the stored one, or the default."""
+    stored = dict(
+        (await session.execute(select(RetentionRule.data_class, RetentionRule.period))).tuples().all()
+    )
+    return {c.key: int(stored.get(c.key, c.default)) for c in rules.CLASSES}
+
+
+async def save_periods(
+    session: AsyncSession, actor: audit.Actor | None, values: dict[str, str]
+) -> dict[str, int]:
+    """Store the periods typed in the form; a wrong one refuses them all, naming the field."""
+    new, errors = rules.parse_periods(values)
+    if errors:
+        raise ValidationFailed(errors)
+    old = await periods(session)
+    existing = {r.data_class: r for r in (await session.scalars(select(RetentionRule))).all()}
+    for key, period in new.items():
+        if key in existing:
+            existing[key].period = period
+        else:
+            session.add(RetentionRule(data_class=key, period=period))
+    await audit.record(
+        session, actor, "privacy.rules_changed", "retention_rule", None, "retention rules", old, new
+    )
+    await session.flush()
+    return new
+
+
+# --- Applying the rules -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ClassResult:
+    data_class: str
+    period: int
+    unit: str
+    action: str
+    count: int = 0
+    status: str = "done"  # done | dry_run | refused | failed
+    message: str = ""  # a catalogue key when refused or failed
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+@dataclass
+class RunReport:
+    dry_run: bool
+    results: list[ClassResult]
+    run_id: int | None = None
+
+    @property
+    def refused(self) -> list[ClassResult]:
+        return [r for r in self.results if r.status in ("refused", "failed")]
+
+    @property
+    def total(self) -> int:
+        return sum(r.count for r in self.results if r.status in ("done", "dry_run"))
+
+
+class Refused(Exception):
+    """A class would reach a live edition; nothing of it is changed."""
+
+    def __init__(self, message: str, edition: rules.EditionState) -> None:
+        super().__init__(message)
+        self.message = message
+        self.edition = edition
+
+
+async def _editions(session: AsyncSession) -> list[rules.EditionState]:
+    rows = (await session.scalars(select(Edition).order_by(Edition.starts_on))).all()
+    return [rules.EditionState(e.id, e.name_en, e.ends_on, e.is_current, e.status) for e in rows]
+
+
+def _today() -> date:
+    return clock.now().date()
+
+
+def _expired_ids(editions: list[rules.EditionState], data_class: rules.DataClass, period: int) -> set[int]:
+    today = _today()
+    return {e.id for e in editions if rules.edition_expired(e.ends_on, period, data_class.unit, today)}
+
+
+def _check(data_class: rules.DataClass, editions: list[rules.EditionState], touched: Iterable[int]) -> None:
+    """Refuse when any edition the class would change is live."""
+    by_id = {e.id: e for e in editions}
+    today = _today()
+    for edition_id in sorted(set(touched)):
+        edition = by_id.get(edition_id)
+        reason = rules.refusal(data_class, edition, today) if edition else None
+        if reason:
+            raise Refused(reason, edition)
+
+
+Handler = Callable[[AsyncSession, rules.DataClass, int, list[rules.EditionState], bool], Awaitable[int]]
+
+
+async def _tour_id_numbers(
+    session: AsyncSession,
+    data_class: rules.DataClass,
+    period: int,
+    editions: list[rules.EditionState],
+    dry: bool,
+) -> int:
+    due = await tours.id_documents_due(session, max_days=period)
+    _check(data_class, editions, due)
+    if dry:
+        return sum(due.values())
+    return await tours.purge_id_documents(session, max_days=period)
+
+
+async def _people_to_anonymize(session: AsyncSession, expired: set[int]) -> tuple[list[int], set[int]]:
+    """People registered only in expired editions, not in the network, not staff, not yet anonymized;
+    and the editions their registrations belong to."""
+    if not expired:
+        return [], set()
+    rows = (
+        await session.execute(
+            select(Registration.user_id, Registration.edition_id)
+            .join(User, User.id == Registration.user_id)
+            .where(User.role.not_in(STAFF_ROLES), User.is_active.is_(True))
+        )
+    ).tuples()
+    editions_of: dict[int, set[int]] = {}
+    for user_id, edition_id in rows:
+        editions_of.setdefault(user_id, set()).add(edition_id)
+    members = await network.member_ids(session)
+    people = sorted(
+        user_id for user_id, held in editions_of.items() if held <= expired and user_id not in members
+    )
+    return people, {edition_id for user_id in people for edition_id in editions_of[user_id]}
+
+
+async def _personal_data(
+    session: AsyncSession,
+    data_class: rules.DataClass,
+    period: int,
+    editions: list[rules.EditionState],
+    dry: bool,
+) -> int:
+    expired = _expired_ids(editions, data_class, period)
+    # Every edition someone registered in is checked, so a person of a live edition is never reached.
+    people, touched = await _people_to_anonymize(session, expired)
+    _check(data_class, editions, touched)
+    if not dry:
+        for user_id in people:
+            await registration_privacy.forget_person(session, user_id)
+    return len(people)
+
+
+async def _lead_scans(
+    session: AsyncSession,
+    data_class: rules.DataClass,
+    period: int,
+    editions: list[rules.EditionState],
+    dry: bool,
+) -> int:
+    expired = _expired_ids(editions, data_class, period)
+    if not expired:
+        return 0
+    rows = (
+        await session.execute(
+            select(Exhibitor.edition_id, func.count(Lead.id))
+            .join(Exhibitor, Exhibitor.id == Lead.exhibitor_id)
+            .where(Exhibitor.edition_id.in_(expired))
+            .group_by(Exhibitor.edition_id)
+        )
+    ).tuples()
+    counts = dict(rows.all())
+    _check(data_class, editions, counts)
+    if not dry and counts:
+        exhibitors = select(Exhibitor.id).where(Exhibitor.edition_id.in_(list(counts)))
+        await session.execute(delete(Lead).where(Lead.exhibitor_id.in_(exhibitors)))
+    return sum(counts.values())
+
+
+async def _viewing_records(
+    session: AsyncSession,
+    data_class: rules.DataClass,
+    period: int,
+    editions: list[rules.EditionState],
+    dry: bool,
+) -> int:
+    expired = _expired_ids(editions, data_class, period)
+    if not expired:
+        return 0
+    rows = (
+        await session.execute(
+            select(ProgrammeSession.edition_id, func.count(ViewingMinute.id))
+            .join(ProgrammeSession, ProgrammeSession.id == ViewingMinute.session_id)
+            .where(ProgrammeSession.edition_id.in_(expired))
+            .group_by(ProgrammeSession.edition_id)
+        )
+    ).tuples()
+    counts = dict(rows.all())
+    _check(data_class, editions, counts)
+    if not dry and counts:
+        sessions = select(ProgrammeSession.id).where(ProgrammeSession.edition_id.in_(list(counts)))
+        await session.execute(delete(ViewingMinute).where(ViewingMinute.session_id.in_(sessions)))
+    return sum(counts.values())
+
+
+async def _mail_bodies(
+    session: AsyncSession,
+    data_class: rules.DataClass,
+    period: int,
+    editions: list[rules.EditionState],
+    dry: bool,
+) -> int:
+    """The text of delivered (or given-up) mail older than the period is cleared; the record of the send stays."""
+    cutoff = rules.before(clock.now(), period, data_class.unit)
+    condition = (
+        OutboxMessage.created_at < cutoff,
+        OutboxMessage.status.in_(("sent", "failed")),
+        or_(OutboxMessage.body_text != "", OutboxMessage.invitation.is_not(None)),
+    )
+    count = await session.scalar(select(func.count(OutboxMessage.id)).where(*condition)) or 0
+    if not dry and count:
+        await session.execute(update(OutboxMessage).where(*condition).values(body_text="", invitation=None))
+    return count
+
+
+async def _audit_entries(
+    session: AsyncSession,
+    data_class: rules.DataClass,
+    period: int,
+    editions: list[rules.EditionState],
+    dry: bool,
+) -> int:
+    """Entries older than the period go, an edition's only once the period after the edition has passed too."""
+    cutoff = rules.before(clock.now(), period, data_class.unit)
+    expired = _expired_ids(editions, data_class, period)
+    old = AuditEntry.created_at < cutoff
+    rows = (
+        await session.execute(
+            select(AuditEntry.edition_id, func.count(AuditEntry.id))
+            .where(old)
+            .group_by(AuditEntry.edition_id)
+        )
+    ).tuples()
+    counts = {edition_id: n for edition_id, n in rows.all() if edition_id is None or edition_id in expired}
+    _check(data_class, editions, [e for e in counts if e is not None])
+    condition = or_(AuditEntry.edition_id.is_(None), AuditEntry.edition_id.in_(expired))
+    if not dry and counts:
+        await session.execute(delete(AuditEntry).where(old, condition))
+    return sum(counts.values())
+
+
+HANDLERS: dict[str, Handler] = {
+    "tour_id_numbers": _tour_id_numbers,
+    "personal_data": _personal_data,
+    "lead_scans": _lead_scans,
+    "viewing_records": _viewing_records,
+    "mail_bodies": _mail_bodies,
+    "audit_entries": _audit_entries,
+}
+
+
+async def _keep_report_figures(session: AsyncSession, states: list[rules.EditionState]) -> None:
+    """Ended editions' report figures are kept before the rules thin the data they are counted from."""
+    for state in states:
+        if not state.is_current and state.ends_on < _today():
+            await reports.freeze(session, await session.get(Edition, state.id))
+
+
+async def apply(
+    session: AsyncSession,
+    actor: audit.Actor | None,
+    dry_run: bool = False,
+    only: Iterable[str] | None = None,
+) -> RunReport:
+    """Apply every rule (or those named in `only`), one transaction per class; commits as it goes.
+
+    A dry run counts what each rule would change and changes nothing (no run is recorded either). A real run
+    records, per class, an audit entry (actor None: the system) and, at the end, the run in the history.
+    """
+    wanted = set(only) if only is not None else set(HANDLERS)
+    unknown = wanted - set(HANDLERS)
+    if unknown:
+        raise DomainError(
+            "privacy.error_unknown_class", "unknown_class", field="only", name=sorted(unknown)[0]
+        )
+    configured = await periods(session)
+    editions = await _editions(session)
+    if not dry_run:
+        await _keep_report_figures(session, editions)
+    await session.commit()  # start each class on a transaction of its own
+    results = []
+    for data_class in rules.CLASSES:
+        if data_class.key not in wanted:
+            continue
+        period = configured[data_class.key]
+        result = ClassResult(data_class.key, period, data_class.unit, data_class.action)
+        try:
+            result.count = await HANDLERS[data_class.key](session, data_class, period, editions, dry_run)
+            if dry_run:
+                result.status = "dry_run"
+            elif result.count:
+                await audit.record(
+                    session,
+                    actor,
+                    "privacy.retention_applied",
+                    "retention_rule",
+                    None,
+                    data_class.key,
+                    after={
+                        "data_class": data_class.key,
+                        "period": f"{period} {data_class.unit}",
+                        "count": result.count,
+                    },
+                )
+            await session.flush()
+            await (session.rollback() if dry_run else session.commit())
+        except Refused as exc:
+            await session.rollback()
+            result.status, result.message = "refused", exc.message
+            result.params = {"edition": exc.edition.name, "rule": data_class.key}
+            result.count = 0
+        except (SQLAlchemyError, DomainError) as exc:  # the class's changes roll back as one
+            await session.rollback()
+            result.status, result.message, result.count = "failed", "privacy.failed", 0
+            result.params = {"rule": data_class.key, "reason": type(exc).__name__}
+        results.append(result)
+    report = RunReport(dry_run, results)
+    if not dry_run:
+        run = RetentionRun(
+            dry_run=False,
+            actor_id=actor.id if actor else None,
+            actor_name=actor.display_name[:300] if actor else "system",
+            results=[r.as_dict() for r in results],
+            refused=bool(report.refused),
+        )
+        session.add(run)
+        await session.flush()
+        report.run_id = run.id
+        await session.commit()
+    return report
+
+
+async def get_run(session: AsyncSession, run_id: int) -> RetentionRun | None:
+    return await session.get(RetentionRun, run_id)
+
+
+async def recent_runs(session: AsyncSession, limit: int = 10) -> list[RetentionRun]:
+    rows = await session.scalars(select(RetentionRun).order_by(RetentionRun.id.desc()).limit(limit))
+    return list(rows.all())
+
+
+# --- Privacy-notice versions -----------------------------------------------------------------------------------
+
+VERSION_MAX = 20  # registrations record the label in 20 characters
+_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+BODY_MAX = 20_000
+
+
+def _effective(value: str, errors: dict) -> date | None:
+    try:
+        day = date.fromisoformat(clean_line(value))
+    except ValueError:
+        errors["effective_on"] = ("error.date_invalid", {})
+        return None
+    if not 2000 <= day.year <= 2100:
+        errors["effective_on"] = ("error.date_invalid", {})
+        return None
+    return day
+
+
+async def publish_notice(
+    session: AsyncSession, actor: audit.Actor | None, values: dict[str, str]
+) -> NoticeVersion:
+    """A new version of the notice. Once effective, signed-in people who have not accepted it are asked to, and
+    registrations record it."""
+    errors: dict = {}
+    version = clean_line(values.get("version"))
+    if not version:
+        errors["version"] = ("error.required", {})
+    elif len(version) > VERSION_MAX:
+        errors["version"] = ("error.too_long", {"max": VERSION_MAX})
+    elif not _VERSION.match(version):  # it appears in addresses and file names
+        errors["version"] = ("privacy.error_version_format", {})
+    elif await session.scalar(select(NoticeVersion.id).where(NoticeVersion.version == version)):
+        errors["version"] = ("privacy.error_version_taken", {})
+    bodies = {}
+    for name in ("body_en", "body_ja"):
+        bodies[name] = clean_block(values.get(name))
+        if not bodies[name]:
+            errors[name] = ("error.required", {})
+        elif len(bodies[name]) > BODY_MAX:
+            errors[name] = ("error.too_long", {"max": BODY_MAX})
+    effective_on = _effective(values.get("effective_on", ""), errors)
+    if errors:
+        raise ValidationFailed(errors)
+    notice = NoticeVersion(
+        version=version,
+        effective_on=effective_on,
+        published_by_id=actor.id if actor else None,
+        **bodies,
+    )
+    session.add(notice)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # the same label published twice at once
+        raise ValidationFailed({"version": ("privacy.error_version_taken", {})}) from exc
+    if effective_on <= _today():
+        await _registrations_record(session, version)
+    await audit.record(
+        session,
+        actor,
+        "privacy.notice_published",
+        "privacy_notice",
+        notice.id,
+        version,
+        after={"version": version, "effective_on": effective_on},
+    )
+    return notice
+
+
+async def _registrations_record(session: AsyncSession, version: str) -> None:
+    """Editions still to come (or running) register people under this version from now on."""
+    running = select(Edition.id).where(Edition.ends_on >= _today())
+    await session.execute(
+        update(RegistrationSettings)
+        .where(RegistrationSettings.edition_id.in_(running))
+        .values(privacy_version=version)
+    )
+
+
+async def list_notices(session: AsyncSession) -> list[NoticeVersion]:
+    rows = await session.scalars(
+        select(NoticeVersion).order_by(NoticeVersion.effective_on.desc(), NoticeVersion.id.desc())
+    )
+    return list(rows.all())
+
+
+async def current_notice(session: AsyncSession) -> NoticeVersion | None:
+    """The newest version in effect today (None before the first one is published)."""
+    return await session.scalar(
+        select(NoticeVersion)
+        .where(NoticeVersion.effective_on <= _today())
+        .order_by(NoticeVersion.effective_on.desc(), NoticeVersion.id.desc())
+        .limit(1)
+    )
+
+
+async def get_notice(session: AsyncSession, version: str) -> NoticeVersion:
+    notice = await session.scalar(select(NoticeVersion).where(NoticeVersion.version == version))
+    if notice is None:
+        raise NotFound("privacy_notice")
+    return notice
+
+
+async def has_accepted(session: AsyncSession, user_id: int, notice: NoticeVersion) -> bool:
+    """Accepted on the notice itself, or by registering under this version."""
+    if await session.scalar(
+        select(NoticeAcceptance.id).where(
+            NoticeAcceptance.user_id == user_id, NoticeAcceptance.notice_id == notice.id
+        )
+    ):
+        return True
+    return bool(
+        await session.scalar(
+            select(Registration.id).where(
+                Registration.user_id == user_id, Registration.privacy_version == notice.version
+            )
+        )
+    )
+
+
+async def pending_notice(session: AsyncSession, user_id: int) -> NoticeVersion | None:
+    """The current version when this person has not accepted it yet."""
+    notice = await current_notice(session)
+    if notice is None or await has_accepted(session, user_id, notice):
+        return None
+    return notice
+
+
+async def accept(
+    session: AsyncSession, user_id: int, version: str, source: str = "notice"
+) -> NoticeAcceptance:
+    """Record that the person accepted `version` (once; accepting again keeps the first time)."""
+    notice = await get_notice(session, version)
+    existing = await session.scalar(
+        select(NoticeAcceptance).where(
+            NoticeAcceptance.user_id == user_id, NoticeAcceptance.notice_id == notice.id
+        )
+    )
+    if existing is not None:
+        return existing
+    acceptance = NoticeAcceptance(
+        user_id=user_id, notice_id=notice.id, accepted_at=clock.now(), source=source
+    )
+    session.add(acceptance)
+    await session.flush()
+    return acceptance
+
+
+@dataclass(frozen=True)
+class VersionCount:
+    notice: NoticeVersion
+    accepted: int
+
+
+async def acceptance_counts(session: AsyncSession) -> list[VersionCount]:
+    """People who accepted each version, on the notice or by registering under it (each person once)."""
+    notices = await list_notices(session)
+    direct = (
+        (await session.execute(select(NoticeAcceptance.notice_id, NoticeAcceptance.user_id))).tuples().all()
+    )
+    registered = (
+        (await session.execute(select(Registration.privacy_version, Registration.user_id).distinct()))
+        .tuples()
+        .all()
+    )
+    people: dict[str, set[int]] = {n.version: set() for n in notices}
+    version_of = {n.id: n.version for n in notices}
+    for notice_id, user_id in direct:
+        people[version_of[notice_id]].add(user_id)
+    for version, user_id in registered:
+        if version in people:
+            people[version].add(user_id)
+    return [VersionCount(n, len(people[n.version])) for n in notices]
+
+
+@dataclass(frozen=True)
+class Unaccepted:
+    user_id: int
+    name_latin: str
+    name_local: str | None
+    email: str
+    role: str
+
+
+async def not_accepted(session: AsyncSession, notice: NoticeVersion) -> list[Unaccepted]:
+    """Active accounts that have not accepted `notice` (for the organizers' CSV)."""
+    accepted = select(NoticeAcceptance.user_id).where(NoticeAcceptance.notice_id == notice.id)
+    registered = select(Registration.user_id).where(Registration.privacy_version == notice.version)
+    rows = await session.scalars(
+        select(User)
+        .where(User.is_active.is_(True), User.id.not_in(accepted), User.id.not_in(registered))
+        .order_by(User.name_latin, User.id)
+    )
+    return [Unaccepted(u.id, u.name_latin, u.name_local, u.email, u.role) for u in rows.all()]

@@ -153,6 +153,18 @@ async def delete_account(session: AsyncSession, user_id: int, base_url: str) -> 
     for registration in registrations:
         if registration.status in ACTIVE_STATUSES:
             await cancel(session, registration, base_url, notify=False)
+    await forget_person(session, user_id)
+
+
+async def forget_person(session: AsyncSession, user_id: int) -> None:
+    """Anonymize a person without touching their registrations' status (so past editions' figures stay):
+    the account, the registrations' personal fields and consents, delegations they led, their mail.
+
+    `delete_account` (the person's own choice) cancels their open registrations first; the retention rules
+    (ascc.privacy) call this directly for people of editions long past.
+    """
+    registrations = (await session.scalars(select(Registration).where(Registration.user_id == user_id))).all()
+    for registration in registrations:
         registration.position = registration.city = registration.dietary = registration.accessibility = None
         registration.answers, registration.interests, registration.note = {}, [], None
         for name in CONSENTS:

@@ -10,7 +10,7 @@ from litestar.response import Redirect, Template
 
 from ascc.accounts import services as accounts
 from ascc.i18n import LANGUAGES
-from ascc.security import remember_language, requires_organizer
+from ascc.security import remember_language
 from ascc.site import services as site
 from ascc.text import safe_next_path
 from ascc.web import DbSession, page
@@ -39,15 +39,6 @@ class SitePages(Controller):
             if request.user:
                 await accounts.set_preferred_lang(db_session, request.user.id, code)
         return response
-
-    @get("/privacy")
-    async def privacy_notice(self, request: Request) -> Template:
-        return page(request, "site/privacy.html")
-
-    @get("/organizer", guards=[requires_organizer])
-    async def organizer_home(self, request: Request, db_session: DbSession) -> Template:
-        edition = await site.current_edition(db_session)
-        return page(request, "organizer/home.html", edition=edition, figures=await site.overview(db_session))
 
 
 class StaticAssets(Controller):

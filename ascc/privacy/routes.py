@@ -1,0 +1,58 @@
+"""The privacy notice (the current version and the earlier ones), accepting a new version, and the banner
+that asks signed-in people to read it."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from ascc.privacy import services as privacy
+from ascc.security import requires_login
+from ascc.text import safe_next_path
+from ascc.web import DbSession, form_text, page
+
+
+class PrivacyPages(Controller):
+    include_in_schema = False
+
+    @get("/privacy")
+    async def notice(self, request: Request, db_session: DbSession) -> Template:
+        current = await privacy.current_notice(db_session)
+        pending = await privacy.pending_notice(db_session, request.user.id) if request.user else None
+        return page(
+            request,
+            "privacy/notice.html",
+            notice=current,
+            versions=await privacy.list_notices(db_session),
+            pending=pending,
+            accepted=request.query_params.get("accepted") == "1",
+        )
+
+    @get("/privacy/versions/{version:str}")
+    async def version(self, request: Request, db_session: DbSession, version: FromPath[str]) -> Template:
+        notice = await privacy.get_notice(db_session, version)
+        current = await privacy.current_notice(db_session)
+        return page(
+            request,
+            "privacy/notice.html",
+            notice=notice,
+            versions=await privacy.list_notices(db_session),
+            pending=None,
+            accepted=False,
+            earlier=current is None or notice.id != current.id,
+        )
+
+    @get("/privacy/banner")
+    async def banner(self, request: Request, db_session: DbSession) -> Template:
+        """An htmx fragment for every page: empty unless a version waits for this person's acceptance."""
+        pending = await privacy.pending_notice(db_session, request.user.id) if request.user else None
+        return Template("privacy/_banner.html", context={"pending": pending})
+
+    @post("/privacy/accept", guards=[requires_login])
+    async def accept(self, request: Request, db_session: DbSession) -> Redirect:
+        form = await request.form()
+        await privacy.accept(db_session, request.user.id, form_text(form, "version"))
+        back = safe_next_path(form_text(form, "next"), "/privacy")
+        joiner = "&" if "?" in back else "?"
+        return Redirect(f"{back}{joiner}accepted=1" if back == "/privacy" else back, status_code=303)
