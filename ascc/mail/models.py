@@ -33,3 +33,7 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     # A calendar invitation sent with the text (see calendar.ical.invitation_payload), or None.
     invitation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # An HTML alternative of body_text (escaped by whoever wrote it), or None: plain text only.
+    body_html: Mapped[str | None] = mapped_column(Text)
+    # Extra headers from smtp.EXTRA_HEADERS (List-Unsubscribe ...), or None.
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSON)

@@ -4,6 +4,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from ascc.audit import services as audit
 from ascc.mail import services as mail
 from ascc.security import requires_organizer
 from ascc.web import DbSession, page
@@ -35,6 +36,19 @@ class OutboxPages(Controller):
         )
 
     @post("/{message_id:int}/retry")
-    async def retry(self, db_session: DbSession, message_id: FromPath[int]) -> Redirect:
+    async def retry(self, request: Request, db_session: DbSession, message_id: FromPath[int]) -> Redirect:
+        message = await mail.get_message(db_session, message_id)
+        before = audit.snapshot(message, ("status", "attempts"))
         await mail.retry_now(db_session, message_id)
+        if before["status"] in ("pending", "failed"):  # others (sent, sending) are left as they are
+            await audit.record(
+                db_session,
+                request.user,
+                "outbox.retry",
+                "outbox_message",
+                message.id,
+                f"{message.subject} → {message.to_address}",
+                before=before,
+                after={"status": "pending", "attempts": 0},
+            )
         return Redirect("/organizer/outbox", status_code=303)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
@@ -41,21 +41,52 @@ async def queue_mail(
     kind: str,
     context: dict[str, Any],
     invitation: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> OutboxMessage:
     """Store a message in the outbox; it is delivered after the surrounding transaction commits.
 
     `invitation` (calendar.ical.invitation_payload) goes with it as an iTIP calendar invitation."""
     subject, body = compose(kind, lang, context)
+    return await queue_composed(
+        session,
+        to=to,
+        name=name,
+        lang=lang,
+        kind=kind,
+        subject=subject,
+        body=body,
+        invitation=invitation,
+        headers=headers,
+    )
+
+
+async def queue_composed(
+    session: AsyncSession,
+    *,
+    to: str,
+    name: str | None,
+    lang: str,
+    kind: str,
+    subject: str,
+    body: str,
+    html: str | None = None,
+    headers: dict[str, str] | None = None,
+    not_before: datetime | None = None,
+    invitation: dict[str, Any] | None = None,
+) -> OutboxMessage:
+    """A message written by its caller (a campaign); `not_before` holds it back until then (throttling)."""
     message = OutboxMessage(
         kind=kind,
         to_address=to,
         to_name=name,
         lang=lang,
-        subject=subject,
+        subject=subject[:300],
         body_text=body,
+        body_html=html,
+        headers=headers or None,
         status="pending",
         attempts=0,
-        next_attempt_at=clock.now(),
+        next_attempt_at=max(not_before, clock.now()) if not_before else clock.now(),
         invitation=invitation,
     )
     session.add(message)
@@ -116,6 +147,8 @@ async def deliver_due(
                     message.body_text,
                     message.lang,
                     invitation=_invitation(message, sender),
+                    html=message.body_html,
+                    headers=message.headers,
                 )
             except (ValueError, KeyError, TypeError) as exc:  # e.g. an invitation no longer readable
                 message.status, message.claimed_until = "failed", None
@@ -228,3 +261,37 @@ async def forget_recipient(session: AsyncSession, address: str) -> None:
     await session.execute(
         delete(OutboxMessage).where(func.lower(OutboxMessage.to_address) == address.lower())
     )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    status: str  # pending | sending | sent | failed
+    sent_at: datetime | None
+    last_error: str | None
+
+
+async def deliveries(session: AsyncSession, message_ids: list[int]) -> dict[int, Delivery]:
+    """Where each of these messages is (campaigns show it per recipient); a deleted message is absent."""
+    result: dict[int, Delivery] = {}
+    for start in range(0, len(message_ids), 500):
+        rows = await session.execute(
+            select(
+                OutboxMessage.id, OutboxMessage.status, OutboxMessage.sent_at, OutboxMessage.last_error
+            ).where(OutboxMessage.id.in_(message_ids[start : start + 500]))
+        )
+        for message_id, status, sent_at, error in rows.tuples():
+            result[message_id] = Delivery(status, sent_at, error)
+    return result
+
+
+async def withdraw_pending(session: AsyncSession, message_ids: list[int]) -> set[int]:
+    """Take back messages no sender has picked up yet (a cancelled campaign); returns those withdrawn."""
+    withdrawn: set[int] = set()
+    for start in range(0, len(message_ids), 500):
+        gone = await session.scalars(
+            delete(OutboxMessage)
+            .where(OutboxMessage.id.in_(message_ids[start : start + 500]), OutboxMessage.status == "pending")
+            .returning(OutboxMessage.id)
+        )
+        withdrawn.update(gone.all())
+    return withdrawn

@@ -14,6 +14,9 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid, parseaddr
 from urllib.parse import unquote, urlsplit
 
+# The only headers a message may add to those the sender writes (campaigns' one-click unsubscribe).
+EXTRA_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post", "List-Id", "Auto-Submitted")
+
 
 @dataclass(frozen=True)
 class SmtpTarget:
@@ -47,8 +50,12 @@ def build_message(
     body: str,
     lang: str,
     invitation: tuple[bytes, str] | None = None,
+    html: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> EmailMessage:
     """A plain-text mail; with `invitation` (iCalendar bytes, iTIP method) also a calendar invitation.
+
+    `html` is an HTML alternative of the text (already escaped); `headers` may add EXTRA_HEADERS only.
 
     The invitation goes both as a text/calendar alternative with its method (what Outlook, Google and
     Apple Mail turn into "Add to calendar" / "Accept") and as an invite.ics attachment for the rest."""
@@ -65,6 +72,11 @@ def build_message(
     message.set_content(body, charset="utf-8")
     # After set_content, which replaces all Content-* headers.
     message["Content-Language"] = "ja, en" if lang == "ja" else "en, ja"
+    for name, value in (headers or {}).items():
+        if name in EXTRA_HEADERS and "\n" not in value and "\r" not in value:
+            message[name] = value
+    if html:
+        message.add_alternative(html, subtype="html", charset="utf-8")
     if invitation:
         ical, method = invitation
         message.add_alternative(ical.decode(), subtype="calendar", params={"method": method})
