@@ -118,8 +118,7 @@ def meeting_item(
 ) -> CalendarItem:
     """A business meeting between two parties: a table at the venue, or an online room."""
     link = f"{base_url}/matching/meetings/{meeting_id}"
-    names = " × ".join(person.name for person, _ in parties)
-    who = "\n".join(f"{person.name} ({org})" if org else person.name for person, org in parties)
+    names, who = _parties(parties)
     location = (
         video_url if video_url else ", ".join(p for p in (bilingual(place_en, place_ja), venue(edition)) if p)
     )
@@ -141,3 +140,46 @@ def meeting_item(
         categories=("ASCC", "business_meeting"),
         attendees=tuple(person for person, _ in parties),
     )
+
+
+def network_meeting_item(
+    *,
+    meeting_id: int,
+    base_url: str,
+    path: str,
+    room_path: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    cancelled: bool,
+    parties: tuple[tuple[Attendee, str], ...],  # each person and their organization
+) -> CalendarItem:
+    """An online meeting of two members of the year-round network, outside the conference days. Its location
+    is the meeting's join page (`room_path`), which checks who asks and when: the room's own address is never
+    written into a calendar."""
+    link, room = f"{base_url}{path}", f"{base_url}{room_path}"
+    names, who = _parties(parties)
+    return CalendarItem(
+        uid=f"network-meeting-{meeting_id}@{host_of(base_url)}",
+        starts_at=starts_at,
+        ends_at=ends_at,
+        summary=f"ASCC network meeting / ネットワーク面談: {names}",
+        location=room,
+        description=_paragraphs(
+            "Online meeting of the Asia Smart City Alliance network.",
+            "アジア・スマートシティ・アライアンスのネットワークでのオンライン面談です。",
+            who,
+            f"Video room / ビデオ会議: {room}",
+            link,
+        ),
+        url=link,
+        status="CANCELLED" if cancelled else "CONFIRMED",
+        categories=("ASCC", "network_meeting"),
+        attendees=tuple(person for person, _ in parties),
+    )
+
+
+def _parties(parties: tuple[tuple[Attendee, str], ...]) -> tuple[str, str]:
+    """ "A × B" for the summary, and one line per person with their organization for the description."""
+    names = " × ".join(person.name for person, _ in parties)
+    who = "\n".join(f"{person.name} ({org})" if org else person.name for person, org in parties)
+    return names, who

@@ -27,7 +27,12 @@ IN_CALENDAR = ("scheduled", "held")
 
 def room_url(settings: Any, meeting: Meeting) -> str:
     """The meeting's online room (an unguessable name under the edition's video service)."""
-    return f"{settings.video_base_url}ascc-{meeting.room_token}"
+    return room_address(settings.video_base_url, meeting.room_token)
+
+
+def room_address(video_base_url: str, room_token: str) -> str:
+    """An online room under a video service (business meetings and the network's meetings alike)."""
+    return f"{video_base_url}ascc-{room_token}"
 
 
 def join_url(base_url: str, meeting_id: int) -> str:

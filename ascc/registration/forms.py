@@ -30,6 +30,8 @@ def read(form: Any, questions: list[Question]) -> tuple[RegistrationInput, dict[
     values["interests"] = form_list(form, "interests")
     for name in (*CONSENT_FIELDS, "privacy_accepted"):
         values[name] = form_text(form, name) == "on"
+    # Staying in the year-round network is a separate choice, kept by the network domain (never pre-ticked).
+    values["consent_network"] = form_text(form, "consent_network") == "on"
     answers: dict[str, Any] = {}
     for question in questions:
         name = field_name(question.id)

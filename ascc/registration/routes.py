@@ -12,6 +12,8 @@ from ascc import clock
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.i18n import country_name
+from ascc.network import services as network
+from ascc.privacy.export import person_export
 from ascc.registration import delegations, forms, privacy
 from ascc.registration import services as registration
 from ascc.registration.letter import LetterData, render_letter
@@ -158,7 +160,7 @@ class RegistrationPages(Controller):
 
     @get("/account/export.json")
     async def export(self, request: Request, db_session: DbSession) -> Response[bytes]:
-        data = await privacy.export_my_data(db_session, request.user.id)
+        data = await person_export(db_session, request.user.id)  # every domain, built on privacy.export_my_data
         return Response(
             json.dumps(data, ensure_ascii=False, indent=2).encode(),
             media_type="application/json",
@@ -306,6 +308,8 @@ async def _submit(request: Request, db_session: DbSession, invite_token: str | N
         await registration.register(
             db_session, edition.id, request.user.id, data, base_url(request), invite_token=invite_token
         )
+        if values["consent_network"]:  # the separate opt-in to the year-round network, recorded with its date
+            await network.join(db_session, request.user.id, {}, via="registration")
     except ValidationFailed as exc:
         await db_session.rollback()  # expires what was loaded: load the edition again
         edition = await editions.require_current(db_session)

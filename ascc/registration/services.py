@@ -580,3 +580,56 @@ def name_of(registration_id: Any) -> Any:
         .where(Registration.id == registration_id)
         .scalar_subquery()
     )
+
+
+# --- Audiences (campaigns) -------------------------------------------------------------------------
+
+
+async def confirmed_user_ids(
+    session: AsyncSession,
+    edition_id: int,
+    *,
+    mode: str | None = None,
+    category: str | None = None,
+    country: str | None = None,
+    delegation_id: int | None = None,
+) -> list[int]:
+    """People with a confirmed registration of the edition, narrowed by what is given (mail campaigns)."""
+    statement = select(Registration.user_id).where(
+        Registration.edition_id == edition_id, Registration.status == "confirmed"
+    )
+    if mode is not None:
+        statement = statement.where(Registration.mode == mode)
+    if category is not None:
+        statement = statement.where(Registration.category == category)
+    if country is not None:
+        statement = statement.where(Registration.country == country)
+    if delegation_id is not None:
+        statement = statement.where(Registration.delegation_id == delegation_id)
+    return list((await session.scalars(statement.order_by(Registration.id))).all())
+
+
+async def confirmed_countries(session: AsyncSession, edition_id: int) -> list[tuple[str, int]]:
+    """Countries of confirmed registrations with how many people each, most first."""
+    rows = await session.execute(
+        select(Registration.country, func.count())
+        .where(
+            Registration.edition_id == edition_id,
+            Registration.status == "confirmed",
+            Registration.country.is_not(None),
+        )
+        .group_by(Registration.country)
+        .order_by(func.count().desc(), Registration.country)
+    )
+    return [(country, count) for country, count in rows.tuples().all() if country]
+
+
+async def delegations_of(session: AsyncSession, edition_id: int) -> list[tuple[int, str, str]]:
+    """The edition's delegations: (id, organization's English name, Japanese name or ""), by name."""
+    rows = await session.scalars(
+        select(Delegation)
+        .where(Delegation.edition_id == edition_id)
+        .options(joinedload(Delegation.organization))
+    )
+    found = [(d.id, d.organization.name_en, d.organization.name_ja or "") for d in rows.unique().all()]
+    return sorted(found, key=lambda d: d[1].casefold())

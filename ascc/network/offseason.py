@@ -1,0 +1,65 @@
+"""Meetings outside the conference days, the parts without a database: the proposed times typed in the
+proposer's own time zone, when the room is open, and the meeting's addresses. Pure.
+
+The event calendars get is the calendar domain's (`ascc.calendar.items.network_meeting_item`), so the mail
+sender turns it into the same iTIP invitation (METHOD:REQUEST or CANCEL) business meetings get.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from ascc.text import clean_line, local_time
+
+MAX_SLOTS = 3
+DURATIONS = (30, 45, 60)
+ROOM_OPENS = timedelta(minutes=15)  # the room opens this long before the meeting, as business meetings do
+HORIZON = timedelta(days=365)  # a proposal further ahead than this is surely a typing mistake
+SLOT_FIELDS = tuple(f"slot_{n}" for n in range(1, MAX_SLOTS + 1))
+
+
+def parse_slots(errors: dict, raw: list[str], zone: tzinfo, now: datetime) -> list[datetime]:
+    """Up to three times typed as "YYYY-MM-DDTHH:MM" (an `<input type="datetime-local">`) in `zone`.
+
+    Each must exist in that zone (a time the clocks skip is refused, not moved), lie ahead (a past time is
+    refused) and within a year; the same instant twice is an error. The first field is required. Problems go
+    into `errors` under the field's name. The times come back in UTC, as instants."""
+    slots: list[datetime] = []
+    for name, value in zip(SLOT_FIELDS, raw, strict=False):
+        value = clean_line(value).replace(" ", "T")
+        if not value:
+            continue
+        day, _, hhmm = value.partition("T")
+        typed = local_time(errors, name, day, hhmm[:5], zone)
+        if typed is None:
+            errors[name] = ("network.error.slot_invalid", {})
+            continue
+        moment = typed.astimezone(UTC)
+        if moment.astimezone(zone).replace(tzinfo=None) != typed.replace(tzinfo=None):
+            errors[name] = (
+                "network.error.slot_nonexistent",
+                {},
+            )  # e.g. 02:30 when clocks go from 02:00 to 03:00
+        elif moment <= now:
+            errors[name] = ("network.error.slot_past", {})
+        elif moment > now + HORIZON:
+            errors[name] = ("network.error.slot_too_far", {})
+        elif moment in slots:
+            errors[name] = ("network.error.slot_repeated", {})
+        else:
+            slots.append(moment)
+    if not slots and not any(name in errors for name in SLOT_FIELDS):
+        errors["slot_1"] = ("error.required", {})
+    return slots
+
+
+def room_open(starts_at: datetime, ends_at: datetime, now: datetime) -> bool:
+    return starts_at - ROOM_OPENS <= now <= ends_at
+
+
+def meeting_path(meeting_id: int) -> str:
+    return f"/network/meetings/{meeting_id}"
+
+
+def join_path(meeting_id: int) -> str:
+    return f"/network/meetings/{meeting_id}/join"
