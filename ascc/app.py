@@ -32,11 +32,15 @@ from litestar.template.config import TemplateConfig
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ascc.accounts.routes import AccountApi, AccountPages, MyAccountPages, UsersAdminPages
+from ascc.audit.routes import AuditApi, AuditPages
 from ascc.badges.api import BadgeApi
 from ascc.badges.live import channels_plugin
 from ascc.badges.organizer_routes import BadgeAdminPages
 from ascc.badges.routes import BadgePages, CheckInPages
 from ascc.calendar.routes import CalendarApi, CalendarFiles, CalendarPages, ScheduleExports
+from ascc.campaigns.organizer_routes import CampaignAdminPages
+from ascc.campaigns.reminders import run_periodic as run_reminders
+from ascc.campaigns.routes import MailPreferencePages, MyMailPages
 from ascc.config import Settings
 from ascc.db import create_engine, load_models
 from ascc.editions.routes import EditionAdminPages, EditionApi, EditionPages
@@ -58,10 +62,14 @@ from ascc.mail.services import run_sender
 from ascc.matching.api import MatchingApi
 from ascc.matching.organizer_routes import MatchingAdminPages
 from ascc.matching.routes import MatchingPages
+from ascc.network.organizer_routes import NetworkAdminPages
+from ascc.network.routes import NetworkPages
 from ascc.online.api import OnlineApi
 from ascc.online.organizer_routes import OnlineAdminPages
 from ascc.online.routes import OnlinePages
 from ascc.organizations.routes import OrganizationAdminPages, OrganizationApi
+from ascc.privacy.organizer_routes import PrivacyAdminPages
+from ascc.privacy.routes import PrivacyPages
 from ascc.programme.api import MyAgendaApi, ProgrammeApi
 from ascc.programme.organizer_routes import ProgrammeAdminPages
 from ascc.programme.routes import MyAgendaPages, ProgrammePages
@@ -73,6 +81,8 @@ from ascc.registration.organizer_routes import (
     RegistrationSettingsPages,
 )
 from ascc.registration.routes import InvitationPages, RegistrationPages
+from ascc.reports.routes import DashboardPages, ReportPages, ReportsApi
+from ascc.reports.services import DashboardCache
 from ascc.security import (
     AuthMiddleware,
     BearerAwareCSRFMiddleware,
@@ -132,9 +142,21 @@ ROUTE_HANDLERS: list[Any] = [
     ScheduleExports,
     CalendarPages,
     CalendarApi,
+    DashboardPages,
+    ReportPages,
+    ReportsApi,
     OnlinePages,
     OnlineApi,
     OnlineAdminPages,
+    NetworkPages,
+    NetworkAdminPages,
+    CampaignAdminPages,
+    MailPreferencePages,
+    MyMailPages,
+    PrivacyPages,
+    PrivacyAdminPages,
+    AuditPages,
+    AuditApi,
 ]
 
 # Paths that need no user and no session: answered before the auth middleware looks at anything.
@@ -193,7 +215,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         header_name="x-csrftoken",
         cookie_secure=settings.secure_cookies,
         cookie_samesite="lax",
-        exclude=["^/health$", "^/static/"],
+        # Mail programs post the one-click unsubscribe (RFC 8058) without a CSRF token; its signed URL is the proof.
+        exclude=["^/health$", "^/static/", "^/mail/unsubscribe/"],
     )
     rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.auth_rate_limit_per_minute),
@@ -242,6 +265,29 @@ def create_app(settings: Settings | None = None) -> Litestar:
     jobs = Jobs()
 
     @asynccontextmanager
+    async def reminder_loop(app: Litestar) -> AsyncIterator[None]:
+        """Reminders before sessions, tours and meetings, and campaigns a stopped worker left half-sent."""
+        loop_engine = create_engine(settings.database_url)
+        stop = asyncio.Event()
+        task = asyncio.create_task(
+            run_reminders(
+                async_sessionmaker(loop_engine, expire_on_commit=False),
+                settings.base_url,
+                settings.secret_key,
+                stop,
+            )
+        )
+        try:
+            yield
+        finally:
+            stop.set()
+            try:
+                await asyncio.wait_for(task, timeout=30)
+            except TimeoutError:
+                task.cancel()
+            await loop_engine.dispose()
+
+    @asynccontextmanager
     async def background_jobs(app: Litestar) -> AsyncIterator[None]:
         try:
             yield
@@ -262,7 +308,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[security_headers_hook(hsts=settings.secure_cookies)],
         template_config=templates,
         stores=_stores(settings),
-        lifespan=[mail_sender, background_jobs],
+        lifespan=[mail_sender, background_jobs, reminder_loop],
         on_startup=[_freeze_startup_objects],
         exception_handlers={
             DomainError: domain_error_handler,
@@ -290,6 +336,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 # The marketplace's version and its rendered directory results (see exhibitors.directory).
                 "directory_state": DirectoryState(async_sessionmaker(engine, expire_on_commit=False)),
                 "directory_fragments": FragmentCache(),
+                # The dashboard's figures, counted at most every few seconds per worker (see reports.services).
+                "dashboard_cache": DashboardCache(),
                 # schedule.json, schedule.xml and program.ics of each release (see calendar.routes).
                 "calendar_exports": FragmentCache(size=16),
                 # Background work (scheduler runs) and the sessions it opens outside of requests.

@@ -35,6 +35,7 @@ MODEL_MODULES = (
     "ascc.campaigns.models",
     "ascc.privacy.models",
     "ascc.network.models",
+    "ascc.reports.models",
 )
 
 Base = IdentityAuditBase

@@ -10,16 +10,20 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc.accounts import services as accounts
+from ascc.campaigns import demo as campaigns_demo
 from ascc.editions import services as editions
 from ascc.errors import DomainError
 from ascc.exhibitors import demo as marketplace_demo
 from ascc.matching import demo as matching_demo
+from ascc.network import demo as network_demo
 from ascc.online import demo as online_demo
 from ascc.organizations import services as organizations
+from ascc.privacy import demo as privacy_demo
 from ascc.programme import demo
 from ascc.programme import services as programme
 from ascc.registration import delegations, organizer
 from ascc.registration import services as registration
+from ascc.reports import demo as reports_demo
 from ascc.tours import demo as tours_demo
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
@@ -75,6 +79,10 @@ async def seed(session: AsyncSession, demo_password: str) -> SeedReport:
     )
     report.meeting_requests_created = await matching_demo.load_matching(session, edition)
     report.streams_created = await online_demo.load_online(session, edition)
+    await network_demo.load_network(session)  # a dozen participants stay in the year-round network
+    await reports_demo.load_recorded(session)  # the 8th and 9th editions' published figures
+    await privacy_demo.load_notice(session)  # notice version 2023-1, which the registrations accepted
+    await campaigns_demo.load_campaigns(session, edition)  # a draft to Tour B's bookers, to preview and send
     return report
 
 

@@ -194,6 +194,35 @@ async def _personal_data(
     return len(people)
 
 
+async def _rows_of_expired_editions(
+    session: AsyncSession,
+    data_class: rules.DataClass,
+    period: int,
+    editions: list[rules.EditionState],
+    dry: bool,
+    model: Any,
+    parent: Any,
+    link: Any,
+) -> int:
+    """Delete the rows of `model` that belong, through `link`, to a `parent` (with an edition_id) of an edition
+    whose period has passed; refused as a whole when one of those editions is live."""
+    expired = _expired_ids(editions, data_class, period)
+    if not expired:
+        return 0
+    rows = await session.execute(
+        select(parent.edition_id, func.count(model.id))
+        .join(parent, parent.id == link)
+        .where(parent.edition_id.in_(expired))
+        .group_by(parent.edition_id)
+    )
+    counts = dict(rows.tuples().all())
+    _check(data_class, editions, counts)
+    if not dry and counts:
+        parents = select(parent.id).where(parent.edition_id.in_(list(counts)))
+        await session.execute(delete(model).where(link.in_(parents)))
+    return sum(counts.values())
+
+
 async def _lead_scans(
     session: AsyncSession,
     data_class: rules.DataClass,
@@ -201,23 +230,9 @@ async def _lead_scans(
     editions: list[rules.EditionState],
     dry: bool,
 ) -> int:
-    expired = _expired_ids(editions, data_class, period)
-    if not expired:
-        return 0
-    rows = (
-        await session.execute(
-            select(Exhibitor.edition_id, func.count(Lead.id))
-            .join(Exhibitor, Exhibitor.id == Lead.exhibitor_id)
-            .where(Exhibitor.edition_id.in_(expired))
-            .group_by(Exhibitor.edition_id)
-        )
-    ).tuples()
-    counts = dict(rows.all())
-    _check(data_class, editions, counts)
-    if not dry and counts:
-        exhibitors = select(Exhibitor.id).where(Exhibitor.edition_id.in_(list(counts)))
-        await session.execute(delete(Lead).where(Lead.exhibitor_id.in_(exhibitors)))
-    return sum(counts.values())
+    return await _rows_of_expired_editions(
+        session, data_class, period, editions, dry, Lead, Exhibitor, Lead.exhibitor_id
+    )
 
 
 async def _viewing_records(
@@ -227,23 +242,9 @@ async def _viewing_records(
     editions: list[rules.EditionState],
     dry: bool,
 ) -> int:
-    expired = _expired_ids(editions, data_class, period)
-    if not expired:
-        return 0
-    rows = (
-        await session.execute(
-            select(ProgrammeSession.edition_id, func.count(ViewingMinute.id))
-            .join(ProgrammeSession, ProgrammeSession.id == ViewingMinute.session_id)
-            .where(ProgrammeSession.edition_id.in_(expired))
-            .group_by(ProgrammeSession.edition_id)
-        )
-    ).tuples()
-    counts = dict(rows.all())
-    _check(data_class, editions, counts)
-    if not dry and counts:
-        sessions = select(ProgrammeSession.id).where(ProgrammeSession.edition_id.in_(list(counts)))
-        await session.execute(delete(ViewingMinute).where(ViewingMinute.session_id.in_(sessions)))
-    return sum(counts.values())
+    return await _rows_of_expired_editions(
+        session, data_class, period, editions, dry, ViewingMinute, ProgrammeSession, ViewingMinute.session_id
+    )
 
 
 async def _mail_bodies(
