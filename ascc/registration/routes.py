@@ -160,7 +160,9 @@ class RegistrationPages(Controller):
 
     @get("/account/export.json")
     async def export(self, request: Request, db_session: DbSession) -> Response[bytes]:
-        data = await person_export(db_session, request.user.id)  # every domain, built on privacy.export_my_data
+        data = await person_export(
+            db_session, request.user.id
+        )  # every domain, built on privacy.export_my_data
         return Response(
             json.dumps(data, ensure_ascii=False, indent=2).encode(),
             media_type="application/json",
