@@ -8,6 +8,7 @@ A figure nobody knows is None and shows as a dash, never as 0.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -91,7 +92,7 @@ def comparison(editions: Sequence[EditionFigures]) -> list[ComparisonRow]:
     return [row for row in rows if any(value is not None for value in row.values)]
 
 
-def figure_rows(report: EditionFigures, label: Callable[[str], str]) -> list[list[object]]:
+def figure_rows(report: EditionFigures, label: Callable[..., str]) -> list[list[object]]:
     """The report as a two-column table (figure, value) with a header, for CSV, Excel and PDF."""
     rows: list[list[object]] = [[label("report.figure"), label("report.value")]]
     for key in KEYS:
@@ -100,12 +101,12 @@ def figure_rows(report: EditionFigures, label: Callable[[str], str]) -> list[lis
     return rows
 
 
-def comparison_rows(editions: Sequence[EditionFigures], label: Callable[[str], str]) -> list[list[object]]:
+def comparison_rows(editions: Sequence[EditionFigures], label: Callable[..., str]) -> list[list[object]]:
     """The comparison as a table: a figure per row, an edition per column, and the change since the one
     before."""
     ordered = sorted(editions, key=lambda e: e.number)
     header: list[object] = [label("report.figure")]
-    header += [f"{e.number} ({e.label})" for e in ordered]
+    header += [f"{label('report.nth', number=e.number)} ({e.label})" for e in ordered]
     header.append(label("report.change"))
     rows: list[list[object]] = [header]
     for row in comparison(ordered):
@@ -120,7 +121,11 @@ def comparison_rows(editions: Sequence[EditionFigures], label: Callable[[str], s
     return rows
 
 
-def organization_rows(report: EditionFigures, label: Callable[[str], str]) -> list[list[object]]:
+def organization_rows(
+    report: EditionFigures,
+    label: Callable[..., str],
+    country: Callable[[str | None], str] = lambda code: code or "",
+) -> list[list[object]]:
     rows: list[list[object]] = [
         [
             label("report.organization"),
@@ -135,7 +140,7 @@ def organization_rows(report: EditionFigures, label: Callable[[str], str]) -> li
             [
                 org.name_en,
                 org.name_ja or "",
-                org.country or "",
+                country(org.country),
                 label(f"organization.kind.{org.kind}"),
                 org.people,
             ]
@@ -143,16 +148,43 @@ def organization_rows(report: EditionFigures, label: Callable[[str], str]) -> li
     return rows
 
 
+# Figures that are parts of another: a part may not exceed its whole.
+PARTS = (
+    (("participants_in_person", "participants_online"), "participants"),
+    (("meetings_held", "meetings_no_show"), "meetings_requested"),
+    (("contracts",), "pilots"),
+    (("pilots",), "feasibility_studies"),
+    (("overseas_cities",), "overseas_organizations"),
+)
+
+
 def parse_recorded(values: Mapping[str, str]) -> dict[str, int | None]:
-    """Recorded figures typed by an organizer: whole numbers ≥ 0, or empty for unknown. Raises ValueError
-    naming the first bad field."""
+    """Recorded figures typed by an organizer: whole numbers ≥ 0 (commas and full-width digits allowed), or
+    empty for unknown. Raises RecordedFiguresInvalid naming every bad field, and every whole smaller than
+    the sum of its known parts."""
     figures: dict[str, int | None] = {}
+    bad: dict[str, str] = {}
     for key in KEYS:
-        raw = (values.get(key) or "").strip().replace(",", "").replace("，", "")
+        raw = unicodedata.normalize("NFKC", values.get(key) or "").strip().replace(",", "").replace(" ", "")
         if not raw:
             figures[key] = None
-            continue
-        if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
-            raise ValueError(key)
-        figures[key] = int(raw)
+        elif raw.isascii() and raw.isdigit() and len(raw) <= 9:
+            figures[key] = int(raw)
+        else:
+            figures[key] = None
+            bad[key] = "figure"
+    for parts, whole in PARTS:
+        known = [figures[part] for part in parts if figures[part] is not None]
+        if figures[whole] is not None and known and sum(known) > figures[whole] and whole not in bad:
+            bad[whole] = "parts"
+    if bad:
+        raise RecordedFiguresInvalid(bad)
     return figures
+
+
+class RecordedFiguresInvalid(ValueError):
+    """field -> "figure" (not a whole number) or "parts" (smaller than its parts)."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__(", ".join(fields))
+        self.fields = fields

@@ -7,6 +7,7 @@ import asyncio
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect, Template
@@ -15,7 +16,7 @@ from ascc import clock
 from ascc.csv_export import to_csv
 from ascc.editions import services as editions
 from ascc.errors import NotFound, ValidationFailed
-from ascc.i18n import country_name, pick, translate
+from ascc.i18n import country_name, format_date, pick, translate
 from ascc.pdf_tables import Section, TablePdf, render_tables
 from ascc.reports import charts, figures, workbook
 from ascc.reports import services as reports
@@ -48,7 +49,7 @@ def _charts(board: reports.Dashboard, lang: str) -> dict[str, str]:
             t("report.tour_fill"), [(c.label, c.confirmed, c.seats) for c in board.courses]
         ),
         "funnel": charts.funnel(
-            t("report.meeting_funnel"), [(t(f"matching.status.{k}"), v) for k, v in board.funnel]
+            t("report.meeting_funnel"), [(t(f"report.funnel.{k}"), v) for k, v in board.funnel]
         ),
         "outcomes": charts.bar_chart(
             t("report.outcomes"), [(t(f"matching.outcome.{k}"), v) for k, v in board.outcomes.items()]
@@ -103,7 +104,19 @@ async def _report(
 
 
 def _labels(lang: str) -> Any:
-    return lambda key: translate(lang, key)
+    return lambda key, **params: translate(lang, key, **params)
+
+
+def _ordered(known: list[Any]) -> list[Any]:
+    """The report's edition choice: the current one, then the others newest first, drafts last."""
+    return sorted(known, key=lambda e: (not e.is_current, e.status == "draft", -e.starts_on.toordinal()))
+
+
+def _shown(value: object, lang: str) -> str:
+    """A PDF cell: whole numbers with thousands separators (and a sign for a change), the rest as text."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return str(value)
+    return format_decimal(value, locale=lang)
 
 
 def _download(body: bytes, media_type: str, filename: str) -> Response[bytes]:
@@ -151,7 +164,7 @@ class ReportPages(Controller):
             compared=compared,
             comparison=figures.comparison(compared),
             keys=figures.KEYS,
-            editions=await editions.list_editions(db_session, include_drafts=True),
+            editions=_ordered(await editions.list_editions(db_session, include_drafts=True)),
             recorded=await reports.recorded_editions(db_session),
             generated_at=clock.now(),
             errors=errors or {},
@@ -164,8 +177,11 @@ class ReportPages(Controller):
         request: Request,
         db_session: DbSession,
         edition: FromQuery[str | None] = None,
+        record: FromQuery[int | None] = None,
     ) -> Template:
-        return await self._page(request, db_session, edition)
+        """`?record=N` fills the form with the recorded figures of the N-th edition, to correct them."""
+        values = await reports.recorded_values(db_session, record) if record and 0 < record < 1000 else None
+        return await self._page(request, db_session, edition, values=values)
 
     @get("/edition.csv", cache=False)
     async def edition_csv(
@@ -215,8 +231,13 @@ class ReportPages(Controller):
         label = _labels(lang)
         figure_table = figures.figure_rows(report, label)
         comparison_table = figures.comparison_rows(compared, label)
-        organizations = figures.organization_rows(report, label)
+        organizations = figures.organization_rows(
+            report, label, lambda code: country_name(code, lang) if code else ""
+        )
         columns = len(comparison_table[0])
+        zone = ZoneInfo(found.timezone)
+        provisional = found.is_current or found.ends_on >= clock.now().astimezone(zone).date()
+        notes = " / ".join(f"{label('report.nth', number=e.number)}: {e.note}" for e in compared if e.note)
         first = 70.0
         rest = (272 - first) / max(columns - 1, 1)
         # Drawing CJK pages takes about a second: in a thread, so other requests go on meanwhile.
@@ -224,26 +245,29 @@ class ReportPages(Controller):
             render_tables,
             TablePdf(
                 pick(found, "name", lang),
-                f"{label('report.title')} · {translate(lang, 'report.generated')} "
-                f"{clock.now().astimezone(ZoneInfo(found.timezone)).strftime('%Y-%m-%d %H:%M')}",
+                f"{label('report.title')} · {format_date(found.starts_on, lang)} – {format_date(found.ends_on, lang)}"
+                f" · {pick(found, 'venue_name', lang)} · {translate(lang, 'report.generated')} "
+                f"{clock.now().astimezone(zone).strftime('%Y-%m-%d %H:%M')}"
+                + (f" · {translate(lang, 'report.provisional')}" if provisional else ""),
                 [
                     Section(
                         label("report.sheet_figures"),
                         tuple(map(str, figure_table[0])),
                         (120, 40),
-                        [tuple(map(str, row)) for row in figure_table[1:]],
+                        [tuple(_shown(cell, lang) for cell in row) for row in figure_table[1:]],
                     ),
                     Section(
                         label("report.sheet_comparison"),
                         tuple(map(str, comparison_table[0])),
                         (first, *([rest] * (columns - 1))),
-                        [tuple(map(str, row)) for row in comparison_table[1:]],
+                        [tuple(_shown(cell, lang) for cell in row) for row in comparison_table[1:]],
+                        note=notes,
                     ),
                     Section(
                         label("report.sheet_organizations"),
                         tuple(map(str, organizations[0])),
                         (80, 60, 24, 70, 20),
-                        [tuple(map(str, row)) for row in organizations[1:]],
+                        [tuple(_shown(cell, lang) for cell in row) for row in organizations[1:]],
                     ),
                 ],
                 page_per_section=True,

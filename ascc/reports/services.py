@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, replace
@@ -255,6 +256,22 @@ async def freeze(session: AsyncSession, edition: Any) -> bool:
     return True
 
 
+async def recorded_values(session: AsyncSession, number: int) -> dict[str, str]:
+    """A recorded edition's figures as the form shows them, to correct them (empty when none)."""
+    row = await session.scalar(select(RecordedEdition).where(RecordedEdition.number == number))
+    if row is None:
+        return {}
+    shown = {key: str(value) for key, value in row.figures.items()}
+    return {
+        **shown,
+        "number": str(row.number),
+        "label": row.label,
+        "name_en": row.name_en,
+        "name_ja": row.name_ja,
+        "note": row.note,
+    }
+
+
 async def recorded_editions(session: AsyncSession) -> list[RecordedEdition]:
     return list(await session.scalars(select(RecordedEdition).order_by(RecordedEdition.number)))
 
@@ -275,20 +292,31 @@ async def all_editions(session: AsyncSession) -> list[fig.EditionFigures]:
 
 async def save_recorded(session: AsyncSession, actor: Any, values: dict[str, str]) -> RecordedEdition:
     """Record (or correct) an earlier edition's published figures. Raises ValidationFailed with the field."""
-    number_text = (values.get("number") or "").strip()
-    if not number_text.isascii() or not number_text.isdigit() or not 1 <= int(number_text) <= 200:
-        raise ValidationFailed({"number": ("report.error.number", {})})
+    errors: dict[str, tuple[str, dict[str, Any]]] = {}
+    number_text = unicodedata.normalize("NFKC", values.get("number") or "").strip()
+    number = (
+        int(number_text) if number_text.isascii() and number_text.isdigit() and len(number_text) < 4 else 0
+    )
+    if not 1 <= number <= 200:
+        errors["number"] = ("report.error.number", {})
+    elif any(
+        fig.edition_number(e.starts_on.year) == number and e.status != "draft"
+        for e in await editions.list_editions(session, include_drafts=True)
+    ):
+        errors["number"] = ("report.error.on_platform", {"number": number})
     label = (values.get("label") or "").strip()
     if not label or len(label) > 20:
-        raise ValidationFailed({"label": ("report.error.label", {})})
+        errors["label"] = ("report.error.label", {})
+    known: dict[str, int] = {}
     try:
-        parsed = fig.parse_recorded(values)
-    except ValueError as bad:
-        raise ValidationFailed({str(bad): ("report.error.figure", {})}) from None
-    known = {key: value for key, value in parsed.items() if value is not None}
-    if not known:
-        raise ValidationFailed({"participants": ("report.error.no_figures", {})})
-    number = int(number_text)
+        known = {key: value for key, value in fig.parse_recorded(values).items() if value is not None}
+    except fig.RecordedFiguresInvalid as bad:
+        for key, reason in bad.fields.items():
+            errors[key] = ("report.error.figure" if reason == "figure" else "report.error.parts", {})
+    if not known and not any(key in errors for key in fig.KEYS):
+        errors["participants"] = ("report.error.no_figures", {})
+    if errors:
+        raise ValidationFailed(errors)
     row = await session.scalar(select(RecordedEdition).where(RecordedEdition.number == number))
     before = audit.snapshot(row, ("label", "figures", "note")) if row else None
     if row is None:

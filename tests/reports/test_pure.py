@@ -22,15 +22,31 @@ def test_comparison_orders_editions_and_claims_no_change_when_one_side_is_unknow
     assert "exhibitors" not in by_key  # nobody knows it for any edition
 
 
-@pytest.mark.parametrize("typed", ["-1", "12.5", "１２", "about 850", "1" * 10])
+@pytest.mark.parametrize("typed", ["-1", "12.5", "about 850", "1" * 10, "八百"])
 def test_recorded_figures_must_be_whole_numbers(typed: str) -> None:
-    with pytest.raises(ValueError, match="participants"):
-        figures.parse_recorded({"participants": typed})
+    with pytest.raises(figures.RecordedFiguresInvalid) as bad:
+        figures.parse_recorded({"participants": typed, "countries": "x"})
+    assert bad.value.fields == {"participants": "figure", "countries": "figure"}  # every bad field at once
 
 
-def test_recorded_figures_accept_thousands_separators_and_leave_blanks_unknown() -> None:
-    parsed = figures.parse_recorded({"participants": "1,300", "countries": " "})
-    assert parsed["participants"] == 1300 and parsed["countries"] is None
+def test_recorded_figures_accept_separators_and_full_width_digits_and_leave_blanks_unknown() -> None:
+    parsed = figures.parse_recorded({"participants": "1,300", "countries": " ", "sessions": "２５"})
+    assert (parsed["participants"], parsed["countries"], parsed["sessions"]) == (1300, None, 25)
+
+
+def test_a_whole_smaller_than_its_parts_is_refused() -> None:
+    with pytest.raises(figures.RecordedFiguresInvalid) as bad:
+        figures.parse_recorded(
+            {
+                "participants": "1200",
+                "participants_in_person": "900",
+                "participants_online": "800",
+                "meetings_requested": "500",
+                "meetings_held": "700",
+            }
+        )
+    assert bad.value.fields == {"participants": "parts", "meetings_requested": "parts"}
+    figures.parse_recorded({"participants": "1700", "participants_in_person": "900"})  # parts may be unknown
 
 
 def test_chart_labels_are_escaped_and_the_figures_are_readable_without_the_picture(inputs) -> None:

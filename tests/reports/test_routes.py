@@ -81,7 +81,7 @@ async def test_report_page_and_files_agree(client, world) -> None:
     csv = await client.get("/organizer/reports/edition.csv")
     assert csv.headers["content-type"].startswith("text/csv") and csv.content.startswith(b"\xef\xbb\xbf")
     lines = csv.content.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("Figure,12 (2023)")
+    assert lines[0].startswith("Figure,ASCC 12 (2023)")
     assert "Overseas cities and institutions,3," in lines[1]
 
     xlsx = await client.get("/organizer/reports/edition.xlsx")
@@ -154,3 +154,16 @@ async def test_the_change_since_the_previous_edition_is_a_number_in_the_files(cl
     book = load_workbook(io.BytesIO((await client.get("/organizer/reports/edition.xlsx")).content))
     row = next(r for r in book["Comparison"].iter_rows(values_only=True) if r[0] == "Participants")
     assert isinstance(row[-1], int) and row[-1] < 0
+
+
+async def test_correcting_an_earlier_edition_starts_from_its_recorded_figures(client, world) -> None:
+    await sign_in(client, "boss@example.org", PASSWORD)
+    await post_form(
+        client,
+        "/organizer/reports/recorded",
+        {"number": "10", "label": "2021", "countries": "25", "sessions": "40", "name_en": "10th ASCC"},
+    )
+    form = (await client.get("/organizer/reports/edition?record=10")).text
+    assert 'name="countries" inputmode="numeric" value="25"' in form
+    assert 'name="sessions" inputmode="numeric" value="40"' in form and 'value="10th ASCC"' in form
+    assert "/organizer/reports/edition?record=10#recorded" in form

@@ -73,7 +73,9 @@ async def test_bad_recorded_figures_name_the_field_and_save_nothing(session) -> 
         ({"number": "x", "label": "2019", "countries": "1"}, "number"),
         ({"number": "8", "label": "", "countries": "1"}, "label"),
         ({"number": "8", "label": "2019", "countries": "-3"}, "countries"),
-        ({"number": "8", "label": "2019", "countries": "１２"}, "countries"),
+        ({"number": "8", "label": "2019", "countries": "1.5"}, "countries"),
+        ({"number": "12", "label": "2023", "countries": "3"}, "number"),  # the platform's own 2023 edition
+        ({"number": "8", "label": "2019", "participants": "10", "participants_online": "11"}, "participants"),
         ({"number": "8", "label": "2019"}, "participants"),
     ):
         try:
