@@ -7,7 +7,7 @@ sender turns it into the same iTIP invitation (METHOD:REQUEST or CANCEL) busines
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from ascc.text import clean_line, local_time
 
@@ -16,13 +16,29 @@ DURATIONS = (30, 45, 60)
 ROOM_OPENS = timedelta(minutes=15)  # the room opens this long before the meeting, as business meetings do
 HORIZON = timedelta(days=365)  # a proposal further ahead than this is surely a typing mistake
 SLOT_FIELDS = tuple(f"slot_{n}" for n in range(1, MAX_SLOTS + 1))
+SLOT_ON_CONFERENCE_DAYS = "network.error.slot_conference"  # the page links to the business matching beside it
 
 
-def parse_slots(errors: dict, raw: list[str], zone: tzinfo, now: datetime) -> list[datetime]:
+def conference_span(starts_on: date, ends_on: date, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The conference days as instants: from midnight of the first day to midnight after the last, in the
+    edition's zone (in UTC)."""
+    start = datetime.combine(starts_on, time(), zone).astimezone(UTC)
+    end = datetime.combine(ends_on + timedelta(days=1), time(), zone).astimezone(UTC)
+    return start, end
+
+
+def parse_slots(
+    errors: dict,
+    raw: list[str],
+    zone: tzinfo,
+    now: datetime,
+    conference: tuple[datetime, datetime] | None = None,
+) -> list[datetime]:
     """Up to three times typed as "YYYY-MM-DDTHH:MM" (an `<input type="datetime-local">`) in `zone`.
 
     Each must exist in that zone (a time the clocks skip is refused, not moved), lie ahead (a past time is
-    refused) and within a year; the same instant twice is an error. The first field is required. Problems go
+    refused), within a year and outside the `conference` days (`conference_span`: people meet through the
+    business matching then); the same instant twice is an error. The first field is required. Problems go
     into `errors` under the field's name. The times come back in UTC, as instants."""
     slots: list[datetime] = []
     for name, value in zip(SLOT_FIELDS, raw, strict=False):
@@ -44,6 +60,8 @@ def parse_slots(errors: dict, raw: list[str], zone: tzinfo, now: datetime) -> li
             errors[name] = ("network.error.slot_past", {})
         elif moment > now + HORIZON:
             errors[name] = ("network.error.slot_too_far", {})
+        elif conference is not None and conference[0] <= moment < conference[1]:
+            errors[name] = (SLOT_ON_CONFERENCE_DAYS, {})
         elif moment in slots:
             errors[name] = ("network.error.slot_repeated", {})
         else:

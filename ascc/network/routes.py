@@ -48,18 +48,25 @@ async def _member_page(
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    conference_fields: frozenset[str] = frozenset(),
 ) -> Template:
     await _require_directory(request, db_session)
     card = await network.member_card(db_session, user_id)
     viewer_member = await network.is_member(db_session, request.user.id)
     current = await editions.current(db_session)
+    can_request = viewer_member and user_id != request.user.id
     return page(
         request,
         "network/member.html",
         status_code=status_code,
         card=card,
         current_edition_id=current.id if current else None,  # only its solutions open on the marketplace
-        can_request=viewer_member and user_id != request.user.id,
+        can_request=can_request,
+        # While a request between the two waits for an answer (or their meeting is ahead), no second form.
+        open_meeting=await network.open_meeting_between(db_session, request.user.id, user_id, clock.now())
+        if can_request
+        else None,
+        conference_fields=conference_fields,  # times on the conference days: link to the business matching
         my_zone=await network.zone_of(db_session, request.user.id),
         durations=offseason.DURATIONS,
         values=values or {"duration": "30"},
@@ -178,7 +185,10 @@ class NetworkPages(Controller):
         except ValidationFailed as exc:
             await db_session.rollback()
             errors = form_errors(request, exc)
-            return await _member_page(request, db_session, user_id, values, errors, 422)
+            conference = frozenset(
+                name for name, (key, _) in exc.errors.items() if key == offseason.SLOT_ON_CONFERENCE_DAYS
+            )
+            return await _member_page(request, db_session, user_id, values, errors, 422, conference)
         except NotFound:
             raise
         except DomainError as exc:
@@ -214,13 +224,15 @@ class NetworkPages(Controller):
 
     @get("/meetings", guards=[requires_login])
     async def meetings(self, request: Request, db_session: DbSession) -> Template:
+        tz = await network.zone_of(db_session, request.user.id)
         return page(
             request,
             "network/meetings.html",
             meetings=await network.meetings_of(db_session, request.user.id),
             me=request.user.id,
             now=clock.now(),
-            tz=await network.zone_of(db_session, request.user.id),
+            tz=tz,
+            local=ZoneInfo(tz),  # the day each request was made, in the viewer's zone
         )
 
     @get("/meetings/{meeting_id:int}", guards=[requires_login])

@@ -564,7 +564,9 @@ async def request_meeting(
     raw_slots = [str(values.get(name) or "") for name in offseason.SLOT_FIELDS]
     tz_name = await zone_of(session, requester_id)
     now = clock.now()
-    slots = offseason.parse_slots(errors, raw_slots, ZoneInfo(tz_name), now)
+    slots = offseason.parse_slots(
+        errors, raw_slots, ZoneInfo(tz_name), now, await _conference_days(session, now)
+    )
     if errors:
         raise ValidationFailed(errors)
     await _lock_members(session, requester_id, recipient_id)
@@ -611,6 +613,7 @@ async def request_meeting(
         slot_3_at=slots[2] if len(slots) > 2 else None,
         status="requested",
         room_token=secrets.token_urlsafe(18),
+        created_at=now,  # the app's clock: the weekly limit and the request's date shown count from it
     )
     session.add(meeting)
     await session.flush()
@@ -619,20 +622,42 @@ async def request_meeting(
     return meeting
 
 
-async def _open_between(session: AsyncSession, a: int, b: int, now: datetime) -> bool:
+async def _conference_days(session: AsyncSession, now: datetime) -> tuple[datetime, datetime] | None:
+    """The current edition's days (in its zone) as instants, unless it is over: no network meeting then."""
+    current = await editions.current(session)
+    if current is None:
+        return None
+    span = offseason.conference_span(
+        current.starts_on, current.ends_on, zone(current.timezone) or ZoneInfo(DEFAULT_ZONE)
+    )
+    return span if span[1] > now else None
+
+
+async def open_meeting_between(session: AsyncSession, a: int, b: int, now: datetime) -> NetworkMeeting | None:
+    """The request still waiting for an answer, or the accepted meeting not over yet, between two people."""
     rows = await session.scalars(
-        select(NetworkMeeting).where(
+        select(NetworkMeeting)
+        .where(
             NetworkMeeting.status.in_(OPEN),
             or_(
                 (NetworkMeeting.requester_id == a) & (NetworkMeeting.recipient_id == b),
                 (NetworkMeeting.requester_id == b) & (NetworkMeeting.recipient_id == a),
             ),
         )
+        .order_by(NetworkMeeting.id.desc())
     )
-    return any(
-        (m.status == "requested" and not m.expired(now)) or (m.ends_at is not None and m.ends_at > now)
-        for m in rows
+    return next(
+        (
+            m
+            for m in rows
+            if (m.status == "requested" and not m.expired(now)) or (m.ends_at is not None and m.ends_at > now)
+        ),
+        None,
     )
+
+
+async def _open_between(session: AsyncSession, a: int, b: int, now: datetime) -> bool:
+    return await open_meeting_between(session, a, b, now) is not None
 
 
 async def answer(
@@ -655,7 +680,9 @@ async def answer(
     errors: dict = {}
     note = collect(errors, optional_block, "answer", values.get("answer"), MESSAGE_MAX) or ""
     if action == "accept":
-        choice = _number(values.get("slot")) or 0
+        ahead = [n for n, s in enumerate(meeting.slots, 1) if s > now]
+        # The only time still ahead is preselected on the page; accepted as well when no choice is sent.
+        choice = _number(values.get("slot")) or (ahead[0] if len(ahead) == 1 else 0)
         if not 1 <= choice <= len(meeting.slots):
             errors["slot"] = ("network.error.slot_choose", {})
         elif meeting.slots[choice - 1] <= now:
@@ -690,7 +717,11 @@ async def answer(
 
 
 async def cancel(session: AsyncSession, meeting_id: int, actor_id: int, base_url: str) -> NetworkMeeting:
+    """The requester withdraws a request, or either person cancels an accepted meeting before it ends (the
+    recipient of a request declines it instead)."""
     meeting = await meeting_for(session, meeting_id, actor_id)
+    if meeting.status == "requested" and actor_id != meeting.requester_id:
+        raise DomainError("network.error.decline_instead", "not_yours", status=403)
     now = clock.now()
     if (
         meeting.status not in OPEN
@@ -1018,6 +1049,10 @@ async def figures(session: AsyncSession, all_cards: list[MemberCard], tz: str) -
     meetings = {status: int(counts.get(status, 0)) for status in MEETING_STATUSES}
     meetings["total"] = sum(meetings.values())
     meetings["held"] = int(held or 0)
+    # "requested" counts requests whose times all passed too: those expired, the rest wait for an answer.
+    waiting = await session.scalar(select(func.count()).where(_still_asked(clock.now())))
+    meetings["waiting"] = int(waiting or 0)
+    meetings["expired"] = meetings["requested"] - meetings["waiting"]
     return Figures(
         members=len(all_cards),
         left=int(left),
@@ -1064,3 +1099,16 @@ CSV_HEADER = [
     "editions",
     "joined",
 ]
+
+
+async def forget_member(session: AsyncSession, user_id: int) -> None:
+    """The person is being anonymized: their directory lines and what they wrote in meeting requests go."""
+    await session.execute(
+        update(NetworkMember).where(NetworkMember.user_id == user_id).values(headline="", interests="")
+    )
+    await session.execute(
+        update(NetworkMeeting).where(NetworkMeeting.requester_id == user_id).values(message="")
+    )
+    await session.execute(
+        update(NetworkMeeting).where(NetworkMeeting.recipient_id == user_id).values(answer="")
+    )

@@ -3,7 +3,7 @@ when the clocks skip them, compared as instants."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from ascc.network import offseason
@@ -38,3 +38,15 @@ def test_slots_are_instants_in_utc_in_their_true_order() -> None:
         datetime(2027, 11, 7, 5, 30, tzinfo=UTC),
         datetime(2027, 11, 7, 5, 59, tzinfo=UTC),
     ]
+
+
+def test_times_on_the_conference_days_in_the_editions_zone_are_refused() -> None:
+    tokyo = ZoneInfo("Asia/Tokyo")
+    days = offseason.conference_span(date(2027, 11, 13), date(2027, 11, 15), tokyo)
+    assert days == (datetime(2027, 11, 12, 15, 0, tzinfo=UTC), datetime(2027, 11, 15, 15, 0, tzinfo=UTC))
+    errors: dict = {}
+    # 10:00 on the 12th in New York is midnight of the 13th in Tokyo; 10:30 on the 15th is the 16th there.
+    raw = ["2027-11-12T10:00", "2027-11-12T09:59", "2027-11-15T10:30"]
+    slots = offseason.parse_slots(errors, raw, NEW_YORK, NOW, days)
+    assert errors == {"slot_1": (offseason.SLOT_ON_CONFERENCE_DAYS, {})}
+    assert slots == [datetime(2027, 11, 12, 14, 59, tzinfo=UTC), datetime(2027, 11, 15, 15, 30, tzinfo=UTC)]

@@ -334,3 +334,125 @@ async def test_a_double_click_on_bring_is_already_brought_not_an_error(client, w
     second = await post_form(client, f"/network/carry-over/needs/{source_id}", {})
     assert second.status_code == 409  # not a 500, and the page says so (the official reads Japanese)
     assert translate("ja", "network.error.already_brought") in text_of(second.text)
+
+
+# --- found in the user trial ---------------------------------------------------------------------------------
+
+
+async def _request_one_time(client, world, slot: str = "2024-03-05T10:00") -> str:
+    """The JICA officer (Tokyo) asks the Cebu official (Manila, reads Japanese) for one time; the meeting's path."""
+    await sign_in(client, "bank@example.org", PASSWORD)
+    sent = await submit(client, f"/network/members/{world.official}/meet", {"slot_1": slot})
+    assert sent.status_code == 303
+    return sent.headers["location"].split("?")[0]
+
+
+async def test_a_single_proposed_time_is_preselected_and_accepted_as_is(client, world) -> None:
+    meeting_path = await _request_one_time(client, world)
+    assert "1 proposed time" in text_of((await client.get("/network/meetings")).text)
+    assert "1 proposed times" not in text_of((await client.get("/network/meetings")).text)
+    await sign_in(client, "official@example.org", PASSWORD)
+    page = await client.get(meeting_path)
+    assert re.search(r'<input type="radio" name="slot" value="1" checked>', page.text)
+    # The browser sends the checked time; a form sent without it takes the only time too.
+    accepted = await submit(client, f"{meeting_path}/accept", {"answer": "OK"})
+    assert accepted.status_code == 303
+    assert "承諾済み" in text_of((await client.get(meeting_path)).text)
+
+
+async def test_several_proposed_times_are_not_preselected(client, world) -> None:
+    await sign_in(client, "bank@example.org", PASSWORD)
+    sent = await submit(
+        client,
+        f"/network/members/{world.official}/meet",
+        {"slot_1": "2024-03-05T10:00", "slot_2": "2024-03-06T10:00"},
+    )
+    await sign_in(client, "official@example.org", PASSWORD)
+    page = await client.get(sent.headers["location"].split("?")[0])
+    assert "checked" not in page.text.split('name="slot"', 1)[1].split("</fieldset>")[0]
+    assert "候補 2 件" in text_of((await client.get("/network/meetings")).text)
+
+
+async def test_the_meeting_list_says_who_asked_whom_and_when_in_the_viewers_zone(
+    client, world, monkeypatch
+) -> None:
+    monkeypatch.setenv("ASCC_NOW", "2024-03-01T00:30+09:00")  # 1 March in Tokyo, still 29 February in Manila
+    await _request_one_time(client, world)
+    mine = text_of((await client.get("/network/meetings")).text)
+    assert "To Maria Reyes, requested on Mar 1, 2024" in mine
+    await sign_in(client, "official@example.org", PASSWORD)
+    theirs = text_of((await client.get("/network/meetings")).text)
+    assert "からの申込（2024/02/29）" in theirs and "Maria Reyes" not in theirs
+
+
+async def test_only_the_requester_cancels_an_open_request(client, world) -> None:
+    meeting_path = await _request_one_time(client, world)
+    assert f"{meeting_path}/cancel" in (await client.get(meeting_path)).text  # the requester may withdraw it
+    async with await _another(client) as official:
+        await sign_in(official, "official@example.org", PASSWORD)
+        page = await official.get(meeting_path)
+        assert f"{meeting_path}/decline" in page.text and f"{meeting_path}/cancel" not in page.text
+        refused = await post_form(official, f"{meeting_path}/cancel", {})
+        assert refused.status_code == 403
+        assert text_of(refused.text).count(translate("ja", "network.error.decline_instead")) == 1
+        async with world.db as session:
+            assert (
+                await network.get_meeting(session, int(meeting_path.rsplit("/", 1)[1]))
+            ).status == "requested"
+        assert (await submit(official, f"{meeting_path}/accept", {"slot": "1"})).status_code == 303
+        assert (
+            f"{meeting_path}/cancel" in (await official.get(meeting_path)).text
+        )  # accepted: either may cancel
+    assert f"{meeting_path}/cancel" in (await client.get(meeting_path)).text
+
+
+async def test_no_second_request_form_while_one_is_open(client, world) -> None:
+    meeting_path = await _request_one_time(client, world)
+    page = await client.get(f"/network/members/{world.official}")
+    assert f'action="/network/members/{world.official}/meet"' not in page.text
+    line = page.text.split('data-testid="open-request"')[1].split("</p>")[0]
+    assert "You have an open request or meeting with Maria Reyes." in text_of(line)
+    assert f'href="{meeting_path}"' in line
+    # A second try from a page opened before (another tab) is refused, and says so once.
+    again = await post_form(client, f"/network/members/{world.official}/meet", {"slot_1": "2024-03-08T10:00"})
+    assert again.status_code == 409
+    assert text_of(again.text).count("You already have an open request or meeting with this member.") == 1
+    async with world.db as session:
+        assert await session.scalar(select(func.count()).select_from(NetworkMeeting)) == 1
+    other = await client.get(f"/network/members/{world.online}")  # anyone else: the form as usual
+    assert f'action="/network/members/{world.online}/meet"' in other.text
+
+
+async def test_times_on_the_conference_days_point_to_the_business_matching(client, world) -> None:
+    async with world.db as session:
+        await next_edition(session, world)  # 13-15 November 2024, in Tokyo
+    await sign_in(client, "official@example.org", PASSWORD)  # types times in Manila (one hour behind)
+    url = f"/network/members/{world.bank}/meet"
+    refused = await post_form(client, url, {"slot_1": "2024-11-14T10:00", "slot_2": "2024-11-12T23:00"})
+    assert refused.status_code == 422
+    for name in ("slot_1", "slot_2"):  # the 12th at 23:00 in Manila is already the 13th in Tokyo
+        message = refused.text.split(f'id="e-{name}"')[1].split("</p>")[0]
+        assert translate("ja", "network.error.slot_conference") in text_of(message)
+        assert 'href="/matching"' in message
+    async with world.db as session:
+        assert await session.scalar(select(func.count()).select_from(NetworkMeeting)) == 0
+    sent = await submit(client, url, {"slot_1": "2024-11-12T22:30", "slot_2": "2024-11-15T23:00"})
+    assert sent.status_code == 303  # the evening before in Tokyo, and the 16th there
+
+
+async def test_the_organizer_figures_have_unambiguous_labels(client, world, monkeypatch) -> None:
+    await _request_one_time(client, world)
+    await sign_in(client, "bank@example.org", PASSWORD)
+    await submit(client, f"/network/members/{world.online}/meet", {"slot_1": "2024-03-01T12:00"})
+    monkeypatch.setenv("ASCC_NOW", "2024-03-02T09:00+09:00")  # the second request expired unanswered
+    await sign_in(client, "organizer@example.org", PASSWORD)
+    figures = text_of(
+        (await client.get("/organizer/network/")).text.split('data-testid="meeting-figures"')[1]
+    )
+    assert "Requests made (all time) 2" in figures and "Waiting for an answer 1" in figures
+    assert "Expired 1" in figures and "Requested" not in figures.replace("Requests made", "")
+    client.cookies.set("ascc_lang", "ja")
+    japanese = text_of(
+        (await client.get("/organizer/network/")).text.split('data-testid="meeting-figures"')[1]
+    )
+    assert "申込数（累計） 2" in japanese and "回答待ち 1" in japanese and "申込中" not in japanese

@@ -280,6 +280,8 @@ async def test_the_room_opens_only_for_the_two_members_near_the_time(session, wo
         "cancelled": 0,
         "total": 1,
         "held": 1,
+        "waiting": 0,
+        "expired": 0,
     }
 
 
