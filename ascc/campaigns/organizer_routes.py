@@ -49,6 +49,12 @@ async def _overview(
     lang = request_lang(request)
     items = await campaigns.list_campaigns(db_session, edition.id)
     labels = {c.segment: await campaigns.segment_label(db_session, edition, c.segment, lang) for c in items}
+    # "in the outbox" is not "delivered": a finished job's campaign says which, from grouped counts.
+    shown = {}
+    for c in items:
+        if c.status == "sent":
+            tally = await campaigns.progress_tally(db_session, c.id)
+            shown[c.id] = "delivering" if tally["waiting"] or tally["queued"] else "delivered"
     return page(
         request,
         "organizer/campaigns.html",
@@ -56,6 +62,7 @@ async def _overview(
         edition=edition,
         campaigns=items,
         labels=labels,
+        shown=shown,
         reminder_values=values or {f: str(getattr(settings, f)) for f in reminders.FIELDS},
         reminder_counts=await reminders.sent_counts(db_session, edition.id),
         errors=errors or {},
@@ -95,13 +102,14 @@ async def _form(
 
 
 async def _detail(
-    request: Request, db_session: DbSession, campaign: Any, notice: str | None = None
+    request: Request, db_session: DbSession, campaign: Any, notice: str | None = None, status_code: int = 200
 ) -> Template:
     edition = await editions.require_current(db_session)
     lines = await campaigns.recipient_lines(db_session, campaign)
     return page(
         request,
         "organizer/campaign.html",
+        status_code=status_code,
         edition=edition,
         campaign=campaign,
         label=await campaigns.segment_label(db_session, edition, campaign.segment, request_lang(request)),
@@ -188,17 +196,22 @@ class CampaignAdminPages(Controller):
         self, request: Request, db_session: DbSession, campaign_id: FromPath[int]
     ) -> Template | Redirect:
         edition = await editions.require_current(db_session)
-        campaign = await campaigns.get(db_session, edition.id, campaign_id)
+        edition_id = edition.id  # the edition is expired by a rollback below
+        campaign = await campaigns.get(db_session, edition_id, campaign_id)
         values = form_values(await request.form(), *campaigns.FIELDS)
         try:
             await campaigns.update_draft(db_session, edition, campaign_id, values, request.user)
         except ValidationFailed as exc:
             await db_session.rollback()
-            campaign = await campaigns.get(db_session, edition.id, campaign_id)
+            campaign = await campaigns.get(db_session, edition_id, campaign_id)
             return await _form(request, db_session, campaign, values, form_errors(request, exc), 422)
-        except DomainError:
+        except DomainError as exc:
             await db_session.rollback()
-            return Redirect(f"/organizer/campaigns/{campaign.id}", status_code=303)
+            if exc.code != "not_draft":
+                raise
+            # Sent (or being sent) meanwhile: the edit is refused, and the page says so.
+            campaign = await campaigns.get(db_session, edition_id, campaign_id)
+            return await _detail(request, db_session, campaign, "not_draft", 409)
         return Redirect(f"/organizer/campaigns/{campaign_id}?notice=saved", status_code=303)
 
     @post("/{campaign_id:int}/send")
@@ -234,15 +247,35 @@ class CampaignAdminPages(Controller):
         await campaigns.cancel(db_session, edition, campaign_id, request.user)
         return Redirect(f"/organizer/campaigns/{campaign_id}?notice=cancelled", status_code=303)
 
+    @post("/{campaign_id:int}/resume")
+    async def resume(self, request: Request, db_session: DbSession, campaign_id: FromPath[int]) -> Redirect:
+        """A failed campaign goes on where it stopped (nobody already queued gets it twice)."""
+        edition = await editions.require_current(db_session)
+        await campaigns.resume(db_session, edition, campaign_id, request.user)
+        await db_session.commit()  # the job reads the campaign from its own session
+        _start_job(request, campaign_id)
+        return Redirect(f"/organizer/campaigns/{campaign_id}?notice=resumed", status_code=303)
+
     @get("/{campaign_id:int}/progress")
-    async def progress(self, request: Request, db_session: DbSession, campaign_id: FromPath[int]) -> Template:
-        """The progress box, polled by htmx while messages are being queued or delivered."""
+    async def progress(
+        self,
+        request: Request,
+        db_session: DbSession,
+        campaign_id: FromPath[int],
+        seen: FromQuery[str] = "",
+        left: FromQuery[int] = 0,
+    ) -> Template | Response:
+        """The progress box, polled by htmx while messages are being queued or delivered (grouped counts, not
+        every recipient). When the job's status changed since the page was drawn (`seen`), or the last message
+        has left the outbox (`left` was on its way), the whole page is drawn again: recipients and actions."""
         edition = await editions.require_current(db_session)
         campaign = await campaigns.get(db_session, edition.id, campaign_id)
-        lines = await campaigns.recipient_lines(db_session, campaign)
+        tally = await campaigns.progress_tally(db_session, campaign.id)
+        if (seen and seen != campaign.status) or (left and not (tally["waiting"] or tally["queued"])):
+            return Response("", status_code=200, headers={"HX-Refresh": "true"})
         return Template(
             "organizer/_campaign_progress.html",
-            context={"campaign": campaign, "tally": campaigns.tally(lines)},
+            context={"campaign": campaign, "tally": tally, "edition": edition},
         )
 
     @get("/{campaign_id:int}/recipients.csv")

@@ -23,6 +23,7 @@ from ascc.audit import services as audit
 from ascc.campaigns import message
 from ascc.campaigns import services as campaigns
 from ascc.campaigns.models import ReminderSent, ReminderSettings
+from ascc.capacity import services as capacity
 from ascc.db import insert_ignoring_duplicates
 from ascc.editions import services as editions
 from ascc.errors import ValidationFailed
@@ -31,6 +32,8 @@ from ascc.mail import services as mail
 from ascc.matching import invitations
 from ascc.matching import services as matching
 from ascc.programme import services as programme
+from ascc.programme.editing import pool_key
+from ascc.registration import services as registration
 from ascc.text import whole_number
 from ascc.tours import services as tours
 
@@ -102,8 +105,12 @@ async def _sessions(
         return []
     items = [i for i in schedule.items if i.status == "published" and now <= i.starts_at < now + lead]
     audiences = await programme.audiences(session, [i.id for i in items])
+    # A place on a waiting list is no seat: "starts at" would send them to a full room.
+    waiting = await capacity.waiting_in(session, [pool_key(i.id) for i in items])
     due = []
     for item in items:
+        queued = waiting.get(pool_key(item.id), set())
+        people = [u for u in audiences.get(item.id, []) if capacity.person(u) not in queued]
         online = f"{base}/sessions/{item.id}/watch" if item.format in ("online", "hybrid") else ""
         room_en = item.room.name_en if item.room and item.format != "online" else ""
         room_ja = item.room.name_ja if item.room and item.format != "online" else ""
@@ -116,7 +123,7 @@ async def _sessions(
             "link": f"{base}/sessions/{item.id}",
             **_when(item.starts_at, edition.timezone),
         }
-        due.append(Due("session", item.id, item.starts_at, audiences.get(item.id, []), context))
+        due.append(Due("session", item.id, item.starts_at, people, context))
     return due
 
 
@@ -187,6 +194,16 @@ async def send_due(session: AsyncSession, edition: Any, base_url: str, secret: s
     counts = {"session": 0, "tour": 0, "meeting": 0, "skipped": 0}
     if not found:
         return counts
+    # Bookings, agendas and meetings outlive a cancelled registration: only confirmed people are reminded,
+    # and a meeting of which either party is gone is not announced to the other.
+    confirmed = set(await registration.confirmed_user_ids(session, edition.id))
+    found = [
+        Due(
+            d.kind, d.item_id, d.starts_at, [u for u in d.user_ids if u in confirmed], d.context, d.per_person
+        )
+        for d in found
+        if d.kind != "meeting" or all(u in confirmed for u in d.user_ids)
+    ]
     done = set(
         (
             await session.execute(

@@ -16,7 +16,7 @@ from ascc import clock
 from ascc.accounts import services as accounts
 from ascc.audit import services as audit
 from ascc.campaigns import message, placeholders
-from ascc.campaigns.models import Campaign, CampaignRecipient, MailPreference
+from ascc.campaigns.models import Campaign, CampaignRecipient, MailPreference, ReminderSent
 from ascc.db import insert_ignoring_duplicates
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
@@ -38,6 +38,8 @@ RATE_MAX = 600
 BATCH = 50
 # A "sending" campaign whose job has not written for this long lost its worker: the periodic loop resumes it.
 STALE_AFTER = timedelta(minutes=3)
+# The reason shown (translated) when a campaign's stored group can no longer be read.
+UNREADABLE_SEGMENT = "campaigns.error.segment_unreadable"
 AUDITED = (
     "name",
     "subject_en",
@@ -48,8 +50,12 @@ AUDITED = (
     "essential",
     "rate_per_minute",
 )
+# The one way moments are written on the campaign pages (group labels, recipients), in the edition's zone.
+WHEN = "yyyy-MM-dd HH:mm"
 SIMPLE_SEGMENTS = ("all", "matching", "exhibitors", "network")
 ID_SEGMENTS = ("delegation", "tour", "course", "session")
+# Segments built from bookings, agendas or meetings: narrowed to people whose registration is confirmed.
+CONFIRMED_ONLY = ("tour", "course", "session", "matching")
 
 
 # --- Segments --------------------------------------------------------------------------------------------
@@ -146,7 +152,7 @@ async def segment_choices(session: AsyncSession, edition: Any, lang: str) -> lis
         tour_choices.append(Choice(f"tour:{tour.id}", t("campaigns.segment.tour", tour=name)))
         for course in tour.courses:
             theme = course.theme_ja if lang == "ja" else course.theme_en
-            when = format_datetime(course.departs_at, lang, tz, "short")
+            when = format_datetime(course.departs_at, lang, tz, WHEN)
             tour_choices.append(Choice(f"course:{course.id}", f"{name} · {course.code} {theme} ({when})"))
     if tour_choices:
         groups.append(ChoiceGroup(t("campaigns.segment_group.tour"), tour_choices))
@@ -161,7 +167,7 @@ async def segment_choices(session: AsyncSession, edition: Any, lang: str) -> lis
                 [
                     Choice(
                         f"session:{i.id}",
-                        f"{format_datetime(i.starts_at, lang, tz, 'MM-dd HH:mm')} {i.title_ja if lang == 'ja' else i.title_en}",
+                        f"{format_datetime(i.starts_at, lang, tz, WHEN)} {i.title_ja if lang == 'ja' else i.title_en}",
                     )
                     for i in items
                 ],
@@ -228,9 +234,13 @@ async def _user_ids(
     elif kind == "matching":
         ids = sorted(await matching.participant_ids(session, edition.id))
     elif kind == "exhibitors":
-        ids = sorted(await exhibitors.staff_user_ids(session, edition.id))
+        ids = sorted(await exhibitors.staff_user_ids(session, edition.id, approved_only=True))
     else:
         ids = sorted(await network.member_ids(session))
+    if kind in CONFIRMED_ONLY:
+        # Bookings, agendas and meetings outlive a cancelled registration: only confirmed people get mail.
+        confirmed = set(await registration.confirmed_user_ids(session, edition.id))
+        ids = [i for i in ids if i in confirmed]
     return list(dict.fromkeys(ids)), courses
 
 
@@ -352,7 +362,9 @@ def reading_lang(campaign: Any, person_lang: str) -> str:
 
 def compose(campaign: Any, person: Recipient, lang: str, ctx: Context) -> message.Letter:
     """One recipient's message in `lang` (placeholders filled, footer, escaped HTML)."""
-    segment = parse_segment(campaign.segment) or Segment("all")
+    segment = parse_segment(campaign.segment)
+    if segment is None:  # never widen an unreadable group to everyone
+        raise ValueError(f"unreadable segment {campaign.segment!r}")
     values = values_for(person, lang, ctx)
     suffix = "ja" if lang == "ja" and campaign.subject_ja else "en"
     subject = clean_line(
@@ -457,9 +469,15 @@ async def update_draft(
         raise DomainError("campaigns.error.not_draft", "not_draft", status=409)
     clean = await check(session, edition, values)
     before = audit.snapshot(campaign, AUDITED)
-    for key, value in clean.items():
-        setattr(campaign, key, value)
-    await session.flush()
+    # Only while it is still a draft: an edit racing "send" must not change the text of a campaign being sent.
+    changed = await session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign.id, Campaign.status == "draft")
+        .values(**clean, updated_at=clock.now())
+    )
+    if changed.rowcount != 1:
+        raise DomainError("campaigns.error.not_draft", "not_draft", status=409)
+    await session.refresh(campaign)
     await audit.record(
         session,
         actor,
@@ -653,7 +671,16 @@ async def execute_send(
             if campaign is None or campaign.status != "sending":
                 return
             edition = await editions.get_by_id(session, campaign.edition_id)
-            segment = parse_segment(campaign.segment) or Segment("all")
+            segment = parse_segment(campaign.segment)
+            if segment is None:  # stored by an older version, or changed by hand: never widen to everyone
+                log.error("campaign #%s: unreadable segment %r", campaign_id, campaign.segment)
+                await session.execute(
+                    update(Campaign)
+                    .where(Campaign.id == campaign_id, Campaign.status == "sending")
+                    .values(status="failed", error=UNREADABLE_SEGMENT, updated_at=clock.now())
+                )
+                await session.commit()
+                return
             people = {p.user_id: p for p in await recipients(session, edition, segment)}
             await _add_recipients(session, campaign, list(people.values()))
             await _store_counts(session, campaign_id)
@@ -749,7 +776,7 @@ async def stale_campaigns(session: AsyncSession) -> list[int]:
 async def cancel(session: AsyncSession, edition: Any, campaign_id: int, actor: Any) -> dict[str, int]:
     """Stop a campaign: a draft is dropped; of one being sent, what has not left the outbox is taken back."""
     campaign = await get(session, edition.id, campaign_id)
-    if campaign.status not in ("draft", "sending", "sent"):
+    if campaign.status not in ("draft", "sending", "sent", "failed"):
         raise DomainError("campaigns.error.not_cancellable", "not_cancellable", status=409)
     before = {"status": campaign.status}
     campaign.status = "cancelled"
@@ -789,6 +816,32 @@ async def cancel(session: AsyncSession, edition: Any, campaign_id: int, actor: A
         edition_id=edition.id,
     )
     return {"taken_back": len(taken_back)}
+
+
+async def resume(session: AsyncSession, edition: Any, campaign_id: int, actor: Any) -> Campaign:
+    """Send a failed campaign on (the route starts the job again): those already queued are not queued twice."""
+    campaign = await get(session, edition.id, campaign_id)
+    resumed = await session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign.id, Campaign.status == "failed")
+        .values(status="sending", error="", updated_at=clock.now())
+    )
+    if resumed.rowcount != 1:
+        raise DomainError("campaigns.error.not_resumable", "not_resumable", status=409)
+    before = {"status": "failed", "error": campaign.error}
+    await session.refresh(campaign)
+    await audit.record(
+        session,
+        actor,
+        "campaigns.resume",
+        "campaign",
+        campaign.id,
+        campaign.name,
+        before=before,
+        after={"status": "sending"},
+        edition_id=edition.id,
+    )
+    return campaign
 
 
 # --- Where each recipient is --------------------------------------------------------------------------------
@@ -855,6 +908,33 @@ async def recipient_lines(session: AsyncSession, campaign: Campaign) -> list[Rec
     return lines
 
 
+async def progress_tally(session: AsyncSession, campaign_id: int) -> dict[str, int]:
+    """The same counts as tally(recipient_lines(...)) from two grouped queries: what the progress box polls."""
+    counts = dict.fromkeys(STATES, 0)
+    rows = await session.execute(
+        select(CampaignRecipient.status, func.count())
+        .where(CampaignRecipient.campaign_id == campaign_id)
+        .group_by(CampaignRecipient.status)
+    )
+    by_status = dict(rows.tuples().all())
+    counts["waiting"] = by_status.get("pending", 0)
+    counts["skipped"] = by_status.get("skipped", 0)
+    counts["cancelled"] = by_status.get("cancelled", 0)
+    in_outbox = by_status.get("queued", 0)
+    if in_outbox:
+        ids = select(CampaignRecipient.outbox_message_id).where(
+            CampaignRecipient.campaign_id == campaign_id,
+            CampaignRecipient.status == "queued",
+            CampaignRecipient.outbox_message_id.is_not(None),
+        )
+        for status, count in (await mail.status_counts(session, ids)).items():
+            state = {"pending": "queued", "sending": "queued"}.get(status, status)
+            if state in counts:
+                counts[state] += count
+        counts["removed"] = in_outbox - counts["queued"] - counts["sent"] - counts["failed"]
+    return counts
+
+
 def tally(lines: list[RecipientLine]) -> dict[str, int]:
     counts = dict.fromkeys(STATES, 0)
     for line in lines:
@@ -896,6 +976,66 @@ async def set_preference(session: AsyncSession, user_id: int, topic: str, wanted
         .where(MailPreference.user_id == user_id)
         .values({topic: wanted, "changed_via": via, "updated_at": now})
     )
+    if not wanted:
+        await _withdraw_queued(session, user_id, topic)
+
+
+async def _withdraw_queued(session: AsyncSession, user_id: int, topic: str) -> None:
+    """Someone unsubscribed: their messages of that kind that have not left yet are taken back (skipped)."""
+    if topic == "reminders":
+        rows = (
+            await session.execute(
+                select(ReminderSent.id, ReminderSent.outbox_message_id).where(
+                    ReminderSent.user_id == user_id,
+                    ReminderSent.status == "queued",
+                    ReminderSent.outbox_message_id.is_not(None),
+                )
+            )
+        ).tuples()
+        by_message = {message_id: rid for rid, message_id in rows}
+        withdrawn = [by_message[m] for m in await mail.withdraw_pending(session, list(by_message))]
+        if withdrawn:
+            await session.execute(
+                update(ReminderSent)
+                .where(ReminderSent.id.in_(withdrawn))
+                .values(status="skipped", outbox_message_id=None, updated_at=clock.now())
+            )
+        return
+    rows = (
+        await session.execute(
+            select(CampaignRecipient.id, CampaignRecipient.campaign_id, CampaignRecipient.outbox_message_id)
+            .join(Campaign, Campaign.id == CampaignRecipient.campaign_id)
+            .where(
+                CampaignRecipient.user_id == user_id,
+                CampaignRecipient.status.in_(("pending", "queued")),
+                Campaign.essential.is_(False),
+            )
+        )
+    ).tuples()
+    touched: set[int] = set()
+    by_message: dict[int, tuple[int, int]] = {}
+    for rid, campaign_id, message_id in rows:
+        if message_id is None:
+            # Not in the outbox yet: the job claims only "pending" rows, so this one will not be queued.
+            done = await session.execute(
+                update(CampaignRecipient)
+                .where(CampaignRecipient.id == rid, CampaignRecipient.status == "pending")
+                .values(status="skipped", not_before=None, updated_at=clock.now())
+            )
+            if done.rowcount:
+                touched.add(campaign_id)
+        else:
+            by_message[message_id] = (rid, campaign_id)
+    for message_id in await mail.withdraw_pending(session, list(by_message)):
+        rid, campaign_id = by_message[message_id]
+        await session.execute(
+            update(CampaignRecipient)
+            .where(CampaignRecipient.id == rid)
+            .values(status="skipped", outbox_message_id=None, updated_at=clock.now())
+        )
+        touched.add(campaign_id)
+    for campaign_id in sorted(touched):
+        await _store_counts(session, campaign_id)
 
 
 async def unsubscribed(session: AsyncSession, user_ids: list[int], topic: str) -> set[int]:

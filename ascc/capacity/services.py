@@ -229,6 +229,21 @@ async def confirmed_counts(session: AsyncSession, keys: list[str]) -> dict[str, 
     return dict(rows.tuples().all())
 
 
+async def waiting_in(session: AsyncSession, keys: list[str]) -> dict[str, set[str]]:
+    """Who is on the waiting list of each of these pools (no seat yet), in one query."""
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(CapacityPool.key, CapacityEntry.holder)
+        .join(CapacityEntry, CapacityEntry.pool_id == CapacityPool.id)
+        .where(CapacityPool.key.in_(keys), CapacityEntry.status == "waiting")
+    )
+    result: dict[str, set[str]] = {}
+    for key, holder in rows.tuples():
+        result.setdefault(key, set()).add(holder)
+    return result
+
+
 async def confirmed_holders(session: AsyncSession, keys: list[str]) -> dict[str, list[str]]:
     """Who holds a seat in each of these pools (not the waiting list), in one query."""
     if not keys:

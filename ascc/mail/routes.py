@@ -39,15 +39,14 @@ class OutboxPages(Controller):
     async def retry(self, request: Request, db_session: DbSession, message_id: FromPath[int]) -> Redirect:
         message = await mail.get_message(db_session, message_id)
         before = audit.snapshot(message, ("status", "attempts"))
-        await mail.retry_now(db_session, message_id)
-        if before["status"] in ("pending", "failed"):  # others (sent, sending) are left as they are
+        if await mail.retry_now(db_session, message_id):  # only a failed message is sent again
             await audit.record(
                 db_session,
                 request.user,
                 "outbox.retry",
                 "outbox_message",
                 message.id,
-                f"{message.subject} → {message.to_address}",
+                f"{message.subject} → {message.to_name or f'message #{message.id}'}",
                 before=before,
                 after={"status": "pending", "attempts": 0},
             )

@@ -219,15 +219,19 @@ async def run_sender(
         _wakeups.discard(wakeup)
 
 
-async def retry_now(session: AsyncSession, message_id: int) -> None:
-    """Organizer action: send a failed or waiting message at the next round."""
-    await session.execute(
+async def retry_now(session: AsyncSession, message_id: int) -> bool:
+    """Organizer action: send a failed message again at the next round. Only a failed one: a message that
+    waits keeps its time (a campaign's throttle, a retry's back-off). Returns whether it was put back."""
+    done = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status.in_(("pending", "failed")))
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "failed")
         .values(status="pending", next_attempt_at=clock.now(), attempts=0)
     )
+    if done.rowcount != 1:
+        return False
     for event in list(_wakeups):
         event.set()
+    return True
 
 
 async def list_outbox(
@@ -282,6 +286,16 @@ async def deliveries(session: AsyncSession, message_ids: list[int]) -> dict[int,
         for message_id, status, sent_at, error in rows.tuples():
             result[message_id] = Delivery(status, sent_at, error)
     return result
+
+
+async def status_counts(session: AsyncSession, message_ids: Any) -> dict[str, int]:
+    """How many of these messages (a subquery of their ids) are in each status, in one grouped query."""
+    rows = await session.execute(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.id.in_(message_ids))
+        .group_by(OutboxMessage.status)
+    )
+    return dict(rows.tuples().all())
 
 
 async def withdraw_pending(session: AsyncSession, message_ids: list[int]) -> set[int]:
