@@ -271,7 +271,7 @@ class UsersAdminPages(Controller):
             "user.role",
             "user",
             user.id,
-            f"{user.name_latin} <{user.email}>",
+            user.name_latin,
             before={"role": before},
             after={"role": user.role},
         )

@@ -17,11 +17,13 @@ from zoneinfo import ZoneInfo
 
 from ascc.errors import ValidationFailed
 from ascc.i18n import translate
+from ascc.text import clean_line
 
 PARAMS = ("actor", "domain", "action", "target_type", "target_id", "from", "to", "q")
 Q_MAX = 200
 ID_MAX = 2**31 - 1
 PAGE_MAX = 100_000
+YEAR_MIN, YEAR_MAX = 2000, 2100
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _ACTION = re.compile(r"^[a-z][a-z0-9_]{0,29}\.[a-z][a-z0-9_]{0,29}$")
 _MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
@@ -76,10 +78,14 @@ def _day(errors: dict, name: str, raw: str) -> date | None:
     try:
         if len(raw) != 10:
             raise ValueError(raw)
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         errors[name] = ("error.date_invalid", {})
         return None
+    if not YEAR_MIN <= day.year <= YEAR_MAX:  # and the window's day after stays a date
+        errors[name] = ("audit.error.year_range", {"first": YEAR_MIN, "last": YEAR_MAX})
+        return None
+    return day
 
 
 def parse(
@@ -91,7 +97,8 @@ def parse(
     """Filters from query parameters; a value that is malformed or that the log does not know is refused
     (ValidationFailed naming the parameter) rather than silently ignored."""
     errors: dict[str, tuple[str, dict[str, Any]]] = {}
-    raw = {name: (params.get(name) or "").strip() for name in PARAMS}
+    # Control characters (a NUL, which PostgreSQL refuses) never reach the query.
+    raw = {name: clean_line(params.get(name)) for name in PARAMS}
     found = Filters()
     if raw["actor"]:
         found.actor = _int(errors, "actor", raw["actor"])
@@ -189,7 +196,14 @@ VALUE_KEYS = {
     ("meeting", "status"): "matching.status.",
     ("user", "role"): "role.",
     ("edition", "status"): "edition.status.",
+    ("campaign", "segment"): "campaigns.segment.",
+    ("recorded_edition", "figures"): "report.fig.",  # a dict: its keys are the figures' names
 }
+
+
+def _named(lang: str, prefix: str, text: str) -> str:
+    named = translate(lang, prefix + text) if prefix else text
+    return text if named == prefix + text else named
 
 
 def value_text(lang: str, value: Any, tz: ZoneInfo, prefix: str = "") -> str:
@@ -202,12 +216,17 @@ def value_text(lang: str, value: Any, tz: ZoneInfo, prefix: str = "") -> str:
     if isinstance(value, list):
         return ", ".join(value_text(lang, item, tz, prefix) for item in value)
     if isinstance(value, dict):
-        return "; ".join(f"{k}: {value_text(lang, v, tz)}" for k, v in value.items())
+        return "; ".join(
+            f"{_named(lang, prefix, str(k))}: {value_text(lang, v, tz)}" for k, v in value.items()
+        )
     text = str(value)
-    if prefix:
-        named = translate(lang, prefix + text)
-        if named != prefix + text:
-            return named
+    if prefix and _named(lang, prefix, text) != text:
+        return _named(lang, prefix, text)
+    if prefix == "campaigns.segment." and ":" in text:  # "tour:2": the group's name and which one
+        kind, _, which = text.partition(":")
+        group = _named(lang, "campaigns.segment_group.", kind)
+        if group != kind:
+            return f"{group}: {which}"
     if _MOMENT.match(text):
         try:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))

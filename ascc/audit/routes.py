@@ -17,6 +17,7 @@ from ascc.csv_export import to_csv
 from ascc.editions import services as editions
 from ascc.errors import ValidationFailed
 from ascc.security import requires_organizer
+from ascc.text import clean_line
 from ascc.web import DbSession, form_errors, page, request_lang
 
 PER_PAGE = 50
@@ -56,7 +57,7 @@ class AuditPages(Controller):
         except ValidationFailed as exc:
             errors = form_errors(request, exc)
             filters = audit_filters.Filters()
-        raw = {name: request.query_params.get(name, "") for name in audit_filters.PARAMS}
+        raw = {name: clean_line(request.query_params.get(name, "")) for name in audit_filters.PARAMS}
         return page(
             request,
             "organizer/audit.html",

@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Protocol
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc.audit import actions as known
@@ -172,3 +172,10 @@ async def all_matching(
         _filtered(filters, tz).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(limit)
     )
     return list(rows.all())
+
+
+async def forget_actor(session: AsyncSession, user_id: int, name: str) -> None:
+    """The person is being anonymized: the entries they made name them as their account now reads."""
+    await session.execute(
+        update(AuditEntry).where(AuditEntry.actor_id == user_id).values(actor_name=name[:300])
+    )

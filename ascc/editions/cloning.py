@@ -20,6 +20,7 @@ from ascc.audit import services as audit
 from ascc.editions import services as editions
 from ascc.editions.models import Edition
 from ascc.errors import ValidationFailed
+from ascc.privacy import services as notices
 from ascc.programme import editing as programme
 from ascc.registration import organizer as registration
 from ascc.registration import services as registrations
@@ -125,7 +126,9 @@ async def prepare_next(
         raise ValidationFailed({"slug": ("error.slug_taken", {})}) from exc
     shift = data.starts_on - source.starts_on
     tracks = await programme.copy_tracks(session, source.id, edition.id)
-    setup = await registration.copy_setup(session, source.id, edition.id)
+    setup = await registration.copy_setup(
+        session, source.id, edition.id, privacy_version=await notices.current_version(session)
+    )
     tour_count, course_count = await tours.copy_tours(session, source.id, edition.id, shift)
     cloned = Cloned(
         slug=edition.slug,

@@ -165,18 +165,21 @@ async def annotate(
     lead.note, lead.rating = cleaned, value
     await session.flush()
     exhibitor = await session.get_one(Exhibitor, exhibitor_id)
-    person = await accounts.get_user(session, lead.user_id)
-    await audit.record(
-        session,
-        actor,
-        "exhibitor.lead_note",
-        "lead",
-        lead.id,
-        f"{person.name_latin} · {exhibitor.name_en}",
-        before=before,
-        after=audit.snapshot(lead, ("note", "rating")),
-        edition_id=exhibitor.edition_id,
-    )
+    # Only that the note or rating changed: withdrawing the lead promises the notes are gone, so the log never
+    # holds their text, the rating or the attendee's name.
+    after = audit.snapshot(lead, ("note", "rating"))
+    changed = {name: "changed" for name in after if after[name] != before[name]}
+    if changed:
+        await audit.record(
+            session,
+            actor,
+            "exhibitor.lead_note",
+            "lead",
+            lead.id,
+            f"lead #{lead.id} · {exhibitor.name_en}",
+            after=changed,
+            edition_id=exhibitor.edition_id,
+        )
     return lead
 
 

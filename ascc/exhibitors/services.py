@@ -426,9 +426,13 @@ async def status_counts(session: AsyncSession, edition_id: int) -> dict[str, int
     return {status: count for status, count in rows.all()}
 
 
-async def staff_user_ids(session: AsyncSession, edition_id: int) -> set[int]:
-    """People who work for an exhibitor of the edition (their badges carry the exhibitor mark)."""
-    rows = await session.scalars(
-        select(ExhibitorStaff.user_id).where(ExhibitorStaff.edition_id == edition_id)
-    )
+async def staff_user_ids(session: AsyncSession, edition_id: int, approved_only: bool = False) -> set[int]:
+    """People who work for an exhibitor of the edition (their badges carry the exhibitor mark);
+    `approved_only`: only the staff of approved exhibitors (mail campaigns)."""
+    query = select(ExhibitorStaff.user_id).where(ExhibitorStaff.edition_id == edition_id)
+    if approved_only:
+        query = query.join(Exhibitor, Exhibitor.id == ExhibitorStaff.exhibitor_id).where(
+            Exhibitor.status == "approved"
+        )
+    rows = await session.scalars(query)
     return set(rows.all())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -73,14 +73,14 @@ async def invite_staff(
     )
     session.add(invite)
     await session.flush()
-    await audit.record(  # the invitation's link is a key: only the address is logged
+    await audit.record(  # the invitation's link is a key, the address personal: only a reference is logged
         session,
         actor,
         "exhibitor.staff_invite",
         "exhibitor",
         exhibitor.id,
         exhibitor.name_en,
-        after={"invited": address},
+        after={"invited": person.name_latin if person is not None else f"invitation #{invite.id}"},
         edition_id=exhibitor.edition_id,
     )
     edition = await editions.get_by_id(session, exhibitor.edition_id)
@@ -137,7 +137,7 @@ async def revoke_invite(
     )
     if invite is None:
         raise NotFound("invite")
-    before = {"invite": f"{invite.email} ({invite.status})"}
+    before = {"invite": f"invitation #{invite.id} ({invite.status})"}
     invite.status = "revoked"
     await session.flush()
     await audit.record(
@@ -148,7 +148,7 @@ async def revoke_invite(
         exhibitor.id,
         exhibitor.name_en,
         before=before,
-        after={"invite": f"{invite.email} ({invite.status})"},
+        after={"invite": f"invitation #{invite.id} ({invite.status})"},
         edition_id=exhibitor.edition_id,
     )
 
@@ -177,9 +177,22 @@ async def remove_staff(
         "exhibitor",
         exhibitor.id,
         exhibitor.name_en,
-        before={"staff": f"{person.name_latin} <{person.email}>"},
+        before={"staff": person.name_latin},
         after={"staff": None},
         edition_id=exhibitor.edition_id,
     )
     await session.delete(member)
     await session.flush()
+
+
+async def forget_invites(session: AsyncSession, address: str) -> None:
+    """The person is being anonymized: invitations sent to their address lose it (an open one is revoked)."""
+    key = email_key(address)
+    await session.execute(
+        update(StaffInvite)
+        .where(StaffInvite.email_key == key, StaffInvite.status == "invited")
+        .values(status="revoked")
+    )
+    await session.execute(
+        update(StaffInvite).where(StaffInvite.email_key == key).values(email="", email_key="")
+    )

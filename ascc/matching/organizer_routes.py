@@ -239,7 +239,9 @@ class MatchingAdminPages(Controller):
         meeting = await meetings.get_meeting(db_session, meeting_id, edition.id)
         after = _meeting_view(meeting)
         if action == "follow-up":
-            after["follow_up"] = f"{values['month']}: {values['status']} {values['note']}".strip()
+            # The note is free text: the log says only that there was one.
+            note = " (note)" if values["note"] else ""
+            after["follow_up"] = f"{values['month']}: {values['status']}{note}"
         await audit.record(
             db_session,
             request.user,

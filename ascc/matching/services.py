@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -28,6 +28,7 @@ from ascc.matching.models import (
     MatchingSettings,
     MatchingSlot,
     Meeting,
+    MeetingFeedback,
 )
 from ascc.programme import services as programme
 from ascc.registration import services as registration
@@ -481,3 +482,17 @@ async def scheduled_between(
         .order_by(MatchingSlot.starts_at, Meeting.id)
     )
     return list(rows.all())
+
+
+async def forget_person(session: AsyncSession, user_id: int) -> None:
+    """The person is being anonymized: what they wrote goes (profiles, messages, answers, feedback and availability
+    notes); the meetings themselves stay, so the editions' figures do not change."""
+    await session.execute(
+        update(MatchingProfile).where(MatchingProfile.user_id == user_id).values(offers="", seeks="")
+    )
+    await session.execute(update(Meeting).where(Meeting.requester_id == user_id).values(message=""))
+    await session.execute(update(Meeting).where(Meeting.answered_by_id == user_id).values(answer=""))
+    await session.execute(update(MeetingFeedback).where(MeetingFeedback.user_id == user_id).values(note=""))
+    await session.execute(
+        update(AvailabilityBlock).where(AvailabilityBlock.user_id == user_id).values(note="")
+    )

@@ -372,7 +372,7 @@ async def moderate(
         "online.moderate",
         "qa_question",
         question.id,
-        question.body[:120],
+        f"question #{question.id}",  # the question is the participant's own text: not copied into the log
         before=before,
         after=audit.snapshot(question, ("status", "answer")),
     )
@@ -798,3 +798,8 @@ def now_and_next(items: Any, now: datetime, limit: int = 6) -> NowAndNext:
     live = [i for i in open_items if i.starts_at <= now < i.ends_at]
     upcoming = sorted((i for i in open_items if i.starts_at > now), key=lambda i: (i.starts_at, i.id))
     return NowAndNext(live=live, next=upcoming[:limit])
+
+
+async def forget_author(session: AsyncSession, user_id: int) -> None:
+    """The person is being anonymized: their questions no longer carry their name (the text stays, unnamed)."""
+    await session.execute(update(LiveQuestion).where(LiveQuestion.user_id == user_id).values(author=""))

@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 
 from ascc import clock
 from ascc.accounts import services as accounts
+from ascc.audit import services as audit
 from ascc.csv_export import to_csv
 from ascc.errors import ValidationFailed
 from ascc.privacy import export, rules
@@ -35,6 +36,7 @@ async def _desk(
     notice_errors: dict[str, str] | None = None,
     export_values: dict[str, str] | None = None,
     export_errors: dict[str, str] | None = None,
+    apply_errors: dict[str, str] | None = None,
 ) -> Template:
     current = await privacy.current_notice(db_session)
     runs = await privacy.recent_runs(db_session)
@@ -59,6 +61,7 @@ async def _desk(
         notice_errors=notice_errors or {},
         export_values=export_values or {},
         export_errors=export_errors or {},
+        apply_errors=apply_errors or {},
         saved=request.query_params.get("saved"),
         _has_partial=False,
     )
@@ -92,15 +95,20 @@ class PrivacyAdminPages(Controller):
     @post("/apply")
     async def apply(self, request: Request, db_session: DbSession) -> Template | Redirect:
         """A dry run shows its counts at once; a real run is kept in the history and shown from there."""
-        dry_run = form_text(await request.form(), "dry_run") == "1"
+        form = await request.form()
+        dry_run = form_text(form, "dry_run") == "1"
+        if not dry_run and form_text(form, "confirm") != "1":  # irreversible: only once confirmed
+            errors = form_errors(request, ValidationFailed({"confirm": ("privacy.error_confirm", {})}))
+            return await _desk(request, db_session, status_code=422, apply_errors=errors)
         report = await privacy.apply(db_session, request.user, dry_run=dry_run)
         if dry_run:
             return await _desk(request, db_session, status_code=409 if report.refused else 200, report=report)
         return Redirect(f"/organizer/privacy/?run={report.run_id}#results", status_code=303)
 
-    @get("/export")
+    @post("/export", status_code=200)
     async def person_export(self, request: Request, db_session: DbSession) -> Template | Response[bytes]:
-        email = request.query_params.get("email", "")
+        """A POST form: the address stays out of URLs (and so out of logs); the export itself is logged."""
+        email = form_text(await request.form(), "email")
         try:
             user = await accounts.find_by_email(db_session, normalize_email("email", email))
         except FieldError as exc:
@@ -114,6 +122,7 @@ class PrivacyAdminPages(Controller):
                 request, db_session, status_code=404, export_values={"email": email}, export_errors=errors
             )
         data = await export.person_export(db_session, user.id)
+        await audit.record(db_session, request.user, "privacy.export", "user", user.id, user.name_latin)
         return Response(
             json.dumps(data, ensure_ascii=False, indent=2).encode(),
             media_type="application/json",

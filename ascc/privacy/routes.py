@@ -7,10 +7,17 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from ascc import clock
+from ascc.errors import NotFound
 from ascc.privacy import services as privacy
 from ascc.security import requires_login
 from ascc.text import safe_next_path
 from ascc.web import DbSession, form_text, page
+
+
+def _organizer(request: Request) -> bool:
+    """Organizers also see versions published for a later date; everyone else only those in effect."""
+    return bool(request.user) and request.user.role == "organizer"
 
 
 class PrivacyPages(Controller):
@@ -24,7 +31,7 @@ class PrivacyPages(Controller):
             request,
             "privacy/notice.html",
             notice=current,
-            versions=await privacy.list_notices(db_session),
+            versions=await privacy.list_notices(db_session, in_effect_only=not _organizer(request)),
             pending=pending,
             accepted=request.query_params.get("accepted") == "1",
         )
@@ -32,12 +39,14 @@ class PrivacyPages(Controller):
     @get("/privacy/versions/{version:str}")
     async def version(self, request: Request, db_session: DbSession, version: FromPath[str]) -> Template:
         notice = await privacy.get_notice(db_session, version)
+        if notice.effective_on > clock.now().date() and not _organizer(request):  # not published yet
+            raise NotFound("privacy_notice")
         current = await privacy.current_notice(db_session)
         return page(
             request,
             "privacy/notice.html",
             notice=notice,
-            versions=await privacy.list_notices(db_session),
+            versions=await privacy.list_notices(db_session, in_effect_only=not _organizer(request)),
             pending=None,
             accepted=False,
             earlier=current is None or notice.id != current.id,
@@ -47,7 +56,8 @@ class PrivacyPages(Controller):
     async def banner(self, request: Request, db_session: DbSession) -> Template:
         """An htmx fragment for every page: empty unless a version waits for this person's acceptance."""
         pending = await privacy.pending_notice(db_session, request.user.id) if request.user else None
-        return Template("privacy/_banner.html", context={"pending": pending})
+        first = pending is not None and not await privacy.accepted_before(db_session, request.user.id)
+        return Template("privacy/_banner.html", context={"pending": pending, "first": first})
 
     @post("/privacy/accept", guards=[requires_login])
     async def accept(self, request: Request, db_session: DbSession) -> Redirect:

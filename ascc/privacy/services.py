@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, null, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,12 +23,15 @@ from ascc.audit import services as audit
 from ascc.audit.models import AuditEntry
 from ascc.editions.models import Edition
 from ascc.errors import DomainError, NotFound, ValidationFailed
+from ascc.exhibitors import services as marketplace
 from ascc.exhibitors.models import Exhibitor, Lead
 from ascc.mail.models import OutboxMessage
+from ascc.matching import services as matching
 from ascc.network import services as network
 from ascc.online.models import ViewingMinute
 from ascc.privacy import rules
 from ascc.privacy.models import NoticeAcceptance, NoticeVersion, RetentionRule, RetentionRun
+from ascc.programme import services as programme
 from ascc.programme.models import ProgrammeSession
 from ascc.registration import privacy as registration_privacy
 from ascc.registration.models import Registration, RegistrationSettings
@@ -155,8 +158,21 @@ async def _tour_id_numbers(
     return await tours.purge_id_documents(session, max_days=period)
 
 
+async def _active_elsewhere(session: AsyncSession, expired: set[int]) -> set[int]:
+    """People working in an edition whose period has not passed, although not registered in it: exhibitor staff,
+    speakers and business-matching participants."""
+    editions = (await session.scalars(select(Edition.id).where(Edition.id.not_in(expired)))).all()
+    active: set[int] = set()
+    for edition_id in editions:
+        active |= await marketplace.staff_user_ids(session, edition_id)
+        active |= await programme.speaker_user_ids(session, edition_id)
+        active |= await matching.participant_ids(session, edition_id)
+    return active
+
+
 async def _people_to_anonymize(session: AsyncSession, expired: set[int]) -> tuple[list[int], set[int]]:
-    """People registered only in expired editions, not in the network, not staff, not yet anonymized;
+    """People registered only in expired editions, not in the network, not staff, not active in a later edition
+    (_active_elsewhere), not yet anonymized;
     and the editions their registrations belong to."""
     if not expired:
         return [], set()
@@ -170,9 +186,9 @@ async def _people_to_anonymize(session: AsyncSession, expired: set[int]) -> tupl
     editions_of: dict[int, set[int]] = {}
     for user_id, edition_id in rows:
         editions_of.setdefault(user_id, set()).add(edition_id)
-    members = await network.member_ids(session)
+    keep = await network.member_ids(session) | await _active_elsewhere(session, expired)
     people = sorted(
-        user_id for user_id, held in editions_of.items() if held <= expired and user_id not in members
+        user_id for user_id, held in editions_of.items() if held <= expired and user_id not in keep
     )
     return people, {edition_id for user_id in people for edition_id in editions_of[user_id]}
 
@@ -256,15 +272,26 @@ async def _mail_bodies(
 ) -> int:
     """The text of delivered (or given-up) mail older than the period is cleared; the record of the send stays."""
     cutoff = rules.before(clock.now(), period, data_class.unit)
-    condition = (
-        OutboxMessage.created_at < cutoff,
-        OutboxMessage.status.in_(("sent", "failed")),
-        or_(OutboxMessage.body_text != "", OutboxMessage.invitation.is_not(None)),
+    # JSON columns hold either SQL NULL or JSON null for "none": read back, both are None.
+    rows = await session.execute(
+        select(
+            OutboxMessage.id,
+            OutboxMessage.body_text != "",
+            OutboxMessage.body_html.is_not(None),
+            OutboxMessage.headers,
+            OutboxMessage.invitation,
+        ).where(OutboxMessage.created_at < cutoff, OutboxMessage.status.in_(("sent", "failed")))
     )
-    count = await session.scalar(select(func.count(OutboxMessage.id)).where(*condition)) or 0
-    if not dry and count:
-        await session.execute(update(OutboxMessage).where(*condition).values(body_text="", invitation=None))
-    return count
+    due = [row[0] for row in rows.tuples() if any(row[1:])]
+    if not dry:
+        # The personalised HTML and the headers (the one-click unsubscribe token) go with the text.
+        for start in range(0, len(due), 500):
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(due[start : start + 500]))
+                .values(body_text="", body_html=None, headers=null(), invitation=null())
+            )
+    return len(due)
 
 
 async def _audit_entries(
@@ -472,11 +499,12 @@ async def _registrations_record(session: AsyncSession, version: str) -> None:
     )
 
 
-async def list_notices(session: AsyncSession) -> list[NoticeVersion]:
-    rows = await session.scalars(
-        select(NoticeVersion).order_by(NoticeVersion.effective_on.desc(), NoticeVersion.id.desc())
-    )
-    return list(rows.all())
+async def list_notices(session: AsyncSession, in_effect_only: bool = False) -> list[NoticeVersion]:
+    """Newest first; `in_effect_only` (the public list) leaves out versions dated later than today."""
+    statement = select(NoticeVersion).order_by(NoticeVersion.effective_on.desc(), NoticeVersion.id.desc())
+    if in_effect_only:
+        statement = statement.where(NoticeVersion.effective_on <= _today())
+    return list((await session.scalars(statement)).all())
 
 
 async def current_notice(session: AsyncSession) -> NoticeVersion | None:
@@ -487,6 +515,12 @@ async def current_notice(session: AsyncSession) -> NoticeVersion | None:
         .order_by(NoticeVersion.effective_on.desc(), NoticeVersion.id.desc())
         .limit(1)
     )
+
+
+async def current_version(session: AsyncSession) -> str | None:
+    """The label registrations record now: the version in effect (None before the first one is published)."""
+    notice = await current_notice(session)
+    return notice.version if notice else None
 
 
 async def get_notice(session: AsyncSession, version: str) -> NoticeVersion:
@@ -511,6 +545,15 @@ async def has_accepted(session: AsyncSession, user_id: int, notice: NoticeVersio
             )
         )
     )
+
+
+async def accepted_before(session: AsyncSession, user_id: int) -> bool:
+    """Whether the person ever accepted a version of the notice (on it, or by registering)."""
+    direct = await session.scalar(
+        select(NoticeAcceptance.id).where(NoticeAcceptance.user_id == user_id).limit(1)
+    )
+    registered = await session.scalar(select(Registration.id).where(Registration.user_id == user_id).limit(1))
+    return bool(direct or registered)
 
 
 async def pending_notice(session: AsyncSession, user_id: int) -> NoticeVersion | None:

@@ -7,6 +7,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import Body
 
 from ascc.editions import services as editions
+from ascc.privacy import services as notices
 from ascc.registration import privacy
 from ascc.registration import services as registration
 from ascc.registration.routes import base_url, mine_or_404
@@ -94,6 +95,7 @@ class RegistrationApi(Controller):
             request.user.id,
             registration.RegistrationInput(**msgspec.structs.asdict(data)),
             base_url(request),
+            privacy_version=await notices.current_version(db_session),
         )
         return await registration_out(db_session, edition, created)
 

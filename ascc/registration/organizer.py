@@ -488,15 +488,17 @@ class CopiedSetup:
     categories: int  # categories that need approval or an invitation code, as set for the edition
 
 
-async def copy_setup(session: AsyncSession, source_edition_id: int, target_edition_id: int) -> CopiedSetup:
+async def copy_setup(
+    session: AsyncSession, source_edition_id: int, target_edition_id: int, privacy_version: str | None = None
+) -> CopiedSetup:
     """The next edition's registration set-up from this one: capacities, which categories need approval or a
-    code, the privacy-notice version, the questions and the organizations' quotas. No registration, code
+    code, the privacy-notice version (`privacy_version`: the one in effect now, else the source's), the questions and the organizations' quotas. No registration, code
     or answer is copied."""
     source = await get_settings(session, source_edition_id)
     target = await get_settings(session, target_edition_id)
     target.in_person_capacity = source.in_person_capacity
     target.online_capacity = source.online_capacity
-    target.privacy_version = source.privacy_version
+    target.privacy_version = privacy_version or source.privacy_version  # the notice in effect, when given
     target.approval_categories = list(source.approval_categories or [])
     target.invitation_categories = list(source.invitation_categories or [])
     questions = (

@@ -11,8 +11,13 @@ from sqlalchemy.orm import joinedload
 
 from ascc import clock
 from ascc.accounts import services as accounts
+from ascc.audit import services as audit
+from ascc.exhibitors import staff
 from ascc.i18n import is_country
 from ascc.mail import services as mail
+from ascc.matching import services as matching
+from ascc.network import services as network
+from ascc.online import services as online
 from ascc.registration.delegations import hand_over
 from ascc.registration.models import ACTIVE_STATUSES, CATEGORIES, DelegationInvite, Registration
 from ascc.registration.services import cancel
@@ -158,7 +163,8 @@ async def delete_account(session: AsyncSession, user_id: int, base_url: str) -> 
 
 async def forget_person(session: AsyncSession, user_id: int) -> None:
     """Anonymize a person without touching their registrations' status (so past editions' figures stay):
-    the account, the registrations' personal fields and consents, delegations they led, their mail.
+    the account, the registrations' personal fields and consents, delegations they led, their mail, and what
+    they wrote elsewhere (questions' author line, matching and network texts, staff invitations, audit names).
 
     `delete_account` (the person's own choice) cancels their open registrations first; the retention rules
     (ascc.privacy) call this directly for people of editions long past.
@@ -172,5 +178,12 @@ async def forget_person(session: AsyncSession, user_id: int) -> None:
     await hand_over(session, user_id)
     user = await accounts.get_user(session, user_id)
     await session.execute(delete(DelegationInvite).where(DelegationInvite.email_key == user.email.casefold()))
-    await mail.forget_recipient(session, user.email)
+    address = user.email
+    await mail.forget_recipient(session, address)
+    await staff.forget_invites(session, address)
+    await online.forget_author(session, user_id)
+    await matching.forget_person(session, user_id)
+    await network.forget_member(session, user_id)
     await accounts.anonymize(session, user_id)
+    user = await accounts.get_user(session, user_id)
+    await audit.forget_actor(session, user_id, user.name_latin)

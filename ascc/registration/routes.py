@@ -13,6 +13,7 @@ from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.i18n import country_name
 from ascc.network import services as network
+from ascc.privacy import services as notices
 from ascc.privacy.export import person_export
 from ascc.registration import delegations, forms, privacy
 from ascc.registration import services as registration
@@ -308,7 +309,13 @@ async def _submit(request: Request, db_session: DbSession, invite_token: str | N
     data, values = forms.read(await request.form(), context["questions"])
     try:
         await registration.register(
-            db_session, edition.id, request.user.id, data, base_url(request), invite_token=invite_token
+            db_session,
+            edition.id,
+            request.user.id,
+            data,
+            base_url(request),
+            invite_token=invite_token,
+            privacy_version=await notices.current_version(db_session),
         )
         if values["consent_network"]:  # the separate opt-in to the year-round network, recorded with its date
             await network.join(db_session, request.user.id, {}, via="registration")

@@ -275,6 +275,7 @@ async def register(
     *,
     require_open: bool = True,
     notify: bool = True,
+    privacy_version: str | None = None,
 ) -> Registration:
     """Register `user_id` for the edition. Nothing is stored when any check fails.
 
@@ -317,7 +318,8 @@ async def register(
     registration.organization_id = organization_id
     registration.delegation_id = invite.delegation_id if invite else None
     registration.invitation_code_id = code.id if code else None
-    registration.privacy_version = settings.privacy_version
+    # The version of the notice in effect (callers pass privacy.services.current_version), else the setting.
+    registration.privacy_version = privacy_version or settings.privacy_version
     registration.privacy_accepted_at = clock.now()
     registration.cancelled_at = registration.decided_at = None
     registration.status = "pending"

@@ -241,7 +241,26 @@ async def test_the_api_filters_pages_and_names_bad_fields(client, world) -> None
         ("action=programme.explode", "action"),
         ("target_type=planet", "target_type"),
         ("colour=red", "colour"),
+        ("from=0001-01-01", "from"),
+        ("to=9999-12-31", "to"),
     ):
         bad = await client.get(f"/api/v1/audit?{query}", headers=bearer(world, "boss"))
         assert 400 <= bad.status_code < 500, query
         assert bad.json()["field"] == field, (query, bad.json())
+
+
+async def test_a_nul_or_a_far_away_date_is_a_clear_answer_never_a_500(client, world) -> None:
+    await sign_in(client, "chief@example.org", PASSWORD)
+    for url in (
+        "/organizer/audit?q=%00",
+        "/organizer/audit/export.csv?q=%00",
+        "/organizer/audit?q=DROP%00TABLE",
+    ):
+        assert (await client.get(url)).status_code == 200, url
+    api = await client.get("/api/v1/audit?q=%00", headers=bearer(world, "boss"))
+    assert api.status_code == 200 and api.json()["total"] > 0
+    for query in ("from=0001-01-01", "to=9999-12-31"):
+        bad = await client.get(f"/organizer/audit?{query}")
+        assert bad.status_code == 422 and "between the years 2000 and 2100" in html.unescape(bad.text), query
+        csv_answer = await client.get(f"/organizer/audit/export.csv?{query}")
+        assert 400 <= csv_answer.status_code < 500, query

@@ -17,14 +17,16 @@ from ascc.audit import services as audit
 from ascc.audit.models import AuditEntry
 from ascc.editions import services as editions
 from ascc.errors import ValidationFailed
+from ascc.exhibitors import leads, solutions, staff
 from ascc.exhibitors import services as marketplace
-from ascc.exhibitors import solutions
 from ascc.i18n import translate
 from ascc.online import services as online
 from ascc.programme import editing
 from ascc.registration import organizer
 from ascc.registration import services as registration
 from tests.audit.conftest import actor_of
+from tests.exhibitors import conftest as exhibitor_world
+from tests.exhibitors.conftest import BASE as MARKET_BASE
 from tests.exhibitors.conftest import build_market
 from tests.factories import make_edition, make_user
 from tests.programme.conftest import build_programme
@@ -179,6 +181,38 @@ async def test_an_exhibitor_editing_their_solution_is_recorded(session) -> None:
     assert (found.target_type, found.target_id) == ("solution", world.sludge_solution)
     assert found.before == {"title_en": "Septage sludge dewatering unit"}
     assert found.after == {"title_en": "Septage dewatering unit, mark II"}
+
+
+async def test_lead_notes_and_staff_addresses_never_reach_the_log(session) -> None:
+    """Withdrawing a lead promises its notes are gone: the log says only that the note or rating changed, and
+    never holds the attendee's name or anyone's e-mail address."""
+    world = await build_market(session)
+    person = await accounts.get_user(session, world.staff_a)
+    who = actor_of(person, "exhibitor")
+    exhibitor = await marketplace.get_exhibitor(session, world.edition_id, world.sludge)
+    keen = await exhibitor_world.registered(session, world.edition_id, "keen@example.org", name="Keen Person")
+    code = await exhibitor_world.with_consent(session, world.edition_id, keen.id, scanning=True)
+    await leads.record(session, exhibitor, world.staff_a, code)
+    [lead] = await leads.list_leads(session, exhibitor)
+    await leads.annotate(
+        session, exhibitor.id, lead.id, "Wants a pilot in Cebu, call +63 917", "5", actor=who
+    )
+    await leads.annotate(
+        session, exhibitor.id, lead.id, "Wants a pilot in Cebu, call +63 917", "5", actor=who
+    )
+    invite = await staff.invite_staff(
+        session, exhibitor, "new.colleague@example.org", "Aiko", MARKET_BASE, "en", who
+    )
+    await staff.revoke_invite(session, exhibitor, invite.id, who)
+    await session.commit()
+    [note] = await _entries(session, "exhibitor.lead_note")  # the same note again changed nothing
+    assert note.target_label == f"lead #{lead.id} · {exhibitor.name_en}"
+    assert (note.before, note.after) == (None, {"note": "changed", "rating": "changed"})
+    stored = json.dumps(
+        [[e.before, e.after, e.target_label] for e in await _entries(session)], ensure_ascii=False
+    )
+    for personal in ("Cebu", "+63", "Keen", "@"):
+        assert personal not in stored
 
 
 async def test_secrets_never_reach_the_log(session) -> None:

@@ -11,7 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ascc.accounts import services as accounts
+from ascc.audit.models import AuditEntry
 from ascc.db import create_engine
+from ascc.privacy import services as privacy
 from ascc.privacy.models import NoticeAcceptance, RetentionRule
 from tests.privacy.conftest import build_world
 from tests.support.web import post_form, sign_in, submit
@@ -81,10 +83,22 @@ async def test_the_desk_in_both_languages_refuses_bad_periods_and_runs_the_rules
     assert "Dry run: what the rules would change (nothing was changed)" in text
     assert "Participants' personal data 24 months 1 Anonymized" in text
     assert "Online viewing records 24 months 3 Deleted" in text
+    assert (
+        "Tour ID numbers 14 days 0 Nothing to do" in text
+    )  # not "Deleted" for a rule with nothing to change
     async with await _db(site) as session:
         assert (await accounts.get_user(session, site.alice)).email == "alice@example.org"
 
-    run = await submit(client, "/organizer/privacy/apply", {"dry_run": "0"})
+    # Applying cannot be undone: without the confirmation nothing is applied and the field says why.
+    unconfirmed = await post_form(client, "/organizer/privacy/apply", {"dry_run": "0"})
+    assert unconfirmed.status_code == 422
+    assert "Tick the box to confirm: applying the rules cannot be undone" in text_of(unconfirmed.text)
+    assert 'aria-describedby="e-confirm"' in unconfirmed.text
+    async with await _db(site) as session:
+        assert (await accounts.get_user(session, site.alice)).email == "alice@example.org"
+        assert await privacy.recent_runs(session) == []
+
+    run = await submit(client, "/organizer/privacy/apply", {"dry_run": "0", "confirm": "1"})
     assert run.status_code == 303 and "/organizer/privacy/?run=" in run.headers["location"]
     shown = text_of((await client.get(run.headers["location"])).text)
     assert "What the rules changed" in shown and "Mika Organizer" in shown
@@ -105,15 +119,33 @@ async def test_a_refused_rule_is_named_on_the_page(client, site, monkeypatch) ->
 
 async def test_one_persons_data_for_the_organizer_and_for_themselves(client, site) -> None:
     await sign_in(client, "organizer@example.org", PASSWORD)
-    download = await client.get("/organizer/privacy/export", params={"email": "Alice@Example.org"})
+    page_text = (await client.get("/organizer/privacy/")).text
+    assert 'method="post" action="/organizer/privacy/export"' in page_text
+    assert (
+        await client.get("/organizer/privacy/export", params={"email": "alice@example.org"})
+    ).status_code in (
+        404,
+        405,
+    )  # never with the address in the URL
+    download = await post_form(client, "/organizer/privacy/export", {"email": "Alice@Example.org"})
     assert download.status_code == 200
     assert download.headers["content-disposition"] == f'attachment; filename="ascc-person-{site.alice}.json"'
     data = download.json()
     assert data["account"]["name_local"] == "陳愛麗" and data["viewing_minutes"][0]["minutes"] == 3
     assert "Dave" not in download.text
-    unknown = await client.get("/organizer/privacy/export", params={"email": "nobody@example.org"})
+    async with await _db(site) as session:
+        [logged] = (
+            await session.scalars(select(AuditEntry).where(AuditEntry.action == "privacy.export"))
+        ).all()
+        assert (logged.target_type, logged.target_id, logged.target_label) == (
+            "user",
+            site.alice,
+            "Alice Tan",
+        )
+        assert logged.actor_name == "Mika Organizer" and "@" not in str((logged.before, logged.after))
+    unknown = await post_form(client, "/organizer/privacy/export", {"email": "nobody@example.org"})
     assert unknown.status_code == 404 and "No account has this e-mail address." in text_of(unknown.text)
-    invalid = await client.get("/organizer/privacy/export", params={"email": "a b@example.org"})
+    invalid = await post_form(client, "/organizer/privacy/export", {"email": "a b@example.org"})
     assert invalid.status_code == 422
 
     await client.post("/logout", data={"_csrf_token": client.cookies.get("ascc_csrf")})
@@ -133,7 +165,7 @@ async def test_one_persons_data_for_the_organizer_and_for_themselves(client, sit
     } <= set(mine)
     assert "alice" not in own.text.lower()
     assert (
-        await client.get("/organizer/privacy/export", params={"email": "alice@example.org"})
+        await post_form(client, "/organizer/privacy/export", {"email": "alice@example.org"})
     ).status_code == 403
 
 
@@ -188,3 +220,32 @@ async def test_a_new_notice_version_asks_people_to_accept_and_counts_them(client
     assert "bob@example.org" in rows and "dave@example.org" not in rows
     desk = text_of((await client.get("/organizer/privacy/")).text)
     assert "2025-1 current" in desk and "1 Who has not accepted (CSV)" in desk
+
+
+async def test_a_version_dated_later_is_not_public_yet_and_first_comers_are_asked_plainly(
+    client, site
+) -> None:
+    await sign_in(client, "organizer@example.org", PASSWORD)
+    for version, day in (("2025-1", "2025-02-01"), ("2025-2", "2025-06-01")):
+        published = await submit(
+            client,
+            "/organizer/privacy/notices",
+            {"version": version, "effective_on": day, "body_en": f"Notice {version}", "body_ja": "通知"},
+        )
+        assert published.status_code == 303
+    # Organizers see every version; the organizer never accepted any: the banner asks plainly.
+    assert "2025-2" in text_of((await client.get("/privacy")).text)
+    banner = text_of((await client.get("/privacy/banner")).text)
+    assert (
+        "Please read and accept our privacy notice (version 2025-1" in banner and "has changed" not in banner
+    )
+
+    client.cookies.clear()
+    public = text_of((await client.get("/privacy")).text)
+    assert "Version 2025-1, in effect from" in public and "2025-2" not in public
+    assert (await client.get("/privacy/versions/2025-2")).status_code == 404
+    assert (await client.get("/privacy/versions/2025-1")).status_code == 200
+    await sign_in(client, "dave@example.org", PASSWORD)  # registered under an earlier version
+    assert "The privacy notice has changed (version 2025-1" in text_of(
+        (await client.get("/privacy/banner")).text
+    )
