@@ -161,7 +161,7 @@ ROUTE_HANDLERS: list[Any] = [
 
 # Paths that need no user and no session: answered before the auth middleware looks at anything.
 # A calendar feed is addressed by its secret token; calendar apps send no cookies.
-_ANONYMOUS_PATHS = ["^/static/", "^/health$", "^/schema", "^/calendar/feed/"]
+_ANONYMOUS_PATHS = ["^/static/", "^/health(/live|/ready)?$", "^/schema", "^/calendar/feed/"]
 
 
 def _stores(settings: Settings) -> dict[str, Any]:

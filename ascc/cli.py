@@ -7,6 +7,7 @@ import os
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -74,6 +75,37 @@ def db_downgrade(revision: str) -> None:
     """Downgrade the schema to REVISION (`base` removes everything)."""
     db.downgrade(_settings().database_url, revision)
     click.echo(f"database at {revision}")
+
+
+@db_group.command("backup")
+@click.argument("target", type=click.Path(path_type=Path))
+def db_backup(target: Path) -> None:
+    """Write a consistent backup to TARGET while the platform keeps running (SQLite's online backup, or
+    pg_dump's custom format for PostgreSQL)."""
+    from ascc.backup import BackupError, backup
+
+    try:
+        size = backup(_settings().database_url, target)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backup written to {target} ({size:,} bytes)")
+
+
+@db_group.command("restore")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the database's contents without asking.")
+def db_restore(source: Path, yes: bool) -> None:
+    """Replace the database's contents with the backup SOURCE. Stop the platform first."""
+    from ascc.backup import BackupError, restore
+
+    settings = _settings()
+    if not yes:
+        click.confirm(f"Replace everything in {settings.database_url} with {source}?", abort=True)
+    try:
+        restore(settings.database_url, source)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored {source}; run `ascc db upgrade` if the backup is older than this version")
 
 
 @main.command("seed")

@@ -1,5 +1,6 @@
 """Home page, health check, language switch and the organizers' start page."""
 
+import asyncio
 import time
 from typing import Annotated
 
@@ -7,6 +8,7 @@ from litestar import Controller, Request, Response, get, head
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
+from litestar.stores.redis import RedisStore
 
 from ascc.accounts import services as accounts
 from ascc.i18n import LANGUAGES
@@ -57,6 +59,24 @@ class StaticAssets(Controller):
         return Response(asset.body, media_type=asset.media_type, headers=headers)
 
 
+async def _database_health(db_session: DbSession) -> dict:
+    """The database's part of /health and /health/ready: reachable, and migrated to this code's revision."""
+    started = time.perf_counter()
+    try:
+        status = await site.database_status(db_session)
+    except Exception as exc:  # the answer must say what is wrong, not fail
+        return {"status": "error", "database": {"ok": False, "error": type(exc).__name__}}
+    database = {
+        "ok": status.ok,
+        "schema": status.schema,
+        "expected_schema": status.expected_schema,
+        "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+    if not status.ok:
+        return {"status": "error", "database": {**database, "error": "not migrated"}}
+    return {"status": "ok", "database": database}
+
+
 class HealthApi(Controller):
     tags = ["operations"]
 
@@ -64,23 +84,37 @@ class HealthApi(Controller):
     async def health_head(self) -> None:
         return None
 
+    @get(
+        "/health/live",
+        summary="Liveness: the process answers (no database; a load balancer restarts on 5xx)",
+        cache=False,
+    )
+    async def live(self) -> dict[str, str]:
+        return {"status": "ok"}
+
+    @get(
+        "/health/ready",
+        summary="Readiness: database migrated, and Redis reachable when configured",
+        cache=False,
+    )
+    async def ready(self, request: Request, db_session: DbSession) -> Response[dict]:
+        """A load balancer sends traffic only while this answers 200: a worker whose database or Redis is
+        gone answers 503 with what is wrong, and comes back by itself when they return."""
+        body = await _database_health(db_session)
+        store = request.app.stores.get("cache")
+        if isinstance(store, RedisStore):
+            started = time.perf_counter()
+            try:
+                await asyncio.wait_for(store.exists("ready-probe"), timeout=2)
+                body["redis"] = {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+            except Exception as exc:  # the answer must say what is wrong, not fail
+                body["redis"] = {"ok": False, "error": type(exc).__name__}
+                body["status"] = "error"
+        else:
+            body["redis"] = None  # not configured: one worker, memory stores
+        return Response(body, status_code=200 if body["status"] == "ok" else 503)
+
     @get("/health", summary="Liveness and database status", cache=False)
     async def health(self, db_session: DbSession) -> Response[dict]:
-        started = time.perf_counter()
-        try:
-            status = await site.database_status(db_session)
-        except Exception as exc:  # the answer must say what is wrong, not fail
-            return Response(
-                {"status": "error", "database": {"ok": False, "error": type(exc).__name__}}, status_code=503
-            )
-        database = {
-            "ok": status.ok,
-            "schema": status.schema,
-            "expected_schema": status.expected_schema,
-            "latency_ms": round((time.perf_counter() - started) * 1000, 2),
-        }
-        if not status.ok:
-            return Response(
-                {"status": "error", "database": {**database, "error": "not migrated"}}, status_code=503
-            )
-        return Response({"status": "ok", "database": database})
+        body = await _database_health(db_session)
+        return Response(body, status_code=200 if body["status"] == "ok" else 503)

@@ -273,3 +273,33 @@ async def test_method_not_allowed_names_the_allowed_methods(client) -> None:
     response = await client.delete("/api/v1/editions")
     assert response.status_code == 405
     assert "GET" in response.headers["allow"]
+
+
+async def test_liveness_needs_no_database_and_readiness_says_what_is_missing(make_settings, tmp_path) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from ascc.app import create_app
+
+    broken = make_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'never-migrated.db'}")
+    async with AsyncTestClient(app=create_app(broken)) as client:
+        assert (await client.get("/health/live")).json() == {"status": "ok"}
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 503 and ready.json()["database"]["ok"] is False
+
+
+async def test_readiness_checks_redis_when_it_is_configured(client, make_settings) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from ascc.app import create_app
+
+    ready = await client.get("/health/ready")
+    assert ready.status_code == 200 and ready.json()["redis"] is None  # one worker, memory stores
+    with_redis = make_settings(redis_url="redis://127.0.0.1:6379/13")
+    async with AsyncTestClient(app=create_app(with_redis)) as redis_client:
+        answer = await redis_client.get("/health/ready")
+        assert answer.status_code == 200 and answer.json()["redis"]["ok"] is True
+    gone = make_settings(redis_url="redis://127.0.0.1:1/13")  # nothing listens there
+    async with AsyncTestClient(app=create_app(gone)) as down_client:
+        answer = await down_client.get("/health/ready")
+        assert answer.status_code == 503 and answer.json()["redis"]["ok"] is False
+        assert (await down_client.get("/health/live")).status_code == 200
