@@ -24,6 +24,6 @@ COPY --from=assets /build/static/vendor ./static/vendor
 RUN pip install -e .
 USER ascc
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,os;urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/health')"
+HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,os;urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/health/ready')"
 # Migrations first (they are idempotent), then several uvicorn workers; database and Redis from the environment.
 CMD ["sh", "-c", "ascc db upgrade && exec ascc serve --host 0.0.0.0 --port \"$PORT\" --workers \"$WORKERS\""]
