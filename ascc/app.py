@@ -26,8 +26,6 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.stores.memory import MemoryStore
-from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -91,6 +89,7 @@ from ascc.security import (
 )
 from ascc.site.assets import AssetCache
 from ascc.site.routes import HealthApi, SitePages, StaticAssets
+from ascc.stores import stores
 from ascc.tours.api import TourApi
 from ascc.tours.routes import TourAdminPages, TourPages
 from ascc.web import FragmentCache, engine_callback, request_lang
@@ -162,13 +161,6 @@ ROUTE_HANDLERS: list[Any] = [
 # Paths that need no user and no session: answered before the auth middleware looks at anything.
 # A calendar feed is addressed by its secret token; calendar apps send no cookies.
 _ANONYMOUS_PATHS = ["^/static/", "^/health(/live|/ready)?$", "^/schema", "^/calendar/feed/"]
-
-
-def _stores(settings: Settings) -> dict[str, Any]:
-    if settings.redis_url:
-        root = RedisStore.with_client(url=settings.redis_url, namespace="ascc")
-        return {"rate_limit": root.with_namespace("rate_limit"), "cache": root.with_namespace("cache")}
-    return {"rate_limit": MemoryStore(), "cache": MemoryStore()}
 
 
 def _freeze_startup_objects() -> None:
@@ -301,13 +293,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             rate_limit.middleware,
             session_config.middleware,
-            DefineMiddleware(AuthMiddleware, db_config=db_config, exclude=_ANONYMOUS_PATHS),
+            # Every method is authenticated, OPTIONS too: Litestar's automatic OPTIONS handler inherits its
+            # controller's guards, which read request.user (unset for an excluded method: a 500).
+            DefineMiddleware(
+                AuthMiddleware, db_config=db_config, exclude=_ANONYMOUS_PATHS, exclude_http_methods=()
+            ),
             DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf_config),
         ],
         before_request=_set_request_language,
         before_send=[security_headers_hook(hsts=settings.secure_cookies)],
         template_config=templates,
-        stores=_stores(settings),
+        stores=stores(settings.redis_url),
         lifespan=[mail_sender, background_jobs, reminder_loop],
         on_startup=[_freeze_startup_objects],
         exception_handlers={
