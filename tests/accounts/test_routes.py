@@ -207,6 +207,22 @@ async def test_anonymous_people_are_sent_to_sign_in_and_api_clients_get_401(clie
     assert (await client.get("/api/v1/me")).status_code == 401
 
 
+async def test_options_on_a_guarded_controller_is_answered_not_a_500(client, app_session) -> None:
+    """Litestar's automatic OPTIONS handler inherits its controller's guards (found by tests/test_api_fuzz.py:
+    OPTIONS skipped authentication, so the guard's request.user was a 500)."""
+    user = await make_user(app_session, "organizer@example.org", role="organizer")
+    raw, _ = await accounts.create_api_token(app_session, user.id)
+    await app_session.commit()
+    for path in ("/api/v1/registrations/me", "/api/v1/audit"):
+        anonymous = await client.options(path)
+        assert (anonymous.status_code, anonymous.json()["error"]) == (401, "not_authenticated"), path
+        allowed = await client.options(path, headers={"Authorization": f"Bearer {raw}"})
+        assert allowed.status_code == 204, path
+        assert "GET" in allowed.headers["allow"], path
+    page = await client.options("/organizer/audit", follow_redirects=False)
+    assert (page.status_code, page.headers["location"]) == (303, "/login?next=/organizer/audit")
+
+
 @pytest.mark.parametrize("role", ["delegate", "online", "exhibitor", "checkin"])
 async def test_other_roles_get_403_on_organizer_pages_and_api(client, app_session, role: str) -> None:
     user = await make_user(app_session, f"{role}@example.org", role=role)
