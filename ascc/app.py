@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import hashlib
 import logging
@@ -31,13 +30,13 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ascc.accounts.routes import AccountApi, AccountPages, MyAccountPages, UsersAdminPages
 from ascc.audit.routes import AuditApi, AuditPages
+from ascc.background import JOB_FUNCTIONS, JobContext, mail_and_reminders
 from ascc.badges.api import BadgeApi
 from ascc.badges.live import channels_plugin
 from ascc.badges.organizer_routes import BadgeAdminPages
 from ascc.badges.routes import BadgePages, CheckInPages
 from ascc.calendar.routes import CalendarApi, CalendarFiles, CalendarPages, ScheduleExports
 from ascc.campaigns.organizer_routes import CampaignAdminPages
-from ascc.campaigns.reminders import run_periodic as run_reminders
 from ascc.campaigns.routes import MailPreferencePages, MyMailPages
 from ascc.config import Settings
 from ascc.db import create_engine, load_models
@@ -54,9 +53,8 @@ from ascc.exhibitors.directory import DirectoryState
 from ascc.exhibitors.exhibitor_routes import ExhibitorPages
 from ascc.exhibitors.organizer_routes import ExhibitorAdminPages
 from ascc.exhibitors.routes import MarketplacePages, MyScansPages, NeedPages
-from ascc.jobs import Jobs
+from ascc.jobs import QueuedJobs, make_jobs
 from ascc.mail.routes import OutboxPages
-from ascc.mail.services import run_sender
 from ascc.matching.api import MatchingApi
 from ascc.matching.organizer_routes import MatchingAdminPages
 from ascc.matching.routes import MatchingPages
@@ -222,69 +220,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine_callback=engine_callback(settings.debug),
     )
 
-    @asynccontextmanager
-    async def mail_sender(app: Litestar) -> AsyncIterator[None]:
-        """Deliver the outbox in the background of each worker when SMTP is configured.
-
-        The sender has its own engine: it must be able to finish a round after the request engine
-        is disposed at shutdown, and a slow SMTP server must not hold connections requests need.
-        """
-        if not settings.smtp_url:
-            log.info("ASCC_SMTP_URL is not set: mail stays in the outbox (see /organizer/outbox) and the log")
-            yield
-            return
-        sender_engine = create_engine(settings.database_url)
-        stop = asyncio.Event()
-        task = asyncio.create_task(
-            run_sender(
-                async_sessionmaker(sender_engine, expire_on_commit=False),
-                settings.smtp_url,
-                settings.mail_from,
-                settings.mail_poll_seconds,
-                stop,
-            )
-        )
-        try:
-            yield
-        finally:
-            stop.set()
-            try:
-                await asyncio.wait_for(task, timeout=30)
-            except TimeoutError:
-                log.warning("mail sender did not stop within 30 s; messages in flight are retried later")
-            await sender_engine.dispose()
-
-    jobs = Jobs()
+    session_maker = async_sessionmaker(engine, expire_on_commit=False)
+    jobs = make_jobs(JOB_FUNCTIONS, JobContext(settings, session_maker), settings.redis_url)
 
     @asynccontextmanager
-    async def reminder_loop(app: Litestar) -> AsyncIterator[None]:
-        """Reminders before sessions, tours and meetings, and campaigns a stopped worker left half-sent."""
-        loop_engine = create_engine(settings.database_url)
-        stop = asyncio.Event()
-        task = asyncio.create_task(
-            run_reminders(
-                async_sessionmaker(loop_engine, expire_on_commit=False),
-                settings.base_url,
-                settings.secret_key,
-                stop,
-            )
-        )
+    async def background_work(app: Litestar) -> AsyncIterator[None]:
+        """With Redis, `ascc worker` delivers mail and reminders and runs the queued jobs; otherwise this
+        worker does, and lets its running jobs finish at shutdown."""
         try:
-            yield
-        finally:
-            stop.set()
-            try:
-                await asyncio.wait_for(task, timeout=30)
-            except TimeoutError:
-                task.cancel()
-            await loop_engine.dispose()
-
-    @asynccontextmanager
-    async def background_jobs(app: Litestar) -> AsyncIterator[None]:
-        try:
-            yield
+            if settings.redis_url:
+                yield
+            else:
+                async with mail_and_reminders(settings):
+                    yield
         finally:
             await jobs.drain()
+            if isinstance(jobs, QueuedJobs):
+                await jobs.close()
 
     app = Litestar(
         route_handlers=ROUTE_HANDLERS,
@@ -304,7 +256,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[security_headers_hook(hsts=settings.secure_cookies)],
         template_config=templates,
         stores=stores(settings.redis_url),
-        lifespan=[mail_sender, background_jobs, reminder_loop],
+        lifespan=[background_work],
         on_startup=[_freeze_startup_objects],
         exception_handlers={
             DomainError: domain_error_handler,
@@ -338,7 +290,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "calendar_exports": FragmentCache(size=16),
                 # Background work (scheduler runs) and the sessions it opens outside of requests.
                 "jobs": jobs,
-                "session_maker": async_sessionmaker(engine, expire_on_commit=False),
+                "session_maker": session_maker,
             }
         ),
         debug=settings.debug,

@@ -1,4 +1,4 @@
-"""The `ascc` command: database, demo data, server, accounts, tokens and mail."""
+"""The `ascc` command: database, demo data, server, background worker, accounts, tokens and mail."""
 
 from __future__ import annotations
 
@@ -218,6 +218,24 @@ def tokens_revoke(prefix: str) -> None:
 
     count = _run(lambda session: accounts.revoke_api_tokens_by_prefix(session, prefix[:12]))
     click.echo(f"revoked {count} token(s)")
+
+
+@main.command("worker")
+@click.option("--concurrency", default=4, show_default=True, type=int, help="Jobs run at once.")
+def worker_command(concurrency: int) -> None:
+    """Run background work (queued jobs, mail, reminders); needs ASCC_REDIS_URL. Run beside `ascc serve`."""
+    import logging
+
+    from ascc import worker
+
+    settings = _settings()
+    if not settings.redis_url:
+        raise click.ClickException(
+            "ASCC_REDIS_URL is not set: without Redis, `ascc serve` runs background work"
+        )
+    level = os.environ.get("ASCC_LOG_LEVEL", "info").upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(worker.run(settings, concurrency))
 
 
 @main.group("mail")

@@ -177,7 +177,7 @@ class BadgeApi(Controller):
             db_session, edition.id, request.user.id, data, data.get("layout", "a6"), request.user
         )
         await db_session.commit()
-        request.app.state.jobs.start(sheets.execute(request.app.state.session_maker, job.id))
+        await request.app.state.jobs.start("badges.sheet", print_id=job.id)
         return {"id": job.id, "status": job.status}
 
     @get(

@@ -22,13 +22,9 @@ from ascc.web import DbSession, form_errors, form_text, form_values, page, reque
 NEW_VALUES = {"segment": "all", "rate_per_minute": "60", "essential": ""}
 
 
-def _start_job(request: Request, campaign_id: int) -> None:
+async def _start_job(request: Request, campaign_id: int) -> None:
     """Queuing goes on after the answer; its progress is in the database for any worker to show."""
-    state = request.app.state
-    settings = state.settings
-    state.jobs.start(
-        campaigns.execute_send(state.session_maker, campaign_id, settings.base_url, settings.secret_key)
-    )
+    await request.app.state.jobs.start("campaigns.send", campaign_id=campaign_id)
 
 
 def _values_of(campaign: Any) -> dict[str, str]:
@@ -238,7 +234,7 @@ class CampaignAdminPages(Controller):
                 raise
             return Redirect(f"/organizer/campaigns/{campaign_id}?notice=already_sent", status_code=303)
         await db_session.commit()  # the job reads the campaign from its own session
-        _start_job(request, campaign_id)
+        await _start_job(request, campaign_id)
         return Redirect(f"/organizer/campaigns/{campaign_id}", status_code=303)
 
     @post("/{campaign_id:int}/cancel")
@@ -253,7 +249,7 @@ class CampaignAdminPages(Controller):
         edition = await editions.require_current(db_session)
         await campaigns.resume(db_session, edition, campaign_id, request.user)
         await db_session.commit()  # the job reads the campaign from its own session
-        _start_job(request, campaign_id)
+        await _start_job(request, campaign_id)
         return Redirect(f"/organizer/campaigns/{campaign_id}?notice=resumed", status_code=303)
 
     @get("/{campaign_id:int}/progress")

@@ -274,7 +274,7 @@ class MatchingApi(Controller):
         edition = await editions.require_current(db_session)
         run = await planning.start_run(db_session, edition.id, request.user.id, request.user)
         await db_session.commit()
-        start_run_job(request, run.id)
+        await start_run_job(request, run.id)
         return _run_out(run)
 
     @get(

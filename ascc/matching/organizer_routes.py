@@ -46,10 +46,9 @@ def _meeting_view(meeting: Any) -> dict[str, Any]:
     return audit.changes(None, view)[1] or {}
 
 
-def start_run_job(request: Request, run_id: int) -> None:
+async def start_run_job(request: Request, run_id: int) -> None:
     """The run goes on after the answer; its progress is in the database for any worker to show."""
-    state = request.app.state
-    state.jobs.start(planning.execute_run(state.session_maker, run_id, state.settings.base_url))
+    await request.app.state.jobs.start("matching.run", run_id=run_id)
 
 
 async def _overview(
@@ -163,7 +162,7 @@ class MatchingAdminPages(Controller):
             message = translate(request_lang(request), exc.message, **exc.params)
             return await _overview(request, db_session, {"run": message}, status_code=exc.status_code)
         await db_session.commit()  # the job reads the run from its own session
-        start_run_job(request, run.id)
+        await start_run_job(request, run.id)
         return Redirect("/organizer/matching#run", status_code=303)
 
     @get("/runs/{run_id:int}")

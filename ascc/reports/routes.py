@@ -133,7 +133,10 @@ class DashboardPages(Controller):
 
     @get("/organizer", cache=False)
     async def dashboard(self, request: Request, db_session: DbSession) -> Template:
-        return page(request, "organizer/home.html", **await _dashboard_context(request, db_session))
+        # With Redis, background work waits for `ascc worker`: say so when none is listening.
+        no_worker = await request.app.state.jobs.workers() == 0
+        context = await _dashboard_context(request, db_session)
+        return page(request, "organizer/home.html", no_worker=no_worker, **context)
 
     @get("/organizer/dashboard/figures", cache=False)
     async def figures_fragment(self, request: Request, db_session: DbSession) -> Template:

@@ -1,0 +1,94 @@
+"""What runs beside the requests: the named background jobs and the loops that deliver mail and reminders.
+
+Without Redis all of it runs inside each web worker. With Redis the web workers only queue jobs, and
+`ascc worker` (ascc/worker.py) runs the jobs, the mail sender and the reminders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ascc.badges import sheets
+from ascc.campaigns import services as campaigns
+from ascc.campaigns.reminders import run_periodic as run_reminders
+from ascc.config import Settings
+from ascc.db import create_engine
+from ascc.jobs import JobFunction
+from ascc.mail.services import run_sender
+from ascc.matching import planning
+
+log = logging.getLogger("ascc.background")
+
+
+@dataclass(frozen=True)
+class JobContext:
+    settings: Settings
+    session_maker: Callable[[], AsyncSession]
+
+
+async def _badge_sheet(context: JobContext, *, print_id: int) -> None:
+    await sheets.execute(context.session_maker, print_id)
+
+
+async def _scheduler_run(context: JobContext, *, run_id: int) -> None:
+    await planning.execute_run(context.session_maker, run_id, context.settings.base_url)
+
+
+async def _campaign(context: JobContext, *, campaign_id: int) -> None:
+    settings = context.settings
+    await campaigns.execute_send(context.session_maker, campaign_id, settings.base_url, settings.secret_key)
+
+
+# Arguments are ids only: the rows hold the rest, and secrets never travel through Redis.
+JOB_FUNCTIONS: dict[str, JobFunction] = {
+    "badges.sheet": _badge_sheet,
+    "matching.run": _scheduler_run,
+    "campaigns.send": _campaign,
+}
+
+
+@asynccontextmanager
+async def _loop(name: str, database_url: str, make: Callable[..., Any]) -> AsyncIterator[None]:
+    """A loop with its own engine: it must finish a round after the request engine is disposed at shutdown,
+    and a slow SMTP server must not hold connections requests need."""
+    engine = create_engine(database_url)
+    stop = asyncio.Event()
+    task = asyncio.create_task(make(async_sessionmaker(engine, expire_on_commit=False), stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        try:
+            await asyncio.wait_for(task, timeout=30)
+        except TimeoutError:
+            log.warning("%s did not stop within 30 s; what it was doing is retried later", name)
+            task.cancel()
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def mail_and_reminders(settings: Settings) -> AsyncIterator[None]:
+    """Send reminders and deliver the outbox (when SMTP is configured) until the context ends."""
+
+    def reminders(session_maker: Callable[[], AsyncSession], stop: asyncio.Event) -> Any:
+        return run_reminders(session_maker, settings.base_url, settings.secret_key, stop)
+
+    async with _loop("the reminder loop", settings.database_url, reminders):
+        if not settings.smtp_url:
+            log.info("ASCC_SMTP_URL is not set: mail stays in the outbox (see /organizer/outbox) and the log")
+            yield
+            return
+        smtp_url = settings.smtp_url
+
+        def sender(session_maker: Callable[[], AsyncSession], stop: asyncio.Event) -> Any:
+            return run_sender(session_maker, smtp_url, settings.mail_from, settings.mail_poll_seconds, stop)
+
+        async with _loop("the mail sender", settings.database_url, sender):
+            yield
