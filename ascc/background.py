@@ -48,9 +48,9 @@ async def _campaign(context: JobContext, *, campaign_id: int) -> None:
 
 # Arguments are ids only: the rows hold the rest, and secrets never travel through Redis.
 JOB_FUNCTIONS: dict[str, JobFunction] = {
-    "badges.sheet": _badge_sheet,
-    "matching.run": _scheduler_run,
-    "campaigns.send": _campaign,
+    "badge_sheet": _badge_sheet,
+    "scheduler_run": _scheduler_run,
+    "campaign_send": _campaign,
 }
 
 

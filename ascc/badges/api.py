@@ -177,7 +177,7 @@ class BadgeApi(Controller):
             db_session, edition.id, request.user.id, data, data.get("layout", "a6"), request.user
         )
         await db_session.commit()
-        await request.app.state.jobs.start("badges.sheet", print_id=job.id)
+        await request.app.state.jobs.start("badge_sheet", print_id=job.id)
         return {"id": job.id, "status": job.status}
 
     @get(

@@ -64,7 +64,7 @@ class BadgeAdminPages(Controller):
             problem = exc.key if isinstance(exc, DomainError) else None
             return await _badges_page(request, db_session, 422, values=values, errors=errors, problem=problem)
         await db_session.commit()
-        await request.app.state.jobs.start("badges.sheet", print_id=job.id)
+        await request.app.state.jobs.start("badge_sheet", print_id=job.id)
         return Redirect(f"/organizer/badges/prints/{job.id}", status_code=303)
 
     @get("/badges/prints/{print_id:int}", guards=[requires_organizer])

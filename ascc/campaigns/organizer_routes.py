@@ -24,7 +24,7 @@ NEW_VALUES = {"segment": "all", "rate_per_minute": "60", "essential": ""}
 
 async def _start_job(request: Request, campaign_id: int) -> None:
     """Queuing goes on after the answer; its progress is in the database for any worker to show."""
-    await request.app.state.jobs.start("campaigns.send", campaign_id=campaign_id)
+    await request.app.state.jobs.start("campaign_send", campaign_id=campaign_id)
 
 
 def _values_of(campaign: Any) -> dict[str, str]:

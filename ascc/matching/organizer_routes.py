@@ -48,7 +48,7 @@ def _meeting_view(meeting: Any) -> dict[str, Any]:
 
 async def start_run_job(request: Request, run_id: int) -> None:
     """The run goes on after the answer; its progress is in the database for any worker to show."""
-    await request.app.state.jobs.start("matching.run", run_id=run_id)
+    await request.app.state.jobs.start("scheduler_run", run_id=run_id)
 
 
 async def _overview(
