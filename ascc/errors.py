@@ -133,6 +133,7 @@ def http_exception_handler(request: Any, exc: Any) -> Any:
         if status == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
         _copy_allow(exc, response)
+        _copy_rate_limit(exc, response)
         return response
     if isinstance(exc, NotAuthorizedException):
         target = safe_next_path(
@@ -147,7 +148,9 @@ def http_exception_handler(request: Any, exc: Any) -> Any:
         key = "error.csrf_text" if "CSRF" in str(getattr(exc, "detail", "")) else "error.403_text"
         return _page(request, 403, "error.403_title", translate(lang, key))
     if status == 429:
-        return _page(request, 429, "error.429_title", translate(lang, "error.429_text"))
+        response = _page(request, 429, "error.429_title", translate(lang, "error.429_text"))
+        _copy_rate_limit(exc, response)
+        return response
     if status == 405:
         response = _page(request, 405, "error.generic_title", translate(lang, "error.405_text"))
         _copy_allow(exc, response)
@@ -167,7 +170,53 @@ def _copy_allow(exc: Any, response: Any) -> None:
         response.headers["Allow"] = allow
 
 
+def _copy_rate_limit(exc: Any, response: Any) -> None:
+    """Keep the limiter's RateLimit-* headers on a 429 and say when to come back (Retry-After)."""
+    headers = getattr(exc, "headers", None) or {}
+    for name, value in headers.items():
+        if name.lower().startswith("ratelimit-"):
+            response.headers[name] = str(value)
+            if name.lower() == "ratelimit-reset":
+                response.headers["Retry-After"] = str(value)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached (restarting, failing over, network): not a bug, and over in seconds."""
+    from sqlalchemy.exc import DBAPIError
+
+    seen: BaseException | None = exc
+    for _ in range(8):  # SQLAlchemy wraps the driver's error, which may wrap the socket's
+        if seen is None:
+            return False
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, ConnectionError | TimeoutError):
+            return True
+        # SQLSTATE class 08 is "connection exception", 57P "operator intervention" (shutdown, starting up).
+        sqlstate = str(getattr(seen, "sqlstate", "") or "")
+        if sqlstate.startswith(("08", "57P")):
+            return True
+        if type(seen).__name__ in ("ConnectionDoesNotExistError", "InterfaceError") and "closed" in str(seen):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
+def _unavailable(request: Any, exc: Exception) -> Any:
+    """503 with Retry-After while the database is away."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    lang = _lang(request)
+    if _is_api(request):
+        response = _json(503, "unavailable", translate(lang, "error.503_text"))
+    else:
+        response = _page(request, 503, "error.503_title", translate(lang, "error.503_text"))
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def internal_error_handler(request: Any, exc: Exception) -> Any:
+    if database_unavailable(exc):  # the driver's own errors too: asyncpg raises "starting up" unwrapped
+        return _unavailable(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     lang = _lang(request)
     if _is_api(request):
