@@ -17,6 +17,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from saq import Job, Queue, Worker
+from saq.queue.redis import RedisQueue
 
 log = logging.getLogger("ascc.jobs")
 
@@ -76,9 +77,28 @@ def _redis(url: str) -> Redis:
 
 
 def _queue(redis_url: str) -> Queue:
-    from saq.queue.redis import RedisQueue
+    return _PatientQueue(_redis(redis_url), name=QUEUE_NAME)
 
-    return RedisQueue(_redis(redis_url), name=QUEUE_NAME)
+
+class _PatientQueue(RedisQueue):
+    """While Redis is away, SAQ's worker would ask for the next job again at once, forever (a busy loop at
+    full CPU): wait a second between attempts instead, and say so once."""
+
+    _away = False
+
+    async def dequeue(self, timeout: float = 0, poll_interval: float = 0) -> Job | None:  # noqa: ASYNC109
+        try:
+            job = await super().dequeue(timeout, poll_interval)
+        except (RedisError, OSError) as exc:
+            if not self._away:
+                log.warning("Redis is away (%s): background jobs wait until it returns", exc)
+            self._away = True
+            await asyncio.sleep(1.0)
+            raise
+        if self._away:
+            log.warning("Redis is back: background jobs go on")
+            self._away = False
+        return job
 
 
 class QueuedJobs(Jobs):

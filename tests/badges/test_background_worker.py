@@ -23,6 +23,7 @@ from ascc.db import create_engine
 from tests.badges.conftest import PASSWORD, build_badges
 from tests.support.live import ROOT
 from tests.support.pdf import pdf_text
+from tests.support.services import private_redis
 from tests.support.web import sign_in, text_of
 from tests.support.web import submit as post_form
 
@@ -135,3 +136,37 @@ def test_the_worker_command_explains_that_it_needs_redis(settings) -> None:
     )
     assert done.returncode == 1
     assert "ASCC_REDIS_URL is not set" in done.stderr and "Traceback" not in done.stderr
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+async def test_the_worker_waits_out_a_redis_outage_quietly_then_draws_the_sheet(
+    make_settings, organizer, free_port, tmp_path
+) -> None:
+    settings = make_settings(redis_url=f"redis://127.0.0.1:{free_port}/0")
+    with private_redis(free_port, tmp_path):
+        worker = start_worker(settings, tmp_path / "worker.log")
+        await asyncio.sleep(3.0)  # started and listening
+    try:
+        before = cpu_seconds(worker.pid)
+        await asyncio.sleep(4.0)  # Redis is away
+        busy = cpu_seconds(worker.pid) - before
+        with private_redis(free_port, tmp_path):
+            async with AsyncTestClient(
+                app=create_app(settings), base_url="http://testserver.local"
+            ) as client:
+                await sign_in(client, "org@example.org", PASSWORD)
+                started = await post_form(
+                    client, "/organizer/badges/prints", {"layout": "a6", "category": ""}
+                )
+                page = await wait_for_sheet(client, started.headers["location"], tries=300)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+    log = (tmp_path / "worker.log").read_text()
+    assert busy < 1.0, f"the worker used {busy:.1f} s of CPU in 4 s without Redis"
+    assert 'data-status="done"' in page, log[-2000:]
+    assert "Redis is away" in log and "Redis is back" in log

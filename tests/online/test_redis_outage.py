@@ -7,50 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from litestar.channels import ChannelsPlugin
-from redis import Redis
 
 from ascc.badges.live import channels_plugin
+from tests.support.services import private_redis
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
-
-
-@contextmanager
-def private_redis(port: int, folder: Path) -> Iterator[None]:
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            try:
-                if Redis(port=port).ping():
-                    break
-            except Exception:
-                time.sleep(0.05)
-        yield
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 async def received(subscriber, timeout: float = 10.0) -> list[bytes]:
