@@ -37,6 +37,8 @@ class User(Base):
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    # Sessions are cookies the server cannot take back one by one: signing out ends all begun before this.
+    sessions_ended_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
 
     organization: Mapped[Organization | None] = relationship(lazy="raise")
 

@@ -102,7 +102,9 @@ class AccountPages(Controller):
         )
 
     @post("/logout")
-    async def logout(self, request: Request) -> Redirect:
+    async def logout(self, request: Request, db_session: DbSession) -> Redirect:
+        if request.user is not None:
+            await accounts.end_sessions(db_session, request.user.id)
         sign_out(request)
         return Redirect("/", status_code=303)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -256,30 +258,42 @@ async def find_by_email(session: AsyncSession, email: str) -> User | None:
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:
     """The user, or one message for both an unknown address and a wrong password."""
     user = await _find_quietly(session, email)
+    # Argon2 keeps a core busy for a tenth of a second or more: in a thread (it releases the GIL), so that a
+    # morning rush of sign-ins does not stall every other request of the worker meanwhile.
     if user is None or not user.is_active:
-        password_matches(_DUMMY_HASH, password or "")
+        await asyncio.to_thread(password_matches, _DUMMY_HASH, password or "")
         raise DomainError("error.login_failed", "login_failed", status=401)
-    if not password_matches(user.password_hash, password or ""):
+    if not await asyncio.to_thread(password_matches, user.password_hash, password or ""):
         raise DomainError("error.login_failed", "login_failed", status=401)
     if user.email_verified_at is None:
         raise DomainError("error.email_unverified", "email_unverified", status=403)
     if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await asyncio.to_thread(hash_password, password)
     user.last_login_at = clock.now()
     await session.flush()
     return user
 
 
 async def session_user(session: AsyncSession, user_id: int, signed_in_at: float | None) -> User | None:
-    """The user behind a browser session, unless the account was closed or its password changed since."""
+    """The user behind a browser session, unless the account was closed, or its password changed or its
+    owner signed out since."""
     user = await session.scalar(select(User).where(User.id == user_id).options(joinedload(User.organization)))
     if user is None or not user.is_active:
         return None
-    if user.password_changed_at and (
-        signed_in_at is None or user.password_changed_at.timestamp() > signed_in_at
-    ):
-        return None
+    for ended in (user.password_changed_at, user.sessions_ended_at):
+        if ended and (signed_in_at is None or ended.timestamp() >= signed_in_at):
+            return None
     return user
+
+
+async def end_sessions(session: AsyncSession, user_id: int) -> None:
+    """Sign out: every copy of every session cookie of this person stops working (all their devices)."""
+    # The real time, not the clock of ASCC_NOW: session cookies record time.time() at sign-in.
+    await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(sessions_ended_at=datetime.fromtimestamp(time.time(), UTC))
+    )
 
 
 async def get_user(session: AsyncSession, user_id: int) -> User:
