@@ -1,0 +1,81 @@
+"""Session cookies: fixation, signing out, and what a planted or copied cookie is worth.
+
+Sessions are Litestar's encrypted client-side cookies (README, "Departures"). A password reset ending older
+sessions is tested in tests/accounts/test_services.py (test_password_reset_changes_password_and_ends_older_
+sessions); here it is checked over HTTP with a cookie kept from before the reset.
+"""
+
+from __future__ import annotations
+
+from ascc.mail import services as mail
+from tests.security.conftest import Demo, app_client, database, signed_in
+from tests.support.web import link_in, post_form
+
+SESSION_COOKIE = "ascc_session"
+
+
+async def test_signing_in_replaces_a_planted_session_cookie(demo: Demo) -> None:
+    """An attacker plants their own valid session cookie in the victim's browser; after the victim signs in
+    the browser holds a new cookie, and the planted value still means the attacker, never the victim."""
+    async with app_client(demo.settings()) as attacker:
+        await signed_in(attacker, demo, "online")
+        planted = attacker.cookies.get(SESSION_COOKIE)
+    async with app_client(demo.settings()) as victim:
+        victim.cookies.set(SESSION_COOKIE, planted, domain="testserver.local")
+        await signed_in(victim, demo, "delegate")
+        after = victim.cookies.get(SESSION_COOKIE)
+        assert after and after != planted
+        assert (await victim.get("/account")).text.count(demo.emails["delegate"]) >= 1
+    async with app_client(demo.settings()) as replay:
+        replay.cookies.set(SESSION_COOKIE, planted, domain="testserver.local")
+        page = (await replay.get("/account")).text
+    assert demo.emails["delegate"] not in page and demo.emails["online"] in page
+
+
+async def test_a_tampered_cookie_is_an_anonymous_visitor(demo: Demo) -> None:
+    async with app_client(demo.settings()) as client:
+        await signed_in(client, demo, "organizer")
+        value = client.cookies.get(SESSION_COOKIE)
+        client.cookies.set(
+            SESSION_COOKIE, value[:-6] + ("AAAAAA" if not value.endswith("AAAAAA") else "BBBBBB")
+        )
+        response = await client.get("/organizer", follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (303, "/login?next=/organizer")
+
+
+async def test_a_cookie_from_before_a_password_change_no_longer_signs_in(demo: Demo) -> None:
+    async with app_client(demo.settings()) as client:
+        await signed_in(client, demo, "delegate")
+        old = client.cookies.get(SESSION_COOKIE)
+    async with app_client(demo.settings()) as owner:
+        await post_form(owner, "/password/forgot", {"email": demo.emails["delegate"]})
+        async with database(demo) as session:
+            [message] = await mail.messages_to(session, demo.emails["delegate"])
+        reset = await post_form(
+            owner, link_in(message.body_text, "/password/reset/"), {"password": "a brand new password"}
+        )
+        assert reset.status_code == 200
+    async with app_client(demo.settings()) as thief:
+        thief.cookies.set(SESSION_COOKIE, old, domain="testserver.local")
+        response = await thief.get("/account", follow_redirects=False)
+    assert response.status_code == 303
+
+
+async def test_a_copied_cookie_stops_working_after_sign_out(demo: Demo) -> None:
+    async with app_client(demo.settings()) as client:
+        await signed_in(client, demo, "checkin")
+        copied = client.cookies.get(SESSION_COOKIE)
+        await post_form(client, "/logout", {}, follow_redirects=False)
+        assert (await client.get("/account", follow_redirects=False)).status_code == 303
+    async with app_client(demo.settings()) as other:
+        other.cookies.set(SESSION_COOKIE, copied, domain="testserver.local")
+        response = await other.get("/account", follow_redirects=False)
+    assert response.status_code == 303
+
+
+async def test_signing_out_ends_the_session_in_that_browser(demo: Demo) -> None:
+    async with app_client(demo.settings()) as client:
+        await signed_in(client, demo, "exhibitor")
+        await post_form(client, "/logout", {}, follow_redirects=False)
+        response = await client.get("/exhibitor/leads", follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (303, "/login?next=/exhibitor/leads")
