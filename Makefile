@@ -13,7 +13,7 @@ setup: venv vendor  ## the virtual environment and the browser libraries
 
 $(BIN)/ascc: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade pip 'setuptools>=70'  # older setuptools has known CVEs (bench/audit)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(BIN)/ascc
 

@@ -197,9 +197,7 @@ def security_headers_hook(hsts: bool):
 
 
 # Sign-in, sign-up and the mail-sending forms are limited per client address; everything else is not.
-RATE_LIMITED_PATHS = frozenset(
-    {"/login", "/signup", "/password/forgot", "/verify/resend", "/api/v1/auth/token"}
-)
+RATE_LIMITED_PATHS = frozenset({"/login", "/signup", "/password/forgot", "/verify/resend"})
 
 
 def is_rate_limited(request: Any) -> bool:
