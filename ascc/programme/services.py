@@ -52,20 +52,28 @@ class ScheduleCache:
         self.ttl = ttl
         self._programme: Programme | None = None
         self._checked = -1e9
+        self._stale_will_do = False  # a copy is loaded and no change since: while one request reloads, use it
         self._lock = asyncio.Lock()
         self._by_release: dict[int, Schedule] = {}
 
     def invalidate(self) -> None:
         self._checked = -1e9
+        self._stale_will_do = False
 
     async def current(self) -> Programme | None:
         if time.monotonic() - self._checked < self.ttl:
+            return self._programme
+        if self._lock.locked() and self._stale_will_do:
+            # Another request is reloading: the copy of a moment ago will do. Waiting for it here could hold a
+            # connection the reload needs: with every pooled connection held by a signed-in request waiting
+            # on this lock, the worker stalled until the pool's 30 s timeout, again and again (bench/load).
             return self._programme
         async with self._lock:  # one reload at a time; the others wait for it instead of repeating it
             if time.monotonic() - self._checked >= self.ttl:
                 async with self.session_maker() as session:
                     self._programme = await self._load(session)
                 self._checked = time.monotonic()
+                self._stale_will_do = True
         return self._programme
 
     async def _load(self, session: AsyncSession) -> Programme | None:
