@@ -100,6 +100,11 @@ class _PatientQueue(RedisQueue):
             self._away = False
         return job
 
+    async def sweep(self, lock: int = 60, abort: float = 5.0) -> list[str]:
+        with contextlib.suppress(RedisError, OSError):  # housekeeping: the next round, once Redis is back
+            return await super().sweep(lock, abort)
+        return []
+
 
 class QueuedJobs(Jobs):
     """Puts each job on the Redis queue for `ascc worker`; runs it here while Redis does not answer."""
@@ -164,6 +169,21 @@ class _Worker(Worker):
     async def upkeep(self) -> list[asyncio.Task[None]]:
         self._housekeeping = await super().upkeep()
         return self._housekeeping
+
+    # Housekeeping rounds while Redis is away: skipped quietly (the dequeue above says Redis is away once)
+    # instead of a traceback each second.
+    async def abort(self, abort_threshold: float) -> None:
+        with contextlib.suppress(RedisError, OSError):
+            await super().abort(abort_threshold)
+
+    async def schedule(self, lock: int = 1) -> None:
+        with contextlib.suppress(RedisError, OSError):
+            await super().schedule(lock)
+
+    async def worker_info(self, ttl: int = 60) -> Any:
+        with contextlib.suppress(RedisError, OSError):
+            return await super().worker_info(ttl)
+        return {}
 
     async def stop(self) -> None:
         self.event.set()
