@@ -92,7 +92,7 @@ def target(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     )
     # Loaded through schemathesis's own ASGI client, which starts the app's lifespan once for the module.
     loaded = schemathesis.openapi.from_asgi(SCHEMA_PATH, app)
-    loaded.config.generation.update(max_examples=8, deterministic=True, no_shrink=True, database="none")
+    loaded.config.generation.update(max_examples=5, deterministic=True, no_shrink=True, database="none")
     loaded.config.phases.update(phases=["examples", "coverage", "fuzzing"])
     loaded.hook(map_path_parameters)
     yield FuzzTarget(app=app, headers={"Authorization": f"Bearer {token}"}, schema=loaded)

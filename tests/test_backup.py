@@ -75,17 +75,19 @@ async def test_sqlite_backup_is_consistent_while_the_platform_writes(sqlite_url,
     engine = db.create_engine(sqlite_url)
     maker = async_sessionmaker(engine, expire_on_commit=False)
     stop = asyncio.Event()
+    first_written = asyncio.Event()
 
     async def writer() -> None:
         n = 0
         while not stop.is_set():
             async with maker() as session:
                 await make_user(session, f"busy{n}@example.org")
+            first_written.set()
             n += 1
             await asyncio.sleep(0)
 
     task = asyncio.create_task(writer())
-    await asyncio.sleep(0.2)
+    await asyncio.wait_for(first_written.wait(), timeout=60)  # a slow machine hashes passwords slowly
     target = tmp_path / "live.backup"
     await asyncio.to_thread(backup, sqlite_url, target)
     stop.set()
