@@ -79,7 +79,7 @@ async def page() -> AsyncIterator:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
         context = await browser.new_context(locale="en-US")
         page = await context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(30_000)  # the other test process may be loading both cores meanwhile
         yield page
         await context.close()
         await browser.close()
