@@ -53,7 +53,7 @@ from ascc.exhibitors.directory import DirectoryState
 from ascc.exhibitors.exhibitor_routes import ExhibitorPages
 from ascc.exhibitors.organizer_routes import ExhibitorAdminPages
 from ascc.exhibitors.routes import MarketplacePages, MyScansPages, NeedPages
-from ascc.jobs import QueuedJobs, make_jobs
+from ascc.jobs import make_jobs
 from ascc.mail.routes import OutboxPages
 from ascc.matching.api import MatchingApi
 from ascc.matching.organizer_routes import MatchingAdminPages
@@ -235,8 +235,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     yield
         finally:
             await jobs.drain()
-            if isinstance(jobs, QueuedJobs):
-                await jobs.close()
+            await jobs.close()
 
     app = Litestar(
         route_handlers=ROUTE_HANDLERS,

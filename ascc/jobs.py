@@ -66,6 +66,9 @@ class Jobs:
         """How many `ascc worker` processes are listening (None: jobs run in the web workers)."""
         return None
 
+    async def close(self) -> None:
+        """Nothing to close here; the queue's Redis connections in QueuedJobs."""
+
     @property
     def running(self) -> int:
         return len(self._tasks)

@@ -15,30 +15,6 @@ from ascc.exhibitors.models import Exhibitor, ExhibitorStaff, Hall, Need, Soluti
 from ascc.exhibitors.services import PROFILE_FIELDS
 from ascc.organizations import services as organizations
 
-SOLUTION_FIELDS = (
-    "title_en",
-    "title_ja",
-    "summary_en",
-    "summary_ja",
-    "sectors",
-    "sdgs",
-    "countries",
-    "reference_projects_en",
-    "reference_projects_ja",
-    "brochure_url",
-)
-NEED_FIELDS = (
-    "title_en",
-    "title_ja",
-    "description_en",
-    "description_ja",
-    "sectors",
-    "sdgs",
-    "budget_band",
-    "timeline",
-    "financing",
-)
-
 
 async def load_marketplace(session: AsyncSession, edition: Any, data: dict[str, Any]) -> int:
     """Everything in `data` that is not there yet; returns how many exhibitors were created."""
@@ -116,7 +92,7 @@ async def load_marketplace(session: AsyncSession, edition: Any, data: dict[str, 
         ):
             continue
         for solution in row["solutions"]:
-            values = {k: solution.get(k) for k in SOLUTION_FIELDS}
+            values = {k: solution.get(k) for k in solutions.CONTENT_FIELDS}
             partners = solution.get("package_partners") or []
             values["partners"] = [str(by_key[p["exhibitor"]].id) for p in partners]
             values["partner_roles"] = {
@@ -130,7 +106,9 @@ async def load_marketplace(session: AsyncSession, edition: Any, data: dict[str, 
         if row["title_en"] in existing_needs:
             continue
         author = await accounts.find_by_email(session, row["author"])  # absent: posted by the organizers
-        values = {k: row.get(k) for k in NEED_FIELDS} | {"organization": row["organization"]}
+        values = {k: row.get(k) for k in directory.NEED_CONTENT_FIELDS} | {
+            "organization": row["organization"]
+        }
         await directory.save_need(
             session, edition.id, author.id if author else None, values, is_organizer=True
         )

@@ -35,6 +35,18 @@ from ascc.text import clean_line, collect, optional_line
 
 KINDS = ("solutions", "exhibitors", "needs")
 PAGE_SIZE = 30
+# What a city need says, as the demo seed loads it and a later edition copies it.
+NEED_CONTENT_FIELDS = (
+    "title_en",
+    "title_ja",
+    "description_en",
+    "description_ja",
+    "sectors",
+    "sdgs",
+    "budget_band",
+    "timeline",
+    "financing",
+)
 
 
 @dataclass(frozen=True)

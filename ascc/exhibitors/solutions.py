@@ -156,6 +156,20 @@ async def save_solution(
     return saved
 
 
+# What a solution says, as the demo seed loads it and a later edition copies it (not its brochure file).
+CONTENT_FIELDS = (
+    "title_en",
+    "title_ja",
+    "summary_en",
+    "summary_ja",
+    "sectors",
+    "sdgs",
+    "countries",
+    "reference_projects_en",
+    "reference_projects_ja",
+    "brochure_url",
+)
+
 AUDITED = (
     "title_en",
     "title_ja",

@@ -950,20 +950,7 @@ async def bring_need(session: AsyncSession, edition: Any, user_id: int, need_id:
         raise NotFound("need")
     if await _already(session, "need", source.id, edition.id):
         raise DomainError("network.error.already_brought", "already_brought", status=409)
-    values = {
-        name: getattr(source, name)
-        for name in (
-            "title_en",
-            "title_ja",
-            "description_en",
-            "description_ja",
-            "sectors",
-            "sdgs",
-            "budget_band",
-            "timeline",
-            "financing",
-        )
-    }
+    values = {name: getattr(source, name) for name in needs_directory.NEED_CONTENT_FIELDS}
     return await _record_copy(
         session,
         "need",
@@ -990,21 +977,7 @@ async def bring_solution(session: AsyncSession, edition: Any, user_id: int, solu
     source = row[0]
     if await _already(session, "solution", source.id, edition.id):
         raise DomainError("network.error.already_brought", "already_brought", status=409)
-    values = {
-        name: getattr(source, name)
-        for name in (
-            "title_en",
-            "title_ja",
-            "summary_en",
-            "summary_ja",
-            "reference_projects_en",
-            "reference_projects_ja",
-            "sectors",
-            "sdgs",
-            "countries",
-            "brochure_url",
-        )
-    }
+    values = {name: getattr(source, name) for name in solution_service.CONTENT_FIELDS}
     brochure_id = source.brochure_id
 
     async def make() -> Any:
