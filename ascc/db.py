@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import importlib
-import weakref
-from collections.abc import AsyncIterator
 from typing import Any
 
 from advanced_alchemy.base import IdentityAuditBase, orm_registry
@@ -86,8 +83,12 @@ def _close_failed_sqlite_cursors() -> None:
 
 
 def configure_sqlite(engine: AsyncEngine) -> None:
-    """WAL lets readers proceed during a write; foreign keys are off by default in SQLite."""
+    """WAL lets readers proceed during a write; foreign keys are off by default in SQLite; writers of this
+    process take turns in arrival order (ascc.locks.WriterQueue)."""
+    from ascc.locks import install_writer_queue
+
     _close_failed_sqlite_cursors()
+    install_writer_queue(engine)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -120,7 +121,6 @@ def alembic_config(url: str):
 
 def _outside_event_loop(work: Any) -> None:
     """Alembic's env.py runs its own event loop; from inside a running one, give it a thread of its own."""
-    import asyncio
     import threading
 
     try:
@@ -161,25 +161,6 @@ def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() or ""
-
-
-_write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
-
-
-@contextlib.asynccontextmanager
-async def serial_writes(session: Any) -> AsyncIterator[None]:
-    """On SQLite, one writing transaction at a time in this process, queued in order on an asyncio lock.
-
-    Without it, concurrent writers wait for SQLite's lock in its busy handler, which sleeps and polls: under
-    a burst of check-ins the slowest wait hundreds of milliseconds. PostgreSQL has row locks: no-op there.
-    """
-    if session.get_bind().dialect.name != "sqlite":
-        yield
-        return
-    loop = asyncio.get_running_loop()
-    lock = _write_locks.setdefault(loop, asyncio.Lock())
-    async with lock:
-        yield
 
 
 def insert_ignoring_duplicates(session: Any, model: type) -> Any:

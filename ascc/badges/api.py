@@ -9,11 +9,10 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Body, FromPath, FromQuery
 
-from ascc import clock
+from ascc import clock, locks
 from ascc.badges import checkin, render, sheets
 from ascc.badges import services as badges
 from ascc.badges.live import publish
-from ascc.db import serial_writes
 from ascc.editions import services as editions
 from ascc.security import requires_login, requires_role
 from ascc.web import DbSession
@@ -131,7 +130,7 @@ class BadgeApi(Controller):
         self, request: Request, db_session: DbSession, data: Annotated[CheckInIn, Body()]
     ) -> CheckInOut:
         edition = await editions.require_current(db_session)
-        async with serial_writes(db_session):
+        with locks.urgent_writes():  # the door goes before agenda saves in SQLite's writer queue
             answer = await checkin.scan(
                 db_session,
                 edition.id,

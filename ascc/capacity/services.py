@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ascc import locks
 from ascc.capacity.models import CapacityEntry, CapacityPool
 from ascc.errors import NotFound
 
@@ -55,6 +56,13 @@ async def ensure_pool(session: AsyncSession, key: str, limit: int | None) -> Cap
             pool = await session.scalar(select(CapacityPool).where(CapacityPool.key == key))
             assert pool is not None
     return pool
+
+
+async def lock_pools(session: AsyncSession, keys: list[str]) -> None:
+    """Lock several pools at once, in id order (the one order every transaction takes them in), before a
+    change whose promotions may reach any of them (a tour's courses)."""
+    ids = await session.scalars(select(CapacityPool.id).where(CapacityPool.key.in_(keys)))
+    await locks.lock_rows(session, CapacityPool.__tablename__, ids.all())
 
 
 async def lock_pool(session: AsyncSession, key: str) -> CapacityPool:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ascc import clock
+from ascc import clock, locks
 from ascc.accounts import services as accounts
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.i18n import format_datetime
@@ -220,6 +220,9 @@ async def send_request(
         raise DomainError("matching.error.unknown_person", "unknown_person", field="recipient_id", status=404)
     if not matching.may_meet(settings, mine.category, theirs.category):
         raise DomainError("matching.error.categories", "categories", field="recipient_id", status=403)
+    # The requester is locked before their requests are counted: twenty sent at once are counted one after
+    # the other. One open request per pair is the database's index (A->B and B->A lock different people).
+    await locks.lock_people(session, requester_id)
     if await open_between(session, edition.id, requester_id, recipient_id):
         raise DomainError("matching.error.already_open", "already_open", field="recipient_id", status=409)
     await _check_limit(session, edition.id, requester_id, settings, "recipient_id")
@@ -243,8 +246,13 @@ async def send_request(
         room_token=secrets.token_urlsafe(18),
         interpreter_needed=bool(values.get("interpreter_needed")),
     )
-    session.add(meeting)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(meeting)
+    except IntegrityError:  # the other person asked us at the same moment
+        raise DomainError(
+            "matching.error.already_open", "already_open", field="recipient_id", status=409
+        ) from None
     heads = await delegations.heads_of(session, edition.id, [recipient_id])
     await tell_parties(
         session,
@@ -278,6 +286,11 @@ async def answer(
     if action == "decline":
         meeting.status = "declined"
     elif action in ("accept", "propose"):
+        # Accepting counts towards the recipient's limit: lock them, then count (and see the meeting anew).
+        await locks.lock_people(session, meeting.recipient_id)
+        meeting = await get_meeting(session, meeting_id, edition.id)
+        if meeting.status not in ANSWERABLE:
+            raise DomainError("matching.error.already_answered", "already_answered", status=409)
         await _check_limit(session, edition.id, meeting.recipient_id, settings, "action")
         meeting.status = "accepted"
     else:
@@ -435,32 +448,33 @@ async def schedule_in(
 
 
 async def _place(session: AsyncSession, edition: Any, meeting: Meeting, slot_id: int | None) -> Meeting:
-    """An accepted meeting into a slot both are free in, at the lowest free table (or room)."""
+    """An accepted meeting into a slot both are free in, at the lowest free table (or room).
+
+    The slot is locked first: placements into one slot run one after the other, each finding the lowest
+    table still free. (Side by side, PostgreSQL's placements all chose the same table, and most gave up.)
+    """
     if slot_id is None:
         raise DomainError("matching.error.slot_required", "slot_required", field="slot_id")
-    meeting_id, people = meeting.id, (meeting.requester_id, meeting.recipient_id)
-    for _attempt in range(5):
-        if meeting.status != "accepted":  # also when the other party scheduled it a moment ago
-            raise DomainError("matching.error.not_accepted", "not_accepted", status=409)
-        # Checked again on every attempt: a racer may have taken one of the two people meanwhile.
-        slot = await _free_slot_for(session, edition.id, meeting, slot_id)
-        place = place_of(meeting.format)
-        number = await _free_place_number(session, slot, place)
-        try:
-            async with session.begin_nested():
-                meeting.slot_id, meeting.place, meeting.place_number = slot.id, place, number
-                meeting.status = "scheduled"
-                meeting.proposed_slot_id = None
-                session.add_all(
-                    MeetingSeat(meeting_id=meeting_id, slot_id=slot.id, user_id=u) for u in people
-                )
-                await session.flush()
-            break
-        except (IntegrityError, StaleDataError):
-            # Someone took that table, or one of the two people, a moment ago: look again.
-            meeting = await get_meeting(session, meeting_id)
-    else:
-        raise DomainError("matching.error.slot_taken", "slot_taken", field="slot_id", status=409)
+    await locks.lock_rows(session, MatchingSlot.__tablename__, [slot_id])
+    meeting = await get_meeting(session, meeting.id)
+    if meeting.status != "accepted":  # also when the other party scheduled it a moment ago
+        raise DomainError("matching.error.not_accepted", "not_accepted", status=409)
+    slot = await _free_slot_for(session, edition.id, meeting, slot_id)
+    place = place_of(meeting.format)
+    number = await _free_place_number(session, slot, place)
+    try:
+        async with session.begin_nested():
+            meeting.slot_id, meeting.place, meeting.place_number = slot.id, place, number
+            meeting.status = "scheduled"
+            meeting.proposed_slot_id = None
+            session.add_all(
+                MeetingSeat(meeting_id=meeting.id, slot_id=slot.id, user_id=u)
+                for u in (meeting.requester_id, meeting.recipient_id)
+            )
+            await session.flush()
+    except (IntegrityError, StaleDataError):
+        # Changed by someone who does not take the slot's lock (the meeting itself, a party's other slot).
+        raise DomainError("matching.error.slot_taken", "slot_taken", field="slot_id", status=409) from None
     return meeting
 
 

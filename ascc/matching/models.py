@@ -6,7 +6,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ascc.db import Base
@@ -20,6 +32,7 @@ FORMATS = ("in_person", "online", "hybrid")
 # requested -> accepted (waits for a slot) -> scheduled -> held | no_show; or declined / cancelled.
 STATUSES = ("requested", "accepted", "scheduled", "held", "no_show", "declined", "cancelled")
 OPEN_STATUSES = ("requested", "accepted", "scheduled")  # still open: not a second one between the same two
+_OPEN_SQL = "status IN ('requested', 'accepted', 'scheduled')"
 OUTCOMES = ("not_held", "informative", "cooperation_possible", "follow_up")
 FOLLOW_UPS = ("none", "in_contact", "feasibility_study", "pilot", "contract", "dropped")
 FOLLOW_UP_MONTHS = (3, 6, 12)
@@ -115,6 +128,17 @@ class Meeting(Base):
         # One place holds one meeting per slot; the database refuses a second, whatever the race.
         UniqueConstraint("slot_id", "place", "place_number", name="uq_meeting_place"),
         Index("ix_meeting_edition_status", "edition_id", "status"),
+        # One open request or meeting between two people, whoever asked whom: A->B and B->A sent at once
+        # lock different people, so the database decides.
+        Index(
+            "uq_meeting_open_pair",
+            "edition_id",
+            "person_low",
+            "person_high",
+            unique=True,
+            sqlite_where=text(_OPEN_SQL),
+            postgresql_where=text(_OPEN_SQL),
+        ),
     )
 
     # Bumped on every write: of two people changing one meeting at once, the second is told, not ignored.
@@ -124,6 +148,9 @@ class Meeting(Base):
     edition_id: Mapped[int] = mapped_column(ForeignKey("edition.id", ondelete="CASCADE"))
     requester_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     recipient_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    # The two people in id order (set on insert), for the one-open-per-pair index.
+    person_low: Mapped[int] = mapped_column(Integer)
+    person_high: Mapped[int] = mapped_column(Integer)
     message: Mapped[str] = mapped_column(Text, default="")
     priority: Mapped[str] = mapped_column(String(12), default="would_like")
     format: Mapped[str] = mapped_column(String(10), default="in_person")
@@ -155,6 +182,11 @@ class Meeting(Base):
 
     def other(self, user_id: int) -> int:
         return self.recipient_id if user_id == self.requester_id else self.requester_id
+
+
+@event.listens_for(Meeting, "before_insert")
+def _order_pair(_mapper: Any, _connection: Any, meeting: Meeting) -> None:
+    meeting.person_low, meeting.person_high = sorted((meeting.requester_id, meeting.recipient_id))
 
 
 class MeetingSeat(Base):

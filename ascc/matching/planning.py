@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from ascc import clock
+from ascc import clock, locks
 from ascc.accounts import services as accounts
 from ascc.audit import services as audit
 from ascc.editions import services as editions
@@ -31,7 +31,7 @@ from ascc.mail import services as mail
 from ascc.matching import invitations, scheduler
 from ascc.matching import services as matching
 from ascc.matching.meetings import meetings_by_ids, place_label, place_of, tell_parties
-from ascc.matching.models import Meeting, MeetingSeat, ScheduleRun
+from ascc.matching.models import MatchingSlot, Meeting, MeetingSeat, ScheduleRun
 from ascc.notifications import services as notifications
 
 log = logging.getLogger("ascc.matching")
@@ -128,6 +128,7 @@ async def start_run(
     session: AsyncSession, edition_id: int, user_id: int, actor: audit.Actor | None = None
 ) -> ScheduleRun:
     """A new run, unless one is already under way (a second would fight over the same tables)."""
+    await locks.lock_rows(session, "edition", [edition_id])  # two organizers pressing at once: one run
     busy = await session.scalar(
         select(func.count()).where(
             ScheduleRun.edition_id == edition_id,
@@ -219,6 +220,8 @@ async def execute_run(session_maker: Callable[[], AsyncSession], run_id: int, ba
 async def _apply(session: AsyncSession, found: Problem, result: scheduler.Schedule) -> list[int]:
     """Write the new placements; a meeting someone scheduled by hand meanwhile keeps its own slot."""
     new = {i: spot for i, spot in result.placed.items() if found.rows[i].status == "accepted"}
+    # The slots written, in id order, as a participant's placement takes one: neither waits for the other.
+    await locks.lock_rows(session, MatchingSlot.__tablename__, {slot for slot, _ in new.values()})
     try:
         async with session.begin_nested():
             applied = await _place_all(session, new)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ascc import clock
+from ascc import clock, locks
 from ascc.accounts import services as accounts
 from ascc.calendar import items as calendar_items
 from ascc.calendar.ical import Attendee, invitation_payload
@@ -534,20 +534,6 @@ def _still_asked(now: datetime) -> Any:
     )
 
 
-async def _lock_members(session: AsyncSession, *user_ids: int) -> None:
-    """Take these members' rows for the rest of the transaction, always in the same order, as capacity takes
-    its pool: requests by the same person, or between the same two people, made at once then run one after
-    the other, so the limits and the one open request per pair hold. An UPDATE that changes nothing takes the
-    row lock on PostgreSQL and the write lock on SQLite before anything is counted; `updated_at` stays."""
-    for user_id in sorted(set(user_ids)):
-        await session.execute(
-            update(NetworkMember)
-            .where(NetworkMember.user_id == user_id)
-            .values(user_id=NetworkMember.user_id, updated_at=NetworkMember.updated_at)
-            .execution_options(synchronize_session=False)
-        )
-
-
 async def request_meeting(
     session: AsyncSession, requester_id: int, values: Mapping[str, Any], base_url: str
 ) -> NetworkMeeting:
@@ -569,7 +555,9 @@ async def request_meeting(
     )
     if errors:
         raise ValidationFailed(errors)
-    await _lock_members(session, requester_id, recipient_id)
+    # Both people, in id order: requests by the same person, or between the same two, made at once then run
+    # one after the other, so the limits and the one open request per pair hold.
+    await locks.lock_people(session, requester_id, recipient_id)
     if not await is_member(session, requester_id):
         raise DomainError("network.error.not_member", "not_member", status=403)
     if recipient_id == requester_id:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ascc import locks
 from ascc.audit import services as audit
 from ascc.db import insert_ignoring_duplicates
 from ascc.errors import DomainError, NotFound, ValidationFailed
@@ -242,6 +243,7 @@ async def ask(
         errors["body"] = ("error.too_long", {"max": QUESTION_MAX})
     if errors:
         raise ValidationFailed(errors)
+    await locks.lock_people(session, who.user_id)  # then counted: 25 questions sent at once stop at the limit
     asked = await session.scalar(
         select(func.count())
         .select_from(LiveQuestion)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import literal, select
+from sqlalchemy import delete, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -179,8 +179,9 @@ async def remove(session: AsyncSession, user_id: int, session_id: int, base_url:
         return
     if entry.signed_up:
         await cancel_signup(session, user_id, session_id, base_url)
-    await session.delete(entry)
-    await session.flush()
+    # By id, not through the session: of two removals at once the second deletes nothing, quietly.
+    await session.execute(delete(AgendaEntry).where(AgendaEntry.id == entry.id))
+    session.expunge(entry)
 
 
 async def signup_refusal(

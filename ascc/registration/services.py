@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from ascc import clock
+from ascc import clock, locks
 from ascc.accounts import services as accounts
 from ascc.capacity import services as capacity
 from ascc.editions import services as editions
@@ -283,6 +283,9 @@ async def register(
     """
     if require_open and (await editions.get_by_id(session, edition_id)).status not in OPEN_STATUSES:
         raise DomainError("error.registration_closed", "registration_closed", status=409)
+    # The person first: a double-submitted form runs twice, one after the other, and the second finds the
+    # first's registration ("already registered") instead of failing on the unique index.
+    await locks.lock_people(session, user_id)
     settings = await get_settings(session, edition_id)
     answers, errors = await _validate(session, edition_id, data, new=True)
     existing = await my_registration(session, edition_id, user_id)
@@ -367,12 +370,23 @@ async def update_details(
     return registration
 
 
+async def lock_person_of(session: AsyncSession, registration: Registration) -> None:
+    """Lock the registration's person and read the registration again: a change decided on what another
+    request has changed since (a cancellation, an organizer's decision) would undo it."""
+    await locks.lock_people(session, registration.user_id)
+    await session.refresh(registration, _COLUMNS)
+
+
+_COLUMNS = [column.key for column in Registration.__mapper__.column_attrs]
+
+
 async def switch_mode(
     session: AsyncSession, registration: Registration, mode: str, base_url: str
 ) -> Registration:
     """In person <-> online. The seat left behind goes to the next person waiting for it at once."""
     if mode not in MODES:
         raise ValidationFailed({"mode": ("error.choice_invalid", {})})
+    await lock_person_of(session, registration)
     if registration.status not in ACTIVE_STATUSES:
         raise DomainError("error.registration_not_active", "not_active", status=409)
     if mode == registration.mode:
@@ -410,6 +424,7 @@ async def switch_mode(
 async def cancel(
     session: AsyncSession, registration: Registration, base_url: str, notify: bool = True
 ) -> None:
+    await lock_person_of(session, registration)
     if registration.status not in ACTIVE_STATUSES:
         raise DomainError("error.registration_not_active", "not_active", status=409)
     promoted = await _leave_pool(session, registration)
@@ -442,6 +457,7 @@ async def decide(
     session: AsyncSession, registration: Registration, approve: bool, base_url: str, note: str | None = None
 ) -> Registration:
     """An organizer's decision on a registration that waits for approval (or withdraws a confirmed one)."""
+    await lock_person_of(session, registration)  # the person may be cancelling at this moment
     if approve:
         if registration.status != "pending":
             raise DomainError("error.not_pending", "not_pending", status=409)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from ascc import clock
+from ascc import clock, locks
 from ascc.accounts import services as accounts
 from ascc.audit import services as audit
 from ascc.capacity import services as capacity
@@ -187,7 +187,12 @@ async def _active_bookings(
 async def book(
     session: AsyncSession, user_id: int, course_id: int, base_url: str, *, by_organizer: bool = False
 ) -> capacity.Claim:
-    """A seat on a course, or a place on its waiting list when it is full. One course per tour."""
+    """A seat on a course, or a place on its waiting list when it is full. One course per tour.
+
+    The person is locked first: two bookings of theirs at once (two courses of one tour, a double click)
+    run one after the other, so the second sees the first's booking (docs/concurrency.md).
+    """
+    await locks.lock_people(session, user_id)
     course = await get_course(session, course_id)
     if course.tour.mode == "ballot" and not by_organizer:
         raise DomainError("error.tour_is_ballot", "ballot", status=409)
@@ -235,9 +240,17 @@ async def take_seat(
 
 async def cancel(session: AsyncSession, user_id: int, course_id: int, base_url: str) -> None:
     """Give up a seat or a waiting place; the next person in line gets the seat at once, and a mail."""
+    await locks.lock_people(session, user_id)
     course = await get_course(session, course_id)
+    # A promotion here may release the promoted person's places on the tour's other courses: every
+    # pool of the tour is locked now, in id order, so two cancellations at once cannot deadlock.
+    await capacity.lock_pools(
+        session, [pool_key(c.id) for c in (await get_tour(session, course.tour_id)).courses]
+    )
     booking = await session.scalar(
-        select(Booking).where(Booking.course_id == course_id, Booking.user_id == user_id)
+        select(Booking)
+        .where(Booking.course_id == course_id, Booking.user_id == user_id)
+        .execution_options(populate_existing=True)
     )
     if booking is None or not booking.active:
         raise DomainError("error.tour_not_booked", "not_booked", status=404)
@@ -414,6 +427,7 @@ async def purge_id_documents(session: AsyncSession, max_days: int | None = None)
 async def set_preferences(
     session: AsyncSession, user_id: int, tour_id: int, course_ids: list[int]
 ) -> list[int]:
+    await locks.lock_people(session, user_id)  # a ranking sent twice at once replaces itself once, then again
     tour = await get_tour(session, tour_id)
     if tour.mode != "ballot":
         raise DomainError("error.tour_not_ballot", "not_ballot", status=409)
@@ -486,7 +500,11 @@ async def run_allocation(
 
     Before the deadline only when the organizer deliberately closes the ranking early.
     """
+    # Two organizers pressing "Allocate" at once: the second waits here, then finds the tour allocated.
+    await locks.lock_rows(session, Tour.__tablename__, [tour_id])
     tour = await get_tour(session, tour_id)
+    await session.refresh(tour, ["allocated_at"])
+    await capacity.lock_pools(session, [pool_key(c.id) for c in tour.courses])
     if tour.mode != "ballot":
         raise DomainError("error.tour_not_ballot", "not_ballot", status=409)
     if tour.allocated_at is not None:
@@ -804,6 +822,9 @@ async def save_course(
         edition_id=edition.id,
     )
     await open_seats(session, course)
+    # More seats promote people, which may release their places on other courses of the tour: lock them all
+    # in id order first, as a cancellation does.
+    await capacity.lock_pools(session, [pool_key(c.id) for c in [*tour.courses, course]])
     promoted = await capacity.set_limit(session, pool_key(course.id), seats)
     return course, promoted
 
