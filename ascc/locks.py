@@ -39,7 +39,7 @@ WRITER_WAIT_SECONDS = 30.0  # as SQLite's busy timeout: past it a writer gives u
 RETRY_ATTEMPTS = 4
 URGENT_RUN = 2  # check-in writes served in a row before one other waiting writer gets its turn
 _RETRYABLE_SQLSTATES = ("40P01", "40001")  # deadlock detected, serialization failure
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT", "BEGIN", "CREATE", "DROP", "ALTER", "WITH")
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT", "BEGIN", "CREATE", "DROP", "ALTER")
 
 
 # --- SQLite: one writer at a time, first come first served ---------------------------------------------------
@@ -82,7 +82,10 @@ class _HandOver:
             if turn.done() and not turn.cancelled():
                 self.release()  # handed over just as the waiter gave up: pass it on
             else:
-                self.waiting[urgent].remove(turn)
+                with contextlib.suppress(
+                    ValueError
+                ):  # already skipped by a release() that found it cancelled
+                    self.waiting[urgent].remove(turn)
             raise
 
     def release(self) -> None:

@@ -124,7 +124,13 @@ async def plan_items(
 async def revisions(
     session: AsyncSession, edition_id: int, user_id: int, items: list[CalendarItem]
 ) -> list[Revision]:
-    """Compare the plan with what the feed said before; record changes; the feed's events in order."""
+    """Compare the plan with what the feed said before; record changes; the feed's events in order.
+
+    Most rebuilds find nothing changed: they only read, and never wait for SQLite's writer.
+    """
+    unchanged = await _as_recorded(session, edition_id, user_id, items)
+    if unchanged is not None:
+        return unchanged
     for attempt in range(2):
         try:
             async with session.begin_nested():
@@ -133,6 +139,30 @@ async def revisions(
             if attempt:
                 raise
     raise AssertionError("unreachable")
+
+
+async def _as_recorded(
+    session: AsyncSession, edition_id: int, user_id: int, items: list[CalendarItem]
+) -> list[Revision] | None:
+    """The feed's events when what is recorded already says exactly this plan; None when something changed."""
+    now = clock.now()
+    rows = await session.scalars(select(CalendarEntry).where(CalendarEntry.user_id == user_id))
+    entries = {entry.uid: entry for entry in rows.all()}
+    current = {item.uid: item for item in items}
+    for uid, item in current.items():
+        entry = entries.get(uid)
+        if entry is None or entry.fingerprint != item.fingerprint() or entry.cancelled_at is not None:
+            return None
+    for uid, entry in entries.items():
+        if uid in current or entry.edition_id != edition_id:
+            continue
+        if entry.cancelled_at is None or now - entry.cancelled_at > FEED_KEEPS_CANCELLED:
+            return None
+    shown = sorted(
+        (e for e in entries.values() if e.edition_id == edition_id),
+        key=lambda e: (e.item["starts_at"], e.uid),
+    )
+    return [Revision(CalendarItem.from_json(e.item), e.sequence, e.modified_at, e.created_at) for e in shown]
 
 
 async def _reconcile(

@@ -497,7 +497,9 @@ async def unschedule(session: AsyncSession, meeting: Meeting) -> None:
     await session.execute(delete(MeetingSeat).where(MeetingSeat.meeting_id == meeting.id))
     meeting.slot_id = meeting.place = meeting.place_number = None
     meeting.locked = False
-    await session.flush()
+    await _flush_or_conflict(
+        session
+    )  # the other party cancelling or moving it at this moment: told, not a 500
 
 
 async def cancel(

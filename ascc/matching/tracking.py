@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -44,17 +44,30 @@ async def check_in(session: AsyncSession, meeting: Meeting) -> None:
     now = clock.now()
     if not meeting.slot.starts_at - CHECK_IN_FROM <= now <= meeting.slot.ends_at:
         raise DomainError("matching.error.check_in_time", "check_in_time", status=409)
-    if meeting.checked_in_at is None:
-        meeting.checked_in_at = clock.now()
-    meeting.status = "held"
-    await session.flush()
+    # One conditional statement, not the ORM's versioned write: both people checked in at the same moment
+    # (two phones at the table) both succeed, and the first time stays.
+    await session.execute(
+        update(Meeting)
+        .where(Meeting.id == meeting.id, Meeting.status.in_(("scheduled", "held")))
+        .values(
+            status="held",
+            checked_in_at=func.coalesce(Meeting.checked_in_at, now),
+            version=Meeting.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(meeting, ["status", "checked_in_at", "version"])
 
 
 async def sweep_no_shows(session: AsyncSession, edition_id: int) -> int:
-    """Meetings nobody checked in to within 10 minutes of their start: recorded as no-shows, the slot freed."""
+    """Meetings nobody checked in to within 10 minutes of their start: recorded as no-shows, the slot freed.
+
+    One conditional UPDATE: pages run this as people look at them, often several at once; each meeting is
+    marked by exactly one of them (the others find it no longer scheduled), with no version conflict.
+    """
     deadline = clock.now() - NO_SHOW_AFTER
-    rows = await session.scalars(
-        select(Meeting)
+    due = (
+        select(Meeting.id)
         .join(MatchingSlot, MatchingSlot.id == Meeting.slot_id)
         .where(
             Meeting.edition_id == edition_id,
@@ -63,12 +76,20 @@ async def sweep_no_shows(session: AsyncSession, edition_id: int) -> int:
             MatchingSlot.starts_at < deadline,
         )
     )
-    missed = list(rows.all())
-    for meeting in missed:
-        await session.execute(delete(MeetingSeat).where(MeetingSeat.meeting_id == meeting.id))
-        meeting.status = "no_show"
-        meeting.place_number = None  # the table is free for a walk-in meeting; the slot stays on record
-    await session.flush()
+    if await session.scalar(due.limit(1)) is None:
+        return 0  # the usual case: nothing to write, and no write lock taken
+    missed = (
+        await session.scalars(
+            update(Meeting)
+            .where(Meeting.id.in_(due.scalar_subquery()), Meeting.status == "scheduled")
+            # The table is free for a walk-in meeting; the slot stays on record.
+            .values(status="no_show", place_number=None, version=Meeting.version + 1)
+            .returning(Meeting.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    if missed:
+        await session.execute(delete(MeetingSeat).where(MeetingSeat.meeting_id.in_(missed)))
     return len(missed)
 
 

@@ -145,6 +145,7 @@ async def join(
 async def leave(session: AsyncSession, user_id: int, base_url: str) -> None:
     """Leave at once: out of the directory, and open off-season requests and meetings are cancelled
     (the other person is told). The row stays, with its dates, as the record of the choice."""
+    await locks.lock_people(session, user_id)  # a request to them being sent now waits, then finds them gone
     member = await membership(session, user_id)
     if member is None or member.left_at is not None:
         return
@@ -769,11 +770,16 @@ async def room_meeting(session: AsyncSession, meeting_id: int, user_id: int, now
 async def room_address(session: AsyncSession, meeting_id: int, user_id: int, now: datetime) -> str:
     """The video room, checked again at the moment of use; opening it marks that person as there."""
     meeting = await room_meeting(session, meeting_id, user_id, now)
-    if user_id == meeting.requester_id and meeting.requester_joined_at is None:
-        meeting.requester_joined_at = now
-    elif user_id == meeting.recipient_id and meeting.recipient_joined_at is None:
-        meeting.recipient_joined_at = now
-    await session.flush()
+    # Set once, by a conditional statement: a double click on "Join" (two GETs at once) is no version clash,
+    # and joining does not make the invitation's sequence grow.
+    column = "requester_joined_at" if user_id == meeting.requester_id else "recipient_joined_at"
+    if getattr(meeting, column) is None:
+        await session.execute(
+            update(NetworkMeeting)
+            .where(NetworkMeeting.id == meeting.id, getattr(NetworkMeeting, column).is_(None))
+            .values({column: now})
+            .execution_options(synchronize_session=False)
+        )
     return invitations.room_address(await video_base(session), meeting.room_token)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import delete, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ascc import clock
+from ascc import clock, locks
 from ascc.accounts import services as accounts
 from ascc.capacity import services as capacity
 from ascc.editions import services as editions
@@ -174,6 +174,7 @@ async def _entry(session: AsyncSession, user_id: int, session_id: int) -> Agenda
 
 async def remove(session: AsyncSession, user_id: int, session_id: int, base_url: str) -> None:
     """Take a session off the agenda; a seat held in it is given up (and passed to the next in line)."""
+    await locks.lock_people(session, user_id)  # a sign-up of theirs under way finishes first: no ghost seat
     entry = await _entry(session, user_id, session_id)
     if entry is None:
         return
@@ -207,6 +208,7 @@ async def sign_up(
     session: AsyncSession, user_id: int, programme: Programme, session_id: int
 ) -> capacity.Claim:
     """A seat in a session with limited places, or a place on its waiting list."""
+    await locks.lock_people(session, user_id)  # the same person removing it from their agenda waits
     item = published_item(programme, session_id)
     refusal = await signup_refusal(session, user_id, programme, item)
     if refusal is not None:
@@ -221,8 +223,13 @@ async def take_seat(
     claim = await capacity.claim(session, pool_key(session_id), capacity.person(user_id))
     entry = await _entry(session, user_id, session_id)
     if entry is None:
-        entry = AgendaEntry(user_id=user_id, session_id=session_id, edition_id=programme.edition.id)
-        session.add(entry)
+        try:
+            async with session.begin_nested():  # the same person saving it to their agenda at this moment
+                entry = AgendaEntry(user_id=user_id, session_id=session_id, edition_id=programme.edition.id)
+                session.add(entry)
+        except IntegrityError:
+            entry = await _entry(session, user_id, session_id)
+            assert entry is not None
     entry.signed_up = True
     await session.flush()
     return claim

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -119,15 +120,21 @@ class RegistrationInput:
 
 async def get_settings(session: AsyncSession, edition_id: int) -> RegistrationSettings:
     """The edition's settings, created with no limits on first use; the seat pools exist with them."""
-    settings = await session.scalar(
-        select(RegistrationSettings).where(RegistrationSettings.edition_id == edition_id)
-    )
+    query = select(RegistrationSettings).where(RegistrationSettings.edition_id == edition_id)
+    settings = await session.scalar(query)
     if settings is None:
-        settings = RegistrationSettings(
-            edition_id=edition_id, approval_categories=[], invitation_categories=[], privacy_version="2023-1"
-        )
-        session.add(settings)
-        await session.flush()
+        try:
+            async with session.begin_nested():  # two first requests at once: one creates, the other reads it
+                settings = RegistrationSettings(
+                    edition_id=edition_id,
+                    approval_categories=[],
+                    invitation_categories=[],
+                    privacy_version="2023-1",
+                )
+                session.add(settings)
+        except IntegrityError:
+            settings = await session.scalar(query)
+            assert settings is not None
     for mode in MODES:
         await capacity.ensure_pool(session, pool_key(edition_id, mode), _limit(settings, mode))
     return settings
@@ -374,10 +381,7 @@ async def lock_person_of(session: AsyncSession, registration: Registration) -> N
     """Lock the registration's person and read the registration again: a change decided on what another
     request has changed since (a cancellation, an organizer's decision) would undo it."""
     await locks.lock_people(session, registration.user_id)
-    await session.refresh(registration, _COLUMNS)
-
-
-_COLUMNS = [column.key for column in Registration.__mapper__.column_attrs]
+    await session.refresh(registration, [column.key for column in Registration.__mapper__.column_attrs])
 
 
 async def switch_mode(
@@ -395,10 +399,12 @@ async def switch_mode(
         pool_key(registration.edition_id, registration.mode),
         pool_key(registration.edition_id, mode),
     )
-    holds_place = registration.status in ("confirmed", "waiting")
     # Both pools locked in one order, so two people switching in opposite directions cannot deadlock.
     for key in sorted((old_key, new_key)):
         await capacity.lock_pool(session, key)
+    # Promoted a moment ago by someone's cancellation (which locks only the pool): judge the status as it is now.
+    await session.refresh(registration, ["status"])
+    holds_place = registration.status in ("confirmed", "waiting")
     if mode == "in_person":
         await _check_quota(
             session, registration.edition_id, registration.organization_id, exclude=registration.id

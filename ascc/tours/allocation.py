@@ -138,6 +138,10 @@ def _solve(
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", 60.0)
+    # HiGHS sizes one thread pool per process at its first run and refuses other sizes afterwards: the
+    # matching scheduler asks for 1, so this must too (else a scheduler run after an allocation, in the same
+    # worker, failed and fell back to the greedy answer).
+    h.setOptionValue("threads", 1)
     for value in costs:
         h.addCol(value, 0.0, 1.0, 0, [], [])
     h.changeColsIntegrality(

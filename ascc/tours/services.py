@@ -241,6 +241,10 @@ async def take_seat(
 async def cancel(session: AsyncSession, user_id: int, course_id: int, base_url: str) -> None:
     """Give up a seat or a waiting place; the next person in line gets the seat at once, and a mail."""
     await locks.lock_people(session, user_id)
+    await locks.retrying(session, lambda: _cancel(session, user_id, course_id, base_url))
+
+
+async def _cancel(session: AsyncSession, user_id: int, course_id: int, base_url: str) -> None:
     course = await get_course(session, course_id)
     # A promotion here may release the promoted person's places on the tour's other courses: every
     # pool of the tour is locked now, in id order, so two cancellations at once cannot deadlock.
@@ -428,7 +432,11 @@ async def set_preferences(
     session: AsyncSession, user_id: int, tour_id: int, course_ids: list[int]
 ) -> list[int]:
     await locks.lock_people(session, user_id)  # a ranking sent twice at once replaces itself once, then again
+    # The tour too (people -> tours): an allocation under way finishes first, and this ranking is refused
+    # instead of being saved and left out of it.
+    await locks.lock_rows(session, Tour.__tablename__, [tour_id])
     tour = await get_tour(session, tour_id)
+    await session.refresh(tour, ["allocated_at"])
     if tour.mode != "ballot":
         raise DomainError("error.tour_not_ballot", "not_ballot", status=409)
     if tour.allocated_at is not None or (tour.ballot_deadline and clock.now() >= tour.ballot_deadline):
@@ -500,7 +508,12 @@ async def run_allocation(
 
     Before the deadline only when the organizer deliberately closes the ranking early.
     """
-    # Two organizers pressing "Allocate" at once: the second waits here, then finds the tour allocated.
+    # The people whose bookings it makes, then the tour, then its pools: the one order (docs/concurrency.md).
+    # Two organizers pressing "Allocate" at once: the second waits at the tour, then finds it allocated.
+    rankers = await session.scalars(
+        select(Preference.user_id).where(Preference.tour_id == tour_id).distinct()
+    )
+    await locks.lock_people(session, *rankers.all())
     await locks.lock_rows(session, Tour.__tablename__, [tour_id])
     tour = await get_tour(session, tour_id)
     await session.refresh(tour, ["allocated_at"])

@@ -8,7 +8,7 @@ import asyncio
 from sqlalchemy import func, select
 
 from ascc.errors import DomainError
-from ascc.matching import meetings
+from ascc.matching import meetings, tracking
 from ascc.matching.models import Meeting, MeetingSeat
 from tests.matching.conftest import BASE, build_matching, listed
 from tests.tours.conftest import registered
@@ -69,3 +69,49 @@ async def test_six_pairs_racing_for_two_tables_get_exactly_two(session, session_
     )
     assert numbers == [1, 2]
     assert await session.scalar(select(func.count()).select_from(MeetingSeat)) == 4
+
+
+async def test_both_people_checking_in_at_the_table_at_once_both_succeed(
+    session, session_maker, monkeypatch
+) -> None:
+    w = await build_matching(session)
+    [meeting_id] = await _accepted(session, w, [(w.official, w.company)])
+    await meetings.schedule_in(
+        session, w.edition, await meetings.get_meeting(session, meeting_id), w.slots[0], BASE
+    )
+    await session.commit()
+    monkeypatch.setenv("ASCC_NOW", "2023-11-14T13:35+09:00")
+
+    async def check_in() -> str:
+        async with session_maker() as own:
+            await tracking.check_in(own, await meetings.get_meeting(own, meeting_id))
+            await own.commit()
+            return "held"
+
+    assert await asyncio.gather(check_in(), check_in()) == ["held", "held"]
+    held = await meetings.get_meeting(session, meeting_id)
+    assert (held.status, held.checked_in_at is not None) == ("held", True)
+
+
+async def test_both_people_cancelling_a_meeting_at_once_are_told_not_failed(session, session_maker) -> None:
+    w = await build_matching(session)
+    [meeting_id] = await _accepted(session, w, [(w.official, w.company)])
+    await meetings.schedule_in(
+        session, w.edition, await meetings.get_meeting(session, meeting_id), w.slots[0], BASE
+    )
+    await session.commit()
+
+    async def cancel(who: int) -> str:
+        async with session_maker() as own:
+            try:
+                await meetings.cancel(own, w.edition, meeting_id, who, False, BASE)
+                await own.commit()
+                return "cancelled"
+            except DomainError as exc:
+                await own.rollback()
+                return exc.code
+
+    outcomes = sorted(await asyncio.gather(cancel(w.official), cancel(w.company)))
+    assert outcomes in (["cancelled", "changed_meanwhile"], ["cancelled", "not_open"])
+    assert (await meetings.get_meeting(session, meeting_id)).status == "cancelled"
+    assert await session.scalar(select(func.count()).select_from(MeetingSeat)) == 0

@@ -190,3 +190,24 @@ def test_larger_random_instance_is_proven_optimal_and_beats_first_free_slot() ->
     assert check(meetings, slots, best) == [] and check(meetings, slots, naive) == []
     assert best.proven_optimal and best.weight >= naive.weight
     assert best.quality == 1.0
+
+
+def test_a_tour_allocation_run_first_in_the_same_worker_leaves_the_scheduler_its_proof() -> None:
+    """HiGHS sizes one thread pool per process: the tours' allocation and the scheduler must ask for the same
+    size, or the scheduler, run after an allocation in one worker, fails and falls back to the greedy answer.
+    A fresh process, since this test process may have run either already."""
+    import subprocess
+    import sys
+
+    program = (
+        "from ascc.tours.allocation import Applicant, allocate\n"
+        "from ascc.matching.scheduler import Meeting, Slot, schedule\n"
+        "allocate([Applicant(1, (10,), 'Cebu', None)], {10: 1}, 'seed', city_cap=None, keep_groups=False)\n"
+        "result = schedule([Meeting(1, (1, 2), 1.0, frozenset({1})), Meeting(2, (2, 3), 1.0, frozenset({1})),"
+        " Meeting(3, (1, 3), 1.0, frozenset({1}))], [Slot(1, tables=3)])\n"
+        "print(result.method, result.proven_optimal)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.splitlines()[-1].split()[-1] == "True"  # proven optimal (HiGHS prints a banner before)

@@ -49,7 +49,7 @@ async def _alice_wrote_everywhere(session, world) -> None:
         message="Carol's own words",
         answered_by_id=alice,
         answer=SECRET,
-        status="accepted",
+        status="held",  # one open meeting per pair: the earlier one was held, the new request is open
         room_token="m2",
     )
     session.add_all([asked, answered])
