@@ -26,6 +26,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
+from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ascc.accounts.routes import AccountApi, AccountPages, MyAccountPages, UsersAdminPages
@@ -34,7 +35,7 @@ from ascc.background import JOB_FUNCTIONS, JobContext, mail_and_reminders
 from ascc.badges.api import BadgeApi
 from ascc.badges.live import channels_plugin
 from ascc.badges.organizer_routes import BadgeAdminPages
-from ascc.badges.routes import BadgePages, CheckInPages
+from ascc.badges.routes import BadgePages, CheckInOfflineWorker, CheckInPages
 from ascc.calendar.routes import CalendarApi, CalendarFiles, CalendarPages, ScheduleExports
 from ascc.campaigns.organizer_routes import CampaignAdminPages
 from ascc.campaigns.routes import MailPreferencePages, MyMailPages
@@ -53,6 +54,7 @@ from ascc.exhibitors.directory import DirectoryState
 from ascc.exhibitors.exhibitor_routes import ExhibitorPages
 from ascc.exhibitors.organizer_routes import ExhibitorAdminPages
 from ascc.exhibitors.routes import MarketplacePages, MyScansPages, NeedPages
+from ascc.input_checks import BadInputMiddleware
 from ascc.jobs import make_jobs
 from ascc.mail.routes import OutboxPages
 from ascc.matching.api import MatchingApi
@@ -133,6 +135,7 @@ ROUTE_HANDLERS: list[Any] = [
     MatchingApi,
     BadgePages,
     CheckInPages,
+    CheckInOfflineWorker,
     BadgeAdminPages,
     BadgeApi,
     CalendarFiles,
@@ -177,8 +180,7 @@ def _set_request_language(request: Request) -> None:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
-    if settings.uses_dev_secret and settings.base_url.startswith("https://"):
-        log.warning("ASCC_SECRET_KEY is not set: sessions use a development secret; set one in production")
+    settings.check_production()  # https with the public development secret: refused
     load_models()
 
     engine = create_engine(settings.database_url)
@@ -249,6 +251,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(
                 AuthMiddleware, db_config=db_config, exclude=_ANONYMOUS_PATHS, exclude_http_methods=()
             ),
+            # NUL, lone surrogates, integers beyond 64 bits in the path or query: a 400 naming the parameter.
+            BadInputMiddleware,
             DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf_config),
         ],
         before_request=_set_request_language,
@@ -261,6 +265,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DomainError: domain_error_handler,
             HTTPException: http_exception_handler,
             OverflowError: bad_input_handler,
+            DataError: bad_input_handler,  # the database refused a value (SQLSTATE class 22): never a 500
             RecursionError: bad_input_handler,
             Exception: internal_error_handler,
         },

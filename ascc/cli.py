@@ -14,13 +14,21 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ascc import db
-from ascc.config import Settings
+from ascc.config import Settings, UnsafeConfiguration
 
 T = TypeVar("T")
 
 
 def _settings() -> Settings:
     return Settings.from_env()
+
+
+def _refuse_unsafe(settings: Settings) -> None:
+    """The production check of create_app, said before uvicorn starts (a message, not a traceback)."""
+    try:
+        settings.check_production()
+    except UnsafeConfiguration as problem:
+        raise click.ClickException(str(problem)) from None
 
 
 def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -139,6 +147,7 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
     import uvicorn
 
     settings = _settings()
+    _refuse_unsafe(settings)
     if workers > 1 and settings.is_sqlite:
         click.echo(
             "note: several workers share the SQLite file; use PostgreSQL and Redis in production", err=True
@@ -233,6 +242,7 @@ def worker_command(concurrency: int) -> None:
         raise click.ClickException(
             "ASCC_REDIS_URL is not set: without Redis, `ascc serve` runs background work"
         )
+    _refuse_unsafe(settings)
     level = os.environ.get("ASCC_LOG_LEVEL", "info").upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     asyncio.run(worker.run(settings, concurrency))

@@ -11,6 +11,10 @@ ROOT = Path(__file__).resolve().parent.parent
 _INSECURE_DEV_SECRET = "dev-only-secret-change-me-in-production-0123456789"
 
 
+class UnsafeConfiguration(RuntimeError):
+    """Settings that must not serve the public: the message says what to set."""
+
+
 def _int(env: dict[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     return int(raw) if raw not in (None, "") else default
@@ -61,3 +65,16 @@ class Settings:
     @property
     def uses_dev_secret(self) -> bool:
         return self.secret_key == _INSECURE_DEV_SECRET
+
+    def check_production(self) -> None:
+        """Refuse to serve over https (production) with the development secret, which is public knowledge:
+        anyone could forge a session cookie (an organizer's), and a copy of the database would give away the
+        badge key sealed under it."""
+        if self.secure_cookies and self.uses_dev_secret:
+            raise UnsafeConfiguration(
+                f"ASCC_BASE_URL is {self.base_url} (production) but ASCC_SECRET_KEY is not set: session cookies "
+                "could be forged with the public development secret, and anyone with a copy of the database could "
+                "make valid badges. Set ASCC_SECRET_KEY to a long random value "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))') and keep it; ASCC_BADGE_KEY may "
+                "in addition name an Ed25519 private key (PEM) kept outside the database."
+            )

@@ -95,8 +95,17 @@ def domain_error_handler(request: Any, exc: DomainError) -> Any:
 
 
 def bad_input_handler(request: Any, exc: Exception) -> Any:
-    """Input that breaks a parser or a column (a 20-digit id, JSON nested 100,000 deep): the client's fault."""
-    log.info("bad input on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    """Input that breaks a parser or a column (a 20-digit id, JSON nested 100,000 deep, NUL in a form field on
+    PostgreSQL): the client's fault. The transaction is rolled back (a 4xx never commits), so nothing is
+    half-written. The database's own refusal (SQLSTATE class 22, "data exception") is logged with its reason
+    as a warning: a value our code computed could also be at fault."""
+    from sqlalchemy.exc import DataError
+
+    if isinstance(exc, DataError):
+        reason = str(exc).splitlines()[0][:300]
+        log.warning("the database refused a value on %s %s: %s", request.method, request.url.path, reason)
+    else:
+        log.info("bad input on %s %s: %s", request.method, request.url.path, type(exc).__name__)
     lang = _lang(request)
     if _is_api(request):
         return _json(400, "invalid", translate(lang, "error.400_text"))
@@ -214,9 +223,36 @@ def _unavailable(request: Any, exc: Exception) -> Any:
     return response
 
 
+def conflict(exc: BaseException) -> bool:
+    """A write that lost a race the code did not foresee: a unique index refused it, a row's version moved on,
+    or PostgreSQL chose it as a deadlock's victim (after `locks.retrying`'s attempts). Every rule has its own
+    mechanism (docs/concurrency.md); this is the backstop."""
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from ascc.locks import is_retryable
+
+    # StaleDataError: a versioned row (a meeting) was changed by someone else since it was read.
+    return isinstance(exc, IntegrityError | StaleDataError) or is_retryable(exc)
+
+
+def _conflict(request: Any, exc: Exception) -> Any:
+    """409 with Retry-After: nothing was written (the transaction rolls back), and trying again works."""
+    log.warning("conflict on %s %s: %s", request.method, request.url.path, str(exc).splitlines()[0][:300])
+    lang = _lang(request)
+    if _is_api(request):
+        response = _json(409, "conflict", translate(lang, "error.conflict_text"))
+    else:
+        response = _page(request, 409, "error.generic_title", translate(lang, "error.conflict_text"))
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def internal_error_handler(request: Any, exc: Exception) -> Any:
     if database_unavailable(exc):  # the driver's own errors too: asyncpg raises "starting up" unwrapped
         return _unavailable(request, exc)
+    if conflict(exc):
+        return _conflict(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     lang = _lang(request)
     if _is_api(request):

@@ -14,9 +14,11 @@ from litestar.middleware.csrf import CSRFMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from ascc.accounts import services as accounts
+from ascc.accounts import sessions
 
 SESSION_USER_KEY = "uid"
 SESSION_SIGNED_IN_AT = "at"
+SESSION_ID = "sid"  # this sign-in's own id: signing out on one device ends only this session
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,9 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
                     await short.commit()
             return AuthenticationResult(user=current, auth="token")
         db = self.db_config.provide_session(connection.app.state, connection.scope)
-        user = await accounts.session_user(db, int(user_id), session_data.get(SESSION_SIGNED_IN_AT))
+        user = await sessions.session_user(
+            db, int(user_id), session_data.get(SESSION_SIGNED_IN_AT), session_data.get(SESSION_ID)
+        )
         if user is None:
             connection.scope["session"] = {}
             return AuthenticationResult(user=None, auth=None)
@@ -105,7 +109,18 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
 def sign_in(request: Any, user: Any) -> None:
     """Start a fresh session for `user` (a new session id, so a planted one is worthless)."""
     request.clear_session()
-    request.set_session({SESSION_USER_KEY: user.id, SESSION_SIGNED_IN_AT: time.time()})
+    request.set_session(
+        {SESSION_USER_KEY: user.id, SESSION_SIGNED_IN_AT: time.time(), SESSION_ID: sessions.new_session_id()}
+    )
+
+
+def session_id(request: Any) -> str | None:
+    """The id of the browser session a request came with (None for an API token, or a cookie from before ids)."""
+    if request.scope.get("auth") != "session":
+        return None
+    data = request.session if isinstance(request.session, dict) else {}
+    value = data.get(SESSION_ID)
+    return value if isinstance(value, str) else None
 
 
 def remember_language(request: Any, response: Any, lang: str) -> None:

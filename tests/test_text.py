@@ -8,7 +8,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ascc.text import FieldError, clean_line, email_key, normalize_email, required_line, safe_next_path
+from ascc.text import (
+    SEARCH_MAX,
+    FieldError,
+    as_number,
+    clean_line,
+    email_key,
+    like_pattern,
+    normalize_email,
+    required_line,
+    safe_next_path,
+    whole_number,
+)
 
 
 def test_clean_line_keeps_every_participant_name(inputs: dict) -> None:
@@ -67,3 +78,23 @@ def test_safe_next_path_refuses_other_sites(target: str) -> None:
 
 def test_safe_next_path_keeps_local_paths() -> None:
     assert safe_next_path("/account?tab=tokens") == "/account?tab=tokens"
+
+
+def test_as_number_reads_ascii_and_full_width_digits_only() -> None:
+    assert [as_number(v) for v in ("42", " 7 ", "０１２３", "18" * 9)] == [42, 7, 123, 181818181818181818]
+    # "²".isdigit() is true and int("²") fails; signs, notations and 19+ digits (beyond a database integer).
+    refused = ("²", "-1", "+1", "0x10", "1e3", "NaN", "", None, "1" * 19, "9" * 10_000, "4\x002")
+    assert [as_number(v) for v in refused] == [None] * len(refused)
+
+
+def test_whole_number_reports_a_superscript_or_huge_number_as_out_of_range() -> None:
+    errors: dict = {}
+    assert whole_number(errors, "capacity", "²", 1, 100, True) is None
+    assert whole_number(errors, "seats", "9" * 10_000, 1, 100, True) is None
+    expected = ("error.number_range", {"min": 1, "max": 100})
+    assert errors == {"capacity": expected, "seats": expected}
+
+
+def test_like_pattern_escapes_wildcards_and_cuts_overlong_searches() -> None:
+    assert like_pattern(" 50%_off\\ ") == "%50\\%\\_off\\\\%"
+    assert like_pattern("x" * 10_000) == "%" + "x" * SEARCH_MAX + "%"

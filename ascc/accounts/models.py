@@ -37,7 +37,7 @@ class User(Base):
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
-    # Sessions are cookies the server cannot take back one by one: signing out ends all begun before this.
+    # "Sign out everywhere": every session begun before this ends (accounts/sessions.py).
     sessions_ended_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
 
     organization: Mapped[Organization | None] = relationship(lazy="raise")
@@ -76,3 +76,14 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
 
     user: Mapped[User] = relationship(lazy="raise")
+
+
+class EndedSession(Base):
+    """A browser session signed out on its device: a copy of its cookie is refused from then on. Kept for the
+    longest a session may live (accounts/sessions.py), after which the cookie is refused anyway."""
+
+    __tablename__ = "ended_session"
+
+    session_id: Mapped[str] = mapped_column(String(32), unique=True)  # the random id inside the cookie
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    ended_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)

@@ -8,9 +8,10 @@ from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from ascc.accounts import services as accounts
+from ascc.accounts import sessions
 from ascc.audit import services as audit
 from ascc.errors import DomainError, ValidationFailed
-from ascc.security import requires_login, requires_organizer, sign_in, sign_out
+from ascc.security import requires_login, requires_organizer, session_id, sign_in, sign_out
 from ascc.text import safe_next_path
 from ascc.web import DbSession, form_errors, form_text, form_values, page
 
@@ -103,8 +104,17 @@ class AccountPages(Controller):
 
     @post("/logout")
     async def logout(self, request: Request, db_session: DbSession) -> Redirect:
+        """This device only: two check-in phones on one account must not sign each other out."""
+        if request.user is not None and request.scope.get("auth") == "session":
+            await sessions.end_session(db_session, request.user.id, session_id(request))
+        sign_out(request)
+        return Redirect("/", status_code=303)
+
+    @post("/logout/everywhere")
+    async def logout_everywhere(self, request: Request, db_session: DbSession) -> Redirect:
+        """Every session of the account, on every device (a lost phone, a shared computer)."""
         if request.user is not None:
-            await accounts.end_sessions(db_session, request.user.id)
+            await sessions.end_all_sessions(db_session, request.user.id)
         sign_out(request)
         return Redirect("/", status_code=303)
 

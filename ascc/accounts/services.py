@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -272,28 +271,6 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     user.last_login_at = clock.now()
     await session.flush()
     return user
-
-
-async def session_user(session: AsyncSession, user_id: int, signed_in_at: float | None) -> User | None:
-    """The user behind a browser session, unless the account was closed, or its password changed or its
-    owner signed out since."""
-    user = await session.scalar(select(User).where(User.id == user_id).options(joinedload(User.organization)))
-    if user is None or not user.is_active:
-        return None
-    for ended in (user.password_changed_at, user.sessions_ended_at):
-        if ended and (signed_in_at is None or ended.timestamp() >= signed_in_at):
-            return None
-    return user
-
-
-async def end_sessions(session: AsyncSession, user_id: int) -> None:
-    """Sign out: every copy of every session cookie of this person stops working (all their devices)."""
-    # The real time, not the clock of ASCC_NOW: session cookies record time.time() at sign-in.
-    await session.execute(
-        update(User)
-        .where(User.id == user_id)
-        .values(sessions_ended_at=datetime.fromtimestamp(time.time(), UTC))
-    )
 
 
 async def get_user(session: AsyncSession, user_id: int) -> User:

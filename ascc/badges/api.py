@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import Body, FromPath, FromQuery
 
 from ascc import clock, locks
-from ascc.badges import checkin, render, sheets
+from ascc.badges import checkin, figures, render, sheets
 from ascc.badges import services as badges
 from ascc.badges.live import publish
 from ascc.editions import services as editions
@@ -26,7 +26,9 @@ class CheckInIn(msgspec.Struct, forbid_unknown_fields=True):
     place_id: int | None = None  # the session, tour course or matching session
     scanned_at: datetime | None = None  # the device's time of the scan (offline scans sync later)
     device_id: str = "api"
-    nonce: str | None = None  # unique per device and scan: a replay answers the same, counts once
+    # Unique per device and scan: a replay of the same badge answers the same and counts once; the nonce of an
+    # earlier scan sent with another code is answered `invalid` (reason nonce_reused).
+    nonce: str | None = None
     offline: bool = False  # the device already answered from its offline check
 
 
@@ -56,8 +58,8 @@ def answer_out(answer: checkin.Answer) -> CheckInOut:
     )
 
 
-def stats_out(stats: checkin.Stats) -> dict[str, Any]:
-    def places(items: list[checkin.PlaceCount]) -> list[dict[str, Any]]:
+def stats_out(stats: figures.Stats) -> dict[str, Any]:
+    def places(items: list[figures.PlaceCount]) -> list[dict[str, Any]]:
         return [
             {
                 "id": c.place.id,
@@ -145,7 +147,26 @@ class BadgeApi(Controller):
     @get("/checkin/stats", guards=[requires_checkin], summary="Today's check-in figures", cache=False)
     async def stats(self, db_session: DbSession) -> dict[str, Any]:
         edition = await editions.require_current(db_session)
-        return stats_out(await checkin.stats(db_session, edition.id))
+        return stats_out(await figures.stats(db_session, edition.id))
+
+    @get(
+        "/checkin/roster",
+        guards=[requires_checkin],
+        summary="Who each badge in force names, by nonce: the check-in page names people it verifies offline",
+    )
+    async def roster(self, db_session: DbSession) -> Response[dict[str, Any]]:
+        edition = await editions.require_current(db_session)
+        people = {
+            nonce: {
+                "name_latin": p.name_latin,
+                "name_local": p.name_local,
+                "organization": p.organization,
+                "category": p.category,
+            }
+            for nonce, p in (await checkin.roster(db_session, edition.id)).items()
+        }
+        body = {"edition": edition.id, "people": people}
+        return Response(body, headers={"Cache-Control": "private, no-store"})
 
     @get("/checkin/places", guards=[requires_checkin], summary="Places to check in at, by type")
     async def places(self, db_session: DbSession, type: FromQuery[str] = "session") -> list[dict[str, Any]]:

@@ -3,7 +3,8 @@ logged whatever the answer (pretix's perform_checkin is the model: lock, be idem
 
 Places: the venue entrance (once a day), a session room, a tour bus (the roll-call of the tours), the
 tables of a matching session (the person's meeting there now). A replayed scan (same device and nonce,
-as offline devices send when they sync) returns the stored answer instead of counting again.
+as offline devices send when they sync) returns the stored answer instead of counting again, provided it
+carries the same badge: a used nonce with another code is INVALID. Figures are in figures.py.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -185,8 +186,13 @@ async def scan(
     `timezone`: the edition's, when the caller has it (one query less on the hot path of the door)."""
     data = _validate(data)
     nonce = data.nonce or secrets.token_hex(12)
+    reused = False
     if data.nonce is not None and (replay := await _replay(session, data.device_id, nonce)) is not None:
-        return await _answer_of(session, edition_id, replay)
+        if await _same_badge(session, edition_id, data.code or "", replay):
+            return await _answer_of(session, edition_id, replay)
+        # The nonce of an earlier scan with another code: refused and logged under a nonce of its own (the
+        # original keeps its answer), else any text replayed with a known nonce would get that person's OK.
+        reused, nonce = True, secrets.token_hex(12)
     now = clock.now()
     scanned_at = data.scanned_at or now
     if scanned_at.tzinfo is None:  # a device that sends no zone: read as UTC, like JavaScript's toISOString
@@ -196,7 +202,10 @@ async def scan(
     zone = ZoneInfo(timezone or (await editions.get_by_id(session, edition_id)).timezone)
     day = moment.astimezone(zone).date().isoformat()
 
-    result, reason, reg = await _identify(session, edition_id, data.code or "", moment)
+    if reused:
+        result, reason, reg = "invalid", "nonce_reused", None
+    else:
+        result, reason, reg = await _identify(session, edition_id, data.code or "", moment)
     place_key, target = None, None
     if result is None and reg is not None:
         reason, place_key, target = await _place_check(session, edition_id, data, reg, day)
@@ -250,9 +259,7 @@ async def scan(
         await session.flush()
     except IntegrityError:  # the same device and nonce at the same moment (a double submit): one answer
         await session.rollback()
-        replay = await _replay(session, data.device_id, nonce)
-        assert replay is not None
-        return await _answer_of(session, edition_id, replay)
+        return await scan(session, edition_id, data, user_id, timezone)  # now a replay, decided as such
     if entry_id is not None:
         return _answer(
             log, reg, await place_label(session, edition_id, data.place_type, data.place_id), moment
@@ -262,6 +269,18 @@ async def scan(
 
 async def _replay(session: AsyncSession, device_id: str, nonce: str) -> Scan | None:
     return await session.scalar(select(Scan).where(Scan.device_id == device_id, Scan.nonce == nonce))
+
+
+async def _same_badge(session: AsyncSession, edition_id: int, code: str, log: Scan) -> bool:
+    """Whether `code` names the badge holder of the logged scan `log`: only then may a replay repeat its answer.
+
+    A failed scan repeats its failure whatever is sent (never an OK); otherwise the code must identify the
+    same registration, judged at the moment of the original scan (an offline device syncs late)."""
+    if log.registration_id is None:
+        return log.result == "invalid"
+    moment = log.received_at if log.clock_flagged else log.scanned_at
+    _, _, reg = await _identify(session, edition_id, code, moment)
+    return reg is not None and reg.id == log.registration_id
 
 
 def _answer(
@@ -330,6 +349,26 @@ async def search(session: AsyncSession, edition_id: int, q: str) -> list[Person]
     return [_person(reg) for reg in named[:10]]
 
 
+async def roster(session: AsyncSession, edition_id: int) -> dict[str, Person]:
+    """Whom each badge in force names, by its nonce (base64url): what the check-in page shows beside a verdict
+    it reached offline. For check-in staff only, who find anyone by name online anyway; kept in the page's
+    memory, never stored on the phone. Short codes stay out: they prove nothing without the server."""
+    rows = await session.execute(
+        select(Badge.nonce, registration.Registration)
+        .join(registration.Registration, registration.Registration.id == Badge.registration_id)
+        .where(
+            Badge.edition_id == edition_id,
+            Badge.revoked_at.is_(None),
+            registration.Registration.status == "confirmed",
+        )
+        .options(
+            joinedload(registration.Registration.user),
+            joinedload(registration.Registration.organization),
+        )
+    )
+    return {signing.nonce_text(nonce): _person(reg) for nonce, reg in rows.tuples().all()}
+
+
 ENTRANCE = Place(0, "Venue entrance", "会場入口", datetime.min, datetime.max)
 
 
@@ -353,138 +392,3 @@ async def place_label(session: AsyncSession, edition_id: int, place_type: str, p
         if place.id == place_id:
             return place
     return ENTRANCE
-
-
-# --- figures --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PlaceCount:
-    place: Place
-    checked_in: int
-    expected: int | None  # seats booked, room capacity or people with a meeting; None if unknown
-
-
-@dataclass(frozen=True)
-class Stats:
-    day: str
-    entrance_today: int
-    in_person_registered: int
-    sessions: list[PlaceCount]
-    tours: list[PlaceCount]
-    meetings: list[PlaceCount]
-    results_today: dict[str, int]
-    flagged_today: int
-
-
-async def _counts(session: AsyncSession, edition_id: int, place_type: str) -> dict[int, int]:
-    rows = await session.execute(
-        select(CheckIn.place_id, func.count())
-        .where(CheckIn.edition_id == edition_id, CheckIn.place_type == place_type)
-        .group_by(CheckIn.place_id)
-    )
-    return {place_id: count for place_id, count in rows.tuples().all() if place_id is not None}
-
-
-async def session_check_ins(session: AsyncSession, edition_id: int) -> dict[int, int]:
-    """People checked in at each session room's door (session id -> count): beside the online viewers."""
-    return await _counts(session, edition_id, "session")
-
-
-async def arrivals(session: AsyncSession, edition_id: int, session_id: int) -> list[datetime]:
-    """When each person was checked in at a session room's door."""
-    rows = await session.scalars(
-        select(CheckIn.checked_in_at).where(
-            CheckIn.edition_id == edition_id, CheckIn.place_key == f"session:{session_id}"
-        )
-    )
-    return sorted(rows.all())
-
-
-async def stats(session: AsyncSession, edition_id: int) -> Stats:
-    """Today's figures in edition time: the entrance, each room, bus and meeting area of the day."""
-    edition = await editions.get_by_id(session, edition_id)
-    zone = ZoneInfo(edition.timezone)
-    now = clock.now()
-    day = now.astimezone(zone).date()
-    start = datetime.combine(day, datetime.min.time(), zone)
-    end = start + timedelta(days=1)
-
-    def today(items: list[Place]) -> list[Place]:
-        return [p for p in items if p.starts_at < end and p.ends_at > start]
-
-    entrance = await session.scalar(
-        select(func.count()).where(CheckIn.edition_id == edition_id, CheckIn.place_key == f"entrance:{day}")
-    )
-    registered = await registration.count_confirmed(session, edition_id, "in_person")
-    figures: dict[str, list[PlaceCount]] = {}
-    for kind in ("session", "tour", "meeting"):
-        counts = await _counts(session, edition_id, kind)
-        expected = await _expected(session, edition_id, kind)
-        figures[kind] = [
-            PlaceCount(p, counts.get(p.id, 0), expected.get(p.id))
-            for p in today(await places(session, edition_id, kind))
-        ]
-    results = await session.execute(
-        select(Scan.result, func.count())
-        .where(Scan.edition_id == edition_id, Scan.received_at >= start, Scan.received_at < end)
-        .group_by(Scan.result)
-    )
-    flagged = await session.scalar(
-        select(func.count()).where(
-            Scan.edition_id == edition_id, Scan.received_at >= start, Scan.clock_flagged.is_(True)
-        )
-    )
-    return Stats(
-        day.isoformat(),
-        entrance or 0,
-        registered,
-        figures["session"],
-        figures["tour"],
-        figures["meeting"],
-        dict(results.tuples().all()),
-        flagged or 0,
-    )
-
-
-async def _expected(session: AsyncSession, edition_id: int, kind: str) -> dict[int, int]:
-    if kind == "tour":
-        return await tours.confirmed_seats(session, edition_id)
-    if kind == "session":
-        return await programme.room_capacities(session, edition_id)
-    return {}
-
-
-@dataclass(frozen=True)
-class LoggedScan:
-    received_at: datetime
-    result: str
-    reason: str | None
-    place_type: str
-    device_id: str
-    name: str  # empty for codes that name nobody
-    offline: bool
-    clock_flagged: bool
-
-
-async def recent_scans(session: AsyncSession, edition_id: int, limit: int = 15) -> list[LoggedScan]:
-    """The newest scans, failed ones too: what the organizers' live page lists."""
-    rows = await session.execute(
-        select(Scan, registration.name_of(Scan.registration_id))
-        .where(Scan.edition_id == edition_id)
-        .order_by(Scan.id.desc())
-        .limit(limit)
-    )
-    return [
-        LoggedScan(
-            s.received_at,
-            s.result,
-            s.reason,
-            s.place_type,
-            s.device_id,
-            name or "",
-            s.offline,
-            s.clock_flagged,
-        )
-        for s, name in rows.tuples().all()
-    ]

@@ -33,7 +33,8 @@ class BadgeKey(Base):
     __tablename__ = "badge_key"
 
     edition_id: Mapped[int] = mapped_column(ForeignKey("edition.id", ondelete="CASCADE"), unique=True)
-    private_pem: Mapped[str] = mapped_column(Text)
+    # The private key's PEM sealed under ASCC_SECRET_KEY (badges/keystore.py): a database copy mints nothing.
+    private_key_sealed: Mapped[str] = mapped_column(Text)
     public_pem: Mapped[str] = mapped_column(Text)
 
 

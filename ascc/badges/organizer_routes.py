@@ -7,7 +7,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, ServerSentEvent, Template
 
 from ascc.audit import services as audit
-from ascc.badges import checkin, sheets
+from ascc.badges import figures, sheets
 from ascc.badges import services as badges
 from ascc.badges.live import figures_stream
 from ascc.badges.render import LAYOUTS
@@ -123,8 +123,8 @@ class BadgeAdminPages(Controller):
             request,
             "organizer/checkin_live.html",
             edition=edition,
-            stats=await checkin.stats(db_session, edition.id),
-            scans=await checkin.recent_scans(db_session, edition.id),
+            stats=await figures.stats(db_session, edition.id),
+            scans=await figures.recent_scans(db_session, edition.id),
             _has_partial=False,
         )
 
@@ -141,8 +141,8 @@ class BadgeAdminPages(Controller):
                     request,
                     "organizer/_checkin_figures.html",
                     edition=current,
-                    stats=await checkin.stats(session, edition_id),
-                    scans=await checkin.recent_scans(session, edition_id),
+                    stats=await figures.stats(session, edition_id),
+                    scans=await figures.recent_scans(session, edition_id),
                 ).replace("\n", " ")
 
         return ServerSentEvent(figures_stream(request, edition_id, draw), event_type="figures")

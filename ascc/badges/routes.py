@@ -4,7 +4,8 @@ import base64
 import contextlib
 
 from cryptography.hazmat.primitives import serialization
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
+from litestar.exceptions import NotFoundException
 from litestar.response import Template
 
 from ascc import clock
@@ -54,4 +55,24 @@ class CheckInPages(Controller):
             server_now=int(clock.now().timestamp() * 1000),
             places=places,
             _has_partial=False,
+        )
+
+
+class CheckInOfflineWorker(Controller):
+    """The check-in page's service worker (static/js/checkin-sw.js): keeps the page and its scripts, so a phone
+    that reloads the page without network still checks badges. Served here, not under /static/, because a
+    worker may only control pages below its own address unless this header widens it to /checkin."""
+
+    path = "/checkin/sw.js"
+    include_in_schema = False
+
+    @get("/", cache=False)
+    async def worker(self, request: Request) -> Response[bytes]:
+        asset = request.app.state.assets.get("js/checkin-sw.js")
+        if asset is None:
+            raise NotFoundException()
+        return Response(
+            asset.body,
+            media_type="text/javascript",
+            headers={"Service-Worker-Allowed": "/checkin", "Cache-Control": "no-cache"},
         )

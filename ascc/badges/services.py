@@ -14,9 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import clock
-from ascc.badges import signing
+from ascc.badges import keystore, signing
 from ascc.badges.face import MARKS, BadgeFace
 from ascc.badges.models import Badge, BadgeKey
+from ascc.config import Settings
 from ascc.editions import services as editions
 from ascc.errors import DomainError
 from ascc.exhibitors import services as exhibitors
@@ -34,14 +35,22 @@ def _key_from_file(path: str) -> Ed25519PrivateKey:
 _edition_keys: dict[tuple[str, int], Ed25519PrivateKey] = {}  # per database and edition: keys never change
 
 
+def _secrets() -> tuple[str, tuple[str, ...]]:
+    """(the secret that seals keys, older ones that may still open one): read at use, like ASCC_BADGE_KEY, so
+    web workers, the job worker and the command line agree whatever Settings a caller built."""
+    settings = Settings.from_env()
+    return settings.secret_key, (() if settings.uses_dev_secret else (Settings.secret_key,))
+
+
 async def signing_key(session: AsyncSession, edition_id: int) -> Ed25519PrivateKey:
-    """ASCC_BADGE_KEY (a PEM file) when set, else the edition's own key, made on first use."""
+    """ASCC_BADGE_KEY (a PEM file) when set, else the edition's own key, made on first use and kept sealed."""
     path = os.environ.get("ASCC_BADGE_KEY")
     if path:
         return _key_from_file(path)
     cache_key = (str(session.get_bind().url), edition_id)
     if cache_key in _edition_keys:
         return _edition_keys[cache_key]
+    secret, older = _secrets()
     row = await session.scalar(select(BadgeKey).where(BadgeKey.edition_id == edition_id))
     if row is None:
         key = signing.new_private_key()
@@ -49,7 +58,7 @@ async def signing_key(session: AsyncSession, edition_id: int) -> Ed25519PrivateK
             async with session.begin_nested():  # two workers at once: one key wins, the other reads it
                 row = BadgeKey(
                     edition_id=edition_id,
-                    private_pem=signing.private_pem(key),
+                    private_key_sealed=keystore.seal(signing.private_pem(key), secret),
                     public_pem=signing.public_pem(key.public_key()),
                 )
                 session.add(row)
@@ -58,7 +67,11 @@ async def signing_key(session: AsyncSession, edition_id: int) -> Ed25519PrivateK
             assert row is not None
         else:
             return key  # not cached until committed: this transaction may still roll back
-    key = signing.load_private(row.private_pem)
+    pem, stale = keystore.unseal(row.private_key_sealed, secret, older)
+    if stale:  # sealed under the development secret before a real one was set: seal it under the real one
+        row.private_key_sealed = keystore.seal(pem, secret)
+        await session.flush()
+    key = signing.load_private(pem)
     _edition_keys[cache_key] = key
     return key
 

@@ -17,6 +17,7 @@ from ascc.editions import services as editions
 from ascc.errors import DomainError, ValidationFailed
 from ascc.i18n import translate
 from ascc.security import requires_organizer
+from ascc.text import as_number
 from ascc.web import DbSession, form_errors, form_text, form_values, page, request_lang
 
 NEW_VALUES = {"segment": "all", "rate_per_minute": "60", "essential": ""}
@@ -173,8 +174,8 @@ class CampaignAdminPages(Controller):
             return Template("organizer/_campaign_preview.html", context={"preview": result, "errors": errors})
         raw_id = form_text(form, "campaign_id")
         campaign = None
-        if raw_id.isdigit() and len(raw_id) < 12:
-            campaign = await campaigns.get(db_session, edition.id, int(raw_id))
+        if (campaign_id := as_number(raw_id)) is not None:
+            campaign = await campaigns.get(db_session, edition.id, campaign_id)
         return await _form(request, db_session, campaign, values, errors, 422 if errors else 200, result)
 
     @get("/{campaign_id:int}")

@@ -24,7 +24,7 @@ from ascc.privacy import services as notices
 from ascc.programme import editing as programme
 from ascc.registration import organizer as registration
 from ascc.registration import services as registrations
-from ascc.text import clean_line
+from ascc.text import as_number, clean_line
 from ascc.tours import services as tours
 
 FIELDS = ("year", "slug", "name_en", "name_ja", "starts_on", "ends_on")
@@ -71,11 +71,10 @@ def suggestion(source: Edition) -> dict[str, str]:
 
 
 async def _year(session: AsyncSession, raw: str, errors: dict) -> int | None:
-    raw = clean_line(raw)
-    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
+    year = as_number(clean_line(raw))
+    if year is None or not 2000 <= year <= 2100:
         errors["year"] = ("error.number_range", {"min": 2000, "max": 2100})
         return None
-    year = int(raw)
     taken = await session.scalar(
         select(Edition.slug).where(extract("year", Edition.starts_on) == year).limit(1)
     )

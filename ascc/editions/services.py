@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from ascc.audit import services as audit
 from ascc.editions.models import EDITION_STATUSES, Edition, Room
 from ascc.errors import DomainError, NotFound, ValidationFailed
-from ascc.text import FieldError, clean_line, collect, optional_line, required_line
+from ascc.text import FieldError, as_number, clean_line, collect, optional_line, required_line
 
 __all__ = ["EDITION_STATUSES", "Edition", "EditionInput", "Room", "RoomInput"]
 
@@ -223,10 +223,11 @@ def validate_room(values: dict[str, str]) -> RoomInput:
     capacity = None
     raw = clean_line(values.get("capacity"))
     if raw:
-        if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+        number = as_number(raw)
+        if number is None or not 1 <= number <= 100_000:
             errors["capacity"] = ("error.number_range", {"min": 1, "max": 100_000})
         else:
-            capacity = int(raw)
+            capacity = number
     if errors:
         raise ValidationFailed(errors)
     return RoomInput(

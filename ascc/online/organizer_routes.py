@@ -9,7 +9,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from ascc import clock
-from ascc.badges import checkin
+from ascc.badges import figures
 from ascc.csv_export import to_csv
 from ascc.errors import ValidationFailed
 from ascc.i18n import translate
@@ -43,7 +43,7 @@ async def _overview(
         tz=current.schedule.zone if current.schedule else None,
         channels=await online.channels_by_session(db_session, ids),
         figures=await online.figures(db_session, ids),
-        at_door=await checkin.session_check_ins(db_session, current.edition.id),
+        at_door=await figures.session_check_ins(db_session, current.edition.id),
         announcement=await online.current_announcement(db_session, current.edition.id, clock.now()),
         announcements=await online.recent_announcements(db_session, current.edition.id),
         now=clock.now(),
@@ -65,7 +65,7 @@ async def _session_page(
     item = _item(current, session_id)
     streams = await online.streams_of(db_session, session_id)
     lang = request_lang(request)
-    arrivals = await checkin.arrivals(db_session, current.edition.id, session_id)
+    arrivals = await figures.arrivals(db_session, current.edition.id, session_id)
     recording, _ = await programme.assets_of(db_session, current.edition.id, session_id)
     svg = charts.attendance_svg(
         item.starts_at,

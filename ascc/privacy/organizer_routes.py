@@ -18,7 +18,7 @@ from ascc.errors import ValidationFailed
 from ascc.privacy import export, rules
 from ascc.privacy import services as privacy
 from ascc.security import requires_organizer
-from ascc.text import FieldError, normalize_email
+from ascc.text import FieldError, as_number, normalize_email
 from ascc.web import DbSession, form_errors, form_text, form_values, page
 
 NOTICE_FIELDS = ("version", "effective_on", "body_en", "body_ja")
@@ -43,8 +43,8 @@ async def _desk(
     shown = None
     if report is not None:
         shown = {"dry_run": report.dry_run, "results": [r.as_dict() for r in report.results], "run": None}
-    elif request.query_params.get("run", "").isdigit():
-        run = await privacy.get_run(db_session, int(request.query_params["run"]))
+    elif (run_id := as_number(request.query_params.get("run"))) is not None:
+        run = await privacy.get_run(db_session, run_id)
         shown = {"dry_run": False, "results": run.results, "run": run} if run else None
     return page(
         request,

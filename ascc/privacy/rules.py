@@ -10,7 +10,7 @@ from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from ascc.text import clean_line
+from ascc.text import as_number, clean_line
 
 
 @dataclass(frozen=True)
@@ -45,17 +45,17 @@ def parse_periods(values: dict[str, str]) -> tuple[dict[str, int], dict[str, tup
     for data_class in CLASSES:
         raw = clean_line(values.get(data_class.key, ""))
         sign = -1 if raw.startswith("-") else 1
-        digits = raw.removeprefix("-")
+        number = as_number(raw.removeprefix("-"))
         if not raw:
             errors[data_class.key] = ("error.required", {})
-        elif not digits.isdigit():
+        elif number is None:
             errors[data_class.key] = ("error.number_range", {"min": 1, "max": data_class.maximum})
-        elif sign * int(digits) <= 0:
+        elif sign * number <= 0:
             errors[data_class.key] = ("privacy.error_period_positive", {})
-        elif int(digits) > data_class.maximum:
+        elif number > data_class.maximum:
             errors[data_class.key] = ("error.number_range", {"min": 1, "max": data_class.maximum})
         else:
-            periods[data_class.key] = int(digits)
+            periods[data_class.key] = number
     return periods, errors
 
 

@@ -32,7 +32,7 @@ from ascc.programme.models import (
 )
 from ascc.programme.schedule import Slot, Warning, all_conflicts, conflicts
 from ascc.taxonomy import SECTORS
-from ascc.text import clean_block, clean_line, collect, latin_name, optional_line, required_line
+from ascc.text import as_number, clean_block, clean_line, collect, latin_name, optional_line, required_line
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _SDG = re.compile(r"^(1[0-7]|[1-9])(\.([1-9][0-9]?|[a-c]))?$")
@@ -320,10 +320,11 @@ def _time(errors: dict, name: str, value: str) -> time | None:
 def _ids(values: list[str], known: set[int]) -> list[int] | None:
     ids: list[int] = []
     for value in values:
-        if not value.isdigit() or int(value) not in known:
+        number = as_number(value)
+        if number is None or number not in known:
             return None
-        if int(value) not in ids:
-            ids.append(int(value))
+        if number not in ids:
+            ids.append(number)
     return ids
 
 
@@ -377,17 +378,18 @@ async def validate_session(session: AsyncSession, edition: Any, data: SessionInp
         raw = clean_line(getattr(data, key))
         if not raw:
             values[key] = None
-        elif raw.isdigit() and int(raw) in known:
-            values[key] = int(raw)
+        elif as_number(raw) in known:
+            values[key] = as_number(raw)
         else:
             errors[key] = ("error.unknown_room" if key == "room_id" else "error.unknown_track", {})
     raw_capacity = clean_line(data.capacity)
     values["capacity"] = None
     if raw_capacity:
-        if not raw_capacity.isdigit() or not 1 <= int(raw_capacity) <= CAPACITY_MAX:
+        capacity = as_number(raw_capacity)
+        if capacity is None or not 1 <= capacity <= CAPACITY_MAX:
             errors["capacity"] = ("error.number_range", {"min": 1, "max": CAPACITY_MAX})
         else:
-            values["capacity"] = int(raw_capacity)
+            values["capacity"] = capacity
     speakers = {s.id for s in await list_speakers(session, edition.id)}
     people: list[tuple[int, str]] = []
     for role, chosen in zip(ROLES, (data.speakers, data.moderators, data.panelists), strict=True):

@@ -19,6 +19,7 @@ from ascc.programme.routes import schedule_cache
 from ascc.programme.schedule import FORMATS, KINDS, LANGUAGES, Warning
 from ascc.security import requires_organizer
 from ascc.taxonomy import SECTORS
+from ascc.text import as_number
 from ascc.web import DbSession, form_errors, form_text, form_upload, form_values, page, request_lang
 
 SESSION_TEXT_FIELDS = (
@@ -254,7 +255,7 @@ class ProgrammeAdminPages(Controller):
             await editing.save_track(
                 db_session,
                 edition.id,
-                int(values["id"]) if values["id"].isdigit() else None,
+                as_number(values["id"]),
                 values,
                 request.user,
             )
@@ -280,7 +281,7 @@ class ProgrammeAdminPages(Controller):
         values = form_values(form, "id", "name_en", "name_ja", "floor", "capacity", "hybrid")
         try:
             data = editions.validate_room(values)
-            room_id = int(values["id"]) if values["id"].isdigit() else None
+            room_id = as_number(values["id"])
             await editions.save_room(db_session, edition.id, room_id, data, request.user)
         except ValidationFailed as exc:
             await db_session.rollback()

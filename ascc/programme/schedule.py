@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ascc.taxonomy import SECTORS
+from ascc.text import as_number
 
 KINDS = (
     "plenary",
@@ -181,7 +182,7 @@ class Filters:
             return tuple(sorted({v for v in query.get(name, []) if v in allowed}))
 
         known_tracks = set(track_ids)
-        tracks = sorted({int(v) for v in query.get("track", []) if v.isdigit() and int(v) in known_tracks})
+        tracks = sorted({n for n in map(as_number, query.get("track", [])) if n in known_tracks})
         day = None
         for value in query.get("day", [])[:1]:
             try:

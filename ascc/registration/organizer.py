@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from ascc import locks
 from ascc.accounts import services as accounts
 from ascc.audit import services as audit
 from ascc.capacity import services as capacity
@@ -29,7 +30,7 @@ from ascc.registration.models import (
     RegistrationSettings,
 )
 from ascc.registration.services import decide, get_registration, get_settings, pool_key, promote
-from ascc.text import FieldError, like_pattern, optional_line, required_line
+from ascc.text import FieldError, as_number, like_pattern, optional_line, required_line
 
 
 @dataclass
@@ -45,10 +46,11 @@ def parse_capacity(field: str, raw: str | None, errors: dict) -> int | None:
     raw = (raw or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) > 1_000_000:
+    number = as_number(raw)
+    if number is None or number > 1_000_000:
         errors[field] = ("error.number_invalid", {})
         return None
-    return int(raw)
+    return number
 
 
 SETTINGS_FIELDS = (
@@ -370,6 +372,9 @@ async def decide_many(
     """Approve or reject several at once; ones that do not fit the action are left as they are."""
     done = 0
     verb = f"bulk_{action}" if len(ids) > 1 else action
+    # Everyone concerned first, in id order, then the pool (in `decide`): people -> pools, as everywhere.
+    people = await session.scalars(select(Registration.user_id).where(Registration.id.in_(ids)))
+    await locks.lock_people(session, *people.all())
     for registration_id in ids:
         registration = await get_registration(session, registration_id)
         if registration.edition_id != edition_id:

@@ -17,6 +17,7 @@ from ascc.registration import services as registration
 from ascc.registration.api import RegistrationOut, registration_out
 from ascc.registration.models import CATEGORIES, MODES, QUESTION_KINDS, STATUSES
 from ascc.security import requires_organizer
+from ascc.text import as_number
 from ascc.web import DbSession, form_errors, form_text, page
 
 PER_PAGE = 50
@@ -96,11 +97,10 @@ class RegistrationAdminPages(Controller):
         single = form_text(form, "single")  # a row's own button: "approve:12"
         if single:
             action, _, raw_id = single.partition(":")
-            ids = [int(raw_id)] if raw_id.isdigit() and len(raw_id) < 12 else []
+            ids = [number] if (number := as_number(raw_id)) is not None else []
         else:
-            ids = [
-                int(v) for v in form.getall("ids", []) if isinstance(v, str) and v.isdigit() and len(v) < 12
-            ]
+            numbers = (as_number(v) for v in form.getall("ids", []) if isinstance(v, str))
+            ids = [number for number in numbers if number is not None]
             action = form_text(form, "action")
         count = await organizer.decide_many(
             db_session, edition.id, ids, action, _base_url(request), actor=request.user

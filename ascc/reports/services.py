@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import clock
 from ascc.audit import services as audit
-from ascc.badges import checkin
+from ascc.badges import figures
 from ascc.badges.models import CheckIn
 from ascc.editions import services as editions
 from ascc.errors import ValidationFailed
@@ -428,7 +428,7 @@ async def dashboard(session: AsyncSession, edition: Any) -> Dashboard:
     by_country.pop("", None)
     by_city = _fold_cities(await _grouped(session, func.coalesce(Registration.city, ""), *confirmed))
 
-    stats = await checkin.stats(session, eid)
+    stats = await figures.stats(session, eid)
     zone = ZoneInfo(edition.timezone)
     day = clock.now().astimezone(zone).date()
     moments = await session.scalars(
@@ -451,7 +451,7 @@ async def dashboard(session: AsyncSession, edition: Any) -> Dashboard:
             .order_by(ProgrammeSession.starts_at)
         )
     ).all()
-    door = await checkin.session_check_ins(session, eid)
+    door = await figures.session_check_ins(session, eid)
     watched = await online.figures(session, [row.id for row in sessions])
     attendance = [
         SessionAttendance(

@@ -30,14 +30,18 @@ class AssetCache:
         if not self.reload and path in self._assets:
             return self._assets[path]
         asset = self._load(path)
-        self._assets[path] = asset
+        if asset is not None:  # misses are not kept: made-up paths would fill the memory
+            self._assets[path] = asset
         return asset
 
     def _load(self, path: str) -> Asset | None:
-        candidate = (self.root / path.lstrip("/")).resolve()
-        # No way out of the static folder (../, absolute paths, symlinks pointing elsewhere).
-        if not candidate.is_relative_to(self.root) or not candidate.is_file():
+        try:
+            candidate = (self.root / path.lstrip("/")).resolve()
+            # No way out of the static folder (../, absolute paths, symlinks pointing elsewhere).
+            if not candidate.is_relative_to(self.root) or not candidate.is_file():
+                return None
+            body = candidate.read_bytes()
+        except (ValueError, OSError):  # NUL in the name ("embedded null byte"); a name too long to open
             return None
-        body = candidate.read_bytes()
         media_type = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
         return Asset(body=body, media_type=media_type, etag=f'"{hashlib.sha256(body).hexdigest()[:20]}"')

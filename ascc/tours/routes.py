@@ -14,6 +14,7 @@ from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.i18n import translate
 from ascc.registration import services as registration
 from ascc.security import requires_login, requires_role
+from ascc.text import as_number
 from ascc.tours import services as tours
 from ascc.tours.manifest import ManifestPdf, render_manifest
 from ascc.web import DbSession, form_errors, form_text, form_values, page, request_lang
@@ -109,9 +110,9 @@ class TourPages(Controller):
     ) -> Template | Redirect:
         form = await request.form()
         chosen = [form_text(form, f"rank_{n}") for n in range(1, 9)]
-        course_ids = [int(v) for v in chosen if v.isdigit()]
+        course_ids = [n for n in map(as_number, chosen) if n is not None]
         try:
-            if any(v and not v.isdigit() for v in chosen):
+            if any(v and as_number(v) is None for v in chosen):
                 raise ValidationFailed({"courses": ("error.ranking_invalid", {})})
             await tours.set_preferences(db_session, request.user.id, tour_id, course_ids)
         except ValidationFailed as exc:

@@ -1,7 +1,10 @@
 // The check-in page. Online, every scan goes to POST /api/v1/checkin. Without network it keeps working:
 // a badge's Ed25519 signature is verified here with the edition's public key, the cached revocation list
-// refuses revoked codes, the answer shows at once, and the check-in waits in this browser until the
-// network is back (the server then resolves duplicates; a replayed nonce counts once).
+// refuses revoked codes, the names fetched at load say whom it belongs to, the answer shows at once, and the
+// check-in waits in this browser until the network is back (the server then resolves duplicates; a
+// replayed nonce counts once). Everything offline work needs is fetched when the page loads (the barcode
+// reader's WebAssembly included), and a service worker keeps the page for a reload without network.
+// A phone that is signed out, or a request the server refuses, is never shown as a badge's verdict.
 import { verifyAsync } from "/static/vendor/noble-ed25519.js";
 
 const root = document.getElementById("checkin");
@@ -16,12 +19,18 @@ const REPEAT_MS = 5000; // the camera sees the same badge many times a second: c
 const QUEUE_KEY = `ascc-checkin-queue-${editionId}`;
 const REVOKED_KEY = `ascc-checkin-revoked-${editionId}`;
 const SEEN_KEY = `ascc-checkin-seen-${editionId}`;
+const CLOCK_KEY = `ascc-checkin-clock-${editionId}`;
+const ROSTER_MS = 10 * 60 * 1000; // names of new badges arrive within ten minutes
 
 const deviceId = localStorage.getItem("ascc-checkin-device") || `web-${crypto.randomUUID().slice(0, 13)}`;
 localStorage.setItem("ascc-checkin-device", deviceId);
 // The server's clock, carried forward from the page load: a phone whose clock is wrong (or a demo running at
-// ASCC_NOW) still judges badge validity and stamps scans the way the server would.
-const clockOffset = Number(root.dataset.serverNow) - Date.now();
+// ASCC_NOW) still judges badge validity and stamps scans the way the server would. A copy of the page kept by
+// the service worker (reloaded offline) carries an old stamp: the offset of the last fresh load is used.
+const clockOffset = root.dataset.fromCache
+  ? (load(CLOCK_KEY, null) ?? { offset: 0 }).offset
+  : Number(root.dataset.serverNow) - Date.now();
+if (!root.dataset.fromCache) localStorage.setItem(CLOCK_KEY, JSON.stringify({ offset: clockOffset }));
 const now = () => Date.now() + clockOffset;
 const csrf = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["x-csrftoken"] || "";
 
@@ -69,17 +78,26 @@ function placeKey(p) {
 
 const answer = document.getElementById("answer");
 
+const signInAgain = document.getElementById("sign-in-again");
+
+// Verdicts on a badge: ok, duplicate, revoked, invalid, not_booked. Not verdicts, and never red: pending,
+// unverified (a typed code offline), signed_out (this phone), problem (the page or the request).
 function show(result, person, detail) {
   answer.className = `answer answer-${result.replace("_", "-")}`;
   answer.dataset.result = result;
-  answer.querySelector(".answer-word").textContent = text(result === "not_booked" ? "not_booked" : result);
+  answer.querySelector(".answer-word").textContent = text(`result_${result}`);
   answer.querySelector(".answer-person").textContent = person || "";
   answer.querySelector(".answer-detail").textContent = detail || "";
+  signInAgain.hidden = result !== "signed_out";
+}
+
+function nameOf(r) {
+  return r ? [r.name_latin, r.name_local, r.organization].filter(Boolean).join(" · ") : "";
 }
 
 function describe(data) {
   const r = data.registration;
-  const person = r ? [r.name_latin, r.name_local, r.organization].filter(Boolean).join(" · ") : "";
+  const person = nameOf(r);
   const details = [];
   if (r) details.push(r.category.replace(/_/g, " "));
   if (data.result === "duplicate" && data.checked_in_at) {
@@ -113,8 +131,26 @@ function decode(code) {
   };
 }
 
+// Whom each badge in force names (nonce -> name, organization, category), fetched at load for check-in staff:
+// kept in this page's memory only, never stored on the phone.
+let roster = new Map();
+
+async function refreshRoster() {
+  try {
+    const response = await fetch("/api/v1/checkin/roster", { credentials: "same-origin" });
+    if (response.ok) {
+      roster = new Map(Object.entries((await response.json()).people));
+      root.dataset.roster = String(roster.size);
+    } else if (response.status === 401) {
+      setSignedOut(true);
+    }
+  } catch {
+    /* offline: the names loaded earlier stay */
+  }
+}
+
 async function verifyHere(code, where) {
-  if (TYPED.test(code)) return { result: "queued", reason: "typed_code" }; // only the server knows short codes
+  if (TYPED.test(code)) return { result: "unverified" }; // a short code proves nothing without the server
   const badge = decode(code);
   if (!badge || !badge.category) return { result: "invalid", reason: "malformed" };
   let genuine = false;
@@ -128,22 +164,24 @@ async function verifyHere(code, where) {
   const moment = now();
   if (moment < badge.validFrom) return { result: "invalid", reason: "not_yet_valid" };
   if (moment > badge.validUntil) return { result: "invalid", reason: "expired" };
-  if (load(REVOKED_KEY, { revoked: [] }).revoked.includes(badge.nonce)) return { result: "revoked" };
+  const person = roster.get(badge.nonce) || null;
+  if (load(REVOKED_KEY, { revoked: [] }).revoked.includes(badge.nonce)) return { result: "revoked", person };
   if (where.place_type === "entrance" && badge.mode !== "in_person") {
-    return { result: "not_booked", reason: "online_registration", category: badge.category };
+    return { result: "not_booked", reason: "online_registration", category: badge.category, person };
   }
   const seen = load(SEEN_KEY, {});
   const key = `${badge.nonce}|${placeKey(where)}`;
-  if (seen[key]) return { result: "duplicate", checked_in_at: seen[key], category: badge.category };
+  if (seen[key]) return { result: "duplicate", checked_in_at: seen[key], category: badge.category, person };
   seen[key] = new Date(now()).toISOString();
   localStorage.setItem(SEEN_KEY, JSON.stringify(seen));
-  return { result: "ok", category: badge.category, mode: badge.mode };
+  return { result: "ok", category: badge.category, mode: badge.mode, person };
 }
 
 // --- sending and the queue ---------------------------------------------------------------------------
 
 const net = document.getElementById("net");
 const queuedCount = document.querySelector("[data-testid=queued]");
+const signedOutLine = document.querySelector("[data-testid=signed-out]");
 let online = navigator.onLine;
 
 function setOnline(value) {
@@ -151,6 +189,13 @@ function setOnline(value) {
   net.textContent = value ? text("online") : text("offline");
   net.classList.toggle("net-offline", !value);
   root.dataset.online = value ? "yes" : "no";
+}
+
+// This phone's session ended (signed out here, everywhere, or it expired): said on the page until a request
+// gets through again. Scans wait in the queue meanwhile.
+function setSignedOut(value) {
+  signedOutLine.hidden = !value;
+  root.dataset.session = value ? "signed-out" : "signed-in";
 }
 
 function queue() {
@@ -189,9 +234,10 @@ async function sync() {
       }
       setOnline(true);
       if (response.status === 401 || response.status === 403) {
-        show("invalid", "", text("signed_out")); // signed out: the queue waits for the next sign-in
+        setSignedOut(response.status === 401); // the queue waits for the next sign-in
         return;
       }
+      setSignedOut(false);
       items = queue().filter((item) => item.nonce !== items[0].nonce); // answered (a 4xx is final too)
       saveQueue(items);
     }
@@ -207,10 +253,18 @@ async function refreshRevoked() {
     if (response.ok) {
       localStorage.setItem(REVOKED_KEY, JSON.stringify(await response.json()));
       setOnline(true);
+      setSignedOut(false);
+    } else if (response.status === 401) {
+      setSignedOut(true);
     }
   } catch {
     setOnline(false);
   }
+}
+
+async function detailOf(response) {
+  const data = await response.json().catch(() => ({}));
+  return data.detail || data.message || data.error || `${response.status} ${response.statusText}`;
 }
 
 async function handle(raw) {
@@ -225,17 +279,25 @@ async function handle(raw) {
     nonce: crypto.randomUUID().replace(/-/g, ""),
   };
   show("pending", "", "");
-  answer.querySelector(".answer-word").textContent = text("pending");
   if (online) {
     try {
       const response = await post(scan);
-      const data = await response.json().catch(() => ({ detail: `${response.status} ${response.statusText}` }));
+      setOnline(true);
       if (response.ok) {
-        setOnline(true);
+        setSignedOut(false);
+        const data = await response.json();
         const [person, detail] = describe(data);
         show(data.result, person, detail);
+      } else if (response.status === 401) {
+        // Not the badge's fault: keep the scan for after the next sign-in, and say what to do.
+        saveQueue([...queue(), scan]);
+        setSignedOut(true);
+        show("signed_out", "", text("signed_out"));
+      } else if (response.status === 403) {
+        saveQueue([...queue(), scan]);
+        show("problem", "", `${text("not_allowed")} (${await detailOf(response)})`);
       } else {
-        show("invalid", "", data.detail || data.error || String(response.status));
+        show("problem", "", await detailOf(response)); // e.g. no place chosen: fix it and scan again
       }
       return;
     } catch {
@@ -243,12 +305,17 @@ async function handle(raw) {
     }
   }
   const local = await verifyHere(code, where);
-  if (local.result === "ok" || local.result === "duplicate" || local.result === "queued") {
+  if (local.result === "ok" || local.result === "duplicate" || local.result === "unverified") {
     saveQueue([...queue(), { ...scan, offline: true }]);
   }
+  if (local.result === "unverified") {
+    show("unverified", "", text("unverified_typed"));
+    return;
+  }
   const detail = [text("verified_offline"), local.category ? local.category.replace(/_/g, " ") : "", local.reason || ""];
+  if (!local.person && local.category) detail.push(text("name_not_here"));
   if (local.result === "duplicate") detail.push(`${text("first")} ${new Date(local.checked_in_at).toLocaleTimeString()}`);
-  show(local.result, "", detail.filter(Boolean).join(" · "));
+  show(local.result, nameOf(local.person), detail.filter(Boolean).join(" · "));
 }
 
 // --- typed code, name search, camera -----------------------------------------------------------------
@@ -269,6 +336,10 @@ document.getElementById("search-form").addEventListener("submit", async (event) 
   if (q.length < 2) return;
   try {
     const response = await fetch(`/api/v1/checkin/search?q=${encodeURIComponent(q)}`, { credentials: "same-origin" });
+    if (!response.ok) {
+      if (response.status === 401) setSignedOut(true);
+      return;
+    }
     for (const person of await response.json()) {
       const item = document.createElement("li");
       const button = document.createElement("button");
@@ -291,36 +362,68 @@ const cameraButton = document.getElementById("camera-button");
 let lastCode = "";
 let lastAt = 0;
 
+// The barcode reader (ZXing as WebAssembly) is fetched and compiled now, while the page has the network: a
+// camera started after the network is gone still reads badges. A failed load is tried again on the button.
+const zxing = window.BarcodeDetectionAPI;
+function prepareReader() {
+  return zxing.prepareZXingModule({
+    overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? `/static/vendor/${path}` : prefix + path) },
+    equalityFn: Object.is, // a new attempt, not the promise of a failed one
+    fireImmediately: true,
+  });
+}
+let reader = prepareReader();
+reader.then(
+  () => (root.dataset.reader = "ready"),
+  () => (root.dataset.reader = "missing"),
+);
+
 cameraButton.addEventListener("click", async () => {
-  const api = window.BarcodeDetectionAPI;
   try {
-    api.prepareZXingModule({
-      overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? `/static/vendor/${path}` : prefix + path) },
-    });
-    const detector = new api.BarcodeDetector({ formats: ["qr_code"] });
+    await reader;
+  } catch {
+    reader = prepareReader();
+    try {
+      await reader;
+      root.dataset.reader = "ready";
+    } catch {
+      show("problem", "", text("reader_missing"));
+      return;
+    }
+  }
+  let detector;
+  try {
+    detector = new zxing.BarcodeDetector({ formats: ["qr_code"] });
     video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
     video.hidden = false;
     cameraButton.hidden = true;
     await video.play();
-    const tick = async () => {
-      try {
-        for (const found of await detector.detect(video)) {
-          const at = Date.now();
-          if (found.rawValue === lastCode && at - lastAt < REPEAT_MS) continue;
-          lastCode = found.rawValue;
-          lastAt = at;
-          await handle(found.rawValue);
-        }
-      } catch {
-        /* a frame that could not be read: try the next one */
-      }
-      setTimeout(tick, 200);
-    };
-    tick();
   } catch {
-    show("invalid", "", text("camera_error"));
+    show("problem", "", text("camera_error"));
+    return;
   }
+  const tick = async () => {
+    try {
+      for (const found of await detector.detect(video)) {
+        const at = Date.now();
+        if (found.rawValue === lastCode && at - lastAt < REPEAT_MS) continue;
+        lastCode = found.rawValue;
+        lastAt = at;
+        await handle(found.rawValue);
+      }
+    } catch {
+      /* a frame that could not be read: try the next one */
+    }
+    setTimeout(tick, 200);
+  };
+  tick();
 });
+
+// Controls /checkin only: keeps this page and its files for a reload without network (static/js/checkin-sw.js).
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/checkin/sw.js", { scope: "/checkin" }).catch(() => {});
+  navigator.serviceWorker.ready.then(() => (root.dataset.offlineCopy = "ready"));
+}
 
 window.addEventListener("online", () => {
   setOnline(true);
@@ -330,4 +433,7 @@ window.addEventListener("offline", () => setOnline(false));
 setOnline(navigator.onLine);
 saveQueue(queue());
 refreshRevoked();
+refreshRoster();
+sync(); // scans kept while this phone was signed out or offline go as soon as it can send them
 setInterval(sync, 10000);
+setInterval(refreshRoster, ROSTER_MS);

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ascc.accounts import services as accounts
+from ascc.accounts import sessions
 from ascc.accounts.models import AccountToken, ApiToken, User
 from ascc.errors import DomainError, ValidationFailed
 from ascc.mail import services as mail
@@ -180,7 +181,7 @@ async def test_password_reset_changes_password_and_ends_older_sessions(session) 
     token = link_in(message.body_text, "/password/reset/").removeprefix("/password/reset/")
     raw_api_token, _ = await accounts.create_api_token(session, user.id)
     await accounts.reset_password(session, token, "a brand new password")
-    assert await accounts.session_user(session, user.id, signed_in_before) is None
+    assert await sessions.session_user(session, user.id, signed_in_before) is None
     assert await accounts.user_for_api_token(session, raw_api_token) is None
     assert (await accounts.authenticate(session, "reset@example.org", "a brand new password")).id == user.id
     with pytest.raises(DomainError):

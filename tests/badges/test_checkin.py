@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from ascc import clock
-from ascc.badges import checkin, signing
+from ascc.badges import checkin, figures, signing
 from ascc.badges import services as badges
 from ascc.badges.models import Badge
 from ascc.errors import ValidationFailed
@@ -35,7 +35,7 @@ async def test_entrance_checks_in_once_a_day_and_says_when(session, world) -> No
     )
     assert again.result == "duplicate"
     assert again.checked_in_at == first.checked_in_at == clock.now()
-    stats = await checkin.stats(session, world.edition_id)
+    stats = await figures.stats(session, world.edition_id)
     assert stats.entrance_today == 1
     assert stats.results_today == {"ok": 1, "duplicate": 1}
 
@@ -185,12 +185,63 @@ async def test_every_scan_is_logged_and_a_replayed_nonce_answers_the_same(sessio
     replay = await checkin.scan(session, world.edition_id, scan(code, nonce="n-1", offline=True), None)
     await checkin.scan(session, world.edition_id, scan("garbage"), None)
     await session.commit()
-    logged = await checkin.recent_scans(session, world.edition_id)
+    logged = await figures.recent_scans(session, world.edition_id)
     assert (replay.result, replay.scan_id) == ("ok", first.scan_id)
     assert [(s.result, s.name, s.offline) for s in logged] == [
         ("invalid", "", False),
         ("ok", "Maria Reyes", True),
     ]
+
+
+async def test_a_replayed_nonce_with_another_code_is_invalid(session, world) -> None:
+    """After a genuine scan with device gate-1 and nonce N, forged text, a tampered code and another person's
+    badge sent with gate-1 and N are refused; the same badge replayed still gets the first answer, counted once."""
+    code = await code_of(session, world.edition_id, world.official)
+    other = await code_of(session, world.edition_id, world.bank)
+    tampered = code[:40] + ("A" if code[40] != "A" else "B") + code[41:]
+    first = await checkin.scan(session, world.edition_id, scan(code, nonce="N"), None)
+    await session.commit()
+    refused = []
+    for text in ("garbage-not-a-badge", tampered, other):
+        refused.append(await checkin.scan(session, world.edition_id, scan(text, nonce="N"), None))
+        await session.commit()
+    same = await checkin.scan(session, world.edition_id, scan(code, nonce="N", offline=True), None)
+    await session.commit()
+    stats = await figures.stats(session, world.edition_id)
+    assert (first.result, first.person.name_latin) == ("ok", "Maria Reyes")
+    assert [(a.result, a.reason, a.person) for a in refused] == [("invalid", "nonce_reused", None)] * 3
+    assert (same.result, same.person.name_latin, same.scan_id) == ("ok", "Maria Reyes", first.scan_id)
+    assert (stats.entrance_today, stats.results_today) == (1, {"ok": 1, "invalid": 3})
+
+
+async def test_a_failed_scan_replayed_with_a_valid_badge_stays_invalid(session, world) -> None:
+    code = await code_of(session, world.edition_id, world.official)
+    failed = await checkin.scan(session, world.edition_id, scan("garbage-not-a-badge", nonce="M"), None)
+    await session.commit()
+    replay = await checkin.scan(session, world.edition_id, scan(code, nonce="M"), None)
+    assert (failed.result, replay.result, replay.person, replay.scan_id) == (
+        "invalid",
+        "invalid",
+        None,
+        failed.scan_id,
+    )
+    assert (await figures.stats(session, world.edition_id)).entrance_today == 0
+
+
+async def test_roster_names_the_badges_in_force_only(session, world) -> None:
+    """What the check-in page keeps to name people offline: a lost (reissued) badge names nobody any more."""
+    maria = await code_of(session, world.edition_id, world.official)
+    lost = await code_of(session, world.edition_id, world.bank)
+    reg = await registration.my_registration(session, world.edition_id, world.bank)
+    new = await badges.reissue(session, await registration.get_registration(session, reg.id), "lost")
+    await session.commit()
+    people = await checkin.roster(session, world.edition_id)
+    nonce_of = lambda code: signing.nonce_text(signing.decode(code)[0].nonce)  # noqa: E731
+    assert {nonce: p.name_latin for nonce, p in people.items()} == {
+        nonce_of(maria): "Maria Reyes",
+        nonce_of(new.code): "Akane Shimizu",
+    }
+    assert nonce_of(lost) not in people
 
 
 async def test_device_clock_far_off_is_flagged_and_not_trusted(session, world) -> None:

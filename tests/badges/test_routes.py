@@ -140,6 +140,48 @@ async def test_checkin_api_rejects_bad_fields_with_the_field_named(client, world
     assert not_text.status_code == 400
 
 
+async def test_checkin_api_answers_a_forged_code_with_a_used_nonce_invalid(client, world) -> None:
+    search = await client.get("/api/v1/checkin/search?q=maria", headers=bearer(world, "staff"))
+    scan = {"place_type": "entrance", "device_id": "d1", "nonce": "N"}
+    genuine = await client.post(
+        "/api/v1/checkin",
+        json={**scan, "code": search.json()[0]["badge_code"]},
+        headers=bearer(world, "staff"),
+    )
+    forged = await client.post(
+        "/api/v1/checkin", json={**scan, "code": "garbage-not-a-badge"}, headers=bearer(world, "staff")
+    )
+    assert (genuine.json()["result"], genuine.json()["registration"]["name_latin"]) == ("ok", "Maria Reyes")
+    assert (forged.status_code, forged.json()["result"], forged.json()["registration"]) == (
+        200,
+        "invalid",
+        None,
+    )
+
+
+async def test_roster_names_badges_in_force_for_staff_without_short_codes(client, world) -> None:
+    png = await client.get("/api/v1/me/badge.png", headers=bearer(world, "official"))
+    code = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.content)))[0].text
+    nonce = signing.nonce_text(signing.decode(code)[0].nonce)
+    staff = await client.get("/api/v1/checkin/roster", headers=bearer(world, "staff"))
+    delegate = await client.get("/api/v1/checkin/roster", headers=bearer(world, "official"))
+    assert staff.json()["people"][nonce] == {
+        "name_latin": "Maria Reyes",
+        "name_local": "マリア・レイエス",
+        "organization": "Cebu City",
+        "category": "city_official",
+    }
+    assert (staff.headers["cache-control"], delegate.status_code) == ("private, no-store", 403)
+    assert "badge_code" not in staff.text
+
+
+async def test_checkin_service_worker_may_control_the_checkin_page(client) -> None:
+    worker = await client.get("/checkin/sw.js")
+    assert (worker.status_code, worker.headers["service-worker-allowed"]) == (200, "/checkin")
+    assert worker.headers["content-type"].startswith("text/javascript")
+    assert 'const PAGE = "/checkin";' in worker.text
+
+
 async def test_stats_and_search_for_staff(client, world) -> None:
     reg_code = (await client.get("/api/v1/checkin/search?q=maria", headers=bearer(world, "staff"))).json()
     await client.post(

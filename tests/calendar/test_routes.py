@@ -100,7 +100,8 @@ async def test_revoked_address_answers_404_and_a_new_one_can_be_had(client, worl
 
 @pytest.mark.parametrize(
     "token",
-    ["nope", "A" * 32, "%00", "%3Cscript%3E", "%E6%97%A5%E6%9C%AC" * 8, "A" * 3000, "..%2F..%2Fetc"],
+    # (A NUL is refused before any lookup, alike for every token: tests/security/test_bad_input*.py.)
+    ["nope", "A" * 32, "%3Cscript%3E", "%E6%97%A5%E6%9C%AC" * 8, "A" * 3000, "..%2F..%2Fetc"],
 )
 async def test_bad_tokens_get_the_same_404_without_hints(client, world, token: str) -> None:
     revoked = (await client.get("/api/v1/me/calendar-feed", headers=bearer(world, "official"))).json()["url"]

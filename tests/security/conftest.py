@@ -44,13 +44,14 @@ DEMO_ACCOUNTS = {
 class Demo:
     """A seeded database file, plus what the tests look up in it once: ids, e-mail addresses, API tokens."""
 
-    path: Path
+    path: Path | None  # the SQLite file; None for a PostgreSQL database (then `database_url` names it)
     ids: dict[str, Any]
     tokens: dict[str, str]  # account key (a role, or "delegate_b" ...) -> raw API token
     emails: dict[str, str]
+    database_url: str | None = None
 
     def url(self) -> str:
-        return f"sqlite+aiosqlite:///{self.path}"
+        return self.database_url or f"sqlite+aiosqlite:///{self.path}"
 
     def settings(self, **changes: Any) -> Settings:
         values: dict[str, Any] = {
@@ -69,7 +70,7 @@ async def _scalar(session: AsyncSession, sql: str, **params: Any) -> Any:
     return (await session.execute(text(sql), params)).scalar()
 
 
-async def _build(path: Path) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+async def build_demo(url: str) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
     """Seed the demo, then add what the seed lacks and the tests need: a second delegate's and a second
     exhibitor's own objects (a lead, a time block, an off-season meeting, a calendar feed, a staff
     invitation), an announcement, and an API token for every account the tests act as."""
@@ -84,7 +85,7 @@ async def _build(path: Path) -> tuple[dict[str, Any], dict[str, str], dict[str, 
     from ascc.seed import seed
 
     db.load_models()
-    engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
+    engine = db.create_engine(url)
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as session:
             await seed(session, DEMO_PASSWORD)
@@ -150,7 +151,7 @@ async def _build(path: Path) -> tuple[dict[str, Any], dict[str, str], dict[str, 
             invite = await staff.invite_staff(
                 session, rows[exhibitor_b], "colleague-b@example.org", "B", BASE_URL, "en"
             )
-            day = (await _scalar(session, "select starts_on from edition where id = :e", e=edition.id))[:10]
+            day = edition.starts_on.isoformat()
             block_a = await matching.add_block(
                 session, edition, users["delegate"], {"day": day, "starts": "08:00", "ends": "08:30"}
             )
@@ -261,7 +262,7 @@ def demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactor
         if not facts.exists():
             building = shared / "security-demo.building.db"
             shutil.copy(sqlite_template, building)
-            ids, tokens, emails = asyncio.run(_build(building))
+            ids, tokens, emails = asyncio.run(build_demo(f"sqlite+aiosqlite:///{building}"))
             building.rename(target)
             facts.write_text(json.dumps({"ids": ids, "tokens": tokens, "emails": emails}))
     loaded = json.loads(facts.read_text())

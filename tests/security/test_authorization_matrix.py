@@ -65,6 +65,7 @@ ACCESS: dict[str, frozenset[str]] = {
     # /api/v1/checkin
     "POST /api/v1/checkin": STAFF,
     "GET /api/v1/checkin/places": STAFF,
+    "GET /api/v1/checkin/roster": STAFF,
     "GET /api/v1/checkin/search": STAFF,
     "GET /api/v1/checkin/stats": STAFF,
     # /api/v1/editions
@@ -156,6 +157,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /calendar/rotate": SIGNED_IN,
     # /checkin
     "GET /checkin": STAFF,
+    "GET /checkin/sw.js": EVERYONE,  # the page's service worker: a script, no data
     # /delegation
     "GET /delegation": SIGNED_IN,
     "POST /delegation/invite": SIGNED_IN,
@@ -202,6 +204,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /login": EVERYONE,
     # /logout
     "POST /logout": EVERYONE,
+    "POST /logout/everywhere": EVERYONE,
     # /mail
     "GET /mail/preferences/{token:str}": EVERYONE,
     "POST /mail/preferences/{token:str}": EVERYONE,
@@ -482,7 +485,7 @@ RENDERED_BY = {
     "GET /organizer/tours/courses/{course_id:int}/manifest.pdf": None,
 }
 # These end the client's own session or account: requested last.
-SELF_ENDING = {"POST /logout", "POST /account/delete"}
+SELF_ENDING = {"POST /logout", "POST /logout/everywhere", "POST /account/delete"}
 
 
 def test_every_route_has_an_entry(tmp_path) -> None:

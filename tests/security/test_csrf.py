@@ -88,7 +88,8 @@ def _cookie_attributes(set_cookies: list[str], name: str) -> set[str]:
 
 async def test_cookies_are_lax_http_only_and_secure_on_https(demo: Demo) -> None:
     for base_url, secure in (("http://testserver.local", False), ("https://testserver.local", True)):
-        async with app_client(demo.settings(base_url=base_url), base_url=base_url) as client:
+        settings = demo.settings(base_url=base_url, secret_key="a-real-secret-" + "x" * 40)
+        async with app_client(settings, base_url=base_url) as client:
             csrf = (await client.get("/login")).headers.get_list("set-cookie")
             signed = await post_form(
                 client,

@@ -52,7 +52,8 @@ async def test_every_kind_of_response_carries_the_security_headers(demo: Demo) -
 
 
 async def test_hsts_is_sent_when_the_platform_is_served_over_https(demo: Demo) -> None:
-    async with app_client(demo.settings(base_url="https://ascc.example.org")) as client:
+    production = demo.settings(base_url="https://ascc.example.org", secret_key="a-real-secret-" + "x" * 40)
+    async with app_client(production) as client:
         for path in ("/", "/api/v1/editions", "/static/css/app.css", "/no/such/page"):
             hsts = (await client.get(path)).headers.get("strict-transport-security")
             assert hsts == "max-age=31536000; includeSubDomains", path
