@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 VENDOR_FILES := static/vendor/htmx.min.js static/vendor/htmx-ext-sse.min.js static/vendor/barcode-detector.js static/vendor/zxing_reader.wasm static/vendor/noble-ed25519.js
 export ASCC_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
-.PHONY: demo setup venv vendor browser db seed serve test lint check bench-http clean
+.PHONY: demo setup venv vendor system browser db seed serve test lint check bench-http clean
 
 demo: setup db seed serve  ## install, migrate, load the demo edition and serve it at http://127.0.0.1:8000
 
@@ -31,8 +31,19 @@ vendor: node_modules/.package-lock.json
 	cp node_modules/@noble/ed25519/index.js static/vendor/noble-ed25519.js
 	cp node_modules/hls.js/dist/hls.min.js static/vendor/hls.min.js
 
-browser:  ## Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser)
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-core)
+system:  ## Debian packages the tests use: Chromium (Playwright drives it), the Noto fonts, pg_dump, redis-server
+	@need=""; \
+	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
+	[ -d /usr/share/fonts/opentype/noto ] || need="$$need fonts-noto-cjk"; \
+	[ -f /usr/share/fonts/truetype/noto/NotoSansThai-Regular.ttf ] || need="$$need fonts-noto-core"; \
+	command -v pg_dump >/dev/null 2>&1 || need="$$need postgresql-client"; \
+	command -v redis-server >/dev/null 2>&1 || need="$$need redis-server"; \
+	if [ -n "$$need" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "install these Debian packages first:$$need"; exit 1; fi; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; \
+	fi
+
+browser: system
 
 db: venv
 	$(BIN)/ascc db upgrade
@@ -48,7 +59,7 @@ lint: venv
 	$(BIN)/ruff format --check ascc tests bench migrations
 	$(BIN)/lint-imports
 
-test: setup lint  ## everything: lint, import contracts, unit, PostgreSQL and browser tests
+test: setup system lint  ## everything: lint, import contracts, unit, PostgreSQL and browser tests
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 bench-http: setup

@@ -16,6 +16,7 @@ from ascc import db
 from ascc.accounts.models import User
 from ascc.cli import main
 from tests.factories import make_user
+from tests.support import needs
 
 
 def run(*args: str) -> str:
@@ -41,8 +42,8 @@ async def _add(url: str, email: str) -> None:
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_backup_then_restore_brings_back_what_was_there(backend, request, tmp_path, monkeypatch) -> None:
-    if backend == "postgres" and shutil.which("pg_dump") is None:
-        pytest.skip("pg_dump is not installed")
+    if backend == "postgres":
+        needs.installed(shutil.which("pg_dump") is not None, "pg_dump (Debian package postgresql-client)")
     url = request.getfixturevalue(f"{backend}_url")
     monkeypatch.setenv("ASCC_DATABASE_URL", url)
     asyncio.run(_add(url, "before@example.org"))

@@ -5,11 +5,10 @@ from __future__ import annotations
 import socket
 import uuid
 
-import pytest
 from litestar.testing import AsyncTestClient
 
 from ascc.app import create_app
-from tests.conftest import ON_CI
+from tests.support import needs
 from tests.support.web import post_form
 
 REDIS = ("127.0.0.1", 6379)
@@ -25,10 +24,7 @@ def _redis_reachable() -> bool:
 
 
 async def test_two_workers_share_the_sign_in_limit_through_redis(make_settings) -> None:
-    if not _redis_reachable():
-        if ON_CI:
-            pytest.fail("Redis is not reachable at 127.0.0.1:6379 (required on CI)")
-        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+    needs.service(_redis_reachable(), "Redis is not reachable at 127.0.0.1:6379")
     import redis.asyncio as redis
 
     await redis.from_url(TEST_REDIS).flushdb()  # database 15 is the tests' own

@@ -210,3 +210,16 @@ async def test_api_token_of_another_person_cannot_be_revoked(session) -> None:
     with pytest.raises(DomainError) as refused:
         await accounts.revoke_api_token(session, other.id, token.id)
     assert refused.value.status_code == 404
+
+
+def test_production_hashes_passwords_with_the_recommended_argon2_parameters() -> None:
+    """The suite hashes cheaply (tests/support/hashing.py); the application itself, in a fresh process, uses
+    Argon2id with argon2-cffi's RFC 9106 parameters (64 MiB, 3 passes, 4 lanes)."""
+    import subprocess
+    import sys
+
+    program = "from ascc.accounts.services import hash_password; print(hash_password('correct horse'))"
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip().startswith("$argon2id$v=19$m=65536,t=3,p=4$")

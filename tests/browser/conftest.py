@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ON_CI, ROOT, Mailbox, _free_port
+from tests.conftest import ROOT, Mailbox, _free_port
+from tests.support import needs
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 LAUNCH_ARGS = [
@@ -35,9 +36,27 @@ class LiveServer:
     env: dict[str, str]
 
 
+ASCC = [sys.executable, "-m", "tests.support.cheap_ascc"]
+SEEDED_AT = (
+    "2023-11-01T09:00+09:00"  # the demo is seeded once, as before the conference; tests move the clock
+)
+
+
+@pytest.fixture(scope="session")
+def seeded_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`ascc seed` once per test process (15 s), copied for each test: every test starts from the same demo."""
+    path = tmp_path_factory.mktemp("seeded") / "demo.db"
+    env = {**os.environ, "ASCC_DATABASE_URL": f"sqlite+aiosqlite:///{path}", "ASCC_NOW": SEEDED_AT}
+    subprocess.run([*ASCC, "seed"], env=env, check=True, cwd=ROOT, capture_output=True)
+    return path
+
+
 @pytest.fixture
-def live_server(tmp_path: Path, mailbox: Mailbox) -> Iterator[LiveServer]:
+def live_server(tmp_path: Path, mailbox: Mailbox, seeded_demo: Path) -> Iterator[LiveServer]:
     port = _free_port()
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{seeded_demo}{suffix}").exists():
+            shutil.copy(f"{seeded_demo}{suffix}", tmp_path / f"live.db{suffix}")
     env = {
         **os.environ,
         "ASCC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'live.db'}",
@@ -45,8 +64,7 @@ def live_server(tmp_path: Path, mailbox: Mailbox) -> Iterator[LiveServer]:
         "ASCC_BASE_URL": f"http://127.0.0.1:{port}",
         "ASCC_AUTH_RATE_LIMIT": "1000",
     }
-    ascc = [sys.executable, "-m", "ascc.cli"]
-    subprocess.run([*ascc, "seed"], env=env, check=True, cwd=ROOT, capture_output=True)
+    ascc = ASCC
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
         [*ascc, "serve", "--port", str(port)], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
@@ -68,11 +86,7 @@ def live_server(tmp_path: Path, mailbox: Mailbox) -> Iterator[LiveServer]:
 
 @pytest.fixture
 async def page() -> AsyncIterator:
-    if not CHROMIUM:
-        message = "Chromium is not installed (apt-get install chromium): browser tests skipped"
-        if ON_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+    needs.installed(CHROMIUM is not None, "Chromium (Debian package chromium)")
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:

@@ -22,6 +22,7 @@ from PIL import Image
 
 from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS
 from tests.browser.test_marketplace import sign_in
+from tests.support import needs
 
 pytestmark = pytest.mark.browser
 
@@ -111,8 +112,7 @@ def y4m_video(png: bytes, path: Path, frames: int = 5) -> Path:
 @asynccontextmanager
 async def camera_page(video: Path) -> AsyncIterator:
     """A Chromium page whose camera films `video`."""
-    if not CHROMIUM:
-        pytest.skip("Chromium is not installed (apt-get install chromium): browser tests skipped")
+    needs.installed(CHROMIUM is not None, "Chromium (Debian package chromium)")
     from playwright.async_api import async_playwright
 
     camera = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]

@@ -15,6 +15,9 @@ pytestmark = pytest.mark.browser
 
 
 async def sign_in(page, url: str, email: str, next_path: str) -> None:
+    # Leave the page first: a response still arriving from it would set the session cookie again after the
+    # clearing, and /login would then redirect a signed-in person away (seen under load).
+    await page.goto("about:blank")
     await page.context.clear_cookies()
     await page.goto(f"{url}/login?next={next_path}")
     await page.fill("#f-email", email)

@@ -1,5 +1,5 @@
 """schedule.json and schedule.xml as conference apps fetch them: valid against the c3voc JSON Schema and the
-frab XSD from ../shared/interop/, with hostile titles, Japanese-only titles and cancelled sessions;
+frab XSD (copies in tests/data/interop/), with hostile titles, Japanese-only titles and cancelled sessions;
 ETag and If-None-Match answer 304; /calendar/program.ics holds the whole programme."""
 
 from __future__ import annotations
@@ -18,16 +18,14 @@ from ascc.db import create_engine
 from ascc.editions import services as editions
 from ascc.programme import editing
 from tests.calendar.conftest import build_calendar
-from tests.conftest import SHARED
+from tests.conftest import DATA
 from tests.programme.conftest import publish, session_form
 
-INTEROP = SHARED / "interop"
+INTEROP = DATA / "interop"
 
 
 @pytest.fixture
 def schemas():
-    if not (INTEROP / "c3voc-schedule-schema.json").exists():
-        pytest.skip(f"the interchange schemas are not at {INTEROP}")
     json_schema = json.loads((INTEROP / "c3voc-schedule-schema.json").read_text())
     xsd = etree.XMLSchema(etree.parse(str(INTEROP / "frab-schedule.xml.xsd")))
     return Draft6Validator(json_schema, format_checker=Draft6Validator.FORMAT_CHECKER), xsd

@@ -6,18 +6,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import pytest
-
 from ascc.badges.live import SerialRedisBackend
 from tests.accounts.test_rate_limit_redis import _redis_reachable
-from tests.conftest import ON_CI
+from tests.support import needs
 
 
 async def test_first_subscriptions_at_the_same_moment_all_receive() -> None:
-    if not _redis_reachable():
-        if ON_CI:
-            pytest.fail("Redis is not reachable at 127.0.0.1:6379 (required on CI)")
-        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+    needs.service(_redis_reachable(), "Redis is not reachable at 127.0.0.1:6379")
     from redis.asyncio import Redis
 
     backend = SerialRedisBackend(redis=Redis.from_url("redis://127.0.0.1:6379/14"))

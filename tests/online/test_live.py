@@ -8,14 +8,13 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ascc.accounts import services as accounts
 from ascc.db import create_engine
 from tests.accounts.test_rate_limit_redis import _redis_reachable
-from tests.conftest import ON_CI
 from tests.online.conftest import build_online
+from tests.support import needs
 from tests.support.live import live_server
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -49,10 +48,7 @@ async def _next_event(stream, lines, name: str, text: str) -> str:
 async def test_a_question_posted_to_one_worker_reaches_subscribers_of_the_other(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    if not _redis_reachable():
-        if ON_CI:
-            pytest.fail("Redis is not reachable at 127.0.0.1:6379 (required on CI)")
-        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+    needs.service(_redis_reachable(), "Redis is not reachable at 127.0.0.1:6379")
     w = await _world(sqlite_url)
 
     def auth(name: str) -> dict[str, str]:

@@ -12,9 +12,13 @@ import pytest
 from litestar.channels import ChannelsPlugin
 
 from ascc.badges.live import channels_plugin
+from tests.support import needs
 from tests.support.services import private_redis
 
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+
+@pytest.fixture(autouse=True)
+def _redis_server_installed() -> None:
+    needs.installed(shutil.which("redis-server") is not None, "redis-server (Debian package redis-server)")
 
 
 async def received(subscriber, timeout: float = 10.0) -> list[bytes]:

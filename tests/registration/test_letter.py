@@ -21,6 +21,7 @@ from pypdf import PdfReader
 
 from ascc.registration import letter
 from ascc.registration.letter import LetterData, LetterFontError, render_letter
+from tests.support import needs
 from tests.support.pdf import pdf_text
 
 CONFERENCE_EN = "Asia Smart City Conference 2023"
@@ -51,17 +52,14 @@ BASE = LetterData(
 
 
 def _require_font(name: str, package: str) -> None:
-    if letter._find_font_file(name) is None:
-        pytest.skip(f"font file {name} is not installed (Debian package {package})")
+    needs.installed(letter._find_font_file(name) is not None, f"font file {name} (Debian package {package})")
 
 
 @pytest.fixture
 def cjk() -> None:
     """Every rendering test needs Noto Sans CJK: without it render_letter raises LetterFontError."""
-    for name in letter._CJK_FILES:
-        if letter._find_font_file(name) is not None:
-            return
-    pytest.skip("Noto Sans CJK is not installed (Debian package fonts-noto-cjk)")
+    found = any(letter._find_font_file(name) is not None for name in letter._CJK_FILES)
+    needs.installed(found, "Noto Sans CJK (Debian package fonts-noto-cjk)")
 
 
 def _reader(pdf: bytes) -> PdfReader:

@@ -35,7 +35,7 @@ def live_server(database_url: str, log_path: Path, **env: str) -> Iterator[str]:
     }
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "ascc.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "tests.support.cheap_ascc", "serve", "--port", str(port)],
             env=environment,
             cwd=ROOT,
             stdout=log,
