@@ -17,6 +17,7 @@ from advanced_alchemy.extensions.litestar import (
 from litestar import Litestar, Request
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
@@ -29,6 +30,7 @@ from litestar.template.config import TemplateConfig
 from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from ascc.accounts.auth import AuthMiddleware
 from ascc.accounts.routes import AccountApi, AccountPages, MyAccountPages, UsersAdminPages
 from ascc.audit.routes import AuditApi, AuditPages
 from ascc.background import JOB_FUNCTIONS, JobContext, mail_and_reminders
@@ -41,14 +43,14 @@ from ascc.campaigns.organizer_routes import CampaignAdminPages
 from ascc.campaigns.routes import MailPreferencePages, MyMailPages
 from ascc.config import Settings
 from ascc.db import create_engine, load_models
-from ascc.editions.routes import EditionAdminPages, EditionApi, EditionPages
-from ascc.errors import (
-    DomainError,
+from ascc.editions.routes import EditionAdminPages, EditionApi, EditionPages, provide_current_edition
+from ascc.error_handlers import (
     bad_input_handler,
     domain_error_handler,
     http_exception_handler,
     internal_error_handler,
 )
+from ascc.errors import DomainError
 from ascc.exhibitors.api import MarketplaceApi
 from ascc.exhibitors.directory import DirectoryState
 from ascc.exhibitors.exhibitor_routes import ExhibitorPages
@@ -56,18 +58,19 @@ from ascc.exhibitors.organizer_routes import ExhibitorAdminPages
 from ascc.exhibitors.routes import MarketplacePages, MyScansPages, NeedPages
 from ascc.input_checks import BadInputMiddleware
 from ascc.jobs import make_jobs
+from ascc.lifecycle.routes import NextEditionPages
 from ascc.mail.routes import OutboxPages
 from ascc.matching.api import MatchingApi
 from ascc.matching.organizer_routes import MatchingAdminPages
 from ascc.matching.routes import MatchingPages
 from ascc.network.organizer_routes import NetworkAdminPages
-from ascc.network.routes import NetworkPages
+from ascc.network.routes import NetworkPages, provide_network_opt_in
 from ascc.online.api import OnlineApi
 from ascc.online.organizer_routes import OnlineAdminPages
-from ascc.online.routes import OnlinePages
+from ascc.online.routes import OnlinePages, provide_room_link, provide_streamed_channels
 from ascc.organizations.routes import OrganizationAdminPages, OrganizationApi
 from ascc.privacy.organizer_routes import PrivacyAdminPages
-from ascc.privacy.routes import PrivacyPages
+from ascc.privacy.routes import MyDataPages, PrivacyPages, provide_privacy_version
 from ascc.programme.api import MyAgendaApi, ProgrammeApi
 from ascc.programme.organizer_routes import ProgrammeAdminPages
 from ascc.programme.routes import MyAgendaPages, ProgrammePages
@@ -82,7 +85,6 @@ from ascc.registration.routes import InvitationPages, RegistrationPages
 from ascc.reports.routes import DashboardPages, ReportPages, ReportsApi
 from ascc.reports.services import DashboardCache
 from ascc.security import (
-    AuthMiddleware,
     BearerAwareCSRFMiddleware,
     is_rate_limited,
     security_headers_hook,
@@ -106,6 +108,7 @@ ROUTE_HANDLERS: list[Any] = [
     AccountApi,
     EditionPages,
     EditionAdminPages,
+    NextEditionPages,
     EditionApi,
     OrganizationAdminPages,
     OrganizationApi,
@@ -154,10 +157,21 @@ ROUTE_HANDLERS: list[Any] = [
     MailPreferencePages,
     MyMailPages,
     PrivacyPages,
+    MyDataPages,
     PrivacyAdminPages,
     AuditPages,
     AuditApi,
 ]
+
+# Imports between domains go one way (pyproject.toml's layers contract). Where a page of a domain shows or
+# does something of a domain built on it, it declares a named dependency and gets it from here.
+DEPENDENCIES = {
+    "current_edition": Provide(provide_current_edition),  # the audit log's pages (the conference's zone)
+    "privacy_version": Provide(provide_privacy_version),  # registering records the notice in effect
+    "network_opt_in": Provide(provide_network_opt_in, sync_to_thread=False),  # the registration form
+    "streamed_channels": Provide(provide_streamed_channels, sync_to_thread=False),  # a session's page
+    "room_link": Provide(provide_room_link, sync_to_thread=False),  # joining a business meeting online
+}
 
 # Paths that need no user and no session: answered before the auth middleware looks at anything.
 # A calendar feed is addressed by its secret token; calendar apps send no cookies.
@@ -241,6 +255,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     app = Litestar(
         route_handlers=ROUTE_HANDLERS,
+        dependencies=DEPENDENCIES,
         plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin(), channels_plugin(settings.redis_url)],
         request_class=HTMXRequest,
         middleware=[

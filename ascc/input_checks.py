@@ -4,7 +4,7 @@ PostgreSQL refuses NUL in text, both databases overflow on integers beyond 64 bi
 valid Unicode cannot be sent to either. Such a value in an address is never meant, and each handler would
 otherwise fail on it in its own way (a 500 on PostgreSQL, a pass on SQLite): one middleware answers 400
 naming the parameter, on every route. Bodies are checked where they are read (text.clean_line drops control
-characters) and, as a last resort, by the handler of the database's DataError (errors.bad_input_handler).
+characters) and, as a last resort, by the handler of the database's DataError (error_handlers.bad_input_handler).
 """
 
 from __future__ import annotations

@@ -1,20 +1,19 @@
-"""Who is asking: browser sessions and API tokens, roles and guards, CSRF, security headers, rate limits."""
+"""Who is asking, as routes see it: the current user, roles and guards, CSRF, security headers, rate limits.
+
+Finding the user behind a session cookie or an API token is the accounts domain's (`ascc.accounts.auth`):
+this module imports no domain, so every domain's routes can use its guards.
+"""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.middleware.csrf import CSRFMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
-
-from ascc.accounts import services as accounts
-from ascc.accounts import sessions
+from litestar.types import Message, Receive, Scope, Send
 
 SESSION_USER_KEY = "uid"
 SESSION_SIGNED_IN_AT = "at"
@@ -64,54 +63,6 @@ def bearer_token(headers: Any) -> str | None:
     value = headers.get("authorization") or ""
     scheme, _, token = value.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-class AuthMiddleware(AbstractAuthenticationMiddleware):
-    """Sets `request.user` from a Bearer token or the session cookie; anonymous requests touch no database.
-
-    For a session cookie the database session opened here is the request's own (advanced-alchemy picks
-    it up from the scope), so a signed-in page costs one session, committed or closed with the response.
-    """
-
-    def __init__(self, app: ASGIApp, db_config: Any, **kwargs: Any) -> None:
-        super().__init__(app, **kwargs)
-        self.db_config = db_config
-
-    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
-        token = bearer_token(connection.headers)
-        session_data = connection.scope.get("session") or {}
-        user_id = session_data.get(SESSION_USER_KEY) if isinstance(session_data, dict) else None
-        if token is None and user_id is None:
-            return AuthenticationResult(user=None, auth=None)
-        if token is not None:
-            # A short session of its own, closed before the handler runs (one connection per request at a
-            # time). Touching last_used_at here also keeps the request's transaction from starting with a
-            # write, which on SQLite would hold the database write lock for the whole request.
-            async with self.db_config.get_session() as short:
-                found = await accounts.api_token(short, token)
-                if found is None:
-                    raise NotAuthorizedException("invalid or revoked API token")
-                current = to_current_user(found.user, via_token=True)
-                if accounts.needs_touch(found):
-                    await accounts.touch_api_token(short, found.id)
-                    await short.commit()
-            return AuthenticationResult(user=current, auth="token")
-        db = self.db_config.provide_session(connection.app.state, connection.scope)
-        user = await sessions.session_user(
-            db, int(user_id), session_data.get(SESSION_SIGNED_IN_AT), session_data.get(SESSION_ID)
-        )
-        if user is None:
-            connection.scope["session"] = {}
-            return AuthenticationResult(user=None, auth=None)
-        return AuthenticationResult(user=to_current_user(user), auth="session")
-
-
-def sign_in(request: Any, user: Any) -> None:
-    """Start a fresh session for `user` (a new session id, so a planted one is worthless)."""
-    request.clear_session()
-    request.set_session(
-        {SESSION_USER_KEY: user.id, SESSION_SIGNED_IN_AT: time.time(), SESSION_ID: sessions.new_session_id()}
-    )
 
 
 def session_id(request: Any) -> str | None:

@@ -21,8 +21,8 @@ from ascc.organizations.models import ORGANIZATION_KINDS
 from ascc.programme.models import ROLES as ROLES_IN_SESSIONS
 from ascc.programme.models import SESSION_STATUSES
 from ascc.programme.schedule import COMPARED_FIELDS, FORMATS, KINDS, LANGUAGES
+from ascc.registration.consents import CONSENTS
 from ascc.registration.models import CATEGORIES, INTERPRETATION, MODES, QUESTION_KINDS, STATUSES
-from ascc.registration.privacy import CONSENTS
 from ascc.taxonomy import SECTORS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,9 +9,10 @@ from litestar.response import Redirect, Template
 
 from ascc.accounts import services as accounts
 from ascc.accounts import sessions
+from ascc.accounts.auth import sign_in
 from ascc.audit import services as audit
 from ascc.errors import DomainError, ValidationFailed
-from ascc.security import requires_login, requires_organizer, session_id, sign_in, sign_out
+from ascc.security import requires_login, requires_organizer, session_id, sign_out
 from ascc.text import safe_next_path
 from ascc.web import DbSession, form_errors, form_text, form_values, page
 

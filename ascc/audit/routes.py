@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
 from litestar.response import Template
 
 from ascc.audit import actions as known
 from ascc.audit import filters as audit_filters
 from ascc.audit import services as audit
 from ascc.csv_export import to_csv
-from ascc.editions import services as editions
 from ascc.errors import ValidationFailed
 from ascc.security import requires_organizer
 from ascc.text import clean_line
@@ -24,9 +24,13 @@ PER_PAGE = 50
 API_PER_PAGE_MAX = 500
 
 
-async def _zone(db_session: DbSession) -> ZoneInfo:
+# Editions are built on the audit log (they record into it), so the current edition is handed in by app.py
+# (editions.routes.provide_current_edition): the edition or None.
+CurrentEdition = NamedDependency[Any]
+
+
+def _zone(edition: Any) -> ZoneInfo:
     """Times are read and shown where the conference is (the current edition's zone)."""
-    edition = await editions.current(db_session)
     return ZoneInfo(edition.timezone if edition else "Asia/Tokyo")
 
 
@@ -41,8 +45,8 @@ class AuditPages(Controller):
     include_in_schema = False
 
     @get("/", cache=False)
-    async def log(self, request: Request, db_session: DbSession) -> Template:
-        tz = await _zone(db_session)
+    async def log(self, request: Request, db_session: DbSession, current_edition: CurrentEdition) -> Template:
+        tz = _zone(current_edition)
         words = await audit.vocabulary(db_session)
         lang = request_lang(request)
         errors: dict[str, str] = {}
@@ -84,8 +88,10 @@ class AuditPages(Controller):
         )
 
     @get("/export.csv", cache=False)
-    async def export(self, request: Request, db_session: DbSession) -> Response[bytes]:
-        tz = await _zone(db_session)
+    async def export(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Response[bytes]:
+        tz = _zone(current_edition)
         filters = await _filters(request, db_session)
         lang = request_lang(request)
         rows = await audit.all_matching(db_session, filters, tz)
@@ -146,8 +152,10 @@ class AuditApi(Controller):
         "target_id, from, to (YYYY-MM-DD in the conference's zone), q; paging with page and per_page",
         cache=False,
     )
-    async def entries(self, request: Request, db_session: DbSession) -> AuditPage:
-        tz = await _zone(db_session)
+    async def entries(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> AuditPage:
+        tz = _zone(current_edition)
         filters = await _filters(request, db_session)
         page_number = audit_filters.page_number(request.query_params.get("page"))
         per_page = (

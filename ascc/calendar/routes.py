@@ -12,9 +12,9 @@ from litestar.response import Redirect, Template
 
 from ascc.calendar import exports
 from ascc.calendar import services as calendar
-from ascc.calendar.ical import bilingual
 from ascc.editions import services as editions
 from ascc.errors import NotFound
+from ascc.ical import bilingual
 from ascc.matching import meetings
 from ascc.programme import services as programme
 from ascc.security import requires_login

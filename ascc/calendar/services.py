@@ -19,13 +19,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ascc import clock
+from ascc import clock, ical
 from ascc.accounts import services as accounts
-from ascc.calendar import exports, ical
-from ascc.calendar.ical import CalendarItem, Revision
+from ascc.calendar import exports
 from ascc.calendar.items import course_item, session_item
 from ascc.calendar.models import CalendarEntry, CalendarFeed
 from ascc.errors import NotFound
+from ascc.ical import CalendarItem, Revision
 from ascc.matching import invitations as meeting_invitations
 from ascc.programme import services as programme
 from ascc.programme.schedule import Item

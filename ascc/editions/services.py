@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import available_timezones
 
-from sqlalchemy import select, update
+from sqlalchemy import extract, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -177,6 +177,17 @@ async def require_current(session: AsyncSession) -> Edition:
     if edition is None:
         raise NotFound("edition")
     return edition
+
+
+async def slug_taken(session: AsyncSession, slug: str) -> bool:
+    return bool(await session.scalar(select(Edition.id).where(Edition.slug == slug)))
+
+
+async def slug_in_year(session: AsyncSession, year: int) -> str | None:
+    """An edition starting in `year`, if there is one (one edition a year)."""
+    return await session.scalar(
+        select(Edition.slug).where(extract("year", Edition.starts_on) == year).limit(1)
+    )
 
 
 async def get_by_slug(session: AsyncSession, slug: str, with_rooms: bool = False) -> Edition:

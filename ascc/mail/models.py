@@ -31,7 +31,7 @@ class OutboxMessage(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     last_error: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
-    # A calendar invitation sent with the text (see calendar.ical.invitation_payload), or None.
+    # A calendar invitation sent with the text (see ical.invitation_payload), or None.
     invitation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # An HTML alternative of body_text (escaped by whoever wrote it), or None: plain text only.
     body_html: Mapped[str | None] = mapped_column(Text)

@@ -14,8 +14,8 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import clock
-from ascc.calendar.ical import Attendee, invitation_from_payload
 from ascc.errors import NotFound
+from ascc.ical import Attendee, invitation_from_payload
 from ascc.mail import smtp
 from ascc.mail.compose import compose
 from ascc.mail.models import OutboxMessage
@@ -45,7 +45,7 @@ async def queue_mail(
 ) -> OutboxMessage:
     """Store a message in the outbox; it is delivered after the surrounding transaction commits.
 
-    `invitation` (calendar.ical.invitation_payload) goes with it as an iTIP calendar invitation."""
+    `invitation` (ical.invitation_payload) goes with it as an iTIP calendar invitation."""
     subject, body = compose(kind, lang, context)
     return await queue_composed(
         session,

@@ -8,6 +8,7 @@ write, so a calendar always takes the later message over the earlier one.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -15,8 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from ascc.accounts import services as accounts
-from ascc.calendar.ical import Attendee, CalendarItem, invitation_payload
-from ascc.calendar.items import meeting_item
+from ascc.ical import (
+    Attendee,
+    CalendarItem,
+    bilingual,
+    describe_parties,
+    host_of,
+    invitation_payload,
+    paragraphs,
+    venue,
+)
 from ascc.matching import services as matching
 from ascc.matching.models import MatchingSlot, Meeting
 
@@ -103,3 +112,42 @@ async def calendar_items(
         )
     )
     return await items_of(session, edition, list(rows.unique()), base_url)
+
+
+def meeting_item(
+    *,
+    meeting_id: int,
+    base_url: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    cancelled: bool,
+    place_en: str,
+    place_ja: str,
+    video_url: str | None,
+    parties: tuple[tuple[Attendee, str], ...],  # each person and their organization
+    edition: Any,
+) -> CalendarItem:
+    """A business meeting between two parties: a table at the venue, or an online room."""
+    link = f"{base_url}/matching/meetings/{meeting_id}"
+    names, who = describe_parties(parties)
+    location = (
+        video_url if video_url else ", ".join(p for p in (bilingual(place_en, place_ja), venue(edition)) if p)
+    )
+    return CalendarItem(
+        uid=f"meeting-{meeting_id}@{host_of(base_url)}",
+        starts_at=starts_at,
+        ends_at=ends_at,
+        summary=f"Business meeting / 商談: {names}",
+        location=location,
+        description=paragraphs(
+            f"Business meeting at {place_en}" if place_en else "Business meeting",
+            f"商談：{place_ja}" if place_ja else "",
+            who,
+            f"Video room / ビデオ会議: {video_url}" if video_url else "",
+            link,
+        ),
+        url=link,
+        status="CANCELLED" if cancelled else "CONFIRMED",
+        categories=("ASCC", "business_meeting"),
+        attendees=tuple(person for person, _ in parties),
+    )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import anyio
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
@@ -17,11 +20,14 @@ from ascc.matching import invitations, meetings, people, printouts, tracking
 from ascc.matching import services as matching
 from ascc.matching.models import FORMATS, OUTCOMES, PRIORITIES
 from ascc.notifications import services as notifications
-from ascc.online import services as online
 from ascc.registration import services as registration
 from ascc.security import requires_login
 from ascc.taxonomy import SECTORS
 from ascc.web import DbSession, form_errors, form_list, form_values, page, request_lang
+
+# Online rooms are built on matching: the signed link into a meeting's room (opened by /online/go) comes in
+# from app.py (online.routes.provide_room_link), called as room_link(secret, meeting id, user id, now).
+RoomLink = NamedDependency[Callable[[str, int, int, datetime], str]]
 
 
 def _base(request: Request) -> str:
@@ -121,7 +127,9 @@ class MatchingPages(Controller):
         return await _meeting_page(request, db_session, meeting_id)
 
     @get("/meetings/{meeting_id:int}/join")
-    async def join(self, request: Request, db_session: DbSession, meeting_id: FromPath[int]) -> Redirect:
+    async def join(
+        self, request: Request, db_session: DbSession, meeting_id: FromPath[int], room_link: RoomLink
+    ) -> Redirect:
         """Into the meeting's video room through a fresh short-lived signed link (see /online/go)."""
         edition = await editions.require_current(db_session)
         now = clock.now()
@@ -130,7 +138,7 @@ class MatchingPages(Controller):
         )
         settings = request.app.state.settings
         return Redirect(
-            online.room_link(settings.secret_key, meeting_id, request.user.id, now),
+            room_link(settings.secret_key, meeting_id, request.user.id, now),
             status_code=303,
         )
 

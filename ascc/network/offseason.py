@@ -1,14 +1,15 @@
 """Meetings outside the conference days, the parts without a database: the proposed times typed in the
 proposer's own time zone, when the room is open, and the meeting's addresses. Pure.
 
-The event calendars get is the calendar domain's (`ascc.calendar.items.network_meeting_item`), so the mail
-sender turns it into the same iTIP invitation (METHOD:REQUEST or CANCEL) business meetings get.
+The event calendars get (`network_meeting_item`) is an `ascc.ical` item, so the mail sender turns it into the
+same iTIP invitation (METHOD:REQUEST or CANCEL) business meetings get.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from ascc.ical import Attendee, CalendarItem, describe_parties, host_of, paragraphs
 from ascc.text import clean_line, local_time
 
 MAX_SLOTS = 3
@@ -81,3 +82,39 @@ def meeting_path(meeting_id: int) -> str:
 
 def join_path(meeting_id: int) -> str:
     return f"/network/meetings/{meeting_id}/join"
+
+
+def network_meeting_item(
+    *,
+    meeting_id: int,
+    base_url: str,
+    path: str,
+    room_path: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    cancelled: bool,
+    parties: tuple[tuple[Attendee, str], ...],  # each person and their organization
+) -> CalendarItem:
+    """An online meeting of two members of the year-round network, outside the conference days. Its location
+    is the meeting's join page (`room_path`), which checks who asks and when: the room's own address is never
+    written into a calendar."""
+    link, room = f"{base_url}{path}", f"{base_url}{room_path}"
+    names, who = describe_parties(parties)
+    return CalendarItem(
+        uid=f"network-meeting-{meeting_id}@{host_of(base_url)}",
+        starts_at=starts_at,
+        ends_at=ends_at,
+        summary=f"ASCC network meeting / ネットワーク面談: {names}",
+        location=room,
+        description=paragraphs(
+            "Online meeting of the Asia Smart City Alliance network.",
+            "アジア・スマートシティ・アライアンスのネットワークでのオンライン面談です。",
+            who,
+            f"Video room / ビデオ会議: {room}",
+            link,
+        ),
+        url=link,
+        status="CANCELLED" if cancelled else "CONFIRMED",
+        categories=("ASCC", "network_meeting"),
+        attendees=tuple(person for person, _ in parties),
+    )

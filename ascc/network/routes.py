@@ -4,12 +4,14 @@ the current edition."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import clock
 from ascc.audit import services as audit
@@ -24,6 +26,15 @@ from ascc.taxonomy import SECTORS
 from ascc.web import DbSession, form_errors, form_text, form_values, page, request_lang
 
 PAGE_LIMIT = 200
+
+
+def provide_network_opt_in() -> Callable[[AsyncSession, int], Awaitable[Any]]:
+    """Joining the network from the registration form's opt-in, for registration's pages (wired in app.py)."""
+    return _join_from_registration
+
+
+async def _join_from_registration(session: AsyncSession, user_id: int) -> Any:
+    return await network.join(session, user_id, {}, via="registration")
 
 
 def _base(request: Request) -> str:

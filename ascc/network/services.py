@@ -24,8 +24,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ascc import clock, locks
 from ascc.accounts import services as accounts
-from ascc.calendar import items as calendar_items
-from ascc.calendar.ical import Attendee, invitation_payload
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.exhibitors import directory as needs_directory
@@ -33,6 +31,7 @@ from ascc.exhibitors import services as marketplace
 from ascc.exhibitors import solutions as solution_service
 from ascc.exhibitors.search import document, matches, query_terms
 from ascc.i18n import country_name, format_datetime, translate
+from ascc.ical import Attendee, invitation_payload
 from ascc.mail import services as mail
 from ascc.matching import invitations
 from ascc.matching import services as matching
@@ -806,7 +805,7 @@ async def _tell(
     organizations = await accounts.organization_names(session, list(people))
     item = None
     if with_calendar and meeting.starts_at and meeting.ends_at:
-        item = calendar_items.network_meeting_item(
+        item = offseason.network_meeting_item(
             meeting_id=meeting.id,
             base_url=base_url,
             path=offseason.meeting_path(meeting.id),

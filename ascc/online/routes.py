@@ -1,7 +1,9 @@
 """The online attendee's pages: now and next, the watch page with the player, the Q&A and polls (also for
 phones in the room), the moderators' and the speaker's views, the live event stream and signed links."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +23,17 @@ from ascc.security import CONTENT_SECURITY_POLICY, requires_login
 from ascc.web import DbSession, form_errors, form_text, form_values, page, render, request_lang
 
 CHANNEL_COOKIE = "ascc_channel"  # the viewer's last language channel, remembered for a year
+
+
+# Online is built on the programme and on matching; what their pages need of it is wired in app.py.
+def provide_streamed_channels() -> Callable[..., Awaitable[dict[int, list[str]]]]:
+    """Which language channels stream each session, for the programme's session page."""
+    return online.channels_by_session
+
+
+def provide_room_link() -> Callable[[str, int, int, datetime], str]:
+    """A short-lived signed link into a business meeting's video room (opened by /online/go), for matching."""
+    return online.room_link
 
 
 async def published(request: Request, session_id: int) -> tuple[programme.Programme, Any]:

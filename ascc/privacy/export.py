@@ -1,7 +1,7 @@
 """Everything held about one person, from every domain, as JSON they (or an organizer for them) can read.
 
-Builds on the registration domain's export (account, registrations with answers and consents, mail) and
-adds the rest. Other people appear only as what the person needs to recognise an entry (a company's
+The account, registrations with answers and consents, and mail come first (`export_my_data`), then every
+other domain. Other people appear only as what the person needs to recognise an entry (a company's
 name, a session's title), never by name or address; ID numbers are never decrypted here.
 """
 
@@ -14,14 +14,17 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from ascc import clock
+from ascc.accounts import services as accounts
 from ascc.badges.models import CheckIn
 from ascc.exhibitors.models import Exhibitor, Lead
+from ascc.mail import services as mail
 from ascc.matching.models import MatchingProfile, Meeting
 from ascc.network.models import NetworkMeeting, NetworkMember
 from ascc.online.models import LiveQuestion, ViewingMinute
 from ascc.privacy.models import NoticeAcceptance, NoticeVersion
 from ascc.programme.models import AgendaEntry, ProgrammeSession
-from ascc.registration import privacy as registration_privacy
+from ascc.registration.consents import CONSENTS
 from ascc.registration.models import Registration
 from ascc.tours.models import Booking, Course, Preference, Tour
 
@@ -54,9 +57,64 @@ async def _exhibitor_names(session: AsyncSession, exhibitor_ids: set[int]) -> di
     return {e.id: e.organization.name_en for e in rows.all()}
 
 
+async def export_my_data(session: AsyncSession, user_id: int) -> dict[str, Any]:
+    """The account, its registrations and the mail sent to it, as the person can read them (GDPR/APPI-style
+    access and portability); `person_export` adds every other domain."""
+    user = await accounts.get_user(session, user_id)
+    registrations = (
+        await session.scalars(
+            select(Registration)
+            .where(Registration.user_id == user_id)
+            .options(joinedload(Registration.organization))
+        )
+    ).all()
+    messages = await mail.messages_to(session, user.email)
+    return {
+        "exported_at": clock.now().isoformat(),
+        "account": {
+            "email": user.email,
+            "name_latin": user.name_latin,
+            "name_local": user.name_local,
+            "organization": user.organization.name_en if user.organization else None,
+            "country": user.country,
+            "preferred_lang": user.preferred_lang,
+            "role": user.role,
+            "created_at": user.created_at.isoformat(),
+            "email_verified_at": user.email_verified_at.isoformat() if user.email_verified_at else None,
+        },
+        "registrations": [
+            {
+                "reference": r.reference,
+                "edition_id": r.edition_id,
+                "status": r.status,
+                "mode": r.mode,
+                "category": r.category,
+                "organization": r.organization.name_en if r.organization else None,
+                "position": r.position,
+                "country": r.country,
+                "city": r.city,
+                "interpretation": r.interpretation,
+                "dietary": r.dietary,
+                "accessibility": r.accessibility,
+                "interests": r.interests,
+                "answers": r.answers,
+                "consents": {name.removeprefix("consent_"): getattr(r, name) for name in CONSENTS},
+                "privacy_version": r.privacy_version,
+                "privacy_accepted_at": r.privacy_accepted_at.isoformat(),
+                "created_at": r.created_at.isoformat(),
+            }
+            for r in registrations
+        ],
+        "mail": [
+            {"subject": m.subject, "status": m.status, "queued_at": m.created_at.isoformat()}
+            for m in messages
+        ],
+    }
+
+
 async def person_export(session: AsyncSession, user_id: int) -> dict[str, Any]:
     """The registration export (account, registrations and answers, consents, mail) and every other domain."""
-    data = await registration_privacy.export_my_data(session, user_id)
+    data = await export_my_data(session, user_id)
     registration_ids = list(
         (await session.scalars(select(Registration.id).where(Registration.user_id == user_id))).all()
     )

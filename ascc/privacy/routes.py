@@ -1,18 +1,27 @@
-"""The privacy notice (the current version and the earlier ones), accepting a new version, and the banner
-that asks signed-in people to read it."""
+"""The privacy notice (the current version and the earlier ones), accepting a new version, the banner that
+asks signed-in people to read it, and one's own data: taking it as JSON, deleting one's account."""
 
 from __future__ import annotations
 
-from litestar import Controller, Request, get, post
+import json
+
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from ascc import clock
 from ascc.errors import NotFound
 from ascc.privacy import services as privacy
+from ascc.privacy.export import person_export
+from ascc.privacy.forget import delete_account
 from ascc.security import requires_login
 from ascc.text import safe_next_path
 from ascc.web import DbSession, form_text, page
+
+
+async def provide_privacy_version(db_session: DbSession) -> str | None:
+    """The notice version a registration records now, for registration's pages (wired in app.py)."""
+    return await privacy.current_version(db_session)
 
 
 def _organizer(request: Request) -> bool:
@@ -66,3 +75,37 @@ class PrivacyPages(Controller):
         back = safe_next_path(form_text(form, "next"), "/privacy")
         joiner = "&" if "?" in back else "?"
         return Redirect(f"{back}{joiner}accepted=1" if back == "/privacy" else back, status_code=303)
+
+
+class MyDataPages(Controller):
+    """A person's own data, from every domain."""
+
+    guards = [requires_login]
+    include_in_schema = False
+
+    @get("/account/export.json")
+    async def export(self, request: Request, db_session: DbSession) -> Response[bytes]:
+        data = await person_export(db_session, request.user.id)  # every domain, after export_my_data
+        return Response(
+            json.dumps(data, ensure_ascii=False, indent=2).encode(),
+            media_type="application/json",
+            headers={
+                "content-disposition": 'attachment; filename="my-ascc-data.json"',
+                "cache-control": "no-store",
+            },
+        )
+
+    @get("/account/delete")
+    async def delete_form(self, request: Request) -> Template:
+        return page(request, "privacy/delete_account.html", error=None)
+
+    @post("/account/delete")
+    async def delete(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        typed = form_text(await request.form(), "confirm_email").strip().casefold()
+        if typed != request.user.email.casefold():
+            return page(
+                request, "privacy/delete_account.html", status_code=422, error="privacy.delete_mismatch"
+            )
+        await delete_account(db_session, request.user.id, request.app.state.settings.base_url)
+        request.clear_session()
+        return Redirect("/?deleted=1", status_code=303)

@@ -29,11 +29,10 @@ from ascc.mail.models import OutboxMessage
 from ascc.matching import services as matching
 from ascc.network import services as network
 from ascc.online.models import ViewingMinute
-from ascc.privacy import rules
+from ascc.privacy import forget, rules
 from ascc.privacy.models import NoticeAcceptance, NoticeVersion, RetentionRule, RetentionRun
 from ascc.programme import services as programme
 from ascc.programme.models import ProgrammeSession
-from ascc.registration import privacy as registration_privacy
 from ascc.registration.models import Registration, RegistrationSettings
 from ascc.reports import services as reports
 from ascc.text import clean_block, clean_line
@@ -206,7 +205,7 @@ async def _personal_data(
     _check(data_class, editions, touched)
     if not dry:
         for user_id in people:
-            await registration_privacy.forget_person(session, user_id)
+            await forget.forget_person(session, user_id)
     return len(people)
 
 

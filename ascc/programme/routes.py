@@ -1,6 +1,7 @@
 """Public programme pages (agenda, sessions, speakers, what changed) and the personal agenda."""
 
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any
@@ -8,17 +9,18 @@ from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import clock
 from ascc.errors import DomainError, NotFound
 from ascc.files import services as files
 from ascc.i18n import translate
 from ascc.notifications import services as notifications
-from ascc.online import services as online
 from ascc.programme import editing, releases
 from ascc.programme import services as programme
 from ascc.programme.schedule import (
@@ -37,6 +39,10 @@ from ascc.taxonomy import SECTORS
 from ascc.text import safe_next_path
 from ascc.tours import services as tours
 from ascc.web import DbSession, FragmentCache, file_response, form_text, page, render, request_lang
+
+# Online streaming is built on the programme: which channels stream a session comes in from app.py
+# (online.routes.provide_streamed_channels), called as streamed_channels(session, [session ids]).
+StreamedChannels = NamedDependency[Callable[[AsyncSession, list[int]], Awaitable[dict[int, list[str]]]]]
 
 
 def schedule_cache(request: Request) -> programme.ScheduleCache:
@@ -199,9 +205,13 @@ class ProgrammePages(Controller):
 
     @get("/sessions/{session_id:int}")
     async def session_page(
-        self, request: Request, db_session: DbSession, session_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        session_id: FromPath[int],
+        streamed_channels: StreamedChannels,
     ) -> Template:
-        return await _session_page(request, db_session, session_id)
+        return await _session_page(request, db_session, streamed_channels, session_id)
 
     @get("/sessions/{session_id:int}/materials/{material_id:int}")
     async def material(
@@ -276,7 +286,12 @@ class ProgrammePages(Controller):
 
 
 async def _session_page(
-    request: Request, db_session: DbSession, session_id: int, error: str | None = None, status_code: int = 200
+    request: Request,
+    db_session: DbSession,
+    streamed_channels: Any,
+    session_id: int,
+    error: str | None = None,
+    status_code: int = 200,
 ) -> Template:
     """A published session with what the viewer can do in it: save it, take a seat, see clashes."""
     current = await programme.current_programme(schedule_cache(request))
@@ -290,7 +305,7 @@ async def _session_page(
         "counts": await programme.seats_left(db_session, session_id) if item.signup else None,
         "tz": current.schedule.zone,
         "over": item.ends_at <= clock.now(),
-        "streamed": (await online.channels_by_session(db_session, [session_id])).get(session_id, []),
+        "streamed": (await streamed_channels(db_session, [session_id])).get(session_id, []),
         "saved": False,
         "seat": None,
         "refusal": None,
@@ -359,7 +374,11 @@ class MyAgendaPages(Controller):
 
     @post("/sessions/{session_id:int}/signup")
     async def sign_up(
-        self, request: Request, db_session: DbSession, session_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        session_id: FromPath[int],
+        streamed_channels: StreamedChannels,
     ) -> Template | Redirect:
         current = await programme.current_programme(schedule_cache(request))
         try:
@@ -370,7 +389,7 @@ class MyAgendaPages(Controller):
             await db_session.rollback()
             message = translate(request_lang(request), exc.message, **exc.params)
             return await _session_page(
-                request, db_session, session_id, error=message, status_code=exc.status_code
+                request, db_session, streamed_channels, session_id, error=message, status_code=exc.status_code
             )
         return Redirect(f"/sessions/{session_id}", status_code=303)
 

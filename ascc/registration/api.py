@@ -7,10 +7,9 @@ from litestar import Controller, Request, get, post
 from litestar.params import Body
 
 from ascc.editions import services as editions
-from ascc.privacy import services as notices
-from ascc.registration import privacy
+from ascc.registration import consents
 from ascc.registration import services as registration
-from ascc.registration.routes import base_url, mine_or_404
+from ascc.registration.routes import PrivacyVersion, base_url, mine_or_404
 from ascc.security import requires_login
 from ascc.web import DbSession
 
@@ -68,7 +67,7 @@ async def registration_out(
         waiting_position=(positions or {}).get(registration.holder(r.id))
         if positions is not None
         else await registration.waiting_position(db_session, r),
-        consents={name.removeprefix("consent_"): getattr(r, name) for name in privacy.CONSENTS},
+        consents={name.removeprefix("consent_"): getattr(r, name) for name in consents.CONSENTS},
     )
 
 
@@ -86,7 +85,11 @@ class RegistrationApi(Controller):
         "/", summary="Register for the current edition (201: confirmed, waiting or pending)", status_code=201
     )
     async def register(
-        self, request: Request, db_session: DbSession, data: Annotated[RegistrationIn, Body()]
+        self,
+        request: Request,
+        db_session: DbSession,
+        data: Annotated[RegistrationIn, Body()],
+        privacy_version: PrivacyVersion,
     ) -> RegistrationOut:
         edition = await editions.require_current(db_session)
         created = await registration.register(
@@ -95,7 +98,7 @@ class RegistrationApi(Controller):
             request.user.id,
             registration.RegistrationInput(**msgspec.structs.asdict(data)),
             base_url(request),
-            privacy_version=await notices.current_version(db_session),
+            privacy_version=privacy_version,
         )
         return await registration_out(db_session, edition, created)
 

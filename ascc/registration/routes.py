@@ -1,21 +1,20 @@
 """Registration pages for participants (register, my registration, delegation, invitations, directory) and the API."""
 
-import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import clock
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.i18n import country_name
-from ascc.network import services as network
-from ascc.privacy import services as notices
-from ascc.privacy.export import person_export
-from ascc.registration import delegations, forms, privacy
+from ascc.registration import consents, delegations, forms
 from ascc.registration import services as registration
 from ascc.registration.letter import LetterData, render_letter
 from ascc.security import requires_login
@@ -24,6 +23,12 @@ from ascc.text import email_key
 from ascc.web import DbSession, form_errors, form_text, page
 
 OPEN_STATUSES = registration.OPEN_STATUSES
+
+# Privacy notices and the year-round network are built on registration, so what the form needs of them is
+# handed in by app.py as dependencies (imports go one way): the notice version a registration records now
+# (`privacy_version`), and the separate opt-in to the network (`network_opt_in(session, user_id)`).
+PrivacyVersion = NamedDependency[str | None]
+NetworkOptIn = NamedDependency[Callable[[AsyncSession, int], Awaitable[Any]]]
 
 
 async def _form_context(db_session: DbSession, edition: Any) -> dict[str, Any]:
@@ -69,8 +74,14 @@ class RegistrationPages(Controller):
         )
 
     @post("/register")
-    async def submit(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        return await _submit(request, db_session, invite_token=None)
+    async def submit(
+        self,
+        request: Request,
+        db_session: DbSession,
+        privacy_version: PrivacyVersion,
+        network_opt_in: NetworkOptIn,
+    ) -> Template | Redirect:
+        return await _submit(request, db_session, privacy_version, network_opt_in, invite_token=None)
 
     @get("/registration")
     async def mine(self, request: Request, db_session: DbSession) -> Template | Redirect:
@@ -114,8 +125,8 @@ class RegistrationPages(Controller):
     async def consents(self, request: Request, db_session: DbSession) -> Redirect:
         _, mine = await mine_or_404(request, db_session)
         form = await request.form()
-        given = {name for name in privacy.CONSENTS if form_text(form, name) == "on"}
-        await privacy.update_consents(db_session, mine, given)
+        given = {name for name in consents.CONSENTS if form_text(form, name) == "on"}
+        await consents.update_consents(db_session, mine, given)
         return Redirect("/registration?done=saved", status_code=303)
 
     @post("/registration/cancel")
@@ -158,35 +169,6 @@ class RegistrationPages(Controller):
                 "cache-control": "no-store",
             },
         )
-
-    @get("/account/export.json")
-    async def export(self, request: Request, db_session: DbSession) -> Response[bytes]:
-        data = await person_export(
-            db_session, request.user.id
-        )  # every domain, built on privacy.export_my_data
-        return Response(
-            json.dumps(data, ensure_ascii=False, indent=2).encode(),
-            media_type="application/json",
-            headers={
-                "content-disposition": 'attachment; filename="my-ascc-data.json"',
-                "cache-control": "no-store",
-            },
-        )
-
-    @get("/account/delete")
-    async def delete_form(self, request: Request) -> Template:
-        return page(request, "registration/delete_account.html", error=None)
-
-    @post("/account/delete")
-    async def delete(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        typed = form_text(await request.form(), "confirm_email").strip().casefold()
-        if typed != request.user.email.casefold():
-            return page(
-                request, "registration/delete_account.html", status_code=422, error="privacy.delete_mismatch"
-            )
-        await privacy.delete_account(db_session, request.user.id, base_url(request))
-        request.clear_session()
-        return Redirect("/?deleted=1", status_code=303)
 
     @post("/delegation/start")
     async def start_delegation(self, request: Request, db_session: DbSession) -> Template | Redirect:
@@ -241,7 +223,7 @@ class RegistrationPages(Controller):
         mine = await registration.my_registration(db_session, edition.id, request.user.id)
         if request.user.role != "organizer" and (mine is None or mine.status != "confirmed"):
             return page(request, "registration/directory_closed.html", status_code=403)
-        people = await privacy.directory(db_session, edition.id, q, country, category, sector)
+        people = await consents.directory(db_session, edition.id, q, country, category, sector)
         return page(
             request,
             "registration/directory.html",
@@ -298,12 +280,23 @@ class InvitationPages(Controller):
 
     @post("/invite/{token:str}", guards=[requires_login])
     async def accept(
-        self, request: Request, db_session: DbSession, token: FromPath[str]
+        self,
+        request: Request,
+        db_session: DbSession,
+        token: FromPath[str],
+        privacy_version: PrivacyVersion,
+        network_opt_in: NetworkOptIn,
     ) -> Template | Redirect:
-        return await _submit(request, db_session, invite_token=token)
+        return await _submit(request, db_session, privacy_version, network_opt_in, invite_token=token)
 
 
-async def _submit(request: Request, db_session: DbSession, invite_token: str | None) -> Template | Redirect:
+async def _submit(
+    request: Request,
+    db_session: DbSession,
+    privacy_version: str | None,
+    network_opt_in: Callable[[AsyncSession, int], Awaitable[Any]],
+    invite_token: str | None,
+) -> Template | Redirect:
     edition = await editions.require_current(db_session)
     context = await _form_context(db_session, edition)
     data, values = forms.read(await request.form(), context["questions"])
@@ -315,10 +308,10 @@ async def _submit(request: Request, db_session: DbSession, invite_token: str | N
             data,
             base_url(request),
             invite_token=invite_token,
-            privacy_version=await notices.current_version(db_session),
+            privacy_version=privacy_version,
         )
         if values["consent_network"]:  # the separate opt-in to the year-round network, recorded with its date
-            await network.join(db_session, request.user.id, {}, via="registration")
+            await network_opt_in(db_session, request.user.id)
     except ValidationFailed as exc:
         await db_session.rollback()  # expires what was loaded: load the edition again
         edition = await editions.require_current(db_session)

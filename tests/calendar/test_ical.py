@@ -10,7 +10,7 @@ import icalendar
 import pytest
 from ical.calendar_stream import IcsCalendarStream
 
-from ascc.calendar.ical import Attendee, CalendarItem, Revision, calendar, invitation
+from ascc.ical import Attendee, CalendarItem, Revision, calendar, invitation
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 STAMP = datetime(2023, 11, 1, tzinfo=UTC)

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ascc.audit.models import AuditEntry
 from ascc.db import create_engine
-from ascc.editions import cloning
 from ascc.editions import services as editions
 from ascc.errors import ValidationFailed
+from ascc.lifecycle import cloning
 from ascc.organizations import services as organizations
 from ascc.registration import organizer
 from ascc.registration import services as registration

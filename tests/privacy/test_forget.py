@@ -21,8 +21,8 @@ from ascc.network.models import NetworkMeeting, NetworkMember
 from ascc.online.models import LiveQuestion
 from ascc.organizations import services as organizations
 from ascc.privacy import services as privacy
+from ascc.privacy.forget import forget_person
 from ascc.programme.models import ProgrammeSession, SessionPerson, Speaker
-from ascc.registration import privacy as registration_privacy
 from tests.privacy.conftest import OLD
 
 SECRET = "Call me on +63 917 555 0101"
@@ -92,7 +92,7 @@ async def _alice_wrote_everywhere(session, world) -> None:
 
 async def test_forgetting_a_person_leaves_nothing_they_wrote(session, world) -> None:
     await _alice_wrote_everywhere(session, world)
-    await registration_privacy.forget_person(session, world.alice)
+    await forget_person(session, world.alice)
     await session.commit()
     session.expire_all()
     alice = world.alice

@@ -11,7 +11,9 @@ from ascc import clock
 from ascc.errors import DomainError, ValidationFailed
 from ascc.mail import services as mail
 from ascc.organizations import services as organizations
-from ascc.registration import delegations, organizer, privacy
+from ascc.privacy.export import export_my_data
+from ascc.privacy.forget import delete_account
+from ascc.registration import consents, delegations, organizer
 from ascc.registration import services as registration
 from ascc.registration.models import Registration
 from tests.registration.conftest import BASE, entry
@@ -242,11 +244,11 @@ async def test_directory_lists_only_confirmed_people_who_opted_in(session, editi
     hidden = await person(name="Private Person")
     await register(session, edition, shown, interests=["water"], country="TH")
     await register(session, edition, hidden, consent_directory=False)
-    names = [e.name_latin for e in await privacy.directory(session, edition.id)]
+    names = [e.name_latin for e in await consents.directory(session, edition.id)]
     assert names == ["Somchai Jaidee"]
-    assert [e.name_local for e in await privacy.directory(session, edition.id, q="ใจดี")] == ["สมชาย ใจดี"]
-    assert await privacy.directory(session, edition.id, sector="energy") == []
-    assert len(await privacy.directory(session, edition.id, country="zz", category="nope", sector="x")) == 1
+    assert [e.name_local for e in await consents.directory(session, edition.id, q="ใจดี")] == ["สมชาย ใจดี"]
+    assert await consents.directory(session, edition.id, sector="energy") == []
+    assert len(await consents.directory(session, edition.id, country="zz", category="nope", sector="x")) == 1
 
 
 async def test_export_and_delete_my_data(session, edition, person) -> None:
@@ -254,10 +256,10 @@ async def test_export_and_delete_my_data(session, edition, person) -> None:
     leaving = await person("leaving@example.org", name_local="佐藤 遥")
     mine = await register(session, edition, leaving, dietary="halal")
     waiting = await register(session, edition, await person())
-    data = await privacy.export_my_data(session, leaving.id)
+    data = await export_my_data(session, leaving.id)
     assert data["account"]["name_local"] == "佐藤 遥"
     assert data["registrations"][0]["dietary"] == "halal"
-    await privacy.delete_account(session, leaving.id, BASE)
+    await delete_account(session, leaving.id, BASE)
     await session.commit()
     gone = await registration.get_registration(session, mine.id)
     assert (gone.status, gone.dietary, gone.user.name_latin, gone.user.is_active) == (

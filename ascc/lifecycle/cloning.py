@@ -1,6 +1,6 @@
 """Preparing the next edition: a new, not-current draft edition with this one's set-up.
 
-Rooms (here), tracks (programme), registration set-up (registration: capacities, categories needing approval
+Rooms (editions), tracks (programme), registration set-up (registration: capacities, categories needing approval
 or a code, questions, quotas) and tours with their courses (tours: times moved to the new dates) are copied
 by each domain's own service. Nothing personal comes along: no registration, booking, ID number, preference,
 allocation, meeting or lead. The caller's one transaction holds it all: a failure leaves nothing behind.
@@ -11,14 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import extract, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc.audit import services as audit
 from ascc.editions import services as editions
-from ascc.editions.models import Edition
 from ascc.errors import ValidationFailed
 from ascc.privacy import services as notices
 from ascc.programme import editing as programme
@@ -26,6 +25,9 @@ from ascc.registration import organizer as registration
 from ascc.registration import services as registrations
 from ascc.text import as_number, clean_line
 from ascc.tours import services as tours
+
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
 
 FIELDS = ("year", "slug", "name_en", "name_ja", "starts_on", "ends_on")
 
@@ -75,9 +77,7 @@ async def _year(session: AsyncSession, raw: str, errors: dict) -> int | None:
     if year is None or not 2000 <= year <= 2100:
         errors["year"] = ("error.number_range", {"min": 2000, "max": 2100})
         return None
-    taken = await session.scalar(
-        select(Edition.slug).where(extract("year", Edition.starts_on) == year).limit(1)
-    )
+    taken = await editions.slug_in_year(session, year)
     if taken:
         errors["year"] = ("clone.error_year_taken", {"slug": taken})
     return year
@@ -113,7 +113,7 @@ async def prepare_next(
     except ValidationFailed as exc:
         errors = {**exc.errors, **errors}
     else:
-        if await session.scalar(select(Edition.id).where(Edition.slug == data.slug)):
+        if await editions.slug_taken(session, data.slug):
             errors["slug"] = ("error.slug_taken", {})
         if year and isinstance(data.starts_on, date) and data.starts_on.year != year:
             errors.setdefault("starts_on", ("clone.error_not_in_year", {"year": year}))

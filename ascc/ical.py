@@ -1,5 +1,10 @@
 """iCalendar files: a personal feed, one item, the whole programme, and meeting invitations. Pure.
 
+Shared like csv_export and pdf_tables: mail attaches invitations, matching and the network describe their
+meetings, the calendar domain its feeds. Each domain words its own items with the helpers below; UIDs
+depend only on the kind, the row and the site's host (`host_of`), so the personal feed, the per-item
+download and a meeting invitation all describe the same event and calendars merge them.
+
 The `icalendar` library writes every line (escaping, folding at 75 octets, the VTIMEZONE of the
 edition's IANA zone); nothing here is hand-written RFC 5545. Times are stored in UTC and written in the
 edition's zone with its VTIMEZONE, so a calendar anywhere shows the right instant.
@@ -13,6 +18,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vDuration, vText
@@ -187,3 +194,28 @@ def invitation_payload(item: CalendarItem, zone_name: str, sequence: int) -> dic
 def invitation_from_payload(payload: dict, organizer: Attendee, stamp: datetime) -> tuple[bytes, str]:
     item = CalendarItem.from_json(payload["item"])
     return invitation(item, payload["zone"], payload["sequence"], stamp, organizer), method_of(item)
+
+
+# --- Wording shared by every kind of item ---------------------------------------------------------------
+
+
+def host_of(base_url: str) -> str:
+    return urlsplit(base_url).hostname or "ascc.local"
+
+
+def venue(edition: Any) -> str:
+    """ "Pacifico Yokohama North, 1-1-2 Minatomirai ..." in English, then Japanese when it differs."""
+    en = ", ".join(p for p in (edition.venue_name_en, edition.venue_address_en) if p)
+    ja = "、".join(p for p in (edition.venue_name_ja, edition.venue_address_ja) if p)
+    return bilingual(en, ja)
+
+
+def paragraphs(*parts: str) -> str:
+    return "\n\n".join(p.strip() for p in parts if p and p.strip())
+
+
+def describe_parties(parties: tuple[tuple[Attendee, str], ...]) -> tuple[str, str]:
+    """ "A × B" for the summary, and one line per person with their organization for the description."""
+    names = " × ".join(person.name for person, _ in parties)
+    who = "\n".join(f"{person.name} ({org})" if org else person.name for person, org in parties)
+    return names, who
