@@ -171,6 +171,10 @@ def calendar(
     for revision in revisions:
         cal.add_component(event(revision, zone, stamp, organizer))
     cal.add_missing_timezones()
+    for timezone in cal.walk("VTIMEZONE"):
+        # icalendar notes its range in a COMMENT on the VTIMEZONE itself, where RFC 5545 allows none (only in
+        # STANDARD and DAYLIGHT): strict parsers refuse the whole file.
+        timezone.pop("COMMENT", None)
     return cal.to_ical()
 
 

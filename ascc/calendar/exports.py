@@ -61,6 +61,11 @@ def _room_name(item: Item) -> str:
     return ONLINE_ROOM if item.format == "online" else NO_ROOM
 
 
+def _room_guid(conference: Conference, item: Item) -> str:
+    """Rooms of the edition by id; the two places without one ("Online", "To be announced") by name."""
+    return guid(conference, "room", item.room.id if item.room else _room_name(item))
+
+
 def _event_slug(conference: Conference, item: Item) -> str:
     words = ascii_slug(item.title_en or item.title_ja)[:60].strip("-")
     return f"{acronym(conference.slug)}-{item.id:04d}" + (f"-{words}" if words else "")
@@ -130,9 +135,16 @@ def _json_event(conference: Conference, schedule: Schedule, item: Item) -> dict[
         "abstract": item.abstract_en or item.abstract_ja,
         "description": _description(item),
         "persons": [
-            {"name": role.person.name, "guid": guid(conference, "person", role.person.slug)}
+            {
+                "name": role.person.name,
+                # Older readers (frab's) show `public_name` only; without an `id` the person keeps matching
+                # exactly one of the schema's two person shapes.
+                "public_name": role.person.name,
+                "guid": guid(conference, "person", role.person.slug),
+            }
             for role in item.people
         ],
+        "do_not_record": item.recording == "do_not_record",  # the speakers' word, for video teams
         "links": [],
     }
 
@@ -154,6 +166,16 @@ def schedule_json(conference: Conference, schedule: Schedule) -> dict[str, Any]:
             "description": {"en": room.name_en, "ja": room.name_ja},
         }
         for room in schedule.rooms
+    ]
+    # The places of sessions without a room of the edition, so that every room an event names is listed.
+    placeless = {_room_name(item): item for item in _published(schedule) if item.room is None}
+    rooms += [
+        {
+            "name": name,
+            "guid": _room_guid(conference, item),
+            "description": {"en": name.split(" / ")[0], "ja": name.split(" / ")[-1]},
+        }
+        for name, item in sorted(placeless.items())
     ]
     days = [
         {
@@ -239,10 +261,7 @@ def schedule_xml(conference: Conference, schedule: Schedule) -> bytes:
             },
         )
         for room_name, items in _by_room(mine).items():
-            room = next((i.room for i in items if i.room), None)
-            room_attributes = {"name": room_name}
-            if room:
-                room_attributes["guid"] = guid(conference, "room", room.id)
+            room_attributes = {"name": room_name, "guid": _room_guid(conference, items[0])}
             room_element = ET.SubElement(day_element, "room", room_attributes)
             for item in items:
                 _xml_event(room_element, conference, schedule, item)
@@ -268,5 +287,8 @@ def _xml_event(parent: ET.Element, conference: Conference, schedule: Schedule, i
         )
     _text(event, "language", data["language"])
     _text(event, "description", data["description"])
+    recording = ET.SubElement(event, "recording")
+    _text(recording, "license", "")
+    _text(recording, "optout", "true" if data["do_not_record"] else "false")
     ET.SubElement(event, "links")
     _text(event, "url", data["url"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -149,6 +150,8 @@ async def deliver_due(
                     invitation=_invitation(message, sender),
                     html=message.body_html,
                     headers=message.headers,
+                    message_id=message_id_of(message, sender),
+                    date=message.created_at,
                 )
             except (ValueError, KeyError, TypeError) as exc:  # e.g. an invitation no longer readable
                 message.status, message.claimed_until = "failed", None
@@ -184,6 +187,13 @@ async def deliver_due(
                 report.sent += 1
             await session.commit()
     return report
+
+
+def message_id_of(message: OutboxMessage, sender: str) -> str:
+    """The same Message-ID on every attempt at one outbox message, unique across installations."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "ascc.local"
+    seed = f"{message.id}:{message.created_at.isoformat()}:{message.to_address}"
+    return f"<ascc.{message.id}.{hashlib.sha256(seed.encode()).hexdigest()[:16]}@{domain}>"
 
 
 def _invitation(message: OutboxMessage, sender: str) -> tuple[bytes, str] | None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid, parseaddr
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from urllib.parse import unquote, urlsplit
 
 # The only headers a message may add to those the sender writes (campaigns' one-click unsubscribe).
@@ -52,6 +53,8 @@ def build_message(
     invitation: tuple[bytes, str] | None = None,
     html: str | None = None,
     headers: dict[str, str] | None = None,
+    message_id: str | None = None,
+    date: datetime | None = None,
 ) -> EmailMessage:
     """A plain-text mail; with `invitation` (iCalendar bytes, iTIP method) also a calendar invitation.
 
@@ -68,7 +71,10 @@ def build_message(
     except (ValueError, IndexError):
         message["To"] = to_address
     message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain=sender_address.rpartition("@")[2] or "ascc.local")
+    # RFC 5322 requires Date (spam filters penalize its absence); the outbox passes when the message was
+    # queued, and one Message-ID for every attempt, so a receiver that got it twice can tell.
+    message["Date"] = format_datetime(date or datetime.now(UTC))
+    message["Message-ID"] = message_id or make_msgid(domain=sender_address.rpartition("@")[2] or "ascc.local")
     message.set_content(body, charset="utf-8")
     # After set_content, which replaces all Content-* headers.
     message["Content-Language"] = "ja, en" if lang == "ja" else "en, ja"

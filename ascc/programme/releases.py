@@ -93,6 +93,7 @@ async def snapshot_of(session: AsyncSession, edition: Any, version: int) -> dict
                 "format": row.format,
                 "capacity": row.capacity,
                 "people": [[p.speaker_id, p.role] for p in row.people],
+                "recording": row.recording,  # the speakers' word: exports tell video teams not to record
             }
             for row in rows
         ],

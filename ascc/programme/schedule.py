@@ -143,6 +143,7 @@ class Item:
     capacity: int | None
     people: tuple[Role, ...]
     search_text: str = field(repr=False, compare=False)
+    recording: str = "allowed"  # allowed | do_not_record (releases before it was kept: allowed)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -371,6 +372,7 @@ class Schedule:
                     capacity=s.get("capacity"),
                     people=roles,
                     search_text=fold(" ".join(words)),
+                    recording=s.get("recording", "allowed"),
                 )
             )
         room_order = {room_id: n for n, room_id in enumerate(rooms)}

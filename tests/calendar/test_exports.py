@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from ascc.db import create_engine
 from ascc.editions import services as editions
 from ascc.programme import editing
+from ascc.programme import services as programme
 from tests.calendar.conftest import build_calendar
 from tests.conftest import DATA
 from tests.programme.conftest import publish, session_form
@@ -58,6 +59,7 @@ async def world(settings, inputs):
         gone, _ = await editing.save_session(
             session, edition, None, session_form(title_en="Cancelled talk", start="15:00", end="15:30")
         )
+        await programme.set_recording_consent(session, edition.id, w.talk, "do_not_record")
         await session.commit()
         await publish(session, edition.id)
         await editing.save_session(
@@ -157,3 +159,34 @@ async def test_programme_ics_holds_every_session_and_the_cancelled_one_as_cancel
     events = {e.uid: e for e in IcsCalendarStream.calendar_from_ics(response.text).events}
     hostile = next(e for uid, e in events.items() if uid.startswith(f"session-{world.hostile}@"))
     assert hostile.dtstart == datetime(2023, 11, 15, 14, 30, tzinfo=UTC)
+
+
+async def test_exports_carry_the_recording_opt_out_public_names_and_every_room(
+    client, world, schemas
+) -> None:
+    """Video teams read schedule.json/xml to know what to record; older readers show `public_name` only; an
+    event's room must be listed with a guid even when it is not a room of the venue ("Online", "To be
+    announced")."""
+    validator, xsd = schemas
+    data = (await client.get("/schedule.json")).json()
+    assert [e.message for e in validator.iter_errors(data)] == []
+    events = events_of_json(data)
+    assert {i: e["do_not_record"] for i, e in events.items()} == {
+        world.talk: True,
+        world.panel: False,
+        world.hostile: False,
+        world.japanese_only: False,
+    }
+    persons = [p for e in events.values() for p in e["persons"]]
+    assert persons and all(p["public_name"] == p["name"] for p in persons)
+    listed = {room["name"]: room["guid"] for room in data["schedule"]["conference"]["rooms"]}
+    assert {e["room"] for e in events.values()} <= set(listed)
+    assert "To be announced / 未定" in listed and all(listed.values())
+
+    document = etree.fromstring((await client.get("/schedule.xml")).content)
+    assert xsd.validate(document), [str(e) for e in xsd.error_log]
+    optout = {int(e.get("id")): e.findtext("recording/optout") for e in document.iter("event")}
+    assert optout[world.talk] == "true" and optout[world.panel] == "false"
+    xml_rooms = {r.get("name"): r.get("guid") for day in document.iter("day") for r in day.findall("room")}
+    assert all(xml_rooms.values())
+    assert xml_rooms["To be announced / 未定"] == listed["To be announced / 未定"]

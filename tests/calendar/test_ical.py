@@ -62,6 +62,15 @@ def test_file_carries_the_editions_vtimezone_and_tzid() -> None:
     assert b"DTSTART;TZID=Asia/Tokyo:20231114T090000" in body
 
 
+def test_the_vtimezone_holds_only_what_rfc_5545_allows() -> None:
+    """icalendar put a COMMENT on the VTIMEZONE itself (allowed only inside STANDARD/DAYLIGHT): strict readers
+    refused the whole file."""
+    body = calendar([Revision(item())], "Asia/Tokyo", STAMP)
+    [timezone] = icalendar.Calendar.from_ical(body).walk("VTIMEZONE")
+    assert set(timezone.keys()) <= {"TZID", "LAST-MODIFIED", "TZURL"}
+    assert [c.name for c in timezone.subcomponents] == ["STANDARD"]
+
+
 def test_event_across_midnight_keeps_both_days() -> None:
     late = item(
         starts_at=datetime(2023, 11, 14, 22, 30, tzinfo=TOKYO),

@@ -108,3 +108,23 @@ async def test_two_senders_never_send_the_same_message_twice(session_maker, mail
     async with session_maker() as session:
         statuses = set((await session.scalars(select(OutboxMessage.status))).all())
     assert statuses == {"sent"}
+
+
+async def test_every_mail_carries_date_and_one_message_id_for_all_its_attempts(
+    session_maker, mailbox: Mailbox, free_port: int, monkeypatch
+) -> None:
+    """RFC 5322 requires Date; spam filters penalize its absence. A retried message keeps its Message-ID."""
+    from email.utils import parsedate_to_datetime
+
+    message_id = await queue_one(session_maker)
+    await mail.deliver_due(session_maker, f"smtp://127.0.0.1:{free_port}", SENDER)  # refused: retried later
+    monkeypatch.setenv("ASCC_NOW", (clock.now() + timedelta(minutes=5)).isoformat())
+    await mail.deliver_due(session_maker, mailbox.url, SENDER)
+    [received] = mailbox.messages
+    async with session_maker() as session:
+        queued = await session.get_one(OutboxMessage, message_id)
+    sent_date = parsedate_to_datetime(received["Date"])
+    assert abs((sent_date - queued.created_at).total_seconds()) < 1  # when it was queued, in RFC 5322 form
+    assert received["Message-ID"] == mail.message_id_of(queued, SENDER)
+    assert received["Message-ID"].startswith(f"<ascc.{message_id}.")
+    assert received["Message-ID"].endswith("@ascc.example.org>")
