@@ -43,7 +43,13 @@ from ascc.campaigns.organizer_routes import CampaignAdminPages
 from ascc.campaigns.routes import MailPreferencePages, MyMailPages
 from ascc.config import Settings
 from ascc.db import create_engine, load_models
-from ascc.editions.routes import EditionAdminPages, EditionApi, EditionPages, provide_current_edition
+from ascc.editions.routes import (
+    EditionAdminPages,
+    EditionApi,
+    EditionPages,
+    provide_current_edition,
+    provide_current_edition_if_any,
+)
 from ascc.error_handlers import (
     bad_input_handler,
     domain_error_handler,
@@ -166,7 +172,8 @@ ROUTE_HANDLERS: list[Any] = [
 # Imports between domains go one way (pyproject.toml's layers contract). Where a page of a domain shows or
 # does something of a domain built on it, it declares a named dependency and gets it from here.
 DEPENDENCIES = {
-    "current_edition": Provide(provide_current_edition),  # the audit log's pages (the conference's zone)
+    "current_edition": Provide(provide_current_edition),  # pages and API of this year's edition (404 without)
+    "current_edition_if_any": Provide(provide_current_edition_if_any),  # the audit log's pages (their zone)
     "privacy_version": Provide(provide_privacy_version),  # registering records the notice in effect
     "network_opt_in": Provide(provide_network_opt_in, sync_to_thread=False),  # the registration form
     "streamed_channels": Provide(provide_streamed_channels, sync_to_thread=False),  # a session's page

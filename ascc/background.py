@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ascc.badges import sheets
-from ascc.campaigns import services as campaigns
+from ascc.campaigns import sending as campaigns
 from ascc.campaigns.reminders import run_periodic as run_reminders
 from ascc.config import Settings
 from ascc.db import create_engine

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import typing
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import msgspec
 from jinja2 import pass_context
 from litestar import Request, Response
 from litestar.datastructures import UploadFile
@@ -15,11 +21,23 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import i18n
-from ascc.errors import ValidationFailed
+from ascc.errors import DomainError, ValidationFailed
 from ascc.i18n import translate
 
 # The request's database session (advanced-alchemy's `db_session` dependency), declared explicitly.
 DbSession = NamedDependency[AsyncSession]
+
+
+def session_turn(db_session: AsyncSession) -> asyncio.Lock:
+    """The request's turn on its database session, for dependency providers that query.
+
+    Litestar resolves a handler's independent dependencies at the same time, and SQLAlchemy refuses two
+    operations at once on one session ("concurrent operations are not permitted"): a handler declaring both
+    `current_edition` and `privacy_version` would fail on PostgreSQL. Each provider that queries holds this."""
+    turn = db_session.info.get("ascc_turn")
+    if turn is None:
+        turn = db_session.info["ascc_turn"] = asyncio.Lock()
+    return turn
 
 
 def request_lang(request: Request) -> str:
@@ -135,6 +153,43 @@ def _template_exists(request: Request, name: str) -> bool:
     return True
 
 
+# --- forms -------------------------------------------------------------------------------------------------
+
+# A checkbox group or a multiple select: one ticked value arrives as a string, several as a list.
+Many = list[str] | str
+
+
+class Form(msgspec.Struct, kw_only=True):
+    """A submitted HTML form with a fixed set of fields, declared as `data: URLEncodedBody[SomeForm]`.
+
+    Text fields are `str = ""`: a field the browser did not send is empty, and the service says what is wrong
+    with it (the form again, the message beside the field), never a bare 400. `Many` fields (checkboxes,
+    multiple selects) are always a list here. Fields not declared (the CSRF token) are ignored."""
+
+    def __post_init__(self) -> None:
+        for name in _many_fields(type(self)):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                setattr(self, name, [value])
+
+    def values(self, *names: str) -> dict[str, Any]:
+        """The fields as a dict (for services that take one, and to fill the form again): all, or these."""
+        return {name: getattr(self, name) for name in names or self.__struct_fields__}
+
+
+@functools.cache
+def _many_fields(cls: type) -> tuple[str, ...]:
+    hints = typing.get_type_hints(cls)
+    return tuple(name for name in cls.__struct_fields__ if hints[name] == Many)
+
+
+def form_struct(name: str, *text_fields: str, many: Iterable[str] = ()) -> type[Form]:
+    """A Form of text fields named once in a field list that the route also uses elsewhere (one list per form)."""
+    fields: list[tuple[str, Any, Any]] = [(field, str, "") for field in text_fields]
+    fields += [(field, Many, []) for field in many]
+    return msgspec.defstruct(name, fields, bases=(Form,), kw_only=True)
+
+
 def form_text(form: Any, name: str) -> str:
     """A text field of a submitted form; a file or anything else sent under that name counts as empty."""
     value = form.get(name)
@@ -162,6 +217,56 @@ def form_errors(request: Request, exc: ValidationFailed) -> dict[str, str]:
     """Field -> message in the request's language, for showing beside each field."""
     lang = request_lang(request)
     return {field: translate(lang, key, **params) for field, (key, params) in exc.errors.items()}
+
+
+def error_messages(request: Request, exc: DomainError, field: str = "_form") -> dict[str, str]:
+    """Field -> message: each field of a ValidationFailed, or any other refusal's message under `field`."""
+    if isinstance(exc, ValidationFailed):
+        return form_errors(request, exc)
+    return {field: translate(request_lang(request), exc.message, **exc.params)}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refused form, ready to show: a message per field, the refusal in one line, the status code, and the
+    error itself (for pages that translate its catalogue key themselves)."""
+
+    errors: dict[str, str]
+    message: str
+    status_code: int
+    error: DomainError
+
+
+async def form_again(
+    request: Request,
+    db_session: AsyncSession,
+    exc: DomainError,
+    show: str | Callable[[Refusal], Awaitable[Template]],
+    *,
+    reload: Iterable[Any] = (),
+    field: str = "_form",
+    status_code: int | None = None,
+    **context: Any,
+) -> Template:
+    """Undo a refused change and show the form again with each message beside its field.
+
+    Nothing of the failed attempt may be committed, so the transaction is rolled back; that expires every
+    object the request loaded, so the ones in `reload` (the current edition, say) are read again, and
+    anything else the page shows is loaded after this point. `show` is a template, rendered (or its htmx
+    partial) with `errors` (see error_messages: a refusal that names no field goes under `field`), `context`
+    and the refusal's status code; or an async function that builds the page from the Refusal."""
+    await db_session.rollback()
+    for row in reload:
+        await db_session.refresh(row)
+    refusal = Refusal(
+        errors=error_messages(request, exc, field),
+        message=translate(request_lang(request), exc.message, **exc.params),
+        status_code=status_code or exc.status_code,
+        error=exc,
+    )
+    if not isinstance(show, str):
+        return await show(refusal)
+    return page(request, show, status_code=refusal.status_code, errors=refusal.errors, **context)
 
 
 def file_response(stored: Any, inline: bool = False, cache: str = "private, max-age=300") -> Response:

@@ -126,7 +126,10 @@ def _used_keys() -> set[str]:
         keys |= set(
             re.findall(
                 r"""["']((?:error|mail|link|reset|verify|privacy|delegation|registration|form|programme|notification|market|matching)\.[a-z0-9_.]+)["']""",
-                path.read_text(),
+                # route names (`name="privacy.notice"`, `url_for("registration.mine")`) are not texts
+                re.sub(
+                    r"""(?:\bname=|(?:url_for|route_reverse)\(\s*)["'][a-z_.]+["']""", "", path.read_text()
+                ),
             )
         )
     # Audit actions ("registration.approve") are names, not texts: their labels are audit.action.<name>.

@@ -22,7 +22,7 @@ SIGNUP_FIELDS = ("email", "name_latin", "name_local", "organization", "country",
 class AccountPages(Controller):
     include_in_schema = False
 
-    @get("/signup")
+    @get("/signup", name="accounts.signup")
     async def signup_form(self, request: Request) -> Template:
         return page(request, "accounts/signup.html", values={"preferred_lang": request.state.lang}, errors={})
 
@@ -71,7 +71,7 @@ class AccountPages(Controller):
         )
         return page(request, "accounts/email_form.html", purpose="verify", sent=True, values={})
 
-    @get("/login")
+    @get("/login", name="accounts.login")
     async def login_form(
         self, request: Request, next_: Annotated[str | None, QueryParameter(name="next")] = None
     ) -> Template | Redirect:

@@ -25,8 +25,8 @@ API_PER_PAGE_MAX = 500
 
 
 # Editions are built on the audit log (they record into it), so the current edition is handed in by app.py
-# (editions.routes.provide_current_edition): the edition or None.
-CurrentEdition = NamedDependency[Any]
+# (editions.routes.provide_current_edition_if_any): the edition or None.
+CurrentEditionIfAny = NamedDependency[Any]
 
 
 def _zone(edition: Any) -> ZoneInfo:
@@ -44,9 +44,11 @@ class AuditPages(Controller):
     guards = [requires_organizer]
     include_in_schema = False
 
-    @get("/", cache=False)
-    async def log(self, request: Request, db_session: DbSession, current_edition: CurrentEdition) -> Template:
-        tz = _zone(current_edition)
+    @get("/", cache=False, name="audit.log")
+    async def log(
+        self, request: Request, db_session: DbSession, current_edition_if_any: CurrentEditionIfAny
+    ) -> Template:
+        tz = _zone(current_edition_if_any)
         words = await audit.vocabulary(db_session)
         lang = request_lang(request)
         errors: dict[str, str] = {}
@@ -89,9 +91,9 @@ class AuditPages(Controller):
 
     @get("/export.csv", cache=False)
     async def export(
-        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+        self, request: Request, db_session: DbSession, current_edition_if_any: CurrentEditionIfAny
     ) -> Response[bytes]:
-        tz = _zone(current_edition)
+        tz = _zone(current_edition_if_any)
         filters = await _filters(request, db_session)
         lang = request_lang(request)
         rows = await audit.all_matching(db_session, filters, tz)
@@ -153,9 +155,9 @@ class AuditApi(Controller):
         cache=False,
     )
     async def entries(
-        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+        self, request: Request, db_session: DbSession, current_edition_if_any: CurrentEditionIfAny
     ) -> AuditPage:
-        tz = _zone(current_edition)
+        tz = _zone(current_edition_if_any)
         filters = await _filters(request, db_session)
         page_number = audit_filters.page_number(request.query_params.get("page"))
         per_page = (

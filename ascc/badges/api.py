@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import Body, FromPath, FromQuery
 
 from ascc import clock, locks
@@ -16,6 +17,9 @@ from ascc.badges.live import publish
 from ascc.editions import services as editions
 from ascc.security import requires_login, requires_role
 from ascc.web import DbSession
+
+# The current edition, or a 404 when there is none (app.DEPENDENCIES).
+CurrentEdition = NamedDependency[editions.Edition]
 
 requires_checkin = requires_role("checkin", "organizer")
 
@@ -94,68 +98,72 @@ class BadgeApi(Controller):
         media_type="application/x-pem-file",
         cache=False,
     )
-    async def public_key(self, db_session: DbSession) -> str:
-        edition = await editions.require_current(db_session)
-        return await badges.public_key_pem(db_session, edition.id)
+    async def public_key(self, db_session: DbSession, current_edition: CurrentEdition) -> str:
+        return await badges.public_key_pem(db_session, current_edition.id)
 
     @get(
         "/badges/revoked", guards=[requires_checkin], summary="Codes refused at check-in (nonces, base64url)"
     )
-    async def revoked(self, db_session: DbSession) -> dict[str, Any]:
-        edition = await editions.require_current(db_session)
+    async def revoked(self, db_session: DbSession, current_edition: CurrentEdition) -> dict[str, Any]:
         return {
-            "edition": edition.slug,
+            "edition": current_edition.slug,
             "generated_at": clock.now().astimezone(UTC).isoformat(),
-            "revoked": await badges.revoked(db_session, edition.id),
+            "revoked": await badges.revoked(db_session, current_edition.id),
         }
 
     @get("/me/badge.svg", guards=[requires_login], summary="My badge as SVG", media_type="image/svg+xml")
-    async def my_svg(self, request: Request, db_session: DbSession) -> Response[str]:
-        edition = await editions.require_current(db_session)
-        face = await badges.my_face(db_session, edition.id, request.user.id)
-        return _file(render.svg(face, edition.name_en), "image/svg+xml", "badge.svg")
+    async def my_svg(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Response[str]:
+        face = await badges.my_face(db_session, current_edition.id, request.user.id)
+        return _file(render.svg(face, current_edition.name_en), "image/svg+xml", "badge.svg")
 
     @get("/me/badge.png", guards=[requires_login], summary="My badge as PNG (for a phone screen)")
-    async def my_png(self, request: Request, db_session: DbSession) -> Response[bytes]:
-        edition = await editions.require_current(db_session)
-        face = await badges.my_face(db_session, edition.id, request.user.id)
-        return _file(render.png(face, edition.name_en), "image/png", "badge.png")
+    async def my_png(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Response[bytes]:
+        face = await badges.my_face(db_session, current_edition.id, request.user.id)
+        return _file(render.png(face, current_edition.name_en), "image/png", "badge.png")
 
     @get("/me/badge.pdf", guards=[requires_login], summary="My badge as an A6 PDF")
-    async def my_pdf(self, request: Request, db_session: DbSession) -> Response[bytes]:
-        edition = await editions.require_current(db_session)
-        face = await badges.my_face(db_session, edition.id, request.user.id)
-        return _file(render.pdf([face], edition.name_en), "application/pdf", "badge.pdf")
+    async def my_pdf(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Response[bytes]:
+        face = await badges.my_face(db_session, current_edition.id, request.user.id)
+        return _file(render.pdf([face], current_edition.name_en), "application/pdf", "badge.pdf")
 
     @post("/checkin", guards=[requires_checkin], status_code=200, summary="Check a badge in at a place")
     async def check_in(
-        self, request: Request, db_session: DbSession, data: Annotated[CheckInIn, Body()]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        data: Annotated[CheckInIn, Body()],
     ) -> CheckInOut:
-        edition = await editions.require_current(db_session)
         with locks.urgent_writes():  # the door goes before agenda saves in SQLite's writer queue
             answer = await checkin.scan(
                 db_session,
-                edition.id,
+                current_edition.id,
                 checkin.ScanInput(**msgspec.structs.asdict(data)),
                 request.user.id,
-                edition.timezone,
+                current_edition.timezone,
             )
             await db_session.commit()  # counted before the live figures are told
-        await publish(request, edition.id)
+        await publish(request, current_edition.id)
         return answer_out(answer)
 
     @get("/checkin/stats", guards=[requires_checkin], summary="Today's check-in figures", cache=False)
-    async def stats(self, db_session: DbSession) -> dict[str, Any]:
-        edition = await editions.require_current(db_session)
-        return stats_out(await figures.stats(db_session, edition.id))
+    async def stats(self, db_session: DbSession, current_edition: CurrentEdition) -> dict[str, Any]:
+        return stats_out(await figures.stats(db_session, current_edition.id))
 
     @get(
         "/checkin/roster",
         guards=[requires_checkin],
         summary="Who each badge in force names, by nonce: the check-in page names people it verifies offline",
     )
-    async def roster(self, db_session: DbSession) -> Response[dict[str, Any]]:
-        edition = await editions.require_current(db_session)
+    async def roster(
+        self, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Response[dict[str, Any]]:
         people = {
             nonce: {
                 "name_latin": p.name_latin,
@@ -163,25 +171,27 @@ class BadgeApi(Controller):
                 "organization": p.organization,
                 "category": p.category,
             }
-            for nonce, p in (await checkin.roster(db_session, edition.id)).items()
+            for nonce, p in (await checkin.roster(db_session, current_edition.id)).items()
         }
-        body = {"edition": edition.id, "people": people}
+        body = {"edition": current_edition.id, "people": people}
         return Response(body, headers={"Cache-Control": "private, no-store"})
 
     @get("/checkin/places", guards=[requires_checkin], summary="Places to check in at, by type")
-    async def places(self, db_session: DbSession, type: FromQuery[str] = "session") -> list[dict[str, Any]]:
+    async def places(
+        self, db_session: DbSession, current_edition: CurrentEdition, type: FromQuery[str] = "session"
+    ) -> list[dict[str, Any]]:
         if type not in ("session", "tour", "meeting"):
             return []
-        edition = await editions.require_current(db_session)
         return [
             {"id": p.id, "name_en": p.name_en, "name_ja": p.name_ja, "starts_at": p.starts_at.isoformat()}
-            for p in await checkin.places(db_session, edition.id, type)
+            for p in await checkin.places(db_session, current_edition.id, type)
         ]
 
     @get("/checkin/search", guards=[requires_checkin], summary="Find a confirmed participant by name")
-    async def search(self, db_session: DbSession, q: FromQuery[str] = "") -> list[checkin.Person]:
-        edition = await editions.require_current(db_session)
-        return await checkin.search(db_session, edition.id, q)
+    async def search(
+        self, db_session: DbSession, current_edition: CurrentEdition, q: FromQuery[str] = ""
+    ) -> list[checkin.Person]:
+        return await checkin.search(db_session, current_edition.id, q)
 
     @post(
         "/badges/prints",
@@ -190,11 +200,14 @@ class BadgeApi(Controller):
         summary="Start a badge sheet PDF (a6: one per page; a4: four per sheet with cut marks)",
     )
     async def start_print(
-        self, request: Request, db_session: DbSession, data: Annotated[dict[str, str], Body()]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        data: Annotated[dict[str, str], Body()],
     ) -> dict[str, Any]:
-        edition = await editions.require_current(db_session)
         job = await sheets.start(
-            db_session, edition.id, request.user.id, data, data.get("layout", "a6"), request.user
+            db_session, current_edition.id, request.user.id, data, data.get("layout", "a6"), request.user
         )
         await db_session.commit()
         await request.app.state.jobs.start("badge_sheet", print_id=job.id)
@@ -205,9 +218,10 @@ class BadgeApi(Controller):
         guards=[requires_role("organizer")],
         summary="A badge sheet's progress",
     )
-    async def print_status(self, db_session: DbSession, print_id: FromPath[int]) -> dict[str, Any]:
-        edition = await editions.require_current(db_session)
-        job = await sheets.get(db_session, edition.id, print_id)
+    async def print_status(
+        self, db_session: DbSession, current_edition: CurrentEdition, print_id: FromPath[int]
+    ) -> dict[str, Any]:
+        job = await sheets.get(db_session, current_edition.id, print_id)
         return {
             "id": job.id,
             "status": job.status,

@@ -32,6 +32,7 @@ from ascc.places import Place
 from ascc.programme import services as programme
 from ascc.registration import organizer as registrations
 from ascc.registration import services as registration
+from ascc.tours import roll_call
 from ascc.tours import services as tours
 
 FUTURE_TOLERANCE = timedelta(minutes=2)  # a device clock this far ahead is flagged
@@ -234,7 +235,7 @@ async def scan(
         if entry_id is None:
             result = "duplicate"
         elif data.place_type == "tour":
-            await tours.mark(session, int(target), reg.user_id, True)  # type: ignore[call-overload]
+            await roll_call.mark(session, int(target), reg.user_id, True)  # type: ignore[call-overload]
         elif data.place_type == "meeting":
             await matching.check_in(session, target)  # type: ignore[arg-type]
     log = Scan(

@@ -3,6 +3,7 @@
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, ServerSentEvent, Template
 
@@ -19,6 +20,9 @@ from ascc.registration import organizer as registrations
 from ascc.registration import services as registration
 from ascc.security import requires_organizer, requires_role
 from ascc.web import DbSession, file_response, form_errors, form_values, page, render, request_lang
+
+# The current edition, or a 404 when there is none (app.DEPENDENCIES).
+CurrentEdition = NamedDependency[editions.Edition]
 
 
 async def _badges_page(
@@ -51,12 +55,18 @@ class BadgeAdminPages(Controller):
         return await _badges_page(request, db_session)
 
     @post("/badges/prints", guards=[requires_organizer])
-    async def start_print(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
+    async def start_print(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template | Redirect:
         values = form_values(await request.form(), "mode", "category", "country", "q", "layout")
         try:
             job = await sheets.start(
-                db_session, edition.id, request.user.id, values, values.get("layout") or "a6", request.user
+                db_session,
+                current_edition.id,
+                request.user.id,
+                values,
+                values.get("layout") or "a6",
+                request.user,
             )
         except (ValidationFailed, DomainError) as exc:
             await db_session.rollback()
@@ -69,25 +79,30 @@ class BadgeAdminPages(Controller):
 
     @get("/badges/prints/{print_id:int}", guards=[requires_organizer])
     async def print_progress(
-        self, request: Request, db_session: DbSession, print_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        print_id: FromPath[int],
     ) -> Template:
-        edition = await editions.require_current(db_session)
-        job = await sheets.get(db_session, edition.id, print_id)
-        return page(request, "organizer/badge_print.html", edition=edition, job=job)
+        job = await sheets.get(db_session, current_edition.id, print_id)
+        return page(request, "organizer/badge_print.html", edition=current_edition, job=job)
 
     @get("/badges/prints/{print_id:int}/badges.pdf", guards=[requires_organizer])
-    async def print_file(self, db_session: DbSession, print_id: FromPath[int]) -> Response:
-        edition = await editions.require_current(db_session)
-        job = await sheets.get(db_session, edition.id, print_id)
+    async def print_file(
+        self, db_session: DbSession, current_edition: CurrentEdition, print_id: FromPath[int]
+    ) -> Response:
+        job = await sheets.get(db_session, current_edition.id, print_id)
         if job.file_id is None:
             raise DomainError("badges.error.print_not_ready", "print_not_ready", status=409)
         return file_response(await files.get_file(db_session, job.file_id), cache="private, no-store")
 
     @post("/badges/reissue", guards=[requires_organizer])
-    async def reissue(self, request: Request, db_session: DbSession) -> Template:
-        edition = await editions.require_current(db_session)
+    async def reissue(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template:
         values = form_values(await request.form(), "code")
-        reg = await registration.find_by_badge_code(db_session, edition.id, values.get("code", ""))
+        reg = await registration.find_by_badge_code(db_session, current_edition.id, values.get("code", ""))
         if reg is None or reg.status != "confirmed":
             return await _badges_page(
                 request,
@@ -108,7 +123,7 @@ class BadgeAdminPages(Controller):
             registrations.registration_label(reg),
             before={"badge": "valid"},
             after={"badge": "revoked (lost), new badge issued"},
-            edition_id=edition.id,
+            edition_id=current_edition.id,
         )
         return await _badges_page(
             request,
@@ -117,21 +132,23 @@ class BadgeAdminPages(Controller):
         )
 
     @get("/checkin", guards=[requires_role("checkin", "organizer")])
-    async def live(self, request: Request, db_session: DbSession) -> Template:
-        edition = await editions.require_current(db_session)
+    async def live(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template:
         return page(
             request,
             "organizer/checkin_live.html",
-            edition=edition,
-            stats=await figures.stats(db_session, edition.id),
-            scans=await figures.recent_scans(db_session, edition.id),
+            edition=current_edition,
+            stats=await figures.stats(db_session, current_edition.id),
+            scans=await figures.recent_scans(db_session, current_edition.id),
             _has_partial=False,
         )
 
     @get("/checkin/stream", guards=[requires_role("checkin", "organizer")])
-    async def stream(self, request: Request, db_session: DbSession) -> ServerSentEvent:
-        edition = await editions.require_current(db_session)
-        edition_id = edition.id
+    async def stream(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> ServerSentEvent:
+        edition_id = current_edition.id
         await db_session.close()  # the stream lives long; each redraw opens its own session
 
         async def draw() -> str:

@@ -5,6 +5,7 @@ import contextlib
 
 from cryptography.hazmat.primitives import serialization
 from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.response import Template
 
@@ -17,20 +18,24 @@ from ascc.registration import services as registration
 from ascc.security import requires_login, requires_role
 from ascc.web import DbSession, page
 
+# The current edition, or a 404 when there is none (app.DEPENDENCIES).
+CurrentEdition = NamedDependency[editions.Edition]
+
 
 class BadgePages(Controller):
     path = "/badge"
     include_in_schema = False
     guards = [requires_login]
 
-    @get("/")
-    async def mine(self, request: Request, db_session: DbSession) -> Template:
-        edition = await editions.require_current(db_session)
-        mine = await registration.my_registration(db_session, edition.id, request.user.id)
+    @get("/", name="badges.mine")
+    async def mine(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template:
+        mine = await registration.my_registration(db_session, current_edition.id, request.user.id)
         face = None
         with contextlib.suppress(DomainError):  # not confirmed (yet): the page says so
-            face = await badges.my_face(db_session, edition.id, request.user.id)
-        return page(request, "badges/mine.html", edition=edition, registration=mine, face=face)
+            face = await badges.my_face(db_session, current_edition.id, request.user.id)
+        return page(request, "badges/mine.html", edition=current_edition, registration=mine, face=face)
 
 
 class CheckInPages(Controller):
@@ -39,18 +44,19 @@ class CheckInPages(Controller):
     guards = [requires_role("checkin", "organizer")]
 
     @get("/")
-    async def scanner(self, request: Request, db_session: DbSession) -> Template:
-        edition = await editions.require_current(db_session)
-        key = (await badges.signing_key(db_session, edition.id)).public_key()
+    async def scanner(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template:
+        key = (await badges.signing_key(db_session, current_edition.id)).public_key()
         raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         places = {
-            kind: await checkin.places(db_session, edition.id, kind)
+            kind: await checkin.places(db_session, current_edition.id, kind)
             for kind in ("session", "tour", "meeting")
         }
         return page(
             request,
             "badges/checkin.html",
-            edition=edition,
+            edition=current_edition,
             public_key=base64.b64encode(raw).decode(),
             server_now=int(clock.now().timestamp() * 1000),
             places=places,

@@ -6,6 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -19,6 +20,9 @@ from ascc.matching import meetings
 from ascc.programme import services as programme
 from ascc.security import requires_login
 from ascc.web import DbSession, page
+
+# The current edition, or a 404 when there is none (app.DEPENDENCIES).
+CurrentEdition = NamedDependency[editions.Edition]
 
 ICS = "text/calendar"  # Litestar adds "; charset=utf-8"
 FEED_CACHE_SECONDS = 60  # a rebuilt feed is at most this old; calendars poll hourly at best
@@ -109,31 +113,39 @@ class CalendarFiles(Controller):
         body, etag = await _export(request, "ics", lambda c: calendar.programme_calendar(c, _base(request)))
         return _answer(request, body, ICS, etag, filename="ascc-programme.ics")
 
-    @get("/sessions/{session_id:int}/calendar.ics")
+    @get("/sessions/{session_id:int}/calendar.ics", name="calendar.session_ics")
     async def session_ics(self, request: Request, session_id: FromPath[int]) -> Response:
         current = await _current(request)
         item = programme.published_item(current, session_id)
         body = calendar.one_session(current, item, _base(request))
         return _answer(request, body, ICS, filename=f"session-{session_id}.ics")
 
-    @get("/tours/courses/{course_id:int}/calendar.ics")
-    async def course_ics(self, request: Request, db_session: DbSession, course_id: FromPath[int]) -> Response:
-        edition = await editions.require_current(db_session)
-        body = await calendar.course_calendar(db_session, edition, course_id, _base(request))
+    @get("/tours/courses/{course_id:int}/calendar.ics", name="calendar.course_ics")
+    async def course_ics(
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        course_id: FromPath[int],
+    ) -> Response:
+        body = await calendar.course_calendar(db_session, current_edition, course_id, _base(request))
         return _answer(request, body, ICS, filename=f"tour-course-{course_id}.ics")
 
     @get("/matching/meetings/{meeting_id:int}/calendar.ics", guards=[requires_login])
     async def meeting_ics(
-        self, request: Request, db_session: DbSession, meeting_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        meeting_id: FromPath[int],
     ) -> Response:
-        edition = await editions.require_current(db_session)
-        meeting = await meetings.get_meeting(db_session, meeting_id, edition.id)
+        meeting = await meetings.get_meeting(db_session, meeting_id, current_edition.id)
         user = request.user
         if meeting.slot is None or not await meetings.visible_to(
             db_session, meeting, user.id, user.is_organizer
         ):
             raise NotFound("meeting")
-        body = await calendar.meeting_calendar(db_session, edition, meeting, _base(request))
+        body = await calendar.meeting_calendar(db_session, current_edition, meeting, _base(request))
         return _answer(request, body, ICS, filename=f"meeting-{meeting_id}.ics", public=False)
 
 

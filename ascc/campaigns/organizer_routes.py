@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from ascc.campaigns import placeholders, reminders
+from ascc.campaigns import placeholders, reminders, segments, sending
 from ascc.campaigns import services as campaigns
 from ascc.csv_export import to_csv
 from ascc.editions import services as editions
@@ -19,6 +20,9 @@ from ascc.i18n import translate
 from ascc.security import requires_organizer
 from ascc.text import as_number
 from ascc.web import DbSession, form_errors, form_text, form_values, page, request_lang
+
+# The current edition, or a 404 when there is none (app.DEPENDENCIES).
+CurrentEdition = NamedDependency[editions.Edition]
 
 NEW_VALUES = {"segment": "all", "rate_per_minute": "60", "essential": ""}
 
@@ -45,12 +49,12 @@ async def _overview(
     settings = await reminders.get_settings(db_session, edition.id)
     lang = request_lang(request)
     items = await campaigns.list_campaigns(db_session, edition.id)
-    labels = {c.segment: await campaigns.segment_label(db_session, edition, c.segment, lang) for c in items}
+    labels = {c.segment: await segments.segment_label(db_session, edition, c.segment, lang) for c in items}
     # "in the outbox" is not "delivered": a finished job's campaign says which, from grouped counts.
     shown = {}
     for c in items:
         if c.status == "sent":
-            tally = await campaigns.progress_tally(db_session, c.id)
+            tally = await sending.progress_tally(db_session, c.id)
             shown[c.id] = "delivering" if tally["waiting"] or tally["queued"] else "delivered"
     return page(
         request,
@@ -78,8 +82,8 @@ async def _form(
 ) -> Template:
     edition = await editions.require_current(db_session)
     lang = request_lang(request)
-    segment = campaigns.parse_segment(values.get("segment"))
-    size = await campaigns.segment_size(db_session, edition, segment) if segment else None
+    segment = segments.parse_segment(values.get("segment"))
+    size = await segments.segment_size(db_session, edition, segment) if segment else None
     return page(
         request,
         "organizer/campaign_form.html",
@@ -88,7 +92,7 @@ async def _form(
         campaign=campaign,
         values=values,
         errors=errors or {},
-        groups=await campaigns.segment_choices(db_session, edition, lang),
+        groups=await segments.segment_choices(db_session, edition, lang),
         size=size,
         preview=preview,
         common=placeholders.COMMON,
@@ -102,16 +106,16 @@ async def _detail(
     request: Request, db_session: DbSession, campaign: Any, notice: str | None = None, status_code: int = 200
 ) -> Template:
     edition = await editions.require_current(db_session)
-    lines = await campaigns.recipient_lines(db_session, campaign)
+    lines = await sending.recipient_lines(db_session, campaign)
     return page(
         request,
         "organizer/campaign.html",
         status_code=status_code,
         edition=edition,
         campaign=campaign,
-        label=await campaigns.segment_label(db_session, edition, campaign.segment, request_lang(request)),
+        label=await segments.segment_label(db_session, edition, campaign.segment, request_lang(request)),
         lines=lines,
-        tally=campaigns.tally(lines),
+        tally=sending.tally(lines),
         notice=notice,
         _has_partial=False,
     )
@@ -131,11 +135,12 @@ class CampaignAdminPages(Controller):
         return await _form(request, db_session, None, dict(NEW_VALUES))
 
     @post("/new")
-    async def create(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
+    async def create(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template | Redirect:
         values = form_values(await request.form(), *campaigns.FIELDS)
         try:
-            campaign = await campaigns.create(db_session, edition, values, request.user)
+            campaign = await campaigns.create(db_session, current_edition, values, request.user)
         except ValidationFailed as exc:
             await db_session.rollback()
             return await _form(request, db_session, None, values, form_errors(request, exc), 422)
@@ -143,18 +148,22 @@ class CampaignAdminPages(Controller):
 
     @get("/segment-size")
     async def segment_size(
-        self, request: Request, db_session: DbSession, segment: FromQuery[str] = ""
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        segment: FromQuery[str] = "",
     ) -> Template:
         """The segment's size as the organizer chooses it (htmx swaps this line in)."""
-        edition = await editions.require_current(db_session)
-        parsed = campaigns.parse_segment(segment)
-        size = await campaigns.segment_size(db_session, edition, parsed) if parsed else None
+        parsed = segments.parse_segment(segment)
+        size = await segments.segment_size(db_session, current_edition, parsed) if parsed else None
         return Template("organizer/_campaign_size.html", context={"size": size})
 
     @post("/preview")
-    async def preview(self, request: Request, db_session: DbSession) -> Template:
+    async def preview(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template:
         """A real person's message in both languages from the form as it is now; nothing is saved."""
-        edition = await editions.require_current(db_session)
         form = await request.form()
         values = form_values(form, *campaigns.FIELDS)
         raw_as = form_text(form, "preview_as")
@@ -164,7 +173,7 @@ class CampaignAdminPages(Controller):
         result = None
         try:
             result = await campaigns.preview(
-                db_session, edition, values, settings.base_url, settings.secret_key, as_user
+                db_session, current_edition, values, settings.base_url, settings.secret_key, as_user
             )
         except ValidationFailed as exc:
             errors = form_errors(request, exc)
@@ -175,29 +184,36 @@ class CampaignAdminPages(Controller):
         raw_id = form_text(form, "campaign_id")
         campaign = None
         if (campaign_id := as_number(raw_id)) is not None:
-            campaign = await campaigns.get(db_session, edition.id, campaign_id)
+            campaign = await campaigns.get(db_session, current_edition.id, campaign_id)
         return await _form(request, db_session, campaign, values, errors, 422 if errors else 200, result)
 
     @get("/{campaign_id:int}")
     async def show(
-        self, request: Request, db_session: DbSession, campaign_id: FromPath[int], notice: FromQuery[str] = ""
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        campaign_id: FromPath[int],
+        notice: FromQuery[str] = "",
     ) -> Template:
-        edition = await editions.require_current(db_session)
-        campaign = await campaigns.get(db_session, edition.id, campaign_id)
+        campaign = await campaigns.get(db_session, current_edition.id, campaign_id)
         if campaign.status == "draft":
             return await _form(request, db_session, campaign, _values_of(campaign))
         return await _detail(request, db_session, campaign, notice or None)
 
     @post("/{campaign_id:int}")
     async def save(
-        self, request: Request, db_session: DbSession, campaign_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        campaign_id: FromPath[int],
     ) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
-        edition_id = edition.id  # the edition is expired by a rollback below
+        edition_id = current_edition.id  # the edition is expired by a rollback below
         campaign = await campaigns.get(db_session, edition_id, campaign_id)
         values = form_values(await request.form(), *campaigns.FIELDS)
         try:
-            await campaigns.update_draft(db_session, edition, campaign_id, values, request.user)
+            await campaigns.update_draft(db_session, current_edition, campaign_id, values, request.user)
         except ValidationFailed as exc:
             await db_session.rollback()
             campaign = await campaigns.get(db_session, edition_id, campaign_id)
@@ -213,14 +229,17 @@ class CampaignAdminPages(Controller):
 
     @post("/{campaign_id:int}/send")
     async def send(
-        self, request: Request, db_session: DbSession, campaign_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        campaign_id: FromPath[int],
     ) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
         try:
-            await campaigns.start_sending(db_session, edition, campaign_id, request.user)
+            await sending.start_sending(db_session, current_edition, campaign_id, request.user)
         except ValidationFailed as exc:
             await db_session.rollback()
-            campaign = await campaigns.get(db_session, edition.id, campaign_id)
+            campaign = await campaigns.get(db_session, current_edition.id, campaign_id)
             return await _form(
                 request,
                 db_session,
@@ -239,16 +258,26 @@ class CampaignAdminPages(Controller):
         return Redirect(f"/organizer/campaigns/{campaign_id}", status_code=303)
 
     @post("/{campaign_id:int}/cancel")
-    async def cancel(self, request: Request, db_session: DbSession, campaign_id: FromPath[int]) -> Redirect:
-        edition = await editions.require_current(db_session)
-        await campaigns.cancel(db_session, edition, campaign_id, request.user)
+    async def cancel(
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        campaign_id: FromPath[int],
+    ) -> Redirect:
+        await sending.cancel(db_session, current_edition, campaign_id, request.user)
         return Redirect(f"/organizer/campaigns/{campaign_id}?notice=cancelled", status_code=303)
 
     @post("/{campaign_id:int}/resume")
-    async def resume(self, request: Request, db_session: DbSession, campaign_id: FromPath[int]) -> Redirect:
+    async def resume(
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        campaign_id: FromPath[int],
+    ) -> Redirect:
         """A failed campaign goes on where it stopped (nobody already queued gets it twice)."""
-        edition = await editions.require_current(db_session)
-        await campaigns.resume(db_session, edition, campaign_id, request.user)
+        await sending.resume(db_session, current_edition, campaign_id, request.user)
         await db_session.commit()  # the job reads the campaign from its own session
         await _start_job(request, campaign_id)
         return Redirect(f"/organizer/campaigns/{campaign_id}?notice=resumed", status_code=303)
@@ -258,6 +287,7 @@ class CampaignAdminPages(Controller):
         self,
         request: Request,
         db_session: DbSession,
+        current_edition: CurrentEdition,
         campaign_id: FromPath[int],
         seen: FromQuery[str] = "",
         left: FromQuery[int] = 0,
@@ -265,23 +295,25 @@ class CampaignAdminPages(Controller):
         """The progress box, polled by htmx while messages are being queued or delivered (grouped counts, not
         every recipient). When the job's status changed since the page was drawn (`seen`), or the last message
         has left the outbox (`left` was on its way), the whole page is drawn again: recipients and actions."""
-        edition = await editions.require_current(db_session)
-        campaign = await campaigns.get(db_session, edition.id, campaign_id)
-        tally = await campaigns.progress_tally(db_session, campaign.id)
+        campaign = await campaigns.get(db_session, current_edition.id, campaign_id)
+        tally = await sending.progress_tally(db_session, campaign.id)
         if (seen and seen != campaign.status) or (left and not (tally["waiting"] or tally["queued"])):
             return Response("", status_code=200, headers={"HX-Refresh": "true"})
         return Template(
             "organizer/_campaign_progress.html",
-            context={"campaign": campaign, "tally": tally, "edition": edition},
+            context={"campaign": campaign, "tally": tally, "edition": current_edition},
         )
 
     @get("/{campaign_id:int}/recipients.csv")
     async def recipients_csv(
-        self, request: Request, db_session: DbSession, campaign_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        campaign_id: FromPath[int],
     ) -> Response:
-        edition = await editions.require_current(db_session)
-        campaign = await campaigns.get(db_session, edition.id, campaign_id)
-        lines = await campaigns.recipient_lines(db_session, campaign)
+        campaign = await campaigns.get(db_session, current_edition.id, campaign_id)
+        lines = await sending.recipient_lines(db_session, campaign)
         lang = request_lang(request)
         rows = [
             [
@@ -303,11 +335,12 @@ class CampaignAdminPages(Controller):
         )
 
     @post("/reminders")
-    async def save_reminders(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
+    async def save_reminders(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template | Redirect:
         values = form_values(await request.form(), *reminders.FIELDS)
         try:
-            await reminders.save_settings(db_session, edition.id, values, request.user)
+            await reminders.save_settings(db_session, current_edition.id, values, request.user)
         except ValidationFailed as exc:
             await db_session.rollback()
             return await _overview(request, db_session, form_errors(request, exc), values, 422)

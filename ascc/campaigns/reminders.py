@@ -20,8 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ascc import clock
 from ascc.accounts import services as accounts
 from ascc.audit import services as audit
-from ascc.campaigns import message
-from ascc.campaigns import services as campaigns
+from ascc.campaigns import message, preferences, sending
 from ascc.campaigns.models import ReminderSent, ReminderSettings
 from ascc.capacity import services as capacity
 from ascc.db import insert_ignoring_duplicates
@@ -219,7 +218,7 @@ async def send_due(session: AsyncSession, edition: Any, base_url: str, secret: s
     if not wanted:
         return counts
     people = {u.id: u for u in await accounts.get_users(session, sorted(wanted))}
-    opted_out = await campaigns.unsubscribed(session, sorted(people), "reminders")
+    opted_out = await preferences.unsubscribed(session, sorted(people), "reminders")
     stamp = datetime.now(UTC)
     for item in found:
         for user_id in dict.fromkeys(item.user_ids):
@@ -317,9 +316,9 @@ async def _round(session_maker: Callable[[], AsyncSession], base_url: str, secre
                 await session.commit()
                 if any(counts.values()):
                     log.info("reminders queued: %s", counts)
-            stale = await campaigns.stale_campaigns(session)
+            stale = await sending.stale_campaigns(session)
         for campaign_id in stale:
             log.warning("campaign #%s was left half-sent: resuming", campaign_id)
-            await campaigns.execute_send(session_maker, campaign_id, base_url, secret)
+            await sending.execute_send(session_maker, campaign_id, base_url, secret)
     except Exception:  # the loop must survive a database hiccup
         log.exception("reminder round failed")

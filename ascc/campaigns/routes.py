@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
-from ascc.campaigns import services as campaigns
+from ascc.campaigns import preferences as campaigns
 from ascc.security import requires_login
 from ascc.web import DbSession, form_text, page
 

@@ -12,15 +12,23 @@ from ascc.audit import services as audit
 from ascc.editions import services as editions
 from ascc.errors import NotFound, ValidationFailed
 from ascc.security import requires_organizer
-from ascc.web import DbSession, form_errors, form_values, page
+from ascc.web import DbSession, form_errors, form_values, page, session_turn
 
 EDITION_FIELDS = ("slug", *editions.EDITABLE_FIELDS)
 
 
-async def provide_current_edition(db_session: DbSession) -> Any:
-    """The current edition (or None) for pages of the domains editions is built on, such as the audit log;
+async def provide_current_edition(db_session: DbSession) -> editions.Edition:
+    """The `current_edition` dependency: the current edition, or NotFound (404, a page or JSON) when there is
+    none, as a page about "this year's" anything answers. Handlers declare it instead of looking it up."""
+    async with session_turn(db_session):
+        return await editions.require_current(db_session)
+
+
+async def provide_current_edition_if_any(db_session: DbSession) -> editions.Edition | None:
+    """The current edition or None, for pages of the domains editions is built on, such as the audit log;
     wired in app.py, so those domains never import editions."""
-    return await editions.current(db_session)
+    async with session_turn(db_session):
+        return await editions.current(db_session)
 
 
 def _is_organizer(request: Request) -> bool:

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import Body, FromPath, FromQuery
 
 from ascc.editions import services as editions
@@ -14,6 +15,9 @@ from ascc.exhibitors import services as marketplace
 from ascc.exhibitors.routes import directory_query
 from ascc.security import requires_login
 from ascc.web import DbSession
+
+# The current edition, or a 404 when there is none (app.DEPENDENCIES).
+CurrentEdition = NamedDependency[editions.Edition]
 
 
 class BoothOut(msgspec.Struct):
@@ -237,10 +241,13 @@ class MarketplaceApi(Controller):
 
     @get("/exhibitors/{exhibitor_id:int}")
     async def exhibitor(
-        self, request: Request, db_session: DbSession, exhibitor_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        exhibitor_id: FromPath[int],
     ) -> ExhibitorOut:
-        edition = await editions.require_current(db_session)
-        row = await marketplace.public_exhibitor(db_session, edition.id, exhibitor_id)
+        row = await marketplace.public_exhibitor(db_session, current_edition.id, exhibitor_id)
         return exhibitor_out(row, _base(request), with_solutions=True)
 
     @get("/solutions")
@@ -277,29 +284,39 @@ class MarketplaceApi(Controller):
 
     @post("/needs", guards=[requires_login], status_code=201)
     async def post_need(
-        self, request: Request, db_session: DbSession, data: Annotated[NeedIn, Body()]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        data: Annotated[NeedIn, Body()],
     ) -> NeedOut:
         """A city official posts a need of their city (organizers: for the city named in `organization`)."""
-        edition = await editions.require_current(db_session)
         values = {f: getattr(data, f) for f in NeedIn.__struct_fields__}
         row = await directory.save_need(
-            db_session, edition.id, request.user.id, values, is_organizer=request.user.is_organizer
+            db_session, current_edition.id, request.user.id, values, is_organizer=request.user.is_organizer
         )
         return need_out(row)
 
     @get("/needs/{need_id:int}", guards=[requires_login])
-    async def need(self, db_session: DbSession, need_id: FromPath[int]) -> NeedOut:
-        edition = await editions.require_current(db_session)
-        return need_out(await directory.get_need(db_session, edition.id, need_id))
+    async def need(
+        self, db_session: DbSession, current_edition: CurrentEdition, need_id: FromPath[int]
+    ) -> NeedOut:
+        return need_out(await directory.get_need(db_session, current_edition.id, need_id))
 
     @get("/needs/{need_id:int}/suggestions", guards=[requires_login])
     async def suggestions(
-        self, request: Request, db_session: DbSession, need_id: FromPath[int], limit: FromQuery[int] = 5
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        need_id: FromPath[int],
+        limit: FromQuery[int] = 5,
     ) -> list[SuggestionOut]:
         """The solutions that best answer the need, best first, each with the reason."""
-        edition = await editions.require_current(db_session)
-        row = await directory.get_need(db_session, edition.id, need_id)
-        found = await directory.suggestions_for_need(db_session, edition.id, row, min(max(limit, 1), 20))
+        row = await directory.get_need(db_session, current_edition.id, need_id)
+        found = await directory.suggestions_for_need(
+            db_session, current_edition.id, row, min(max(limit, 1), 20)
+        )
         return [
             SuggestionOut(
                 score=s.score,
@@ -313,12 +330,15 @@ class MarketplaceApi(Controller):
 
     @post("/leads", guards=[requires_login])
     async def scan(
-        self, request: Request, db_session: DbSession, data: Annotated[LeadIn, Body()]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        data: Annotated[LeadIn, Body()],
     ) -> Response[ScanOut]:
         """Exhibitor staff record the badge `code`. 201: a new lead; 200: known already;
         403 `not_shared`: the attendee did not opt in (nothing stored); 404 `badge_unknown`."""
-        edition = await editions.require_current(db_session)
-        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+        exhibitor, _ = await marketplace.require_staff(db_session, current_edition.id, request.user.id)
         result = await leads.record(db_session, exhibitor, request.user.id, data.code)
         if result.outcome == "unknown":
             raise DomainError("error.badge_unknown", "badge_unknown", field="code", status=404)
@@ -330,8 +350,9 @@ class MarketplaceApi(Controller):
         )
 
     @get("/leads", guards=[requires_login])
-    async def list_leads(self, request: Request, db_session: DbSession) -> list[leads.LeadView]:
+    async def list_leads(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> list[leads.LeadView]:
         """The leads of the caller's exhibitor, newest first."""
-        edition = await editions.require_current(db_session)
-        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+        exhibitor, _ = await marketplace.require_staff(db_session, current_edition.id, request.user.id)
         return await leads.list_leads(db_session, exhibitor)

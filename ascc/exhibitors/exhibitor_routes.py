@@ -7,6 +7,7 @@ so staff of one exhibitor cannot reach another's profile or leads.
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
@@ -30,6 +31,9 @@ from ascc.web import (
     page,
     request_lang,
 )
+
+# The current edition, or a 404 when there is none (app.DEPENDENCIES).
+CurrentEdition = NamedDependency[editions.Edition]
 
 SOLUTION_FIELDS = (
     "title_en",
@@ -95,20 +99,26 @@ class ExhibitorPages(Controller):
         return await _workspace(request, db_session, message=done)
 
     @post("/apply")
-    async def apply(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
+    async def apply(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template | Redirect:
         values = form_values(await request.form(), *PROFILE_FIELDS)
         try:
-            await marketplace.start_exhibitor(db_session, edition.id, request.user.id, values, request.user)
+            await marketplace.start_exhibitor(
+                db_session, current_edition.id, request.user.id, values, request.user
+            )
         except ValidationFailed as exc:
             await db_session.rollback()
             return await _workspace(request, db_session, form_errors(request, exc), values, 422)
         return Redirect("/exhibitor?done=created", status_code=303)
 
     @post("/profile")
-    async def profile(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
-        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
+    async def profile(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template | Redirect:
+        exhibitor, _ = await marketplace.require_staff(
+            db_session, current_edition.id, request.user.id, admin=True
+        )
         values = form_values(await request.form(), *PROFILE_FIELDS)
         try:
             saved = await marketplace.save_profile(db_session, exhibitor, values, request.user)
@@ -119,9 +129,12 @@ class ExhibitorPages(Controller):
         return Redirect(f"/exhibitor?done={done}", status_code=303)
 
     @post("/logo", request_max_body_size=marketplace.LOGO_MAX_BYTES + 256 * 1024)
-    async def logo(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
-        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
+    async def logo(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template | Redirect:
+        exhibitor, _ = await marketplace.require_staff(
+            db_session, current_edition.id, request.user.id, admin=True
+        )
         upload = await form_upload(await request.form(), "logo")
         try:
             if upload is None:
@@ -138,29 +151,36 @@ class ExhibitorPages(Controller):
         return Redirect("/exhibitor?done=logo", status_code=303)
 
     @get("/logo")
-    async def own_logo(self, request: Request, db_session: DbSession) -> Response:
+    async def own_logo(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Response:
         """The logo as uploaded, before the profile is approved (the public address shows only approved ones)."""
-        edition = await editions.require_current(db_session)
-        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+        exhibitor, _ = await marketplace.require_staff(db_session, current_edition.id, request.user.id)
         if exhibitor.logo_id is None:
             raise NotFound("file")
         return file_response(await files.get_file(db_session, exhibitor.logo_id), inline=True)
 
     @get("/solutions/{solution_id:int}/brochure")
     async def own_brochure(
-        self, request: Request, db_session: DbSession, solution_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        solution_id: FromPath[int],
     ) -> Response:
-        edition = await editions.require_current(db_session)
-        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+        exhibitor, _ = await marketplace.require_staff(db_session, current_edition.id, request.user.id)
         row = await solutions.own_solution(db_session, exhibitor, solution_id)
         if row.brochure_id is None:
             raise NotFound("file")
         return file_response(await files.get_file(db_session, row.brochure_id))
 
     @post("/submit")
-    async def submit(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
-        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
+    async def submit(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template | Redirect:
+        exhibitor, _ = await marketplace.require_staff(
+            db_session, current_edition.id, request.user.id, admin=True
+        )
         try:
             await marketplace.submit(db_session, exhibitor, request.user)
         except ValidationFailed as exc:
@@ -169,9 +189,12 @@ class ExhibitorPages(Controller):
         return Redirect("/exhibitor?done=submitted", status_code=303)
 
     @post("/staff")
-    async def invite(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
-        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
+    async def invite(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template | Redirect:
+        exhibitor, _ = await marketplace.require_staff(
+            db_session, current_edition.id, request.user.id, admin=True
+        )
         email = form_text(await request.form(), "email")
         try:
             await staff.invite_staff(
@@ -189,24 +212,35 @@ class ExhibitorPages(Controller):
         return Redirect("/exhibitor?done=invited", status_code=303)
 
     @post("/staff/{user_id:int}/remove")
-    async def remove(self, request: Request, db_session: DbSession, user_id: FromPath[int]) -> Redirect:
-        edition = await editions.require_current(db_session)
-        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
+    async def remove(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition, user_id: FromPath[int]
+    ) -> Redirect:
+        exhibitor, _ = await marketplace.require_staff(
+            db_session, current_edition.id, request.user.id, admin=True
+        )
         await staff.remove_staff(db_session, exhibitor, user_id, request.user.id, request.user)
         return Redirect("/exhibitor?done=removed", status_code=303)
 
     @post("/invites/{invite_id:int}/revoke")
-    async def revoke(self, request: Request, db_session: DbSession, invite_id: FromPath[int]) -> Redirect:
-        edition = await editions.require_current(db_session)
-        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id, admin=True)
+    async def revoke(
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        invite_id: FromPath[int],
+    ) -> Redirect:
+        exhibitor, _ = await marketplace.require_staff(
+            db_session, current_edition.id, request.user.id, admin=True
+        )
         await staff.revoke_invite(db_session, exhibitor, invite_id, request.user)
         return Redirect("/exhibitor?done=revoked", status_code=303)
 
     @get("/invite/{token:str}")
-    async def invite_page(self, request: Request, db_session: DbSession, token: FromPath[str]) -> Template:
+    async def invite_page(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition, token: FromPath[str]
+    ) -> Template:
         invite = await staff.find_staff_invite(db_session, token)
-        edition = await editions.require_current(db_session)
-        exhibitor = await marketplace.get_exhibitor(db_session, edition.id, invite.exhibitor_id)
+        exhibitor = await marketplace.get_exhibitor(db_session, current_edition.id, invite.exhibitor_id)
         return page(request, "exhibitor/invite.html", exhibitor=exhibitor, invite=invite, token=token)
 
     @post("/invite/{token:str}")
@@ -222,10 +256,13 @@ class ExhibitorPages(Controller):
 
     @get("/solutions/{solution_id:int}")
     async def edit_solution(
-        self, request: Request, db_session: DbSession, solution_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        solution_id: FromPath[int],
     ) -> Template:
-        edition = await editions.require_current(db_session)
-        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+        exhibitor, _ = await marketplace.require_staff(db_session, current_edition.id, request.user.id)
         row = await solutions.own_solution(db_session, exhibitor, solution_id)
         values = {name: getattr(row, name) or "" for name in SOLUTION_FIELDS}
         values.update(
@@ -248,10 +285,13 @@ class ExhibitorPages(Controller):
 
     @post("/solutions/{solution_id:int}/delete")
     async def delete_solution(
-        self, request: Request, db_session: DbSession, solution_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        solution_id: FromPath[int],
     ) -> Redirect:
-        edition = await editions.require_current(db_session)
-        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+        exhibitor, _ = await marketplace.require_staff(db_session, current_edition.id, request.user.id)
         await solutions.delete_solution(db_session, exhibitor, solution_id, request.user)
         return Redirect("/exhibitor?done=deleted", status_code=303)
 
@@ -262,9 +302,10 @@ class ExhibitorPages(Controller):
         return await _leads_page(request, db_session)
 
     @post("/leads")
-    async def scan(self, request: Request, db_session: DbSession) -> Template:
-        edition = await editions.require_current(db_session)
-        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+    async def scan(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template:
+        exhibitor, _ = await marketplace.require_staff(db_session, current_edition.id, request.user.id)
         code = form_text(await request.form(), "code")
         if not code.strip():
             return await _leads_page(request, db_session, errors={"code": "error.code_required"}, status=422)
@@ -274,10 +315,9 @@ class ExhibitorPages(Controller):
 
     @post("/leads/{lead_id:int}")
     async def annotate(
-        self, request: Request, db_session: DbSession, lead_id: FromPath[int]
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition, lead_id: FromPath[int]
     ) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
-        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+        exhibitor, _ = await marketplace.require_staff(db_session, current_edition.id, request.user.id)
         form = await request.form()
         try:
             await leads.annotate(
@@ -296,9 +336,10 @@ class ExhibitorPages(Controller):
         return Redirect(f"/exhibitor/leads#lead-{lead_id}", status_code=303)
 
     @get("/leads.csv")
-    async def leads_csv(self, request: Request, db_session: DbSession) -> Response:
-        edition = await editions.require_current(db_session)
-        exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
+    async def leads_csv(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Response:
+        exhibitor, _ = await marketplace.require_staff(db_session, current_edition.id, request.user.id)
         rows = leads.csv_rows(await leads.list_leads(db_session, exhibitor))
         return Response(
             to_csv(leads.CSV_HEADER, rows),

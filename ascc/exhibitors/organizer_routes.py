@@ -3,6 +3,7 @@
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
@@ -14,6 +15,9 @@ from ascc.exhibitors.models import EXHIBITOR_STATUSES
 from ascc.security import requires_role
 from ascc.web import DbSession, form_errors, form_text, form_values, page
 
+# The current edition, or a 404 when there is none (app.DEPENDENCIES).
+CurrentEdition = NamedDependency[editions.Edition]
+
 BOOTH_FIELDS = ("hall", "booth_number", "booth_x", "booth_y", "booth_w", "booth_h")
 
 
@@ -24,16 +28,19 @@ class ExhibitorAdminPages(Controller):
 
     @get("/")
     async def list_page(
-        self, request: Request, db_session: DbSession, status: FromQuery[str] = ""
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        status: FromQuery[str] = "",
     ) -> Template:
-        edition = await editions.require_current(db_session)
         status = status if status in EXHIBITOR_STATUSES else ""
         return page(
             request,
             "organizer/exhibitors.html",
-            edition=edition,
-            exhibitors=await marketplace.list_exhibitors(db_session, edition.id, status or None),
-            counts=await marketplace.status_counts(db_session, edition.id),
+            edition=current_edition,
+            exhibitors=await marketplace.list_exhibitors(db_session, current_edition.id, status or None),
+            counts=await marketplace.status_counts(db_session, current_edition.id),
             statuses=EXHIBITOR_STATUSES,
             status=status,
         )
@@ -44,10 +51,13 @@ class ExhibitorAdminPages(Controller):
 
     @post("/{exhibitor_id:int}/review")
     async def review(
-        self, request: Request, db_session: DbSession, exhibitor_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        exhibitor_id: FromPath[int],
     ) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
-        exhibitor = await marketplace.get_exhibitor(db_session, edition.id, exhibitor_id)
+        exhibitor = await marketplace.get_exhibitor(db_session, current_edition.id, exhibitor_id)
         form = await request.form()
         try:
             await marketplace.review(
@@ -66,10 +76,13 @@ class ExhibitorAdminPages(Controller):
 
     @post("/{exhibitor_id:int}/booth")
     async def booth(
-        self, request: Request, db_session: DbSession, exhibitor_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        exhibitor_id: FromPath[int],
     ) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
-        exhibitor = await marketplace.get_exhibitor(db_session, edition.id, exhibitor_id)
+        exhibitor = await marketplace.get_exhibitor(db_session, current_edition.id, exhibitor_id)
         values = form_values(await request.form(), *BOOTH_FIELDS)
         try:
             await marketplace.assign_booth(db_session, exhibitor, values, request.user)

@@ -4,6 +4,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from markupsafe import Markup
@@ -28,6 +29,9 @@ from ascc.web import (
     render,
     request_lang,
 )
+
+# The current edition, or a 404 when there is none (app.DEPENDENCIES).
+CurrentEdition = NamedDependency[editions.Edition]
 
 SDG_GOALS = tuple(str(g) for g in range(1, 18))
 NEED_FIELDS = ("title_en", "title_ja", "description_en", "description_ja", "sdgs", "budget_band", "timeline")
@@ -135,22 +139,28 @@ class MarketplacePages(Controller):
 
     @get("/floor-plan")
     async def floor_plan(
-        self, request: Request, db_session: DbSession, q: FromQuery[str] = "", booth: FromQuery[str] = ""
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        q: FromQuery[str] = "",
+        booth: FromQuery[str] = "",
     ) -> Template:
         """The hall with its booths; those matching `q` (or the one numbered `booth`) light up."""
-        edition = await editions.require_current(db_session)
         query = directory_query(q, "", "", "")
-        exhibitors = await marketplace.list_exhibitors(db_session, edition.id, status="approved")
+        exhibitors = await marketplace.list_exhibitors(db_session, current_edition.id, status="approved")
         highlighted = (
-            await directory.matching_exhibitor_ids(db_session, edition.id, query) if query.terms else set()
+            await directory.matching_exhibitor_ids(db_session, current_edition.id, query)
+            if query.terms
+            else set()
         )
         if booth:
             highlighted |= {e.id for e in exhibitors if e.booth_number == booth}
         return page(
             request,
             "marketplace/floor_plan.html",
-            edition=edition,
-            halls=await marketplace.list_halls(db_session, edition.id),
+            edition=current_edition,
+            halls=await marketplace.list_halls(db_session, current_edition.id),
             exhibitors=exhibitors,
             highlighted=highlighted,
             query=query,
@@ -158,22 +168,26 @@ class MarketplacePages(Controller):
 
     @get("/exhibitors/{exhibitor_id:int}")
     async def exhibitor(
-        self, request: Request, db_session: DbSession, exhibitor_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        exhibitor_id: FromPath[int],
     ) -> Template:
-        edition = await editions.require_current(db_session)
-        row = await marketplace.public_exhibitor(db_session, edition.id, exhibitor_id)
+        row = await marketplace.public_exhibitor(db_session, current_edition.id, exhibitor_id)
         return page(
             request,
             "marketplace/exhibitor.html",
-            edition=edition,
+            edition=current_edition,
             exhibitor=row,
             packages=await solutions.packages_with(db_session, row.id),
         )
 
     @get("/exhibitors/{exhibitor_id:int}/logo")
-    async def logo(self, db_session: DbSession, exhibitor_id: FromPath[int]) -> Response:
-        edition = await editions.require_current(db_session)
-        row = await marketplace.public_exhibitor(db_session, edition.id, exhibitor_id)
+    async def logo(
+        self, db_session: DbSession, current_edition: CurrentEdition, exhibitor_id: FromPath[int]
+    ) -> Response:
+        row = await marketplace.public_exhibitor(db_session, current_edition.id, exhibitor_id)
         if row.logo_id is None:
             raise NotFound("logo")
         return file_response(
@@ -181,20 +195,28 @@ class MarketplacePages(Controller):
         )
 
     @get("/solutions/{solution_id:int}")
-    async def solution(self, request: Request, db_session: DbSession, solution_id: FromPath[int]) -> Template:
-        edition = await editions.require_current(db_session)
-        row = await solutions.get_solution(db_session, edition.id, solution_id)
+    async def solution(
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        solution_id: FromPath[int],
+    ) -> Template:
+        row = await solutions.get_solution(db_session, current_edition.id, solution_id)
         suggested = (
-            await directory.suggestions_for_solution(db_session, edition.id, row)
+            await directory.suggestions_for_solution(db_session, current_edition.id, row)
             if request.user is not None
             else None
         )
-        return page(request, "marketplace/solution.html", edition=edition, solution=row, suggested=suggested)
+        return page(
+            request, "marketplace/solution.html", edition=current_edition, solution=row, suggested=suggested
+        )
 
     @get("/solutions/{solution_id:int}/brochure")
-    async def brochure(self, db_session: DbSession, solution_id: FromPath[int]) -> Response:
-        edition = await editions.require_current(db_session)
-        row = await solutions.get_solution(db_session, edition.id, solution_id)
+    async def brochure(
+        self, db_session: DbSession, current_edition: CurrentEdition, solution_id: FromPath[int]
+    ) -> Response:
+        row = await solutions.get_solution(db_session, current_edition.id, solution_id)
         if row.brochure_id is None:
             raise NotFound("brochure")
         return file_response(await files.get_file(db_session, row.brochure_id))
@@ -208,33 +230,38 @@ class NeedPages(Controller):
     include_in_schema = False
 
     @get("/{need_id:int}")
-    async def need(self, request: Request, db_session: DbSession, need_id: FromPath[int]) -> Template:
-        edition = await editions.require_current(db_session)
-        row = await directory.get_need(db_session, edition.id, need_id)
-        city = await directory.city_of_poster(db_session, edition.id, request.user.id)
+    async def need(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition, need_id: FromPath[int]
+    ) -> Template:
+        row = await directory.get_need(db_session, current_edition.id, need_id)
+        city = await directory.city_of_poster(db_session, current_edition.id, request.user.id)
         return page(
             request,
             "marketplace/need.html",
-            edition=edition,
+            edition=current_edition,
             need=row,
-            suggested=await directory.suggestions_for_need(db_session, edition.id, row),
+            suggested=await directory.suggestions_for_need(db_session, current_edition.id, row),
             can_edit=request.user.is_organizer or (city is not None and city.id == row.organization_id),
         )
 
     @get("/new")
-    async def new_need(self, request: Request, db_session: DbSession) -> Template:
-        edition = await editions.require_current(db_session)
-        return await _need_form(request, db_session, edition, None, {"sectors": [], "financing": []}, {})
+    async def new_need(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template:
+        return await _need_form(
+            request, db_session, current_edition, None, {"sectors": [], "financing": []}, {}
+        )
 
     @post("/")
     async def create_need(self, request: Request, db_session: DbSession) -> Template | Redirect:
         return await _save_need(request, db_session, None)
 
     @get("/{need_id:int}/edit")
-    async def edit_need(self, request: Request, db_session: DbSession, need_id: FromPath[int]) -> Template:
-        edition = await editions.require_current(db_session)
-        row = await directory.get_need(db_session, edition.id, need_id)
-        city = await directory.city_of_poster(db_session, edition.id, request.user.id)
+    async def edit_need(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition, need_id: FromPath[int]
+    ) -> Template:
+        row = await directory.get_need(db_session, current_edition.id, need_id)
+        city = await directory.city_of_poster(db_session, current_edition.id, request.user.id)
         if not request.user.is_organizer and (city is None or city.id != row.organization_id):
             raise NotFound("need")
         values = {
@@ -243,7 +270,7 @@ class NeedPages(Controller):
             "sectors": row.sectors,
             "financing": row.financing,
         }
-        return await _need_form(request, db_session, edition, row, values, {})
+        return await _need_form(request, db_session, current_edition, row, values, {})
 
     @post("/{need_id:int}")
     async def update_need(
@@ -252,12 +279,13 @@ class NeedPages(Controller):
         return await _save_need(request, db_session, need_id)
 
     @post("/{need_id:int}/status")
-    async def need_status(self, request: Request, db_session: DbSession, need_id: FromPath[int]) -> Redirect:
-        edition = await editions.require_current(db_session)
+    async def need_status(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition, need_id: FromPath[int]
+    ) -> Redirect:
         form = await request.form()
         await directory.set_need_status(
             db_session,
-            edition.id,
+            current_edition.id,
             request.user.id,
             need_id,
             form_text(form, "status"),
@@ -311,17 +339,18 @@ class MyScansPages(Controller):
     guards = [requires_login]
     include_in_schema = False
 
-    @get("/")
-    async def scans(self, request: Request, db_session: DbSession) -> Template:
-        edition = await editions.require_current(db_session)
-        mine = await registration.my_registration(db_session, edition.id, request.user.id)
+    @get("/", name="exhibitors.my_scans")
+    async def scans(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template:
+        mine = await registration.my_registration(db_session, current_edition.id, request.user.id)
         return page(
             request,
             "marketplace/my_scans.html",
-            edition=edition,
+            edition=current_edition,
             registration=mine,
-            scans=await leads.scans_of(db_session, edition.id, request.user.id),
-            tz=ZoneInfo(edition.timezone),
+            scans=await leads.scans_of(db_session, current_edition.id, request.user.id),
+            tz=ZoneInfo(current_edition.timezone),
         )
 
     @post("/{lead_id:int}/withdraw")

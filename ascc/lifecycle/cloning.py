@@ -24,6 +24,7 @@ from ascc.programme import editing as programme
 from ascc.registration import organizer as registration
 from ascc.registration import services as registrations
 from ascc.text import as_number, clean_line
+from ascc.tours import editing as tour_editing
 from ascc.tours import services as tours
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ async def prepare_next(
     setup = await registration.copy_setup(
         session, source.id, edition.id, privacy_version=await notices.current_version(session)
     )
-    tour_count, course_count = await tours.copy_tours(session, source.id, edition.id, shift)
+    tour_count, course_count = await tour_editing.copy_tours(session, source.id, edition.id, shift)
     cloned = Cloned(
         slug=edition.slug,
         source_slug=source.slug,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import Body, FromPath
 
 from ascc.editions import services as editions
@@ -15,6 +16,9 @@ from ascc.matching.invitations import join_url
 from ascc.matching.organizer_routes import start_run_job
 from ascc.security import requires_login, requires_role
 from ascc.web import DbSession
+
+# The current edition, or a 404 when there is none (app.DEPENDENCIES).
+CurrentEdition = NamedDependency[editions.Edition]
 
 
 class PersonOut(msgspec.Struct):
@@ -165,9 +169,10 @@ class MatchingApi(Controller):
     @get(
         "/matching/recommendations", guards=[requires_login], summary="People I should meet, with the reason"
     )
-    async def recommendations(self, request: Request, db_session: DbSession) -> list[RecommendationOut]:
-        edition = await editions.require_current(db_session)
-        found = await people.recommendations(db_session, edition.id, request.user.id)
+    async def recommendations(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> list[RecommendationOut]:
+        found = await people.recommendations(db_session, current_edition.id, request.user.id)
         return [
             RecommendationOut(
                 person=PersonOut(**people.card_dict(card)),
@@ -189,12 +194,15 @@ class MatchingApi(Controller):
 
     @post("/meetings/requests", guards=[requires_login], status_code=201, summary="Ask someone for a meeting")
     async def send_request(
-        self, request: Request, db_session: DbSession, data: Annotated[RequestIn, Body()]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        data: Annotated[RequestIn, Body()],
     ) -> MeetingOut:
-        edition = await editions.require_current(db_session)
         m = await meetings.send_request(
             db_session,
-            edition,
+            current_edition,
             request.user.id,
             msgspec.structs.asdict(data),
             request.app.state.settings.base_url,
@@ -252,11 +260,12 @@ class MatchingApi(Controller):
         guards=[requires_login],
         summary="My requests and meetings, scheduled ones in time order",
     )
-    async def mine(self, request: Request, db_session: DbSession) -> dict[str, list[MeetingOut]]:
-        edition = await editions.require_current(db_session)
-        await tracking.sweep_no_shows(db_session, edition.id)
-        lists = await tracking.mine(db_session, edition.id, request.user.id)
-        everyone = await people.cards(db_session, edition.id)
+    async def mine(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> dict[str, list[MeetingOut]]:
+        await tracking.sweep_no_shows(db_session, current_edition.id)
+        lists = await tracking.mine(db_session, current_edition.id, request.user.id)
+        everyone = await people.cards(db_session, current_edition.id)
         result: dict[str, list[MeetingOut]] = {}
         for name in ("incoming", "outgoing", "accepted", "scheduled", "past"):
             result[name] = [
@@ -270,9 +279,10 @@ class MatchingApi(Controller):
         status_code=202,
         summary="Start a 'schedule all' run; poll GET /api/v1/matching/runs/{id}",
     )
-    async def schedule(self, request: Request, db_session: DbSession) -> RunOut:
-        edition = await editions.require_current(db_session)
-        run = await planning.start_run(db_session, edition.id, request.user.id, request.user)
+    async def schedule(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> RunOut:
+        run = await planning.start_run(db_session, current_edition.id, request.user.id, request.user)
         await db_session.commit()
         await start_run_job(request, run.id)
         return _run_out(run)
@@ -282,15 +292,15 @@ class MatchingApi(Controller):
         guards=[requires_role("organizer")],
         summary="A run's progress and result",
     )
-    async def run(self, db_session: DbSession, run_id: FromPath[int]) -> RunOut:
-        edition = await editions.require_current(db_session)
-        return _run_out(await planning.get_run(db_session, edition.id, run_id))
+    async def run(
+        self, db_session: DbSession, current_edition: CurrentEdition, run_id: FromPath[int]
+    ) -> RunOut:
+        return _run_out(await planning.get_run(db_session, current_edition.id, run_id))
 
     @get(
         "/matching/capacity",
         guards=[requires_role("organizer")],
         summary="Accepted meetings against slots and tables, before scheduling",
     )
-    async def capacity(self, db_session: DbSession) -> dict[str, Any]:
-        edition = await editions.require_current(db_session)
-        return await planning.capacity_picture(db_session, edition.id)
+    async def capacity(self, db_session: DbSession, current_edition: CurrentEdition) -> dict[str, Any]:
+        return await planning.capacity_picture(db_session, current_edition.id)

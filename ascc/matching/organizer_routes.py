@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import anyio
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
@@ -20,6 +21,9 @@ from ascc.matching import services as matching
 from ascc.matching.models import FOLLOW_UP_MONTHS, FOLLOW_UPS, STATUSES
 from ascc.security import requires_role
 from ascc.web import DbSession, form_errors, form_list, form_values, page, request_lang
+
+# The current edition, or a 404 when there is none (app.DEPENDENCIES).
+CurrentEdition = NamedDependency[editions.Edition]
 
 requires_organizer = requires_role("organizer")
 SESSION_FIELDS = (
@@ -102,15 +106,16 @@ class MatchingAdminPages(Controller):
         return await _overview(request, db_session)
 
     @post("/settings")
-    async def save_settings(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
+    async def save_settings(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template | Redirect:
         form = await request.form()
         values: dict[str, Any] = form_values(
             form, "meeting_limit", "video_base_url", "instant", "requests_open"
         )
         values["pairs"] = form_list(form, "pairs")
         try:
-            await matching.save_settings(db_session, edition.id, values, request.user)
+            await matching.save_settings(db_session, current_edition.id, values, request.user)
         except ValidationFailed as exc:
             await db_session.rollback()
             return await _overview(request, db_session, form_errors(request, exc), status_code=422)
@@ -122,11 +127,14 @@ class MatchingAdminPages(Controller):
 
     @get("/sessions/{session_id:int}")
     async def edit_session(
-        self, request: Request, db_session: DbSession, session_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        session_id: FromPath[int],
     ) -> Template:
-        edition = await editions.require_current(db_session)
-        found = await matching.get_session(db_session, edition.id, session_id)
-        tz = ZoneInfo(edition.timezone)
+        found = await matching.get_session(db_session, current_edition.id, session_id)
+        tz = ZoneInfo(current_edition.timezone)
         values = {k: str(getattr(found, k)) for k in SESSION_FIELDS if hasattr(found, k)}
         values["day"] = found.starts_at.astimezone(tz).strftime("%Y-%m-%d")
         values["starts"] = found.starts_at.astimezone(tz).strftime("%H:%M")
@@ -141,11 +149,14 @@ class MatchingAdminPages(Controller):
 
     @post("/sessions/{session_id:int}/delete")
     async def delete_session(
-        self, request: Request, db_session: DbSession, session_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        session_id: FromPath[int],
     ) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
         try:
-            await matching.delete_session(db_session, edition.id, session_id, request.user)
+            await matching.delete_session(db_session, current_edition.id, session_id, request.user)
         except DomainError as exc:
             await db_session.rollback()
             message = translate(request_lang(request), exc.message, **exc.params)
@@ -153,10 +164,11 @@ class MatchingAdminPages(Controller):
         return Redirect("/organizer/matching", status_code=303)
 
     @post("/schedule")
-    async def schedule_all(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
+    async def schedule_all(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template | Redirect:
         try:
-            run = await planning.start_run(db_session, edition.id, request.user.id, request.user)
+            run = await planning.start_run(db_session, current_edition.id, request.user.id, request.user)
         except DomainError as exc:
             await db_session.rollback()
             message = translate(request_lang(request), exc.message, **exc.params)
@@ -166,10 +178,11 @@ class MatchingAdminPages(Controller):
         return Redirect("/organizer/matching#run", status_code=303)
 
     @get("/runs/{run_id:int}")
-    async def run_status(self, request: Request, db_session: DbSession, run_id: FromPath[int]) -> Template:
+    async def run_status(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition, run_id: FromPath[int]
+    ) -> Template:
         """The run's box, polled by htmx while it runs (any worker can answer: the progress is stored)."""
-        edition = await editions.require_current(db_session)
-        run = await planning.get_run(db_session, edition.id, run_id)
+        run = await planning.get_run(db_session, current_edition.id, run_id)
         return page(
             request, "organizer/_matching_run.html", run=run, left_out=await _left_out(db_session, run)
         )
@@ -179,14 +192,14 @@ class MatchingAdminPages(Controller):
         self,
         request: Request,
         db_session: DbSession,
+        current_edition: CurrentEdition,
         status: FromQuery[str] = "",
         page_number: FromQuery[int] = 1,
     ) -> Template:
-        edition = await editions.require_current(db_session)
         size = 200
         found, total = await tracking.list_meetings(
             db_session,
-            edition.id,
+            current_edition.id,
             status if status in STATUSES else None,
             size,
             (max(page_number, 1) - 1) * size,
@@ -195,7 +208,7 @@ class MatchingAdminPages(Controller):
         return page(
             request,
             "organizer/matching_meetings.html",
-            edition=edition,
+            edition=current_edition,
             meetings=found,
             total=total,
             status=status,
@@ -210,32 +223,47 @@ class MatchingAdminPages(Controller):
 
     @post("/meetings/{meeting_id:int}/{action:str}")
     async def act(
-        self, request: Request, db_session: DbSession, meeting_id: FromPath[int], action: FromPath[str]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        meeting_id: FromPath[int],
+        action: FromPath[str],
     ) -> Redirect:
-        edition = await editions.require_current(db_session)
         form = await request.form()
         values = form_values(form, "locked", "needed", "interpreter", "month", "status", "note", "back")
-        before = _meeting_view(await meetings.get_meeting(db_session, meeting_id, edition.id))
+        before = _meeting_view(await meetings.get_meeting(db_session, meeting_id, current_edition.id))
         if action == "lock":
-            await tracking.set_locked(db_session, edition.id, meeting_id, values["locked"] == "1")
+            await tracking.set_locked(db_session, current_edition.id, meeting_id, values["locked"] == "1")
         elif action == "interpreter":
             await tracking.set_interpretation(
-                db_session, edition.id, meeting_id, values["needed"] == "1", values["interpreter"].strip()
+                db_session,
+                current_edition.id,
+                meeting_id,
+                values["needed"] == "1",
+                values["interpreter"].strip(),
             )
         elif action == "check-in":
             await tracking.check_in(
-                db_session, await meetings.get_meeting(db_session, meeting_id, edition.id)
+                db_session, await meetings.get_meeting(db_session, meeting_id, current_edition.id)
             )
         elif action == "follow-up":
-            await tracking.record_follow_up(db_session, edition.id, meeting_id, request.user.id, values)
+            await tracking.record_follow_up(
+                db_session, current_edition.id, meeting_id, request.user.id, values
+            )
         elif action == "cancel":
             await meetings.cancel(
-                db_session, edition, meeting_id, request.user.id, True, request.app.state.settings.base_url
+                db_session,
+                current_edition,
+                meeting_id,
+                request.user.id,
+                True,
+                request.app.state.settings.base_url,
             )
         else:
             raise DomainError("error.choice_invalid", "invalid", field="action", status=404)
         await db_session.flush()
-        meeting = await meetings.get_meeting(db_session, meeting_id, edition.id)
+        meeting = await meetings.get_meeting(db_session, meeting_id, current_edition.id)
         after = _meeting_view(meeting)
         if action == "follow-up":
             # The note is free text: the log says only that there was one.
@@ -250,7 +278,7 @@ class MatchingAdminPages(Controller):
             f"{meeting.requester.name_latin} ↔ {meeting.recipient.name_latin} ({action})",
             before=before,
             after=after,
-            edition_id=edition.id,
+            edition_id=current_edition.id,
         )
         back = (
             values["back"]
@@ -260,13 +288,14 @@ class MatchingAdminPages(Controller):
         return Redirect(back, status_code=303)
 
     @get("/table-plan.pdf")
-    async def table_plan(self, request: Request, db_session: DbSession) -> Response:
-        edition = await editions.require_current(db_session)
+    async def table_plan(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Response:
         lang = request_lang(request)
         sections = []
-        for slot, held in await tracking.table_plan(db_session, edition.id):
+        for slot, held in await tracking.table_plan(db_session, current_edition.id):
             name = slot.session.name_ja if lang == "ja" else slot.session.name_en
-            heading = f"{format_datetime(slot.starts_at, lang, edition.timezone, 'short')} · {name}"
+            heading = f"{format_datetime(slot.starts_at, lang, current_edition.timezone, 'short')} · {name}"
             rows = [
                 (
                     meetings.place_label(m, "en").split(",")[0],
@@ -279,8 +308,8 @@ class MatchingAdminPages(Controller):
             sections.append((heading, rows))
         data = await anyio.to_thread.run_sync(  # drawn off the event loop: other requests go on
             printouts.table_plan,
-            f"{edition.name_en} – {translate(lang, 'matching.table_plan')}",
-            edition.name_ja,
+            f"{current_edition.name_en} – {translate(lang, 'matching.table_plan')}",
+            current_edition.name_ja,
             sections,
         )
         return Response(

@@ -25,6 +25,9 @@ from ascc.security import requires_login
 from ascc.taxonomy import SECTORS
 from ascc.web import DbSession, form_errors, form_list, form_values, page, request_lang
 
+# The current edition, or a 404 when there is none (app.DEPENDENCIES).
+CurrentEdition = NamedDependency[editions.Edition]
+
 # Online rooms are built on matching: the signed link into a meeting's room (opened by /online/go) comes in
 # from app.py (online.routes.provide_room_link), called as room_link(secret, meeting id, user id, now).
 RoomLink = NamedDependency[Callable[[str, int, int, datetime], str]]
@@ -77,19 +80,19 @@ class MatchingPages(Controller):
         self,
         request: Request,
         db_session: DbSession,
+        current_edition: CurrentEdition,
         q: FromQuery[str] = "",
         category: FromQuery[str] = "",
         sector: FromQuery[str] = "",
     ) -> Template:
-        edition = await editions.require_current(db_session)
-        await _require_participant(request, db_session, edition.id)
+        await _require_participant(request, db_session, current_edition.id)
         cards = await people.directory_cards(
-            db_session, edition.id, request.user.id, q[:100], category, sector
+            db_session, current_edition.id, request.user.id, q[:100], category, sector
         )
         return page(
             request,
             "matching/people.html",
-            edition=edition,
+            edition=current_edition,
             cards=cards[:200],
             total=len(cards),
             query={"q": q[:100], "category": category, "sector": sector},
@@ -103,15 +106,14 @@ class MatchingPages(Controller):
 
     @post("/people/{user_id:int}/request")
     async def send_request(
-        self, request: Request, db_session: DbSession, user_id: FromPath[int]
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition, user_id: FromPath[int]
     ) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
         form = await request.form()
         values: dict[str, Any] = form_values(form, "message", "priority", "format", "interpreter_needed")
         values["recipient_id"] = user_id
         try:
             meeting = await meetings.send_request(
-                db_session, edition, request.user.id, values, _base(request)
+                db_session, current_edition, request.user.id, values, _base(request)
             )
         except ValidationFailed as exc:
             await db_session.rollback()
@@ -128,13 +130,17 @@ class MatchingPages(Controller):
 
     @get("/meetings/{meeting_id:int}/join")
     async def join(
-        self, request: Request, db_session: DbSession, meeting_id: FromPath[int], room_link: RoomLink
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        meeting_id: FromPath[int],
+        room_link: RoomLink,
     ) -> Redirect:
         """Into the meeting's video room through a fresh short-lived signed link (see /online/go)."""
-        edition = await editions.require_current(db_session)
         now = clock.now()
         await meetings.room_address(
-            db_session, edition.id, meeting_id, request.user.id, request.user.is_organizer, now
+            db_session, current_edition.id, meeting_id, request.user.id, request.user.is_organizer, now
         )
         settings = request.app.state.settings
         return Redirect(
@@ -144,9 +150,13 @@ class MatchingPages(Controller):
 
     @post("/meetings/{meeting_id:int}/{action:str}")
     async def act(
-        self, request: Request, db_session: DbSession, meeting_id: FromPath[int], action: FromPath[str]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        meeting_id: FromPath[int],
+        action: FromPath[str],
     ) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
         form = await request.form()
         values: dict[str, Any] = form_values(form, "answer", "slot_id", "outcome", "note", "needed")
         values["follow_up"] = form_list(form, "follow_up")
@@ -154,18 +164,22 @@ class MatchingPages(Controller):
         base = _base(request)
         try:
             if action in ("accept", "decline", "propose"):
-                await meetings.answer(db_session, edition, meeting_id, user.id, action, values, base)
+                await meetings.answer(db_session, current_edition, meeting_id, user.id, action, values, base)
             elif action == "take-proposal":
-                await meetings.take_proposal(db_session, edition, meeting_id, user.id, base)
+                await meetings.take_proposal(db_session, current_edition, meeting_id, user.id, base)
             elif action == "schedule":
-                meeting = await _own_meeting(db_session, edition.id, meeting_id, user.id)
-                await meetings.schedule_in(db_session, edition, meeting, meetings.slot_id_of(values), base)
+                meeting = await _own_meeting(db_session, current_edition.id, meeting_id, user.id)
+                await meetings.schedule_in(
+                    db_session, current_edition, meeting, meetings.slot_id_of(values), base
+                )
             elif action == "cancel":
-                await meetings.cancel(db_session, edition, meeting_id, user.id, user.is_organizer, base)
+                await meetings.cancel(
+                    db_session, current_edition, meeting_id, user.id, user.is_organizer, base
+                )
             elif action == "move":
                 await meetings.move(
                     db_session,
-                    edition,
+                    current_edition,
                     meeting_id,
                     user.id,
                     user.is_organizer,
@@ -174,15 +188,15 @@ class MatchingPages(Controller):
                 )
             elif action == "check-in":
                 await tracking.check_in(
-                    db_session, await _own_meeting(db_session, edition.id, meeting_id, user.id)
+                    db_session, await _own_meeting(db_session, current_edition.id, meeting_id, user.id)
                 )
             elif action == "interpreter":
-                await _own_meeting(db_session, edition.id, meeting_id, user.id)
+                await _own_meeting(db_session, current_edition.id, meeting_id, user.id)
                 await tracking.set_interpretation(
-                    db_session, edition.id, meeting_id, values["needed"] == "1", None
+                    db_session, current_edition.id, meeting_id, values["needed"] == "1", None
                 )
             elif action == "feedback":
-                await tracking.give_feedback(db_session, edition.id, meeting_id, user.id, values)
+                await tracking.give_feedback(db_session, current_edition.id, meeting_id, user.id, values)
             else:
                 raise NotFound("action")
         except ValidationFailed as exc:
@@ -203,26 +217,28 @@ class MatchingPages(Controller):
         return await _profile_page(request, db_session, {}, {})  # empty values: the saved profile
 
     @post("/profile")
-    async def save_profile(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
+    async def save_profile(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template | Redirect:
         form = await request.form()
         values: dict[str, Any] = form_values(form, "offers", "seeks", "meeting_limit")
         values["sectors"] = form_list(form, "sectors")
         values["formats"] = form_list(form, "formats")
         try:
-            await matching.save_profile(db_session, edition.id, request.user.id, values)
+            await matching.save_profile(db_session, current_edition.id, request.user.id, values)
         except ValidationFailed as exc:
             await db_session.rollback()
             return await _profile_page(request, db_session, values, form_errors(request, exc), 422)
         return Redirect("/matching/profile?saved=1", status_code=303)
 
     @post("/blocks")
-    async def add_block(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
+    async def add_block(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template | Redirect:
         form = await request.form()
         values = form_values(form, "day", "starts", "ends", "note")
         try:
-            await matching.add_block(db_session, edition, request.user.id, values)
+            await matching.add_block(db_session, current_edition, request.user.id, values)
         except ValidationFailed as exc:
             await db_session.rollback()
             return await _profile_page(request, db_session, {}, form_errors(request, exc), 422, values)
@@ -230,18 +246,22 @@ class MatchingPages(Controller):
 
     @post("/blocks/{block_id:int}/delete")
     async def delete_block(
-        self, request: Request, db_session: DbSession, block_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        block_id: FromPath[int],
     ) -> Redirect:
-        edition = await editions.require_current(db_session)
-        await matching.delete_block(db_session, edition.id, request.user.id, block_id)
+        await matching.delete_block(db_session, current_edition.id, request.user.id, block_id)
         return Redirect("/matching/profile#availability", status_code=303)
 
     @get("/schedule.pdf")
-    async def schedule_pdf(self, request: Request, db_session: DbSession) -> Response:
-        edition = await editions.require_current(db_session)
+    async def schedule_pdf(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Response:
         lang = request_lang(request)
-        lists = await tracking.mine(db_session, edition.id, request.user.id)
-        settings = await matching.get_settings(db_session, edition.id)
+        lists = await tracking.mine(db_session, current_edition.id, request.user.id)
+        settings = await matching.get_settings(db_session, current_edition.id)
         lines = []
         for m in lists.scheduled:
             if request.user.id not in (m.requester_id, m.recipient_id):
@@ -252,7 +272,7 @@ class MatchingPages(Controller):
                 note = (note + " " + translate(lang, "matching.interpreter_short")).strip()
             lines.append(
                 printouts.Line(
-                    format_datetime(m.slot.starts_at, lang, edition.timezone, "short"),
+                    format_datetime(m.slot.starts_at, lang, current_edition.timezone, "short"),
                     meetings.place_label(m, lang),
                     f"{other.name_latin}{' / ' + other.name_local if other.name_local else ''}",
                     note,
@@ -260,7 +280,7 @@ class MatchingPages(Controller):
             )
         data = await anyio.to_thread.run_sync(  # drawn off the event loop: other requests go on
             printouts.personal_schedule,
-            f"{edition.name_en} – {translate(lang, 'matching.my_schedule')}",
+            f"{current_edition.name_en} – {translate(lang, 'matching.my_schedule')}",
             request.user.display_name,
             lines,
         )

@@ -10,6 +10,7 @@ from litestar.response import Template
 
 from ascc.csv_export import to_csv
 from ascc.editions import services as editions
+from ascc.network import directory
 from ascc.network import services as network
 from ascc.security import requires_organizer
 from ascc.web import DbSession, page
@@ -22,13 +23,13 @@ class NetworkAdminPages(Controller):
 
     @get("/")
     async def overview(self, request: Request, db_session: DbSession) -> Template:
-        everyone = await network.cards(db_session)
+        everyone = await directory.cards(db_session)
         current = await editions.current(db_session)
         tz = current.timezone if current else network.DEFAULT_ZONE
         return page(
             request,
             "organizer/network.html",
-            figures=await network.figures(db_session, everyone, tz),
+            figures=await directory.figures(db_session, everyone, tz),
             cards=everyone,
             tz=tz,
             local=ZoneInfo(tz),  # join dates are days in the edition's zone
@@ -39,9 +40,9 @@ class NetworkAdminPages(Controller):
     async def export(self, db_session: DbSession) -> Response[bytes]:
         current = await editions.current(db_session)
         tz = current.timezone if current else network.DEFAULT_ZONE
-        rows = network.csv_rows(await network.cards(db_session), tz)
+        rows = directory.csv_rows(await directory.cards(db_session), tz)
         return Response(
-            to_csv(network.CSV_HEADER, rows),
+            to_csv(directory.CSV_HEADER, rows),
             media_type="text/csv; charset=utf-8",
             headers={
                 "content-disposition": 'attachment; filename="network-members.csv"',

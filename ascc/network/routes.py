@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,12 +19,18 @@ from ascc.audit import services as audit
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.i18n import translate
-from ascc.network import offseason
+from ascc.network import carry_over as network_carry_over
+from ascc.network import directory as network_directory
+from ascc.network import joining, offseason
+from ascc.network import meetings as network_meetings
 from ascc.network import services as network
 from ascc.online import links
 from ascc.security import requires_login
 from ascc.taxonomy import SECTORS
 from ascc.web import DbSession, form_errors, form_text, form_values, page, request_lang
+
+# The current edition, or a 404 when there is none (app.DEPENDENCIES).
+CurrentEdition = NamedDependency[editions.Edition]
 
 PAGE_LIMIT = 200
 
@@ -34,7 +41,7 @@ def provide_network_opt_in() -> Callable[[AsyncSession, int], Awaitable[Any]]:
 
 
 async def _join_from_registration(session: AsyncSession, user_id: int) -> Any:
-    return await network.join(session, user_id, {}, via="registration")
+    return await joining.join(session, user_id, {}, via="registration")
 
 
 def _base(request: Request) -> str:
@@ -48,7 +55,7 @@ def _problem(request: Request, exc: DomainError) -> dict[str, str]:
 
 
 async def _require_directory(request: Request, db_session: DbSession) -> None:
-    if not await network.may_see_directory(db_session, request.user):
+    if not await network_directory.may_see_directory(db_session, request.user):
         raise DomainError("network.error.members_only", "members_only", status=403)
 
 
@@ -62,7 +69,7 @@ async def _member_page(
     conference_fields: frozenset[str] = frozenset(),
 ) -> Template:
     await _require_directory(request, db_session)
-    card = await network.member_card(db_session, user_id)
+    card = await network_directory.member_card(db_session, user_id)
     viewer_member = await network.is_member(db_session, request.user.id)
     current = await editions.current(db_session)
     can_request = viewer_member and user_id != request.user.id
@@ -74,7 +81,9 @@ async def _member_page(
         current_edition_id=current.id if current else None,  # only its solutions open on the marketplace
         can_request=can_request,
         # While a request between the two waits for an answer (or their meeting is ahead), no second form.
-        open_meeting=await network.open_meeting_between(db_session, request.user.id, user_id, clock.now())
+        open_meeting=await network_meetings.open_meeting_between(
+            db_session, request.user.id, user_id, clock.now()
+        )
         if can_request
         else None,
         conference_fields=conference_fields,  # times on the conference days: link to the business matching
@@ -123,7 +132,7 @@ async def _meeting_page(
     status_code: int = 200,
     values: dict[str, Any] | None = None,
 ) -> Template:
-    meeting = await network.meeting_for(db_session, meeting_id, request.user.id)
+    meeting = await network_meetings.meeting_for(db_session, meeting_id, request.user.id)
     now = clock.now()
     return page(
         request,
@@ -157,8 +166,8 @@ class NetworkPages(Controller):
         sector: FromQuery[str] = "",
     ) -> Template:
         """Members and organizers see the directory (filtered in place with htmx); anyone else an invitation."""
-        query = network.DirectoryQuery(q[:200], country[:2], sector[:40])
-        allowed = await network.may_see_directory(db_session, request.user)
+        query = network_directory.DirectoryQuery(q[:200], country[:2], sector[:40])
+        allowed = await network_directory.may_see_directory(db_session, request.user)
         context: dict[str, Any] = {
             "allowed": allowed,
             "query": query,
@@ -169,8 +178,8 @@ class NetworkPages(Controller):
             "countries": [],
         }
         if allowed:
-            everyone = await network.cards(db_session)
-            found = network.select_cards(everyone, query)
+            everyone = await network_directory.cards(db_session)
+            found = network_directory.select_cards(everyone, query)
             context |= {
                 "cards": found[:PAGE_LIMIT],
                 "total": len(found),
@@ -190,7 +199,7 @@ class NetworkPages(Controller):
         form = await request.form()
         values: dict[str, Any] = form_values(form, "message", "duration", *offseason.SLOT_FIELDS)
         try:
-            meeting = await network.request_meeting(
+            meeting = await network_meetings.request_meeting(
                 db_session, request.user.id, {**values, "recipient_id": user_id}, _base(request)
             )
         except ValidationFailed as exc:
@@ -222,7 +231,7 @@ class NetworkPages(Controller):
             errors = {"confirm": translate(request_lang(request), "network.error.confirm")}
             return await _join_page(request, db_session, values, errors, 422)
         try:
-            await network.join(db_session, request.user.id, values, via="account")
+            await joining.join(db_session, request.user.id, values, via="account")
         except ValidationFailed as exc:
             await db_session.rollback()
             return await _join_page(request, db_session, values, form_errors(request, exc), 422)
@@ -230,7 +239,7 @@ class NetworkPages(Controller):
 
     @post("/leave", guards=[requires_login])
     async def leave(self, request: Request, db_session: DbSession) -> Redirect:
-        await network.leave(db_session, request.user.id, _base(request))
+        await joining.leave(db_session, request.user.id, _base(request))
         return Redirect("/network/join?done=left", status_code=303)
 
     @get("/meetings", guards=[requires_login])
@@ -239,7 +248,7 @@ class NetworkPages(Controller):
         return page(
             request,
             "network/meetings.html",
-            meetings=await network.meetings_of(db_session, request.user.id),
+            meetings=await network_meetings.meetings_of(db_session, request.user.id),
             me=request.user.id,
             now=clock.now(),
             tz=tz,
@@ -254,7 +263,7 @@ class NetworkPages(Controller):
     async def join_room(self, request: Request, db_session: DbSession, meeting_id: FromPath[int]) -> Redirect:
         """Into the video room through a fresh short-lived signed link, as business meetings do."""
         now = clock.now()
-        await network.room_meeting(db_session, meeting_id, request.user.id, now)
+        await network_meetings.room_meeting(db_session, meeting_id, request.user.id, now)
         token = links.sign(
             request.app.state.settings.secret_key, "network", meeting_id, request.user.id, now.timestamp()
         )
@@ -270,7 +279,7 @@ class NetworkPages(Controller):
             raise DomainError(f"error.link_{exc.reason}", "link_refused", status=403) from None
         if claim.kind != "network" or claim.user_id != request.user.id:
             raise DomainError("error.link_forged", "link_refused", status=403)
-        address = await network.room_address(db_session, claim.target_id, request.user.id, now)
+        address = await network_meetings.room_address(db_session, claim.target_id, request.user.id, now)
         headers = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
         return Redirect(address, status_code=303, headers=headers)
 
@@ -282,9 +291,11 @@ class NetworkPages(Controller):
         values: dict[str, Any] = form_values(form, "answer", "slot")
         try:
             if action in ("accept", "decline"):
-                await network.answer(db_session, meeting_id, request.user.id, action, values, _base(request))
+                await network_meetings.answer(
+                    db_session, meeting_id, request.user.id, action, values, _base(request)
+                )
             elif action == "cancel":
-                await network.cancel(db_session, meeting_id, request.user.id, _base(request))
+                await network_meetings.cancel(db_session, meeting_id, request.user.id, _base(request))
             else:
                 raise NotFound("action")
         except ValidationFailed as exc:
@@ -307,15 +318,23 @@ class NetworkPages(Controller):
 
     @post("/carry-over/{kind:str}/{item_id:int}", guards=[requires_login])
     async def bring(
-        self, request: Request, db_session: DbSession, kind: FromPath[str], item_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        kind: FromPath[str],
+        item_id: FromPath[int],
     ) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
         try:
             if kind == "needs":
-                copy = await network.bring_need(db_session, edition, request.user.id, item_id)
+                copy = await network_carry_over.bring_need(
+                    db_session, current_edition, request.user.id, item_id
+                )
                 target = ("city_need", f"/marketplace/needs/{copy.id}")
             elif kind == "solutions":
-                copy = await network.bring_solution(db_session, edition, request.user.id, item_id)
+                copy = await network_carry_over.bring_solution(
+                    db_session, current_edition, request.user.id, item_id
+                )
                 target = ("solution", "/exhibitor")
             else:
                 raise NotFound("kind")
@@ -332,7 +351,7 @@ class NetworkPages(Controller):
             copy.id,
             copy.title_en,
             after={"copied_from": item_id, "title_en": copy.title_en, "title_ja": copy.title_ja},
-            edition_id=edition.id,
+            edition_id=current_edition.id,
         )
         return Redirect(f"/network/carry-over?done={kind[:-1]}", status_code=303)
 
@@ -341,7 +360,9 @@ async def _carry_page(
     request: Request, db_session: DbSession, errors: dict[str, str] | None = None, status_code: int = 200
 ) -> Template:
     edition = await editions.current(db_session)
-    options = await network.carry_over_options(db_session, edition, request.user.id) if edition else None
+    options = (
+        await network_carry_over.carry_over_options(db_session, edition, request.user.id) if edition else None
+    )
     return page(
         request,
         "network/carry_over.html",

@@ -11,7 +11,9 @@ from litestar import Controller, Request, delete, get, post
 from litestar.params import Body, FromPath
 
 from ascc import clock
-from ascc.online import publishing
+from ascc.online import polls as live_polls
+from ascc.online import publishing, viewing
+from ascc.online import questions as live_questions
 from ascc.online import services as online
 from ascc.online.routes import author_of, viewer_of
 from ascc.security import requires_login
@@ -101,7 +103,7 @@ def question_out(q: Any, who: online.Viewer, voted: set[int]) -> QuestionOut:
     )
 
 
-def poll_out(view: online.PollView, my_vote: int | None) -> PollOut:
+def poll_out(view: live_polls.PollView, my_vote: int | None) -> PollOut:
     poll = view.poll
     return PollOut(
         id=poll.id,
@@ -128,8 +130,11 @@ class OnlineApi(Controller):
     ) -> list[QuestionOut]:
         _, _, who = await viewer_of(request, db_session, session_id)
         online.require_attendee(who)
-        voted = await online.my_votes(db_session, who.user_id, session_id)
-        return [question_out(q, who, voted) for q in await online.questions_of(db_session, session_id, who)]
+        voted = await live_questions.my_votes(db_session, who.user_id, session_id)
+        return [
+            question_out(q, who, voted)
+            for q in await live_questions.questions_of(db_session, session_id, who)
+        ]
 
     @post(
         "/sessions/{session_id:int}/questions",
@@ -143,7 +148,7 @@ class OnlineApi(Controller):
         data: Annotated[QuestionIn, Body()],
     ) -> QuestionOut:
         _, item, who = await viewer_of(request, db_session, session_id)
-        question = await online.ask(
+        question = await live_questions.ask(
             db_session, who, session_id, data.body, data.anonymous, author_of(request.user), item, clock.now()
         )
         await db_session.commit()
@@ -152,9 +157,9 @@ class OnlineApi(Controller):
 
     @post("/questions/{question_id:int}/vote", status_code=200, summary="Upvote; a second vote counts once")
     async def vote(self, request: Request, db_session: DbSession, question_id: FromPath[int]) -> VoteOut:
-        question = await online.get_question(db_session, question_id)
+        question = await live_questions.get_question(db_session, question_id)
         _, _, who = await viewer_of(request, db_session, question.session_id)
-        question, counted = await online.vote(db_session, who, question_id)
+        question, counted = await live_questions.vote(db_session, who, question_id)
         await db_session.commit()
         if counted:
             publishing.question_votes_changed(request.app, question_id)
@@ -164,9 +169,9 @@ class OnlineApi(Controller):
     async def unvote(
         self, request: Request, db_session: DbSession, question_id: FromPath[int]
     ) -> QuestionOut:
-        question = await online.get_question(db_session, question_id)
+        question = await live_questions.get_question(db_session, question_id)
         _, _, who = await viewer_of(request, db_session, question.session_id)
-        question = await online.unvote(db_session, who, question_id)
+        question = await live_questions.unvote(db_session, who, question_id)
         await db_session.commit()
         publishing.question_votes_changed(request.app, question_id)
         return question_out(question, who, set())
@@ -183,16 +188,16 @@ class OnlineApi(Controller):
         question_id: FromPath[int],
         data: Annotated[ModerateIn, Body()],
     ) -> QuestionOut:
-        question = await online.get_question(db_session, question_id)
+        question = await live_questions.get_question(db_session, question_id)
         was_shown = question.status in publishing.SHOWN
         _, _, who = await viewer_of(request, db_session, question.session_id)
-        question = await online.moderate(
+        question = await live_questions.moderate(
             db_session, who, question_id, data.action, data.answer, clock.now(), request.user
         )
         await db_session.commit()
         await publishing.question_changed(request.app, question, was_shown)
         return question_out(
-            question, who, await online.my_votes(db_session, who.user_id, question.session_id)
+            question, who, await live_questions.my_votes(db_session, who.user_id, question.session_id)
         )
 
     @get(
@@ -204,8 +209,8 @@ class OnlineApi(Controller):
     ) -> list[PollOut]:
         _, _, who = await viewer_of(request, db_session, session_id)
         online.require_attendee(who)
-        mine = await online.my_poll_votes(db_session, who.user_id, session_id)
-        views = await online.polls_of(db_session, session_id, include_drafts=who.moderator)
+        mine = await live_polls.my_poll_votes(db_session, who.user_id, session_id)
+        views = await live_polls.polls_of(db_session, session_id, include_drafts=who.moderator)
         return [poll_out(v, mine.get(v.poll.id)) for v in views]
 
     @post(
@@ -220,12 +225,12 @@ class OnlineApi(Controller):
         data: Annotated[PollIn, Body()],
     ) -> PollOut:
         _, _, who = await viewer_of(request, db_session, session_id)
-        poll = await online.create_poll(
+        poll = await live_polls.create_poll(
             db_session, who, session_id, msgspec.structs.asdict(data), open_now=data.open
         )
         await db_session.commit()
         await publishing.poll_changed(request.app, poll.id)
-        return poll_out(await online.poll_view(db_session, poll), None)
+        return poll_out(await live_polls.poll_view(db_session, poll), None)
 
     @post(
         "/polls/{poll_id:int}/vote", status_code=200, summary="Vote once; a second vote is refused with 409"
@@ -237,9 +242,9 @@ class OnlineApi(Controller):
         poll_id: FromPath[int],
         data: Annotated[PollVoteIn, Body()],
     ) -> PollOut:
-        poll = await online.get_poll(db_session, poll_id)
+        poll = await live_polls.get_poll(db_session, poll_id)
         _, _, who = await viewer_of(request, db_session, poll.session_id)
-        view = await online.vote_in_poll(db_session, who, poll_id, data.option)
+        view = await live_polls.vote_in_poll(db_session, who, poll_id, data.option)
         await db_session.commit()
         publishing.poll_votes_changed(request.app, poll_id)
         return poll_out(view, data.option)
@@ -257,7 +262,7 @@ class OnlineApi(Controller):
         data: Annotated[HeartbeatIn | None, Body()] = None,
     ) -> HeartbeatOut:
         _, item, who = await viewer_of(request, db_session, session_id)
-        counted, minutes = await online.heartbeat(
+        counted, minutes = await viewing.heartbeat(
             db_session, who, item, (data or HeartbeatIn()).channel, clock.now()
         )
         return HeartbeatOut(counted, minutes)

@@ -13,7 +13,7 @@ from ascc.badges import figures
 from ascc.csv_export import to_csv
 from ascc.errors import ValidationFailed
 from ascc.i18n import translate
-from ascc.online import charts, providers, publishing
+from ascc.online import charts, polls, providers, publishing, viewing
 from ascc.online import services as online
 from ascc.programme import services as programme
 from ascc.security import requires_organizer
@@ -42,10 +42,10 @@ async def _overview(
         items=items,
         tz=current.schedule.zone if current.schedule else None,
         channels=await online.channels_by_session(db_session, ids),
-        figures=await online.figures(db_session, ids),
+        figures=await viewing.figures(db_session, ids),
         at_door=await figures.session_check_ins(db_session, current.edition.id),
-        announcement=await online.current_announcement(db_session, current.edition.id, clock.now()),
-        announcements=await online.recent_announcements(db_session, current.edition.id),
+        announcement=await polls.current_announcement(db_session, current.edition.id, clock.now()),
+        announcements=await polls.recent_announcements(db_session, current.edition.id),
         now=clock.now(),
         errors=errors or {},
         values=values or {"minutes": "15"},
@@ -71,7 +71,7 @@ async def _session_page(
         item.starts_at,
         item.ends_at,
         current.edition.timezone,
-        await online.viewers_per_minute(db_session, session_id),
+        await viewing.viewers_per_minute(db_session, session_id),
         arrivals,
         (translate(lang, "online.watching_online"), translate(lang, "online.checked_in_room")),
     )
@@ -86,9 +86,9 @@ async def _session_page(
         channels=providers.CHANNELS,
         settings=await online.settings_of(db_session, session_id),
         recording=recording,
-        figures=(await online.figures(db_session, [session_id]))[session_id],
+        figures=(await viewing.figures(db_session, [session_id]))[session_id],
         at_door=len(arrivals),
-        watchers=await online.watchers(db_session, current.edition.id, session_id),
+        watchers=await viewing.watchers(db_session, current.edition.id, session_id),
         chart=svg,
         errors=errors or {},
         values=values or {f"stream_{s.channel}": s.url for s in streams},
@@ -110,7 +110,7 @@ class OnlineAdminPages(Controller):
         current = await _current(request)
         values = form_values(await request.form(), "text_en", "text_ja", "minutes")
         try:
-            await online.announce(
+            await polls.announce(
                 db_session, current.edition.id, request.user.id, values, clock.now(), request.user
             )
         except ValidationFailed as exc:
@@ -125,7 +125,7 @@ class OnlineAdminPages(Controller):
         self, request: Request, db_session: DbSession, announcement_id: FromPath[int]
     ) -> Redirect:
         current = await _current(request)
-        await online.withdraw(db_session, current.edition.id, announcement_id, clock.now(), request.user)
+        await polls.withdraw(db_session, current.edition.id, announcement_id, clock.now(), request.user)
         await db_session.commit()
         await publishing.announcement_changed(request.app, current.edition.id)
         return Redirect("/organizer/online/", status_code=303)
@@ -194,7 +194,7 @@ class OnlineAdminPages(Controller):
 
         rows = [
             [w.name, w.organization, w.mode, str(w.minutes), local(w.first), local(w.last)]
-            for w in await online.watchers(db_session, current.edition.id, session_id)
+            for w in await viewing.watchers(db_session, current.edition.id, session_id)
         ]
         body = to_csv(["name", "organization", "registration", "minutes", "first_seen", "last_seen"], rows)
         return Response(

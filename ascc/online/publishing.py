@@ -7,8 +7,7 @@ from typing import Any
 
 from ascc import clock
 from ascc.i18n import LANGUAGES
-from ascc.online import live
-from ascc.online import services as online
+from ascc.online import live, polls, questions
 
 SHOWN = ("approved", "answered")  # what attendees see; pending and hidden stay with the moderators
 
@@ -49,7 +48,7 @@ async def question_changed(app: Any, question: Any, was_shown: bool = True) -> N
 def question_votes_changed(app: Any, question_id: int) -> None:
     async def job() -> None:
         async with app.state.session_maker() as session:
-            question = await online.get_question(session, question_id)
+            question = await questions.get_question(session, question_id)
         await question_changed(app, question)
 
     coalescer(app).schedule(("question", question_id), job)
@@ -57,8 +56,8 @@ def question_votes_changed(app: Any, question_id: int) -> None:
 
 async def poll_changed(app: Any, poll_id: int) -> None:
     async with app.state.session_maker() as session:
-        poll = await online.get_poll(session, poll_id)
-        view = await online.poll_view(session, poll)
+        poll = await polls.get_poll(session, poll_id)
+        view = await polls.poll_view(session, poll)
     sid = poll.session_id
     frames = live.per_language(
         app,
@@ -96,7 +95,7 @@ async def qa_state_changed(app: Any, session_id: int, qa_open: bool) -> None:
 async def announcement_changed(app: Any, edition_id: int) -> None:
     now = clock.now()
     async with app.state.session_maker() as session:
-        current = await online.current_announcement(session, edition_id, now)
+        current = await polls.current_announcement(session, edition_id, now)
     await live.publish(
         app,
         live.per_language(

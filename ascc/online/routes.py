@@ -15,7 +15,8 @@ from ascc import clock
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.i18n import translate
 from ascc.matching import meetings
-from ascc.online import links, live, providers, publishing
+from ascc.online import links, live, polls, providers, publishing
+from ascc.online import questions as live_questions
 from ascc.online import services as online
 from ascc.programme import services as programme
 from ascc.programme.schedule import COMMON_ZONES, zone
@@ -81,16 +82,16 @@ async def room_context(
         "settings": settings,
         # Questions close a quarter of an hour after the session, whatever the setting says.
         "qa_open": settings.qa_open and now <= item.ends_at + online.STREAM_MARGIN,
-        "questions": await online.questions_of(db_session, item.id, audience) if shown else [],
-        "voted": await online.my_votes(db_session, who.user_id, item.id),
-        "polls": await online.polls_of(db_session, item.id, include_drafts=False) if shown else [],
-        "my_polls": await online.my_poll_votes(db_session, who.user_id, item.id),
-        "announcement": await online.current_announcement(db_session, current.edition.id, now),
+        "questions": await live_questions.questions_of(db_session, item.id, audience) if shown else [],
+        "voted": await live_questions.my_votes(db_session, who.user_id, item.id),
+        "polls": await polls.polls_of(db_session, item.id, include_drafts=False) if shown else [],
+        "my_polls": await polls.my_poll_votes(db_session, who.user_id, item.id),
+        "announcement": await polls.current_announcement(db_session, current.edition.id, now),
         "live_now": item.starts_at <= now < item.ends_at,
         "over": item.ends_at <= now,
         "now": now,
         "now_iso": now.isoformat(),
-        "limit": online.QUESTION_MAX,
+        "limit": live_questions.QUESTION_MAX,
     }
 
 
@@ -114,7 +115,7 @@ class OnlinePages(Controller):
             edition=current.edition,
             found=found,
             channels=await online.channels_by_session(db_session, shown),
-            announcement=await online.current_announcement(db_session, current.edition.id, now),
+            announcement=await polls.current_announcement(db_session, current.edition.id, now),
             tz=view_zone,
             tz_name=tz if zone(tz) else None,
             zone_chosen=tz is not None,  # "conference time" (tz=) is a choice too: no automatic switch then
@@ -222,7 +223,9 @@ class OnlinePages(Controller):
         online.require_on_stage(who)
         audience = replace(who, moderator=False)  # what the audience sees, without anyone's pending ones
         questions = [
-            q for q in await online.questions_of(db_session, session_id, audience) if q.status != "pending"
+            q
+            for q in await live_questions.questions_of(db_session, session_id, audience)
+            if q.status != "pending"
         ]
         return page(request, "online/speaker.html", item=item, questions=questions, _has_partial=False)
 
@@ -310,7 +313,7 @@ class OnlinePages(Controller):
             else f"/sessions/{session_id}/watch"
         )
         try:
-            question = await online.ask(
+            question = await live_questions.ask(
                 db_session,
                 who,
                 session_id,
@@ -339,12 +342,12 @@ class OnlinePages(Controller):
     ) -> Response | Redirect:
         _, _, who = await viewer_of(request, db_session, session_id)
         form = await request.form()
-        question = await online.get_question(db_session, question_id)
+        question = await live_questions.get_question(db_session, question_id)
         if question.session_id != session_id:
             raise NotFound("question")
         answer = form_text(form, "answer") if "answer" in form else None
         was_shown = question.status in publishing.SHOWN
-        question = await online.moderate(
+        question = await live_questions.moderate(
             db_session, who, question_id, form_text(form, "action"), answer, clock.now(), request.user
         )
         await db_session.commit()
@@ -365,7 +368,7 @@ class OnlinePages(Controller):
         form = await request.form()
         values = form_values(form, "question_en", "question_ja", "options")
         try:
-            poll = await online.create_poll(
+            poll = await polls.create_poll(
                 db_session, who, session_id, values, open_now=form_text(form, "open") != ""
             )
         except ValidationFailed as exc:
@@ -381,10 +384,10 @@ class OnlinePages(Controller):
     async def poll_status(
         self, request: Request, db_session: DbSession, poll_id: FromPath[int]
     ) -> Response | Redirect:
-        poll = await online.get_poll(db_session, poll_id)
+        poll = await polls.get_poll(db_session, poll_id)
         _, _, who = await viewer_of(request, db_session, poll.session_id)
         form = await request.form()
-        poll = await online.set_poll_status(db_session, who, poll_id, form_text(form, "status"))
+        poll = await polls.set_poll_status(db_session, who, poll_id, form_text(form, "status"))
         await db_session.commit()
         await publishing.poll_changed(request.app, poll.id)
         if request.htmx:  # the moderators' pages get the change over the stream
@@ -394,10 +397,10 @@ class OnlinePages(Controller):
     @post("/polls/{poll_id:int}/vote", guards=[requires_login])
     async def poll_vote(self, request: Request, db_session: DbSession, poll_id: FromPath[int]) -> Redirect:
         """A vote without JavaScript (the page's script uses the API and stays in place)."""
-        poll = await online.get_poll(db_session, poll_id)
+        poll = await polls.get_poll(db_session, poll_id)
         _, _, who = await viewer_of(request, db_session, poll.session_id)
         form = await request.form()
-        await online.vote_in_poll(db_session, who, poll_id, form_text(form, "option"))
+        await polls.vote_in_poll(db_session, who, poll_id, form_text(form, "option"))
         await db_session.commit()
         publishing.poll_votes_changed(request.app, poll_id)
         back = "qa" if form_text(form, "from") == "qa" else "watch"
@@ -462,8 +465,8 @@ async def _moderate_page(
         tz=current.schedule.zone,
         who=who,
         settings=await online.settings_of(db_session, item.id),
-        questions=await online.questions_of(db_session, item.id, who),
-        polls=await online.polls_of(db_session, item.id, include_drafts=True),
+        questions=await live_questions.questions_of(db_session, item.id, who),
+        polls=await polls.polls_of(db_session, item.id, include_drafts=True),
         errors=errors or {},
         values=values or {},
         _has_partial=False,

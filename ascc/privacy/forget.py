@@ -15,7 +15,7 @@ from ascc.exhibitors import staff
 from ascc.mail import services as mail
 from ascc.matching import services as matching
 from ascc.network import services as network
-from ascc.online import services as online
+from ascc.online import questions as online
 from ascc.registration.consents import CONSENTS
 from ascc.registration.delegations import hand_over
 from ascc.registration.models import ACTIVE_STATUSES, DelegationInvite, Registration

@@ -16,12 +16,13 @@ from ascc.privacy.export import person_export
 from ascc.privacy.forget import delete_account
 from ascc.security import requires_login
 from ascc.text import safe_next_path
-from ascc.web import DbSession, form_text, page
+from ascc.web import DbSession, form_text, page, session_turn
 
 
 async def provide_privacy_version(db_session: DbSession) -> str | None:
     """The notice version a registration records now, for registration's pages (wired in app.py)."""
-    return await privacy.current_version(db_session)
+    async with session_turn(db_session):  # beside current_edition, resolved at the same time
+        return await privacy.current_version(db_session)
 
 
 def _organizer(request: Request) -> bool:
@@ -32,7 +33,7 @@ def _organizer(request: Request) -> bool:
 class PrivacyPages(Controller):
     include_in_schema = False
 
-    @get("/privacy")
+    @get("/privacy", name="privacy.notice")
     async def notice(self, request: Request, db_session: DbSession) -> Template:
         current = await privacy.current_notice(db_session)
         pending = await privacy.pending_notice(db_session, request.user.id) if request.user else None
@@ -83,7 +84,7 @@ class MyDataPages(Controller):
     guards = [requires_login]
     include_in_schema = False
 
-    @get("/account/export.json")
+    @get("/account/export.json", name="privacy.export")
     async def export(self, request: Request, db_session: DbSession) -> Response[bytes]:
         data = await person_export(db_session, request.user.id)  # every domain, after export_my_data
         return Response(
@@ -95,7 +96,7 @@ class MyDataPages(Controller):
             },
         )
 
-    @get("/account/delete")
+    @get("/account/delete", name="privacy.delete")
     async def delete_form(self, request: Request) -> Template:
         return page(request, "privacy/delete_account.html", error=None)
 

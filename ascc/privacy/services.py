@@ -36,7 +36,7 @@ from ascc.programme.models import ProgrammeSession
 from ascc.registration.models import Registration, RegistrationSettings
 from ascc.reports import services as reports
 from ascc.text import clean_block, clean_line
-from ascc.tours import services as tours
+from ascc.tours import id_documents as tours
 
 # People whose accounts the retention rules never anonymize: the platform's own staff.
 STAFF_ROLES = ("organizer", "checkin")

@@ -4,6 +4,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -21,6 +22,9 @@ from ascc.security import requires_organizer
 from ascc.taxonomy import SECTORS
 from ascc.text import as_number
 from ascc.web import DbSession, form_errors, form_text, form_upload, form_values, page, request_lang
+
+# The current edition, or a 404 when there is none (app.DEPENDENCIES).
+CurrentEdition = NamedDependency[editions.Edition]
 
 SESSION_TEXT_FIELDS = (
     "title_en",
@@ -80,33 +84,39 @@ class ProgrammeAdminPages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def overview(self, request: Request, db_session: DbSession) -> Template:
-        edition = await editions.require_current(db_session)
-        rows = await editing.list_sessions(db_session, edition.id)
-        warnings = await editing.programme_warnings(db_session, edition, rows)
+    async def overview(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template:
+        rows = await editing.list_sessions(db_session, current_edition.id)
+        warnings = await editing.programme_warnings(db_session, current_edition, rows)
         names = {p.speaker_id: p.speaker.name for row in rows for p in row.people}
         lang = request_lang(request)
         titles = {row.id: row for row in rows}
         return page(
             request,
             "organizer/programme.html",
-            edition=edition,
+            edition=current_edition,
             sessions=rows,
-            tz=ZoneInfo(edition.timezone),
+            tz=ZoneInfo(current_edition.timezone),
             warnings=[(titles.get(w.session_id), warning_text(lang, w, names)) for w in warnings],
             warned_ids={w.session_id for w in warnings} | {w.other_id for w in warnings},
-            pending=await releases.unpublished_count(db_session, edition),
-            releases=await releases.list_releases(db_session, edition.id),
+            pending=await releases.unpublished_count(db_session, current_edition),
+            releases=await releases.list_releases(db_session, current_edition.id),
             notice=request.query_params.get("notice"),
-            rooms={r.id: r for r in await editions.list_rooms(db_session, edition.id)},
+            rooms={r.id: r for r in await editions.list_rooms(db_session, current_edition.id)},
         )
 
     @post("/publish")
-    async def publish(self, request: Request, db_session: DbSession) -> Redirect:
-        edition = await editions.require_current(db_session)
+    async def publish(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Redirect:
         form = await request.form()
         result = await releases.publish(
-            db_session, edition, request.user.id, form_text(form, "note"), request.app.state.settings.base_url
+            db_session,
+            current_edition,
+            request.user.id,
+            form_text(form, "note"),
+            request.app.state.settings.base_url,
         )
         await audit.record(
             db_session,
@@ -121,7 +131,7 @@ class ProgrammeAdminPages(Controller):
                 "changes": result.changes,
                 "notified": result.notified,
             },
-            edition_id=edition.id,
+            edition_id=current_edition.id,
         )
         await db_session.commit()  # the cache reloads from the database: the release must be there first
         schedule_cache(request).invalidate()
@@ -132,9 +142,10 @@ class ProgrammeAdminPages(Controller):
     # --- sessions ---
 
     @get("/sessions/new")
-    async def new_session(self, request: Request, db_session: DbSession) -> Template:
-        edition = await editions.require_current(db_session)
-        values = SessionInput(day=edition.starts_on.isoformat(), start="09:00", end="10:00")
+    async def new_session(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template:
+        values = SessionInput(day=current_edition.starts_on.isoformat(), start="09:00", end="10:00")
         return page(
             request,
             "organizer/programme_session.html",
@@ -142,7 +153,7 @@ class ProgrammeAdminPages(Controller):
             values=values,
             errors={},
             warnings=[],
-            **await _form_context(db_session, edition),
+            **await _form_context(db_session, current_edition),
         )
 
     @post("/sessions/new")
@@ -151,11 +162,14 @@ class ProgrammeAdminPages(Controller):
 
     @get("/sessions/{session_id:int}")
     async def edit_session(
-        self, request: Request, db_session: DbSession, session_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        session_id: FromPath[int],
     ) -> Template:
-        edition = await editions.require_current(db_session)
-        row = await editing.get_session(db_session, edition.id, session_id)
-        values = editing.form_of(row, ZoneInfo(edition.timezone))
+        row = await editing.get_session(db_session, current_edition.id, session_id)
+        values = editing.form_of(row, ZoneInfo(current_edition.timezone))
         return page(
             request,
             "organizer/programme_session.html",
@@ -164,8 +178,8 @@ class ProgrammeAdminPages(Controller):
             errors={},
             warnings=[],
             notice=request.query_params.get("notice"),
-            was_released=await editing.was_released(db_session, edition.id, session_id),
-            **await _form_context(db_session, edition),
+            was_released=await editing.was_released(db_session, current_edition.id, session_id),
+            **await _form_context(db_session, current_edition),
         )
 
     @post("/sessions/{session_id:int}")
@@ -176,10 +190,13 @@ class ProgrammeAdminPages(Controller):
 
     @post("/sessions/{session_id:int}/delete")
     async def delete_session(
-        self, request: Request, db_session: DbSession, session_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        session_id: FromPath[int],
     ) -> Redirect:
-        edition = await editions.require_current(db_session)
-        await editing.delete_session(db_session, edition.id, session_id, request.user)
+        await editing.delete_session(db_session, current_edition.id, session_id, request.user)
         return Redirect("/organizer/programme/?notice=deleted", status_code=303)
 
     @post("/sessions/{session_id:int}/materials", request_max_body_size=MATERIAL_MAX_BODY)
@@ -222,22 +239,35 @@ class ProgrammeAdminPages(Controller):
 
     @post("/sessions/{session_id:int}/materials/{material_id:int}/consent")
     async def material_consent(
-        self, request: Request, db_session: DbSession, session_id: FromPath[int], material_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        session_id: FromPath[int],
+        material_id: FromPath[int],
     ) -> Redirect:
         """The speakers' word on publishing one material: "do not publish" hides it from everyone else."""
-        edition = await editions.require_current(db_session)
         form = await request.form()
         await editing.set_publish_consent(
-            db_session, edition.id, session_id, material_id, form_text(form, "publish") == "1", request.user
+            db_session,
+            current_edition.id,
+            session_id,
+            material_id,
+            form_text(form, "publish") == "1",
+            request.user,
         )
         return Redirect(f"/organizer/programme/sessions/{session_id}#materials", status_code=303)
 
     @post("/sessions/{session_id:int}/materials/{material_id:int}/delete")
     async def delete_material(
-        self, request: Request, db_session: DbSession, session_id: FromPath[int], material_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        session_id: FromPath[int],
+        material_id: FromPath[int],
     ) -> Redirect:
-        edition = await editions.require_current(db_session)
-        await editing.delete_material(db_session, edition.id, session_id, material_id, request.user)
+        await editing.delete_material(db_session, current_edition.id, session_id, material_id, request.user)
         return Redirect(f"/organizer/programme/sessions/{session_id}#materials", status_code=303)
 
     # --- tracks and rooms ---
@@ -247,14 +277,15 @@ class ProgrammeAdminPages(Controller):
         return await _places_page(request, db_session, {}, {})
 
     @post("/tracks")
-    async def save_track(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
+    async def save_track(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template | Redirect:
         form = await request.form()
         values = form_values(form, "id", "name_en", "name_ja", "colour")
         try:
             await editing.save_track(
                 db_session,
-                edition.id,
+                current_edition.id,
                 as_number(values["id"]),
                 values,
                 request.user,
@@ -268,21 +299,25 @@ class ProgrammeAdminPages(Controller):
 
     @post("/tracks/{track_id:int}/delete")
     async def delete_track(
-        self, request: Request, db_session: DbSession, track_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        track_id: FromPath[int],
     ) -> Redirect:
-        edition = await editions.require_current(db_session)
-        await editing.delete_track(db_session, edition.id, track_id, request.user)
+        await editing.delete_track(db_session, current_edition.id, track_id, request.user)
         return Redirect("/organizer/programme/tracks?notice=deleted", status_code=303)
 
     @post("/rooms")
-    async def save_room(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
+    async def save_room(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template | Redirect:
         form = await request.form()
         values = form_values(form, "id", "name_en", "name_ja", "floor", "capacity", "hybrid")
         try:
             data = editions.validate_room(values)
             room_id = as_number(values["id"])
-            await editions.save_room(db_session, edition.id, room_id, data, request.user)
+            await editions.save_room(db_session, current_edition.id, room_id, data, request.user)
         except ValidationFailed as exc:
             await db_session.rollback()
             return await _places_page(
@@ -291,29 +326,35 @@ class ProgrammeAdminPages(Controller):
         return Redirect("/organizer/programme/tracks?notice=saved#rooms", status_code=303)
 
     @post("/rooms/{room_id:int}/delete")
-    async def delete_room(self, request: Request, db_session: DbSession, room_id: FromPath[int]) -> Redirect:
-        edition = await editions.require_current(db_session)
-        await editions.delete_room(db_session, edition.id, room_id, request.user)
+    async def delete_room(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition, room_id: FromPath[int]
+    ) -> Redirect:
+        await editions.delete_room(db_session, current_edition.id, room_id, request.user)
         return Redirect("/organizer/programme/tracks?notice=deleted#rooms", status_code=303)
 
     # --- speakers ---
 
     @get("/speakers")
-    async def speakers(self, request: Request, db_session: DbSession) -> Template:
-        edition = await editions.require_current(db_session)
+    async def speakers(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template:
         return page(
             request,
             "organizer/programme_speakers.html",
-            edition=edition,
-            speakers=await editing.list_speakers(db_session, edition.id),
+            edition=current_edition,
+            speakers=await editing.list_speakers(db_session, current_edition.id),
             notice=request.query_params.get("notice"),
         )
 
     @get("/speakers/new")
-    async def new_speaker(self, request: Request, db_session: DbSession) -> Template:
-        edition = await editions.require_current(db_session)
+    async def new_speaker(self, request: Request, current_edition: CurrentEdition) -> Template:
         return page(
-            request, "organizer/programme_speaker.html", edition=edition, speaker=None, values={}, errors={}
+            request,
+            "organizer/programme_speaker.html",
+            edition=current_edition,
+            speaker=None,
+            values={},
+            errors={},
         )
 
     @post("/speakers/new")
@@ -322,14 +363,17 @@ class ProgrammeAdminPages(Controller):
 
     @get("/speakers/{speaker_id:int}")
     async def edit_speaker(
-        self, request: Request, db_session: DbSession, speaker_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        speaker_id: FromPath[int],
     ) -> Template:
-        edition = await editions.require_current(db_session)
-        speaker = await editing.get_speaker(db_session, edition.id, speaker_id)
+        speaker = await editing.get_speaker(db_session, current_edition.id, speaker_id)
         return page(
             request,
             "organizer/programme_speaker.html",
-            edition=edition,
+            edition=current_edition,
             speaker=speaker,
             values=vars(speaker),
             errors={},
@@ -371,10 +415,13 @@ class ProgrammeAdminPages(Controller):
 
     @post("/speakers/{speaker_id:int}/delete")
     async def delete_speaker(
-        self, request: Request, db_session: DbSession, speaker_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        speaker_id: FromPath[int],
     ) -> Redirect:
-        edition = await editions.require_current(db_session)
-        await editing.delete_speaker(db_session, edition.id, speaker_id, request.user)
+        await editing.delete_speaker(db_session, current_edition.id, speaker_id, request.user)
         return Redirect("/organizer/programme/speakers?notice=deleted", status_code=303)
 
 

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import Body
 
 from ascc.editions import services as editions
@@ -12,6 +13,9 @@ from ascc.registration import services as registration
 from ascc.registration.routes import PrivacyVersion, base_url, mine_or_404
 from ascc.security import requires_login
 from ascc.web import DbSession
+
+# The current edition, or a 404 when there is none (app.DEPENDENCIES).
+CurrentEdition = NamedDependency[editions.Edition]
 
 
 class RegistrationOut(msgspec.Struct):
@@ -50,7 +54,7 @@ class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 async def registration_out(
-    db_session: DbSession, edition: Any, r: Any, positions: dict[str, int] | None = None
+    db_session: DbSession, edition: editions.Edition, r: Any, positions: dict[str, int] | None = None
 ) -> RegistrationOut:
     """`positions` (holder -> place in the queue) lets a list answer without a query per waiting person."""
     return RegistrationOut(
@@ -77,9 +81,11 @@ class RegistrationApi(Controller):
     tags = ["registration"]
 
     @get("/", summary="My registration in the current edition")
-    async def mine(self, request: Request, db_session: DbSession) -> RegistrationOut:
-        edition, mine = await mine_or_404(request, db_session)
-        return await registration_out(db_session, edition, mine)
+    async def mine(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> RegistrationOut:
+        mine = await mine_or_404(request, db_session, current_edition)
+        return await registration_out(db_session, current_edition, mine)
 
     @post(
         "/", summary="Register for the current edition (201: confirmed, waiting or pending)", status_code=201
@@ -88,22 +94,24 @@ class RegistrationApi(Controller):
         self,
         request: Request,
         db_session: DbSession,
+        current_edition: CurrentEdition,
         data: Annotated[RegistrationIn, Body()],
         privacy_version: PrivacyVersion,
     ) -> RegistrationOut:
-        edition = await editions.require_current(db_session)
         created = await registration.register(
             db_session,
-            edition.id,
+            current_edition.id,
             request.user.id,
             registration.RegistrationInput(**msgspec.structs.asdict(data)),
             base_url(request),
             privacy_version=privacy_version,
         )
-        return await registration_out(db_session, edition, created)
+        return await registration_out(db_session, current_edition, created)
 
     @post("/cancel", summary="Cancel my registration (the next person waiting is promoted)", status_code=200)
-    async def cancel(self, request: Request, db_session: DbSession) -> RegistrationOut:
-        edition, mine = await mine_or_404(request, db_session)
+    async def cancel(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> RegistrationOut:
+        mine = await mine_or_404(request, db_session, current_edition)
         await registration.cancel(db_session, mine, base_url(request))
-        return await registration_out(db_session, edition, mine)
+        return await registration_out(db_session, current_edition, mine)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from ascc.editions import services as editions
@@ -18,7 +18,10 @@ from ascc.registration.api import RegistrationOut, registration_out
 from ascc.registration.models import CATEGORIES, MODES, QUESTION_KINDS, STATUSES
 from ascc.security import requires_organizer
 from ascc.text import as_number
-from ascc.web import DbSession, form_errors, form_text, page
+from ascc.web import DbSession, Form, Many, form_again, form_errors, page
+
+# The current edition, or a 404 when there is none (app.DEPENDENCIES).
+CurrentEdition = NamedDependency[editions.Edition]
 
 PER_PAGE = 50
 
@@ -41,28 +44,64 @@ async def provide_filters(
 FILTERS = {"filters": Provide(provide_filters)}
 
 
+class DecisionForm(Form):
+    single: str = ""  # a row's own button: "approve:12"
+    ids: Many = []  # the ticked rows, for the action below the list
+    action: str = ""
+    back: str = ""  # the list as it was filtered
+
+
+class SettingsForm(Form):
+    in_person_capacity: str = ""
+    online_capacity: str = ""
+    approval_categories: Many = []
+    invitation_categories: Many = []
+    privacy_version: str = ""
+
+
+class QuestionForm(Form):
+    kind: str = ""
+    label_en: str = ""
+    label_ja: str = ""
+    choices: str = ""
+    required: str = ""
+
+
+class CodeForm(Form):
+    expires_on: str = ""
+    categories: Many = []
+    organization: str = ""
+    single_use: str = ""
+    note: str = ""
+
+
+class QuotaForm(Form):
+    organization: str = ""
+    seats: str = ""
+
+
 class RegistrationAdminPages(Controller):
     path = "/organizer/registrations"
     guards = [requires_organizer]
     dependencies = FILTERS
     include_in_schema = False
 
-    @get("/")
+    @get("/", name="registrations.list")
     async def list_page(
         self,
         request: Request,
         db_session: DbSession,
+        current_edition: CurrentEdition,
         filters: NamedDependency[organizer.Filters],
         page_number: Annotated[int, QueryParameter(name="page", ge=1, le=100_000)] = 1,
     ) -> Template:
-        edition = await editions.require_current(db_session)
         rows, total = await organizer.list_registrations(
-            db_session, edition.id, filters, PER_PAGE, (page_number - 1) * PER_PAGE
+            db_session, current_edition.id, filters, PER_PAGE, (page_number - 1) * PER_PAGE
         )
         return page(
             request,
             "organizer/registrations.html",
-            edition=edition,
+            edition=current_edition,
             rows=rows,
             total=total,
             filters=filters,
@@ -71,42 +110,47 @@ class RegistrationAdminPages(Controller):
             statuses=STATUSES,
             modes=MODES,
             categories=CATEGORIES,
-            seats=await organizer.seat_counts(db_session, edition.id),
+            seats=await organizer.seat_counts(db_session, current_edition.id),
             done=request.query_params.get("done"),
         )
 
-    @get("/export.csv")
+    @get("/export.csv", name="registrations.export")
     async def export(
         self,
         db_session: DbSession,
+        current_edition: CurrentEdition,
         filters: NamedDependency[organizer.Filters],
     ) -> Response[bytes]:
-        edition = await editions.require_current(db_session)
-        body = await organizer.export_csv(db_session, edition.id, filters)
+        body = await organizer.export_csv(db_session, current_edition.id, filters)
         return Response(
             body,
             media_type="text/csv",
-            headers={"content-disposition": f'attachment; filename="registrations-{edition.slug}.csv"'},
+            headers={
+                "content-disposition": f'attachment; filename="registrations-{current_edition.slug}.csv"'
+            },
         )
 
-    @post("/decide")
-    async def decide(self, request: Request, db_session: DbSession) -> Redirect:
+    @post("/decide", name="registrations.decide")
+    async def decide(
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        data: URLEncodedBody[DecisionForm],
+    ) -> Redirect:
         """Approve or reject the ticked registrations (one, from a row button, or many)."""
-        edition = await editions.require_current(db_session)
-        form = await request.form()
-        single = form_text(form, "single")  # a row's own button: "approve:12"
-        if single:
-            action, _, raw_id = single.partition(":")
+        if data.single:
+            action, _, raw_id = data.single.partition(":")
             ids = [number] if (number := as_number(raw_id)) is not None else []
         else:
-            numbers = (as_number(v) for v in form.getall("ids", []) if isinstance(v, str))
+            numbers = (as_number(v) for v in data.ids)
             ids = [number for number in numbers if number is not None]
-            action = form_text(form, "action")
+            action = data.action
         count = await organizer.decide_many(
-            db_session, edition.id, ids, action, _base_url(request), actor=request.user
+            db_session, current_edition.id, ids, action, _base_url(request), actor=request.user
         )
-        back = form_text(form, "back")
-        back = back if back.startswith("/organizer/registrations") else "/organizer/registrations"
+        the_list = request.app.route_reverse("registrations.list")
+        back = data.back if data.back.startswith(the_list) else the_list
         separator = "&" if "?" in back else "?"
         return Redirect(f"{back}{separator}done={count}", status_code=303)
 
@@ -120,12 +164,12 @@ class RegistrationSettingsPages(Controller):
         self,
         request: Request,
         db_session: DbSession,
+        edition: editions.Edition,
         status_code: int = 200,
         errors: dict | None = None,
         notice: str | None = None,
         new_code: Any = None,
     ) -> Template:
-        edition = await editions.require_current(db_session)
         return page(
             request,
             "organizer/registration_settings.html",
@@ -143,73 +187,100 @@ class RegistrationSettingsPages(Controller):
             new_code=new_code,
         )
 
-    @get("/")
-    async def show(self, request: Request, db_session: DbSession) -> Template:
-        return await self._render(request, db_session)
+    async def _again(
+        self, request: Request, db_session: DbSession, edition: editions.Edition, exc: ValidationFailed
+    ) -> Template:
+        """The settings again after a refused change, rolled back, with each message beside its field."""
+        return await form_again(
+            request,
+            db_session,
+            exc,
+            lambda refused: self._render(request, db_session, edition, refused.status_code, refused.errors),
+            reload=[edition],
+        )
 
-    @post("/")
-    async def save(self, request: Request, db_session: DbSession) -> Template:
-        edition = await editions.require_current(db_session)
-        form = await request.form()
+    @get("/", name="registration_settings.show")
+    async def show(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template:
+        return await self._render(request, db_session, current_edition)
+
+    @post("/", name="registration_settings.save")
+    async def save(
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        data: URLEncodedBody[SettingsForm],
+    ) -> Template:
         errors: dict = {}
-        data = organizer.SettingsInput(
+        settings = organizer.SettingsInput(
             in_person_capacity=organizer.parse_capacity(
-                "in_person_capacity", form_text(form, "in_person_capacity"), errors
+                "in_person_capacity", data.in_person_capacity, errors
             ),
-            online_capacity=organizer.parse_capacity(
-                "online_capacity", form_text(form, "online_capacity"), errors
-            ),
-            approval_categories=[v for v in form.getall("approval_categories", []) if isinstance(v, str)],
-            invitation_categories=[v for v in form.getall("invitation_categories", []) if isinstance(v, str)],
-            privacy_version=form_text(form, "privacy_version"),
+            online_capacity=organizer.parse_capacity("online_capacity", data.online_capacity, errors),
+            approval_categories=data.approval_categories,
+            invitation_categories=data.invitation_categories,
+            privacy_version=data.privacy_version,
         )
         try:
             if errors:
                 raise ValidationFailed(errors)
-            await organizer.update_settings(db_session, edition.id, data, _base_url(request), request.user)
+            await organizer.update_settings(
+                db_session, current_edition.id, settings, _base_url(request), request.user
+            )
         except ValidationFailed as exc:
-            await db_session.rollback()
-            return await self._render(request, db_session, 422, form_errors(request, exc))
-        return await self._render(request, db_session, notice="form.saved")
+            return await self._again(request, db_session, current_edition, exc)
+        return await self._render(request, db_session, current_edition, notice="form.saved")
 
-    @post("/questions")
-    async def add_question(self, request: Request, db_session: DbSession) -> Template:
-        edition = await editions.require_current(db_session)
-        form = await request.form()
+    @post("/questions", name="registration_settings.add_question")
+    async def add_question(
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        data: URLEncodedBody[QuestionForm],
+    ) -> Template:
         try:
             await organizer.add_question(
                 db_session,
-                edition.id,
-                form_text(form, "kind"),
-                form_text(form, "label_en"),
-                form_text(form, "label_ja"),
-                form_text(form, "choices"),
-                form_text(form, "required") == "on",
+                current_edition.id,
+                data.kind,
+                data.label_en,
+                data.label_ja,
+                data.choices,
+                data.required == "on",
                 actor=request.user,
             )
         except ValidationFailed as exc:
-            await db_session.rollback()
-            return await self._render(request, db_session, 422, form_errors(request, exc))
-        return await self._render(request, db_session, notice="form.saved")
+            return await self._again(request, db_session, current_edition, exc)
+        return await self._render(request, db_session, current_edition, notice="form.saved")
 
-    @post("/questions/{question_id:int}/delete")
+    @post("/questions/{question_id:int}/delete", name="registration_settings.delete_question")
     async def delete_question(
-        self, request: Request, db_session: DbSession, question_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        question_id: FromPath[int],
     ) -> Template:
-        edition = await editions.require_current(db_session)
-        await organizer.delete_question(db_session, edition.id, question_id, request.user)
-        return await self._render(request, db_session, notice="form.saved")
+        await organizer.delete_question(db_session, current_edition.id, question_id, request.user)
+        return await self._render(request, db_session, current_edition, notice="form.saved")
 
-    @post("/codes")
-    async def create_code(self, request: Request, db_session: DbSession) -> Template:
-        edition = await editions.require_current(db_session)
-        form = await request.form()
-        expires_raw = form_text(form, "expires_on").strip()
+    @post("/codes", name="registration_settings.create_code")
+    async def create_code(
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        data: URLEncodedBody[CodeForm],
+    ) -> Template:
+        expires_raw = data.expires_on.strip()
         try:
             # Valid through the whole of that day where the conference is (Asia/Tokyo), not until 00:00 UTC.
             day = date.fromisoformat(expires_raw) if expires_raw else None
             expires = (
-                datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(edition.timezone))
+                datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(current_edition.timezone))
                 if day
                 else None
             )
@@ -217,6 +288,7 @@ class RegistrationSettingsPages(Controller):
             return await self._render(
                 request,
                 db_session,
+                current_edition,
                 422,
                 {
                     "expires_on": form_errors(request, ValidationFailed({"x": ("error.date_invalid", {})}))[
@@ -227,35 +299,39 @@ class RegistrationSettingsPages(Controller):
         try:
             code = await organizer.create_code(
                 db_session,
-                edition.id,
-                [v for v in form.getall("categories", []) if isinstance(v, str)],
-                form_text(form, "organization"),
-                form_text(form, "single_use") == "on",
+                current_edition.id,
+                data.categories,
+                data.organization,
+                data.single_use == "on",
                 expires,
-                form_text(form, "note"),
+                data.note,
                 actor=request.user,
             )
         except ValidationFailed as exc:
-            await db_session.rollback()
-            return await self._render(request, db_session, 422, form_errors(request, exc))
-        return await self._render(request, db_session, notice="registration.code_created", new_code=code)
+            return await self._again(request, db_session, current_edition, exc)
+        return await self._render(
+            request, db_session, current_edition, notice="registration.code_created", new_code=code
+        )
 
-    @post("/quotas")
-    async def set_quota(self, request: Request, db_session: DbSession) -> Template:
-        edition = await editions.require_current(db_session)
-        form = await request.form()
+    @post("/quotas", name="registration_settings.set_quota")
+    async def set_quota(
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        data: URLEncodedBody[QuotaForm],
+    ) -> Template:
         try:
             await organizer.set_quota(
                 db_session,
-                edition.id,
-                form_text(form, "organization"),
-                form_text(form, "seats"),
+                current_edition.id,
+                data.organization,
+                data.seats,
                 actor=request.user,
             )
         except ValidationFailed as exc:
-            await db_session.rollback()
-            return await self._render(request, db_session, 422, form_errors(request, exc))
-        return await self._render(request, db_session, notice="form.saved")
+            return await self._again(request, db_session, current_edition, exc)
+        return await self._render(request, db_session, current_edition, notice="form.saved")
 
 
 class RegistrationPage(msgspec.Struct):
@@ -275,15 +351,17 @@ class RegistrationAdminApi(Controller):
     async def list_registrations(
         self,
         db_session: DbSession,
+        current_edition: CurrentEdition,
         filters: NamedDependency[organizer.Filters],
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
     ) -> RegistrationPage:
-        edition = await editions.require_current(db_session)
-        rows, total = await organizer.list_registrations(db_session, edition.id, filters, limit, offset)
-        positions = await registration.waiting_positions(db_session, edition.id)
+        rows, total = await organizer.list_registrations(
+            db_session, current_edition.id, filters, limit, offset
+        )
+        positions = await registration.waiting_positions(db_session, current_edition.id)
         return RegistrationPage(
-            items=[await registration_out(db_session, edition, r, positions) for r in rows],
+            items=[await registration_out(db_session, current_edition, r, positions) for r in rows],
             total=total,
             limit=limit,
             offset=offset,

@@ -6,7 +6,7 @@ from typing import Any
 import anyio
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +20,10 @@ from ascc.registration.letter import LetterData, render_letter
 from ascc.security import requires_login
 from ascc.taxonomy import SECTORS
 from ascc.text import email_key
-from ascc.web import DbSession, form_errors, form_text, page
+from ascc.web import DbSession, Form, Refusal, form_again, form_struct, page
+
+# The current edition, or a 404 when there is none (app.DEPENDENCIES).
+CurrentEdition = NamedDependency[editions.Edition]
 
 OPEN_STATUSES = registration.OPEN_STATUSES
 
@@ -31,7 +34,7 @@ PrivacyVersion = NamedDependency[str | None]
 NetworkOptIn = NamedDependency[Callable[[AsyncSession, int], Awaitable[Any]]]
 
 
-async def _form_context(db_session: DbSession, edition: Any) -> dict[str, Any]:
+async def _form_context(db_session: DbSession, edition: editions.Edition) -> dict[str, Any]:
     return {
         "edition": edition,
         "questions": await registration.list_questions(db_session, edition.id),
@@ -46,16 +49,31 @@ def base_url(request: Request) -> str:
     return request.app.state.settings.base_url
 
 
+# The registration form itself is read by hand (forms.read): its questions are the edition's own, with
+# generated field names. These forms have fixed fields.
+class ModeForm(Form):
+    mode: str = ""
+
+
+ConsentsForm = form_struct("ConsentsForm", *consents.CONSENTS)
+
+
+class DelegationInviteForm(Form):
+    email: str = ""
+    lang: str = ""
+
+
 class RegistrationPages(Controller):
     guards = [requires_login]
     include_in_schema = False
 
-    @get("/register")
-    async def form(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
-        mine = await registration.my_registration(db_session, edition.id, request.user.id)
+    @get("/register", name="registration.register")
+    async def form(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template | Redirect:
+        mine = await registration.my_registration(db_session, current_edition.id, request.user.id)
         if mine is not None and mine.status in registration.ACTIVE_STATUSES:
-            return Redirect("/registration", status_code=303)
+            return Redirect(request.app.route_reverse("registration.mine"), status_code=303)
         values = {
             "organization": request.user.organization_name or "",
             "mode": "in_person",
@@ -69,76 +87,113 @@ class RegistrationPages(Controller):
             values=values,
             errors={},
             invite=None,
-            is_open=edition.status in OPEN_STATUSES,
-            **await _form_context(db_session, edition),
+            is_open=current_edition.status in OPEN_STATUSES,
+            **await _form_context(db_session, current_edition),
         )
 
-    @post("/register")
+    @post("/register", name="registration.submit")
     async def submit(
         self,
         request: Request,
         db_session: DbSession,
+        current_edition: CurrentEdition,
         privacy_version: PrivacyVersion,
         network_opt_in: NetworkOptIn,
     ) -> Template | Redirect:
-        return await _submit(request, db_session, privacy_version, network_opt_in, invite_token=None)
+        return await _submit(
+            request, db_session, current_edition, privacy_version, network_opt_in, invite_token=None
+        )
 
-    @get("/registration")
-    async def mine(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition = await editions.require_current(db_session)
-        mine = await registration.my_registration(db_session, edition.id, request.user.id)
+    @get("/registration", name="registration.mine")
+    async def mine(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template | Redirect:
+        mine = await registration.my_registration(db_session, current_edition.id, request.user.id)
         if mine is None:
-            return Redirect("/register", status_code=303)
-        return await _my_page(request, db_session, edition, mine)
+            return Redirect(request.app.route_reverse("registration.register"), status_code=303)
+        return await _my_page(request, db_session, current_edition, mine)
 
-    @post("/registration")
-    async def update(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        edition, mine = await mine_or_404(request, db_session)
-        questions = await registration.list_questions(db_session, edition.id)
+    @post("/registration", name="registration.update")
+    async def update(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template | Redirect:
+        mine = await mine_or_404(request, db_session, current_edition)
+        questions = await registration.list_questions(db_session, current_edition.id)
         data, values = forms.read(await request.form(), questions)
         try:
             await registration.update_details(db_session, mine, data)
         except ValidationFailed as exc:
-            return await _my_page_after_failure(
-                request, db_session, values=values, errors=form_errors(request, exc), status_code=422
-            )
-        return Redirect("/registration?done=saved", status_code=303)
-
-    @post("/registration/mode")
-    async def switch_mode(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        _, mine = await mine_or_404(request, db_session)
-        try:
-            await registration.switch_mode(
-                db_session, mine, form_text(await request.form(), "mode"), base_url(request)
-            )
-        except DomainError as exc:
-            return await _my_page_after_failure(
+            return await form_again(
                 request,
                 db_session,
-                problem=exc.message,
-                problem_params=exc.params,
-                status_code=exc.status_code,
+                exc,
+                lambda refused: _my_page_as_stored(
+                    request,
+                    db_session,
+                    current_edition,
+                    values=values,
+                    errors=refused.errors,
+                    status_code=refused.status_code,
+                ),
+                reload=[current_edition],
             )
-        return Redirect("/registration?done=mode", status_code=303)
+        return Redirect(request.app.route_reverse("registration.mine") + "?done=saved", status_code=303)
 
-    @post("/registration/consents")
-    async def consents(self, request: Request, db_session: DbSession) -> Redirect:
-        _, mine = await mine_or_404(request, db_session)
-        form = await request.form()
-        given = {name for name in consents.CONSENTS if form_text(form, name) == "on"}
+    @post("/registration/mode", name="registration.mode")
+    async def switch_mode(
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        data: URLEncodedBody[ModeForm],
+    ) -> Template | Redirect:
+        mine = await mine_or_404(request, db_session, current_edition)
+        try:
+            await registration.switch_mode(db_session, mine, data.mode, base_url(request))
+        except DomainError as exc:
+            return await form_again(
+                request,
+                db_session,
+                exc,
+                lambda refused: _my_page_as_stored(
+                    request,
+                    db_session,
+                    current_edition,
+                    problem=refused.error.message,
+                    problem_params=refused.error.params,
+                    status_code=refused.status_code,
+                ),
+                reload=[current_edition],
+            )
+        return Redirect(request.app.route_reverse("registration.mine") + "?done=mode", status_code=303)
+
+    @post("/registration/consents", name="registration.consents")
+    async def consents(
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        data: URLEncodedBody[ConsentsForm],
+    ) -> Redirect:
+        mine = await mine_or_404(request, db_session, current_edition)
+        given = {name for name in consents.CONSENTS if getattr(data, name) == "on"}
         await consents.update_consents(db_session, mine, given)
-        return Redirect("/registration?done=saved", status_code=303)
+        return Redirect(request.app.route_reverse("registration.mine") + "?done=saved", status_code=303)
 
-    @post("/registration/cancel")
-    async def cancel(self, request: Request, db_session: DbSession) -> Redirect:
-        _, mine = await mine_or_404(request, db_session)
+    @post("/registration/cancel", name="registration.cancel")
+    async def cancel(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Redirect:
+        mine = await mine_or_404(request, db_session, current_edition)
         if mine.status in registration.ACTIVE_STATUSES:
             await registration.cancel(db_session, mine, base_url(request))
-        return Redirect("/registration?done=cancelled", status_code=303)
+        return Redirect(request.app.route_reverse("registration.mine") + "?done=cancelled", status_code=303)
 
-    @get("/registration/letter.pdf")
-    async def letter(self, request: Request, db_session: DbSession) -> Response[bytes]:
-        edition, mine = await mine_or_404(request, db_session)
+    @get("/registration/letter.pdf", name="registration.letter")
+    async def letter(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Response[bytes]:
+        mine = await mine_or_404(request, db_session, current_edition)
         if mine.status not in ("confirmed", "waiting", "pending"):
             raise NotFound("registration")
         data = LetterData(
@@ -149,14 +204,14 @@ class RegistrationPages(Controller):
             position=mine.position,
             organization=mine.organization.name_en if mine.organization else None,
             country_name_en=country_name(mine.country, "en") or None,
-            edition_name_en=edition.name_en,
-            edition_name_ja=edition.name_ja,
-            starts_on=edition.starts_on,
-            ends_on=edition.ends_on,
-            venue_en=edition.venue_name_en,
-            venue_address_en=edition.venue_address_en,
-            venue_ja=edition.venue_name_ja,
-            venue_address_ja=edition.venue_address_ja,
+            edition_name_en=current_edition.name_en,
+            edition_name_ja=current_edition.name_ja,
+            starts_on=current_edition.starts_on,
+            ends_on=current_edition.ends_on,
+            venue_en=current_edition.venue_name_en,
+            venue_address_en=current_edition.venue_address_en,
+            venue_ja=current_edition.venue_name_ja,
+            venue_address_ja=current_edition.venue_address_ja,
             mode=mine.mode,
             status=mine.status,
         )
@@ -170,65 +225,87 @@ class RegistrationPages(Controller):
             },
         )
 
-    @post("/delegation/start")
-    async def start_delegation(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        _, mine = await mine_or_404(request, db_session)
+    @post("/delegation/start", name="registration.start_delegation")
+    async def start_delegation(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template | Redirect:
+        mine = await mine_or_404(request, db_session, current_edition)
         try:
             await delegations.start_delegation(db_session, mine)
         except DomainError as exc:
-            return await _my_page_after_failure(request, db_session, problem=exc.message, status_code=409)
-        return Redirect("/delegation", status_code=303)
+            return await form_again(
+                request,
+                db_session,
+                exc,
+                lambda refused: _my_page_as_stored(
+                    request, db_session, current_edition, problem=refused.error.message, status_code=409
+                ),
+                reload=[current_edition],
+            )
+        return Redirect(request.app.route_reverse("registration.delegation"), status_code=303)
 
-    @get("/delegation")
-    async def delegation(self, request: Request, db_session: DbSession) -> Template:
-        return await _delegation_page(request, db_session)
+    @get("/delegation", name="registration.delegation")
+    async def delegation(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template:
+        return await _delegation_page(request, db_session, current_edition)
 
-    @post("/delegation/invite")
-    async def invite(self, request: Request, db_session: DbSession) -> Template:
-        edition = await editions.require_current(db_session)
-        delegation = await delegations.delegation_of_head(db_session, edition.id, request.user.id)
+    @post("/delegation/invite", name="registration.invite")
+    async def invite(
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        data: URLEncodedBody[DelegationInviteForm],
+    ) -> Template:
+        delegation = await delegations.delegation_of_head(db_session, current_edition.id, request.user.id)
         if delegation is None:
             raise NotFound("delegation")
-        form = await request.form()
         try:
             await delegations.invite_member(
                 db_session,
                 delegation,
-                form_text(form, "email"),
+                data.email,
                 base_url(request),
-                form_text(form, "lang") or request.user.preferred_lang,
+                data.lang or request.user.preferred_lang,
             )
         except ValidationFailed as exc:
-            await db_session.rollback()
-            return await _delegation_page(
+            return await form_again(
                 request,
                 db_session,
-                errors=form_errors(request, exc),
-                email=form_text(form, "email"),
-                status_code=422,
+                exc,
+                lambda refused: _delegation_page(
+                    request,
+                    db_session,
+                    current_edition,
+                    errors=refused.errors,
+                    email=data.email,
+                    status_code=refused.status_code,
+                ),
+                reload=[current_edition],
             )
-        return await _delegation_page(request, db_session, notice="delegation.invited")
+        return await _delegation_page(request, db_session, current_edition, notice="delegation.invited")
 
-    @get("/directory")
+    @get("/directory", name="registration.directory")
     async def directory(
         self,
         request: Request,
         db_session: DbSession,
+        current_edition: CurrentEdition,
         q: FromQuery[str | None] = None,
         country: FromQuery[str | None] = None,
         category: FromQuery[str | None] = None,
         sector: FromQuery[str | None] = None,
     ) -> Template:
-        edition = await editions.require_current(db_session)
-        mine = await registration.my_registration(db_session, edition.id, request.user.id)
+        mine = await registration.my_registration(db_session, current_edition.id, request.user.id)
         if request.user.role != "organizer" and (mine is None or mine.status != "confirmed"):
             return page(request, "registration/directory_closed.html", status_code=403)
-        people = await consents.directory(db_session, edition.id, q, country, category, sector)
+        people = await consents.directory(db_session, current_edition.id, q, country, category, sector)
         return page(
             request,
             "registration/directory.html",
             people=people,
-            edition=edition,
+            edition=current_edition,
             filters={
                 "q": q or "",
                 "country": country or "",
@@ -243,9 +320,10 @@ class RegistrationPages(Controller):
 class InvitationPages(Controller):
     include_in_schema = False
 
-    @get("/invite/{token:str}")
-    async def show(self, request: Request, db_session: DbSession, token: FromPath[str]) -> Template:
-        edition = await editions.require_current(db_session)
+    @get("/invite/{token:str}", name="registration.invitation")
+    async def show(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition, token: FromPath[str]
+    ) -> Template:
         try:
             invite = await registration.find_invite(db_session, token)
         except DomainError as exc:
@@ -254,7 +332,11 @@ class InvitationPages(Controller):
             )
         if request.user is None:
             return page(
-                request, "registration/invite_welcome.html", invite=invite, token=token, edition=edition
+                request,
+                "registration/invite_welcome.html",
+                invite=invite,
+                token=token,
+                edition=current_edition,
             )
         if email_key(request.user.email) != invite.email_key:  # say so now, not after the form is filled in
             return page(
@@ -275,29 +357,32 @@ class InvitationPages(Controller):
             invite=invite,
             token=token,
             is_open=True,
-            **await _form_context(db_session, edition),
+            **await _form_context(db_session, current_edition),
         )
 
-    @post("/invite/{token:str}", guards=[requires_login])
+    @post("/invite/{token:str}", guards=[requires_login], name="registration.accept_invitation")
     async def accept(
         self,
         request: Request,
         db_session: DbSession,
+        current_edition: CurrentEdition,
         token: FromPath[str],
         privacy_version: PrivacyVersion,
         network_opt_in: NetworkOptIn,
     ) -> Template | Redirect:
-        return await _submit(request, db_session, privacy_version, network_opt_in, invite_token=token)
+        return await _submit(
+            request, db_session, current_edition, privacy_version, network_opt_in, invite_token=token
+        )
 
 
 async def _submit(
     request: Request,
     db_session: DbSession,
+    edition: editions.Edition,
     privacy_version: str | None,
     network_opt_in: Callable[[AsyncSession, int], Awaitable[Any]],
     invite_token: str | None,
 ) -> Template | Redirect:
-    edition = await editions.require_current(db_session)
     context = await _form_context(db_session, edition)
     data, values = forms.read(await request.form(), context["questions"])
     try:
@@ -312,62 +397,59 @@ async def _submit(
         )
         if values["consent_network"]:  # the separate opt-in to the year-round network, recorded with its date
             await network_opt_in(db_session, request.user.id)
-    except ValidationFailed as exc:
-        await db_session.rollback()  # expires what was loaded: load the edition again
-        edition = await editions.require_current(db_session)
-        context = await _form_context(db_session, edition)
-        invite = await registration.find_invite(db_session, invite_token) if invite_token else None
-        return page(
-            request,
-            "registration/register.html",
-            status_code=422,
-            values=values,
-            errors=form_errors(request, exc),
-            invite=invite,
-            token=invite_token,
-            is_open=True,
-            **context,
-        )
     except DomainError as exc:
-        await db_session.rollback()
         if exc.code == "already_registered":
-            return Redirect("/registration", status_code=303)
-        edition = await editions.require_current(db_session)
-        context = await _form_context(db_session, edition)
-        invite = None
-        if invite_token and exc.code not in ("invite_used", "invite_invalid"):
-            invite = await registration.find_invite(db_session, invite_token)
-        errors = {
-            exc.field or "_form": form_errors(request, ValidationFailed({"x": (exc.message, exc.params)}))[
-                "x"
-            ]
-        }
-        return page(
+            await db_session.rollback()
+            return Redirect(request.app.route_reverse("registration.mine"), status_code=303)
+        return await form_again(
             request,
-            "registration/register.html",
-            status_code=exc.status_code,
-            values=values,
-            errors=errors,
-            invite=invite,
-            token=invite_token,
-            is_open=True,
-            **context,
+            db_session,
+            exc,
+            lambda refused: _register_again(request, db_session, edition, refused, values, invite_token),
+            reload=[edition],
+            field=exc.field or "_form",
         )
-    return Redirect("/registration?new=1", status_code=303)
+    return Redirect(request.app.route_reverse("registration.mine") + "?new=1", status_code=303)
 
 
-async def mine_or_404(request: Request, db_session: DbSession) -> tuple[Any, Any]:
-    edition = await editions.require_current(db_session)
+async def _register_again(
+    request: Request,
+    db_session: DbSession,
+    edition: editions.Edition,
+    refused: Refusal,
+    values: dict[str, Any],
+    invite_token: str | None,
+) -> Template:
+    """The registration form again with what was entered, each problem beside its field."""
+    context = await _form_context(db_session, edition)
+    invite = None
+    if invite_token and refused.error.code not in ("invite_used", "invite_invalid"):
+        invite = await registration.find_invite(db_session, invite_token)
+    return page(
+        request,
+        "registration/register.html",
+        status_code=refused.status_code,
+        values=values,
+        errors=refused.errors,
+        invite=invite,
+        token=invite_token,
+        is_open=True,
+        **context,
+    )
+
+
+async def mine_or_404(request: Request, db_session: DbSession, edition: editions.Edition) -> Any:
+    """The signed-in person's registration in the edition, with what its pages show, or NotFound."""
     mine = await registration.my_registration(db_session, edition.id, request.user.id)
     if mine is None:
         raise NotFound("registration")
-    return edition, await registration.get_registration(db_session, mine.id)
+    return await registration.get_registration(db_session, mine.id)
 
 
 async def _my_page(
     request: Request,
     db_session: DbSession,
-    edition: Any,
+    edition: editions.Edition,
     mine: Any,
     *,
     values: dict | None = None,
@@ -395,23 +477,24 @@ async def _my_page(
     )
 
 
-async def _my_page_after_failure(request: Request, db_session: DbSession, **context: Any) -> Template:
-    """Undo the failed change, then show the registration as stored, with the problem (rollback expires it)."""
-    await db_session.rollback()
-    edition, mine = await mine_or_404(request, db_session)
+async def _my_page_as_stored(
+    request: Request, db_session: DbSession, edition: editions.Edition, **context: Any
+) -> Template:
+    """My registration as stored (read again after a refused change was rolled back), with the problem."""
+    mine = await mine_or_404(request, db_session, edition)
     return await _my_page(request, db_session, edition, mine, **context)
 
 
 async def _delegation_page(
     request: Request,
     db_session: DbSession,
+    edition: editions.Edition,
     *,
     errors: dict | None = None,
     email: str = "",
     notice: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    edition = await editions.require_current(db_session)
     delegation = await delegations.delegation_of_head(db_session, edition.id, request.user.id)
     if delegation is None:
         raise NotFound("delegation")

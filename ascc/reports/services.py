@@ -28,7 +28,7 @@ from ascc.errors import ValidationFailed
 from ascc.exhibitors.models import Exhibitor, Need, Solution
 from ascc.matching import tracking
 from ascc.matching.models import OUTCOMES, FollowUp, Meeting, MeetingFeedback
-from ascc.online import services as online
+from ascc.online import viewing as online
 from ascc.online.models import ViewingMinute
 from ascc.organizations.models import Organization
 from ascc.programme.models import ProgrammeSession, SessionPerson

@@ -5,13 +5,18 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, delete, get, post, put
+from litestar.di import NamedDependency
 from litestar.params import Body, FromPath
 
 from ascc.editions import services as editions
 from ascc.security import requires_login, requires_role
+from ascc.tours import ballot, booking, roll_call
 from ascc.tours import services as tours
 from ascc.tours.routes import _base, _secret
 from ascc.web import DbSession
+
+# The current edition, or a 404 when there is none (app.DEPENDENCIES).
+CurrentEdition = NamedDependency[editions.Edition]
 
 
 class CourseOut(msgspec.Struct):
@@ -81,9 +86,8 @@ class TourApi(Controller):
     tags = ["tours"]
 
     @get("/", summary="Tours of the current edition with their courses and free seats")
-    async def list_tours(self, db_session: DbSession) -> list[TourOut]:
-        edition = await editions.require_current(db_session)
-        items = await tours.list_tours(db_session, edition.id)
+    async def list_tours(self, db_session: DbSession, current_edition: CurrentEdition) -> list[TourOut]:
+        items = await tours.list_tours(db_session, current_edition.id)
         figures = await tours.figures(db_session, [c for t in items for c in t.courses])
         return [
             TourOut(
@@ -129,7 +133,7 @@ class TourApi(Controller):
         summary="Book a course: a seat, or a place on its waiting list when it is full",
     )
     async def book(self, request: Request, db_session: DbSession, course_id: FromPath[int]) -> BookingOut:
-        claim = await tours.book(db_session, request.user.id, course_id, _base(request))
+        claim = await booking.book(db_session, request.user.id, course_id, _base(request))
         return BookingOut(claim.status, claim.position)
 
     @delete(
@@ -139,7 +143,7 @@ class TourApi(Controller):
         summary="Cancel my booking (the next person waiting gets the seat)",
     )
     async def cancel(self, request: Request, db_session: DbSession, course_id: FromPath[int]) -> None:
-        await tours.cancel(db_session, request.user.id, course_id, _base(request))
+        await booking.cancel(db_session, request.user.id, course_id, _base(request))
 
     @put("/{tour_id:int}/preferences", guards=[requires_login], summary="Rank the courses of a ballot tour")
     async def preferences(
@@ -149,7 +153,7 @@ class TourApi(Controller):
         tour_id: FromPath[int],
         data: Annotated[PreferencesIn, Body()],
     ) -> dict[str, Any]:
-        chosen = await tours.set_preferences(db_session, request.user.id, tour_id, data.courses)
+        chosen = await ballot.set_preferences(db_session, request.user.id, tour_id, data.courses)
         return {"tour_id": tour_id, "courses": chosen}
 
     @post(
@@ -165,7 +169,7 @@ class TourApi(Controller):
         tour_id: FromPath[int],
         data: Annotated[AllocateIn | None, Body()] = None,
     ) -> dict[str, Any]:
-        result = await tours.run_allocation(
+        result = await ballot.run_allocation(
             db_session,
             tour_id,
             data.seed if data else None,
@@ -188,7 +192,7 @@ class TourApi(Controller):
     async def manifest(
         self, request: Request, db_session: DbSession, course_id: FromPath[int]
     ) -> list[ManifestLineOut]:
-        _course, lines = await tours.manifest(db_session, course_id, _secret(request))
+        _course, lines = await roll_call.manifest(db_session, course_id, _secret(request))
         return [
             ManifestLineOut(
                 status=line.status,

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ascc.tours import booking
 from ascc.tours import services as tours
 from ascc.tours.models import Course, Preference, Tour
 
@@ -64,7 +65,7 @@ async def load_tours(
         session.add(tour)
         await session.flush()
         for course in tour.courses:
-            await tours.open_seats(session, course)
+            await booking.open_seats(session, course)
         created += 1
         await _fill(session, tour, data, participants)
     return created
@@ -77,9 +78,9 @@ async def _fill(session: AsyncSession, tour: Tour, data: dict[str, Any], partici
     if tour.mode == "fcfs":
         people = participants[: data.get("bookings", {}).get(tour.code, 0)]
         for user_id in people:
-            await tours.take_seat(session, user_id, tour.courses[0])
+            await booking.take_seat(session, user_id, tour.courses[0])
         if delegate.get("book") in courses and delegate.get("user_id"):
-            await tours.take_seat(session, delegate["user_id"], courses[delegate["book"]])
+            await booking.take_seat(session, delegate["user_id"], courses[delegate["book"]])
         return
     people = participants[: data.get("preferences", {}).get(tour.code, 0)]
     popularity = [5, 3, 2][: len(tour.courses)] + [1] * max(len(tour.courses) - 3, 0)

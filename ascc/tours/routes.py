@@ -4,20 +4,24 @@ from zoneinfo import ZoneInfo
 
 import anyio
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
+from litestar.di import NamedDependency
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from ascc import clock
 from ascc.csv_export import to_csv
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
-from ascc.i18n import translate
 from ascc.registration import services as registration
 from ascc.security import requires_login, requires_role
 from ascc.text import as_number
+from ascc.tours import ballot, booking, editing, id_documents, roll_call
 from ascc.tours import services as tours
 from ascc.tours.manifest import ManifestPdf, render_manifest
-from ascc.web import DbSession, form_errors, form_text, form_values, page, request_lang
+from ascc.web import DbSession, Form, Refusal, form_again, form_struct, page
+
+# The current edition, or a 404 when there is none (app.DEPENDENCIES).
+CurrentEdition = NamedDependency[editions.Edition]
 
 requires_roll_call = requires_role("organizer", "checkin")
 requires_organizer = requires_role("organizer")
@@ -34,18 +38,18 @@ def _secret(request: Request) -> str:
 async def _tours_page(
     request: Request,
     db_session: DbSession,
+    edition: editions.Edition,
     error: str | None = None,
     status_code: int = 200,
     errors: dict | None = None,
 ) -> Template:
-    edition = await editions.require_current(db_session)
     items = await tours.list_tours(db_session, edition.id)
     courses = [c for tour in items for c in tour.courses]
     mine: list[tours.MyBooking] = []
     preferences: dict[int, list[int]] = {}
     blocked = None
     if request.user is not None:
-        blocked = await tours.who_may_not_join(db_session, edition.id, request.user.id)
+        blocked = await booking.who_may_not_join(db_session, edition.id, request.user.id)
         mine = await tours.my_bookings(db_session, request.user.id, edition.id)
         for tour in items:
             if tour.mode == "ballot":
@@ -64,141 +68,252 @@ async def _tours_page(
         error=error,
         errors=errors or {},
         notice=request.query_params.get("notice"),
-        id_kinds=tours.ID_KINDS,
+        id_kinds=id_documents.ID_KINDS,
         blocked=blocked,
     )
 
 
-def _message(request: Request, exc: DomainError) -> str:
-    return translate(request_lang(request), exc.message, **exc.params)
+async def _tours_again(
+    request: Request, db_session: DbSession, edition: editions.Edition, exc: DomainError
+) -> Template:
+    """The tours page again after a refused booking, cancellation, ranking or ID document, the refusal on top."""
+    return await form_again(
+        request,
+        db_session,
+        exc,
+        lambda refused: _tours_page(request, db_session, edition, refused.message, refused.status_code),
+        reload=[edition],
+    )
+
+
+# One list of fields per form: these name the fields of the forms, their structs and the values shown again.
+TOUR_FIELDS = (
+    "code",
+    "name_en",
+    "name_ja",
+    "description_en",
+    "description_ja",
+    "mode",
+    "city_cap",
+    "id_retention_days",
+)
+COURSE_TEXT_FIELDS = (
+    "code",
+    "theme_en",
+    "theme_ja",
+    "description_en",
+    "description_ja",
+    "meeting_point_en",
+    "meeting_point_ja",
+    "accessibility_en",
+    "accessibility_ja",
+)
+RANKS = tuple(f"rank_{n}" for n in range(1, 9))  # a ballot ranks up to eight courses
+
+TourForm = form_struct("TourForm", *TOUR_FIELDS, "deadline_day", "deadline_time", "keep_delegations")
+CourseForm = form_struct(
+    "CourseForm",
+    *COURSE_TEXT_FIELDS,
+    "day",
+    "departs",
+    "returns",
+    "seats",
+    "invitation_only",
+    "requires_id",
+    many=("categories",),
+)
+RankingForm = form_struct("RankingForm", *RANKS)
+
+
+class IdDocumentForm(Form):
+    id_kind: str = ""
+    id_number: str = ""
+
+
+class AllocationForm(Form):
+    seed: str = ""
+    close_early: str = ""
+
+
+class AddPersonForm(Form):
+    email: str = ""
+
+
+class MarkForm(Form):
+    mark: str = ""
 
 
 class TourPages(Controller):
     include_in_schema = False
 
-    @get("/tours")
-    async def list_page(self, request: Request, db_session: DbSession) -> Template:
-        return await _tours_page(request, db_session)
+    @get("/tours", name="tours.list")
+    async def list_page(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template:
+        return await _tours_page(request, db_session, current_edition)
 
-    @post("/tours/courses/{course_id:int}/book", guards=[requires_login])
+    @post("/tours/courses/{course_id:int}/book", guards=[requires_login], name="tours.book")
     async def book(
-        self, request: Request, db_session: DbSession, course_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        course_id: FromPath[int],
     ) -> Template | Redirect:
         try:
-            claim = await tours.book(db_session, request.user.id, course_id, _base(request))
+            claim = await booking.book(db_session, request.user.id, course_id, _base(request))
         except DomainError as exc:
             if exc.code == "not_found":
                 raise
-            await db_session.rollback()
-            return await _tours_page(request, db_session, _message(request, exc), exc.status_code)
-        return Redirect(f"/tours?notice=booked_{claim.status}#course-{course_id}", status_code=303)
+            return await _tours_again(request, db_session, current_edition, exc)
+        target = request.app.route_reverse("tours.list")
+        return Redirect(f"{target}?notice=booked_{claim.status}#course-{course_id}", status_code=303)
 
-    @post("/tours/courses/{course_id:int}/cancel", guards=[requires_login])
+    @post("/tours/courses/{course_id:int}/cancel", guards=[requires_login], name="tours.cancel")
     async def cancel(
-        self, request: Request, db_session: DbSession, course_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        course_id: FromPath[int],
     ) -> Template | Redirect:
         try:
-            await tours.cancel(db_session, request.user.id, course_id, _base(request))
+            await booking.cancel(db_session, request.user.id, course_id, _base(request))
         except DomainError as exc:
-            await db_session.rollback()
-            return await _tours_page(request, db_session, _message(request, exc), exc.status_code)
-        return Redirect("/tours?notice=cancelled", status_code=303)
+            return await _tours_again(request, db_session, current_edition, exc)
+        return Redirect(request.app.route_reverse("tours.list") + "?notice=cancelled", status_code=303)
 
-    @post("/tours/{tour_id:int}/preferences", guards=[requires_login])
+    @post("/tours/{tour_id:int}/preferences", guards=[requires_login], name="tours.rank")
     async def rank(
-        self, request: Request, db_session: DbSession, tour_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        tour_id: FromPath[int],
+        data: URLEncodedBody[RankingForm],
     ) -> Template | Redirect:
-        form = await request.form()
-        chosen = [form_text(form, f"rank_{n}") for n in range(1, 9)]
+        chosen = [getattr(data, name) for name in RANKS]
         course_ids = [n for n in map(as_number, chosen) if n is not None]
         try:
             if any(v and as_number(v) is None for v in chosen):
                 raise ValidationFailed({"courses": ("error.ranking_invalid", {})})
-            await tours.set_preferences(db_session, request.user.id, tour_id, course_ids)
+            await ballot.set_preferences(db_session, request.user.id, tour_id, course_ids)
         except ValidationFailed as exc:
-            await db_session.rollback()
-            return await _tours_page(request, db_session, form_errors(request, exc)["courses"], 422)
+            return await form_again(
+                request,
+                db_session,
+                exc,
+                lambda refused: _tours_page(
+                    request, db_session, current_edition, refused.errors["courses"], refused.status_code
+                ),
+                reload=[current_edition],
+            )
         except DomainError as exc:
-            await db_session.rollback()
-            return await _tours_page(request, db_session, _message(request, exc), exc.status_code)
-        return Redirect(f"/tours?notice=ranked#tour-{tour_id}", status_code=303)
+            return await _tours_again(request, db_session, current_edition, exc)
+        target = request.app.route_reverse("tours.list")
+        return Redirect(f"{target}?notice=ranked#tour-{tour_id}", status_code=303)
 
-    @post("/tours/courses/{course_id:int}/id-document", guards=[requires_login])
+    @post("/tours/courses/{course_id:int}/id-document", guards=[requires_login], name="tours.id_document")
     async def id_document(
-        self, request: Request, db_session: DbSession, course_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        course_id: FromPath[int],
+        data: URLEncodedBody[IdDocumentForm],
     ) -> Template | Redirect:
-        form = await request.form()
         try:
-            await tours.set_id_document(
+            await id_documents.set_id_document(
                 db_session,
                 request.user.id,
                 course_id,
-                form_text(form, "id_kind"),
-                form_text(form, "id_number"),
+                data.id_kind,
+                data.id_number,
                 _secret(request),
             )
         except ValidationFailed as exc:
-            await db_session.rollback()
-            return await _tours_page(
-                request, db_session, None, 422, errors={course_id: form_errors(request, exc)}
+            return await form_again(
+                request,
+                db_session,
+                exc,
+                lambda refused: _tours_page(
+                    request, db_session, current_edition, None, 422, errors={course_id: refused.errors}
+                ),
+                reload=[current_edition],
             )
         except DomainError as exc:
-            await db_session.rollback()
-            return await _tours_page(request, db_session, _message(request, exc), exc.status_code)
-        return Redirect(f"/tours?notice=id_saved#course-{course_id}", status_code=303)
+            return await _tours_again(request, db_session, current_edition, exc)
+        target = request.app.route_reverse("tours.list")
+        return Redirect(f"{target}?notice=id_saved#course-{course_id}", status_code=303)
 
 
 class TourAdminPages(Controller):
     path = "/organizer/tours"
     include_in_schema = False
 
-    @get("/", guards=[requires_organizer])
-    async def overview(self, request: Request, db_session: DbSession) -> Template:
-        return await _organizer_page(request, db_session)
+    @get("/", guards=[requires_organizer], name="tours.organizer")
+    async def overview(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template:
+        return await _organizer_page(request, db_session, current_edition)
 
-    @get("/new", guards=[requires_organizer])
-    async def new_tour(self, request: Request, db_session: DbSession) -> Template:
-        edition = await editions.require_current(db_session)
+    @get("/new", guards=[requires_organizer], name="tours.new")
+    async def new_tour(self, request: Request, current_edition: CurrentEdition) -> Template:
         return page(
             request,
             "tours/tour_form.html",
-            edition=edition,
+            edition=current_edition,
             tour=None,
             values={"mode": "fcfs", "id_retention_days": "14", "keep_delegations": "1"},
             errors={},
         )
 
-    @post("/new", guards=[requires_organizer])
-    async def create_tour(self, request: Request, db_session: DbSession) -> Template | Redirect:
-        return await _save_tour(request, db_session, None)
+    @post("/new", guards=[requires_organizer], name="tours.create")
+    async def create_tour(
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        data: URLEncodedBody[TourForm],
+    ) -> Template | Redirect:
+        return await _save_tour(request, db_session, current_edition, data, None)
 
-    @get("/{tour_id:int}/edit", guards=[requires_organizer])
-    async def edit_tour(self, request: Request, db_session: DbSession, tour_id: FromPath[int]) -> Template:
-        edition = await editions.require_current(db_session)
+    @get("/{tour_id:int}/edit", guards=[requires_organizer], name="tours.edit")
+    async def edit_tour(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition, tour_id: FromPath[int]
+    ) -> Template:
         tour = await tours.get_tour(db_session, tour_id)
-        tz = ZoneInfo(edition.timezone)
+        tz = ZoneInfo(current_edition.timezone)
         values = {k: str(getattr(tour, k) if getattr(tour, k) is not None else "") for k in TOUR_FIELDS}
         values["keep_delegations"] = "1" if tour.keep_delegations else ""
         if tour.ballot_deadline:
             values["deadline_day"] = tour.ballot_deadline.astimezone(tz).strftime("%Y-%m-%d")
             values["deadline_time"] = tour.ballot_deadline.astimezone(tz).strftime("%H:%M")
-        return page(request, "tours/tour_form.html", edition=edition, tour=tour, values=values, errors={})
+        return page(
+            request, "tours/tour_form.html", edition=current_edition, tour=tour, values=values, errors={}
+        )
 
-    @post("/{tour_id:int}/edit", guards=[requires_organizer])
+    @post("/{tour_id:int}/edit", guards=[requires_organizer], name="tours.update")
     async def update_tour(
-        self, request: Request, db_session: DbSession, tour_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        tour_id: FromPath[int],
+        data: URLEncodedBody[TourForm],
     ) -> Template | Redirect:
-        return await _save_tour(request, db_session, tour_id)
+        return await _save_tour(request, db_session, current_edition, data, tour_id)
 
-    @get("/{tour_id:int}/courses/new", guards=[requires_organizer])
-    async def new_course(self, request: Request, db_session: DbSession, tour_id: FromPath[int]) -> Template:
-        edition = await editions.require_current(db_session)
+    @get("/{tour_id:int}/courses/new", guards=[requires_organizer], name="tours.new_course")
+    async def new_course(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition, tour_id: FromPath[int]
+    ) -> Template:
         tour = await tours.get_tour(db_session, tour_id)
-        values = {"day": edition.starts_on.isoformat(), "departs": "10:00", "returns": "12:00"}
+        values = {"day": current_edition.starts_on.isoformat(), "departs": "10:00", "returns": "12:00"}
         return page(
             request,
             "tours/course_form.html",
-            edition=edition,
+            edition=current_edition,
             tour=tour,
             course=None,
             values=values,
@@ -207,22 +322,31 @@ class TourAdminPages(Controller):
             categories=registration.CATEGORIES,
         )
 
-    @post("/{tour_id:int}/courses/new", guards=[requires_organizer])
+    @post("/{tour_id:int}/courses/new", guards=[requires_organizer], name="tours.create_course")
     async def create_course(
-        self, request: Request, db_session: DbSession, tour_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        tour_id: FromPath[int],
+        data: URLEncodedBody[CourseForm],
     ) -> Template | Redirect:
-        return await _save_course(request, db_session, tour_id, None)
+        return await _save_course(request, db_session, current_edition, data, tour_id, None)
 
-    @get("/{tour_id:int}/courses/{course_id:int}/edit", guards=[requires_organizer])
+    @get("/{tour_id:int}/courses/{course_id:int}/edit", guards=[requires_organizer], name="tours.edit_course")
     async def edit_course(
-        self, request: Request, db_session: DbSession, tour_id: FromPath[int], course_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        tour_id: FromPath[int],
+        course_id: FromPath[int],
     ) -> Template:
-        edition = await editions.require_current(db_session)
         tour = await tours.get_tour(db_session, tour_id)
         course = next((c for c in tour.courses if c.id == course_id), None)
         if course is None:
             raise NotFound("course")
-        tz = ZoneInfo(edition.timezone)
+        tz = ZoneInfo(current_edition.timezone)
         values = {k: str(getattr(course, k) or "") for k in COURSE_TEXT_FIELDS}
         values.update(
             day=course.departs_at.astimezone(tz).strftime("%Y-%m-%d"),
@@ -235,7 +359,7 @@ class TourAdminPages(Controller):
         return page(
             request,
             "tours/course_form.html",
-            edition=edition,
+            edition=current_edition,
             tour=tour,
             course=course,
             values=values,
@@ -244,44 +368,68 @@ class TourAdminPages(Controller):
             categories=registration.CATEGORIES,
         )
 
-    @post("/{tour_id:int}/courses/{course_id:int}/edit", guards=[requires_organizer])
+    @post(
+        "/{tour_id:int}/courses/{course_id:int}/edit", guards=[requires_organizer], name="tours.update_course"
+    )
     async def update_course(
-        self, request: Request, db_session: DbSession, tour_id: FromPath[int], course_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        tour_id: FromPath[int],
+        course_id: FromPath[int],
+        data: URLEncodedBody[CourseForm],
     ) -> Template | Redirect:
-        return await _save_course(request, db_session, tour_id, course_id)
+        return await _save_course(request, db_session, current_edition, data, tour_id, course_id)
 
-    @post("/{tour_id:int}/allocate", guards=[requires_organizer])
+    @post("/{tour_id:int}/allocate", guards=[requires_organizer], name="tours.allocate")
     async def allocate(
-        self, request: Request, db_session: DbSession, tour_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        tour_id: FromPath[int],
+        data: URLEncodedBody[AllocationForm],
     ) -> Template | Redirect:
-        form = await request.form()
         try:
-            await tours.run_allocation(
+            await ballot.run_allocation(
                 db_session,
                 tour_id,
-                form_text(form, "seed"),
+                data.seed,
                 _base(request),
-                close_early=form_text(form, "close_early") == "1",
+                close_early=data.close_early == "1",
                 actor=request.user,
             )
         except DomainError as exc:
-            await db_session.rollback()
-            return await _organizer_page(request, db_session, _message(request, exc), exc.status_code)
-        return Redirect("/organizer/tours/?notice=allocated", status_code=303)
+            return await form_again(
+                request,
+                db_session,
+                exc,
+                lambda refused: _organizer_page(
+                    request, db_session, current_edition, refused.message, refused.status_code
+                ),
+                reload=[current_edition],
+            )
+        return Redirect(request.app.route_reverse("tours.organizer") + "?notice=allocated", status_code=303)
 
-    @get("/courses/{course_id:int}/manifest", guards=[requires_organizer])
+    @get("/courses/{course_id:int}/manifest", guards=[requires_organizer], name="tours.manifest")
     async def manifest_page(
-        self, request: Request, db_session: DbSession, course_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        course_id: FromPath[int],
     ) -> Template:
-        course, lines = await tours.manifest(db_session, course_id, _secret(request))
-        edition = await editions.require_current(db_session)
-        return page(request, "tours/manifest.html", course=course, lines=lines, tz=ZoneInfo(edition.timezone))
+        course, lines = await roll_call.manifest(db_session, course_id, _secret(request))
+        return page(
+            request, "tours/manifest.html", course=course, lines=lines, tz=ZoneInfo(current_edition.timezone)
+        )
 
-    @get("/courses/{course_id:int}/manifest.csv", guards=[requires_organizer])
+    @get("/courses/{course_id:int}/manifest.csv", guards=[requires_organizer], name="tours.manifest_csv")
     async def manifest_csv(
         self, request: Request, db_session: DbSession, course_id: FromPath[int]
     ) -> Response:
-        course, lines = await tours.manifest(db_session, course_id, _secret(request))
+        course, lines = await roll_call.manifest(db_session, course_id, _secret(request))
         header = [
             "status",
             "waiting_position",
@@ -321,13 +469,16 @@ class TourAdminPages(Controller):
             },
         )
 
-    @get("/courses/{course_id:int}/manifest.pdf", guards=[requires_organizer])
+    @get("/courses/{course_id:int}/manifest.pdf", guards=[requires_organizer], name="tours.manifest_pdf")
     async def manifest_pdf(
-        self, request: Request, db_session: DbSession, course_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        course_id: FromPath[int],
     ) -> Response:
-        course, lines = await tours.manifest(db_session, course_id, _secret(request))
-        edition = await editions.require_current(db_session)
-        tz = ZoneInfo(edition.timezone)
+        course, lines = await roll_call.manifest(db_session, course_id, _secret(request))
+        tz = ZoneInfo(current_edition.timezone)
         data = ManifestPdf(
             title=f"{course.code} {course.theme_en} / {course.theme_ja}",
             subtitle=f"{course.departs_at.astimezone(tz):%Y-%m-%d %H:%M}–{course.returns_at.astimezone(tz):%H:%M} · "
@@ -360,43 +511,44 @@ class TourAdminPages(Controller):
             },
         )
 
-    @get("/roll-calls", guards=[requires_roll_call])
-    async def roll_calls(self, request: Request, db_session: DbSession) -> Template:
+    @get("/roll-calls", guards=[requires_roll_call], name="tours.roll_calls")
+    async def roll_calls(
+        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+    ) -> Template:
         """Where check-in staff start: every course with its departure, each a link to its roll-call."""
-        edition = await editions.require_current(db_session)
-        items = await tours.list_tours(db_session, edition.id)
-        return page(request, "tours/roll_calls.html", tours=items, tz=ZoneInfo(edition.timezone))
+        items = await tours.list_tours(db_session, current_edition.id)
+        return page(request, "tours/roll_calls.html", tours=items, tz=ZoneInfo(current_edition.timezone))
 
-    @post("/courses/{course_id:int}/add", guards=[requires_organizer])
+    @post("/courses/{course_id:int}/add", guards=[requires_organizer], name="tours.add_person")
     async def add_person(
-        self, request: Request, db_session: DbSession, course_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        course_id: FromPath[int],
+        data: URLEncodedBody[AddPersonForm],
     ) -> Template | Redirect:
         """Organizers book a person in, e.g. onto an invitation-only course."""
-        form = await request.form()
         try:
-            await tours.book_by_email(
-                db_session, form_text(form, "email"), course_id, _base(request), request.user
-            )
+            await booking.book_by_email(db_session, data.email, course_id, _base(request), request.user)
         except DomainError as exc:
             if exc.code == "not_found" and exc.field is None:
                 raise
-            await db_session.rollback()
-            edition = await editions.require_current(db_session)
-            course, lines = await tours.manifest(db_session, course_id, _secret(request))
-            return page(
+            return await form_again(
                 request,
-                "tours/manifest.html",
-                status_code=exc.status_code,
-                course=course,
-                lines=lines,
-                tz=ZoneInfo(edition.timezone),
-                error=_message(request, exc),
+                db_session,
+                exc,
+                lambda refused: _manifest_page(
+                    request, db_session, current_edition, course_id, refused.message, refused.status_code
+                ),
+                reload=[current_edition],
             )
-        return Redirect(f"/organizer/tours/courses/{course_id}/manifest", status_code=303)
+        target = request.app.route_reverse("tours.manifest", course_id=course_id)
+        return Redirect(target, status_code=303)
 
-    @get("/courses/{course_id:int}/roll-call", guards=[requires_roll_call])
+    @get("/courses/{course_id:int}/roll-call", guards=[requires_roll_call], name="tours.roll_call")
     async def roll_call(self, request: Request, db_session: DbSession, course_id: FromPath[int]) -> Template:
-        course, lines = await tours.manifest(db_session, course_id, _secret(request))
+        course, lines = await roll_call.manifest(db_session, course_id, _secret(request))
         seated = [line for line in lines if line.status == "confirmed"]
         return page(
             request,
@@ -407,107 +559,103 @@ class TourAdminPages(Controller):
             _has_partial=False,
         )
 
-    @post("/courses/{course_id:int}/roll-call/{user_id:int}", guards=[requires_roll_call])
+    @post("/courses/{course_id:int}/roll-call/{user_id:int}", guards=[requires_roll_call], name="tours.mark")
     async def mark(
-        self, request: Request, db_session: DbSession, course_id: FromPath[int], user_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        course_id: FromPath[int],
+        user_id: FromPath[int],
+        data: URLEncodedBody[MarkForm],
     ) -> Template | Redirect:
-        form = await request.form()
-        value = {"present": True, "absent": False}.get(form_text(form, "mark"))
-        await tours.mark(db_session, course_id, user_id, value, request.user)
+        value = {"present": True, "absent": False}.get(data.mark)
+        await roll_call.mark(db_session, course_id, user_id, value, request.user)
         if getattr(request, "htmx", None):
-            course, lines = await tours.manifest(db_session, course_id, _secret(request))
+            course, lines = await roll_call.manifest(db_session, course_id, _secret(request))
             line = next(line for line in lines if line.user_id == user_id)
             seated = [other for other in lines if other.status == "confirmed"]
             count = (sum(1 for other in seated if other.present), len(seated))
             return Template(
                 "tours/_roll_line.html", context={"course": course, "line": line, "oob_count": count}
             )
-        return Redirect(f"/organizer/tours/courses/{course_id}/roll-call#p-{user_id}", status_code=303)
+        target = request.app.route_reverse("tours.roll_call", course_id=course_id)
+        return Redirect(f"{target}#p-{user_id}", status_code=303)
 
 
-TOUR_FIELDS = (
-    "code",
-    "name_en",
-    "name_ja",
-    "description_en",
-    "description_ja",
-    "mode",
-    "city_cap",
-    "id_retention_days",
-)
-COURSE_TEXT_FIELDS = (
-    "code",
-    "theme_en",
-    "theme_ja",
-    "description_en",
-    "description_ja",
-    "meeting_point_en",
-    "meeting_point_ja",
-    "accessibility_en",
-    "accessibility_ja",
-)
-
-
-async def _save_tour(request: Request, db_session: DbSession, tour_id: int | None) -> Template | Redirect:
-    edition = await editions.require_current(db_session)
-    form = await request.form()
-    values = form_values(form, *TOUR_FIELDS, "deadline_day", "deadline_time", "keep_delegations")
+async def _save_tour(
+    request: Request,
+    db_session: DbSession,
+    edition: editions.Edition,
+    data: Form,
+    tour_id: int | None,
+) -> Template | Redirect:
+    values = data.values()
     try:
-        await tours.save_tour(db_session, edition, tour_id, values, request.user)
+        await editing.save_tour(db_session, edition, tour_id, values, request.user)
     except ValidationFailed as exc:
-        await db_session.rollback()
-        edition = await editions.require_current(db_session)
-        tour = await tours.get_tour(db_session, tour_id) if tour_id else None
-        return page(
-            request,
-            "tours/tour_form.html",
-            status_code=422,
-            edition=edition,
-            tour=tour,
-            values=values,
-            errors=form_errors(request, exc),
-        )
-    return Redirect("/organizer/tours/?notice=tour_saved", status_code=303)
+
+        async def again(refused: Refusal) -> Template:
+            tour = await tours.get_tour(db_session, tour_id) if tour_id else None
+            return page(
+                request,
+                "tours/tour_form.html",
+                status_code=refused.status_code,
+                edition=edition,
+                tour=tour,
+                values=values,
+                errors=refused.errors,
+            )
+
+        return await form_again(request, db_session, exc, again, reload=[edition])
+    return Redirect(request.app.route_reverse("tours.organizer") + "?notice=tour_saved", status_code=303)
 
 
 async def _save_course(
-    request: Request, db_session: DbSession, tour_id: int, course_id: int | None
+    request: Request,
+    db_session: DbSession,
+    edition: editions.Edition,
+    data: Form,
+    tour_id: int,
+    course_id: int | None,
 ) -> Template | Redirect:
-    edition = await editions.require_current(db_session)
-    form = await request.form()
-    values = form_values(
-        form, *COURSE_TEXT_FIELDS, "day", "departs", "returns", "seats", "invitation_only", "requires_id"
+    values = data.values(
+        *COURSE_TEXT_FIELDS, "day", "departs", "returns", "seats", "invitation_only", "requires_id"
     )
-    chosen = [v for v in form.getall("categories", []) if isinstance(v, str)]
+    chosen = data.categories
     try:
-        course, promoted = await tours.save_course(
+        course, promoted = await editing.save_course(
             db_session, edition, tour_id, course_id, values, chosen, request.user
         )
     except ValidationFailed as exc:
-        await db_session.rollback()
-        edition = await editions.require_current(db_session)
-        tour = await tours.get_tour(db_session, tour_id)
-        course = next((c for c in tour.courses if c.id == course_id), None)
-        return page(
-            request,
-            "tours/course_form.html",
-            status_code=422,
-            edition=edition,
-            tour=tour,
-            course=course,
-            values=values,
-            chosen=chosen,
-            errors=form_errors(request, exc),
-            categories=registration.CATEGORIES,
-        )
-    await tours.tell_promoted(db_session, course, promoted, _base(request))
-    return Redirect("/organizer/tours/?notice=course_saved", status_code=303)
+
+        async def again(refused: Refusal) -> Template:
+            tour = await tours.get_tour(db_session, tour_id)
+            course = next((c for c in tour.courses if c.id == course_id), None)
+            return page(
+                request,
+                "tours/course_form.html",
+                status_code=refused.status_code,
+                edition=edition,
+                tour=tour,
+                course=course,
+                values=values,
+                chosen=chosen,
+                errors=refused.errors,
+                categories=registration.CATEGORIES,
+            )
+
+        return await form_again(request, db_session, exc, again, reload=[edition])
+    await booking.tell_promoted(db_session, course, promoted, _base(request))
+    return Redirect(request.app.route_reverse("tours.organizer") + "?notice=course_saved", status_code=303)
 
 
 async def _organizer_page(
-    request: Request, db_session: DbSession, error: str | None = None, status_code: int = 200
+    request: Request,
+    db_session: DbSession,
+    edition: editions.Edition,
+    error: str | None = None,
+    status_code: int = 200,
 ) -> Template:
-    edition = await editions.require_current(db_session)
     items = await tours.list_tours(db_session, edition.id)
     return page(
         request,
@@ -516,9 +664,29 @@ async def _organizer_page(
         edition=edition,
         tours=items,
         figures=await tours.figures(db_session, [c for t in items for c in t.courses]),
-        ranked_counts=await tours.ranked_counts(db_session, [t.id for t in items]),
+        ranked_counts=await ballot.ranked_counts(db_session, [t.id for t in items]),
         tz=ZoneInfo(edition.timezone),
         now=clock.now(),
         notice=request.query_params.get("notice") if error is None else None,
+        error=error,
+    )
+
+
+async def _manifest_page(
+    request: Request,
+    db_session: DbSession,
+    edition: editions.Edition,
+    course_id: int,
+    error: str,
+    status_code: int,
+) -> Template:
+    course, lines = await roll_call.manifest(db_session, course_id, _secret(request))
+    return page(
+        request,
+        "tours/manifest.html",
+        status_code=status_code,
+        course=course,
+        lines=lines,
+        tz=ZoneInfo(edition.timezone),
         error=error,
     )

@@ -14,6 +14,7 @@ from ascc.matching import meetings
 from ascc.programme import editing
 from ascc.programme import services as programme
 from ascc.registration import services as registration
+from ascc.tours import booking as tour_booking
 from ascc.tours import demo as tours_demo
 from ascc.tours import services as tours
 from tests.matching.conftest import BASE, PASSWORD, build_matching
@@ -51,7 +52,7 @@ async def build_badges(session) -> SimpleNamespace:
     bus.update(departs="2023-11-14T16:00:00+09:00", returns="2023-11-14T18:00:00+09:00")
     await tours_demo.load_tours(session, edition, data, [])
     courses = {c.code: c for t in await tours.list_tours(session, edition.id) for c in t.courses}
-    await tours.book_by_email(session, "official@example.org", courses["B"].id, BASE)
+    await tour_booking.book_by_email(session, "official@example.org", courses["B"].id, BASE)
     await session.commit()
     meeting = await meetings.send_request(session, edition, w.official, {"recipient_id": w.company}, BASE)
     await meetings.answer(session, edition, meeting.id, w.company, "accept", {}, BASE)

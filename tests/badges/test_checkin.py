@@ -72,7 +72,7 @@ async def test_session_with_sign_up_admits_only_seat_holders(session, world) -> 
 
 
 async def test_tour_bus_roll_call_marks_the_booked_person_present(session, world) -> None:
-    from ascc.tours import services as tours
+    from ascc.tours import roll_call as tours
 
     code = await code_of(session, world.edition_id, world.official)
     aboard = await checkin.scan(session, world.edition_id, scan(code, "tour", world.bus), None)

@@ -81,7 +81,7 @@ async def test_delegation_approval_switch_and_promotion(live_server, page) -> No
     confirmed = int(re.search(r"(\d+) confirmed", hint).group(1))
     await page.fill("#f-in_person_capacity", str(confirmed + 1))
     await page.check("input[name=approval_categories][value=city_official]")
-    await page.click("form[action='/organizer/registration-settings/'] button[type=submit]")
+    await page.click("form[action='/organizer/registration-settings'] button[type=submit]")
     await page.wait_for_selector("text=Saved.")
 
     # The head of the Tagbilaran delegation registers in person and invites two colleagues.

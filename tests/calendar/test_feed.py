@@ -13,7 +13,7 @@ from ascc.calendar import services as calendar
 from ascc.editions import services as editions
 from ascc.programme import editing
 from ascc.programme import services as programme
-from ascc.tours import services as tours
+from ascc.tours import booking as tours
 from tests.calendar.conftest import BASE, build_calendar
 from tests.programme.conftest import publish, session_form
 

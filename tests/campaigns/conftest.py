@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import delete
 
 from ascc.accounts import services as accounts
-from ascc.campaigns import services as campaigns
+from ascc.campaigns import preferences as campaigns
 from ascc.editions import services as editions
 from ascc.mail import services as mail
 from ascc.mail.models import OutboxMessage
-from ascc.tours import services as tours
+from ascc.tours import booking as tours
 from tests.tours.conftest import BASE, PASSWORD, build_tours, registered
 
 __all__ = ["BASE", "PASSWORD", "SECRET", "SENDER", "build_world", "campaign_values", "deliver"]

@@ -11,7 +11,7 @@ import re
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from ascc.campaigns import services as campaigns
+from ascc.campaigns import sending as campaigns
 from ascc.campaigns.models import Campaign
 from ascc.db import create_engine
 from ascc.mail.models import OutboxMessage

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from ascc.accounts import services as accounts
+from ascc.campaigns import preferences as campaigns
 from ascc.campaigns import reminders
-from ascc.campaigns import services as campaigns
 from ascc.campaigns.models import ReminderSent
 from ascc.editions import services as editions
 from ascc.errors import ValidationFailed

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ascc.campaigns import message
-from ascc.campaigns import services as campaigns
+from ascc.campaigns import preferences as campaigns
 from ascc.campaigns.models import Campaign
 from ascc.db import create_engine
 from ascc.mail.models import OutboxMessage

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, func, select, update
 
+from ascc.campaigns import preferences, segments, sending
 from ascc.campaigns import services as campaigns
 from ascc.campaigns.models import Campaign, CampaignRecipient
 from ascc.capacity import services as capacity
@@ -36,7 +37,7 @@ async def cancel_registration(session, edition_id: int, user_id: int) -> None:
 
 
 async def emails(session, edition, key: str) -> list[str]:
-    people = await campaigns.recipients(session, edition, campaigns.parse_segment(key))
+    people = await segments.recipients(session, edition, segments.parse_segment(key))
     return sorted(p.email.split("@")[0] for p in people)
 
 
@@ -48,7 +49,7 @@ async def test_cancelled_registration_leaves_tour_and_course_segments(session, w
     # The seat on the bus outlives the registration; the mail does not follow it.
     assert await emails(session, world.edition, tour_b) == ["maria", "quiet", "somchai"]
     assert await emails(session, world.edition, f"course:{world.trip.a1}") == []
-    size = await campaigns.segment_size(session, world.edition, campaigns.parse_segment(tour_b))
+    size = await segments.segment_size(session, world.edition, segments.parse_segment(tour_b))
     assert size.people == 3
 
 
@@ -71,14 +72,14 @@ async def test_session_matching_and_exhibitor_segments_keep_only_those_who_shoul
         update(Exhibitor).where(Exhibitor.id == staff.exhibitor_id).values(status="approved")
     )
     await session.commit()
-    people = await campaigns.recipients(session, edition, campaigns.Segment("exhibitors"))
+    people = await segments.recipients(session, edition, segments.Segment("exhibitors"))
     assert plans.company in {p.user_id for p in people}
     for status in ("draft", "rejected"):
         await session.execute(
             update(Exhibitor).where(Exhibitor.id == staff.exhibitor_id).values(status=status)
         )
         await session.commit()
-        people = await campaigns.recipients(session, edition, campaigns.Segment("exhibitors"))
+        people = await segments.recipients(session, edition, segments.Segment("exhibitors"))
         assert plans.company not in {p.user_id for p in people}
 
 
@@ -138,7 +139,7 @@ async def test_failed_campaign_can_be_resumed_or_cancelled(session_maker, sessio
             campaign = await campaigns.create(
                 s, edition, campaign_values(segment=f"tour:{world.trip.b}"), world.actor
             )
-            await campaigns.start_sending(s, edition, campaign.id, world.actor)
+            await sending.start_sending(s, edition, campaign.id, world.actor)
             await s.execute(
                 update(Campaign)
                 .where(Campaign.id == campaign.id)
@@ -149,20 +150,20 @@ async def test_failed_campaign_can_be_resumed_or_cancelled(session_maker, sessio
 
     first = await failed_campaign()
     world.edition = await editions.get_by_id(session, world.edition_id)
-    resumed = await campaigns.resume(session, world.edition, first, world.actor)
+    resumed = await sending.resume(session, world.edition, first, world.actor)
     await session.commit()
     assert resumed.status == "sending" and resumed.error == ""
     with pytest.raises(DomainError) as again:
-        await campaigns.resume(session, world.edition, first, world.actor)
+        await sending.resume(session, world.edition, first, world.actor)
     assert again.value.code == "not_resumable" and again.value.status_code == 409
     await session.rollback()
-    await campaigns.execute_send(session_maker, first, BASE, SECRET)
-    await campaigns.execute_send(session_maker, first, BASE, SECRET)  # safe to run again
+    await sending.execute_send(session_maker, first, BASE, SECRET)
+    await sending.execute_send(session_maker, first, BASE, SECRET)  # safe to run again
     await deliver(session_maker, mailbox)
     assert len(mailbox.messages) == 3
     second = await failed_campaign()
     world.edition = await editions.get_by_id(session, world.edition_id)
-    assert await campaigns.cancel(session, world.edition, second, world.actor) == {"taken_back": 0}
+    assert await sending.cancel(session, world.edition, second, world.actor) == {"taken_back": 0}
     await session.commit()
     assert (await session.get(Campaign, second)).status == "cancelled"
 
@@ -173,12 +174,12 @@ async def test_unreadable_segment_fails_the_campaign_and_writes_to_nobody(
     campaign = await campaigns.create(
         session, world.edition, campaign_values(segment=f"tour:{world.trip.b}"), world.actor
     )
-    await campaigns.start_sending(session, world.edition, campaign.id, world.actor)
+    await sending.start_sending(session, world.edition, campaign.id, world.actor)
     await session.execute(update(Campaign).where(Campaign.id == campaign.id).values(segment="mode:teleport"))
     await session.commit()
-    await campaigns.execute_send(session_maker, campaign.id, BASE, SECRET)
+    await sending.execute_send(session_maker, campaign.id, BASE, SECRET)
     await session.refresh(campaign)
-    assert campaign.status == "failed" and campaign.error == campaigns.UNREADABLE_SEGMENT
+    assert campaign.status == "failed" and campaign.error == sending.UNREADABLE_SEGMENT
     assert await outbox_count(session) == 0
     assert await session.scalar(select(func.count()).select_from(CampaignRecipient)) == 0
     with pytest.raises(ValueError):
@@ -193,7 +194,7 @@ async def test_an_edit_racing_send_is_refused(session_maker, session, world) -> 
     assert campaign.status == "draft"  # this session holds the draft as it was
     async with session_maker() as other:
         edition = await editions.get_by_id(other, world.edition_id)
-        await campaigns.start_sending(other, edition, campaign.id, world.actor)
+        await sending.start_sending(other, edition, campaign.id, world.actor)
         await other.commit()
     with pytest.raises(DomainError) as refused:
         await campaigns.update_draft(
@@ -219,7 +220,7 @@ async def test_unsubscribing_takes_back_queued_news_but_not_essential_mail(
             CampaignRecipient.campaign_id == news, CampaignRecipient.position == 1
         )
     )
-    await campaigns.set_preference(session, waiting, "campaigns", False, "one_click")
+    await preferences.set_preference(session, waiting, "campaigns", False, "one_click")
     await session.commit()
     row = await session.scalar(
         select(CampaignRecipient).where(
@@ -236,7 +237,7 @@ async def test_unsubscribing_takes_back_queued_news_but_not_essential_mail(
     campaign = await session.get(Campaign, news)
     await session.refresh(campaign)
     assert campaign.skipped == 2  # Haruka from the start, and this person now
-    tally = campaigns.tally(await campaigns.recipient_lines(session, campaign))
+    tally = sending.tally(await sending.recipient_lines(session, campaign))
     assert (tally["sent"], tally["queued"], tally["skipped"]) == (1, 1, 2)
 
 
@@ -248,8 +249,8 @@ async def test_progress_counts_come_from_grouped_queries_and_match_the_lines(
     )
     await deliver(session_maker, mailbox)
     campaign = await session.get(Campaign, campaign_id)
-    expected = campaigns.tally(await campaigns.recipient_lines(session, campaign))
-    assert await campaigns.progress_tally(session, campaign_id) == expected
+    expected = sending.tally(await sending.recipient_lines(session, campaign))
+    assert await sending.progress_tally(session, campaign_id) == expected
     assert (expected["sent"], expected["queued"], expected["skipped"]) == (1, 2, 1)
     # A message deleted from the outbox by hand shows as removed, as in the recipient list.
     some = await session.scalar(
@@ -259,9 +260,9 @@ async def test_progress_counts_come_from_grouped_queries_and_match_the_lines(
     )
     await session.execute(delete(OutboxMessage).where(OutboxMessage.id == some))
     await session.commit()
-    expected = campaigns.tally(await campaigns.recipient_lines(session, campaign))
+    expected = sending.tally(await sending.recipient_lines(session, campaign))
     assert expected["removed"] == 1
-    assert await campaigns.progress_tally(session, campaign_id) == expected
+    assert await sending.progress_tally(session, campaign_id) == expected
 
 
 async def test_retry_only_puts_back_failed_messages(session_maker, session, world) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from ascc import clock
 from ascc.audit.models import AuditEntry
-from ascc.campaigns import message
+from ascc.campaigns import message, preferences, segments, sending
 from ascc.campaigns import services as campaigns
 from ascc.campaigns.models import Campaign, CampaignRecipient
 from ascc.editions import services as editions
@@ -30,9 +30,9 @@ async def outbox_count(session) -> int:
 async def send(session_maker, world, values) -> int:
     async with session_maker() as session:
         campaign = await campaigns.create(session, world.edition, values, world.actor)
-        await campaigns.start_sending(session, world.edition, campaign.id, world.actor)
+        await sending.start_sending(session, world.edition, campaign.id, world.actor)
         await session.commit()
-    await campaigns.execute_send(session_maker, campaign.id, BASE, SECRET)
+    await sending.execute_send(session_maker, campaign.id, BASE, SECRET)
     return campaign.id
 
 
@@ -81,7 +81,7 @@ async def test_tour_b_campaign_reaches_exactly_its_bookers_in_their_language(
     assert f'<a href="{BASE}/my-agenda">' in html
     # Per recipient: three sent, one skipped because unsubscribed; the counts are on the campaign.
     campaign = await campaigns.get(session, world.edition_id, campaign_id)
-    lines = await campaigns.recipient_lines(session, campaign)
+    lines = await sending.recipient_lines(session, campaign)
     assert {(line.email, line.state) for line in lines} == {
         ("kenji@example.org", "sent"),
         ("maria@example.org", "sent"),
@@ -158,7 +158,7 @@ async def test_empty_segment_is_refused_and_nothing_is_queued(session, world) ->
     campaign_id = (await campaigns.create(session, world.edition, values, world.actor)).id
     await session.commit()
     with pytest.raises(ValidationFailed):
-        await campaigns.start_sending(session, world.edition, campaign_id, world.actor)
+        await sending.start_sending(session, world.edition, campaign_id, world.actor)
     await session.rollback()
     campaign = await campaigns.get(session, world.edition_id, campaign_id)
     assert campaign.status == "draft"
@@ -210,18 +210,18 @@ async def test_pressing_send_twice_or_two_workers_racing_send_once(session_maker
         campaign = await campaigns.create(
             session, world.edition, campaign_values(segment=f"tour:{world.trip.b}"), world.actor
         )
-        await campaigns.start_sending(session, world.edition, campaign.id, world.actor)
+        await sending.start_sending(session, world.edition, campaign.id, world.actor)
         await session.commit()
         with pytest.raises(DomainError) as again:
-            await campaigns.start_sending(session, world.edition, campaign.id, world.actor)
+            await sending.start_sending(session, world.edition, campaign.id, world.actor)
         assert again.value.code == "already_sent"
         await session.rollback()
     # Two jobs at once (two workers, or a job and the loop that resumes stale campaigns).
     await asyncio.gather(
-        campaigns.execute_send(session_maker, campaign.id, BASE, SECRET),
-        campaigns.execute_send(session_maker, campaign.id, BASE, SECRET),
+        sending.execute_send(session_maker, campaign.id, BASE, SECRET),
+        sending.execute_send(session_maker, campaign.id, BASE, SECRET),
     )
-    await campaigns.execute_send(session_maker, campaign.id, BASE, SECRET)  # a late third: nothing to do
+    await sending.execute_send(session_maker, campaign.id, BASE, SECRET)  # a late third: nothing to do
     await deliver(session_maker, mailbox)
     assert sorted(str(m["To"]) for m in mailbox.messages) == sorted(
         set(str(m["To"]) for m in mailbox.messages)
@@ -253,7 +253,7 @@ async def test_throttle_spreads_messages_through_the_outbox(
 
 
 async def test_unsubscribed_people_are_skipped_and_counted(session_maker, session, world, mailbox) -> None:
-    await campaigns.set_preference(session, world.maria, "campaigns", False, "account")
+    await preferences.set_preference(session, world.maria, "campaigns", False, "account")
     await session.commit()
     campaign_id = await send(session_maker, world, campaign_values(segment=f"tour:{world.trip.b}"))
     await deliver(session_maker, mailbox)
@@ -265,10 +265,10 @@ async def test_unsubscribed_people_are_skipped_and_counted(session_maker, sessio
     await session.refresh(campaign)
     assert campaign.skipped == 2
     # Subscribing again brings the next campaign back.
-    await campaigns.set_preference(session, world.maria, "campaigns", True, "link")
+    await preferences.set_preference(session, world.maria, "campaigns", True, "link")
     await session.commit()
     assert (
-        await campaigns.segment_size(session, world.edition, campaigns.Segment("tour", str(world.trip.b)))
+        await segments.segment_size(session, world.edition, segments.Segment("tour", str(world.trip.b)))
     ).unsubscribed == 1
 
 
@@ -278,11 +278,11 @@ async def test_cancel_takes_back_what_has_not_left(session_maker, session, world
     )
     await deliver(session_maker, mailbox)  # the first goes at once; the others wait a minute each
     assert len(mailbox.messages) == 1
-    result = await campaigns.cancel(session, world.edition, campaign_id, world.actor)
+    result = await sending.cancel(session, world.edition, campaign_id, world.actor)
     await session.commit()
     assert result == {"taken_back": 2}
     campaign = await campaigns.get(session, world.edition_id, campaign_id)
-    tally = campaigns.tally(await campaigns.recipient_lines(session, campaign))
+    tally = sending.tally(await sending.recipient_lines(session, campaign))
     assert (tally["sent"], tally["cancelled"], tally["skipped"]) == (1, 2, 1)
     assert await outbox_count(session) == 1
     assert (await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))).all()[
@@ -314,7 +314,7 @@ async def test_editing_a_draft_is_audited_and_a_sent_campaign_is_frozen(
     assert entry.action == "campaigns.edit"
     assert entry.before == {"name": "Tour B logistics", "segment": "all"}
     assert entry.after == {"name": "Online only", "segment": "mode:online"}
-    await campaigns.start_sending(session, world.edition, campaign.id, world.actor)
+    await sending.start_sending(session, world.edition, campaign.id, world.actor)
     await session.commit()
     with pytest.raises(DomainError):
         await campaigns.update_draft(
@@ -324,7 +324,7 @@ async def test_editing_a_draft_is_audited_and_a_sent_campaign_is_frozen(
 
 async def test_segments_pick_the_right_people(session, world) -> None:
     async def emails(key: str) -> list[str]:
-        people = await campaigns.recipients(session, world.edition, campaigns.parse_segment(key))
+        people = await segments.recipients(session, world.edition, segments.parse_segment(key))
         return sorted(p.email.split("@")[0] for p in people)
 
     assert await emails("mode:online") == ["online"]
@@ -332,8 +332,8 @@ async def test_segments_pick_the_right_people(session, world) -> None:
     assert await emails(f"course:{world.trip.a1}") == ["thu"]
     assert await emails("country:PH") == ["kenji", "maria", "online", "quiet", "somchai", "thu"]
     assert await emails("network") == []
-    assert campaigns.parse_segment("country:XX") is None and campaigns.parse_segment("tour:1x") is None
-    assert campaigns.parse_segment("session:99999999999999") is None
+    assert segments.parse_segment("country:XX") is None and segments.parse_segment("tour:1x") is None
+    assert segments.parse_segment("session:99999999999999") is None
 
 
 def test_unsubscribe_tokens_are_signed() -> None:

@@ -28,11 +28,14 @@ from ascc.calendar import services as calendar
 from ascc.editions import services as editions
 from ascc.exhibitors.models import Exhibitor, ExhibitorStaff
 from ascc.matching import services as matching
+from ascc.online import polls as live_polls
 from ascc.online import services as online
 from ascc.online.models import LiveQuestion
 from ascc.organizations import services as organizations
 from ascc.programme import editing
 from ascc.registration import services as registration
+from ascc.tours import ballot as tour_ballot
+from ascc.tours import booking as tour_booking
 from ascc.tours import demo as tour_demo
 from ascc.tours import services as tours
 from tests.conftest import _pg_admin, _pg_url, _run
@@ -246,14 +249,14 @@ async def build_world(database_url: str) -> World:
             for n, course_ids in enumerate(world.ids["ballots"]):
                 courses = [await tours.get_course(session, c) for c in course_ids]
                 holder_1, holder_2, first, second = world.users["ballot"][4 * n : 4 * n + 4]
-                await tours.take_seat(session, holder_1, courses[0])
-                await tours.take_seat(session, holder_2, courses[1])
+                await tour_booking.take_seat(session, holder_1, courses[0])
+                await tour_booking.take_seat(session, holder_2, courses[1])
                 for person in (first, second):
                     for course in courses:
-                        await tours.take_seat(session, person, course, queue_only=True)
+                        await tour_booking.take_seat(session, person, course, queue_only=True)
             tour_c = await tours.get_tour(session, world.ids["tour_c"])
             for person in world.users["ranking"]:
-                await tours.set_preferences(session, person, tour_c.id, world.ids["tour_c_courses"])
+                await tour_ballot.set_preferences(session, person, tour_c.id, world.ids["tour_c_courses"])
             # Requests between the slot's pairs, waiting for the companies to accept them into one slot.
             requests = []
             for official, company in zip(
@@ -277,7 +280,7 @@ async def build_world(database_url: str) -> World:
             )
             session.add(question)
             await session.flush()
-            poll = await online.create_poll(
+            poll = await live_polls.create_poll(
                 session, viewer, built.water, {"question_en": "Yes?", "options": ["Yes", "No"]}
             )
             world.ids |= {"question": question.id, "poll": poll.id}

@@ -19,7 +19,10 @@ from ascc.organizations import services as organizations
 from ascc.registration import organizer
 from ascc.registration import services as registration
 from ascc.registration.models import Registration
+from ascc.tours import ballot as tour_ballot
+from ascc.tours import booking as tour_booking
 from ascc.tours import demo as tours_demo
+from ascc.tours import id_documents
 from ascc.tours import services as tours
 from ascc.tours.models import Booking, Course, Preference, Tour
 from tests.factories import make_user
@@ -59,9 +62,9 @@ async def build_world(session) -> SimpleNamespace:
     )
     await organizer.add_question(session, edition.id, "text", "Your hope", "期待すること", "", False)
     courses = {c.code: c for t in await tours.list_tours(session, edition.id) for c in t.courses}
-    await tours.book(session, person.id, courses["B"].id, BASE)
-    await tours.set_id_document(session, person.id, courses["B"].id, "passport", "C12345678", SECRET)
-    await tours.set_preferences(
+    await tour_booking.book(session, person.id, courses["B"].id, BASE)
+    await id_documents.set_id_document(session, person.id, courses["B"].id, "passport", "C12345678", SECRET)
+    await tour_ballot.set_preferences(
         session, person.id, courses["A1"].tour_id, [courses["A1"].id, courses["A2"].id]
     )
     await session.commit()

@@ -11,7 +11,7 @@ import pytest
 from ascc.accounts import services as accounts
 from ascc.editions import services as editions
 from ascc.exhibitors import demo as market_demo
-from ascc.network import services as network
+from ascc.network import joining as network
 from ascc.registration import services as registration
 from tests.factories import make_edition
 from tests.matching.conftest import BASE, PASSWORD, build_matching

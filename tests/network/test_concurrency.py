@@ -8,7 +8,7 @@ import asyncio
 from sqlalchemy import func, select
 
 from ascc.errors import DomainError
-from ascc.network import services as network
+from ascc.network import joining, meetings
 from ascc.network.models import NetworkMeeting
 from tests.factories import make_user
 from tests.network.conftest import BASE, build_network
@@ -20,7 +20,7 @@ async def _race(session_maker, asks: list[tuple[int, int]]) -> list[str]:
     async def one(requester: int, recipient: int) -> str:
         async with session_maker() as own:
             try:
-                await network.request_meeting(own, requester, {**REQUEST, "recipient_id": recipient}, BASE)
+                await meetings.request_meeting(own, requester, {**REQUEST, "recipient_id": recipient}, BASE)
                 await own.commit()
                 return "sent"
             except DomainError as exc:
@@ -40,15 +40,15 @@ async def _open(session, requester: int | None = None) -> int:
 async def test_requests_at_once_never_pass_the_limit(session, session_maker) -> None:
     w = await build_network(session)
     others = []
-    for n in range(network.MAX_PENDING + 3):
+    for n in range(meetings.MAX_PENDING + 3):
         other = (await make_user(session, f"racer{n}@example.org", name=f"Racer {n}")).id
-        await network.join(session, other, {"timezone": "Asia/Tokyo"})
+        await joining.join(session, other, {"timezone": "Asia/Tokyo"})
         others.append(other)
     await session.commit()
     outcomes = await _race(session_maker, [(w.bank, other) for other in others])
-    assert outcomes.count("sent") == network.MAX_PENDING
+    assert outcomes.count("sent") == meetings.MAX_PENDING
     assert set(outcomes) == {"sent", "too_many_pending"}
-    assert await _open(session, w.bank) == network.MAX_PENDING
+    assert await _open(session, w.bank) == meetings.MAX_PENDING
 
 
 async def test_a_double_click_and_crossing_requests_make_one_request(session, session_maker) -> None:

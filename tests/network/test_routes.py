@@ -15,9 +15,12 @@ from ascc.accounts import services as accounts
 from ascc.audit.models import AuditEntry
 from ascc.db import create_engine
 from ascc.editions import services as editions
+from ascc.exhibitors import services as marketplace
 from ascc.i18n import translate
+from ascc.network import carry_over, joining, meetings
 from ascc.network import services as network
 from ascc.network.models import NetworkMeeting
+from ascc.registration import services as registration
 from tests.factories import make_user
 from tests.network.conftest import PASSWORD, build_network, next_edition
 from tests.support.web import post_form, sign_in, submit, text_of
@@ -191,7 +194,7 @@ async def test_an_off_season_meeting_from_request_to_the_room(client, world, mon
     monkeypatch.setenv("ASCC_NOW", "2024-03-05T11:00+09:00")
     assert (await client.get(f"{meeting_path}/join")).status_code == 409  # over
     async with world.db as session:
-        meeting = await network.get_meeting(session, meeting_id)
+        meeting = await meetings.get_meeting(session, meeting_id)
         assert meeting.requester_joined_at is not None and meeting.recipient_joined_at is None
 
 
@@ -224,8 +227,8 @@ async def test_the_directory_works_between_editions(client, world) -> None:
 
 async def test_organizer_page_and_csv(client, world, inputs) -> None:
     async with world.db as session:
-        await network.join(session, world.bank, {"headline": inputs["hostile"][5], "timezone": "Asia/Tokyo"})
-        await network.leave(session, world.online, "http://testserver.local")
+        await joining.join(session, world.bank, {"headline": inputs["hostile"][5], "timezone": "Asia/Tokyo"})
+        await joining.leave(session, world.online, "http://testserver.local")
         await session.commit()
     await sign_in(client, "bank@example.org", PASSWORD)
     assert (await client.get("/organizer/network/")).status_code == 403
@@ -246,15 +249,13 @@ async def test_organizer_page_and_csv(client, world, inputs) -> None:
 
 async def test_earlier_solutions_are_named_and_only_current_ones_linked(client, world) -> None:
     async with world.db as session:
-        await network.join(session, world.company, {"headline": "Sludge", "timezone": "Asia/Tokyo"})
+        await joining.join(session, world.company, {"headline": "Sludge", "timezone": "Asia/Tokyo"})
         await next_edition(session, world)
         edition = await editions.get_by_id(session, world.edition_2024)
-        [option] = (await network.carry_over_options(session, edition, world.company))["solutions"]
-        copy = await network.bring_solution(session, edition, world.company, option.item.id)
-        company_id = (await network.marketplace.my_exhibitor(session, edition.id, world.company))[
-            0
-        ].organization_id
-        Registration = network.registration.Registration
+        [option] = (await carry_over.carry_over_options(session, edition, world.company))["solutions"]
+        copy = await carry_over.bring_solution(session, edition, world.company, option.item.id)
+        company_id = (await marketplace.my_exhibitor(session, edition.id, world.company))[0].organization_id
+        Registration = registration.Registration
         await session.execute(  # registered for the company they exhibit with
             update(Registration)
             .where(Registration.user_id == world.company)
@@ -330,7 +331,9 @@ async def test_a_double_click_on_bring_is_already_brought_not_an_error(client, w
     async def nothing_yet(*args, **kwargs):
         return None
 
-    monkeypatch.setattr(network, "_already", nothing_yet)  # the second click checked before the first wrote
+    monkeypatch.setattr(
+        carry_over, "_already", nothing_yet
+    )  # the second click checked before the first wrote
     second = await post_form(client, f"/network/carry-over/needs/{source_id}", {})
     assert second.status_code == 409  # not a 500, and the page says so (the official reads Japanese)
     assert translate("ja", "network.error.already_brought") in text_of(second.text)
@@ -397,7 +400,7 @@ async def test_only_the_requester_cancels_an_open_request(client, world) -> None
         assert text_of(refused.text).count(translate("ja", "network.error.decline_instead")) == 1
         async with world.db as session:
             assert (
-                await network.get_meeting(session, int(meeting_path.rsplit("/", 1)[1]))
+                await meetings.get_meeting(session, int(meeting_path.rsplit("/", 1)[1]))
             ).status == "requested"
         assert (await submit(official, f"{meeting_path}/accept", {"slot": "1"})).status_code == 303
         assert (

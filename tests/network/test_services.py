@@ -9,11 +9,16 @@ from datetime import datetime
 import pytest
 from sqlalchemy import delete, func, select, update
 
+from ascc import clock
+from ascc.accounts import services as accounts
+from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.exhibitors import directory as needs_directory
 from ascc.mail.models import OutboxMessage
+from ascc.network import carry_over, directory, joining, meetings
 from ascc.network import services as network
 from ascc.network.models import CarriedOver, NetworkChoice, NetworkMeeting, NetworkMember
+from ascc.registration import services as registration
 from tests.factories import make_user
 from tests.network.conftest import BASE, PASSWORD, build_network, next_edition
 
@@ -24,7 +29,9 @@ async def world(session):
 
 
 async def _names(session, q: str = "", country: str = "", sector: str = "") -> list[str]:
-    cards = network.select_cards(await network.cards(session), network.DirectoryQuery(q, country, sector))
+    cards = directory.select_cards(
+        await directory.cards(session), directory.DirectoryQuery(q, country, sector)
+    )
     return [c.name for c in cards]
 
 
@@ -41,14 +48,14 @@ async def _outbox(session, kind: str) -> list[OutboxMessage]:
 
 async def test_joining_and_leaving_are_recorded_with_their_dates(session, world) -> None:
     assert await network.member_ids(session) == {world.official, world.bank, world.online}
-    await network.leave(session, world.bank, BASE)
+    await joining.leave(session, world.bank, BASE)
     await session.commit()
     assert world.bank not in await network.member_ids(session)
     assert "Akane Shimizu" not in await _names(session)  # gone from the directory at once
     member = await network.membership(session, world.bank)
     assert member.left_at == datetime.fromisoformat("2024-03-01T09:00+09:00")
     # Joining again opens a new period; every choice stays on record.
-    await network.join(session, world.bank, {"headline": "Back", "timezone": "Asia/Tokyo"})
+    await joining.join(session, world.bank, {"headline": "Back", "timezone": "Asia/Tokyo"})
     await session.commit()
     assert [(c.action, c.via) for c in await network.choices_of(session, world.bank)] == [
         ("join", "account"),
@@ -62,7 +69,7 @@ async def test_bad_profile_input_saves_nothing(session, world) -> None:
     outsider_id = (await make_user(session, "outsider@example.org", name="Out Sider")).id
     before = await _count(session, NetworkChoice)
     with pytest.raises(ValidationFailed) as caught:
-        await network.join(session, outsider_id, {"headline": "x" * 301, "timezone": "Mars/Olympus"})
+        await joining.join(session, outsider_id, {"headline": "x" * 301, "timezone": "Mars/Olympus"})
     assert set(caught.value.errors) == {"headline", "timezone"}
     await session.rollback()
     assert await _count(session, NetworkChoice) == before
@@ -72,28 +79,28 @@ async def test_bad_profile_input_saves_nothing(session, world) -> None:
 async def test_hostile_and_multilingual_input_survives(session, world, inputs) -> None:
     texts = [*inputs["hostile"], *inputs["unicode_traps"], *(n["local"] for n in inputs["names"])]
     for text in texts:
-        await network.join(
+        await joining.join(
             session, world.bank, {"headline": text, "interests": text, "timezone": "Asia/Tokyo"}
         )
         await session.commit()
-        card = await network.member_card(session, world.bank)
+        card = await directory.member_card(session, world.bank)
         assert "\x00" not in card.headline and "\n" not in card.headline  # one clean line
-        network.select_cards([card], network.DirectoryQuery(text))  # any text is a query, never an error
-        rows = network.csv_rows([card])
+        directory.select_cards([card], directory.DirectoryQuery(text))  # any text is a query, never an error
+        rows = directory.csv_rows([card])
         assert rows[0][0] == "Akane Shimizu"
     # Overlong input is refused with the field named, and what was saved before stays.
     with pytest.raises(ValidationFailed) as caught:
-        await network.join(session, world.bank, {"interests": "x" * inputs["lengths"]["overlong"]})
+        await joining.join(session, world.bank, {"interests": "x" * inputs["lengths"]["overlong"]})
     assert set(caught.value.errors) == {"interests"}
     await session.rollback()
-    assert (await network.member_card(session, world.bank)).headline == texts[-1].strip()
+    assert (await directory.member_card(session, world.bank)).headline == texts[-1].strip()
 
 
 # --- the directory -------------------------------------------------------------------------------------
 
 
 async def test_directory_describes_members_across_editions(session, world) -> None:
-    card = await network.member_card(session, world.official)
+    card = await directory.member_card(session, world.official)
     assert card.organization_en == "Cebu City" and card.category == "city_official"
     assert card.headline == "下水汚泥処理とごみの分別（セブ市）"
     assert [e.year for e in card.editions] == [2023]
@@ -101,7 +108,7 @@ async def test_directory_describes_members_across_editions(session, world) -> No
         "Septage and sludge dewatering for a city with no sewer network"
     ]
     with pytest.raises(NotFound):
-        await network.member_card(session, world.company)  # registered, but not in the network
+        await directory.member_card(session, world.company)  # registered, but not in the network
 
 
 async def test_search_in_japanese_and_vietnamese(session, world) -> None:
@@ -121,8 +128,8 @@ async def test_filters_by_country_and_sector(session, world) -> None:
     assert await _names(session, country="JP") == []
     assert await _names(session, sector="water") == []
     await session.execute(
-        network.registration.Registration.__table__.update()
-        .where(network.registration.Registration.user_id == world.online)
+        registration.Registration.__table__.update()
+        .where(registration.Registration.user_id == world.online)
         .values(interests=["water"], country="VN")
     )
     await session.commit()
@@ -137,10 +144,10 @@ async def test_only_members_and_organizers_see_the_directory(session, world) -> 
         def __init__(self, id: int, role: str) -> None:
             self.id, self.role = id, role
 
-    assert await network.may_see_directory(session, Viewer(world.official, "delegate"))
-    assert not await network.may_see_directory(session, Viewer(world.company, "exhibitor"))
-    assert await network.may_see_directory(session, Viewer(world.company, "organizer"))
-    assert not await network.may_see_directory(session, None)
+    assert await directory.may_see_directory(session, Viewer(world.official, "delegate"))
+    assert not await directory.may_see_directory(session, Viewer(world.company, "exhibitor"))
+    assert await directory.may_see_directory(session, Viewer(world.company, "organizer"))
+    assert not await directory.may_see_directory(session, None)
 
 
 # --- carry-over --------------------------------------------------------------------------------------------
@@ -148,13 +155,13 @@ async def test_only_members_and_organizers_see_the_directory(session, world) -> 
 
 async def test_a_previous_editions_need_is_brought_into_the_current_edition(session, world) -> None:
     await next_edition(session, world)
-    edition = await network.editions.get_by_id(session, world.edition_2024)
-    options = await network.carry_over_options(session, edition, world.official)
+    edition = await editions.get_by_id(session, world.edition_2024)
+    options = await carry_over.carry_over_options(session, edition, world.official)
     assert [o.item.title_en for o in options["needs"]] == [
         "Septage and sludge dewatering for a city with no sewer network"
     ]
     source_id = options["needs"][0].item.id
-    copy = await network.bring_need(session, edition, world.official, source_id)
+    copy = await carry_over.bring_need(session, edition, world.official, source_id)
     await session.commit()
     assert copy.edition_id == world.edition_2024 and copy.id != source_id
     assert copy.title_ja == "下水道のない都市のし尿汚泥脱水" and copy.sectors == ["water"]
@@ -163,33 +170,35 @@ async def test_a_previous_editions_need_is_brought_into_the_current_edition(sess
     assert [
         n.title_en for n in await needs_directory.needs_of(session, world.edition_2024, copy.organization_id)
     ] == ["Septage and sludge dewatering for a city with no sewer network"]
-    again = await network.carry_over_options(session, edition, world.official)
+    again = await carry_over.carry_over_options(session, edition, world.official)
     assert again["needs"][0].copy_id == copy.id
     with pytest.raises(DomainError) as caught:
-        await network.bring_need(session, edition, world.official, source_id)
+        await carry_over.bring_need(session, edition, world.official, source_id)
     assert caught.value.code == "already_brought"
     await session.rollback()
-    edition = await network.editions.get_by_id(session, world.edition_2024)
+    edition = await editions.get_by_id(session, world.edition_2024)
     # Someone who is not an official of that city in 2024 cannot bring it.
     with pytest.raises(NotFound):
-        await network.bring_need(session, edition, world.bank, source_id)
+        await carry_over.bring_need(session, edition, world.bank, source_id)
     await session.rollback()
     assert await _count(session, CarriedOver) == 1
     # The network shows the city's needs of both editions.
-    card = await network.member_card(session, world.official)
+    card = await directory.member_card(session, world.official)
     assert sorted(n.edition_id for n in card.needs) == sorted([world.edition_id, world.edition_2024])
 
 
 async def test_an_exhibitors_earlier_solution_is_copied_into_its_new_exhibitor(session, world) -> None:
     await next_edition(session, world)
-    edition = await network.editions.get_by_id(session, world.edition_2024)
-    options = await network.carry_over_options(session, edition, world.company)
+    edition = await editions.get_by_id(session, world.edition_2024)
+    options = await carry_over.carry_over_options(session, edition, world.company)
     assert [o.item.title_en for o in options["solutions"]] == ["Septage sludge dewatering unit"]
-    copy = await network.bring_solution(session, edition, world.company, options["solutions"][0].item.id)
+    copy = await carry_over.bring_solution(session, edition, world.company, options["solutions"][0].item.id)
     await session.commit()
     assert copy.exhibitor.edition_id == world.edition_2024 and copy.title_ja == "し尿汚泥脱水ユニット"
     with pytest.raises(DomainError):  # the other company's staff have no exhibitor in 2024
-        await network.bring_solution(session, edition, world.other_company, options["solutions"][0].item.id)
+        await carry_over.bring_solution(
+            session, edition, world.other_company, options["solutions"][0].item.id
+        )
 
 
 # --- off-season meetings ---------------------------------------------------------------------------------
@@ -203,7 +212,7 @@ def _request(**changes) -> dict:
 
 async def test_request_acceptance_and_mails_in_both_languages(session, world) -> None:
     # The JICA officer (Asia/Tokyo, English) asks the Cebu official (Asia/Manila, Japanese mail).
-    meeting = await network.request_meeting(
+    meeting = await meetings.request_meeting(
         session, world.bank, _request(slot_2="2024-03-06T15:00", recipient_id=world.official), BASE
     )
     await session.commit()
@@ -222,15 +231,15 @@ async def test_request_acceptance_and_mails_in_both_languages(session, world) ->
     assert asked.invitation is None
 
     with pytest.raises(DomainError) as caught:  # only the one asked answers
-        await network.answer(session, meeting_id, world.bank, "accept", {"slot": "1"}, BASE)
+        await meetings.answer(session, meeting_id, world.bank, "accept", {"slot": "1"}, BASE)
     assert caught.value.code == "not_yours"
     await session.rollback()
     with pytest.raises(ValidationFailed) as invalid:
-        await network.answer(session, meeting_id, world.official, "accept", {"slot": "7"}, BASE)
+        await meetings.answer(session, meeting_id, world.official, "accept", {"slot": "7"}, BASE)
     assert set(invalid.value.errors) == {"slot"}
     await session.rollback()
 
-    accepted = await network.answer(session, meeting_id, world.official, "accept", {"slot": "2"}, BASE)
+    accepted = await meetings.answer(session, meeting_id, world.official, "accept", {"slot": "2"}, BASE)
     await session.commit()
     assert accepted.status == "accepted" and accepted.starts_at == slots[1]
     mails = {m.to_address: m for m in await _outbox(session, "network_meeting_accepted")}
@@ -244,7 +253,7 @@ async def test_request_acceptance_and_mails_in_both_languages(session, world) ->
     assert invitation["item"]["location"] == f"{BASE}/network/meetings/{meeting_id}/join"
     assert "meet.jit.si" not in str(invitation)  # the room's own address never leaves the server
 
-    cancelled = await network.cancel(session, meeting_id, world.bank, BASE)
+    cancelled = await meetings.cancel(session, meeting_id, world.bank, BASE)
     await session.commit()
     assert cancelled.status == "cancelled"
     cancels = {
@@ -255,24 +264,24 @@ async def test_request_acceptance_and_mails_in_both_languages(session, world) ->
 
 
 async def test_the_room_opens_only_for_the_two_members_near_the_time(session, world, monkeypatch) -> None:
-    meeting = await network.request_meeting(session, world.bank, _request(recipient_id=world.official), BASE)
-    await network.answer(session, meeting.id, world.official, "accept", {"slot": "1"}, BASE)
+    meeting = await meetings.request_meeting(session, world.bank, _request(recipient_id=world.official), BASE)
+    await meetings.answer(session, meeting.id, world.official, "accept", {"slot": "1"}, BASE)
     await session.commit()
     early = datetime.fromisoformat("2024-03-05T09:30+09:00")
     with pytest.raises(DomainError) as caught:
-        await network.room_meeting(session, meeting.id, world.bank, early)
+        await meetings.room_meeting(session, meeting.id, world.bank, early)
     assert caught.value.code == "room_closed"
     during = datetime.fromisoformat("2024-03-05T09:50+09:00")
-    address = await network.room_address(session, meeting.id, world.bank, during)
+    address = await meetings.room_address(session, meeting.id, world.bank, during)
     assert address == f"https://meet.jit.si/ascc-{meeting.room_token}"
     with pytest.raises(NotFound):
-        await network.room_meeting(session, meeting.id, world.online, during)
+        await meetings.room_meeting(session, meeting.id, world.online, during)
     after = datetime.fromisoformat("2024-03-05T10:31+09:00")
     with pytest.raises(DomainError):
-        await network.room_meeting(session, meeting.id, world.official, after)
-    await network.room_address(session, meeting.id, world.official, during)
+        await meetings.room_meeting(session, meeting.id, world.official, after)
+    await meetings.room_address(session, meeting.id, world.official, during)
     await session.commit()
-    figures = await network.figures(session, await network.cards(session), "Asia/Tokyo")
+    figures = await directory.figures(session, await directory.cards(session), "Asia/Tokyo")
     assert figures.meetings | {} == {
         "requested": 0,
         "accepted": 1,
@@ -299,7 +308,7 @@ async def test_the_room_opens_only_for_the_two_members_near_the_time(session, wo
 )
 async def test_bad_requests_name_the_field_and_save_nothing(session, world, changes, field, code) -> None:
     with pytest.raises(ValidationFailed) as caught:
-        await network.request_meeting(
+        await meetings.request_meeting(
             session, world.bank, _request(recipient_id=world.official, **changes), BASE
         )
     assert caught.value.errors[field][0] == code
@@ -316,38 +325,38 @@ async def test_requests_only_between_members_and_not_too_many(session, world) ->
     ]
     for requester, recipient, code in refusals:
         with pytest.raises(DomainError) as caught:
-            await network.request_meeting(session, requester, _request(recipient_id=recipient), BASE)
+            await meetings.request_meeting(session, requester, _request(recipient_id=recipient), BASE)
         assert caught.value.code == code
         await session.rollback()
     assert await _count(session, NetworkMeeting) == 0
-    await network.request_meeting(session, world.bank, _request(recipient_id=world.official), BASE)
+    await meetings.request_meeting(session, world.bank, _request(recipient_id=world.official), BASE)
     await session.commit()
     with pytest.raises(DomainError) as caught:
-        await network.request_meeting(session, world.official, _request(recipient_id=world.bank), BASE)
+        await meetings.request_meeting(session, world.official, _request(recipient_id=world.bank), BASE)
     assert caught.value.code == "already_open"
     await session.rollback()
     # A sixth request waiting for answers is refused.
     for n in range(4):
         other = (await make_user(session, f"member{n}@example.org", name=f"Member {n}")).id
-        await network.join(session, other, {"timezone": "Asia/Tokyo"})
-        await network.request_meeting(session, world.bank, _request(recipient_id=other), BASE)
+        await joining.join(session, other, {"timezone": "Asia/Tokyo"})
+        await meetings.request_meeting(session, world.bank, _request(recipient_id=other), BASE)
         await session.commit()
     last = (await make_user(session, "member9@example.org", name="Member 9")).id
-    await network.join(session, last, {})
+    await joining.join(session, last, {})
     await session.commit()
     with pytest.raises(DomainError) as caught:
-        await network.request_meeting(session, world.bank, _request(recipient_id=last), BASE)
+        await meetings.request_meeting(session, world.bank, _request(recipient_id=last), BASE)
     assert caught.value.code == "too_many_pending"
     await session.rollback()
     assert await _count(session, NetworkMeeting) == 5
 
 
 async def test_leaving_cancels_open_requests(session, world) -> None:
-    await network.request_meeting(session, world.bank, _request(recipient_id=world.official), BASE)
+    await meetings.request_meeting(session, world.bank, _request(recipient_id=world.official), BASE)
     await session.commit()
-    await network.leave(session, world.official, BASE)
+    await joining.leave(session, world.official, BASE)
     await session.commit()
-    [meeting] = await network.meetings_of(session, world.bank)
+    [meeting] = await meetings.meetings_of(session, world.bank)
     assert meeting.status == "cancelled"
     [told] = await _outbox(session, "network_meeting_cancelled")
     assert told.to_address == "bank@example.org"
@@ -358,12 +367,12 @@ async def test_leaving_cancels_open_requests(session, world) -> None:
 
 async def test_utc_offered_on_the_form_is_a_time_zone_one_may_choose(session, world) -> None:
     assert "UTC" in network.COMMON_ZONES
-    member = await network.join(session, world.bank, {"headline": "x", "timezone": "UTC"})
+    member = await joining.join(session, world.bank, {"headline": "x", "timezone": "UTC"})
     await session.commit()
     assert member.timezone == "UTC" and await network.zone_of(session, world.bank) == "UTC"
     for folder in ("Asia", "America", "../etc/passwd"):
         with pytest.raises(ValidationFailed) as caught:
-            await network.join(session, world.bank, {"timezone": folder})
+            await joining.join(session, world.bank, {"timezone": folder})
         assert set(caught.value.errors) == {"timezone"}
         await session.rollback()
 
@@ -371,7 +380,7 @@ async def test_utc_offered_on_the_form_is_a_time_zone_one_may_choose(session, wo
 async def test_joining_twice_at_once_keeps_one_membership(session, world, monkeypatch) -> None:
     """The second of two simultaneous clicks finds no row when it looks, then meets the first one's row."""
     newcomer = (await make_user(session, "twice@example.org", name="Twice Clicked")).id
-    await network.join(session, newcomer, {"headline": "First", "timezone": "Asia/Tokyo"})
+    await joining.join(session, newcomer, {"headline": "First", "timezone": "Asia/Tokyo"})
     await session.commit()
     real, calls = network.membership, []
 
@@ -379,8 +388,8 @@ async def test_joining_twice_at_once_keeps_one_membership(session, world, monkey
         calls.append(user_id)
         return None if len(calls) == 1 else await real(session, user_id)
 
-    monkeypatch.setattr(network, "membership", missed_it)
-    member = await network.join(session, newcomer, {"headline": "Second", "timezone": "Asia/Tokyo"})
+    monkeypatch.setattr(joining, "membership", missed_it)
+    member = await joining.join(session, newcomer, {"headline": "Second", "timezone": "Asia/Tokyo"})
     await session.commit()
     assert member.user_id == newcomer and member.left_at is None
     assert await network.is_member(session, newcomer)
@@ -390,19 +399,19 @@ async def test_joining_twice_at_once_keeps_one_membership(session, world, monkey
 async def test_bringing_the_same_need_twice_at_once_is_already_brought(session, world, monkeypatch) -> None:
     """A double click: the second request's check ran before the first one's row was written."""
     await next_edition(session, world)
-    edition = await network.editions.get_by_id(session, world.edition_2024)
-    source_id = (await network.carry_over_options(session, edition, world.official))["needs"][0].item.id
-    await network.bring_need(session, edition, world.official, source_id)
+    edition = await editions.get_by_id(session, world.edition_2024)
+    source_id = (await carry_over.carry_over_options(session, edition, world.official))["needs"][0].item.id
+    await carry_over.bring_need(session, edition, world.official, source_id)
     await session.commit()
     needs_before = await _count(session, needs_directory.Need)
 
     async def nothing_yet(*args, **kwargs):
         return None
 
-    monkeypatch.setattr(network, "_already", nothing_yet)
-    edition = await network.editions.get_by_id(session, world.edition_2024)
+    monkeypatch.setattr(carry_over, "_already", nothing_yet)
+    edition = await editions.get_by_id(session, world.edition_2024)
     with pytest.raises(DomainError) as caught:
-        await network.bring_need(session, edition, world.official, source_id)
+        await carry_over.bring_need(session, edition, world.official, source_id)
     assert caught.value.code == "already_brought" and caught.value.status_code == 409
     await session.rollback()
     assert await _count(session, needs_directory.Need) == needs_before  # no second copy
@@ -411,25 +420,25 @@ async def test_bringing_the_same_need_twice_at_once_is_already_brought(session, 
 
 async def test_a_carried_over_item_whose_copy_was_deleted_may_be_brought_again(session, world) -> None:
     await next_edition(session, world)
-    edition = await network.editions.get_by_id(session, world.edition_2024)
-    source_id = (await network.carry_over_options(session, edition, world.official))["needs"][0].item.id
-    copy = await network.bring_need(session, edition, world.official, source_id)
+    edition = await editions.get_by_id(session, world.edition_2024)
+    source_id = (await carry_over.carry_over_options(session, edition, world.official))["needs"][0].item.id
+    copy = await carry_over.bring_need(session, edition, world.official, source_id)
     await session.commit()
     await session.execute(delete(needs_directory.Need).where(needs_directory.Need.id == copy.id))
     await session.commit()
-    edition = await network.editions.get_by_id(session, world.edition_2024)
-    options = await network.carry_over_options(session, edition, world.official)
+    edition = await editions.get_by_id(session, world.edition_2024)
+    options = await carry_over.carry_over_options(session, edition, world.official)
     assert options["needs"][0].copy_id is None  # not "already brought" for ever
-    again = await network.bring_need(session, edition, world.official, source_id)
+    again = await carry_over.bring_need(session, edition, world.official, source_id)
     await session.commit()
     rows = list(await session.scalars(select(CarriedOver)))
     assert [(r.source_id, r.copy_id) for r in rows] == [(source_id, again.id)]
 
 
 async def test_joining_again_from_the_registration_form_keeps_the_earlier_profile(session, world) -> None:
-    await network.leave(session, world.official, BASE)
+    await joining.leave(session, world.official, BASE)
     await session.commit()
-    await network.join(session, world.official, {}, via="registration")
+    await joining.join(session, world.official, {}, via="registration")
     await session.commit()
     member = await network.membership(session, world.official)
     assert member.left_at is None
@@ -447,30 +456,28 @@ async def test_a_member_who_left_is_never_served_from_the_cached_directory(sessi
     await session.execute(
         update(NetworkMember)
         .where(NetworkMember.user_id == world.bank)
-        .values(left_at=network.clock.now(), updated_at=NetworkMember.updated_at)
+        .values(left_at=clock.now(), updated_at=NetworkMember.updated_at)
     )
     await session.commit()
     assert "Akane Shimizu" not in await _names(session)
 
 
 async def test_signing_in_does_not_rebuild_the_directory(session, world, monkeypatch) -> None:
-    await network.cards(session)
-    real, builds = network._build, []
+    await directory.cards(session)
+    real, builds = directory._build, []
 
     async def counted(session, user_ids):
         builds.append(user_ids)
         return await real(session, user_ids)
 
-    monkeypatch.setattr(network, "_build", counted)
-    await network.accounts.authenticate(session, "bank@example.org", PASSWORD)
+    monkeypatch.setattr(directory, "_build", counted)
+    await accounts.authenticate(session, "bank@example.org", PASSWORD)
     await session.commit()
-    await network.cards(session)
+    await directory.cards(session)
     assert builds == []
     # A change a card shows still does.
     await session.execute(
-        update(network.accounts.User)
-        .where(network.accounts.User.id == world.bank)
-        .values(name_latin="Akane S.")
+        update(accounts.User).where(accounts.User.id == world.bank).values(name_latin="Akane S.")
     )
     await session.commit()
     assert "Akane S." in await _names(session) and builds == [None]
@@ -479,21 +486,21 @@ async def test_signing_in_does_not_rebuild_the_directory(session, world, monkeyp
 async def test_requests_whose_times_all_passed_are_expired_and_block_nothing(
     session, world, monkeypatch
 ) -> None:
-    first = await network.request_meeting(session, world.bank, _request(recipient_id=world.official), BASE)
+    first = await meetings.request_meeting(session, world.bank, _request(recipient_id=world.official), BASE)
     others = []
     for n in range(4):
         other = (await make_user(session, f"member{n}@example.org", name=f"Member {n}")).id
-        await network.join(session, other, {"timezone": "Asia/Tokyo"})
-        await network.request_meeting(session, world.bank, _request(recipient_id=other), BASE)
+        await joining.join(session, other, {"timezone": "Asia/Tokyo"})
+        await meetings.request_meeting(session, world.bank, _request(recipient_id=other), BASE)
         others.append(other)
     await session.commit()
-    assert not first.expired(network.clock.now())
+    assert not first.expired(clock.now())
     monkeypatch.setenv("ASCC_NOW", "2024-03-06T09:00+09:00")  # the day after every proposed time
-    now = network.clock.now()
-    first = await network.get_meeting(session, first.id)
+    now = clock.now()
+    first = await meetings.get_meeting(session, first.id)
     assert first.expired(now) and first.shown_status(now) == "expired"
     later = {"slot_1": "2024-03-10T10:00"}
-    again = await network.request_meeting(
+    again = await meetings.request_meeting(
         session, world.bank, _request(recipient_id=world.official, **later), BASE
     )
     await session.commit()  # the same pair again, and a sixth request: the five before expired
@@ -502,10 +509,10 @@ async def test_requests_whose_times_all_passed_are_expired_and_block_nothing(
 
 
 async def test_a_local_time_the_clocks_skip_is_refused(session, world) -> None:
-    await network.join(session, world.bank, {"timezone": "America/New_York"})
+    await joining.join(session, world.bank, {"timezone": "America/New_York"})
     await session.commit()
     with pytest.raises(ValidationFailed) as caught:
-        await network.request_meeting(
+        await meetings.request_meeting(
             session, world.bank, _request(recipient_id=world.official, slot_1="2024-03-10T02:30"), BASE
         )
     assert caught.value.errors["slot_1"][0] == "network.error.slot_nonexistent"

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from ascc.privacy import rules
 from ascc.privacy import services as privacy
-from ascc.tours import services as tours
+from ascc.tours import booking as tour_booking
+from ascc.tours import id_documents
 from ascc.tours.models import Booking
 from tests.tours.conftest import BASE, SECRET, build_tours, registered
 
@@ -16,8 +17,8 @@ async def _with_id_number(session, monkeypatch):
     monkeypatch.setenv("ASCC_NOW", "2023-11-05T10:00+09:00")  # before the tour (13 Nov, back 16:30)
     trip = await build_tours(session)
     person = await registered(session, trip.edition_id, "id@example.org", name="Nguyen Thi Lan")
-    await tours.book(session, person.id, trip.course_b, BASE)
-    await tours.set_id_document(session, person.id, trip.course_b, "passport", "C1234 5678", SECRET)
+    await tour_booking.book(session, person.id, trip.course_b, BASE)
+    await id_documents.set_id_document(session, person.id, trip.course_b, "passport", "C1234 5678", SECRET)
     await session.commit()
     return trip, person.id
 

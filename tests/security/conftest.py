@@ -80,8 +80,8 @@ async def build_demo(url: str) -> tuple[dict[str, Any], dict[str, str], dict[str
     from ascc.exhibitors import leads, staff
     from ascc.exhibitors.models import Exhibitor
     from ascc.matching import services as matching
-    from ascc.network import services as network
-    from ascc.online import services as online
+    from ascc.network import meetings as network
+    from ascc.online import polls as online
     from ascc.seed import seed
 
     db.load_models()

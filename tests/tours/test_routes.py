@@ -10,6 +10,7 @@ from ascc.accounts import services as accounts
 from ascc.editions import services as editions
 from ascc.programme import editing, releases
 from ascc.programme import services as programme
+from ascc.tours import booking
 from ascc.tours import services as tours
 from tests.factories import make_user
 from tests.programme.conftest import session_form
@@ -105,8 +106,8 @@ async def test_manifest_csv_and_pdf_carry_local_names_and_roll_call_marks(client
     nepali = await registered(
         site.session, site.edition_id, "np@example.org", name="Anjali Shrestha", local="अञ्जली श्रेष्ठ"
     )
-    await tours.book(site.session, person.id, site.course_b, BASE)
-    await tours.book(site.session, nepali.id, site.course_b, BASE)
+    await booking.book(site.session, person.id, site.course_b, BASE)
+    await booking.book(site.session, nepali.id, site.course_b, BASE)
     await site.session.commit()
     await make_user(site.session, "org@example.org", role="organizer")
     await sign_in(client, "org@example.org", PASSWORD)
@@ -205,7 +206,7 @@ async def test_booked_tour_joins_my_agenda_and_a_clash_with_a_session_is_flagged
     )
     await releases.publish(site.session, edition, None, "", BASE)
     person = await registered(site.session, site.edition_id, "agenda@example.org")
-    await tours.book(site.session, person.id, site.course_b, BASE)
+    await booking.book(site.session, person.id, site.course_b, BASE)
     await programme.save(site.session, person.id, await programme.published(site.session, edition), talk.id)
     await site.session.commit()
     await sign_in(client, "agenda@example.org", PASSWORD)
@@ -251,7 +252,7 @@ async def test_organizer_creates_a_tour_and_a_course_and_more_seats_promote(clie
     assert (c1.seats, c1.categories) == (1, ["city_official"])
     people = [await registered(site.session, site.edition_id, f"w{n}@example.org") for n in range(2)]
     for p in people:
-        await tours.book(site.session, p.id, c1.id, BASE)
+        await booking.book(site.session, p.id, c1.id, BASE)
     await site.session.commit()
     more = await post_form(
         client, f"/organizer/tours/{tour_c.id}/courses/{c1.id}/edit", {**course, "seats": "2"}
