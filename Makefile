@@ -58,6 +58,7 @@ lint: venv
 	$(BIN)/ruff check ascc tests bench migrations
 	$(BIN)/ruff format --check ascc tests bench migrations
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: setup system lint  ## everything: lint, import contracts, unit, PostgreSQL and browser tests
 	$(BIN)/pytest -q -n 2 --dist loadgroup

@@ -68,7 +68,7 @@ from ascc.lifecycle.routes import NextEditionPages
 from ascc.mail.routes import OutboxPages
 from ascc.matching.api import MatchingApi
 from ascc.matching.organizer_routes import MatchingAdminPages
-from ascc.matching.routes import MatchingPages
+from ascc.matching.routes import MatchingPages, provide_agenda_meetings
 from ascc.network.organizer_routes import NetworkAdminPages
 from ascc.network.routes import NetworkPages, provide_network_opt_in
 from ascc.online.api import OnlineApi
@@ -82,6 +82,8 @@ from ascc.programme.organizer_routes import ProgrammeAdminPages
 from ascc.programme.routes import MyAgendaPages, ProgrammePages
 from ascc.programme.services import ScheduleCache
 from ascc.registration.api import RegistrationApi
+from ascc.registration.delegation_routes import DelegationPages
+from ascc.registration.on_behalf_routes import RegisterPersonPages
 from ascc.registration.organizer_routes import (
     RegistrationAdminApi,
     RegistrationAdminPages,
@@ -99,7 +101,8 @@ from ascc.site.assets import AssetCache
 from ascc.site.routes import HealthApi, SitePages, StaticAssets
 from ascc.stores import stores
 from ascc.tours.api import TourApi
-from ascc.tours.routes import TourAdminPages, TourPages
+from ascc.tours.organizer_routes import TourAdminPages
+from ascc.tours.routes import TourPages
 from ascc.web import FragmentCache, engine_callback, request_lang
 
 log = logging.getLogger("ascc")
@@ -121,9 +124,11 @@ ROUTE_HANDLERS: list[Any] = [
     OutboxPages,
     RegistrationPages,
     InvitationPages,
+    DelegationPages,
     RegistrationApi,
     RegistrationAdminPages,
     RegistrationSettingsPages,
+    RegisterPersonPages,
     RegistrationAdminApi,
     ProgrammePages,
     MyAgendaPages,
@@ -178,6 +183,7 @@ DEPENDENCIES = {
     "network_opt_in": Provide(provide_network_opt_in, sync_to_thread=False),  # the registration form
     "streamed_channels": Provide(provide_streamed_channels, sync_to_thread=False),  # a session's page
     "room_link": Provide(provide_room_link, sync_to_thread=False),  # joining a business meeting online
+    "agenda_meetings": Provide(provide_agenda_meetings, sync_to_thread=False),  # my agenda's meetings
 }
 
 # Paths that need no user and no session: answered before the auth middleware looks at anything.

@@ -259,7 +259,8 @@ def mail_send() -> None:
     from ascc.mail import services as mail
 
     settings = _settings()
-    if not settings.smtp_url:
+    smtp_url = settings.smtp_url
+    if not smtp_url:
         raise click.ClickException("ASCC_SMTP_URL is not set")
 
     async def main_() -> Any:
@@ -267,7 +268,7 @@ def mail_send() -> None:
         engine = db.create_engine(settings.database_url)
         try:
             return await mail.deliver_due(
-                async_sessionmaker(engine, expire_on_commit=False), settings.smtp_url, settings.mail_from
+                async_sessionmaker(engine, expire_on_commit=False), smtp_url, settings.mail_from
             )
         finally:
             await engine.dispose()

@@ -17,7 +17,7 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+def to_csv(header: Sequence[object], rows: Iterable[Sequence[object]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)

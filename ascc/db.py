@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import functools
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from advanced_alchemy.base import IdentityAuditBase, orm_registry
-from sqlalchemy import MetaData, event
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy import Delete, MetaData, Update, event
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 # Every domain's models; Alembic and the tests import them all through load_models().
 MODEL_MODULES = (
@@ -77,7 +81,7 @@ def _close_failed_sqlite_cursors() -> None:
 
         return run
 
-    cursor_class = aiosqlite.cursor.Cursor
+    cursor_class = aiosqlite.cursor.Cursor  # patched in place; mypy refuses assignments to methods
     cursor_class.execute = closing_on_error(cursor_class.execute)  # type: ignore[method-assign]
     cursor_class.executemany = closing_on_error(cursor_class.executemany)  # type: ignore[method-assign]
 
@@ -107,7 +111,7 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
-def alembic_config(url: str):
+def alembic_config(url: str) -> Config:
     """Alembic configuration for `url`, without an alembic.ini: the migrations live in migrations/."""
     from pathlib import Path
 
@@ -170,3 +174,10 @@ def insert_ignoring_duplicates(session: Any, model: type) -> Any:
 
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
+async def rows_changed(session: AsyncSession, statement: Update | Delete) -> int:
+    """Run an UPDATE or DELETE; the number of rows it matched. (AsyncSession.execute() is typed as returning a
+    Result; for these statements it is a CursorResult, which has the count.)"""
+    result = await session.execute(statement)
+    return cast("CursorResult[Any]", result).rowcount

@@ -10,7 +10,7 @@ import unicodedata
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -152,5 +152,7 @@ def country_name(code: str | None, lang: str) -> str:
     return Locale.parse(lang).territories.get(code.upper(), code.upper())
 
 
-def is_country(code: str | None) -> bool:
-    return bool(code) and code.upper() in dict(countries(DEFAULT_LANG))
+def is_country(code: str | None) -> TypeGuard[str]:
+    if not code:
+        return False
+    return code.upper() in dict(countries(DEFAULT_LANG))

@@ -18,11 +18,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vDuration, vText
+
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
 
 PRODID = "-//ASCC platform//calendar//EN"
 # C0 controls and DEL have no place in an iCalendar text value (RFC 5545 3.3.11); line breaks and tabs do.
@@ -207,7 +210,7 @@ def host_of(base_url: str) -> str:
     return urlsplit(base_url).hostname or "ascc.local"
 
 
-def venue(edition: Any) -> str:
+def venue(edition: Edition) -> str:
     """ "Pacifico Yokohama North, 1-1-2 Minatomirai ..." in English, then Japanese when it differs."""
     en = ", ".join(p for p in (edition.venue_name_en, edition.venue_address_en) if p)
     ja = "、".join(p for p in (edition.venue_name_ja, edition.venue_address_ja) if p)

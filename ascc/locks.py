@@ -183,6 +183,7 @@ def install_writer_queue(engine: AsyncEngine) -> WriterQueue:
 
         return run
 
+    # Wrapped in place on this engine's dialect; mypy refuses assignments to methods.
     dialect.do_commit = _releasing(dialect.do_commit)  # type: ignore[method-assign]
     dialect.do_rollback = _releasing(dialect.do_rollback)  # type: ignore[method-assign]
 
@@ -210,6 +211,7 @@ async def write_lock(session: AsyncSession) -> None:
         return
     connection = await session.connection()
     raw = await connection.get_raw_connection()
+    assert raw.driver_connection is not None  # a checked-out connection is open
     if not raw.driver_connection.in_transaction:
         from sqlalchemy import text
 

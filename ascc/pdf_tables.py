@@ -1,42 +1,20 @@
 """Tables as PDF pages with names in every script of ASCC's participants. Pure.
 
-Fonts: Noto Sans CJK (Japanese face) for Latin, Vietnamese and CJK, with Noto Sans and Noto Sans Thai as
-fallbacks and the South and Southeast Asian scripts of Noto (Debian: fonts-noto-cjk, fonts-noto-core).
-Characters no installed font has (emoji) are left out of the PDF rather than drawn as empty boxes; CSV
-exports keep them.
+Fonts (ascc.fonts): Noto Sans CJK (Japanese face) for Latin, Vietnamese and CJK, with Noto Sans and the
+South and Southeast Asian scripts of Noto as fallbacks (`fonts.CITY_SCRIPTS`). Characters no installed font
+has (emoji) are left out of the PDF rather than drawn as empty boxes; CSV exports keep them.
 """
 
 from __future__ import annotations
 
-import functools
-import glob
-import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from fpdf import FPDF
-from fpdf.fonts import FontFace
+from fpdf.fonts import FontFace, TTFFont
 
-FONT_DIRS = (
-    "/usr/share/fonts/opentype/noto",
-    "/usr/share/fonts/truetype/noto",
-    "/usr/share/fonts/noto-cjk",
-    "/usr/share/fonts/noto",
-    "/usr/share/fonts/google-noto-cjk",
-    "/usr/local/share/fonts",
-)
-# The scripts of ASCC's cities besides CJK and Latin (South and Southeast Asia), each used only where needed.
-FALLBACK_FONTS = (
-    "NotoSans-Regular.ttf",
-    "NotoSansThai-Regular.ttf",
-    "NotoSansDevanagari-Regular.ttf",
-    "NotoSansSinhala-Regular.ttf",
-    "NotoSansBengali-Regular.ttf",
-    "NotoSansTamil-Regular.ttf",
-    "NotoSansKhmer-Regular.ttf",
-    "NotoSansMyanmar-Regular.ttf",
-    "NotoSansLao-Regular.ttf",
-)
+from ascc import fonts
 
 
 @dataclass(frozen=True)
@@ -46,7 +24,7 @@ class Section:
     heading: str
     header: tuple[str, ...]
     widths: tuple[float, ...]
-    rows: list[tuple[str, ...]]
+    rows: Sequence[tuple[str, ...]]
     note: str = ""
 
 
@@ -59,41 +37,20 @@ class TablePdf:
     page_per_section: bool = False
 
 
-@functools.cache
-def _font_files() -> tuple[str | None, tuple[str, ...]]:
-    def find(name: str) -> str | None:
-        for folder in FONT_DIRS:
-            hits = glob.glob(os.path.join(folder, "**", name), recursive=True)
-            if hits:
-                return hits[0]
-        return None
-
-    fallbacks = tuple(p for p in (find(name) for name in FALLBACK_FONTS) if p)
-    return find("NotoSansCJK-Regular.ttc"), fallbacks
-
-
-def font_paths() -> tuple[str, tuple[str, ...]]:
-    """The CJK collection and the fallback fonts (for PNG renderers too); an error if CJK is missing."""
-    cjk, fallbacks = _font_files()
-    if cjk is None:
-        raise RuntimeError("Noto Sans CJK is not installed (apt-get install fonts-noto-cjk)")
-    return cjk, fallbacks
-
-
 class UnicodeDocument(FPDF):
     """A PDF with Noto fonts for every script of ASCC's participants: `main`, then the fallbacks."""
 
     def __init__(self, orientation: str = "P", format: str | tuple[float, float] = "A4") -> None:
         super().__init__(orientation=orientation, unit="mm", format=format)
-        cjk, fallbacks = font_paths()
-        self.add_font("main", "", cjk, collection_font_number=0)  # the Japanese face of the collection
+        main = fonts.primary_font()
+        self.add_font("main", "", main.path, collection_font_number=main.index)
         names = []
-        for n, path in enumerate(fallbacks):
-            self.add_font(f"fallback{n}", "", path)
+        for n, fallback in enumerate(fonts.fallback_fonts(fonts.CITY_SCRIPTS)):
+            self.add_font(f"fallback{n}", "", fallback.path)
             names.append(f"fallback{n}")
         self.set_fallback_fonts(names)
         self.set_text_shaping(True)  # Devanagari, Sinhala and Thai marks need shaping (uharfbuzz)
-        self.covered = set().union(*(font.cmap for font in self.fonts.values()))
+        self.covered = set().union(*(font.cmap for font in self.fonts.values() if isinstance(font, TTFFont)))
 
     def printable(self, text: str) -> str:
         return "".join(ch for ch in text if ord(ch) in self.covered or ch in " \n")

@@ -13,7 +13,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.csrf import CSRFMiddleware
-from litestar.types import Message, Receive, Scope, Send
+from litestar.types import BeforeMessageSendHookHandler, Guard, Message, Receive, Scope, Send
 
 SESSION_USER_KEY = "uid"
 SESSION_SIGNED_IN_AT = "at"
@@ -94,7 +94,7 @@ def requires_login(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         raise NotAuthorizedException("sign in first")
 
 
-def requires_role(*roles: str):
+def requires_role(*roles: str) -> Guard:
     """Guard: anonymous people are sent to sign in (401 on the API); other roles get 403."""
 
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
@@ -148,7 +148,7 @@ _HEADERS = [
 ]
 
 
-def security_headers_hook(hsts: bool):
+def security_headers_hook(hsts: bool) -> BeforeMessageSendHookHandler:
     """Adds the security headers to every HTTP response, errors of the router (404, 405) included."""
     headers = list(_HEADERS)
     if hsts:

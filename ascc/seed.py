@@ -21,7 +21,7 @@ from ascc.organizations import services as organizations
 from ascc.privacy import demo as privacy_demo
 from ascc.programme import demo
 from ascc.programme import services as programme
-from ascc.registration import delegations, organizer
+from ascc.registration import delegations, organizer, registering, windows
 from ascc.registration import services as registration
 from ascc.reports import demo as reports_demo
 from ascc.tours import demo as tours_demo
@@ -86,7 +86,7 @@ async def seed(session: AsyncSession, demo_password: str) -> SeedReport:
     return report
 
 
-async def _seed_tours(session: AsyncSession, edition: Any) -> int:
+async def _seed_tours(session: AsyncSession, edition: editions.Edition) -> int:
     """Site visits, with seats taken on Tour B and rankings on Tour A by confirmed in-person participants."""
     data = _load("tours-2023.json")
     delegate = await accounts.find_by_email(session, data["delegate"]["email"])
@@ -94,15 +94,20 @@ async def _seed_tours(session: AsyncSession, edition: Any) -> int:
     people = []
     for row in _load("participants.json")["participants"]:
         user = await accounts.find_by_email(session, row["email"])
-        mine = await registration.my_registration(session, edition.id, user.id) if user else None
+        if user is None:
+            continue
+        mine = await registration.my_registration(session, edition.id, user.id)
         if mine is not None and mine.status == "confirmed" and mine.mode == "in_person":
             people.append(user.id)
     return await tours_demo.load_tours(session, edition, data, people)
 
 
-async def _seed_agendas(session: AsyncSession, edition: Any, agendas: list[dict[str, Any]]) -> None:
+async def _seed_agendas(
+    session: AsyncSession, edition: editions.Edition, agendas: list[dict[str, Any]]
+) -> None:
     """Saved sessions and seats of demo accounts, so that "my agenda" shows a day with a clash."""
     current = await programme.published(session, edition)
+    assert current.schedule is not None  # load_programme published it
     by_title = {item.title_en: item.id for item in current.schedule.items}
     for row in agendas:
         user = await accounts.find_by_email(session, row["email"])
@@ -116,9 +121,9 @@ async def _seed_agendas(session: AsyncSession, edition: Any, agendas: list[dict[
 
 def _entry(
     row: dict[str, Any], organization: str | None, country: str | None
-) -> registration.RegistrationInput:
+) -> registering.RegistrationInput:
     consents = row.get("consents", {})
-    return registration.RegistrationInput(
+    return registering.RegistrationInput(
         mode=row["mode"],
         category=row["category"],
         organization=organization,
@@ -151,7 +156,7 @@ async def _register(
     }
     if row["category"] == "speaker":  # speakers register by invitation, as in the real edition
         entry.code = await _speaker_code(session, edition_id)
-    created = await registration.register(
+    created = await registering.register(
         session, edition_id, user.id, entry, "", require_open=False, notify=False
     )
     report.registrations_created += 1
@@ -188,6 +193,13 @@ async def _seed_registration(
     settings = await registration.get_settings(session, edition_id)
     if not settings.privacy_version or settings.in_person_capacity is None:
         await organizer.update_settings(session, edition_id, organizer.SettingsInput(**data["settings"]), "")
+    if data.get("category_closes_on") and not settings.category_closes_on:  # press closes on a day of its own
+        edition = await editions.get_by_id(session, edition_id)
+        stored = windows.dates_values(edition, settings)
+        dates = {name: stored[name] for name in editions.TIMELINE_FIELDS}
+        await windows.save_dates(
+            session, edition, windows.DatesInput(**dates, category_closes_on=data["category_closes_on"])
+        )
     if not await registration.list_questions(session, edition_id):
         for question in data["questions"]:
             await organizer.add_question(session, edition_id, **question)
@@ -195,6 +207,7 @@ async def _seed_registration(
         await organizer.set_quota(session, edition_id, quota["organization"], str(quota["seats"]))
     for row in data["demo_registrations"]:
         user = await accounts.find_by_email(session, row["email"])
+        assert user is not None  # accounts.json is seeded first
         await _register(session, edition_id, await accounts.get_user(session, user.id), row, report)
 
     # The demo participants: one shared password hash (argon2 for each of 200 people would take a minute).

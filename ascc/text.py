@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime, tzinfo
+from typing import Any
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
@@ -30,10 +32,11 @@ class FieldError(ValueError):
         self.params = params
 
 
-def collect(errors: dict, check, *args):
+def collect(errors: dict[str, tuple[str, dict[str, Any]]], check: Callable[..., Any], *args: Any) -> Any:
     """Run a check such as required_line; record its FieldError in `errors` (field -> (key, params)).
 
-    Forms report every wrong field at once: each check returns None on failure instead of raising.
+    Forms report every wrong field at once: each check returns None on failure instead of raising (so the
+    result is Any: the caller reads it once `errors` is known to be empty).
     """
     try:
         return check(*args)

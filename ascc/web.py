@@ -8,11 +8,11 @@ import typing
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, urlsplit
 
 import msgspec
-from jinja2 import pass_context
+from jinja2 import Environment, pass_context
 from litestar import Request, Response
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
@@ -123,7 +123,7 @@ def configure_engine(engine: JinjaTemplateEngine) -> None:
     env.lstrip_blocks = True
 
 
-def engine_callback(debug: bool):
+def engine_callback(debug: bool) -> Callable[[JinjaTemplateEngine], None]:
     """Templates are read once in production; with ASCC_DEBUG they are re-read when they change."""
 
     def configure(engine: JinjaTemplateEngine) -> None:
@@ -144,10 +144,16 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     return Template(template, context=context, status_code=status_code)
 
 
-def _template_exists(request: Request, name: str) -> bool:
+def _jinja(request: Request) -> Environment:
     engine = request.app.template_engine
+    assert isinstance(engine, JinjaTemplateEngine)  # app.py configures Jinja
+    return engine.engine
+
+
+def _template_exists(request: Request, name: str) -> bool:
+    environment = _jinja(request)
     try:
-        engine.engine.get_template(name)  # type: ignore[union-attr]
+        environment.get_template(name)
     except Exception:
         return False
     return True
@@ -156,7 +162,11 @@ def _template_exists(request: Request, name: str) -> bool:
 # --- forms -------------------------------------------------------------------------------------------------
 
 # A checkbox group or a multiple select: one ticked value arrives as a string, several as a list.
-Many = list[str] | str
+# Form.__post_init__ makes it a list, so the type checker sees the list that handlers read.
+if TYPE_CHECKING:
+    Many = list[str]
+else:
+    Many = list[str] | str
 
 
 class Form(msgspec.Struct, kw_only=True):
@@ -178,7 +188,7 @@ class Form(msgspec.Struct, kw_only=True):
 
 
 @functools.cache
-def _many_fields(cls: type) -> tuple[str, ...]:
+def _many_fields(cls: type[msgspec.Struct]) -> tuple[str, ...]:
     hints = typing.get_type_hints(cls)
     return tuple(name for name in cls.__struct_fields__ if hints[name] == Many)
 
@@ -187,7 +197,7 @@ def form_struct(name: str, *text_fields: str, many: Iterable[str] = ()) -> type[
     """A Form of text fields named once in a field list that the route also uses elsewhere (one list per form)."""
     fields: list[tuple[str, Any, Any]] = [(field, str, "") for field in text_fields]
     fields += [(field, Many, []) for field in many]
-    return msgspec.defstruct(name, fields, bases=(Form,), kw_only=True)
+    return cast("type[Form]", msgspec.defstruct(name, fields, bases=(Form,), kw_only=True))
 
 
 def form_text(form: Any, name: str) -> str:
@@ -303,4 +313,4 @@ class FragmentCache:
 
 def render(request: Request, template: str, **context: Any) -> str:
     """A template rendered to a string (for fragments that are cached and reused across requests)."""
-    return request.app.template_engine.engine.get_template(template).render(request=request, **context)
+    return _jinja(request).get_template(template).render(request=request, **context)

@@ -47,6 +47,11 @@ DYNAMIC = {
     "sector.": list(SECTORS),
     "consent.": list(CONSENTS),
     "delegation.invite.": ["invited", "accepted", "revoked"],
+    "organizer.decision.": [
+        f"{action}.{part}"
+        for action in ("approve", "reject", "cancel", "reopen")
+        for part in ("title", "question", "confirm")
+    ],
     "registration.interpretation.": list(INTERPRETATION),
     "registration.mode.": list(MODES),
     "registration.status.": list(STATUSES),
@@ -145,7 +150,12 @@ def _used_keys() -> set[str]:
     for kind in (
         "verify_email",
         "password_reset",
+        "badge_reissued",
         "delegation_invite",
+        "delegation_invite_registered",
+        "delegation_join_request",
+        "delegation_join_accepted",
+        "delegation_join_declined",
         "exhibitor_invite",
         "programme_changed",
         "session_promoted",

@@ -38,10 +38,8 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
 
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         token = bearer_token(connection.headers)
-        session_data = connection.scope.get("session") or {}
-        user_id = session_data.get(SESSION_USER_KEY) if isinstance(session_data, dict) else None
-        if token is None and user_id is None:
-            return AuthenticationResult(user=None, auth=None)
+        scope_session = connection.scope.get("session")
+        session_data: dict[str, Any] = scope_session if isinstance(scope_session, dict) else {}
         if token is not None:
             # A short session of its own, closed before the handler runs (one connection per request at a
             # time). Touching last_used_at here also keeps the request's transaction from starting with a
@@ -55,6 +53,9 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
                     await accounts.touch_api_token(short, found.id)
                     await short.commit()
             return AuthenticationResult(user=current, auth="token")
+        user_id = session_data.get(SESSION_USER_KEY)
+        if user_id is None:
+            return AuthenticationResult(user=None, auth=None)
         db = self.db_config.provide_session(connection.app.state, connection.scope)
         user = await sessions.session_user(
             db, int(user_id), session_data.get(SESSION_SIGNED_IN_AT), session_data.get(SESSION_ID)

@@ -16,7 +16,15 @@ from ascc.security import requires_login, requires_organizer, session_id, sign_o
 from ascc.text import safe_next_path
 from ascc.web import DbSession, form_errors, form_text, form_values, page
 
-SIGNUP_FIELDS = ("email", "name_latin", "name_local", "organization", "country", "preferred_lang")
+SIGNUP_FIELDS = (
+    "email",
+    "name_latin",
+    "name_local",
+    "organization",
+    "organization_kind",
+    "country",
+    "preferred_lang",
+)
 
 
 class AccountPages(Controller):
@@ -193,6 +201,7 @@ class MyAccountPages(Controller):
                 "name_latin": user.name_latin,
                 "name_local": user.name_local or "",
                 "organization": user.organization.name_en if user.organization else "",
+                "organization_kind": user.organization.kind if user.organization else "",
                 "country": user.country or "",
                 "preferred_lang": user.preferred_lang,
             }
@@ -215,7 +224,9 @@ class MyAccountPages(Controller):
     @post("/")
     async def save(self, request: Request, db_session: DbSession) -> Template:
         form = await request.form()
-        values = form_values(form, "name_latin", "name_local", "organization", "country", "preferred_lang")
+        values = form_values(
+            form, "name_latin", "name_local", "organization", "organization_kind", "country", "preferred_lang"
+        )
         try:
             await accounts.update_profile(db_session, request.user.id, accounts.ProfileInput(**values))
         except ValidationFailed as exc:
@@ -331,6 +342,9 @@ class ProfileIn(msgspec.Struct, forbid_unknown_fields=True):
     organization: str | msgspec.UnsetType | None = msgspec.UNSET
     country: str | msgspec.UnsetType | None = msgspec.UNSET
     preferred_lang: str | msgspec.UnsetType = msgspec.UNSET
+    # What the organization is, when it is new or not yet classified: city, government, company,
+    # international, academia, ngo, press, other.
+    organization_kind: str | msgspec.UnsetType | None = msgspec.UNSET
 
 
 def _me(user: Any) -> MeOut:

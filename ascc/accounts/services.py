@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from ascc import clock
 from ascc.accounts.models import LANGUAGES, ROLES, AccountToken, ApiToken, User
+from ascc.db import rows_changed
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.i18n import is_country
 from ascc.mail import services as mail
@@ -66,6 +67,9 @@ class SignUpInput:
     organization: str | None = None
     country: str | None = None
     preferred_lang: str = "en"
+    organization_kind: str | None = (
+        None  # what the person says their organization is (organizations.ORGANIZATION_KINDS)
+    )
 
 
 def _validate_profile(
@@ -87,6 +91,11 @@ def _validate_profile(
     return name_latin, name_local, organization, country
 
 
+def _check_kind(errors: dict, kind: str | None) -> None:
+    if kind and kind not in organizations.ORGANIZATION_KINDS:
+        errors["organization_kind"] = ("error.choice_invalid", {})
+
+
 async def sign_up(session: AsyncSession, data: SignUpInput, base_url: str) -> User:
     """Create an unverified account and mail the verification link. Nothing is stored if a field is wrong."""
     errors: dict = {}
@@ -97,10 +106,13 @@ async def sign_up(session: AsyncSession, data: SignUpInput, base_url: str) -> Us
     )
     if email and await find_by_email(session, email):
         errors["email"] = ("error.email_taken", {})
+    _check_kind(errors, data.organization_kind)
     if errors:
         raise ValidationFailed(errors)
     organization = (
-        await organizations.find_or_create(session, organization_name, country) if organization_name else None
+        await organizations.find_or_create(session, organization_name, country, data.organization_kind)
+        if organization_name
+        else None
     )
     user = User(
         email=email,
@@ -163,12 +175,13 @@ async def _use_link(session: AsyncSession, raw: str, purpose: str) -> AccountTok
     if token.expires_at < clock.now():
         raise DomainError("error.link_expired", "link_expired")
     # Conditional update: of two simultaneous uses only one succeeds.
-    result = await session.execute(
+    used = await rows_changed(
+        session,
         update(AccountToken)
         .where(AccountToken.id == token.id, AccountToken.used_at.is_(None))
-        .values(used_at=clock.now())
+        .values(used_at=clock.now()),
     )
-    if result.rowcount != 1:
+    if used != 1:
         raise DomainError("error.link_used", "link_used")
     return token
 
@@ -311,6 +324,7 @@ class ProfileInput:
     organization: str | None = None
     country: str | None = None
     preferred_lang: str = "en"
+    organization_kind: str | None = None
 
 
 async def update_profile(session: AsyncSession, user_id: int, data: ProfileInput) -> User:
@@ -318,11 +332,14 @@ async def update_profile(session: AsyncSession, user_id: int, data: ProfileInput
     name_latin, name_local, organization_name, country = _validate_profile(
         errors, data.name_latin, data.name_local, data.organization, data.country, data.preferred_lang
     )
+    _check_kind(errors, data.organization_kind)
     if errors:
         raise ValidationFailed(errors)
     user = await get_user(session, user_id)
     organization = (
-        await organizations.find_or_create(session, organization_name, country) if organization_name else None
+        await organizations.find_or_create(session, organization_name, country, data.organization_kind)
+        if organization_name
+        else None
     )
     user.name_latin = name_latin
     user.name_local = name_local
@@ -510,9 +527,9 @@ async def revoke_api_token(session: AsyncSession, user_id: int | None, token_id:
 
 
 async def revoke_api_tokens_by_prefix(session: AsyncSession, prefix: str) -> int:
-    result = await session.execute(
+    return await rows_changed(
+        session,
         update(ApiToken)
         .where(ApiToken.prefix == prefix, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=clock.now())
+        .values(revoked_at=clock.now()),
     )
-    return result.rowcount or 0

@@ -3,7 +3,7 @@ and `GET /api/v1/audit`. Exhibitors and everyone else are refused; only organize
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -20,6 +20,9 @@ from ascc.security import requires_organizer
 from ascc.text import clean_line
 from ascc.web import DbSession, form_errors, page, request_lang
 
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
+
 PER_PAGE = 50
 API_PER_PAGE_MAX = 500
 
@@ -29,7 +32,7 @@ API_PER_PAGE_MAX = 500
 CurrentEditionIfAny = NamedDependency[Any]
 
 
-def _zone(edition: Any) -> ZoneInfo:
+def _zone(edition: Edition) -> ZoneInfo:
     """Times are read and shown where the conference is (the current edition's zone)."""
     return ZoneInfo(edition.timezone if edition else "Asia/Tokyo")
 

@@ -13,6 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -34,6 +35,9 @@ from ascc.registration import organizer as registrations
 from ascc.registration import services as registration
 from ascc.tours import roll_call
 from ascc.tours import services as tours
+
+if TYPE_CHECKING:
+    from ascc.matching.models import Meeting
 
 FUTURE_TOLERANCE = timedelta(minutes=2)  # a device clock this far ahead is flagged
 PAST_TOLERANCE = timedelta(hours=24)  # offline devices sync late, but not a day late
@@ -79,7 +83,7 @@ class Answer:
 
 
 def _validate(data: ScanInput) -> ScanInput:
-    errors = {}
+    errors: dict[str, tuple[str, dict[str, Any]]] = {}
     if data.place_type not in PLACE_TYPES:
         errors["place_type"] = ("badges.error.place_type", {})
     elif data.place_type != "entrance" and data.place_id is None:
@@ -122,7 +126,14 @@ async def _identify(
     if len(text) <= 20 and _TYPED.match(registration.normalize_badge_code(text)):
         reg = await registration.find_by_badge_code(session, edition_id, text)
         if reg is None:
-            return "invalid", "unknown", None
+            retired = await badges.retired_code(session, edition_id, text)
+            if retired is None:
+                return "invalid", "unknown", None
+            return (
+                "revoked",
+                retired.reason,
+                await registration.get_registration(session, retired.registration_id),
+            )
     else:
         key = (await badges.signing_key(session, edition_id)).public_key()
         try:
@@ -154,8 +165,8 @@ async def _identify(
 
 async def _place_check(
     session: AsyncSession, edition_id: int, data: ScanInput, reg: registration.Registration, day: str
-) -> tuple[str | None, str, object]:
-    """(refusal reason or None, place key, what to mark on success)."""
+) -> tuple[str | None, str, int | Meeting | None]:
+    """(refusal reason or None, place key, what to mark on success: the course id, or the meeting)."""
     if data.place_type == "entrance":
         if reg.mode != "in_person":
             return "online_registration", f"entrance:{day}", None
@@ -203,6 +214,9 @@ async def scan(
     zone = ZoneInfo(timezone or (await editions.get_by_id(session, edition_id)).timezone)
     day = moment.astimezone(zone).date().isoformat()
 
+    result: str | None
+    reason: str | None
+    reg: registration.Registration | None
     if reused:
         result, reason, reg = "invalid", "nonce_reused", None
     else:
@@ -235,9 +249,11 @@ async def scan(
         if entry_id is None:
             result = "duplicate"
         elif data.place_type == "tour":
-            await roll_call.mark(session, int(target), reg.user_id, True)  # type: ignore[call-overload]
+            assert isinstance(target, int)  # the course
+            await roll_call.mark(session, target, reg.user_id, True)
         elif data.place_type == "meeting":
-            await matching.check_in(session, target)  # type: ignore[arg-type]
+            assert target is not None and not isinstance(target, int)  # the meeting
+            await matching.check_in(session, target, reg.user_id)
     log = Scan(
         edition_id=edition_id,
         device_id=data.device_id,

@@ -24,7 +24,9 @@ from ascc.db import Base
 
 PLACE_TYPES = ("entrance", "session", "tour", "meeting")
 RESULTS = ("ok", "duplicate", "revoked", "invalid", "not_booked")
-REVOKE_REASONS = ("reissued", "category_changed", "cancelled", "lost")
+REVOKE_REASONS = ("reissued", "category_changed", "cancelled", "lost", "stolen", "damaged")
+# What an organizer chooses when reissuing a badge ("reissued": any other reason, said in the note).
+REISSUE_REASONS = ("lost", "stolen", "damaged", "reissued")
 
 
 class BadgeKey(Base):
@@ -63,6 +65,22 @@ class Badge(Base):
     valid_until: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), index=True)
     revoked_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+class RetiredBadgeCode(Base):
+    """A short code printed on a badge that was reissued: typed at a door it answers REVOKED, not "unknown",
+    so staff know to look at the person (and the new badge), not at a typing mistake."""
+
+    __tablename__ = "retired_badge_code"
+
+    edition_id: Mapped[int] = mapped_column(ForeignKey("edition.id", ondelete="CASCADE"))
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(9))
+    reason: Mapped[str] = mapped_column(String(20))
+
+    __table_args__ = (UniqueConstraint("edition_id", "code", name="uq_retired_badge_code"),)
 
 
 class CheckIn(Base):

@@ -11,6 +11,7 @@ from ascc.audit import services as audit
 from ascc.badges import figures, sheets
 from ascc.badges import services as badges
 from ascc.badges.live import figures_stream
+from ascc.badges.models import REISSUE_REASONS
 from ascc.badges.render import LAYOUTS
 from ascc.editions import services as editions
 from ascc.errors import DomainError, ValidationFailed
@@ -38,6 +39,7 @@ async def _badges_page(
         categories=registration.CATEGORIES,
         modes=registration.MODES,
         layouts=LAYOUTS,
+        reasons=REISSUE_REASONS,
         confirmed=await registration.count_confirmed(db_session, edition.id),
         values=context.pop("values", {}),
         errors=context.pop("errors", {}),
@@ -71,7 +73,7 @@ class BadgeAdminPages(Controller):
         except (ValidationFailed, DomainError) as exc:
             await db_session.rollback()
             errors = form_errors(request, exc) if isinstance(exc, ValidationFailed) else {}
-            problem = exc.key if isinstance(exc, DomainError) else None
+            problem = None if isinstance(exc, ValidationFailed) else exc.message
             return await _badges_page(request, db_session, 422, values=values, errors=errors, problem=problem)
         await db_session.commit()
         await request.app.state.jobs.start("badge_sheet", print_id=job.id)
@@ -101,7 +103,9 @@ class BadgeAdminPages(Controller):
     async def reissue(
         self, request: Request, db_session: DbSession, current_edition: CurrentEdition
     ) -> Template:
-        values = form_values(await request.form(), "code")
+        """Two steps: the code names the person (a typo must not cost someone else their badge), then the
+        organizer confirms with a reason and an optional note, which the person receives by mail."""
+        values = form_values(await request.form(), "code", "reason", "note", "confirm")
         reg = await registration.find_by_badge_code(db_session, current_edition.id, values.get("code", ""))
         if reg is None or reg.status != "confirmed":
             return await _badges_page(
@@ -111,9 +115,23 @@ class BadgeAdminPages(Controller):
                 values=values,
                 errors={"code": translate(request_lang(request), "badges.error.unknown_code")},
             )
-        old_code = reg.badge_code
-        await registration.replace_badge_code(db_session, reg)
-        await badges.reissue(db_session, reg, "lost")
+        if values.get("confirm") != "yes":
+            return await _badges_page(request, db_session, values=values, confirming=reg)
+        registration_id = reg.id
+        try:
+            old_code, _ = await badges.reissue(
+                db_session,
+                reg,
+                request.app.state.settings.base_url,
+                values.get("reason", ""),
+                values.get("note", ""),
+            )
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            reg = await registration.get_registration(db_session, registration_id)
+            return await _badges_page(
+                request, db_session, 422, values=values, confirming=reg, errors=form_errors(request, exc)
+            )
         await audit.record(  # the codes open the doors: the log says that the badge changed, not to what
             db_session,
             request.user,
@@ -122,9 +140,10 @@ class BadgeAdminPages(Controller):
             reg.id,
             registrations.registration_label(reg),
             before={"badge": "valid"},
-            after={"badge": "revoked (lost), new badge issued"},
+            after={"badge": f"revoked ({values['reason']}), new badge issued"},
             edition_id=current_edition.id,
         )
+        await db_session.commit()
         return await _badges_page(
             request,
             db_session,

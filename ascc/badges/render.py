@@ -16,12 +16,12 @@ from xml.sax.saxutils import escape
 
 import qrcode
 import qrcode.constants
-from fontTools.ttLib import TTCollection, TTFont
 from PIL import Image, ImageDraw, ImageFont
 
 from ascc.badges.face import CATEGORY_COLOURS, BadgeFace
+from ascc.fonts import CITY_SCRIPTS, fallback_fonts, primary_font
 from ascc.i18n import country_name, translate
-from ascc.pdf_tables import UnicodeDocument, font_paths
+from ascc.pdf_tables import UnicodeDocument
 
 WIDTH, HEIGHT = 105.0, 148.0  # mm, A6 portrait
 BAND = 24.0
@@ -128,11 +128,8 @@ def _clean(value: str) -> str:
 @functools.cache
 def _png_fonts() -> list[tuple[str, int, frozenset[int]]]:
     """(path, collection index, covered code points), the CJK face first, then the fallbacks."""
-    cjk, fallbacks = font_paths()
-    fonts = [(cjk, 0, frozenset(TTCollection(cjk).fonts[0].getBestCmap()))]
-    for path in fallbacks:
-        fonts.append((path, 0, frozenset(TTFont(path, lazy=True).getBestCmap())))
-    return fonts
+    faces = [primary_font(), *fallback_fonts(CITY_SCRIPTS)]
+    return [(face.path, face.index, face.cmap) for face in faces]
 
 
 @functools.cache

@@ -13,17 +13,19 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ascc import clock
+from ascc import clock, locks
 from ascc.badges import keystore, signing
 from ascc.badges.face import MARKS, BadgeFace
-from ascc.badges.models import Badge, BadgeKey
+from ascc.badges.models import REISSUE_REASONS, Badge, BadgeKey, RetiredBadgeCode
 from ascc.config import Settings
 from ascc.editions import services as editions
-from ascc.errors import DomainError
+from ascc.errors import DomainError, ValidationFailed
 from ascc.exhibitors import services as exhibitors
+from ascc.mail import services as mail
 from ascc.programme import services as programme
 from ascc.registration import organizer as registrations
 from ascc.registration import services as registration
+from ascc.text import clean_block
 
 
 @functools.cache
@@ -47,7 +49,7 @@ async def signing_key(session: AsyncSession, edition_id: int) -> Ed25519PrivateK
     path = os.environ.get("ASCC_BADGE_KEY")
     if path:
         return _key_from_file(path)
-    cache_key = (str(session.get_bind().url), edition_id)
+    cache_key = (str(session.get_bind().engine.url), edition_id)
     if cache_key in _edition_keys:
         return _edition_keys[cache_key]
     secret, older = _secrets()
@@ -144,13 +146,69 @@ async def _in_force(session: AsyncSession, reg: registration.Registration, badge
     return await _issue(session, reg)
 
 
-async def reissue(session: AsyncSession, reg: registration.Registration, reason: str = "lost") -> Badge:
-    """A new code for a lost badge: the old one is refused from now on (and offline, once devices sync)."""
+async def reissue(
+    session: AsyncSession, reg: registration.Registration, base_url: str, reason: str = "lost", note: str = ""
+) -> tuple[str, Badge]:
+    """A new badge and short code for a lost (stolen, damaged) one: the old QR and the old short code answer
+    REVOKED from now on (offline devices once they sync), and the person is told, with the organizer's note.
+
+    The person is locked first: two organizers reissuing at once give two new badges one after the other,
+    each retiring the code before it, never a code that is neither in force nor retired. Returns the old code.
+    """
+    if reason not in REISSUE_REASONS:
+        raise ValidationFailed({"reason": ("badges.error.reason", {})})
+    if len(note := clean_block(note)) > 500:
+        raise ValidationFailed({"note": ("error.too_long", {"max": 500})})
+    await locks.lock_people(session, reg.user_id)
+    await session.refresh(reg, ["badge_code", "status"])
+    if reg.status != "confirmed":
+        raise DomainError("badges.error.not_confirmed", "not_confirmed", status=409)
+    old_code = reg.badge_code or ""
+    if old_code:
+        session.add(
+            RetiredBadgeCode(edition_id=reg.edition_id, registration_id=reg.id, code=old_code, reason=reason)
+        )
+    await registration.replace_badge_code(session, reg)
     badge = await active_badge(session, reg.id)
     if badge is not None:
         _revoke(badge, reason)
         await session.flush()
-    return await current_badge(session, reg)
+    badge = await current_badge(session, reg)
+    await _tell_reissued(session, reg, base_url, reason, note)
+    return old_code, badge
+
+
+async def _tell_reissued(
+    session: AsyncSession, reg: registration.Registration, base_url: str, reason: str, note: str
+) -> None:
+    edition = await session.get(editions.Edition, reg.edition_id)
+    assert edition is not None
+    user = reg.user
+    await mail.queue_mail(
+        session,
+        to=user.email,
+        name=user.name_latin,
+        lang=user.preferred_lang,
+        kind="badge_reissued",
+        context={
+            "name": user.name_latin,
+            "edition_en": edition.name_en,
+            "edition_ja": edition.name_ja,
+            "reason": reason,
+            "note": note,
+            "link": f"{base_url}/badge",
+        },
+    )
+
+
+async def retired_code(session: AsyncSession, edition_id: int, code: str) -> RetiredBadgeCode | None:
+    """The retired short code `code` (as people type it), or None."""
+    return await session.scalar(
+        select(RetiredBadgeCode).where(
+            RetiredBadgeCode.edition_id == edition_id,
+            RetiredBadgeCode.code == registration.normalize_badge_code(code),
+        )
+    )
 
 
 async def sync_revocations(session: AsyncSession, edition_id: int) -> int:

@@ -7,14 +7,17 @@ matching (matching.invitations), the network's by the network (network.offseason
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ascc.ical import CalendarItem, bilingual, host_of, paragraphs, venue
 from ascc.programme.schedule import Item
 
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
+
 
 def session_item(
-    item: Item, edition: Any, base_url: str, *, seat: str | None = None, speaking: bool = False
+    item: Item, edition: Edition, base_url: str, *, seat: str | None = None, speaking: bool = False
 ) -> CalendarItem:
     """A published session. `seat` "waiting" makes it tentative; a cancelled session stays, cancelled."""
     room = bilingual(item.room.name_en, item.room.name_ja) if item.room else ""
@@ -53,7 +56,7 @@ def session_item(
 
 
 def course_item(
-    course: Any, tour: Any, edition: Any, base_url: str, *, seat: str | None = None
+    course: Any, tour: Any, edition: Edition, base_url: str, *, seat: str | None = None
 ) -> CalendarItem:
     """A tour course from departure to return, starting at its meeting point."""
     link = f"{base_url}/tours#course-{course.id}"

@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from typing import Any
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, delete, get, post
@@ -18,6 +18,7 @@ from ascc.errors import NotFound
 from ascc.ical import bilingual
 from ascc.matching import meetings
 from ascc.programme import services as programme
+from ascc.programme.schedule import Schedule
 from ascc.security import requires_login
 from ascc.web import DbSession, page
 
@@ -64,7 +65,9 @@ async def _current(request: Request) -> programme.Programme:
     return await programme.current_programme(request.app.state.schedule_cache)
 
 
-async def _export(request: Request, kind: str, build: Any) -> tuple[bytes, str]:
+async def _export(
+    request: Request, kind: str, build: Callable[[programme.Programme, Schedule], bytes]
+) -> tuple[bytes, str]:
     """An export of the current release, built once per release and worker (a release never changes)."""
     current = await _current(request)
     if current.schedule is None:
@@ -73,7 +76,7 @@ async def _export(request: Request, kind: str, build: Any) -> tuple[bytes, str]:
     key = (kind, current.release_id, _base(request))
     cached = cache.get(key)
     if cached is None:
-        body = build(current)
+        body = build(current, current.schedule)
         cached = (body, _etag(body))
         cache.put(key, cached)
     return cached
@@ -110,7 +113,9 @@ class CalendarFiles(Controller):
 
     @get("/calendar/program.ics")
     async def programme_ics(self, request: Request) -> Response:
-        body, etag = await _export(request, "ics", lambda c: calendar.programme_calendar(c, _base(request)))
+        body, etag = await _export(
+            request, "ics", lambda current, _schedule: calendar.programme_calendar(current, _base(request))
+        )
         return _answer(request, body, ICS, etag, filename="ascc-programme.ics")
 
     @get("/sessions/{session_id:int}/calendar.ics", name="calendar.session_ics")
@@ -158,9 +163,9 @@ class ScheduleExports(Controller):
         media_type="application/json",
     )
     async def schedule_json(self, request: Request) -> Response:
-        def build(current: programme.Programme) -> bytes:
+        def build(current: programme.Programme, schedule: Schedule) -> bytes:
             conference = calendar.conference_of(current.edition, _base(request))
-            data = exports.schedule_json(conference, current.schedule)
+            data = exports.schedule_json(conference, schedule)
             return json.dumps(data, ensure_ascii=False, indent=1).encode()
 
         body, etag = await _export(request, "json", build)
@@ -172,10 +177,8 @@ class ScheduleExports(Controller):
         media_type="application/xml",
     )
     async def schedule_xml(self, request: Request) -> Response:
-        def build(current: programme.Programme) -> bytes:
-            return exports.schedule_xml(
-                calendar.conference_of(current.edition, _base(request)), current.schedule
-            )
+        def build(current: programme.Programme, schedule: Schedule) -> bytes:
+            return exports.schedule_xml(calendar.conference_of(current.edition, _base(request)), schedule)
 
         body, etag = await _export(request, "xml", build)
         return _answer(request, body, "application/xml", etag)

@@ -13,7 +13,7 @@ import re
 import secrets
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +30,9 @@ from ascc.matching import invitations as meeting_invitations
 from ascc.programme import services as programme
 from ascc.programme.schedule import Item
 from ascc.tours import services as tours
+
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
 
 FEED_KEEPS_CANCELLED = timedelta(days=30)
 EPOCH = datetime(2012, 1, 1, tzinfo=UTC)  # a stamp for files with nothing newer to say (the first ASCC)
@@ -84,7 +87,10 @@ async def user_for_token(session: AsyncSession, token: str) -> int | None:
     return user_id if user_id is not None and await accounts.is_active(session, user_id) else None
 
 
-def feed_urls(base_url: str, token: str) -> dict[str, str]:
+def feed_urls(base_url: str, token: str | None) -> dict[str, str]:
+    """The feed's addresses; `token` is that of a live feed (feed_of and rotate always give one)."""
+    if token is None:
+        raise ValueError("a revoked feed has no address")
     url = f"{base_url}/calendar/feed/{token}/calendar.ics"
     return {"url": url, "webcal": re.sub(r"^https?://", "webcal://", url)}
 
@@ -227,7 +233,7 @@ async def feed_body(
 # --- Single items and the whole programme ------------------------------------------------------------
 
 
-def _one(item: CalendarItem, edition: Any, sequence: int, stamp: datetime | None) -> bytes:
+def _one(item: CalendarItem, edition: Edition, sequence: int, stamp: datetime | None) -> bytes:
     return ical.calendar([Revision(item, sequence)], edition.timezone, stamp or EPOCH)
 
 
@@ -238,6 +244,7 @@ def _release_stamp(current: programme.Programme) -> datetime:
 
 def one_session(current: programme.Programme, item: Item, base_url: str) -> bytes:
     """A session as a file; its SEQUENCE is the release's version, so a newer download replaces an older."""
+    assert current.schedule is not None  # the item is one of its sessions
     return _one(
         session_item(item, current.edition, base_url),
         current.edition,
@@ -261,17 +268,17 @@ def programme_calendar(current: programme.Programme, base_url: str) -> bytes:
     )
 
 
-async def course_calendar(session: AsyncSession, edition: Any, course_id: int, base_url: str) -> bytes:
+async def course_calendar(session: AsyncSession, edition: Edition, course_id: int, base_url: str) -> bytes:
     course = await tours.get_course(session, course_id)
     if course.tour.edition_id != edition.id:
         raise NotFound("course")
     return _one(course_item(course, course.tour, edition, base_url), edition, 0, course.updated_at)
 
 
-async def meeting_calendar(session: AsyncSession, edition: Any, meeting: Any, base_url: str) -> bytes:
+async def meeting_calendar(session: AsyncSession, edition: Edition, meeting: Any, base_url: str) -> bytes:
     item = await meeting_invitations.calendar_item(session, edition, meeting, base_url)
     return _one(item, edition, meeting.version, meeting.updated_at)
 
 
-def conference_of(edition: Any, base_url: str) -> exports.Conference:
+def conference_of(edition: Edition, base_url: str) -> exports.Conference:
     return exports.Conference(edition.slug, edition.name_en, edition.name_ja, edition.timezone, base_url)

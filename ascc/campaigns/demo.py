@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc.campaigns.models import Campaign
 from ascc.tours import services as tours
+
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
 
 TOUR_B_EN = """Dear {name},
 
@@ -35,7 +38,7 @@ TOUR_B_JA = """{name_local} 様
 アジア・スマートシティ会議 事務局"""
 
 
-async def load_campaigns(session: AsyncSession, edition: Any) -> int:
+async def load_campaigns(session: AsyncSession, edition: Edition) -> int:
     """A draft campaign to the people booked on Tour B (essential: logistics), unless one exists."""
     if await session.scalar(
         select(func.count()).select_from(Campaign).where(Campaign.edition_id == edition.id)

@@ -15,7 +15,7 @@ from ascc import clock
 from ascc.accounts import services as accounts
 from ascc.campaigns import message
 from ascc.campaigns.models import Campaign, CampaignRecipient, MailPreference, ReminderSent
-from ascc.db import insert_ignoring_duplicates
+from ascc.db import insert_ignoring_duplicates, rows_changed
 from ascc.errors import DomainError, NotFound
 from ascc.mail import services as mail
 
@@ -82,7 +82,7 @@ async def set_preference(session: AsyncSession, user_id: int, topic: str, wanted
 async def _withdraw_queued(session: AsyncSession, user_id: int, topic: str) -> None:
     """Someone unsubscribed: their messages of that kind that have not left yet are taken back (skipped)."""
     if topic == "reminders":
-        rows = (
+        reminders = (
             await session.execute(
                 select(ReminderSent.id, ReminderSent.outbox_message_id).where(
                     ReminderSent.user_id == user_id,
@@ -91,8 +91,8 @@ async def _withdraw_queued(session: AsyncSession, user_id: int, topic: str) -> N
                 )
             )
         ).tuples()
-        by_message = {message_id: rid for rid, message_id in rows}
-        withdrawn = [by_message[m] for m in await mail.withdraw_pending(session, list(by_message))]
+        reminder_of = {message_id: rid for rid, message_id in reminders if message_id is not None}
+        withdrawn = [reminder_of[m] for m in await mail.withdraw_pending(session, list(reminder_of))]
         if withdrawn:
             await session.execute(
                 update(ReminderSent)
@@ -116,12 +116,13 @@ async def _withdraw_queued(session: AsyncSession, user_id: int, topic: str) -> N
     for rid, campaign_id, message_id in rows:
         if message_id is None:
             # Not in the outbox yet: the job claims only "pending" rows, so this one will not be queued.
-            done = await session.execute(
+            done = await rows_changed(
+                session,
                 update(CampaignRecipient)
                 .where(CampaignRecipient.id == rid, CampaignRecipient.status == "pending")
-                .values(status="skipped", not_before=None, updated_at=clock.now())
+                .values(status="skipped", not_before=None, updated_at=clock.now()),
             )
-            if done.rowcount:
+            if done:
                 touched.add(campaign_id)
         else:
             by_message[message_id] = (rid, campaign_id)

@@ -31,7 +31,7 @@ from ascc.mail import services as mail
 from ascc.matching import invitations
 from ascc.matching import services as matching
 from ascc.programme import services as programme
-from ascc.programme.editing import pool_key
+from ascc.programme.session_editing import pool_key
 from ascc.registration import services as registration
 from ascc.text import whole_number
 from ascc.tours import services as tours
@@ -50,7 +50,7 @@ async def get_settings(session: AsyncSession, edition_id: int) -> ReminderSettin
 
 
 async def save_settings(
-    session: AsyncSession, edition_id: int, values: Mapping[str, str], actor: Any
+    session: AsyncSession, edition_id: int, values: Mapping[str, str], actor: audit.Actor | None
 ) -> ReminderSettings:
     errors: dict[str, tuple[str, dict[str, Any]]] = {}
     clean = {f: whole_number(errors, f, values.get(f, ""), 0, LEAD_MAX_MINUTES, True) for f in FIELDS}
@@ -97,7 +97,7 @@ def _when(value: datetime, tz: str) -> dict[str, str]:
 
 
 async def _sessions(
-    session: AsyncSession, edition: Any, now: datetime, lead: timedelta, base: str
+    session: AsyncSession, edition: editions.Edition, now: datetime, lead: timedelta, base: str
 ) -> list[Due]:
     schedule = (await programme.published(session, edition)).schedule
     if schedule is None:
@@ -126,7 +126,9 @@ async def _sessions(
     return due
 
 
-async def _tours(session: AsyncSession, edition: Any, now: datetime, lead: timedelta, base: str) -> list[Due]:
+async def _tours(
+    session: AsyncSession, edition: editions.Edition, now: datetime, lead: timedelta, base: str
+) -> list[Due]:
     due = []
     for course, user_ids in await tours.departing_between(session, edition.id, now, now + lead):
         context = {
@@ -143,7 +145,7 @@ async def _tours(session: AsyncSession, edition: Any, now: datetime, lead: timed
 
 
 async def _meetings(
-    session: AsyncSession, edition: Any, now: datetime, lead: timedelta, base: str
+    session: AsyncSession, edition: editions.Edition, now: datetime, lead: timedelta, base: str
 ) -> list[Due]:
     meetings = await matching.scheduled_between(session, edition.id, now, now + lead)
     parties = {p for m in meetings for p in (m.requester_id, m.recipient_id)}
@@ -151,6 +153,7 @@ async def _meetings(
     organizations = await accounts.organization_names(session, sorted(parties))
     due = []
     for meeting in meetings:
+        assert meeting.slot is not None  # found by its slot's time
         online = invitations.join_url(base, meeting.id) if meeting.place == "room" else ""
         context = {
             "place_en": "" if online else matching.place_label(meeting, "en"),
@@ -181,7 +184,9 @@ async def _meetings(
     return due
 
 
-async def send_due(session: AsyncSession, edition: Any, base_url: str, secret: str) -> dict[str, int]:
+async def send_due(
+    session: AsyncSession, edition: editions.Edition, base_url: str, secret: str
+) -> dict[str, int]:
     """Queue the reminders that are due now and not sent before; returns how many per kind (skipped apart)."""
     now = clock.now()
     settings = await get_settings(session, edition.id)
@@ -269,6 +274,7 @@ async def send_due(session: AsyncSession, edition: Any, base_url: str, secret: s
                 },
             )
             row = await session.get(ReminderSent, row_id)
+            assert row is not None  # inserted above, in this transaction
             row.outbox_message_id = queued.id
             counts[item.kind] += 1
     await session.flush()

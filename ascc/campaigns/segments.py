@@ -6,7 +6,7 @@ their people now.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,9 @@ from ascc.programme import services as programme
 from ascc.registration import services as registration
 from ascc.text import clean_line
 from ascc.tours import services as tours
+
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
 
 # The one way moments are written on the campaign pages (group labels, recipients), in the edition's zone.
 WHEN = "yyyy-MM-dd HH:mm"
@@ -81,7 +84,7 @@ class ChoiceGroup:
     choices: list[Choice]
 
 
-async def segment_choices(session: AsyncSession, edition: Any, lang: str) -> list[ChoiceGroup]:
+async def segment_choices(session: AsyncSession, edition: Edition, lang: str) -> list[ChoiceGroup]:
     """Every segment an organizer may write to, grouped, labelled in `lang`."""
     t = lambda key, **p: translate(lang, key, **p)  # noqa: E731
     tz = edition.timezone
@@ -151,7 +154,7 @@ async def segment_choices(session: AsyncSession, edition: Any, lang: str) -> lis
     return groups
 
 
-async def segment_label(session: AsyncSession, edition: Any, segment_key: str, lang: str) -> str:
+async def segment_label(session: AsyncSession, edition: Edition, segment_key: str, lang: str) -> str:
     for group in await segment_choices(session, edition, lang):
         for choice in group.choices:
             if choice.value == segment_key:
@@ -159,7 +162,7 @@ async def segment_label(session: AsyncSession, edition: Any, segment_key: str, l
     return segment_key
 
 
-async def segment_exists(session: AsyncSession, edition: Any, segment: Segment) -> bool:
+async def segment_exists(session: AsyncSession, edition: Edition, segment: Segment) -> bool:
     if segment.kind not in ID_SEGMENTS:
         return True
     for group in await segment_choices(session, edition, "en"):
@@ -185,14 +188,20 @@ class Recipient:
 
 
 async def _user_ids(
-    session: AsyncSession, edition: Any, segment: Segment
+    session: AsyncSession, edition: Edition, segment: Segment
 ) -> tuple[list[int], dict[int, Any]]:
     courses: dict[int, Any] = {}
     kind = segment.kind
     if kind == "all":
         ids = await registration.confirmed_user_ids(session, edition.id)
     elif kind in ("mode", "category", "country"):
-        ids = await registration.confirmed_user_ids(session, edition.id, **{kind: segment.value})
+        ids = await registration.confirmed_user_ids(
+            session,
+            edition.id,
+            mode=segment.value if kind == "mode" else None,
+            category=segment.value if kind == "category" else None,
+            country=segment.value if kind == "country" else None,
+        )
     elif kind == "delegation":
         ids = await registration.confirmed_user_ids(session, edition.id, delegation_id=segment.number)
     elif kind in ("tour", "course"):
@@ -213,7 +222,7 @@ async def _user_ids(
     return list(dict.fromkeys(ids)), courses
 
 
-async def recipients(session: AsyncSession, edition: Any, segment: Segment) -> list[Recipient]:
+async def recipients(session: AsyncSession, edition: Edition, segment: Segment) -> list[Recipient]:
     """The people of a segment now (active accounts), ordered by name: the order they are sent in."""
     ids, courses = await _user_ids(session, edition, segment)
     people: list[Recipient] = []
@@ -251,7 +260,7 @@ class SegmentSize:
     unsubscribed: int  # would be skipped by a campaign that is not essential
 
 
-async def segment_size(session: AsyncSession, edition: Any, segment: Segment) -> SegmentSize:
+async def segment_size(session: AsyncSession, edition: Edition, segment: Segment) -> SegmentSize:
     ids, _ = await _user_ids(session, edition, segment)
     active = [u.id for u in await accounts.get_users(session, ids)] if ids else []
     return SegmentSize(len(active), len(await unsubscribed(session, active, "campaigns")))

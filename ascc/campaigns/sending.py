@@ -8,7 +8,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +28,7 @@ from ascc.campaigns.services import (
     reading_lang,
     unsubscribe_url,
 )
-from ascc.db import insert_ignoring_duplicates
+from ascc.db import insert_ignoring_duplicates, rows_changed
 from ascc.editions import services as editions
 from ascc.errors import DomainError, ValidationFailed
 from ascc.mail import services as mail
@@ -46,7 +45,9 @@ UNREADABLE_SEGMENT = "campaigns.error.segment_unreadable"
 # --- Sending -----------------------------------------------------------------------------------------------
 
 
-async def start_sending(session: AsyncSession, edition: Any, campaign_id: int, actor: Any) -> Campaign:
+async def start_sending(
+    session: AsyncSession, edition: editions.Edition, campaign_id: int, actor: audit.Actor | None
+) -> Campaign:
     """Mark a draft as sending (the job does the rest). Pressing "send" twice: the second is refused."""
     campaign = await get(session, edition.id, campaign_id)
     if campaign.status != "draft":
@@ -55,16 +56,20 @@ async def start_sending(session: AsyncSession, edition: Any, campaign_id: int, a
     values["essential"] = "on" if campaign.essential else ""
     await check(session, edition, values)
     segment = parse_segment(campaign.segment)
+    assert segment is not None  # check() refuses a segment it cannot read
     size = await segment_size(session, edition, segment)
     if size.people == 0:
         raise ValidationFailed({"segment": ("campaigns.error.empty_segment", {})})
     now = clock.now()
-    claimed = await session.execute(
+    claimed = await rows_changed(
+        session,
         update(Campaign)
         .where(Campaign.id == campaign.id, Campaign.status == "draft")
-        .values(status="sending", send_started_at=now, sent_by_id=actor.id if actor else None, updated_at=now)
+        .values(
+            status="sending", send_started_at=now, sent_by_id=actor.id if actor else None, updated_at=now
+        ),
     )
-    if claimed.rowcount != 1:
+    if claimed != 1:
         raise DomainError("campaigns.error.already_sent", "already_sent", status=409)
     await session.refresh(campaign)
     await audit.record(
@@ -201,12 +206,13 @@ async def execute_send(
 async def _queue_one(
     session: AsyncSession, campaign: Campaign, row: CampaignRecipient, person: Recipient | None, ctx: Context
 ) -> None:
-    claimed = await session.execute(
+    claimed = await rows_changed(
+        session,
         update(CampaignRecipient)
         .where(CampaignRecipient.id == row.id, CampaignRecipient.status == "pending")
-        .values(status="queued", updated_at=clock.now())
+        .values(status="queued", updated_at=clock.now()),
     )
-    if claimed.rowcount != 1:
+    if claimed != 1:
         return  # another run took this person
     if person is None:  # left the segment (or the account closed) since the list was made
         await session.execute(
@@ -245,7 +251,9 @@ async def stale_campaigns(session: AsyncSession) -> list[int]:
     return list(rows.all())
 
 
-async def cancel(session: AsyncSession, edition: Any, campaign_id: int, actor: Any) -> dict[str, int]:
+async def cancel(
+    session: AsyncSession, edition: editions.Edition, campaign_id: int, actor: audit.Actor | None
+) -> dict[str, int]:
     """Stop a campaign: a draft is dropped; of one being sent, what has not left the outbox is taken back."""
     campaign = await get(session, edition.id, campaign_id)
     if campaign.status not in ("draft", "sending", "sent", "failed"):
@@ -290,15 +298,18 @@ async def cancel(session: AsyncSession, edition: Any, campaign_id: int, actor: A
     return {"taken_back": len(taken_back)}
 
 
-async def resume(session: AsyncSession, edition: Any, campaign_id: int, actor: Any) -> Campaign:
+async def resume(
+    session: AsyncSession, edition: editions.Edition, campaign_id: int, actor: audit.Actor | None
+) -> Campaign:
     """Send a failed campaign on (the route starts the job again): those already queued are not queued twice."""
     campaign = await get(session, edition.id, campaign_id)
-    resumed = await session.execute(
+    resumed = await rows_changed(
+        session,
         update(Campaign)
         .where(Campaign.id == campaign.id, Campaign.status == "failed")
-        .values(status="sending", error="", updated_at=clock.now())
+        .values(status="sending", error="", updated_at=clock.now()),
     )
-    if resumed.rowcount != 1:
+    if resumed != 1:
         raise DomainError("campaigns.error.not_resumable", "not_resumable", status=409)
     before = {"status": "failed", "error": campaign.error}
     await session.refresh(campaign)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,10 +19,14 @@ from ascc.campaigns import message, placeholders
 from ascc.campaigns.models import Campaign
 from ascc.campaigns.preferences import unsubscribed
 from ascc.campaigns.segments import Recipient, Segment, parse_segment, recipients, segment_exists
+from ascc.db import rows_changed
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.i18n import country_name, format_date, format_datetime, translate
 from ascc.programme import services as programme
 from ascc.text import FieldError, clean_block, clean_line, collect, required_line, whole_number
+
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
 
 SUBJECT_MAX = 200
 BODY_MAX = 20_000
@@ -46,14 +50,14 @@ AUDITED = (
 class Context:
     """What every recipient's values share: the edition, links, and the session of a session segment."""
 
-    edition: Any
+    edition: Edition
     base_url: str
     secret: str
     item: Any = None  # a programme schedule Item for session segments
 
 
 async def context_for(
-    session: AsyncSession, edition: Any, segment: Segment, base_url: str, secret: str
+    session: AsyncSession, edition: Edition, segment: Segment, base_url: str, secret: str
 ) -> Context:
     item = None
     if segment.kind == "session":
@@ -155,7 +159,7 @@ def _line(field: str, value: str | None) -> str:
     return cleaned
 
 
-async def check(session: AsyncSession, edition: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+async def check(session: AsyncSession, edition: Edition, values: Mapping[str, Any]) -> dict[str, Any]:
     """The campaign's fields cleaned, or ValidationFailed naming every wrong field (placeholders included)."""
     errors: dict[str, tuple[str, dict[str, Any]]] = {}
     clean: dict[str, Any] = {
@@ -192,7 +196,9 @@ async def check(session: AsyncSession, edition: Any, values: Mapping[str, Any]) 
     return clean
 
 
-async def create(session: AsyncSession, edition: Any, values: Mapping[str, Any], actor: Any) -> Campaign:
+async def create(
+    session: AsyncSession, edition: Edition, values: Mapping[str, Any], actor: audit.Actor | None
+) -> Campaign:
     clean = await check(session, edition, values)
     campaign = Campaign(
         edition_id=edition.id, status="draft", created_by_id=actor.id if actor else None, **clean
@@ -213,7 +219,11 @@ async def create(session: AsyncSession, edition: Any, values: Mapping[str, Any],
 
 
 async def update_draft(
-    session: AsyncSession, edition: Any, campaign_id: int, values: Mapping[str, Any], actor: Any
+    session: AsyncSession,
+    edition: Edition,
+    campaign_id: int,
+    values: Mapping[str, Any],
+    actor: audit.Actor | None,
 ) -> Campaign:
     campaign = await get(session, edition.id, campaign_id)
     if campaign.status != "draft":
@@ -221,12 +231,13 @@ async def update_draft(
     clean = await check(session, edition, values)
     before = audit.snapshot(campaign, AUDITED)
     # Only while it is still a draft: an edit racing "send" must not change the text of a campaign being sent.
-    changed = await session.execute(
+    changed = await rows_changed(
+        session,
         update(Campaign)
         .where(Campaign.id == campaign.id, Campaign.status == "draft")
-        .values(**clean, updated_at=clock.now())
+        .values(**clean, updated_at=clock.now()),
     )
-    if changed.rowcount != 1:
+    if changed != 1:
         raise DomainError("campaigns.error.not_draft", "not_draft", status=409)
     await session.refresh(campaign)
     await audit.record(
@@ -278,7 +289,7 @@ class _Draft:
 
 async def preview(
     session: AsyncSession,
-    edition: Any,
+    edition: Edition,
     values: Mapping[str, Any],
     base_url: str,
     secret: str,
@@ -287,6 +298,7 @@ async def preview(
     """The message for a real person of the segment, in both languages. Nothing is saved."""
     clean = await check(session, edition, values)
     segment = parse_segment(clean["segment"])
+    assert segment is not None  # check() refuses a segment it cannot read
     people = await recipients(session, edition, segment)
     if not people:
         raise ValidationFailed({"segment": ("campaigns.error.empty_segment", {})})

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import locks
 from ascc.capacity.models import CapacityEntry, CapacityPool
+from ascc.db import rows_changed
 from ascc.errors import NotFound
 
 
@@ -67,10 +68,10 @@ async def lock_pools(session: AsyncSession, keys: list[str]) -> None:
 
 async def lock_pool(session: AsyncSession, key: str) -> CapacityPool:
     """Take the pool's lock for the rest of the transaction and return it with fresh counts."""
-    result = await session.execute(
-        update(CapacityPool).where(CapacityPool.key == key).values(version=CapacityPool.version + 1)
+    locked = await rows_changed(
+        session, update(CapacityPool).where(CapacityPool.key == key).values(version=CapacityPool.version + 1)
     )
-    if result.rowcount != 1:
+    if locked != 1:
         raise NotFound("capacity")
     pool = await session.scalar(
         select(CapacityPool).where(CapacityPool.key == key).execution_options(populate_existing=True)

@@ -38,6 +38,12 @@ class Edition(Base):
     theme_en: Mapped[str | None] = mapped_column(String(300))
     theme_ja: Mapped[str | None] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(20), default="draft")
+    # The edition's dates beside the conference days (ascc.editions.phases): whole days where the conference
+    # is. Registration opens at 00:00 of its first day and closes at 24:00 of its last; meeting requests close
+    # at 24:00 of their last day (unset: the conference's last day). Unset registration dates: no date limit.
+    registration_opens_on: Mapped[date | None] = mapped_column(Date)
+    registration_closes_on: Mapped[date | None] = mapped_column(Date)
+    meeting_requests_close_on: Mapped[date | None] = mapped_column(Date)
     is_current: Mapped[bool] = mapped_column(Boolean, default=False)
 
     rooms: Mapped[list[Room]] = relationship(

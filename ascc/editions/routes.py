@@ -8,7 +8,9 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from ascc import clock
 from ascc.audit import services as audit
+from ascc.editions import phases
 from ascc.editions import services as editions
 from ascc.errors import NotFound, ValidationFailed
 from ascc.security import requires_organizer
@@ -42,14 +44,17 @@ class EditionPages(Controller):
     @get("/")
     async def list_page(self, request: Request, db_session: DbSession) -> Template:
         items = await editions.list_editions(db_session, include_drafts=_is_organizer(request))
-        return page(request, "editions/list.html", editions=items)
+        now = clock.now()
+        headlines = {e.slug: phases.headline(phases.timeline_of(e), now) for e in items}
+        return page(request, "editions/list.html", editions=items, headlines=headlines)
 
     @get("/{slug:str}")
     async def detail(self, request: Request, db_session: DbSession, slug: FromPath[str]) -> Template:
         edition = await editions.get_by_slug(db_session, slug, with_rooms=True)
         if edition.status == "draft" and not _is_organizer(request):
             raise NotFound("edition")
-        return page(request, "editions/detail.html", edition=edition)
+        headline = phases.headline(phases.timeline_of(edition), clock.now())
+        return page(request, "editions/detail.html", edition=edition, headline=headline)
 
 
 class EditionAdminPages(Controller):
@@ -196,10 +201,25 @@ class EditionOut(msgspec.Struct):
     status: str
     is_current: bool
     rooms: list[RoomOut] | None = None
+    registration_opens_on: date | None = None
+    registration_closes_on: date | None = None
+    meeting_requests_close_on: date | None = None
+    # Now: "registration_opens", "registration_open", "registration_open_until", "registration_closed",
+    # "registration_closed_on", "live", "ended" or "draft"; and each window's state (not_yet, open, closed, ended).
+    phase: str = ""
+    registration: str = ""
+    meeting_requests: str = ""
 
 
-def _edition_out(edition: Any, rooms: bool = False) -> EditionOut:
+def _edition_out(edition: editions.Edition, rooms: bool = False) -> EditionOut:
+    timeline, now = phases.timeline_of(edition), clock.now()
     return EditionOut(
+        registration_opens_on=edition.registration_opens_on,
+        registration_closes_on=edition.registration_closes_on,
+        meeting_requests_close_on=edition.meeting_requests_close_on or edition.ends_on,
+        phase=phases.headline(timeline, now).key.removeprefix("phase."),
+        registration=phases.registration(timeline, now).state,
+        meeting_requests=phases.meeting_requests(timeline, now).state,
         slug=edition.slug,
         name_en=edition.name_en,
         name_ja=edition.name_ja,

@@ -46,6 +46,10 @@ class EditionInput:
     theme_ja: str | None = None
     status: str = "draft"
     rooms: list[RoomInput] = field(default_factory=list)
+    # The timeline (ascc.editions.phases); the edition form leaves it alone, set_timeline changes it.
+    registration_opens_on: date | str | None = None
+    registration_closes_on: date | str | None = None
+    meeting_requests_close_on: date | str | None = None
 
 
 def _date(value: date | str | None, name: str, errors: dict) -> date | None:
@@ -111,11 +115,80 @@ EDITABLE_FIELDS = (
 )
 
 
+TIMELINE_FIELDS = ("registration_opens_on", "registration_closes_on", "meeting_requests_close_on")
+
+
+@dataclass
+class TimelineInput:
+    registration_opens_on: date | str | None = None
+    registration_closes_on: date | str | None = None
+    meeting_requests_close_on: date | str | None = None
+
+
+def optional_day(value: date | str | None, name: str, errors: dict) -> date | None:
+    """A day from a form or the seed, or None when left empty."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return _date(value, name, errors)
+
+
+def validate_timeline(starts_on: date, ends_on: date, data: TimelineInput) -> TimelineInput:
+    """Registration opens before it closes; nothing closes after the conference's last day."""
+    errors: dict = {}
+    for name in TIMELINE_FIELDS:
+        setattr(data, name, optional_day(getattr(data, name), name, errors))
+    opens, closes = data.registration_opens_on, data.registration_closes_on
+    if isinstance(opens, date) and isinstance(closes, date) and closes < opens:
+        errors["registration_closes_on"] = ("error.end_before_start", {})
+    for name in TIMELINE_FIELDS:
+        day = getattr(data, name)
+        if isinstance(day, date) and day > ends_on and name not in errors:
+            errors[name] = ("error.after_conference", {"day": ends_on.isoformat()})
+    if errors:
+        raise ValidationFailed(errors)
+    return data
+
+
+async def set_timeline(
+    session: AsyncSession, edition: Edition, data: TimelineInput, actor: audit.Actor | None = None
+) -> Edition:
+    """The edition's registration and meeting-request dates (audited)."""
+    data = validate_timeline(edition.starts_on, edition.ends_on, data)
+    before = audit.snapshot(edition, TIMELINE_FIELDS)
+    for name in TIMELINE_FIELDS:
+        setattr(edition, name, getattr(data, name))
+    await session.flush()
+    after = audit.snapshot(edition, TIMELINE_FIELDS)
+    if after != before:
+        await audit.record(
+            session,
+            actor,
+            "edition.timeline",
+            "edition",
+            edition.id,
+            edition.name_en,
+            before=before,
+            after=after,
+            edition_id=edition.id,
+        )
+    return edition
+
+
+def _timeline_of(data: EditionInput) -> TimelineInput:
+    assert isinstance(data.starts_on, date) and isinstance(data.ends_on, date)  # validate made them days
+    return validate_timeline(
+        data.starts_on, data.ends_on, TimelineInput(*(getattr(data, name) for name in TIMELINE_FIELDS))
+    )
+
+
 async def create(session: AsyncSession, data: EditionInput) -> Edition:
     data = validate(data)
+    timeline = _timeline_of(data)
     if await session.scalar(select(Edition.id).where(Edition.slug == data.slug)):
         raise ValidationFailed({"slug": ("error.slug_taken", {})})
     edition = Edition(slug=data.slug, is_current=False, **{f: getattr(data, f) for f in EDITABLE_FIELDS})
+    for name in TIMELINE_FIELDS:
+        setattr(edition, name, getattr(timeline, name))
     edition.rooms = [Room(sort_order=i, **vars(room)) for i, room in enumerate(data.rooms)]
     session.add(edition)
     await session.flush()
@@ -140,8 +213,11 @@ async def upsert(session: AsyncSession, data: EditionInput) -> Edition:
     if existing is None:
         return await create(session, data)
     data = validate(data)
+    timeline = _timeline_of(data)
     for name in EDITABLE_FIELDS:
         setattr(existing, name, getattr(data, name))
+    for name in TIMELINE_FIELDS:
+        setattr(existing, name, getattr(timeline, name))
     by_name = {room.name_en: room for room in existing.rooms}
     for index, room_data in enumerate(data.rooms):
         room = by_name.get(room_data.name_en)

@@ -344,6 +344,7 @@ class MarketplaceApi(Controller):
             raise DomainError("error.badge_unknown", "badge_unknown", field="code", status=404)
         if result.outcome == "not_shared":
             raise DomainError("error.not_shared", "not_shared", field="code", status=403)
+        assert result.lead is not None  # recorded or already: the lead exists
         [view] = await leads.list_leads(db_session, exhibitor, lead_id=result.lead.id)
         return Response(
             ScanOut(result.outcome, view), status_code=201 if result.outcome == "recorded" else 200

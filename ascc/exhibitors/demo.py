@@ -3,7 +3,7 @@ solutions and packages, and city needs. Idempotent: exhibitors are known by orga
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,8 +15,11 @@ from ascc.exhibitors.models import Exhibitor, ExhibitorStaff, Hall, Need, Soluti
 from ascc.exhibitors.services import PROFILE_FIELDS
 from ascc.organizations import services as organizations
 
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
 
-async def load_marketplace(session: AsyncSession, edition: Any, data: dict[str, Any]) -> int:
+
+async def load_marketplace(session: AsyncSession, edition: Edition, data: dict[str, Any]) -> int:
     """Everything in `data` that is not there yet; returns how many exhibitors were created."""
     halls = {h.code: h for h in await services.list_halls(session, edition.id)}
     for row in data["halls"]:

@@ -143,11 +143,9 @@ async def search(
         ]
         order = Solution.id
     terms = query.terms
-    hits = (
-        sum(case((contains(model.search_title, needle(t)), 1), else_=0) for t in terms)
-        if terms
-        else literal(0)
-    )
+    # A term found in the title counts 1; with no terms every row has 0 (literal(0) + ... is the same SQL
+    # as the 0 + ... of a plain sum).
+    hits = sum((case((contains(model.search_title, needle(t)), 1), else_=0) for t in terms), start=literal(0))
     matches = select(model.id.label("id"), hits.label("hits"), order.label("sort_key")).where(
         *scope, *_conditions(model, query)
     )
@@ -210,7 +208,9 @@ async def needs_of(session: AsyncSession, edition_id: int, organization_id: int 
     )
 
 
-async def city_of_poster(session: AsyncSession, edition_id: int, user_id: int) -> Any | None:
+async def city_of_poster(
+    session: AsyncSession, edition_id: int, user_id: int
+) -> organizations.Organization | None:
     """The organization of a registered city official, who may post its needs; None for anyone else."""
     mine = await registration.my_registration(session, edition_id, user_id)
     if (
@@ -260,20 +260,22 @@ async def save_need(
             raise DomainError("error.needs_city_official", "needs_city_official", status=403)
         data = check_need(values)
         if city is None:  # an organizer posting for a city names it
-            name = collect(errors := {}, optional_line, "organization", values.get("organization"), 200)
+            errors: dict[str, tuple[str, dict[str, Any]]] = {}
+            name = collect(errors, optional_line, "organization", values.get("organization"), 200)
             if not name:
                 raise ValidationFailed(errors or {"organization": ("error.required", {})})
             city = await organizations.find_or_create(session, name)
         need = Need(edition_id=edition_id, author_id=user_id, organization_id=city.id)
         session.add(need)
+        organization = city
     else:
         need = await get_need(session, edition_id, need_id)
         if not is_organizer and (city is None or need.organization_id != city.id):
             raise NotFound("need")  # another city's need is not theirs to change
         data = check_need(values)
+        organization = need.organization
     for name, value in data.items():
         setattr(need, name, value)
-    organization = city if need_id is None else need.organization
     need.city = organization.name_en
     need.country = organization.country
     refresh_need_search(need, organization)

@@ -297,7 +297,7 @@ class NeedPages(Controller):
 async def _need_form(
     request: Request,
     db_session: DbSession,
-    edition: Any,
+    edition: editions.Edition,
     need: Any,
     values: dict,
     errors: dict,

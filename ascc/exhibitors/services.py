@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -118,7 +118,7 @@ def as_list(value: Any, split: bool = False) -> list[str]:
 # --- Exhibitors ------------------------------------------------------------------------------------
 
 
-def _exhibitor_query(edition_id: int):
+def _exhibitor_query(edition_id: int) -> Select[tuple[Exhibitor]]:
     return (
         select(Exhibitor)
         .where(Exhibitor.edition_id == edition_id)

@@ -1,7 +1,7 @@
 """Preparing the next edition: a new, not-current draft edition with this one's set-up.
 
 Rooms (editions), tracks (programme), registration set-up (registration: capacities, categories needing approval
-or a code, questions, quotas) and tours with their courses (tours: times moved to the new dates) are copied
+or a code, questions, quotas), the registration and meeting-request dates (moved with the conference) and tours with their courses (tours: times moved to the new dates) are copied
 by each domain's own service. Nothing personal comes along: no registration, booking, ID number, preference,
 allocation, meeting or lead. The caller's one transaction holds it all: a failure leaves nothing behind.
 """
@@ -19,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ascc.audit import services as audit
 from ascc.editions import services as editions
 from ascc.errors import ValidationFailed
-from ascc.privacy import services as notices
+from ascc.privacy import notices
 from ascc.programme import editing as programme
 from ascc.registration import organizer as registration
 from ascc.registration import services as registrations
+from ascc.registration import windows
 from ascc.text import as_number, clean_line
 from ascc.tours import editing as tour_editing
 from ascc.tours import services as tours
@@ -124,12 +125,14 @@ async def prepare_next(
         edition = await editions.create(session, data)
     except IntegrityError as exc:  # the same slug created at the same moment by someone else
         raise ValidationFailed({"slug": ("error.slug_taken", {})}) from exc
+    assert isinstance(data.starts_on, date)  # editions.validate made it one
     shift = data.starts_on - source.starts_on
     tracks = await programme.copy_tracks(session, source.id, edition.id)
     setup = await registration.copy_setup(
         session, source.id, edition.id, privacy_version=await notices.current_version(session)
     )
     tour_count, course_count = await tour_editing.copy_tours(session, source.id, edition.id, shift)
+    await _copy_dates(session, actor, source, edition, shift)
     cloned = Cloned(
         slug=edition.slug,
         source_slug=source.slug,
@@ -153,6 +156,27 @@ async def prepare_next(
     )
     await session.flush()
     return cloned
+
+
+async def _copy_dates(
+    session: AsyncSession, actor: audit.Actor | None, source: Edition, edition: Edition, shift: timedelta
+) -> None:
+    """Registration and meeting-request dates keep their distance from the conference (a category's own last
+    day too); none falls after the new conference's last day."""
+
+    def moved(day: date | None) -> str:
+        return min(day + shift, edition.ends_on).isoformat() if day else ""
+
+    own = (await registrations.get_settings(session, source.id)).category_closes_on or {}
+    await windows.save_dates(
+        session,
+        edition,
+        windows.DatesInput(
+            **{name: moved(getattr(source, name)) for name in editions.TIMELINE_FIELDS},
+            category_closes_on={category: moved(date.fromisoformat(day)) for category, day in own.items()},
+        ),
+        actor,
+    )
 
 
 async def counts(session: AsyncSession, edition: Edition) -> Cloned:

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import clock
+from ascc.db import rows_changed
 from ascc.errors import NotFound
 from ascc.ical import Attendee, invitation_from_payload
 from ascc.mail import smtp
@@ -111,12 +112,13 @@ async def _claim_due(session_maker: Callable[[], AsyncSession], limit: int) -> l
             await session.scalars(select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit))
         ).all()
         for message_id in ids:
-            result = await session.execute(
+            changed = await rows_changed(
+                session,
                 update(OutboxMessage)
                 .where(OutboxMessage.id == message_id, due)
-                .values(status="sending", claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+                .values(status="sending", claimed_until=now + timedelta(seconds=CLAIM_SECONDS)),
             )
-            if result.rowcount == 1:
+            if changed == 1:
                 claimed.append(message_id)
         await session.commit()
     return claimed
@@ -232,12 +234,13 @@ async def run_sender(
 async def retry_now(session: AsyncSession, message_id: int) -> bool:
     """Organizer action: send a failed message again at the next round. Only a failed one: a message that
     waits keeps its time (a campaign's throttle, a retry's back-off). Returns whether it was put back."""
-    done = await session.execute(
+    done = await rows_changed(
+        session,
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.status == "failed")
-        .values(status="pending", next_attempt_at=clock.now(), attempts=0)
+        .values(status="pending", next_attempt_at=clock.now(), attempts=0),
     )
-    if done.rowcount != 1:
+    if done != 1:
         return False
     for event in list(_wakeups):
         event.set()

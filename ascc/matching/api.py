@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import Body, FromPath
 
 from ascc.editions import services as editions
-from ascc.matching import meetings, people, planning, tracking
+from ascc.matching import meeting_requests, meetings, people, planning, tracking
 from ascc.matching.invitations import join_url
 from ascc.matching.organizer_routes import start_run_job
 from ascc.security import requires_login, requires_role
@@ -200,7 +200,7 @@ class MatchingApi(Controller):
         current_edition: CurrentEdition,
         data: Annotated[RequestIn, Body()],
     ) -> MeetingOut:
-        m = await meetings.send_request(
+        m = await meeting_requests.send_request(
             db_session,
             current_edition,
             request.user.id,
@@ -244,7 +244,7 @@ class MatchingApi(Controller):
     ) -> MeetingOut:
         edition = await editions.require_current(db_session)
         values = msgspec.structs.asdict(data) if data else {}
-        m = await meetings.answer(
+        m = await meeting_requests.answer(
             db_session,
             edition,
             meeting_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,9 @@ from ascc.matching import scheduler
 from ascc.matching import services as matching
 from ascc.matching.models import Meeting, MeetingFeedback, MeetingSeat
 from ascc.registration import services as registration
+
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
 
 SESSIONS = (
     {
@@ -70,15 +73,15 @@ MESSAGES = (
 )
 
 
-async def load_matching(session: AsyncSession, edition: Any, requests: int = 300) -> int:
+async def load_matching(session: AsyncSession, edition: Edition, requests: int = 300) -> int:
     """Sessions, profiles and requests of the demo; returns the number of requests made (0 when present)."""
     if not await matching.list_sessions(session, edition.id):
         for values in SESSIONS:
             await matching.save_session(session, edition, None, values)
-    for email, values in PROFILES.items():
+    for email, profile in PROFILES.items():
         mine = await _user_id(session, email)
         if mine and await matching.get_profile(session, edition.id, mine) is None:
-            await matching.save_profile(session, edition.id, mine, {**values, "formats": []})
+            await matching.save_profile(session, edition.id, mine, {**profile, "formats": []})
     existing = await session.scalar(select(func.count()).where(Meeting.edition_id == edition.id))
     if existing:
         return 0
@@ -90,7 +93,7 @@ async def _user_id(session: AsyncSession, email: str) -> int | None:
     return user.id if user else None
 
 
-async def _requests(session: AsyncSession, edition: Any, count: int) -> int:
+async def _requests(session: AsyncSession, edition: Edition, count: int) -> int:
     listed = await registration.in_directory(session, edition.id)
     settings = await matching.get_settings(session, edition.id)
     officials = [r for r in listed if r.category == "city_official"]
@@ -156,7 +159,7 @@ async def _requests(session: AsyncSession, edition: Any, count: int) -> int:
 
 
 async def _place(
-    session: AsyncSession, edition: Any, chosen: list[Meeting], day: int, rng: random.Random, held: bool
+    session: AsyncSession, edition: Edition, chosen: list[Meeting], day: int, rng: random.Random, held: bool
 ) -> None:
     """Meetings placed by the scheduler into one session; on the past day they were held, most with feedback."""
     sessions = await matching.list_sessions(session, edition.id)
@@ -188,7 +191,7 @@ async def _place(
             )
         elif m.status == "held":
             slot = next(s for s in slots if s.id == slot_id)
-            m.checked_in_at = slot.starts_at
+            m.checked_in_at = m.requester_checked_in_at = m.recipient_checked_in_at = slot.starts_at
             outcome = rng.choice(("informative", "informative", "cooperation_possible", "follow_up"))
             session.add(
                 MeetingFeedback(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,10 @@ from ascc.ical import (
 )
 from ascc.matching import services as matching
 from ascc.matching.models import MatchingSlot, Meeting
+from ascc.programme.agenda import AgendaMeeting
+
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
 
 # Meetings that have (or had) a time and took place or will: they belong in calendars. A no-show drops out
 # (its table was given away), so calendars show it cancelled.
@@ -48,13 +52,15 @@ def join_url(base_url: str, meeting_id: int) -> str:
     return f"{base_url}/matching/meetings/{meeting_id}/join"
 
 
-async def calendar_item(session: AsyncSession, edition: Any, meeting: Meeting, base_url: str) -> CalendarItem:
+async def calendar_item(
+    session: AsyncSession, edition: Edition, meeting: Meeting, base_url: str
+) -> CalendarItem:
     """The meeting as a calendar event; it needs both people and the slot with its session loaded."""
     return (await items_of(session, edition, [meeting], base_url))[0]
 
 
 async def items_of(
-    session: AsyncSession, edition: Any, meetings: list[Meeting], base_url: str
+    session: AsyncSession, edition: Edition, meetings: list[Meeting], base_url: str
 ) -> list[CalendarItem]:
     settings = await matching.get_settings(session, edition.id)
     people = [p for m in meetings for p in (m.requester_id, m.recipient_id)]
@@ -63,7 +69,7 @@ async def items_of(
 
 
 def _item(
-    edition: Any, meeting: Meeting, base_url: str, settings: Any, organizations: dict[int, str]
+    edition: Edition, meeting: Meeting, base_url: str, settings: Any, organizations: dict[int, str]
 ) -> CalendarItem:
     if meeting.slot is None:
         raise ValueError("only a meeting with a slot has a place in a calendar")
@@ -83,24 +89,28 @@ def _item(
     )
 
 
-def request_payload(item: CalendarItem, edition: Any, meeting: Meeting) -> dict[str, Any]:
+def request_payload(item: CalendarItem, edition: Edition, meeting: Meeting) -> dict[str, Any]:
     """The invitation that adds (or moves) the meeting in both calendars."""
     return invitation_payload(item, edition.timezone, meeting.version)
 
 
-def cancel_payload(item: CalendarItem, edition: Any, meeting: Meeting) -> dict[str, Any]:
+def cancel_payload(item: CalendarItem, edition: Edition, meeting: Meeting) -> dict[str, Any]:
     """The invitation that removes it: the event as it was, cancelled, with a later SEQUENCE."""
     return invitation_payload(replace(item, status="CANCELLED"), edition.timezone, meeting.version)
 
 
 async def calendar_items(
-    session: AsyncSession, edition: Any, user_id: int, base_url: str
+    session: AsyncSession, edition: Edition, user_id: int, base_url: str
 ) -> list[CalendarItem]:
     """A person's meetings with a time in this edition, for their personal feed."""
+    return await items_of(session, edition, await _with_a_time(session, edition.id, user_id), base_url)
+
+
+async def _with_a_time(session: AsyncSession, edition_id: int, user_id: int) -> list[Meeting]:
     rows = await session.scalars(
         select(Meeting)
         .where(
-            Meeting.edition_id == edition.id,
+            Meeting.edition_id == edition_id,
             or_(Meeting.requester_id == user_id, Meeting.recipient_id == user_id),
             Meeting.status.in_(IN_CALENDAR),
             Meeting.slot_id.is_not(None),
@@ -111,7 +121,32 @@ async def calendar_items(
             joinedload(Meeting.slot).joinedload(MatchingSlot.session),
         )
     )
-    return await items_of(session, edition, list(rows.unique()), base_url)
+    return list(rows.unique())
+
+
+async def agenda_meetings(session: AsyncSession, edition_id: int, user_id: int) -> list[AgendaMeeting]:
+    """The same meetings for the programme's "my agenda" page (matching.routes.provide_agenda_meetings)."""
+    meetings = await _with_a_time(session, edition_id, user_id)
+    others = {m.id: (m.recipient if m.requester_id == user_id else m.requester) for m in meetings}
+    organizations = await accounts.organization_names(session, [o.id for o in others.values()])
+    result = []
+    for m in meetings:
+        assert m.slot is not None  # _with_a_time asks for one
+        other = others[m.id]
+        result.append(
+            AgendaMeeting(
+                id=m.id,
+                starts_at=m.slot.starts_at,
+                ends_at=m.slot.ends_at,
+                with_name=other.display_name,
+                with_organization=organizations.get(other.id, ""),
+                place_en=matching.place_label(m, "en"),
+                place_ja=matching.place_label(m, "ja"),
+                online=m.place == "room",
+                status=m.status,
+            )
+        )
+    return result
 
 
 def meeting_item(
@@ -125,7 +160,7 @@ def meeting_item(
     place_ja: str,
     video_url: str | None,
     parties: tuple[tuple[Attendee, str], ...],  # each person and their organization
-    edition: Any,
+    edition: Edition,
 ) -> CalendarItem:
     """A business meeting between two parties: a table at the venue, or an online room."""
     link = f"{base_url}/matching/meetings/{meeting_id}"

@@ -1,47 +1,35 @@
-"""Meeting requests and meetings: ask, answer (or a delegation head answers), pick a slot, cancel, check in,
-record no-shows, give feedback, and the organizers' interpreter assignment and follow-up tracker.
+"""Meetings between participants: reading them, who may see and act on one (the two people, their
+delegation heads, organizers), the video room of an online one, how many a person has open, and telling
+the two people (a notification and a mail with the calendar invitation).
 
-Double booking is impossible by construction: a scheduled meeting holds a `MeetingSeat` per person and
-slot (unique) and its place (unique per slot), so of two accepts racing for one person's slot, or for the
-last table, the database lets exactly one through; the other gets a clear "taken" answer.
+Asking and answering are ascc.matching.meeting_requests; putting a meeting at a time and a table,
+ascc.matching.placement.
 """
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ascc import clock, locks
 from ascc.accounts import services as accounts
-from ascc.errors import DomainError, NotFound, ValidationFailed
+from ascc.errors import DomainError, NotFound
 from ascc.i18n import format_datetime
 from ascc.mail import services as mail
 from ascc.matching import invitations
 from ascc.matching import services as matching
-from ascc.matching.models import (
-    OPEN_STATUSES,
-    PRIORITIES,
-    MatchingSlot,
-    Meeting,
-    MeetingSeat,
-)
+from ascc.matching.models import OPEN_STATUSES, MatchingSlot, Meeting
 from ascc.matching.services import place_label
 from ascc.notifications import services as notifications
 from ascc.registration import delegations
 from ascc.registration import services as registration
-from ascc.text import collect, optional_block
 
 MESSAGE_MAX = 1000
 NO_SHOW_AFTER = timedelta(minutes=10)
-ANSWERABLE = ("requested",)
 
 
 def place_of(format_: str) -> str:
@@ -110,7 +98,7 @@ async def visible_to(session: AsyncSession, meeting: Meeting, viewer_id: int, or
     return viewer_id in heads.values()
 
 
-async def _require_party_or_organizer(
+async def require_party_or_organizer(
     session: AsyncSession, edition_id: int, meeting: Meeting, actor_id: int, organizer: bool
 ) -> None:
     """Either party (or their delegation head) or an organizer; anyone else is refused."""
@@ -167,16 +155,6 @@ async def open_count(session: AsyncSession, edition_id: int, user_id: int) -> in
     )
 
 
-async def _check_limit(
-    session: AsyncSession, edition_id: int, user_id: int, settings: Any, field: str
-) -> None:
-    limit = matching.limit_of(settings, await matching.get_profile(session, edition_id, user_id))
-    if await open_count(session, edition_id, user_id) >= limit:
-        raise DomainError(
-            "matching.error.limit_reached", "limit_reached", field=field, limit=limit, status=409
-        )
-
-
 async def open_between(session: AsyncSession, edition_id: int, a: int, b: int) -> Meeting | None:
     return await session.scalar(
         select(Meeting).where(
@@ -190,144 +168,7 @@ async def open_between(session: AsyncSession, edition_id: int, a: int, b: int) -
     )
 
 
-async def send_request(
-    session: AsyncSession, edition: Any, requester_id: int, values: Mapping[str, Any], base_url: str
-) -> Meeting:
-    """A request from `requester_id` to `values["recipient_id"]` with a message and a priority."""
-    errors: dict = {}
-    priority = str(values.get("priority") or "would_like")
-    if priority not in PRIORITIES:
-        errors["priority"] = ("error.choice_invalid", {})
-    message = collect(errors, optional_block, "message", values.get("message"), MESSAGE_MAX)
-    try:
-        recipient_id = int(values.get("recipient_id") or 0)
-    except (TypeError, ValueError):
-        recipient_id = 0
-    if recipient_id <= 0:
-        errors["recipient_id"] = ("error.required", {})
-    if errors:
-        raise ValidationFailed(errors)
-    settings = await matching.get_settings(session, edition.id)
-    if not settings.requests_open:
-        raise DomainError("matching.error.requests_closed", "requests_closed", status=409)
-    if recipient_id == requester_id:
-        raise DomainError("matching.error.self", "self", field="recipient_id")
-    people = await registration.registrations_of(session, edition.id, [requester_id, recipient_id])
-    mine, theirs = people.get(requester_id), people.get(recipient_id)
-    if mine is None or mine.status != "confirmed":
-        raise DomainError("matching.error.not_registered", "not_registered", status=403)
-    if theirs is None or theirs.status != "confirmed" or not theirs.consent_directory:
-        raise DomainError("matching.error.unknown_person", "unknown_person", field="recipient_id", status=404)
-    if not matching.may_meet(settings, mine.category, theirs.category):
-        raise DomainError("matching.error.categories", "categories", field="recipient_id", status=403)
-    # The requester is locked before their requests are counted: twenty sent at once are counted one after
-    # the other. One open request per pair is the database's index (A->B and B->A lock different people).
-    await locks.lock_people(session, requester_id)
-    if await open_between(session, edition.id, requester_id, recipient_id):
-        raise DomainError("matching.error.already_open", "already_open", field="recipient_id", status=409)
-    await _check_limit(session, edition.id, requester_id, settings, "recipient_id")
-    format_ = str(values.get("format") or default_format(mine.mode, theirs.mode))
-    allowed = (
-        ("in_person", "online", "hybrid") if mine.mode == theirs.mode == "in_person" else ("online", "hybrid")
-    )
-    if format_ not in allowed:
-        raise DomainError("matching.error.format", "format", field="format")
-    accepted_formats = await matching.get_profile(session, edition.id, recipient_id) or None
-    if accepted_formats is not None and accepted_formats.formats and format_ not in accepted_formats.formats:
-        raise DomainError("matching.error.format_not_accepted", "format_not_accepted", field="format")
-    meeting = Meeting(
-        edition_id=edition.id,
-        requester_id=requester_id,
-        recipient_id=recipient_id,
-        message=message or "",
-        priority=priority,
-        format=format_,
-        status="requested",
-        room_token=secrets.token_urlsafe(18),
-        interpreter_needed=bool(values.get("interpreter_needed")),
-    )
-    try:
-        async with session.begin_nested():
-            session.add(meeting)
-    except IntegrityError:  # the other person asked us at the same moment
-        raise DomainError(
-            "matching.error.already_open", "already_open", field="recipient_id", status=409
-        ) from None
-    heads = await delegations.heads_of(session, edition.id, [recipient_id])
-    await tell_parties(
-        session,
-        edition,
-        [recipient_id, *heads.values()],
-        "meeting_requested",
-        meeting,
-        base_url,
-        {"name_other": mine.user.name_latin, "message": meeting.message},
-    )
-    return meeting
-
-
-async def answer(
-    session: AsyncSession,
-    edition: Any,
-    meeting_id: int,
-    actor_id: int,
-    action: str,
-    values: Mapping[str, Any],
-    base_url: str,
-) -> Meeting:
-    """The recipient (or their delegation head) accepts, declines, or accepts proposing a time."""
-    meeting = await get_meeting(session, meeting_id, edition.id)
-    if not await may_act_for(session, edition.id, actor_id, meeting.recipient_id):
-        raise DomainError("matching.error.not_yours", "not_yours", status=403)
-    if meeting.status not in ANSWERABLE:
-        raise DomainError("matching.error.already_answered", "already_answered", status=409)
-    note = collect({}, optional_block, "answer", values.get("answer"), MESSAGE_MAX) or ""
-    settings = await matching.get_settings(session, edition.id)
-    if action == "decline":
-        meeting.status = "declined"
-    elif action in ("accept", "propose"):
-        # Accepting counts towards the recipient's limit: lock them, then count (and see the meeting anew).
-        await locks.lock_people(session, meeting.recipient_id)
-        meeting = await get_meeting(session, meeting_id, edition.id)
-        if meeting.status not in ANSWERABLE:
-            raise DomainError("matching.error.already_answered", "already_answered", status=409)
-        await _check_limit(session, edition.id, meeting.recipient_id, settings, "action")
-        meeting.status = "accepted"
-    else:
-        raise DomainError("error.choice_invalid", "invalid", field="action")
-    meeting.answer = note[:MESSAGE_MAX]
-    meeting.answered_by_id = actor_id
-    meeting.answered_at = clock.now()
-    slot_id = slot_id_of(values)
-    if action == "propose":
-        _require_instant(settings)
-        if slot_id is None:
-            raise DomainError("matching.error.slot_required", "slot_required", field="slot_id")
-        slot = await _free_slot_for(session, edition.id, meeting, slot_id)
-        meeting.proposed_slot_id = slot.id
-    await _flush_or_conflict(session)
-    if action == "accept" and slot_id is not None and settings.instant:
-        await schedule_in(session, edition, meeting, slot_id, base_url, tell=False)
-    kind = {"accept": "meeting_accepted", "decline": "meeting_declined", "propose": "meeting_proposed"}[
-        action
-    ]
-    meeting = await get_meeting(session, meeting.id)
-    params: dict[str, Any] = {"name_other": meeting.recipient.name_latin}
-    if meeting.proposed_slot is not None:  # the proposed time, not the (empty) scheduled one
-        params |= {
-            "when_en": format_datetime(meeting.proposed_slot.starts_at, "en", edition.timezone, "short"),
-            "when_ja": format_datetime(meeting.proposed_slot.starts_at, "ja", edition.timezone, "short"),
-        }
-    invitation = await _request_of(session, edition, meeting, base_url)
-    await tell_parties(session, edition, [meeting.requester_id], kind, meeting, base_url, params, invitation)
-    if meeting.status == "scheduled":
-        await tell_parties(
-            session, edition, [meeting.recipient_id], "meeting_scheduled", meeting, base_url, {}, invitation
-        )
-    return meeting
-
-
-async def _request_of(session: AsyncSession, edition: Any, meeting: Meeting, base_url: str) -> dict | None:
+async def request_of(session: AsyncSession, edition: Any, meeting: Meeting, base_url: str) -> dict | None:
     """The calendar invitation of a scheduled meeting (None while it has no time)."""
     if meeting.status != "scheduled" or meeting.slot is None:
         return None
@@ -335,13 +176,7 @@ async def _request_of(session: AsyncSession, edition: Any, meeting: Meeting, bas
     return invitations.request_payload(item, edition, meeting)
 
 
-def _require_instant(settings: Any) -> None:
-    """Participants pick times themselves only in instant mode; otherwise the organizers' run does."""
-    if not settings.instant:
-        raise DomainError("matching.error.not_instant", "not_instant", field="slot_id", status=409)
-
-
-async def _flush_or_conflict(session: AsyncSession) -> None:
+async def flush_or_conflict(session: AsyncSession) -> None:
     """Write the meeting; if someone changed it since we read it (its version moved on), say so."""
     try:
         await session.flush()
@@ -349,294 +184,13 @@ async def _flush_or_conflict(session: AsyncSession) -> None:
         raise DomainError("matching.error.changed_meanwhile", "changed_meanwhile", status=409) from None
 
 
-def slot_id_of(values: Mapping[str, Any]) -> int | None:
-    raw = values.get("slot_id")
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        raise DomainError("error.choice_invalid", "invalid", field="slot_id") from None
-
-
-async def take_proposal(
-    session: AsyncSession, edition: Any, meeting_id: int, actor_id: int, base_url: str
-) -> Meeting:
-    """The requester agrees to the time the recipient proposed."""
-    meeting = await get_meeting(session, meeting_id, edition.id)
-    if not await may_act_for(session, edition.id, actor_id, meeting.requester_id):
-        raise DomainError("matching.error.not_yours", "not_yours", status=403)
-    if meeting.status != "accepted" or meeting.proposed_slot_id is None:
-        raise DomainError("matching.error.no_proposal", "no_proposal", status=409)
-    await schedule_in(session, edition, meeting, meeting.proposed_slot_id, base_url)
-    return await get_meeting(session, meeting.id)
-
-
-async def _free_slot_for(
-    session: AsyncSession, edition_id: int, meeting: Meeting, slot_id: int
-) -> MatchingSlot:
-    """The slot, if both people are free in it and it has a place of the meeting's kind left."""
-    options = await common_free_slots(session, edition_id, meeting)
-    slot = next((s for s, _ in options if s.id == slot_id), None)
-    if slot is None:
-        raise DomainError("matching.error.slot_not_free", "slot_not_free", field="slot_id", status=409)
-    return slot
-
-
-async def common_free_slots(
-    session: AsyncSession, edition_id: int, meeting: Meeting
-) -> list[tuple[MatchingSlot, int]]:
-    """Slots both people are free in (programme, tours, blocks, other meetings), with places left."""
-    people = [meeting.requester_id, meeting.recipient_id]
-    slots = await matching.all_slots(session, edition_id)
-    busy = await matching.busy_of(session, edition_id, people)
-    free = matching.free_slot_ids(slots, busy.get(people[0], [])) & matching.free_slot_ids(
-        slots, busy.get(people[1], [])
-    )
-    seated = set(
-        (await session.scalars(select(MeetingSeat.slot_id).where(MeetingSeat.user_id.in_(people)))).all()
-    )
-    place = place_of(meeting.format)
-    used = dict(
-        (
-            await session.execute(
-                select(Meeting.slot_id, func.count())
-                .where(
-                    Meeting.edition_id == edition_id,
-                    Meeting.place == place,
-                    Meeting.place_number.is_not(None),  # a no-show's table is free again
-                )
-                .group_by(Meeting.slot_id)
-            )
-        )
-        .tuples()
-        .all()
-    )
-    result = []
-    for slot in slots:
-        places = slot.session.tables if place == "table" else slot.session.online_rooms
-        left = places - used.get(slot.id, 0)
-        if slot.id in free and slot.id not in seated and left > 0 and slot.starts_at > clock.now():
-            result.append((slot, left))
-    return result
-
-
-async def schedule_in(
-    session: AsyncSession,
-    edition: Any,
-    meeting: Meeting,
-    slot_id: int | None,
-    base_url: str,
-    tell: bool = True,
-) -> Meeting:
-    """Instant mode: put the meeting in a slot both are free in, at the lowest free table (or room)."""
-    _require_instant(await matching.get_settings(session, edition.id))
-    meeting = await _place(session, edition, meeting, slot_id)
-    if tell:
-        scheduled = await get_meeting(session, meeting.id)
-        await tell_parties(
-            session,
-            edition,
-            [meeting.requester_id, meeting.recipient_id],
-            "meeting_scheduled",
-            scheduled,
-            base_url,
-            {},
-            await _request_of(session, edition, scheduled, base_url),
-        )
-    return meeting
-
-
-async def _place(session: AsyncSession, edition: Any, meeting: Meeting, slot_id: int | None) -> Meeting:
-    """An accepted meeting into a slot both are free in, at the lowest free table (or room).
-
-    The slot is locked first: placements into one slot run one after the other, each finding the lowest
-    table still free. (Side by side, PostgreSQL's placements all chose the same table, and most gave up.)
-    """
-    if slot_id is None:
-        raise DomainError("matching.error.slot_required", "slot_required", field="slot_id")
-    await locks.lock_rows(session, MatchingSlot.__tablename__, [slot_id])
-    meeting = await get_meeting(session, meeting.id)
-    if meeting.status != "accepted":  # also when the other party scheduled it a moment ago
-        raise DomainError("matching.error.not_accepted", "not_accepted", status=409)
-    slot = await _free_slot_for(session, edition.id, meeting, slot_id)
-    place = place_of(meeting.format)
-    number = await _free_place_number(session, slot, place)
-    try:
-        async with session.begin_nested():
-            meeting.slot_id, meeting.place, meeting.place_number = slot.id, place, number
-            meeting.status = "scheduled"
-            meeting.proposed_slot_id = None
-            session.add_all(
-                MeetingSeat(meeting_id=meeting.id, slot_id=slot.id, user_id=u)
-                for u in (meeting.requester_id, meeting.recipient_id)
-            )
-            await session.flush()
-    except (IntegrityError, StaleDataError):
-        # Changed by someone who does not take the slot's lock (the meeting itself, a party's other slot).
-        raise DomainError("matching.error.slot_taken", "slot_taken", field="slot_id", status=409) from None
-    return meeting
-
-
-async def _free_place_number(session: AsyncSession, slot: MatchingSlot, place: str) -> int:
-    places = slot.session.tables if place == "table" else slot.session.online_rooms
-    taken = set(
-        (
-            await session.scalars(
-                select(Meeting.place_number).where(Meeting.slot_id == slot.id, Meeting.place == place)
-            )
-        ).all()
-    )
-    number = next((n for n in range(1, places + 1) if n not in taken), None)
-    if number is None:
-        raise DomainError("matching.error.slot_not_free", "slot_not_free", field="slot_id", status=409)
-    return number
-
-
-async def unschedule(session: AsyncSession, meeting: Meeting) -> None:
-    await session.execute(delete(MeetingSeat).where(MeetingSeat.meeting_id == meeting.id))
-    meeting.slot_id = meeting.place = meeting.place_number = None
-    meeting.locked = False
-    await _flush_or_conflict(
-        session
-    )  # the other party cancelling or moving it at this moment: told, not a 500
-
-
-async def cancel(
-    session: AsyncSession, edition: Any, meeting_id: int, actor_id: int, organizer: bool, base_url: str
-) -> Meeting:
-    meeting = await get_meeting(session, meeting_id, edition.id)
-    await _require_party_or_organizer(session, edition.id, meeting, actor_id, organizer)
-    if meeting.status not in OPEN_STATUSES:
-        raise DomainError("matching.error.not_open", "not_open", status=409)
-    was_scheduled = meeting.status == "scheduled"
-    when = _when_params(meeting, edition.timezone)
-    # The event as calendars have it, to cancel it there once the meeting has lost its slot.
-    in_calendars = (
-        await invitations.calendar_item(session, edition, meeting, base_url) if was_scheduled else None
-    )
-    await unschedule(session, meeting)
-    meeting.status = "cancelled"
-    meeting.cancelled_by_id = actor_id
-    await _flush_or_conflict(session)
-    parties = (meeting.requester_id, meeting.recipient_id)
-    others = [p for p in parties if p != actor_id]
-    meeting = await get_meeting(session, meeting.id)
-    cancel = invitations.cancel_payload(in_calendars, edition, meeting) if in_calendars else None
-    await tell_parties(
-        session,
-        edition,
-        others,
-        "meeting_cancelled",
-        meeting,
-        base_url,
-        {**when, "was_scheduled": was_scheduled},
-        cancel,
-    )
-    if cancel and actor_id in parties:
-        # The one who cancelled needs no news, but their calendar still holds the meeting.
-        await tell_parties(
-            session,
-            edition,
-            [actor_id],
-            "meeting_invitation_cancelled",
-            meeting,
-            base_url,
-            when,
-            cancel,
-            notify=False,
-        )
-    return meeting
-
-
-async def move(
-    session: AsyncSession,
-    edition: Any,
-    meeting_id: int,
-    actor_id: int,
-    organizer: bool,
-    slot_id: int | None,
-    base_url: str,
-) -> Meeting:
-    """Move a scheduled meeting to another slot both people are free in (a party or an organizer).
-
-    Both get the news with an updated invitation: same UID, later SEQUENCE, so calendars move the event."""
-    meeting = await get_meeting(session, meeting_id, edition.id)
-    await _require_party_or_organizer(session, edition.id, meeting, actor_id, organizer)
-    if meeting.status != "scheduled":
-        raise DomainError("matching.error.not_scheduled", "not_scheduled", status=409)
-    if meeting.slot.starts_at <= clock.now():
-        raise DomainError("matching.error.already_started", "already_started", status=409)
-    if not organizer:
-        # Where only the organizers' run sets times, only they move meetings, and not the ones they locked.
-        _require_instant(await matching.get_settings(session, edition.id))
-        if meeting.locked:
-            raise DomainError("matching.error.locked_by_organizers", "locked", status=409)
-    if slot_id is None:
-        raise DomainError("matching.error.slot_required", "slot_required", field="slot_id")
-    if slot_id == meeting.slot_id:
-        raise DomainError("matching.error.same_slot", "same_slot", field="slot_id")
-    was, locked = _when_params(meeting, edition.timezone), meeting.locked
-    async with session.begin_nested():  # a refused move leaves the meeting where it was
-        await unschedule(session, meeting)
-        meeting.status = "accepted"
-        await session.flush()
-        meeting = await _place(session, edition, meeting, slot_id)
-        meeting.locked = locked
-        await session.flush()
-    moved = await get_meeting(session, meeting_id)
-    await tell_parties(
-        session,
-        edition,
-        [moved.requester_id, moved.recipient_id],
-        "meeting_moved",
-        moved,
-        base_url,
-        {"was_en": was["when_en"], "was_ja": was["when_ja"]},
-        await _request_of(session, edition, moved, base_url),
-    )
-    return moved
-
-
-async def tell_place_changed(
-    session: AsyncSession, edition: Any, matching_session_id: int, base_url: str
-) -> int:
-    """Organizers changed where a matching session's tables are: everyone with a meeting at one of them
-    gets the news with an updated invitation (the row is touched, so SEQUENCE grows). Returns how many."""
-    ids = await session.scalars(
-        select(Meeting.id)
-        .join(MatchingSlot, MatchingSlot.id == Meeting.slot_id)
-        .where(
-            MatchingSlot.session_id == matching_session_id,
-            Meeting.status == "scheduled",
-            Meeting.place == "table",
-        )
-    )
-    changed = await meetings_by_ids(session, list(ids.all()))
-    for meeting in changed:
-        meeting.updated_at = clock.now()
-    await session.flush()
-    items = await invitations.items_of(session, edition, changed, base_url)  # one lookup for all of them
-    for meeting, item in zip(changed, items, strict=True):
-        await tell_parties(
-            session,
-            edition,
-            [meeting.requester_id, meeting.recipient_id],
-            "meeting_place_changed",
-            meeting,
-            base_url,
-            {},
-            invitations.request_payload(item, edition, meeting),
-        )
-    return len(changed)
-
-
 # --- Telling people ---------------------------------------------------------------------------------
 
 
-def _when_params(meeting: Meeting, tz: str) -> dict[str, str]:
+def when_params(meeting: Meeting, tz: str) -> dict[str, str]:
     if meeting.slot_id is None:
         return {"when_en": "", "when_ja": ""}
+    assert meeting.slot is not None  # callers load a meeting with its slot
     return {
         "when_en": format_datetime(meeting.slot.starts_at, "en", tz, "short"),
         "when_ja": format_datetime(meeting.slot.starts_at, "ja", tz, "short"),
@@ -656,7 +210,7 @@ async def tell_parties(
 ) -> None:
     """A notification on the page (unless `notify` is False) and a mail, in the person's language (both
     languages in the mail), with the calendar invitation when the meeting got, changed or lost its time."""
-    when = _when_params(meeting, edition.timezone)
+    when = when_params(meeting, edition.timezone)
     link = f"/matching/meetings/{meeting.id}"
     context = {
         **when,

@@ -168,7 +168,11 @@ class Meeting(Base):
     room_token: Mapped[str] = mapped_column(String(32), unique=True)  # the online room's unguessable name
     interpreter_needed: Mapped[bool] = mapped_column(Boolean, default=False)
     interpreter: Mapped[str] = mapped_column(String(200), default="")
-    checked_in_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    checked_in_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))  # the first party's
+    # When each party was there (checked in at the table, or said in their feedback that it took place): the
+    # meeting is held once both were (matching.tracking), or when an organizer marks it.
+    requester_checked_in_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    recipient_checked_in_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 
     requester: Mapped[User] = relationship(foreign_keys=[requester_id], lazy="raise")

@@ -16,7 +16,7 @@ from ascc.audit import services as audit
 from ascc.editions import services as editions
 from ascc.errors import DomainError, ValidationFailed
 from ascc.i18n import format_datetime, translate
-from ascc.matching import meetings, planning, printouts, tracking
+from ascc.matching import meeting_requests, meetings, placement, planning, printouts, tracking
 from ascc.matching import services as matching
 from ascc.matching.models import FOLLOW_UP_MONTHS, FOLLOW_UPS, STATUSES
 from ascc.security import requires_role
@@ -244,7 +244,7 @@ class MatchingAdminPages(Controller):
                 values["interpreter"].strip(),
             )
         elif action == "check-in":
-            await tracking.check_in(
+            await tracking.mark_held(
                 db_session, await meetings.get_meeting(db_session, meeting_id, current_edition.id)
             )
         elif action == "follow-up":
@@ -252,7 +252,7 @@ class MatchingAdminPages(Controller):
                 db_session, current_edition.id, meeting_id, request.user.id, values
             )
         elif action == "cancel":
-            await meetings.cancel(
+            await meeting_requests.cancel(
                 db_session,
                 current_edition,
                 meeting_id,
@@ -336,5 +336,5 @@ async def _save_session(
         await db_session.rollback()
         return await _overview(request, db_session, form_errors(request, exc), values, 422, session_id)
     if was and was != (saved.location_en, saved.location_ja):
-        await meetings.tell_place_changed(db_session, edition, saved.id, request.app.state.settings.base_url)
+        await placement.tell_place_changed(db_session, edition, saved.id, request.app.state.settings.base_url)
     return Redirect("/organizer/matching#sessions", status_code=303)

@@ -301,6 +301,7 @@ async def _tell_people(session: AsyncSession, edition_id: int, meeting_ids: list
     lines: dict[int, list[tuple[Any, str, Meeting]]] = {}
     scheduled = await meetings_by_ids(session, meeting_ids)
     for m in scheduled:
+        assert m.slot is not None  # just scheduled
         for person, other in ((m.requester, m.recipient), (m.recipient, m.requester)):
             lines.setdefault(person.id, []).append((m.slot.starts_at, other.name_latin, m))
     await notifications.notify_many(session, list(lines), "meetings_scheduled", "/matching", {})
@@ -330,8 +331,16 @@ async def _tell_people(session: AsyncSession, edition_id: int, meeting_ids: list
         scheduled, await invitations.items_of(session, edition, scheduled, base_url), strict=True
     ):
         payload = invitations.request_payload(item, edition, m)
-        for person, other in ((m.requester_id, m.recipient), (m.recipient_id, m.requester)):
+        for person_id, other in ((m.requester_id, m.recipient), (m.recipient_id, m.requester)):
             params = {"name_other": other.display_name}
             await tell_parties(
-                session, edition, [person], "meeting_invitation", m, base_url, params, payload, notify=False
+                session,
+                edition,
+                [person_id],
+                "meeting_invitation",
+                m,
+                base_url,
+                params,
+                payload,
+                notify=False,
             )

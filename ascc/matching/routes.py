@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -13,13 +13,15 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from ascc import clock
+from ascc.editions import phases
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.i18n import format_datetime, translate
-from ascc.matching import invitations, meetings, people, printouts, tracking
+from ascc.matching import invitations, meeting_requests, meetings, people, placement, printouts, tracking
 from ascc.matching import services as matching
 from ascc.matching.models import FORMATS, OUTCOMES, PRIORITIES
 from ascc.notifications import services as notifications
+from ascc.programme.agenda import AgendaMeeting
 from ascc.registration import services as registration
 from ascc.security import requires_login
 from ascc.taxonomy import SECTORS
@@ -31,6 +33,11 @@ CurrentEdition = NamedDependency[editions.Edition]
 # Online rooms are built on matching: the signed link into a meeting's room (opened by /online/go) comes in
 # from app.py (online.routes.provide_room_link), called as room_link(secret, meeting id, user id, now).
 RoomLink = NamedDependency[Callable[[str, int, int, datetime], str]]
+
+
+def provide_agenda_meetings() -> Callable[..., Awaitable[list[AgendaMeeting]]]:
+    """A person's meetings with a time, for the programme's "my agenda" page (wired in app.py)."""
+    return invitations.agenda_meetings
 
 
 def _base(request: Request) -> str:
@@ -56,6 +63,7 @@ async def _home(request: Request, db_session: DbSession) -> Template:
         recommended=recommended,
         lists=lists,
         limit=matching.limit_of(settings, profile),
+        requests_window=_requests_window(edition),
         open_count=await meetings.open_count(db_session, edition.id, user_id),
         notes=await notifications.unread(db_session, user_id, 10),
     )
@@ -112,7 +120,7 @@ class MatchingPages(Controller):
         values: dict[str, Any] = form_values(form, "message", "priority", "format", "interpreter_needed")
         values["recipient_id"] = user_id
         try:
-            meeting = await meetings.send_request(
+            meeting = await meeting_requests.send_request(
                 db_session, current_edition, request.user.id, values, _base(request)
             )
         except ValidationFailed as exc:
@@ -164,31 +172,35 @@ class MatchingPages(Controller):
         base = _base(request)
         try:
             if action in ("accept", "decline", "propose"):
-                await meetings.answer(db_session, current_edition, meeting_id, user.id, action, values, base)
+                await meeting_requests.answer(
+                    db_session, current_edition, meeting_id, user.id, action, values, base
+                )
             elif action == "take-proposal":
-                await meetings.take_proposal(db_session, current_edition, meeting_id, user.id, base)
+                await meeting_requests.take_proposal(db_session, current_edition, meeting_id, user.id, base)
             elif action == "schedule":
                 meeting = await _own_meeting(db_session, current_edition.id, meeting_id, user.id)
-                await meetings.schedule_in(
-                    db_session, current_edition, meeting, meetings.slot_id_of(values), base
+                await placement.schedule_in(
+                    db_session, current_edition, meeting, placement.slot_id_of(values), base
                 )
             elif action == "cancel":
-                await meetings.cancel(
+                await meeting_requests.cancel(
                     db_session, current_edition, meeting_id, user.id, user.is_organizer, base
                 )
             elif action == "move":
-                await meetings.move(
+                await placement.move(
                     db_session,
                     current_edition,
                     meeting_id,
                     user.id,
                     user.is_organizer,
-                    meetings.slot_id_of(values),
+                    placement.slot_id_of(values),
                     base,
                 )
             elif action == "check-in":
                 await tracking.check_in(
-                    db_session, await _own_meeting(db_session, current_edition.id, meeting_id, user.id)
+                    db_session,
+                    await _own_meeting(db_session, current_edition.id, meeting_id, user.id),
+                    user.id,
                 )
             elif action == "interpreter":
                 await _own_meeting(db_session, current_edition.id, meeting_id, user.id)
@@ -266,6 +278,8 @@ class MatchingPages(Controller):
         for m in lists.scheduled:
             if request.user.id not in (m.requester_id, m.recipient_id):
                 continue  # a delegation head's list also shows members' meetings; the printout is personal
+            if m.slot is None:
+                continue  # no time to print (scheduled meetings keep their slot)
             other = m.recipient if m.requester_id == request.user.id else m.requester
             note = invitations.room_url(settings, m) if m.place == "room" else ""
             if m.interpreter_needed:
@@ -337,7 +351,13 @@ async def _person_page(
         priorities=PRIORITIES,
         formats=FORMATS if both_in_person else ("online", "hybrid"),
         default_format=meetings.default_format(mine.mode if mine else "online", card.mode),
+        requests_window=_requests_window(edition),
     )
+
+
+def _requests_window(edition: editions.Edition) -> phases.Window:
+    """Meeting requests now: open until their last day, closed after it (the pages say which)."""
+    return phases.meeting_requests(phases.timeline_of(edition), clock.now())
 
 
 async def _meeting_page(
@@ -363,15 +383,16 @@ async def _meeting_page(
     is_party = user.id in (meeting.requester_id, meeting.recipient_id)
     movable = (
         meeting.status == "scheduled"
+        and meeting.slot is not None
         and meeting.slot.starts_at > now
         and (user.is_organizer or is_party or is_requester)
     )
     free: list[Any] = []
     if can_answer or (meeting.status == "accepted" and settings.instant) or movable:
-        free = await meetings.common_free_slots(db_session, edition.id, meeting)
+        free = await placement.common_free_slots(db_session, edition.id, meeting)
     feedback = (await tracking.feedback_of(db_session, [meeting.id])).get(meeting.id, [])
     everyone = await people.cards(db_session, edition.id)
-    started = meeting.slot is not None and meeting.slot.starts_at <= now
+    feedback_opens = tracking.feedback_opens(meeting)
     return page(
         request,
         "matching/meeting.html",
@@ -391,7 +412,15 @@ async def _meeting_page(
         room_open=meeting.slot is not None
         and meeting.slot.starts_at - meetings.ROOM_OPENS <= now <= meeting.slot.ends_at,
         seconds_to_start=int((meeting.slot.starts_at - now).total_seconds()) if meeting.slot else None,
-        started=started,
+        feedback_open=feedback_opens is not None and feedback_opens <= now,
+        feedback_opens=feedback_opens,
+        my_check_in=(
+            meeting.requester_checked_in_at
+            if user.id == meeting.requester_id
+            else meeting.recipient_checked_in_at
+            if user.id == meeting.recipient_id
+            else None
+        ),
         now=now,
         check_in_open=meeting.slot is not None
         and meeting.slot.starts_at - tracking.CHECK_IN_FROM <= now <= meeting.slot.ends_at,

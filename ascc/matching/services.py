@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -43,6 +43,9 @@ from ascc.text import (
     whole_number,
 )
 from ascc.tours import services as tours
+
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
 
 CATEGORIES = registration.CATEGORIES
 PROFILE_TEXT_MAX = 2000
@@ -189,7 +192,7 @@ def _session_view(target: MatchingSession, tz: ZoneInfo) -> dict[str, Any]:
 
 async def save_session(
     session: AsyncSession,
-    edition: Any,
+    edition: Edition,
     session_id: int | None,
     values: Mapping[str, str],
     actor: audit.Actor | None = None,
@@ -212,7 +215,7 @@ async def save_session(
     location_en = clean_line(values.get("location_en"))[:300]
     location_ja = clean_line(values.get("location_ja"))[:300] or location_en
     if starts and ends and ends <= starts:
-        errors["ends"] = ("error.end_before_start", {})
+        errors["ends"] = ("error.to_before_from", {})
     if starts and (
         starts.date() < edition.starts_on - timedelta(days=30)
         or starts.date() > edition.ends_on + timedelta(days=30)
@@ -239,7 +242,7 @@ async def save_session(
             errors["tables"] = ("matching.error.places_in_use", {"number": top_table})
         if rooms < top_room:
             errors["online_rooms"] = ("matching.error.places_in_use", {"number": top_room})
-    if errors:
+    if errors or starts is None or ends is None or slot_minutes is None:  # each None has its error
         raise ValidationFailed(errors)
     before = _session_view(existing, tz) if existing else None
     target = existing or MatchingSession(edition_id=edition.id)
@@ -365,13 +368,13 @@ async def busy_of(
 ) -> dict[int, list[Busy]]:
     """What takes each person's time besides meetings (everyone when `user_ids` is None)."""
     result: dict[int, list[Busy]] = {}
-    for user_id, items in (await programme.busy_times(session, edition_id, user_ids)).items():
+    for user_id, taken in (await programme.busy_times(session, edition_id, user_ids)).items():
         result.setdefault(user_id, []).extend(
-            Busy(i.starts_at, i.ends_at, i.why, i.title_en, i.title_ja) for i in items
+            Busy(i.starts_at, i.ends_at, i.why, i.title_en, i.title_ja) for i in taken
         )
-    for user_id, items in (await tours.busy_times(session, edition_id, user_ids)).items():
+    for user_id, courses in (await tours.busy_times(session, edition_id, user_ids)).items():
         result.setdefault(user_id, []).extend(
-            Busy(a, b, "tour", f"{c.code}: {c.theme_en}", f"{c.code}: {c.theme_ja}") for a, b, c in items
+            Busy(a, b, "tour", f"{c.code}: {c.theme_en}", f"{c.code}: {c.theme_ja}") for a, b, c in courses
         )
     query = select(AvailabilityBlock).where(AvailabilityBlock.edition_id == edition_id)
     if user_ids is not None:
@@ -394,14 +397,14 @@ def clash(slot: MatchingSlot, busy: list[Busy]) -> Busy | None:
 
 
 async def add_block(
-    session: AsyncSession, edition: Any, user_id: int, values: Mapping[str, str]
+    session: AsyncSession, edition: Edition, user_id: int, values: Mapping[str, str]
 ) -> AvailabilityBlock:
     errors: dict = {}
     tz = ZoneInfo(edition.timezone)
     starts = local_time(errors, "block_starts", values.get("day", ""), values.get("starts", ""), tz)
     ends = local_time(errors, "block_ends", values.get("day", ""), values.get("ends", ""), tz)
     if starts and ends and ends <= starts:
-        errors["block_ends"] = ("error.end_before_start", {})
+        errors["block_ends"] = ("error.to_before_from", {})
     note = clean_line(values.get("note"))[:200]
     if errors:
         raise ValidationFailed(errors)

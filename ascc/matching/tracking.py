@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -37,18 +37,62 @@ from ascc.text import collect, optional_block
 CHECK_IN_FROM = timedelta(minutes=15)  # before the start: people arrive early at the table
 
 
-async def check_in(session: AsyncSession, meeting: Meeting) -> None:
-    """At the table: from 15 minutes before the start to the end of the slot."""
+async def check_in(session: AsyncSession, meeting: Meeting, user_id: int) -> None:
+    """One party at the table, from 15 minutes before the start to the end of the slot. The meeting is held
+    once both parties are there; until then it stays scheduled (and keeps its table past the no-show time)."""
     if meeting.status not in ("scheduled", "held") or meeting.slot is None:
         raise DomainError("matching.error.not_scheduled", "not_scheduled", status=409)
+    if user_id not in (meeting.requester_id, meeting.recipient_id):
+        raise DomainError("matching.error.not_yours", "not_yours", status=403)
     now = clock.now()
     if not meeting.slot.starts_at - CHECK_IN_FROM <= now <= meeting.slot.ends_at:
         raise DomainError("matching.error.check_in_time", "check_in_time", status=409)
-    # One conditional statement, not the ORM's versioned write: both people checked in at the same moment
-    # (two phones at the table) both succeed, and the first time stays.
+    await _was_there(session, meeting, user_id, now, ("scheduled", "held"))
+
+
+async def _was_there(
+    session: AsyncSession, meeting: Meeting, user_id: int, when: datetime, statuses: tuple[str, ...]
+) -> None:
+    """Record that this party was there; held when the other one was too.
+
+    One conditional statement, not the ORM's versioned write: the two parties checking in at the same moment
+    (two phones at the table) both succeed, and the second statement, which runs after the first one's commit
+    (PostgreSQL re-reads the row it waited for; SQLite has one writer), sees the first party's time and
+    makes the meeting held. The first time of each party stays."""
+    mine, theirs = (
+        (Meeting.requester_checked_in_at, Meeting.recipient_checked_in_at)
+        if user_id == meeting.requester_id
+        else (Meeting.recipient_checked_in_at, Meeting.requester_checked_in_at)
+    )
     await session.execute(
         update(Meeting)
-        .where(Meeting.id == meeting.id, Meeting.status.in_(("scheduled", "held")))
+        .where(Meeting.id == meeting.id, Meeting.status.in_(statuses))
+        .values(
+            {
+                mine: func.coalesce(mine, when),
+                Meeting.checked_in_at: func.coalesce(Meeting.checked_in_at, when),
+                Meeting.status: case((theirs.is_not(None), "held"), else_=Meeting.status),
+                Meeting.version: Meeting.version + 1,
+            }
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(
+        meeting, ["status", "checked_in_at", "requester_checked_in_at", "recipient_checked_in_at", "version"]
+    )
+
+
+async def mark_held(session: AsyncSession, meeting: Meeting) -> None:
+    """An organizer's word that the meeting took place (a missed check-in, an online meeting): from the time
+    check-in opens, also for a meeting recorded as a no-show."""
+    if meeting.status not in ("scheduled", "held", "no_show") or meeting.slot is None:
+        raise DomainError("matching.error.not_scheduled", "not_scheduled", status=409)
+    now = clock.now()
+    if now < meeting.slot.starts_at - CHECK_IN_FROM:
+        raise DomainError("matching.error.check_in_time", "check_in_time", status=409)
+    await session.execute(
+        update(Meeting)
+        .where(Meeting.id == meeting.id, Meeting.status.in_(("scheduled", "held", "no_show")))
         .values(
             status="held",
             checked_in_at=func.coalesce(Meeting.checked_in_at, now),
@@ -59,13 +103,19 @@ async def check_in(session: AsyncSession, meeting: Meeting) -> None:
     await session.refresh(meeting, ["status", "checked_in_at", "version"])
 
 
+def feedback_opens(meeting: Meeting) -> datetime | None:
+    """When the parties may say how it went: at the end of the meeting (None: it has no time)."""
+    return meeting.slot.ends_at if meeting.slot is not None else None
+
+
 async def sweep_no_shows(session: AsyncSession, edition_id: int) -> int:
-    """Meetings nobody checked in to within 10 minutes of their start: recorded as no-shows, the slot freed.
+    """Meetings nobody checked in to within 10 minutes of their start: recorded as no-shows, the table freed.
+    A meeting only one party came to stays scheduled (its table kept) until its end, then is a no-show too.
 
     One conditional UPDATE: pages run this as people look at them, often several at once; each meeting is
     marked by exactly one of them (the others find it no longer scheduled), with no version conflict.
     """
-    deadline = clock.now() - NO_SHOW_AFTER
+    now = clock.now()
     due = (
         select(Meeting.id)
         .join(MatchingSlot, MatchingSlot.id == Meeting.slot_id)
@@ -73,7 +123,10 @@ async def sweep_no_shows(session: AsyncSession, edition_id: int) -> int:
             Meeting.edition_id == edition_id,
             Meeting.status == "scheduled",
             Meeting.format == "in_person",  # online rooms have no door to check in at
-            MatchingSlot.starts_at < deadline,
+            or_(
+                (MatchingSlot.starts_at < now - NO_SHOW_AFTER) & Meeting.checked_in_at.is_(None),
+                MatchingSlot.ends_at < now,
+            ),
         )
     )
     if await session.scalar(due.limit(1)) is None:
@@ -82,8 +135,12 @@ async def sweep_no_shows(session: AsyncSession, edition_id: int) -> int:
         await session.scalars(
             update(Meeting)
             .where(Meeting.id.in_(due.scalar_subquery()), Meeting.status == "scheduled")
-            # The table is free for a walk-in meeting; the slot stays on record.
-            .values(status="no_show", place_number=None, version=Meeting.version + 1)
+            # The table is free for a walk-in meeting (the slot stays on record); one a party sat at keeps it.
+            .values(
+                status="no_show",
+                place_number=case((Meeting.checked_in_at.is_(None), None), else_=Meeting.place_number),
+                version=Meeting.version + 1,
+            )
             .returning(Meeting.id)
             .execution_options(synchronize_session=False)
         )
@@ -99,9 +156,8 @@ async def give_feedback(
     meeting = await get_meeting(session, meeting_id, edition_id)
     if user_id not in (meeting.requester_id, meeting.recipient_id):
         raise DomainError("matching.error.not_yours", "not_yours", status=403)
-    if meeting.status not in ("scheduled", "held", "no_show") or (
-        meeting.slot is not None and meeting.slot.starts_at > clock.now()
-    ):
+    opens = feedback_opens(meeting)
+    if meeting.status not in ("scheduled", "held", "no_show") or opens is None or opens > clock.now():
         raise DomainError("matching.error.too_early", "too_early", status=409)
     outcome = str(values.get("outcome") or "")
     follow_up = [f for f in values.get("follow_up", []) if f in ("feasibility_study", "pilot", "contract")]
@@ -124,9 +180,11 @@ async def give_feedback(
     feedback.outcome = outcome
     feedback.follow_up = follow_up if outcome == "follow_up" else []
     feedback.note = note or ""
-    if outcome != "not_held" and meeting.status in ("scheduled", "no_show"):
-        meeting.status = "held"  # it took place after all (an online meeting, or a check-in missed)
     await session.flush()
+    if outcome != "not_held" and meeting.status in ("scheduled", "no_show"):
+        # This party says it took place (an online meeting, or a check-in missed): held once both say so.
+        assert meeting.slot is not None  # feedback_opens needs one
+        await _was_there(session, meeting, user_id, meeting.slot.starts_at, ("scheduled", "no_show"))
     return feedback
 
 
@@ -286,7 +344,7 @@ async def table_plan(session: AsyncSession, edition_id: int) -> list[tuple[Match
         )
         .order_by(Meeting.place.desc(), Meeting.place_number)
     )
-    by_slot: dict[int, list[Meeting]] = {}
+    by_slot: dict[int | None, list[Meeting]] = {}  # never None: the query asks for a slot
     for m in rows.unique():
         by_slot.setdefault(m.slot_id, []).append(m)
     return [(s, by_slot.get(s.id, [])) for s in slots]
@@ -303,7 +361,7 @@ async def check_in_places(session: AsyncSession, edition_id: int) -> list[Place]
 
 async def meeting_at_tables(
     session: AsyncSession, edition_id: int, matching_session_id: int, user_id: int
-) -> Meeting | bool | None:
+) -> Meeting | Literal[False] | None:
     """The person's in-person meeting at this session's tables that is open for check-in now (then call
     check_in). None: no such session; False: no meeting of theirs at these tables now."""
     area = await session.get(MatchingSession, matching_session_id)

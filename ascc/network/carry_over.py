@@ -5,7 +5,7 @@ company's earlier solutions, into the current edition (copies; the originals sta
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +18,9 @@ from ascc.exhibitors import solutions as solution_service
 from ascc.network.directory import Earlier, offers_of
 from ascc.network.models import CARRIED_KINDS, CarriedOver
 
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
+
 
 @dataclass(frozen=True)
 class CarryOption:
@@ -26,7 +29,7 @@ class CarryOption:
     copy_id: int | None  # the copy in the current edition, when it was brought already
 
 
-async def carry_over_options(session: AsyncSession, edition: Any, user_id: int) -> dict[str, Any]:
+async def carry_over_options(session: AsyncSession, edition: Edition, user_id: int) -> dict[str, Any]:
     """What this person may bring into `edition`: their city's needs of earlier editions (a registered city
     official) and their company's solutions of earlier editions (staff of its exhibitor in `edition`)."""
     city = await needs_directory.city_of_poster(session, edition.id, user_id)
@@ -104,7 +107,7 @@ async def _record_copy(
     return copy
 
 
-async def bring_need(session: AsyncSession, edition: Any, user_id: int, need_id: int) -> Any:
+async def bring_need(session: AsyncSession, edition: Edition, user_id: int, need_id: int) -> Any:
     """Copy a need of an earlier edition into `edition` for the same city (the original stays). Only a
     registered official of that city may; the copy carries the need's content, with them as its author."""
     Need = needs_directory.Need
@@ -125,7 +128,7 @@ async def bring_need(session: AsyncSession, edition: Any, user_id: int, need_id:
     )
 
 
-async def bring_solution(session: AsyncSession, edition: Any, user_id: int, solution_id: int) -> Any:
+async def bring_solution(session: AsyncSession, edition: Edition, user_id: int, solution_id: int) -> Any:
     """Copy a solution of an earlier edition into this edition's exhibitor of the same company."""
     exhibitor, _ = await marketplace.require_staff(session, edition.id, user_id)
     Solution, Exhibitor = marketplace.Solution, marketplace.Exhibitor

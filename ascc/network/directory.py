@@ -170,7 +170,8 @@ async def cards(session: AsyncSession, user_ids: list[int] | None = None) -> lis
     whole directory is built once per change and worker (see `_stamp` and `_people`)."""
     if user_ids is not None:
         return await _build(session, user_ids)
-    where = str(session.bind.url) if session.bind else ""
+    # The database's address (the engine's, also when the session is bound to one of its connections).
+    where = str(session.get_bind().engine.url) if session.bind else ""
     people = await _people(session)
     key = (await _stamp(session), people)
     cached = _cache.get(where)
@@ -201,7 +202,7 @@ async def _build(session: AsyncSession, user_ids: list[int] | None) -> list[Memb
     }
     ids = list(users)
     # Registrations of every edition, oldest first: the latest describes the person, confirmed ones are attended.
-    latest: dict[int, Any] = {}
+    latest: dict[int, registration.Registration] = {}
     attended: dict[int, list[Attended]] = {}
     rows = await session.execute(
         select(Registration, Edition.name_en, Edition.name_ja, Edition.starts_on)
@@ -210,22 +211,22 @@ async def _build(session: AsyncSession, user_ids: list[int] | None) -> list[Memb
         .options(joinedload(Registration.organization))
         .order_by(Edition.starts_on, Registration.id)
     )
-    for reg, name_en, name_ja, starts_on in rows.unique().tuples():
-        if reg.status in ("confirmed", "pending", "waiting"):
-            latest[reg.user_id] = reg
-        if reg.status == "confirmed":
-            attended.setdefault(reg.user_id, []).append(
-                Attended(reg.edition_id, name_en, name_ja, starts_on.year)
+    for row, name_en, name_ja, starts_on in rows.unique().tuples():
+        if row.status in ("confirmed", "pending", "waiting"):
+            latest[row.user_id] = row
+        if row.status == "confirmed":
+            attended.setdefault(row.user_id, []).append(
+                Attended(row.edition_id, name_en, name_ja, starts_on.year)
             )
-    profiles: dict[int, Any] = {}
+    profiles: dict[int, matching.MatchingProfile] = {}
     Profile = matching.MatchingProfile
-    for profile in await session.scalars(
+    for found in await session.scalars(
         select(Profile)
         .join(Edition, Edition.id == Profile.edition_id)
         .where(Profile.user_id.in_(ids))
         .order_by(Edition.starts_on, Profile.id)
     ):
-        profiles[profile.user_id] = profile  # the latest edition's wins
+        profiles[found.user_id] = found  # the latest edition's wins
     organization_of = {
         uid: (
             latest[uid].organization_id
@@ -238,6 +239,7 @@ async def _build(session: AsyncSession, user_ids: list[int] | None) -> list[Memb
     result = []
     for uid, user in users.items():
         member, reg, profile = members[uid], latest.get(uid), profiles.get(uid)
+        organization_id = organization_of[uid]
         org = (reg.organization if reg and reg.organization else None) or user.organization
         sectors = tuple(
             dict.fromkeys([*(profile.sectors if profile else []), *((reg.interests or []) if reg else [])])
@@ -261,8 +263,8 @@ async def _build(session: AsyncSession, user_ids: list[int] | None) -> list[Memb
             offers=profile.offers if profile else "",
             seeks=profile.seeks if profile else "",
             editions=tuple(attended.get(uid, [])),
-            solutions=tuple(solutions.get(organization_of[uid], [])) if organization_of[uid] else (),
-            needs=tuple(needs.get(organization_of[uid], [])) if organization_of[uid] else (),
+            solutions=tuple(solutions.get(organization_id, [])) if organization_id else (),
+            needs=tuple(needs.get(organization_id, [])) if organization_id else (),
         )
         card.search = _search_text(card)
         result.append(card)
@@ -301,7 +303,7 @@ async def offers_of(
     for sid, en, ja, org, eid, ed_en, ed_ja in rows.tuples():
         solutions.setdefault(org, []).append(Earlier(sid, en, ja, eid, ed_en, ed_ja))
     needs: dict[int, list[Earlier]] = {}
-    rows = await session.execute(
+    need_rows = await session.execute(
         select(
             Need.id,
             Need.title_en,
@@ -316,7 +318,7 @@ async def offers_of(
         .where(Need.organization_id.in_(organization_ids))
         .order_by(Edition.starts_on.desc(), Need.id)
     )
-    for nid, en, ja, org, eid, ed_en, ed_ja, status in rows.tuples():
+    for nid, en, ja, org, eid, ed_en, ed_ja, status in need_rows.tuples():
         needs.setdefault(org, []).append(Earlier(nid, en, ja, eid, ed_en, ed_ja, status))
     return solutions, needs
 

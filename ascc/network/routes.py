@@ -144,6 +144,7 @@ async def _meeting_page(
         other_tz=await network.zone_of(db_session, meeting.other(request.user.id)),
         room_open=meeting.status == "accepted"
         and meeting.starts_at is not None
+        and meeting.ends_at is not None
         and offseason.room_open(meeting.starts_at, meeting.ends_at, now),
         ended=meeting.ends_at is not None and meeting.ends_at < now,
         now=now,

@@ -4,7 +4,7 @@ seminar's questions and poll as they might have gone (120 people in the room, ab
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ascc.online.models import LiveQuestion, LiveSettings, Poll, PollVote, QuestionVote, Stream
 from ascc.programme import services as programme
 from ascc.registration import services as registration
+
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
 
 PANEL = "Panel: cities reporting on the SDGs"
 KEYNOTE = "SDGs seminar keynote"
@@ -44,7 +47,7 @@ def _stream_urls(number: int, channels: list[str]) -> dict[str, str]:
     return urls
 
 
-async def load_online(session: AsyncSession, edition: Any) -> int:
+async def load_online(session: AsyncSession, edition: Edition) -> int:
     """Streams, questions and a poll; does nothing when the edition's sessions have streams already."""
     rows = [r for r in await programme.sessions_of(session, edition.id) if r.status == "published"]
     ids = [r.id for r in rows]

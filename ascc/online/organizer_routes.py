@@ -2,7 +2,6 @@
 (online viewers minute by minute beside the door's check-ins, viewing time per person, CSV)."""
 
 from datetime import datetime
-from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
@@ -16,6 +15,7 @@ from ascc.i18n import translate
 from ascc.online import charts, polls, providers, publishing, viewing
 from ascc.online import services as online
 from ascc.programme import services as programme
+from ascc.programme.schedule import Item
 from ascc.security import requires_organizer
 from ascc.web import DbSession, form_errors, form_text, form_values, page, request_lang
 
@@ -24,7 +24,7 @@ async def _current(request: Request) -> programme.Programme:
     return await programme.current_programme(request.app.state.schedule_cache)
 
 
-def _item(current: programme.Programme, session_id: int) -> Any:
+def _item(current: programme.Programme, session_id: int) -> Item:
     return programme.published_item(current, session_id)
 
 
@@ -63,6 +63,7 @@ async def _session_page(
 ) -> Template:
     current = await _current(request)
     item = _item(current, session_id)
+    assert current.schedule is not None  # _item found the session in it
     streams = await online.streams_of(db_session, session_id)
     lang = request_lang(request)
     arrivals = await figures.arrivals(db_session, current.edition.id, session_id)
@@ -187,6 +188,7 @@ class OnlineAdminPages(Controller):
     ) -> Response:
         current = await _current(request)
         item = _item(current, session_id)
+        assert current.schedule is not None  # _item found the session in it
         tz = current.schedule.zone
 
         def local(moment: datetime) -> str:

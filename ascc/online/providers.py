@@ -54,11 +54,11 @@ def _youtube_id(url: str) -> str | None:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     segments = [s for s in parts.path.split("/") if s]
-    candidate = None
+    candidate: str | None = None
     if host.endswith("youtu.be") and segments:
         candidate = segments[0]
     elif segments[:1] == ["watch"]:
-        candidate = (parse_qs(parts.query).get("v") or [None])[0]
+        candidate = next(iter(parse_qs(parts.query).get("v", [])), None)
     elif len(segments) >= 2 and segments[0] in ("embed", "live", "shorts"):
         candidate = segments[1]
     return candidate if candidate and _YOUTUBE_ID.match(candidate) else None

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import locks
@@ -92,7 +92,7 @@ async def questions_of(session: AsyncSession, session_id: int, who: Viewer | Non
     everyone also their own questions still waiting for a moderator."""
     statement = select(LiveQuestion).where(LiveQuestion.session_id == session_id)
     if who is None or not who.moderator:
-        visible = LiveQuestion.status.in_(("approved", "answered"))
+        visible: ColumnElement[bool] = LiveQuestion.status.in_(("approved", "answered"))
         if who is not None:
             visible = visible | ((LiveQuestion.user_id == who.user_id) & (LiveQuestion.status == "pending"))
         statement = statement.where(visible)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Stream, Template
 
 from ascc import clock
@@ -301,7 +302,7 @@ class OnlinePages(Controller):
 
     @post("/sessions/{session_id:int}/questions", guards=[requires_login])
     async def ask(
-        self, request: Request, db_session: DbSession, session_id: FromPath[int]
+        self, request: HTMXRequest, db_session: DbSession, session_id: FromPath[int]
     ) -> Response | Redirect:
         """Ask from the page. htmx gets the new question's fragment (or the error text, 4xx); without
         JavaScript the page comes back."""
@@ -338,7 +339,11 @@ class OnlinePages(Controller):
 
     @post("/sessions/{session_id:int}/questions/{question_id:int}/moderate", guards=[requires_login])
     async def moderate(
-        self, request: Request, db_session: DbSession, session_id: FromPath[int], question_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        db_session: DbSession,
+        session_id: FromPath[int],
+        question_id: FromPath[int],
     ) -> Response | Redirect:
         _, _, who = await viewer_of(request, db_session, session_id)
         form = await request.form()
@@ -382,7 +387,7 @@ class OnlinePages(Controller):
 
     @post("/polls/{poll_id:int}/status", guards=[requires_login])
     async def poll_status(
-        self, request: Request, db_session: DbSession, poll_id: FromPath[int]
+        self, request: HTMXRequest, db_session: DbSession, poll_id: FromPath[int]
     ) -> Response | Redirect:
         poll = await polls.get_poll(db_session, poll_id)
         _, _, who = await viewer_of(request, db_session, poll.session_id)

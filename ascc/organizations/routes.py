@@ -11,7 +11,7 @@ from ascc.audit import services as audit
 from ascc.errors import ValidationFailed
 from ascc.organizations import services as organizations
 from ascc.security import requires_login, requires_organizer
-from ascc.web import DbSession, form_errors, form_values, page
+from ascc.web import DbSession, form_errors, form_text, form_values, page
 
 FIELDS = ("name_en", "name_ja", "kind", "country", "region", "website")
 
@@ -30,15 +30,20 @@ class OrganizationAdminPages(Controller):
         values: dict | None = None,
         errors: dict | None = None,
         status_code: int = 200,
+        unchecked: bool = False,
+        **context: Any,
     ) -> Template:
-        items = await organizations.list_all(db_session, q, kind)
+        items = await organizations.list_all(db_session, q, kind, unchecked=unchecked)
         return page(
             request,
             "organizer/organizations.html",
             status_code=status_code,
             organizations=items,
+            people=await organizations.people_counts(db_session, [o.id for o in items]),
             q=q or "",
             kind=kind or "",
+            unchecked=unchecked,
+            **context,
             kinds=organizations.ORGANIZATION_KINDS,
             values=values or {"kind": "city"},
             errors=errors or {},
@@ -51,8 +56,35 @@ class OrganizationAdminPages(Controller):
         db_session: DbSession,
         q: FromQuery[str | None] = None,
         kind: FromQuery[str | None] = None,
+        unchecked: FromQuery[bool] = False,
     ) -> Template:
-        return await self._render(request, db_session, q, kind)
+        return await self._render(request, db_session, q, kind, unchecked=unchecked)
+
+    @post("/kinds")
+    async def set_kinds(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        """Classify many organizations at once (the kinds people stated at sign-up, checked)."""
+        form = await request.form()
+        ids = [int(v) for v in form.getall("ids", []) if isinstance(v, str) and v.isdigit() and len(v) < 12]
+        kind = form_text(form, "set_kind")
+        try:
+            changed = await organizations.set_kind(db_session, ids, kind)
+        except ValidationFailed as exc:
+            await db_session.rollback()
+            return await self._render(
+                request, db_session, None, None, status_code=422, kind_errors=form_errors(request, exc)
+            )
+        for organization in changed:
+            await audit.record(
+                db_session,
+                request.user,
+                "organization.kind",
+                "organization",
+                organization.id,
+                organization.name_en,
+                after={"kind": kind},
+            )
+        await db_session.commit()
+        return await self._render(request, db_session, None, None, kinds_set=len(changed))
 
     @post("/")
     async def create(self, request: Request, db_session: DbSession) -> Template | Redirect:
@@ -103,9 +135,10 @@ class OrganizationApi(Controller):
     async def list_organizations(
         self, db_session: DbSession, q: FromQuery[str | None] = None, kind: FromQuery[str | None] = None
     ) -> list[OrganizationOut]:
-        """Names typed at sign-up (kind "other") stay out until an organizer has classified them."""
+        """Names typed at sign-up stay out until an organizer has checked their kind (ask kind=other for the
+        unclassified ones)."""
         items = await organizations.list_all(db_session, q, kind)
-        return [_out(o) for o in items if o.kind != "other" or kind == "other"]
+        return [_out(o) for o in items if o.kind_checked or kind == "other"]
 
     @post("/", guards=[requires_organizer], summary="Add an organization (organizers)")
     async def create(
@@ -118,7 +151,9 @@ class OrganizationApi(Controller):
         return _out(created)
 
 
-async def _record(db_session: DbSession, actor: Any, created: organizations.Organization) -> None:
+async def _record(
+    db_session: DbSession, actor: audit.Actor | None, created: organizations.Organization
+) -> None:
     await audit.record(
         db_session,
         actor,

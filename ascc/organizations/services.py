@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import column, func, or_, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,24 +72,33 @@ async def create(session: AsyncSession, data: OrganizationInput) -> Organization
         country=data.country,
         region=data.region,
         website=data.website,
+        kind_checked=True,  # organizers and the seed create organizations; people only type names
     )
     session.add(organization)
     await session.flush()
     return organization
 
 
-async def find_or_create(session: AsyncSession, name: str, country: str | None = None) -> Organization:
-    """The organization a person typed at sign-up: an existing one, or a new one of kind "other"."""
+async def find_or_create(
+    session: AsyncSession, name: str, country: str | None = None, kind: str | None = None
+) -> Organization:
+    """The organization a person typed at sign-up: an existing one, or a new one of the kind they said
+    ("other" when they said none), unchecked until an organizer looks. A stated kind fills in an
+    unclassified organization, never overrides one an organizer checked or another person stated."""
+    kind = kind if kind in ORGANIZATION_KINDS else "other"
     found = await find_by_name(session, name)
     if found:
+        if found.kind == "other" and not found.kind_checked and kind != "other":
+            found.kind = kind
+            await session.flush()
         return found
-    data = validate(OrganizationInput(name_en=name, country=country))
+    data = validate(OrganizationInput(name_en=name, country=country, kind=kind))
     try:
         # A savepoint: when someone else creates the same organization at this moment, their row wins
         # and this transaction carries on with it instead of failing.
         async with session.begin_nested():
             organization = Organization(
-                name_en=data.name_en, name_key=name_key(data.name_en), kind="other", country=data.country
+                name_en=data.name_en, name_key=name_key(data.name_en), kind=data.kind, country=data.country
             )
             session.add(organization)
         return organization
@@ -108,6 +117,7 @@ async def upsert(session: AsyncSession, data: OrganizationInput) -> Organization
         return await create(session, data)
     for field in ("name_ja", "kind", "country", "region", "website"):
         setattr(found, field, getattr(data, field))
+    found.kind_checked = True
     await session.flush()
     return found
 
@@ -123,10 +133,46 @@ async def count(session: AsyncSession) -> int:
     return await session.scalar(select(func.count()).select_from(Organization)) or 0
 
 
+async def set_kind(session: AsyncSession, organization_ids: list[int], kind: str) -> list[Organization]:
+    """Organizers classify organizations in bulk: the kind is checked from now on. Returns those changed."""
+    if kind not in ORGANIZATION_KINDS:
+        raise ValidationFailed({"kind": ("error.choice_invalid", {})})
+    if not organization_ids:
+        raise ValidationFailed({"ids": ("organization.error.none_selected", {})})
+    rows = list(
+        (await session.scalars(select(Organization).where(Organization.id.in_(organization_ids)))).all()
+    )
+    changed = [o for o in rows if (o.kind, o.kind_checked) != (kind, True)]
+    for organization in changed:
+        organization.kind, organization.kind_checked = kind, True
+    await session.flush()
+    return changed
+
+
+async def people_counts(session: AsyncSession, organization_ids: list[int]) -> dict[int, int]:
+    """How many accounts name each of these organizations (what an organizer weighs before classifying)."""
+    if not organization_ids:
+        return {}
+    # Accounts are built on organizations (the layers contract): their table is named, not imported.
+    users = table("user_account", column("organization_id"))
+    rows = await session.execute(
+        select(users.c.organization_id, func.count())
+        .where(users.c.organization_id.in_(organization_ids))
+        .group_by(users.c.organization_id)
+    )
+    return {organization_id: people for organization_id, people in rows.tuples().all()}
+
+
 async def list_all(
-    session: AsyncSession, query: str | None = None, kind: str | None = None, limit: int = 500
+    session: AsyncSession,
+    query: str | None = None,
+    kind: str | None = None,
+    limit: int = 500,
+    unchecked: bool = False,
 ) -> list[Organization]:
     statement = select(Organization).order_by(Organization.name_en).limit(limit)
+    if unchecked:
+        statement = statement.where(Organization.kind_checked.is_(False))
     if query:
         like = like_pattern(query)
         statement = statement.where(

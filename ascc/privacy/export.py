@@ -239,6 +239,9 @@ async def person_export(session: AsyncSession, user_id: int) -> dict[str, Any]:
             "requested_at": _iso(m.created_at),
             "answered_at": _iso(m.answered_at),
             "checked_in_at": _iso(m.checked_in_at),
+            "my_check_in_at": _iso(
+                m.requester_checked_in_at if m.requester_id == user_id else m.recipient_checked_in_at
+            ),
         }
         for m in meetings
     ]

@@ -19,7 +19,7 @@ from ascc.online import questions as online
 from ascc.registration.consents import CONSENTS
 from ascc.registration.delegations import hand_over
 from ascc.registration.models import ACTIVE_STATUSES, DelegationInvite, Registration
-from ascc.registration.services import cancel
+from ascc.registration.registering import cancel
 
 
 async def delete_account(session: AsyncSession, user_id: int, base_url: str) -> None:

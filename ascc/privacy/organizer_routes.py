@@ -15,7 +15,7 @@ from ascc.accounts import services as accounts
 from ascc.audit import services as audit
 from ascc.csv_export import to_csv
 from ascc.errors import ValidationFailed
-from ascc.privacy import export, rules
+from ascc.privacy import export, notices, rules
 from ascc.privacy import services as privacy
 from ascc.security import requires_organizer
 from ascc.text import FieldError, as_number, normalize_email
@@ -38,7 +38,7 @@ async def _desk(
     export_errors: dict[str, str] | None = None,
     apply_errors: dict[str, str] | None = None,
 ) -> Template:
-    current = await privacy.current_notice(db_session)
+    current = await notices.current_notice(db_session)
     runs = await privacy.recent_runs(db_session)
     shown = None
     if report is not None:
@@ -55,7 +55,7 @@ async def _desk(
         rule_errors=rule_errors or {},
         shown=shown,
         runs=runs,
-        counts=await privacy.acceptance_counts(db_session),
+        counts=await notices.acceptance_counts(db_session),
         current=current,
         notice_values=notice_values or {"effective_on": clock.now().date().isoformat()},
         notice_errors=notice_errors or {},
@@ -136,7 +136,7 @@ class PrivacyAdminPages(Controller):
     async def publish(self, request: Request, db_session: DbSession) -> Template | Redirect:
         values = form_values(await request.form(), *NOTICE_FIELDS)
         try:
-            await privacy.publish_notice(db_session, request.user, values)
+            await notices.publish_notice(db_session, request.user, values)
         except ValidationFailed as exc:
             await db_session.rollback()
             return await _desk(
@@ -150,8 +150,8 @@ class PrivacyAdminPages(Controller):
 
     @get("/notices/{version:str}/not-accepted.csv")
     async def not_accepted_csv(self, db_session: DbSession, version: FromPath[str]) -> Response[bytes]:
-        notice = await privacy.get_notice(db_session, version)
-        people = await privacy.not_accepted(db_session, notice)
+        notice = await notices.get_notice(db_session, version)
+        people = await notices.not_accepted(db_session, notice)
         body = to_csv(
             ["user_id", "name_latin", "name_local", "email", "role"],
             [[p.user_id, p.name_latin, p.name_local or "", p.email, p.role] for p in people],

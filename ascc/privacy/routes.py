@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 
 from ascc import clock
 from ascc.errors import NotFound
-from ascc.privacy import services as privacy
+from ascc.privacy import notices
 from ascc.privacy.export import person_export
 from ascc.privacy.forget import delete_account
 from ascc.security import requires_login
@@ -22,7 +22,7 @@ from ascc.web import DbSession, form_text, page, session_turn
 async def provide_privacy_version(db_session: DbSession) -> str | None:
     """The notice version a registration records now, for registration's pages (wired in app.py)."""
     async with session_turn(db_session):  # beside current_edition, resolved at the same time
-        return await privacy.current_version(db_session)
+        return await notices.current_version(db_session)
 
 
 def _organizer(request: Request) -> bool:
@@ -35,28 +35,28 @@ class PrivacyPages(Controller):
 
     @get("/privacy", name="privacy.notice")
     async def notice(self, request: Request, db_session: DbSession) -> Template:
-        current = await privacy.current_notice(db_session)
-        pending = await privacy.pending_notice(db_session, request.user.id) if request.user else None
+        current = await notices.current_notice(db_session)
+        pending = await notices.pending_notice(db_session, request.user.id) if request.user else None
         return page(
             request,
             "privacy/notice.html",
             notice=current,
-            versions=await privacy.list_notices(db_session, in_effect_only=not _organizer(request)),
+            versions=await notices.list_notices(db_session, in_effect_only=not _organizer(request)),
             pending=pending,
             accepted=request.query_params.get("accepted") == "1",
         )
 
     @get("/privacy/versions/{version:str}")
     async def version(self, request: Request, db_session: DbSession, version: FromPath[str]) -> Template:
-        notice = await privacy.get_notice(db_session, version)
+        notice = await notices.get_notice(db_session, version)
         if notice.effective_on > clock.now().date() and not _organizer(request):  # not published yet
             raise NotFound("privacy_notice")
-        current = await privacy.current_notice(db_session)
+        current = await notices.current_notice(db_session)
         return page(
             request,
             "privacy/notice.html",
             notice=notice,
-            versions=await privacy.list_notices(db_session, in_effect_only=not _organizer(request)),
+            versions=await notices.list_notices(db_session, in_effect_only=not _organizer(request)),
             pending=None,
             accepted=False,
             earlier=current is None or notice.id != current.id,
@@ -65,14 +65,14 @@ class PrivacyPages(Controller):
     @get("/privacy/banner")
     async def banner(self, request: Request, db_session: DbSession) -> Template:
         """An htmx fragment for every page: empty unless a version waits for this person's acceptance."""
-        pending = await privacy.pending_notice(db_session, request.user.id) if request.user else None
-        first = pending is not None and not await privacy.accepted_before(db_session, request.user.id)
+        pending = await notices.pending_notice(db_session, request.user.id) if request.user else None
+        first = pending is not None and not await notices.accepted_before(db_session, request.user.id)
         return Template("privacy/_banner.html", context={"pending": pending, "first": first})
 
     @post("/privacy/accept", guards=[requires_login])
     async def accept(self, request: Request, db_session: DbSession) -> Redirect:
         form = await request.form()
-        await privacy.accept(db_session, request.user.id, form_text(form, "version"))
+        await notices.accept(db_session, request.user.id, form_text(form, "version"))
         back = safe_next_path(form_text(form, "next"), "/privacy")
         joiner = "&" if "?" in back else "?"
         return Redirect(f"{back}{joiner}accepted=1" if back == "/privacy" else back, status_code=303)

@@ -85,14 +85,20 @@ class AgendaOut(msgspec.Struct):
     no_longer_published: list[int]
 
 
+def _room_out(room: Any) -> RoomOut:
+    return RoomOut(room.id, room.name_en, room.name_ja, room.floor, room.capacity, room.hybrid)
+
+
 def _room(room: Any) -> RoomOut | None:
-    return (
-        RoomOut(room.id, room.name_en, room.name_ja, room.floor, room.capacity, room.hybrid) if room else None
-    )
+    return _room_out(room) if room else None
+
+
+def _track_out(track: Any) -> TrackOut:
+    return TrackOut(track.id, track.name_en, track.name_ja, track.colour)
 
 
 def _track(track: Any) -> TrackOut | None:
-    return TrackOut(track.id, track.name_en, track.name_ja, track.colour) if track else None
+    return _track_out(track) if track else None
 
 
 def session_out(item: Item, schedule: Schedule, tz_name: str | None, base_url: str) -> SessionOut:
@@ -175,17 +181,18 @@ class ProgrammeApi(Controller):
     async def session(self, request: Request, session_id: FromPath[int]) -> SessionOut:
         current = await programme.current_programme(schedule_cache(request))
         item = programme.published_item(current, session_id)
+        assert current.schedule is not None  # published_item found the session in it
         return session_out(item, current.schedule, request.query_params.get("tz"), _base(request))
 
     @get("/tracks", summary="Tracks (themes) of the current edition's published programme")
     async def tracks(self, request: Request) -> list[TrackOut]:
         current = await programme.current_programme(schedule_cache(request))
-        return [_track(t) for t in current.schedule.tracks] if current.schedule else []
+        return [_track_out(t) for t in current.schedule.tracks] if current.schedule else []
 
     @get("/rooms", summary="Rooms of the current edition's published programme")
     async def rooms(self, request: Request) -> list[RoomOut]:
         current = await programme.current_programme(schedule_cache(request))
-        return [_room(r) for r in current.schedule.rooms] if current.schedule else []
+        return [_room_out(r) for r in current.schedule.rooms] if current.schedule else []
 
 
 class MyAgendaApi(Controller):
@@ -197,13 +204,14 @@ class MyAgendaApi(Controller):
     async def agenda(self, request: Request, db_session: DbSession) -> AgendaOut:
         current = await programme.current_programme(schedule_cache(request))
         lines, gone = await programme.my_agenda(db_session, request.user.id, current)
+        schedule = current.schedule  # lines come from it: none without a published schedule
         return AgendaOut(
             [
-                AgendaItemOut(
-                    session_out(line.item, current.schedule, None, _base(request)), line.seat, line.clash
-                )
+                AgendaItemOut(session_out(line.item, schedule, None, _base(request)), line.seat, line.clash)
                 for line in lines
-            ],
+            ]
+            if schedule
+            else [],
             [row.id for row in gone],
         )
 

@@ -7,11 +7,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc.editions import services as editions
-from ascc.programme import editing, releases
-from ascc.programme.editing import SessionInput
+from ascc.programme import editing, materials, releases, session_editing
+from ascc.programme.models import ROLES
+from ascc.programme.session_editing import SessionInput
 
 
-async def load_programme(session: AsyncSession, edition: Any, data: dict[str, Any], base_url: str) -> int:
+async def load_programme(
+    session: AsyncSession, edition: editions.Edition, data: dict[str, Any], base_url: str
+) -> int:
     """Tracks, speakers and sessions from `data`, then a release if anything differs from the public one.
 
     Rows are matched by name (tracks), slug (speakers) and English title (sessions), so running it
@@ -25,21 +28,20 @@ async def load_programme(session: AsyncSession, edition: Any, data: dict[str, An
         track_ids[row["key"]] = track.id
     speaker_ids = {}
     for row in data.get("speakers", []):
-        existing = await editing.speaker_by_slug(session, edition.id, row["slug"])
-        if existing is None:
+        speaker = await editing.speaker_by_slug(session, edition.id, row["slug"])
+        if speaker is None:
             values = {k: v for k, v in row.items() if k != "slug"}
-            existing = await editing.save_speaker(session, edition.id, None, editing.validate_speaker(values))
-            existing.slug = row["slug"]
-        speaker_ids[row["slug"]] = existing.id
+            speaker = await editing.save_speaker(session, edition.id, None, editing.validate_speaker(values))
+            speaker.slug = row["slug"]
+        speaker_ids[row["slug"]] = speaker.id
     rooms = {r.name_en: r.id for r in await editions.list_rooms(session, edition.id)}
-    titles = {s.title_en for s in await editing.list_sessions(session, edition.id)}
+    titles = {s.title_en for s in await session_editing.list_sessions(session, edition.id)}
     created = 0
     for row in data.get("sessions", []):
         if row["title_en"] in titles:
             continue
         people = {
-            role: [str(speaker_ids[slug]) for slug, r in row.get("people", []) if r == role]
-            for role in editing.ROLES
+            role: [str(speaker_ids[slug]) for slug, r in row.get("people", []) if r == role] for role in ROLES
         }
         form = SessionInput(
             title_en=row["title_en"],
@@ -63,9 +65,9 @@ async def load_programme(session: AsyncSession, edition: Any, data: dict[str, An
             moderators=people["moderator"],
             panelists=people["panelist"],
         )
-        created_row, _ = await editing.save_session(session, edition, None, form, confirmed=True)
+        created_row, _ = await session_editing.save_session(session, edition, None, form, confirmed=True)
         for material in row.get("materials", []):
-            await editing.add_material(session, edition.id, created_row.id, material, None)
+            await materials.add_material(session, edition.id, created_row.id, material, None)
         created += 1
     if await releases.unpublished_count(session, edition):
         await releases.publish(session, edition, None, data.get("release_note", ""), base_url)

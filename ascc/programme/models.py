@@ -158,6 +158,9 @@ class ReleaseChange(Base):
     session_id: Mapped[int] = mapped_column(Integer)  # no foreign key: a removed session stays listed
     change: Mapped[str] = mapped_column(String(10))  # added | changed | cancelled | removed
     fields: Mapped[list[str]] = mapped_column(JSON, default=list)  # for "changed": time, room, title ...
+    # Old and new values (programme.change_details): {"time": {"before": [...], "after": [...]}, ...}, or
+    # {"was": ...} for a cancelled or removed session; None for releases published before they were kept.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     title_en: Mapped[str] = mapped_column(String(300))
     title_ja: Mapped[str] = mapped_column(String(300))
 

@@ -12,12 +12,12 @@ from ascc.audit import services as audit
 from ascc.editions import services as editions
 from ascc.errors import DomainError, ValidationFailed
 from ascc.i18n import translate
-from ascc.programme import editing, releases
+from ascc.programme import editing, materials, releases, session_editing
 from ascc.programme import services as programme
-from ascc.programme.editing import NeedsConfirmation, SessionInput
 from ascc.programme.models import ROLES, SESSION_STATUSES
 from ascc.programme.routes import schedule_cache
 from ascc.programme.schedule import FORMATS, KINDS, LANGUAGES, Warning
+from ascc.programme.session_editing import NeedsConfirmation, SessionInput
 from ascc.security import requires_organizer
 from ascc.taxonomy import SECTORS
 from ascc.text import as_number
@@ -44,20 +44,29 @@ SESSION_TEXT_FIELDS = (
     "status",
 )
 SESSION_LIST_FIELDS = ("sectors", "interpretation", "speakers", "moderators", "panelists")
-MATERIAL_MAX_BODY = editing.MATERIAL_MAX_BYTES + 1024 * 1024
+MATERIAL_MAX_BODY = materials.MATERIAL_MAX_BYTES + 1024 * 1024
 
 
 def _session_input(form: Any) -> SessionInput:
     lists = {name: [v for v in form.getall(name, []) if isinstance(v, str)] for name in SESSION_LIST_FIELDS}
-    return SessionInput(**form_values(form, *SESSION_TEXT_FIELDS), **lists)
+    values: dict[str, Any] = {**form_values(form, *SESSION_TEXT_FIELDS), **lists}
+    return SessionInput(**values)
 
 
 def warning_text(lang: str, warning: Warning, speaker_names: dict[int, str]) -> str:
     names = ", ".join(speaker_names.get(i, "?") for i in sorted(warning.person_ids))
-    return translate(lang, f"programme.warning.{warning.kind}", other=warning.other_title, names=names)
+    return translate(
+        lang,
+        f"programme.warning.{warning.kind}",
+        other=warning.other_title,
+        names=names,
+        holders=warning.holders,
+        limit=warning.limit,
+        waiting=warning.waiting,
+    )
 
 
-async def _form_context(db_session: DbSession, edition: Any) -> dict[str, Any]:
+async def _form_context(db_session: DbSession, edition: editions.Edition) -> dict[str, Any]:
     speakers = await editing.list_speakers(db_session, edition.id)
     return {
         "edition": edition,
@@ -87,8 +96,8 @@ class ProgrammeAdminPages(Controller):
     async def overview(
         self, request: Request, db_session: DbSession, current_edition: CurrentEdition
     ) -> Template:
-        rows = await editing.list_sessions(db_session, current_edition.id)
-        warnings = await editing.programme_warnings(db_session, current_edition, rows)
+        rows = await session_editing.list_sessions(db_session, current_edition.id)
+        warnings = await session_editing.programme_warnings(db_session, current_edition, rows)
         names = {p.speaker_id: p.speaker.name for row in rows for p in row.people}
         lang = request_lang(request)
         titles = {row.id: row for row in rows}
@@ -98,7 +107,10 @@ class ProgrammeAdminPages(Controller):
             edition=current_edition,
             sessions=rows,
             tz=ZoneInfo(current_edition.timezone),
-            warnings=[(titles.get(w.session_id), warning_text(lang, w, names)) for w in warnings],
+            warnings=[
+                (titles.get(w.session_id) if w.session_id is not None else None, warning_text(lang, w, names))
+                for w in warnings
+            ],
             warned_ids={w.session_id for w in warnings} | {w.other_id for w in warnings},
             pending=await releases.unpublished_count(db_session, current_edition),
             releases=await releases.list_releases(db_session, current_edition.id),
@@ -168,8 +180,8 @@ class ProgrammeAdminPages(Controller):
         current_edition: CurrentEdition,
         session_id: FromPath[int],
     ) -> Template:
-        row = await editing.get_session(db_session, current_edition.id, session_id)
-        values = editing.form_of(row, ZoneInfo(current_edition.timezone))
+        row = await session_editing.get_session(db_session, current_edition.id, session_id)
+        values = session_editing.form_of(row, ZoneInfo(current_edition.timezone))
         return page(
             request,
             "organizer/programme_session.html",
@@ -178,7 +190,7 @@ class ProgrammeAdminPages(Controller):
             errors={},
             warnings=[],
             notice=request.query_params.get("notice"),
-            was_released=await editing.was_released(db_session, current_edition.id, session_id),
+            was_released=await session_editing.was_released(db_session, current_edition.id, session_id),
             **await _form_context(db_session, current_edition),
         )
 
@@ -196,7 +208,7 @@ class ProgrammeAdminPages(Controller):
         current_edition: CurrentEdition,
         session_id: FromPath[int],
     ) -> Redirect:
-        await editing.delete_session(db_session, current_edition.id, session_id, request.user)
+        await session_editing.delete_session(db_session, current_edition.id, session_id, request.user)
         return Redirect("/organizer/programme/?notice=deleted", status_code=303)
 
     @post("/sessions/{session_id:int}/materials", request_max_body_size=MATERIAL_MAX_BODY)
@@ -209,7 +221,7 @@ class ProgrammeAdminPages(Controller):
             form, "title", "url", "kind", "available_from", "available_until", "do_not_publish"
         )
         try:
-            await editing.add_material(
+            await materials.add_material(
                 db_session, edition.id, session_id, values, await form_upload(form, "file"), request.user
             )
         except (ValidationFailed, DomainError) as exc:
@@ -220,13 +232,13 @@ class ProgrammeAdminPages(Controller):
                 if isinstance(exc, ValidationFailed)
                 else {exc.field or "file": translate(request_lang(request), exc.message, **exc.params)}
             )
-            row = await editing.get_session(db_session, edition.id, session_id)
+            row = await session_editing.get_session(db_session, edition.id, session_id)
             return page(
                 request,
                 "organizer/programme_session.html",
                 status_code=exc.status_code,
                 row=row,
-                values=editing.form_of(row, ZoneInfo(edition.timezone)),
+                values=session_editing.form_of(row, ZoneInfo(edition.timezone)),
                 errors={},
                 material_errors=errors,
                 material_values=values,
@@ -248,7 +260,7 @@ class ProgrammeAdminPages(Controller):
     ) -> Redirect:
         """The speakers' word on publishing one material: "do not publish" hides it from everyone else."""
         form = await request.form()
-        await editing.set_publish_consent(
+        await materials.set_publish_consent(
             db_session,
             current_edition.id,
             session_id,
@@ -267,7 +279,7 @@ class ProgrammeAdminPages(Controller):
         session_id: FromPath[int],
         material_id: FromPath[int],
     ) -> Redirect:
-        await editing.delete_material(db_session, current_edition.id, session_id, material_id, request.user)
+        await materials.delete_material(db_session, current_edition.id, session_id, material_id, request.user)
         return Redirect(f"/organizer/programme/sessions/{session_id}#materials", status_code=303)
 
     # --- tracks and rooms ---
@@ -432,8 +444,13 @@ async def _save_session(
     form = await request.form()
     data = _session_input(form)
     confirmed = form_text(form, "confirm_warnings") in ("1", "on")
+    places_before = (
+        (await session_editing.get_session(db_session, edition.id, session_id)).capacity
+        if session_id
+        else None
+    )
     try:
-        row, promoted = await editing.save_session(
+        saved, promoted = await session_editing.save_session(
             db_session, edition, session_id, data, confirmed, actor=request.user
         )
     except (ValidationFailed, NeedsConfirmation) as exc:
@@ -445,7 +462,7 @@ async def _save_session(
         warnings = (
             [warning_text(lang, w, names) for w in exc.warnings] if isinstance(exc, NeedsConfirmation) else []
         )
-        row = await editing.get_session(db_session, edition.id, session_id) if session_id else None
+        row = await session_editing.get_session(db_session, edition.id, session_id) if session_id else None
         return page(
             request,
             "organizer/programme_session.html",
@@ -456,8 +473,10 @@ async def _save_session(
             warnings=warnings,
             **await _form_context(db_session, edition),
         )
-    await programme.tell_promoted(db_session, row.id, promoted, request.app.state.settings.base_url)
-    return Redirect(f"/organizer/programme/sessions/{row.id}?notice=saved", status_code=303)
+    await programme.tell_promoted(db_session, saved.id, promoted, request.app.state.settings.base_url)
+    # The places count for seats at once (the capacity pool), the rest at the next publication.
+    notice = "saved_capacity" if session_id and saved.capacity != places_before else "saved"
+    return Redirect(f"/organizer/programme/sessions/{saved.id}?notice={notice}", status_code=303)
 
 
 async def _save_speaker(
@@ -483,13 +502,13 @@ async def _save_speaker(
     except ValidationFailed as exc:
         await db_session.rollback()
         edition = await editions.require_current(db_session)  # the rollback expired it
-        speaker = await editing.get_speaker(db_session, edition.id, speaker_id) if speaker_id else None
+        shown = await editing.get_speaker(db_session, edition.id, speaker_id) if speaker_id else None
         return page(
             request,
             "organizer/programme_speaker.html",
             status_code=422,
             edition=edition,
-            speaker=speaker,
+            speaker=shown,
             values=values,
             errors=form_errors(request, exc),
         )

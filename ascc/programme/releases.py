@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,9 +17,11 @@ from ascc.accounts import services as accounts
 from ascc.editions import services as editions
 from ascc.mail import services as mail
 from ascc.notifications import services as notifications
-from ascc.programme.editing import list_sessions, list_tracks
+from ascc.programme.change_details import describe, details_of
+from ascc.programme.editing import list_tracks
 from ascc.programme.models import AgendaEntry, Release, ReleaseChange, Speaker
 from ascc.programme.schedule import diff
+from ascc.programme.session_editing import list_sessions
 from ascc.text import clean_block
 
 # What people who saved a session are told about: not a new sentence in its description.
@@ -30,13 +34,13 @@ def _worth_telling(change: Any) -> bool:
     )
 
 
-async def snapshot_of(session: AsyncSession, edition: Any, version: int) -> dict[str, Any]:
+async def snapshot_of(session: AsyncSession, edition: editions.Edition, version: int) -> dict[str, Any]:
     """Everything the public pages show of the programme, as JSON: published and cancelled sessions."""
     rows = [
         row for row in await list_sessions(session, edition.id) if row.status in ("published", "cancelled")
     ]
     speaker_ids = {p.speaker_id for row in rows for p in row.people}
-    speakers = (
+    speakers: Iterable[Speaker] = (
         await session.scalars(select(Speaker).where(Speaker.id.in_(speaker_ids))) if speaker_ids else []
     )
     return {
@@ -114,7 +118,7 @@ async def latest_release(session: AsyncSession, edition_id: int) -> Release | No
 
 
 async def publish(
-    session: AsyncSession, edition: Any, user_id: int | None, note: str, base_url: str
+    session: AsyncSession, edition: editions.Edition, user_id: int | None, note: str, base_url: str
 ) -> Published:
     """Freeze the programme as the next version, list what changed, and tell who saved a changed session."""
     previous = await latest_release(session, edition.id)
@@ -134,7 +138,7 @@ async def publish(
     session.add(release)
     await session.flush()
     changes = diff(old_snapshot, snapshot)
-    session.add_all(
+    rows = [
         ReleaseChange(
             release_id=release.id,
             session_id=c.session_id,
@@ -142,33 +146,41 @@ async def publish(
             fields=list(c.fields),
             title_en=c.title_en,
             title_ja=c.title_ja,
+            details=details_of(c.change, c.fields, c.session_id, old_snapshot, snapshot),
         )
         for c in changes
-    )
+    ]
+    session.add_all(rows)
     await session.flush()
-    notified = await _tell_people(session, [c for c in changes if _worth_telling(c)], version, base_url)
+    told = [row for row in rows if _worth_telling(row)]
+    notified = await _tell_people(session, told, release, ZoneInfo(edition.timezone), base_url)
     return Published(release, len(changes), notified)
 
 
-async def _tell_people(session: AsyncSession, changes: list[Any], version: int, base_url: str) -> int:
+async def _tell_people(
+    session: AsyncSession, changes: list[ReleaseChange], release: Release, tz: ZoneInfo, base_url: str
+) -> int:
+    """A notice and a mail to each person who saved a changed session: old -> new, and the release's note."""
     if not changes:
         return 0
+    version = release.version
     by_session = {c.session_id: c for c in changes}
     entries = await session.execute(
         select(AgendaEntry.user_id, AgendaEntry.session_id).where(AgendaEntry.session_id.in_(by_session))
     )
-    per_person: dict[int, list[Any]] = defaultdict(list)
+    per_person: dict[int, list[ReleaseChange]] = defaultdict(list)
     for user_id, session_id in entries.tuples():
         per_person[user_id].append(by_session[session_id])
     for person in await accounts.get_users(session, list(per_person)):
         mine = per_person[person.id]
-        lines = [
+        lines: list[dict[str, Any]] = [
             {
                 "change": c.change,
                 "fields": list(c.fields),
                 "title_en": c.title_en,
                 "title_ja": c.title_ja,
                 "id": c.session_id,
+                **{f"details_{lang}": describe(c.change, c.details, lang, tz) for lang in ("en", "ja")},
             }
             for c in mine
         ]
@@ -190,6 +202,7 @@ async def _tell_people(session: AsyncSession, changes: list[Any], version: int, 
                 "changes": lines,
                 "link": f"{base_url}/my-agenda",
                 "base_url": base_url,
+                "note": release.note,
                 "subject_params": {"version": version},
             },
         )
@@ -204,7 +217,7 @@ async def list_releases(session: AsyncSession, edition_id: int) -> list[tuple[Re
             )
         ).all()
     )
-    changes = (
+    changes: Iterable[ReleaseChange] = (
         await session.scalars(
             select(ReleaseChange)
             .where(ReleaseChange.release_id.in_([r.id for r in releases]))
@@ -219,7 +232,7 @@ async def list_releases(session: AsyncSession, edition_id: int) -> list[tuple[Re
     return [(r, by_release[r.id]) for r in releases]
 
 
-async def unpublished_count(session: AsyncSession, edition: Any) -> int:
+async def unpublished_count(session: AsyncSession, edition: editions.Edition) -> int:
     """How many sessions differ from the latest release (what "Publish" would change)."""
     previous = await latest_release(session, edition.id)
     old = (

@@ -21,8 +21,10 @@ from ascc.errors import DomainError, NotFound
 from ascc.files import services as files
 from ascc.i18n import translate
 from ascc.notifications import services as notifications
-from ascc.programme import editing, releases
+from ascc.programme import agenda, editing, materials, releases, session_editing
 from ascc.programme import services as programme
+from ascc.programme.agenda import AgendaMeeting
+from ascc.programme.change_details import describe
 from ascc.programme.schedule import (
     COMMON_ZONES,
     FORMATS,
@@ -43,6 +45,9 @@ from ascc.web import DbSession, FragmentCache, file_response, form_text, page, r
 # Online streaming is built on the programme: which channels stream a session comes in from app.py
 # (online.routes.provide_streamed_channels), called as streamed_channels(session, [session ids]).
 StreamedChannels = NamedDependency[Callable[[AsyncSession, list[int]], Awaitable[dict[int, list[str]]]]]
+# Business matching is built on the programme: a person's meetings with a time come in from app.py
+# (matching.routes.provide_agenda_meetings), called as agenda_meetings(session, edition id, user id).
+AgendaMeetings = NamedDependency[Callable[[AsyncSession, int, int], Awaitable[list[AgendaMeeting]]]]
 
 
 def schedule_cache(request: Request) -> programme.ScheduleCache:
@@ -110,6 +115,13 @@ def _agenda_view(request: Request, schedule: Schedule) -> AgendaView:
 # Stands for the visitor's CSRF token in cached pages; replaced on the way out.
 CSRF_SLOT = "@@ascc-csrf-token@@"
 VARY = {"vary": "Accept-Language, Cookie"}
+
+
+def _csrf_token(request: Request) -> str:
+    """The visitor's CSRF token; "" when the CSRF middleware let the request through (a Bearer token),
+    where the token is Empty, which is truthy (`or ""` let it through into the page)."""
+    token = ScopeState.from_scope(request.scope).csrf_token
+    return token if isinstance(token, str) else ""
 
 
 def _agenda_html(
@@ -192,12 +204,12 @@ class ProgrammePages(Controller):
             if html is None:
                 html = _agenda_html(request, current, view, (set(), set()), partial_only, CSRF_SLOT)
                 cache.put(key, html)
-            token = ScopeState.from_scope(request.scope).csrf_token or ""
+            token = _csrf_token(request)
             return Response(
                 html.replace(CSRF_SLOT, token), media_type="text/html; charset=utf-8", headers=VARY
             )
         mine = await _mine(request, current)
-        token = ScopeState.from_scope(request.scope).csrf_token or ""
+        token = _csrf_token(request)
         html = _agenda_html(request, current, view, mine, partial_only, token)
         return Response(
             html, media_type="text/html; charset=utf-8", headers={"cache-control": "private, no-cache"}
@@ -219,13 +231,15 @@ class ProgrammePages(Controller):
     ) -> Response | Redirect:
         current = await programme.current_programme(schedule_cache(request))
         programme.published_item(current, session_id)
-        row = await editing.get_session(db_session, current.edition.id, session_id)
+        row = await session_editing.get_session(db_session, current.edition.id, session_id)
         material = next((m for m in row.materials if m.id == material_id), None)
         today = clock.now().astimezone(ZoneInfo(current.edition.timezone)).date()
-        if material is None or not editing.is_available(material, today):
+        if material is None or not materials.is_available(material, today):
             raise NotFound("material")
         if material.url:
             return Redirect(material.url, status_code=303)
+        if material.file_id is None:  # its file was deleted
+            raise NotFound("file")
         stored = await files.get_file(db_session, material.file_id)
         return file_response(stored)
 
@@ -239,7 +253,7 @@ class ProgrammePages(Controller):
     async def speaker(self, request: Request, db_session: DbSession, slug: FromPath[str]) -> Template:
         current = await programme.current_programme(schedule_cache(request))
         person = current.schedule.people_by_slug.get(slug) if current.schedule else None
-        if person is None:
+        if current.schedule is None or person is None:
             raise NotFound("speaker")
         row = await editing.speaker_by_slug(db_session, current.edition.id, slug)
         return page(
@@ -276,12 +290,14 @@ class ProgrammePages(Controller):
     async def changes(self, request: Request, db_session: DbSession) -> Template:
         current = await programme.current_programme(schedule_cache(request))
         items = await releases.list_releases(db_session, current.edition.id)
+        lang, tz = request_lang(request), ZoneInfo(current.edition.timezone)
         return page(
             request,
             "programme/changes.html",
             releases=items,
             edition=current.edition,
-            tz=ZoneInfo(current.edition.timezone),
+            tz=tz,
+            details={c.id: describe(c.change, c.details, lang, tz) for _, changes in items for c in changes},
         )
 
 
@@ -296,12 +312,13 @@ async def _session_page(
     """A published session with what the viewer can do in it: save it, take a seat, see clashes."""
     current = await programme.current_programme(schedule_cache(request))
     item = programme.published_item(current, session_id)
-    row = await editing.get_session(db_session, current.edition.id, session_id)
+    assert current.schedule is not None  # published_item found the session in it
+    row = await session_editing.get_session(db_session, current.edition.id, session_id)
     today = clock.now().astimezone(ZoneInfo(current.edition.timezone)).date()
     context: dict[str, Any] = {
         "item": item,
         "edition": current.edition,
-        "materials": [m for m in row.materials if editing.is_available(m, today)],
+        "materials": [m for m in row.materials if materials.is_available(m, today)],
         "counts": await programme.seats_left(db_session, session_id) if item.signup else None,
         "tz": current.schedule.zone,
         "over": item.ends_at <= clock.now(),
@@ -345,12 +362,16 @@ class MyAgendaPages(Controller):
     include_in_schema = False
 
     @get("/my-agenda")
-    async def my_agenda(self, request: Request, db_session: DbSession) -> Template:
-        return await _my_agenda(request, db_session, "programme/my_agenda.html")
+    async def my_agenda(
+        self, request: Request, db_session: DbSession, agenda_meetings: AgendaMeetings
+    ) -> Template:
+        return await _my_agenda(request, db_session, agenda_meetings, "programme/my_agenda.html")
 
     @get("/my-agenda/print")
-    async def print_view(self, request: Request, db_session: DbSession) -> Template:
-        return await _my_agenda(request, db_session, "programme/my_agenda_print.html")
+    async def print_view(
+        self, request: Request, db_session: DbSession, agenda_meetings: AgendaMeetings
+    ) -> Template:
+        return await _my_agenda(request, db_session, agenda_meetings, "programme/my_agenda_print.html")
 
     @post("/my-agenda/notifications/read")
     async def read_notifications(self, request: Request, db_session: DbSession) -> Redirect:
@@ -412,46 +433,24 @@ async def _after_change(request: Request, session_id: int, saved: bool) -> Templ
     return Redirect(safe_next_path(form_text(form, "next"), f"/sessions/{session_id}"), status_code=303)
 
 
-async def _my_agenda(request: Request, db_session: DbSession, template: str) -> Template:
-    """Saved sessions and booked site visits by day; anything that overlaps something else is a clash."""
+async def _my_agenda(
+    request: Request, db_session: DbSession, agenda_meetings: AgendaMeetings, template: str
+) -> Template:
+    """Saved sessions, booked site visits and business meetings by day; anything overlapping another is a clash."""
     current = await programme.current_programme(schedule_cache(request))
     lines, gone = await programme.my_agenda(db_session, request.user.id, current)
     bookings = await tours.my_bookings(db_session, request.user.id, current.edition.id)
+    meetings = await agenda_meetings(db_session, current.edition.id, request.user.id)
     unread = await notifications.unread(db_session, request.user.id)
     tz = current.schedule.zone if current.schedule else ZoneInfo(current.edition.timezone)
-    entries: list[tuple[datetime, str, Any, bool]] = []
-    for line in lines:
-        with_tour = (
-            any(
-                tours.overlaps(
-                    line.item.starts_at, line.item.ends_at, b.course.departs_at, b.course.returns_at
-                )
-                for b in bookings
-            )
-            and line.item.status != "cancelled"
-            and line.item.kind != "site_visit"  # the programme's own entry for the visits is no clash
-        )
-        entries.append((line.item.starts_at, "session", line, line.clash or with_tour))
-    for booking in bookings:
-        clash = any(
-            tours.overlaps(
-                line.item.starts_at, line.item.ends_at, booking.course.departs_at, booking.course.returns_at
-            )
-            for line in lines
-            if line.item.status != "cancelled" and line.item.kind != "site_visit"
-        )
-        entries.append((booking.course.departs_at, "tour", booking, clash))
-    entries.sort(key=lambda entry: entry[0])
-    days: OrderedDict[date, list] = OrderedDict()
-    for start, kind, entry, clash in entries:
-        days.setdefault(start.astimezone(tz).date(), []).append((kind, entry, clash))
+    combined = agenda.combine(lines, bookings, meetings, tz)
     return page(
         request,
         template,
         edition=current.edition,
-        days=list(days.items()),
+        days=combined.days,
         gone=gone,
-        clash_count=sum(1 for _, _, _, clash in entries if clash),
+        clash_count=combined.clash_count,
         notifications=unread,
         tz=tz,
     )

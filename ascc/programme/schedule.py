@@ -67,7 +67,7 @@ def fold(text: str) -> str:
     """The form text is searched in: case- and width-insensitive (ＳＤＧｓ finds SDGs), and accents on Latin
     letters ignored (Nguyen finds Nguyễn) while Japanese voicing marks stay (が is not か)."""
     decomposed = unicodedata.normalize("NFKD", text)
-    kept = []
+    kept: list[str] = []
     for char in decomposed:
         if unicodedata.combining(char) and kept and kept[-1] < "\u0250":
             continue  # an accent on a Latin letter
@@ -473,11 +473,15 @@ class Slot:
 
 @dataclass(frozen=True)
 class Warning:
-    kind: str  # room_double_booked | person_double_booked | outside_edition_days
+    kind: str  # room_double_booked | person_double_booked | outside_edition_days | capacity_below_holders
     session_id: int | None
     other_id: int | None = None
     other_title: str = ""
     person_ids: frozenset[int] = frozenset()
+    # capacity_below_holders: people holding a seat, the new number of places, people waiting
+    holders: int = 0
+    limit: int = 0
+    waiting: int = 0
 
 
 def conflicts(

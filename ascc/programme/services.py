@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,10 +27,10 @@ from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.mail import services as mail
 from ascc.notifications import services as notifications
 from ascc.places import Place
-from ascc.programme import editing
-from ascc.programme.editing import pool_key
+from ascc.programme import materials, session_editing
 from ascc.programme.models import AgendaEntry, ProgrammeSession, Release, SessionPerson, Speaker
 from ascc.programme.schedule import Item, Schedule, clashes
+from ascc.programme.session_editing import pool_key
 from ascc.registration import services as registration
 
 __all__ = ["AgendaLine", "Busy", "Programme", "ScheduleCache", "pool_key"]
@@ -39,7 +40,7 @@ __all__ = ["AgendaLine", "Busy", "Programme", "ScheduleCache", "pool_key"]
 class Programme:
     """The current edition and its latest published schedule (None before the first release)."""
 
-    edition: Any  # a detached Edition: read its columns only
+    edition: editions.Edition  # a detached Edition: read its columns only
     schedule: Schedule | None
     release_id: int | None
 
@@ -90,20 +91,22 @@ class ScheduleCache:
             return Programme(edition, None, None)
         schedule = self._by_release.get(release_id)
         if schedule is None:
-            snapshot = await session.scalar(select(Release.snapshot).where(Release.id == release_id))
+            snapshot = (
+                await session.execute(select(Release.snapshot).where(Release.id == release_id))
+            ).scalar_one()
             schedule = Schedule.from_snapshot(snapshot)
             self._by_release = {release_id: schedule}  # older releases are not needed any more
         return Programme(edition, schedule, release_id)
 
 
-async def published(session: AsyncSession, edition: Any) -> Programme:
+async def published(session: AsyncSession, edition: editions.Edition) -> Programme:
     """An edition's latest release read straight from the database (the seed and tests; pages use the cache)."""
     release = await session.scalar(
         select(Release).where(Release.edition_id == edition.id).order_by(Release.version.desc()).limit(1)
     )
     if release is None:
         return Programme(edition, None, None)
-    snapshot = await session.scalar(select(Release.snapshot).where(Release.id == release.id))
+    snapshot = (await session.execute(select(Release.snapshot).where(Release.id == release.id))).scalar_one()
     return Programme(edition, Schedule.from_snapshot(snapshot), release.id)
 
 
@@ -302,8 +305,8 @@ async def my_agenda(
 class Busy:
     """A time a person is taken by the programme: a session they signed up for, or speak in."""
 
-    starts_at: Any
-    ends_at: Any
+    starts_at: datetime
+    ends_at: datetime
     title_en: str
     title_ja: str
     why: str  # "signed_up" | "speaking"
@@ -371,16 +374,16 @@ async def roles_in(session: AsyncSession, user_id: int, session_id: int) -> set[
     return set(rows.all())
 
 
-async def available_materials(session: AsyncSession, edition: Any, session_id: int) -> list[Any]:
+async def available_materials(session: AsyncSession, edition: editions.Edition, session_id: int) -> list[Any]:
     """A session's slides and recordings that are public today (window and consent)."""
-    row = await editing.get_session(session, edition.id, session_id)
+    row = await session_editing.get_session(session, edition.id, session_id)
     today = clock.now().astimezone(ZoneInfo(edition.timezone)).date()
-    return [m for m in row.materials if editing.is_available(m, today)]
+    return [m for m in row.materials if materials.is_available(m, today)]
 
 
 async def sessions_of(session: AsyncSession, edition_id: int) -> list[Any]:
     """Every session row of the edition (drafts too), by start time: for loaders, not for pages."""
-    return await editing.list_sessions(session, edition_id)
+    return await session_editing.list_sessions(session, edition_id)
 
 
 RECORDING_CONSENT = ("allowed", "do_not_record")
@@ -388,7 +391,7 @@ RECORDING_CONSENT = ("allowed", "do_not_record")
 
 async def assets_of(session: AsyncSession, edition_id: int, session_id: int) -> tuple[str, list[Any]]:
     """A session's recording wish and all its materials, published or not (for the speakers' consent)."""
-    row = await editing.get_session(session, edition_id, session_id)
+    row = await session_editing.get_session(session, edition_id, session_id)
     return row.recording, list(row.materials)
 
 
@@ -397,7 +400,7 @@ async def set_speakers_consent(
 ) -> None:
     """The speakers' whole word at once: the recording wish, and which materials may be public."""
     await set_recording_consent(session, edition_id, session_id, recording)
-    for material in (await editing.get_session(session, edition_id, session_id)).materials:
+    for material in (await session_editing.get_session(session, edition_id, session_id)).materials:
         # "Do not record" keeps recordings unpublished whatever was ticked.
         material.publish_consent = material.id in published and not (
             material.kind == "recording" and recording == "do_not_record"
@@ -408,7 +411,7 @@ async def set_speakers_consent(
 async def set_recording_consent(session: AsyncSession, edition_id: int, session_id: int, value: str) -> None:
     if value not in RECORDING_CONSENT:
         raise ValidationFailed({"recording": ("error.choice_invalid", {})})
-    row = await editing.get_session(session, edition_id, session_id)
+    row = await session_editing.get_session(session, edition_id, session_id)
     row.recording = value
     if value == "do_not_record":  # a recording already attached stops being public
         for material in row.materials:
@@ -462,7 +465,7 @@ async def room_capacities(session: AsyncSession, edition_id: int) -> dict[int, i
         .outerjoin(editions.Room, editions.Room.id == ProgrammeSession.room_id)
         .where(ProgrammeSession.edition_id == edition_id, ProgrammeSession.status == "published")
     )
-    return {sid: own or room for sid, own, room in rows.tuples().all() if (own or room)}
+    return {sid: expected for sid, own, room in rows.tuples().all() if (expected := own or room)}
 
 
 # --- Audiences (campaigns and reminders) ------------------------------------------------------------

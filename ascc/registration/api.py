@@ -8,7 +8,7 @@ from litestar.di import NamedDependency
 from litestar.params import Body
 
 from ascc.editions import services as editions
-from ascc.registration import consents
+from ascc.registration import consents, registering
 from ascc.registration import services as registration
 from ascc.registration.routes import PrivacyVersion, base_url, mine_or_404
 from ascc.security import requires_login
@@ -98,12 +98,13 @@ class RegistrationApi(Controller):
         data: Annotated[RegistrationIn, Body()],
         privacy_version: PrivacyVersion,
     ) -> RegistrationOut:
-        created = await registration.register(
+        created = await registering.register(
             db_session,
             current_edition.id,
             request.user.id,
-            registration.RegistrationInput(**msgspec.structs.asdict(data)),
+            registering.RegistrationInput(**msgspec.structs.asdict(data)),
             base_url(request),
+            require_open=request.user.role != "organizer",  # outside the dates: 409 registration_closed
             privacy_version=privacy_version,
         )
         return await registration_out(db_session, current_edition, created)
@@ -113,5 +114,5 @@ class RegistrationApi(Controller):
         self, request: Request, db_session: DbSession, current_edition: CurrentEdition
     ) -> RegistrationOut:
         mine = await mine_or_404(request, db_session, current_edition)
-        await registration.cancel(db_session, mine, base_url(request))
+        await registering.cancel(db_session, mine, base_url(request))
         return await registration_out(db_session, current_edition, mine)

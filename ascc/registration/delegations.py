@@ -117,6 +117,9 @@ class RosterLine:
 async def invite_member(
     session: AsyncSession, delegation: Delegation, email: str, base_url: str, lang: str
 ) -> DelegationInvite:
+    """Invite an address. The head is answered the same whether the address has an account, is registered
+    or not (nothing tells them who has an account); what differs is the mail: someone already registered is
+    told they can join from the link instead of registering."""
     try:
         address = normalize_email("email", email)
     except FieldError as exc:
@@ -124,17 +127,20 @@ async def invite_member(
     key = email_key(address)
     if any(i.email_key == key and i.status != "revoked" for i in delegation.invites):
         raise ValidationFailed({"email": ("error.already_invited", {})})
+    head = await accounts.get_user(session, delegation.head_user_id)
+    if email_key(head.email) == key:  # the head's own address: they know it has an account
+        raise ValidationFailed({"email": ("error.invite_self", {})})
     invitee = await accounts.find_by_email(session, address)
-    if invitee is not None:
-        registered = await session.scalar(
+    registered = invitee is not None and (
+        await session.scalar(
             select(Registration.id).where(
                 Registration.edition_id == delegation.edition_id,
                 Registration.user_id == invitee.id,
                 Registration.status.in_(ACTIVE_STATUSES),
             )
         )
-        if invitee.id == delegation.head_user_id or registered is not None:
-            raise ValidationFailed({"email": ("error.invitee_registered", {})})
+        is not None
+    )
     raw = secrets.token_urlsafe(24)
     invite = DelegationInvite(
         delegation_id=delegation.id,
@@ -145,14 +151,13 @@ async def invite_member(
     )
     session.add(invite)
     await session.flush()
-    head = await accounts.get_user(session, delegation.head_user_id)
     edition = await editions.get_by_id(session, delegation.edition_id)
     await mail.queue_mail(
         session,
         to=address,
         name=None,
         lang=lang,
-        kind="delegation_invite",
+        kind="delegation_invite_registered" if registered else "delegation_invite",
         context={
             "email": address,
             "head": head.name_latin,

@@ -6,7 +6,7 @@ from typing import Any
 
 from ascc.registration.answers import field_name
 from ascc.registration.models import Question
-from ascc.registration.services import RegistrationInput
+from ascc.registration.registering import RegistrationInput
 from ascc.web import form_list, form_text
 
 TEXT_FIELDS = (

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ascc.db import Base
@@ -42,6 +42,8 @@ class RegistrationSettings(Base):
     # Categories whose registrations wait for an organizer's decision, and those that need a code.
     approval_categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     invitation_categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # A category's own last day of registration where it differs from the edition's ({"press": "2023-11-12"}).
+    category_closes_on: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
 
 
 class Question(Base):
@@ -68,6 +70,8 @@ class InvitationCode(Base):
     uses: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     note: Mapped[str | None] = mapped_column(String(200))
+    # A late-registration code: it also admits its holder after registration has closed (until the end).
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
 
     organization: Mapped[Organization | None] = relationship(lazy="raise")
 
@@ -115,6 +119,38 @@ class DelegationInvite(Base):
 
     delegation: Mapped[Delegation] = relationship(back_populates="invites", lazy="raise")
     registration: Mapped[Registration | None] = relationship(lazy="raise")
+
+
+JOIN_REQUEST_STATUSES = ("open", "accepted", "declined", "withdrawn")
+_OPEN_JOIN_REQUEST = "status = 'open'"
+
+
+class DelegationJoinRequest(Base):
+    """A registered person asks to join their organization's delegation; its head accepts or declines.
+
+    At most one open request per registration (so per person and edition), whatever the race: a partial
+    unique index."""
+
+    __tablename__ = "delegation_join_request"
+    __table_args__ = (
+        Index(
+            "uq_delegation_join_request_open",
+            "registration_id",
+            unique=True,
+            sqlite_where=text(_OPEN_JOIN_REQUEST),
+            postgresql_where=text(_OPEN_JOIN_REQUEST),
+        ),
+    )
+
+    delegation_id: Mapped[int] = mapped_column(ForeignKey("delegation.id", ondelete="CASCADE"), index=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(10), default="open")  # JOIN_REQUEST_STATUSES
+    decided_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+    delegation: Mapped[Delegation] = relationship(lazy="raise")
+    registration: Mapped[Registration] = relationship(lazy="raise")
 
 
 class Registration(Base):

@@ -6,16 +6,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from ascc import locks
 from ascc.accounts import services as accounts
 from ascc.audit import services as audit
 from ascc.capacity import services as capacity
 from ascc.csv_export import to_csv
-from ascc.errors import NotFound, ValidationFailed
+from ascc.errors import ValidationFailed
 from ascc.i18n import is_country
 from ascc.organizations import services as organizations
 from ascc.registration.models import (
@@ -29,7 +28,8 @@ from ascc.registration.models import (
     Registration,
     RegistrationSettings,
 )
-from ascc.registration.services import decide, get_registration, get_settings, pool_key, promote
+from ascc.registration.registering import promote
+from ascc.registration.services import get_settings, pool_key
 from ascc.text import FieldError, as_number, like_pattern, optional_line, required_line
 
 
@@ -200,8 +200,11 @@ async def create_code(
     expires_at: datetime | None,
     note: str | None,
     actor: audit.Actor | None = None,
+    late: bool = False,
 ) -> InvitationCode:
-    if not categories or any(c not in CATEGORIES for c in categories):
+    """A code that unlocks `categories` (those that need an invitation) or, `late`, admits its holder after
+    registration has closed (registration.windows), or both."""
+    if (not categories and not late) or any(c not in CATEGORIES for c in categories):
         raise ValidationFailed({"categories": ("error.choice_invalid", {})})
     try:
         note = optional_line("note", note, 200)
@@ -222,6 +225,7 @@ async def create_code(
         uses=0,
         expires_at=expires_at,
         note=note,
+        late=late,
     )
     session.add(code)
     await session.flush()
@@ -238,6 +242,7 @@ async def create_code(
             "max_uses": code.max_uses,
             "expires_at": expires_at,
             "note": note,
+            "late": late,
         },
         edition_id=edition_id,
     )
@@ -266,7 +271,7 @@ async def set_quota(
     if organization is None:
         errors["organization"] = ("error.organization_unknown", {})
     seats = parse_capacity("seats", seats_raw, errors)
-    if errors:
+    if errors or organization is None:
         raise ValidationFailed(errors)
     quota = await session.scalar(
         select(Quota).where(Quota.edition_id == edition_id, Quota.organization_id == organization.id)
@@ -300,7 +305,7 @@ async def list_quotas(session: AsyncSession, edition_id: int) -> list[tuple[Quot
             select(Quota).where(Quota.edition_id == edition_id).options(joinedload(Quota.organization))
         )
     ).all()
-    used = dict(
+    used: dict[int | None, int] = dict(
         (
             await session.execute(
                 select(Registration.organization_id, func.count())
@@ -311,7 +316,9 @@ async def list_quotas(session: AsyncSession, edition_id: int) -> list[tuple[Quot
                 )
                 .group_by(Registration.organization_id)
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     return [(q, used.get(q.organization_id, 0)) for q in quotas]
 
@@ -325,7 +332,7 @@ class Filters:
     q: str | None = None
 
 
-def _filtered(edition_id: int, filters: Filters):
+def _filtered(edition_id: int, filters: Filters) -> Select[tuple[Registration]]:
     statement = select(Registration).join(Registration.user).where(Registration.edition_id == edition_id)
     if filters.status in STATUSES:
         statement = statement.where(Registration.status == filters.status)
@@ -359,46 +366,6 @@ async def list_registrations(
         .offset(offset)
     )
     return list(rows.unique().all()), total
-
-
-async def decide_many(
-    session: AsyncSession,
-    edition_id: int,
-    ids: list[int],
-    action: str,
-    base_url: str,
-    actor: audit.Actor | None = None,
-) -> int:
-    """Approve or reject several at once; ones that do not fit the action are left as they are."""
-    done = 0
-    verb = f"bulk_{action}" if len(ids) > 1 else action
-    # Everyone concerned first, in id order, then the pool (in `decide`): people -> pools, as everywhere.
-    people = await session.scalars(select(Registration.user_id).where(Registration.id.in_(ids)))
-    await locks.lock_people(session, *people.all())
-    for registration_id in ids:
-        registration = await get_registration(session, registration_id)
-        if registration.edition_id != edition_id:
-            raise NotFound("registration")
-        before = audit.snapshot(registration, ("status",))
-        if action == "approve" and registration.status == "pending":
-            await decide(session, registration, True, base_url)
-        elif action == "reject" and registration.status in ("pending", "confirmed", "waiting"):
-            await decide(session, registration, False, base_url)
-        else:
-            continue
-        done += 1
-        await audit.record(
-            session,
-            actor,
-            f"registration.{verb}",
-            "registration",
-            registration.id,
-            registration_label(registration),
-            before=before,
-            after=audit.snapshot(registration, ("status",)),
-            edition_id=edition_id,
-        )
-    return done
 
 
 def registration_label(registration: Registration) -> str:

@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 
 from ascc.editions import services as editions
 from ascc.errors import ValidationFailed
-from ascc.registration import organizer
+from ascc.registration import decisions, organizer, windows
 from ascc.registration import services as registration
 from ascc.registration.api import RegistrationOut, registration_out
 from ascc.registration.models import CATEGORIES, MODES, QUESTION_KINDS, STATUSES
@@ -49,6 +49,21 @@ class DecisionForm(Form):
     ids: Many = []  # the ticked rows, for the action below the list
     action: str = ""
     back: str = ""  # the list as it was filtered
+    reason: str = ""  # for the person, in the mail (the confirmation step asks for it)
+
+
+def _chosen(data: DecisionForm) -> tuple[str, list[int]]:
+    """The decision and the registrations it is for: a row's own button, or the ticked rows."""
+    if data.single:
+        action, _, raw_id = data.single.partition(":")
+        return action, [number] if (number := as_number(raw_id)) is not None else []
+    numbers = (as_number(v) for v in data.ids)
+    return data.action, [number for number in numbers if number is not None]
+
+
+def _back(request: Request, data: DecisionForm) -> str:
+    the_list = request.app.route_reverse("registrations.list")
+    return data.back if data.back.startswith(the_list) else the_list
 
 
 class SettingsForm(Form):
@@ -73,6 +88,13 @@ class CodeForm(Form):
     organization: str = ""
     single_use: str = ""
     note: str = ""
+    late: str = ""  # also admits after registration has closed
+
+
+class DatesForm(Form):
+    registration_opens_on: str = ""
+    registration_closes_on: str = ""
+    meeting_requests_close_on: str = ""
 
 
 class QuotaForm(Form):
@@ -112,6 +134,7 @@ class RegistrationAdminPages(Controller):
             categories=CATEGORIES,
             seats=await organizer.seat_counts(db_session, current_edition.id),
             done=request.query_params.get("done"),
+            left=as_number(request.query_params.get("left")),
         )
 
     @get("/export.csv", name="registrations.export")
@@ -130,6 +153,41 @@ class RegistrationAdminPages(Controller):
             },
         )
 
+    async def _confirmation(
+        self,
+        request: Request,
+        db_session: DbSession,
+        edition: editions.Edition,
+        data: DecisionForm,
+        errors: dict | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        action, ids = _chosen(data)
+        chosen = await decisions.preview(db_session, edition.id, ids, action)
+        return page(
+            request,
+            "organizer/registration_decision.html",
+            status_code=status_code,
+            edition=edition,
+            preview=chosen,
+            back=_back(request, data),
+            values={"reason": data.reason},
+            errors=errors or {},
+            seats=await organizer.seat_counts(db_session, edition.id),
+        )
+
+    @post("/confirm", name="registrations.confirm")
+    async def confirm(
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        data: URLEncodedBody[DecisionForm],
+    ) -> Template:
+        """The step before a decision: whom it reaches and how many, and a reason for their mail. Changes
+        nothing; works without JavaScript."""
+        return await self._confirmation(request, db_session, current_edition, data)
+
     @post("/decide", name="registrations.decide")
     async def decide(
         self,
@@ -137,22 +195,33 @@ class RegistrationAdminPages(Controller):
         db_session: DbSession,
         current_edition: CurrentEdition,
         data: URLEncodedBody[DecisionForm],
-    ) -> Redirect:
-        """Approve or reject the ticked registrations (one, from a row button, or many)."""
-        if data.single:
-            action, _, raw_id = data.single.partition(":")
-            ids = [number] if (number := as_number(raw_id)) is not None else []
-        else:
-            numbers = (as_number(v) for v in data.ids)
-            ids = [number for number in numbers if number is not None]
-            action = data.action
-        count = await organizer.decide_many(
-            db_session, current_edition.id, ids, action, _base_url(request), actor=request.user
-        )
-        the_list = request.app.route_reverse("registrations.list")
-        back = data.back if data.back.startswith(the_list) else the_list
+    ) -> Template | Redirect:
+        """Approve, reject, cancel or reopen the confirmed registrations (one, or many), with the reason."""
+        action, ids = _chosen(data)
+        try:
+            count = await decisions.decide_many(
+                db_session,
+                current_edition.id,
+                ids,
+                action,
+                _base_url(request),
+                actor=request.user,
+                reason=data.reason,
+            )
+        except ValidationFailed as exc:
+            return await form_again(
+                request,
+                db_session,
+                exc,
+                lambda refused: self._confirmation(
+                    request, db_session, current_edition, data, refused.errors, refused.status_code
+                ),
+                reload=[current_edition],
+            )
+        back = _back(request, data)
         separator = "&" if "?" in back else "?"
-        return Redirect(f"{back}{separator}done={count}", status_code=303)
+        left = len(set(ids)) - count  # selected, but not in a status the decision fits (or no quota left)
+        return Redirect(f"{back}{separator}done={count}" + (f"&left={left}" if left else ""), status_code=303)
 
 
 class RegistrationSettingsPages(Controller):
@@ -169,13 +238,17 @@ class RegistrationSettingsPages(Controller):
         errors: dict | None = None,
         notice: str | None = None,
         new_code: Any = None,
+        dates: dict[str, str] | None = None,
     ) -> Template:
+        settings = await registration.get_settings(db_session, edition.id)
         return page(
             request,
             "organizer/registration_settings.html",
             status_code=status_code,
             edition=edition,
-            settings=await registration.get_settings(db_session, edition.id),
+            settings=settings,
+            # The dates card: as stored, or as entered when a date was refused.
+            dates=dates or windows.dates_values(edition, settings),
             questions=await registration.list_questions(db_session, edition.id),
             codes=await organizer.list_codes(db_session, edition.id),
             quotas=await organizer.list_quotas(db_session, edition.id),
@@ -306,12 +379,54 @@ class RegistrationSettingsPages(Controller):
                 expires,
                 data.note,
                 actor=request.user,
+                late=data.late == "on",
             )
         except ValidationFailed as exc:
             return await self._again(request, db_session, current_edition, exc)
         return await self._render(
             request, db_session, current_edition, notice="registration.code_created", new_code=code
         )
+
+    @post("/dates", name="registration_settings.dates")
+    async def save_dates(
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        data: URLEncodedBody[DatesForm],
+    ) -> Template:
+        """Registration opens and closes (a category may close on its own day), meeting requests close."""
+        form = await request.form()
+        own = {category: str(form.get(f"close_{category}") or "") for category in CATEGORIES}
+        try:
+            await windows.save_dates(
+                db_session,
+                current_edition,
+                windows.DatesInput(
+                    data.registration_opens_on,
+                    data.registration_closes_on,
+                    data.meeting_requests_close_on,
+                    own,
+                ),
+                actor=request.user,
+            )
+        except ValidationFailed as exc:
+            entered = {**msgspec.structs.asdict(data), **{f"close_{c}": v for c, v in own.items()}}
+            return await form_again(
+                request,
+                db_session,
+                exc,
+                lambda refused: self._render(
+                    request,
+                    db_session,
+                    current_edition,
+                    refused.status_code,
+                    refused.errors,
+                    dates=entered,
+                ),
+                reload=[current_edition],
+            )
+        return await self._render(request, db_session, current_edition, notice="form.saved")
 
     @post("/quotas", name="registration_settings.set_quota")
     async def set_quota(

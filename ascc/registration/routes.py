@@ -1,7 +1,8 @@
-"""Registration pages for participants (register, my registration, delegation, invitations, directory) and the API."""
+"""Registration pages for participants (register, my registration, invitations, directory). The delegation
+pages are in delegation_routes."""
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from litestar import Controller, Request, Response, get, post
@@ -14,7 +15,7 @@ from ascc import clock
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.i18n import country_name
-from ascc.registration import consents, delegations, forms
+from ascc.registration import consents, delegations, forms, joining, registering, windows
 from ascc.registration import services as registration
 from ascc.registration.letter import LetterData, render_letter
 from ascc.security import requires_login
@@ -25,8 +26,6 @@ from ascc.web import DbSession, Form, Refusal, form_again, form_struct, page
 # The current edition, or a 404 when there is none (app.DEPENDENCIES).
 CurrentEdition = NamedDependency[editions.Edition]
 
-OPEN_STATUSES = registration.OPEN_STATUSES
-
 # Privacy notices and the year-round network are built on registration, so what the form needs of them is
 # handed in by app.py as dependencies (imports go one way): the notice version a registration records now
 # (`privacy_version`), and the separate opt-in to the network (`network_opt_in(session, user_id)`).
@@ -34,14 +33,23 @@ PrivacyVersion = NamedDependency[str | None]
 NetworkOptIn = NamedDependency[Callable[[AsyncSession, int], Awaitable[Any]]]
 
 
-async def _form_context(db_session: DbSession, edition: editions.Edition) -> dict[str, Any]:
+async def _form_context(
+    db_session: DbSession, edition: editions.Edition, request: Request | None = None
+) -> dict[str, Any]:
+    settings = await registration.get_settings(db_session, edition.id)
+    standing = windows.standing(edition, settings, clock.now())
+    organizer = bool(request and request.user and request.user.role == "organizer")
     return {
         "edition": edition,
         "questions": await registration.list_questions(db_session, edition.id),
         "categories": registration.CATEGORIES,
         "sectors": SECTORS,
         "interpretations": registration.INTERPRETATION,
-        "settings": await registration.get_settings(db_session, edition.id),
+        "settings": settings,
+        # Where registration stands (the notice above the form); organizers register whatever the dates.
+        "standing": standing,
+        "as_organizer": organizer,
+        "is_open": organizer or standing.form_open,
     }
 
 
@@ -55,12 +63,10 @@ class ModeForm(Form):
     mode: str = ""
 
 
-ConsentsForm = form_struct("ConsentsForm", *consents.CONSENTS)
-
-
-class DelegationInviteForm(Form):
-    email: str = ""
-    lang: str = ""
+if TYPE_CHECKING:  # a class made at run time is no type to mypy: it checks the handler against Form
+    ConsentsForm = Form
+else:
+    ConsentsForm = form_struct("ConsentsForm", *consents.CONSENTS)
 
 
 class RegistrationPages(Controller):
@@ -87,8 +93,7 @@ class RegistrationPages(Controller):
             values=values,
             errors={},
             invite=None,
-            is_open=current_edition.status in OPEN_STATUSES,
-            **await _form_context(db_session, current_edition),
+            **await _form_context(db_session, current_edition, request),
         )
 
     @post("/register", name="registration.submit")
@@ -121,7 +126,7 @@ class RegistrationPages(Controller):
         questions = await registration.list_questions(db_session, current_edition.id)
         data, values = forms.read(await request.form(), questions)
         try:
-            await registration.update_details(db_session, mine, data)
+            await registering.update_details(db_session, mine, data)
         except ValidationFailed as exc:
             return await form_again(
                 request,
@@ -149,22 +154,9 @@ class RegistrationPages(Controller):
     ) -> Template | Redirect:
         mine = await mine_or_404(request, db_session, current_edition)
         try:
-            await registration.switch_mode(db_session, mine, data.mode, base_url(request))
+            await registering.switch_mode(db_session, mine, data.mode, base_url(request))
         except DomainError as exc:
-            return await form_again(
-                request,
-                db_session,
-                exc,
-                lambda refused: _my_page_as_stored(
-                    request,
-                    db_session,
-                    current_edition,
-                    problem=refused.error.message,
-                    problem_params=refused.error.params,
-                    status_code=refused.status_code,
-                ),
-                reload=[current_edition],
-            )
+            return await my_page_again(request, db_session, current_edition, exc)
         return Redirect(request.app.route_reverse("registration.mine") + "?done=mode", status_code=303)
 
     @post("/registration/consents", name="registration.consents")
@@ -186,7 +178,7 @@ class RegistrationPages(Controller):
     ) -> Redirect:
         mine = await mine_or_404(request, db_session, current_edition)
         if mine.status in registration.ACTIVE_STATUSES:
-            await registration.cancel(db_session, mine, base_url(request))
+            await registering.cancel(db_session, mine, base_url(request))
         return Redirect(request.app.route_reverse("registration.mine") + "?done=cancelled", status_code=303)
 
     @get("/registration/letter.pdf", name="registration.letter")
@@ -224,67 +216,6 @@ class RegistrationPages(Controller):
                 "cache-control": "no-store",
             },
         )
-
-    @post("/delegation/start", name="registration.start_delegation")
-    async def start_delegation(
-        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
-    ) -> Template | Redirect:
-        mine = await mine_or_404(request, db_session, current_edition)
-        try:
-            await delegations.start_delegation(db_session, mine)
-        except DomainError as exc:
-            return await form_again(
-                request,
-                db_session,
-                exc,
-                lambda refused: _my_page_as_stored(
-                    request, db_session, current_edition, problem=refused.error.message, status_code=409
-                ),
-                reload=[current_edition],
-            )
-        return Redirect(request.app.route_reverse("registration.delegation"), status_code=303)
-
-    @get("/delegation", name="registration.delegation")
-    async def delegation(
-        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
-    ) -> Template:
-        return await _delegation_page(request, db_session, current_edition)
-
-    @post("/delegation/invite", name="registration.invite")
-    async def invite(
-        self,
-        request: Request,
-        db_session: DbSession,
-        current_edition: CurrentEdition,
-        data: URLEncodedBody[DelegationInviteForm],
-    ) -> Template:
-        delegation = await delegations.delegation_of_head(db_session, current_edition.id, request.user.id)
-        if delegation is None:
-            raise NotFound("delegation")
-        try:
-            await delegations.invite_member(
-                db_session,
-                delegation,
-                data.email,
-                base_url(request),
-                data.lang or request.user.preferred_lang,
-            )
-        except ValidationFailed as exc:
-            return await form_again(
-                request,
-                db_session,
-                exc,
-                lambda refused: _delegation_page(
-                    request,
-                    db_session,
-                    current_edition,
-                    errors=refused.errors,
-                    email=data.email,
-                    status_code=refused.status_code,
-                ),
-                reload=[current_edition],
-            )
-        return await _delegation_page(request, db_session, current_edition, notice="delegation.invited")
 
     @get("/directory", name="registration.directory")
     async def directory(
@@ -342,6 +273,16 @@ class InvitationPages(Controller):
             return page(
                 request, "registration/invite_problem.html", status_code=403, problem="error.invite_foreign"
             )
+        mine = await registration.my_registration(db_session, current_edition.id, request.user.id)
+        if mine is not None and mine.status in registration.ACTIVE_STATUSES:  # registered: join, no new form
+            return page(
+                request,
+                "registration/invite_join.html",
+                invite=invite,
+                token=token,
+                registration=mine,
+                edition=current_edition,
+            )
         values = {
             "organization": invite.delegation.organization.name_en,
             "mode": "in_person",
@@ -356,8 +297,7 @@ class InvitationPages(Controller):
             errors={},
             invite=invite,
             token=token,
-            is_open=True,
-            **await _form_context(db_session, current_edition),
+            **await _form_context(db_session, current_edition, request),
         )
 
     @post("/invite/{token:str}", guards=[requires_login], name="registration.accept_invitation")
@@ -386,13 +326,14 @@ async def _submit(
     context = await _form_context(db_session, edition)
     data, values = forms.read(await request.form(), context["questions"])
     try:
-        await registration.register(
+        await registering.register(
             db_session,
             edition.id,
             request.user.id,
             data,
             base_url(request),
             invite_token=invite_token,
+            require_open=request.user.role != "organizer",  # organizers register whatever the dates
             privacy_version=privacy_version,
         )
         if values["consent_network"]:  # the separate opt-in to the year-round network, recorded with its date
@@ -421,7 +362,7 @@ async def _register_again(
     invite_token: str | None,
 ) -> Template:
     """The registration form again with what was entered, each problem beside its field."""
-    context = await _form_context(db_session, edition)
+    context = await _form_context(db_session, edition, request)
     invite = None
     if invite_token and refused.error.code not in ("invite_used", "invite_invalid"):
         invite = await registration.find_invite(db_session, invite_token)
@@ -433,7 +374,6 @@ async def _register_again(
         errors=refused.errors,
         invite=invite,
         token=invite_token,
-        is_open=True,
         **context,
     )
 
@@ -460,6 +400,7 @@ async def _my_page(
     status_code: int = 200,
 ) -> Template:
     delegation = await delegations.delegation_of_head(db_session, edition.id, request.user.id)
+    join = None if delegation else await joining.offer(db_session, mine)
     return page(
         request,
         "registration/mine.html",
@@ -467,6 +408,7 @@ async def _my_page(
         registration=mine,
         position=await registration.waiting_position(db_session, mine),
         delegation=delegation,
+        join=join,
         values=values or forms.values_of(mine),
         errors=errors or {},
         notice=notice,
@@ -477,35 +419,29 @@ async def _my_page(
     )
 
 
+async def my_page_again(
+    request: Request, db_session: DbSession, edition: editions.Edition, exc: DomainError
+) -> Template:
+    """My registration page after a refused step (mode, delegation), rolled back, with the reason."""
+    return await form_again(
+        request,
+        db_session,
+        exc,
+        lambda refused: _my_page_as_stored(
+            request,
+            db_session,
+            edition,
+            problem=refused.error.message,
+            problem_params=refused.error.params,
+            status_code=refused.status_code,
+        ),
+        reload=[edition],
+    )
+
+
 async def _my_page_as_stored(
     request: Request, db_session: DbSession, edition: editions.Edition, **context: Any
 ) -> Template:
     """My registration as stored (read again after a refused change was rolled back), with the problem."""
     mine = await mine_or_404(request, db_session, edition)
     return await _my_page(request, db_session, edition, mine, **context)
-
-
-async def _delegation_page(
-    request: Request,
-    db_session: DbSession,
-    edition: editions.Edition,
-    *,
-    errors: dict | None = None,
-    email: str = "",
-    notice: str | None = None,
-    status_code: int = 200,
-) -> Template:
-    delegation = await delegations.delegation_of_head(db_session, edition.id, request.user.id)
-    if delegation is None:
-        raise NotFound("delegation")
-    return page(
-        request,
-        "registration/delegation.html",
-        status_code=status_code,
-        delegation=delegation,
-        roster=await delegations.roster(db_session, delegation),
-        errors=errors or {},
-        values={"email": email},
-        notice=notice,
-        edition=edition,
-    )

@@ -174,8 +174,9 @@ def parse_recorded(values: Mapping[str, str]) -> dict[str, int | None]:
             figures[key] = None
             bad[key] = "figure"
     for parts, whole in PARTS:
-        known = [figures[part] for part in parts if figures[part] is not None]
-        if figures[whole] is not None and known and sum(known) > figures[whole] and whole not in bad:
+        known = [value for part in parts if (value := figures[part]) is not None]
+        total = figures[whole]
+        if total is not None and known and sum(known) > total and whole not in bad:
             bad[whole] = "parts"
     if bad:
         raise RecordedFiguresInvalid(bad)

@@ -169,6 +169,7 @@ class ReportPages(Controller):
             keys=figures.KEYS,
             editions=_ordered(await editions.list_editions(db_session, include_drafts=True)),
             recorded=await reports.recorded_editions(db_session),
+            unchecked_kinds=await reports.unchecked_organizations(db_session, edition.id),
             generated_at=clock.now(),
             errors=errors or {},
             values=values or {},

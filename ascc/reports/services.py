@@ -69,7 +69,7 @@ async def meeting_outcomes(session: AsyncSession, edition_id: int) -> dict[str, 
     return {outcome: counted[outcome] for outcome in reversed(OUTCOMES) if counted[outcome]}
 
 
-async def edition_figures(session: AsyncSession, edition: Any) -> fig.EditionFigures:
+async def edition_figures(session: AsyncSession, edition: editions.Edition) -> fig.EditionFigures:
     """The published figures of one platform edition, counted from its data."""
     eid = edition.id
     confirmed = (Registration.edition_id == eid, Registration.status == "confirmed")
@@ -151,12 +151,13 @@ async def edition_figures(session: AsyncSession, edition: Any) -> fig.EditionFig
             ),
         )
 
+    in_person, online = by_mode.get("in_person", 0), by_mode.get("online", 0)
     values: dict[str, int | None] = {
         "overseas_organizations": len(overseas),
         "overseas_cities": sum(1 for o in overseas if o.kind == "city"),
         "countries": len(per_country),
-        "participants_in_person": by_mode.get("in_person", 0),
-        "participants_online": by_mode.get("online", 0),
+        "participants_in_person": in_person,
+        "participants_online": online,
         "attended_in_person": await _count(
             session,
             select(func.count(distinct(CheckIn.registration_id))).where(
@@ -197,7 +198,7 @@ async def edition_figures(session: AsyncSession, edition: Any) -> fig.EditionFig
         "pilots": await meetings_with_follow_up(("pilot", "contract")),
         "contracts": await meetings_with_follow_up(("contract",)),
     }
-    values["participants"] = values["participants_in_person"] + values["participants_online"]  # type: ignore[operator]
+    values["participants"] = in_person + online
     return fig.EditionFigures(
         number=fig.edition_number(edition.starts_on.year),
         label=str(edition.starts_on.year),
@@ -209,6 +210,21 @@ async def edition_figures(session: AsyncSession, edition: Any) -> fig.EditionFig
         organizations=tuple(overseas),
         countries=dict(sorted(per_country.items(), key=lambda item: (-item[1], item[0]))),
         outcomes=outcomes,
+    )
+
+
+async def unchecked_organizations(session: AsyncSession, edition_id: int) -> int:
+    """Organizations of the edition's confirmed participants whose kind no organizer has checked: the
+    report counts cities and institutions by kind, so these may be missing from it (or counted wrongly)."""
+    return await _count(
+        session,
+        select(func.count(distinct(Organization.id)))
+        .join(Registration, Registration.organization_id == Organization.id)
+        .where(
+            Registration.edition_id == edition_id,
+            Registration.status == "confirmed",
+            Organization.kind_checked.is_(False),
+        ),
     )
 
 
@@ -224,7 +240,7 @@ def _recorded(row: RecordedEdition) -> fig.EditionFigures:
     )
 
 
-async def report_of(session: AsyncSession, edition: Any) -> fig.EditionFigures:
+async def report_of(session: AsyncSession, edition: editions.Edition) -> fig.EditionFigures:
     """An edition's report: counted from its data, except that an ended edition whose figures were kept
     before the retention rules thinned its data (see `freeze`) reports the kept figures."""
     counted = await edition_figures(session, edition)
@@ -236,7 +252,7 @@ async def report_of(session: AsyncSession, edition: Any) -> fig.EditionFigures:
     return replace(counted, values={key: kept.figures.get(key) for key in fig.KEYS}, note=kept.note)
 
 
-async def freeze(session: AsyncSession, edition: Any) -> bool:
+async def freeze(session: AsyncSession, edition: editions.Edition) -> bool:
     """Keep an ended edition's figures as recorded ones, once, before the retention rules remove or anonymize
     the data they are counted from (the published "44 overseas cities" must not shrink years later)."""
     counted = await edition_figures(session, edition)
@@ -290,7 +306,9 @@ async def all_editions(session: AsyncSession) -> list[fig.EditionFigures]:
     return sorted(platform + recorded, key=lambda e: (e.number, e.label))
 
 
-async def save_recorded(session: AsyncSession, actor: Any, values: dict[str, str]) -> RecordedEdition:
+async def save_recorded(
+    session: AsyncSession, actor: audit.Actor | None, values: dict[str, str]
+) -> RecordedEdition:
     """Record (or correct) an earlier edition's published figures. Raises ValidationFailed with the field."""
     errors: dict[str, tuple[str, dict[str, Any]]] = {}
     number_text = unicodedata.normalize("NFKC", values.get("number") or "").strip()
@@ -405,7 +423,7 @@ async def _grouped(session: AsyncSession, column: Any, *where: Any) -> dict[Any,
     return dict(rows.tuples().all())
 
 
-async def dashboard(session: AsyncSession, edition: Any) -> Dashboard:
+async def dashboard(session: AsyncSession, edition: editions.Edition) -> Dashboard:
     eid = edition.id
     confirmed = (Registration.edition_id == eid, Registration.status == "confirmed")
     by_status = await _grouped(session, Registration.status, Registration.edition_id == eid)

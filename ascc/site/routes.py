@@ -9,7 +9,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
+from ascc import clock
 from ascc.accounts import services as accounts
+from ascc.editions import phases
 from ascc.i18n import LANGUAGES
 from ascc.security import remember_language
 from ascc.site import services as site
@@ -24,7 +26,9 @@ class SitePages(Controller):
     @get("/")
     async def home(self, request: Request, db_session: DbSession) -> Template:
         edition = await site.current_edition(db_session)
-        return page(request, "site/home.html", edition=edition)
+        # Where the edition stands now: "Registration open until …", "Live now", "Ended on …".
+        headline = phases.headline(phases.timeline_of(edition), clock.now()) if edition else None
+        return page(request, "site/home.html", edition=edition, headline=headline)
 
     @get("/lang/{code:str}")
     async def switch_language(

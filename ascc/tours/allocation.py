@@ -145,7 +145,10 @@ def _solve(
     for value in costs:
         h.addCol(value, 0.0, 1.0, 0, [], [])
     h.changeColsIntegrality(
-        len(columns), list(range(len(columns))), [highspy.HighsVarType.kInteger] * len(columns)
+        len(columns),
+        list(range(len(columns))),
+        # highspy's stub asks for a uint8 ndarray; the binding converts this list of HighsVarType as well
+        [highspy.HighsVarType.kInteger] * len(columns),  # type: ignore[arg-type]
     )
     for cols in by_unit.values():
         h.addRow(0.0, 1.0, len(cols), cols, [1.0] * len(cols))

@@ -129,10 +129,10 @@ async def run_allocation(
     by_id = {a.id: a for a in applicants}
     courses = {c.id: c for c in tour.courses}
     # Seats first, then the waiting lists (a queue in front of a seat would make the seat wait too).
-    placed = [u for u in result.lottery if result.assigned[u] is not None]
+    placed = [(u, course_id) for u in result.lottery if (course_id := result.assigned[u]) is not None]
     left_out = [u for u in result.lottery if result.assigned[u] is None]
-    for user_id in placed:
-        course = courses[result.assigned[user_id]]
+    for user_id, course_id in placed:
+        course = courses[course_id]
         await take_seat(session, user_id, course)
         await mail_booking(session, user_id, course, "tour_allocated", base_url)
     for user_id in left_out:

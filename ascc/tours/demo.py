@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ascc.tours import booking
 from ascc.tours import services as tours
 from ascc.tours.models import Course, Preference, Tour
+
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
 
 TOUR_FIELDS = (
     "code",
@@ -42,7 +45,7 @@ COURSE_FIELDS = (
 
 
 async def load_tours(
-    session: AsyncSession, edition: Any, data: dict[str, Any], participants: list[int]
+    session: AsyncSession, edition: Edition, data: dict[str, Any], participants: list[int]
 ) -> int:
     """Tours and courses by code; then seats on first-come tours and rankings on ballots for `participants`."""
     existing = {t.code for t in await tours.list_tours(session, edition.id)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,10 +17,13 @@ from ascc.tours.booking import open_seats
 from ascc.tours.models import Course, Tour
 from ascc.tours.services import get_tour, list_tours, pool_key
 
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
+
 
 async def save_tour(
     session: AsyncSession,
-    edition: Any,
+    edition: Edition,
     tour_id: int | None,
     values: dict[str, str],
     actor: audit.Actor | None = None,
@@ -48,7 +51,7 @@ async def save_tour(
     retention = whole_number(
         errors, "id_retention_days", values.get("id_retention_days", "") or "14", 0, 365, required=True
     )
-    if errors:
+    if errors or retention is None:  # a None has its error
         raise ValidationFailed(errors)
     tour = await get_tour(session, tour_id) if tour_id else Tour(edition_id=edition.id, courses=[])
     before = _tour_view(tour, edition) if tour_id else None
@@ -102,14 +105,14 @@ COURSE_FIELDS = (
 )
 
 
-def _tour_view(tour: Tour, edition: Any) -> dict[str, Any]:
+def _tour_view(tour: Tour, edition: Edition) -> dict[str, Any]:
     view = audit.snapshot(tour, TOUR_FIELDS)
     tz = ZoneInfo(edition.timezone)
     view["ballot_deadline"] = tour.ballot_deadline.astimezone(tz) if tour.ballot_deadline else None
     return view
 
 
-def _course_view(course: Course, edition: Any) -> dict[str, Any]:
+def _course_view(course: Course, edition: Edition) -> dict[str, Any]:
     view = audit.snapshot(course, COURSE_FIELDS)
     tz = ZoneInfo(edition.timezone)
     for name in ("departs_at", "returns_at"):
@@ -120,7 +123,7 @@ def _course_view(course: Course, edition: Any) -> dict[str, Any]:
 
 async def save_course(
     session: AsyncSession,
-    edition: Any,
+    edition: Edition,
     tour_id: int,
     course_id: int | None,
     values: dict[str, Any],
@@ -147,16 +150,17 @@ async def save_course(
     if departs and returns and returns <= departs:
         errors["returns"] = ("error.session_end_before_start", {})
     seats = whole_number(errors, "seats", values.get("seats", ""), 1, 10_000, required=True)
-    if errors:
+    if errors or departs is None or returns is None or seats is None:  # each None has its error
         raise ValidationFailed(errors)
     before = None
     if course_id is None:
         course = Course(tour_id=tour.id, sort_order=len(tour.courses))
         session.add(course)
     else:
-        course = next((c for c in tour.courses if c.id == course_id), None)
-        if course is None:
+        found = next((c for c in tour.courses if c.id == course_id), None)
+        if found is None:
             raise NotFound("course")
+        course = found
         before = _course_view(course, edition)
     for key, value in text.items():
         setattr(course, key, value)

@@ -83,7 +83,8 @@ async def figures(session: AsyncSession, courses: list[Course]) -> dict[int, Cou
     )
     present: dict[int, list[bool]] = {}
     for course_id, mark in marks.tuples():
-        present.setdefault(course_id, []).append(mark)
+        if mark is not None:  # always: the query leaves out the unmarked
+            present.setdefault(course_id, []).append(mark)
     result = {}
     for course in courses:
         counts = await capacity.counts(session, pool_key(course.id))
@@ -188,7 +189,10 @@ async def check_in_places(session: AsyncSession, edition_id: int, only: int | No
 async def holds_seat(session: AsyncSession, edition_id: int, course_id: int, user_id: int) -> bool | None:
     """For the roll-call by badge: does the person hold a seat on this bus? None: no such course."""
     course = await session.get(Course, course_id)
-    if course is None or (await session.get(Tour, course.tour_id)).edition_id != edition_id:
+    if course is None:
+        return None
+    tour = await session.get(Tour, course.tour_id)
+    if tour is None or tour.edition_id != edition_id:
         return None
     seat = await capacity.holder_status(session, pool_key(course_id), capacity.person(user_id))
     return seat is not None and seat.status == "confirmed"

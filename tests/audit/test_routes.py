@@ -17,7 +17,8 @@ from ascc.accounts import services as accounts
 from ascc.audit import services as audit
 from ascc.db import create_engine
 from ascc.editions import services as editions
-from ascc.programme import editing
+from ascc.programme import session_editing
+from ascc.registration import registering
 from ascc.registration import services as registration
 from tests.audit.conftest import actor_of
 from tests.exhibitors.conftest import build_market
@@ -41,7 +42,7 @@ async def world(settings, inputs):
         settings_row = await registration.get_settings(session, edition.id)
         settings_row.approval_categories = ["international"]
         applicant = await make_user(session, "dev@example.org", name="Somchai Dev")
-        mine = await registration.register(
+        mine = await registering.register(
             session,
             edition.id,
             applicant.id,
@@ -50,7 +51,7 @@ async def world(settings, inputs):
             notify=False,
         )
         w.registration = mine.id
-        row, _ = await editing.save_session(session, edition, None, session_form(), confirmed=True)
+        row, _ = await session_editing.save_session(session, edition, None, session_form(), confirmed=True)
         w.session = row.id
         w.hostile = [text for text in inputs["hostile"] if text.strip() and "\x00" not in text]
         for text in w.hostile:

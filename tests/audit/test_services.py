@@ -21,8 +21,8 @@ from ascc.exhibitors import leads, solutions, staff
 from ascc.exhibitors import services as marketplace
 from ascc.i18n import translate
 from ascc.online import services as online
-from ascc.programme import editing
-from ascc.registration import organizer
+from ascc.programme import editing, session_editing
+from ascc.registration import decisions, organizer, registering
 from ascc.registration import services as registration
 from tests.audit.conftest import actor_of
 from tests.exhibitors import conftest as exhibitor_world
@@ -49,7 +49,7 @@ async def _pending_registration(session):
     settings.approval_categories = ["international"]
     boss = await make_user(session, "chief@example.org", role="organizer", name="Keiko Organizer")
     person = await make_user(session, "dev@example.org", name="Somchai Dev")
-    mine = await registration.register(
+    mine = await registering.register(
         session,
         edition.id,
         person.id,
@@ -64,7 +64,7 @@ async def _pending_registration(session):
 
 async def test_an_organizer_approving_a_registration_is_recorded_with_who_and_from_to(session) -> None:
     edition, boss, mine = await _pending_registration(session)
-    done = await organizer.decide_many(session, edition.id, [mine.id], "approve", BASE, actor=actor_of(boss))
+    done = await decisions.decide_many(session, edition.id, [mine.id], "approve", BASE, actor=actor_of(boss))
     await session.commit()
     assert done == 1
     [found] = await _entries(session, "registration.approve")
@@ -83,11 +83,11 @@ async def test_an_organizer_approving_a_registration_is_recorded_with_who_and_fr
 async def test_a_bulk_decision_records_one_entry_per_registration(session) -> None:
     edition, boss, mine = await _pending_registration(session)
     other = await make_user(session, "dev2@example.org", name="Other Dev")
-    theirs = await registration.register(
+    theirs = await registering.register(
         session, edition.id, other.id, entry(category="international", organization="ADB"), BASE, notify=False
     )
     await session.commit()
-    await organizer.decide_many(session, edition.id, [mine.id, theirs.id], "reject", BASE, actor_of(boss))
+    await decisions.decide_many(session, edition.id, [mine.id, theirs.id], "reject", BASE, actor_of(boss))
     await session.commit()
     found = await _entries(session, "registration.bulk_reject")
     assert sorted(e.target_id for e in found) == sorted([mine.id, theirs.id])
@@ -97,7 +97,7 @@ async def test_a_bulk_decision_records_one_entry_per_registration(session) -> No
 async def test_a_decision_that_rolls_back_leaves_no_entry(session) -> None:
     edition, boss, mine = await _pending_registration(session)
     mine_id = mine.id
-    await organizer.decide_many(session, edition.id, [mine_id], "approve", BASE, actor=actor_of(boss))
+    await decisions.decide_many(session, edition.id, [mine_id], "approve", BASE, actor=actor_of(boss))
     await session.rollback()
     assert await _entries(session, "registration.approve") == []
     assert (await registration.get_registration(session, mine_id)).status == "pending"
@@ -107,10 +107,12 @@ async def test_editing_a_sessions_time_records_only_the_times_in_the_conference_
     built = await build_programme(session)
     boss = await make_user(session, "chief@example.org", role="organizer", name="Keiko Organizer")
     edition = await editions.get_by_id(session, built.edition_id)
-    row = await editing.get_session(session, edition.id, built.water)
-    form = editing.form_of(row, TOKYO)
+    row = await session_editing.get_session(session, edition.id, built.water)
+    form = session_editing.form_of(row, TOKYO)
     form.start, form.end = "11:30", "12:30"
-    await editing.save_session(session, edition, built.water, form, confirmed=True, actor=actor_of(boss))
+    await session_editing.save_session(
+        session, edition, built.water, form, confirmed=True, actor=actor_of(boss)
+    )
     await session.commit()
     [found] = await _entries(session, "programme.session_update")
     assert (found.actor_name, found.target_type, found.target_id) == (
@@ -132,9 +134,11 @@ async def test_cancelling_a_session_is_its_own_action(session) -> None:
     built = await build_programme(session)
     boss = await make_user(session, "chief@example.org", role="organizer", name="Keiko Organizer")
     edition = await editions.get_by_id(session, built.edition_id)
-    form = editing.form_of(await editing.get_session(session, edition.id, built.day3), TOKYO)
+    form = session_editing.form_of(await session_editing.get_session(session, edition.id, built.day3), TOKYO)
     form.status = "cancelled"
-    await editing.save_session(session, edition, built.day3, form, confirmed=True, actor=actor_of(boss))
+    await session_editing.save_session(
+        session, edition, built.day3, form, confirmed=True, actor=actor_of(boss)
+    )
     await session.commit()
     [found] = await _entries(session, "programme.session_cancel")
     assert (found.before, found.after) == ({"status": "published"}, {"status": "cancelled"})
@@ -145,10 +149,10 @@ async def test_a_change_that_fails_validation_leaves_no_entry(session) -> None:
     boss = actor_of(await make_user(session, "chief@example.org", role="organizer", name="Keiko Organizer"))
     edition = await editions.get_by_id(session, built.edition_id)
     before = await session.scalar(select(func.count()).select_from(AuditEntry))
-    form = editing.form_of(await editing.get_session(session, edition.id, built.water), TOKYO)
+    form = session_editing.form_of(await session_editing.get_session(session, edition.id, built.water), TOKYO)
     form.start, form.end = "12:00", "11:00"  # ends before it starts
     with pytest.raises(ValidationFailed):
-        await editing.save_session(session, edition, built.water, form, actor=boss)
+        await session_editing.save_session(session, edition, built.water, form, actor=boss)
     await session.rollback()
     with pytest.raises(ValidationFailed):
         await editing.save_track(session, built.edition_id, None, {"name_en": "", "name_ja": ""}, boss)
@@ -259,8 +263,10 @@ async def test_an_update_that_changes_nothing_is_not_recorded(session) -> None:
     built = await build_programme(session)
     boss = await make_user(session, "chief@example.org", role="organizer", name="Keiko Organizer")
     edition = await editions.get_by_id(session, built.edition_id)
-    form = editing.form_of(await editing.get_session(session, edition.id, built.water), TOKYO)
-    await editing.save_session(session, edition, built.water, form, confirmed=True, actor=actor_of(boss))
+    form = session_editing.form_of(await session_editing.get_session(session, edition.id, built.water), TOKYO)
+    await session_editing.save_session(
+        session, edition, built.water, form, confirmed=True, actor=actor_of(boss)
+    )
     await session.commit()
     assert await _entries(session, "programme.session_update") == []
 

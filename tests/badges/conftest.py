@@ -10,9 +10,9 @@ import pytest
 
 from ascc.badges import services as badges
 from ascc.editions import services as editions
-from ascc.matching import meetings
-from ascc.programme import editing
+from ascc.matching import meeting_requests, meetings, placement
 from ascc.programme import services as programme
+from ascc.programme import session_editing
 from ascc.registration import services as registration
 from ascc.tours import booking as tour_booking
 from ascc.tours import demo as tours_demo
@@ -36,7 +36,7 @@ async def code_of(session, edition_id: int, user_id: int) -> str:
 async def build_badges(session) -> SimpleNamespace:
     w = await build_matching(session)
     edition = await editions.get_by_id(session, w.edition_id)
-    talk, _ = await editing.save_session(
+    talk, _ = await session_editing.save_session(
         session,
         edition,
         None,
@@ -54,10 +54,12 @@ async def build_badges(session) -> SimpleNamespace:
     courses = {c.code: c for t in await tours.list_tours(session, edition.id) for c in t.courses}
     await tour_booking.book_by_email(session, "official@example.org", courses["B"].id, BASE)
     await session.commit()
-    meeting = await meetings.send_request(session, edition, w.official, {"recipient_id": w.company}, BASE)
-    await meetings.answer(session, edition, meeting.id, w.company, "accept", {}, BASE)
+    meeting = await meeting_requests.send_request(
+        session, edition, w.official, {"recipient_id": w.company}, BASE
+    )
+    await meeting_requests.answer(session, edition, meeting.id, w.company, "accept", {}, BASE)
     meeting = await meetings.get_meeting(session, meeting.id)
-    await meetings.schedule_in(session, edition, meeting, w.slots[0], BASE)
+    await placement.schedule_in(session, edition, meeting, w.slots[0], BASE)
     await session.commit()
     return SimpleNamespace(
         **w.__dict__, talk=talk.id, bus=courses["B"].id, other_bus=courses["A1"].id, meeting=meeting.id

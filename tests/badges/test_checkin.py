@@ -14,6 +14,7 @@ from ascc.badges import checkin, figures, signing
 from ascc.badges import services as badges
 from ascc.badges.models import Badge
 from ascc.errors import ValidationFailed
+from ascc.registration import registering
 from ascc.registration import services as registration
 from tests.badges.conftest import code_of
 
@@ -96,15 +97,21 @@ async def test_meeting_table_checks_in_the_meeting_of_now(session, world) -> Non
     )
     await session.commit()
     meeting = await meetings.get_meeting(session, world.meeting)
-    assert (answer.result, meeting.status) == ("ok", "held")
+    # One party at the table is not a meeting held: it waits for the other one.
+    assert (answer.result, meeting.status) == ("ok", "scheduled")
     assert (bank.result, bank.reason) == ("not_booked", "no_meeting_now")
+    company = await code_of(session, world.edition_id, world.company)
+    other = await checkin.scan(session, world.edition_id, scan(company, "meeting", world.session_id), None)
+    await session.commit()
+    meeting = await meetings.get_meeting(session, world.meeting)
+    assert (other.result, meeting.status) == ("ok", "held")
 
 
 async def test_revoked_after_cancellation_and_after_reissue(session, world) -> None:
     code = await code_of(session, world.edition_id, world.bank)
     reg = await registration.my_registration(session, world.edition_id, world.bank)
     reg = await registration.get_registration(session, reg.id)
-    new = await badges.reissue(session, reg, "lost")
+    _, new = await badges.reissue(session, reg, "http://x", "lost")
     await session.commit()
     old_answer = await checkin.scan(session, world.edition_id, scan(code), None)
     new_answer = await checkin.scan(session, world.edition_id, scan(new.code), None)
@@ -113,7 +120,7 @@ async def test_revoked_after_cancellation_and_after_reissue(session, world) -> N
         session, world.edition_id
     )
 
-    await registration.cancel(session, reg, "http://x")
+    await registering.cancel(session, reg, "http://x")
     await session.commit()
     cancelled = await checkin.scan(session, world.edition_id, scan(new.code, "session", world.talk), None)
     assert (cancelled.result, cancelled.person.name_latin) == ("revoked", "Akane Shimizu")
@@ -233,7 +240,9 @@ async def test_roster_names_the_badges_in_force_only(session, world) -> None:
     maria = await code_of(session, world.edition_id, world.official)
     lost = await code_of(session, world.edition_id, world.bank)
     reg = await registration.my_registration(session, world.edition_id, world.bank)
-    new = await badges.reissue(session, await registration.get_registration(session, reg.id), "lost")
+    _, new = await badges.reissue(
+        session, await registration.get_registration(session, reg.id), "http://x", "lost"
+    )
     await session.commit()
     people = await checkin.roster(session, world.edition_id)
     nonce_of = lambda code: signing.nonce_text(signing.decode(code)[0].nonce)  # noqa: E731

@@ -11,8 +11,7 @@ from sqlalchemy import func, select
 from ascc.accounts import services as accounts
 from ascc.badges import services as badges
 from ascc.badges.models import CheckIn, Scan
-from ascc.registration import organizer
-from ascc.registration import services as registration
+from ascc.registration import organizer, registering
 from tests.factories import make_edition, make_token_holders
 from tests.support.live import live_server
 
@@ -24,11 +23,11 @@ async def _prepare(session) -> tuple[list[str], str]:
     edition = await make_edition(session, "ascc2023")
     holders = await make_token_holders(session, PEOPLE, "p")
     for user_id, _ in holders:
-        await registration.register(
+        await registering.register(
             session,
             edition.id,
             user_id,
-            registration.RegistrationInput(mode="in_person", category="company", privacy_accepted=True),
+            registering.RegistrationInput(mode="in_person", category="company", privacy_accepted=True),
             "http://x",
             notify=False,
         )

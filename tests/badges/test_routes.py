@@ -12,12 +12,13 @@ import httpx
 import pytest
 import zxingcpp
 from PIL import Image
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ascc.accounts import services as accounts
 from ascc.badges import signing
 from ascc.db import create_engine
+from ascc.mail.models import OutboxMessage
 from ascc.registration import services as registration
 from tests.badges.conftest import PASSWORD, build_badges
 from tests.support.live import live_server
@@ -212,33 +213,60 @@ async def test_organizer_prints_a_badge_sheet_in_the_background(client, world) -
     assert ["MariaReyes" in text, "AkaneShimizu" in text, "NguyễnThịThu" in text] == [True, True, True]
 
 
-async def test_lost_badge_is_reissued_with_a_new_code_and_the_old_one_refused(client, world) -> None:
+async def test_lost_badge_is_reissued_with_a_new_code_and_the_old_one_refused(
+    client, world, settings
+) -> None:
     old_png = await client.get("/api/v1/me/badge.png", headers=bearer(world, "bank"))
     old_code = zxingcpp.read_barcodes(Image.open(io.BytesIO(old_png.content)))[0].text
     mine = (await client.get("/api/v1/checkin/search?q=akane", headers=bearer(world, "staff"))).json()[0]
     await sign_in(client, "org@example.org", PASSWORD)
-    page = await post_form(client, "/organizer/badges/reissue", {"code": mine["badge_code"]})
+    # The code first names the person; nothing changes until the organizer confirms with a reason.
+    asked = await post_form(client, "/organizer/badges/reissue", {"code": mine["badge_code"]})
+    still = (await client.get("/api/v1/badges/revoked", headers=bearer(world, "staff"))).json()
+    no_reason = await post_form(
+        client, "/organizer/badges/reissue", {"code": mine["badge_code"], "confirm": "yes", "reason": ""}
+    )
+    page = await post_form(
+        client,
+        "/organizer/badges/reissue",
+        {
+            "code": mine["badge_code"],
+            "confirm": "yes",
+            "reason": "stolen",
+            "note": "受付でお受け取りください 🙏",
+        },
+    )
     unknown = await post_form(client, "/organizer/badges/reissue", {"code": "ZZZZ-ZZZZ"})
     old_qr = await client.post(
         "/api/v1/checkin", json={"code": old_code, "place_type": "entrance"}, headers=bearer(world, "staff")
     )
     old_typed = await client.post(
         "/api/v1/checkin",
-        json={"code": mine["badge_code"], "place_type": "entrance"},
+        json={"code": mine["badge_code"].lower().replace("-", " "), "place_type": "entrance"},
         headers=bearer(world, "staff"),
     )
     revoked = (await client.get("/api/v1/badges/revoked", headers=bearer(world, "staff"))).json()
+    assert "Reissue the badge of Akane Shimizu" in text_of(asked.text)
+    assert still["revoked"] == []
+    assert (no_reason.status_code, "Choose why the badge is reissued." in text_of(no_reason.text)) == (
+        422,
+        True,
+    )
     assert "the code " + mine["badge_code"] + " is revoked" in text_of(page.text)
     assert (
         unknown.status_code,
         "No confirmed participant has this badge code." in text_of(unknown.text),
     ) == (422, True)
-    assert (old_qr.json()["result"], old_qr.json()["reason"], old_typed.json()["result"]) == (
-        "revoked",
-        "lost",
-        "invalid",
-    )
+    # The old QR and the old short code both answer REVOKED, naming the person (not "unknown").
+    assert (old_qr.json()["result"], old_qr.json()["reason"]) == ("revoked", "stolen")
+    assert (old_typed.json()["result"], old_typed.json()["reason"]) == ("revoked", "stolen")
+    assert old_typed.json()["registration"]["name_latin"] == "Akane Shimizu"
     assert revoked["revoked"] == [signing.nonce_text(signing.decode(old_code)[0].nonce)]
+    engine = create_engine(settings.database_url)
+    async with async_sessionmaker(engine)() as session:
+        mail = await session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "badge_reissued"))
+    await engine.dispose()
+    assert "no longer open any door" in mail.body_text and "受付でお受け取りください 🙏" in mail.body_text
 
 
 async def test_checkin_page_and_live_page_for_staff_not_for_delegates(client, world) -> None:

@@ -62,7 +62,13 @@ async def fill_registration(page, organization: str | None, category: str = "cit
     await page.wait_for_url(re.compile(r".*/registration(\?new=1)?$"))
 
 
-async def test_delegation_approval_switch_and_promotion(live_server, page) -> None:
+@pytest.fixture
+def registration_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo's registration is open from 1 September to 10 November 2023: the server runs on 20 October."""
+    monkeypatch.setenv("ASCC_NOW", "2023-10-20T10:00+09:00")
+
+
+async def test_delegation_approval_switch_and_promotion(registration_open, live_server, page) -> None:
     for email, name in (
         ("mayor.office@tagbilaran.example.org", "Jerry Trenas"),
         ("ana@tagbilaran.example.org", "Ana Lopez"),
@@ -94,7 +100,7 @@ async def test_delegation_approval_switch_and_promotion(live_server, page) -> No
     for email in ("ana@tagbilaran.example.org", "ben@tagbilaran.example.org"):
         await page.fill("#f-email", email)
         await page.click("form[action='/delegation/invite'] button[type=submit]")
-        await page.wait_for_selector("text=Invitation sent.")
+        await page.wait_for_selector(f"text=Invitation sent to {email}.")
 
     # One colleague accepts through the link in her mail.
     invitation = await wait_for_mail(live_server.mailbox, "ana@tagbilaran.example.org")
@@ -107,6 +113,9 @@ async def test_delegation_approval_switch_and_promotion(live_server, page) -> No
     await sign_in(page, live_server, "organizer@example.org", "ascc-demo")
     await page.goto(live_server.url + "/organizer/registrations?status=pending&q=Trenas")
     await page.click("[data-testid='row-mayor.office@tagbilaran.example.org'] button[value^=approve]")
+    # Approving asks first, naming who is affected.
+    await page.wait_for_selector("[data-testid='affected-mayor.office@tagbilaran.example.org']")
+    await page.click("[data-testid=confirm-decision]")
     await page.wait_for_selector("text=1 registrations updated.")
 
     # A company participant arrives: the edition is full, so they wait.

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from ascc.editions import services as editions
-from ascc.programme import editing
+from ascc.programme import editing, session_editing
 from ascc.programme.models import Speaker
 from tests.badges.conftest import BASE, PASSWORD, build_badges
 from tests.programme.conftest import publish, session_form
@@ -24,7 +24,7 @@ async def build_calendar(session) -> SimpleNamespace:
         session, edition.id, None, editing.SpeakerInput(name="Maria Reyes", affiliation_en="Cebu City")
     )
     await session.execute(update(Speaker).where(Speaker.id == speaker.id).values(user_id=w.official))
-    panel, _ = await editing.save_session(
+    panel, _ = await session_editing.save_session(
         session,
         edition,
         None,

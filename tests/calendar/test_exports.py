@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ascc.db import create_engine
 from ascc.editions import services as editions
-from ascc.programme import editing
 from ascc.programme import services as programme
+from ascc.programme import session_editing
 from tests.calendar.conftest import build_calendar
 from tests.conftest import DATA
 from tests.programme.conftest import publish, session_form
@@ -38,7 +38,7 @@ async def world(settings, inputs):
     async with async_sessionmaker(engine, expire_on_commit=False)() as session:
         w = await build_calendar(session)
         edition = await editions.get_by_id(session, w.edition_id)
-        hostile, _ = await editing.save_session(
+        hostile, _ = await session_editing.save_session(
             session,
             edition,
             None,
@@ -50,19 +50,19 @@ async def world(settings, inputs):
                 end="23:59",
             ),
         )
-        japanese_only, _ = await editing.save_session(
+        japanese_only, _ = await session_editing.save_session(
             session,
             edition,
             None,
             session_form(title_en="閉会式", title_ja="閉会式", start="17:00", end="17:30"),
         )
-        gone, _ = await editing.save_session(
+        gone, _ = await session_editing.save_session(
             session, edition, None, session_form(title_en="Cancelled talk", start="15:00", end="15:30")
         )
         await programme.set_recording_consent(session, edition.id, w.talk, "do_not_record")
         await session.commit()
         await publish(session, edition.id)
-        await editing.save_session(
+        await session_editing.save_session(
             session,
             edition,
             gone.id,
@@ -122,7 +122,7 @@ async def test_guids_stay_the_same_from_one_release_to_the_next(client, world, s
     engine = create_engine(settings.database_url)
     async with async_sessionmaker(engine, expire_on_commit=False)() as session:
         edition = await editions.get_by_id(session, world.edition_id)
-        await editing.save_session(
+        await session_editing.save_session(
             session,
             edition,
             world.panel,

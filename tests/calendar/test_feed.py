@@ -11,8 +11,8 @@ from ical.calendar_stream import IcsCalendarStream
 
 from ascc.calendar import services as calendar
 from ascc.editions import services as editions
-from ascc.programme import editing
 from ascc.programme import services as programme
+from ascc.programme import session_editing
 from ascc.tours import booking as tours
 from tests.calendar.conftest import BASE, build_calendar
 from tests.programme.conftest import publish, session_form
@@ -62,7 +62,7 @@ async def test_a_change_raises_sequence_and_last_modified_of_that_item_only(sess
     before = await feed(session, w.official)
     edition = await editions.get_by_id(session, w.edition_id)
     monkeypatch.setenv("ASCC_NOW", "2023-11-14T10:05+09:00")
-    await editing.save_session(
+    await session_editing.save_session(
         session,
         edition,
         w.talk,

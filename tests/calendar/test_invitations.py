@@ -11,7 +11,7 @@ from ical.calendar_stream import IcsCalendarStream
 
 from ascc.editions import services as editions
 from ascc.mail import services as mail
-from ascc.matching import meetings, planning, tracking
+from ascc.matching import meeting_requests, meetings, placement, planning, tracking
 from tests.calendar.conftest import BASE, build_calendar
 
 SENDER = "ASCC Secretariat <noreply@ascc.example.org>"
@@ -58,7 +58,7 @@ async def test_moved_meeting_sends_a_later_sequence_with_the_new_time(session, m
     w = await build_calendar(session)
     edition = await editions.get_by_id(session, w.edition_id)
     await mail.deliver_due(lambda: session, mailbox.url, SENDER)
-    await meetings.move(session, edition, w.meeting, w.official, False, w.slots[2], BASE)
+    await placement.move(session, edition, w.meeting, w.official, False, w.slots[2], BASE)
     await session.commit()
     await mail.deliver_due(lambda: session, mailbox.url, SENDER)
     for address in ("official@example.org", "staff-a@example.org"):
@@ -73,7 +73,7 @@ async def test_cancelled_meeting_sends_cancel_to_both_including_who_cancelled(se
     w = await build_calendar(session)
     edition = await editions.get_by_id(session, w.edition_id)
     await mail.deliver_due(lambda: session, mailbox.url, SENDER)
-    await meetings.cancel(session, edition, w.meeting, w.company, False, BASE)
+    await meeting_requests.cancel(session, edition, w.meeting, w.company, False, BASE)
     await session.commit()
     await mail.deliver_due(lambda: session, mailbox.url, SENDER)
     for address in ("official@example.org", "staff-a@example.org"):
@@ -87,11 +87,13 @@ async def test_cancelled_meeting_sends_cancel_to_both_including_who_cancelled(se
 async def test_move_to_a_slot_one_party_is_busy_in_is_refused_and_changes_nothing(session) -> None:
     w = await build_calendar(session)
     edition = await editions.get_by_id(session, w.edition_id)
-    other = await meetings.send_request(session, edition, w.official, {"recipient_id": w.bank}, BASE)
-    await meetings.answer(session, edition, other.id, w.bank, "accept", {"slot_id": str(w.slots[1])}, BASE)
+    other = await meeting_requests.send_request(session, edition, w.official, {"recipient_id": w.bank}, BASE)
+    await meeting_requests.answer(
+        session, edition, other.id, w.bank, "accept", {"slot_id": str(w.slots[1])}, BASE
+    )
     await session.commit()
     try:
-        await meetings.move(session, edition, w.meeting, w.official, False, w.slots[1], BASE)
+        await placement.move(session, edition, w.meeting, w.official, False, w.slots[1], BASE)
     except meetings.DomainError as exc:
         assert exc.code == "slot_not_free"
     else:
@@ -104,8 +106,10 @@ async def test_move_to_a_slot_one_party_is_busy_in_is_refused_and_changes_nothin
 async def test_schedule_all_sends_each_meeting_as_its_own_invitation(session, session_maker, mailbox) -> None:
     w = await build_calendar(session)
     edition = await editions.get_by_id(session, w.edition_id)
-    waiting = await meetings.send_request(session, edition, w.bank, {"recipient_id": w.official}, BASE)
-    await meetings.answer(session, edition, waiting.id, w.official, "accept", {}, BASE)  # no time yet
+    waiting = await meeting_requests.send_request(
+        session, edition, w.bank, {"recipient_id": w.official}, BASE
+    )
+    await meeting_requests.answer(session, edition, waiting.id, w.official, "accept", {}, BASE)  # no time yet
     await session.commit()
     await mail.deliver_due(session_maker, mailbox.url, SENDER)
     mailbox.messages.clear()
@@ -129,7 +133,7 @@ async def test_a_started_meeting_cannot_be_moved(session, monkeypatch) -> None:
     edition = await editions.get_by_id(session, w.edition_id)
     monkeypatch.setenv("ASCC_NOW", "2023-11-14T13:45+09:00")  # fifteen minutes into it
     try:
-        await meetings.move(session, edition, w.meeting, w.official, False, w.slots[3], BASE)
+        await placement.move(session, edition, w.meeting, w.official, False, w.slots[3], BASE)
     except meetings.DomainError as exc:
         assert exc.code == "already_started"
     else:
@@ -142,14 +146,14 @@ async def test_a_meeting_the_organizers_locked_is_moved_by_them_only_and_stays_l
     await tracking.set_locked(session, edition.id, w.meeting, True)
     await session.commit()
     try:
-        await meetings.move(session, edition, w.meeting, w.official, False, w.slots[2], BASE)
+        await placement.move(session, edition, w.meeting, w.official, False, w.slots[2], BASE)
     except meetings.DomainError as exc:
         assert exc.code == "locked"
     else:
         raise AssertionError("a party moved a locked meeting")
     await session.rollback()
     edition = await editions.get_by_id(session, w.edition_id)
-    moved = await meetings.move(session, edition, w.meeting, w.official, True, w.slots[2], BASE)
+    moved = await placement.move(session, edition, w.meeting, w.official, True, w.slots[2], BASE)
     assert (moved.slot_id, moved.locked) == (w.slots[2], True)
 
 

@@ -210,13 +210,13 @@ async def test_two_people_with_plans_each_see_only_their_own(client, world, sett
     engine = create_engine(settings.database_url)
     async with async_sessionmaker(engine, expire_on_commit=False)() as session:
         from ascc.editions import services as editions
-        from ascc.matching import meetings
+        from ascc.matching import meeting_requests
 
         edition = await editions.get_by_id(session, world.edition_id)
-        theirs = await meetings.send_request(
+        theirs = await meeting_requests.send_request(
             session, edition, world.bank, {"recipient_id": world.company}, "http://x"
         )
-        await meetings.answer(
+        await meeting_requests.answer(
             session, edition, theirs.id, world.company, "accept", {"slot_id": str(world.slots[1])}, "http://x"
         )
         await session.commit()

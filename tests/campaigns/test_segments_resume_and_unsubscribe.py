@@ -19,8 +19,8 @@ from ascc.errors import DomainError
 from ascc.exhibitors.models import Exhibitor, ExhibitorStaff
 from ascc.mail import services as mail
 from ascc.mail.models import OutboxMessage
-from ascc.programme.editing import pool_key
 from ascc.programme.models import AgendaEntry
+from ascc.programme.session_editing import pool_key
 from ascc.registration.models import Registration
 from tests.campaigns.conftest import BASE, SECRET, campaign_values, deliver
 from tests.campaigns.test_reminders import plans, run_at  # noqa: F401 (the reminders' world)

@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,12 +28,15 @@ from ascc.accounts import services as accounts
 from ascc.calendar import services as calendar
 from ascc.editions import services as editions
 from ascc.exhibitors.models import Exhibitor, ExhibitorStaff
+from ascc.matching import meeting_requests
 from ascc.matching import services as matching
+from ascc.matching.models import MatchingSlot
 from ascc.online import polls as live_polls
 from ascc.online import services as online
 from ascc.online.models import LiveQuestion
 from ascc.organizations import services as organizations
-from ascc.programme import editing
+from ascc.programme import session_editing
+from ascc.registration import registering
 from ascc.registration import services as registration
 from ascc.tours import ballot as tour_ballot
 from ascc.tours import booking as tour_booking
@@ -47,6 +51,7 @@ NOW = "2023-11-12T10:00+09:00"  # the day before the conference: everything is s
 TABLES = 20
 SLOT_PAIRS = 30  # accepts racing for one slot's TABLES tables
 SIGNUP_PLACES = 5
+TABLE_PAIRS = 6  # meetings whose two parties are checked in at the same moment
 BALLOTS = 4
 COURSE = {"departs": "2023-11-13T13:30:00+09:00", "returns": "2023-11-13T16:30:00+09:00"}
 LATER = {"departs": "2023-11-15T13:30:00+09:00", "returns": "2023-11-15T16:30:00+09:00"}
@@ -145,11 +150,11 @@ class Arena:
 
 async def _register(session: AsyncSession, edition_id: int, user_ids: list[int], **changes: Any) -> None:
     for user_id in user_ids:
-        await registration.register(
+        await registering.register(
             session,
             edition_id,
             user_id,
-            registration.RegistrationInput(
+            registering.RegistrationInput(
                 mode=changes.get("mode", "in_person"),
                 category=changes.get("category", "city_official"),
                 organization=changes.get("organization", f"City {user_id}"),
@@ -178,11 +183,12 @@ async def build_world(database_url: str) -> World:
             built = await build_programme(session)
             edition = await editions.get_by_id(session, built.edition_id)
             world.ids["edition"] = edition.id
-            form = editing.form_of(
-                await editing.get_session(session, edition.id, built.parallel), ZoneInfo(edition.timezone)
+            form = session_editing.form_of(
+                await session_editing.get_session(session, edition.id, built.parallel),
+                ZoneInfo(edition.timezone),
             )
             form.capacity = str(SIGNUP_PLACES)
-            await editing.save_session(session, edition, built.parallel, form)
+            await session_editing.save_session(session, edition, built.parallel, form)
             await publish(session, edition.id)
             world.ids |= {"signup_session": built.parallel, "session": built.water}
 
@@ -265,6 +271,33 @@ async def build_world(database_url: str) -> World:
                 meeting = await matching_request(session, edition, official, company)
                 requests.append(meeting)
             world.ids["slot_requests"] = requests
+            # Meetings at the tables now (the last slot moved to this moment), both parties about to be scanned.
+            await _people(session, world, "table_officials", TABLE_PAIRS)
+            await _people(session, world, "table_companies", TABLE_PAIRS, category="company")
+            table_slot = world.ids["slots"][-1]
+            at_the_tables = []
+            for official, company in zip(
+                world.users["table_officials"], world.users["table_companies"], strict=True
+            ):
+                meeting_id = await matching_request(session, edition, official, company)
+                await meeting_requests.answer(
+                    session, edition, meeting_id, company, "accept", {"slot_id": table_slot}, BASE
+                )
+                at_the_tables.append(meeting_id)
+            now = datetime.fromisoformat(NOW)
+            await session.execute(
+                sa_update(MatchingSlot)
+                .where(MatchingSlot.id == table_slot)
+                .values(starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(minutes=20))
+            )
+            world.ids |= {"table_meetings": at_the_tables, "tables_session": block.id}
+            world.badges["table_pairs"] = [
+                [
+                    (await registration.my_registration(session, edition.id, u)).badge_code  # type: ignore[union-attr]
+                    for u in pair
+                ]
+                for pair in zip(world.users["table_officials"], world.users["table_companies"], strict=True)
+            ]
             # A question everybody may vote on, and a poll.
             viewer = online.Viewer(organizer.id, True, True, True, None, None)
             question = LiveQuestion(
@@ -322,9 +355,11 @@ async def build_world(database_url: str) -> World:
 
 
 async def matching_request(session: AsyncSession, edition: Any, requester: int, recipient: int) -> int:
-    from ascc.matching import meetings
+    from ascc.matching import meeting_requests
 
-    meeting = await meetings.send_request(session, edition, requester, {"recipient_id": recipient}, BASE)
+    meeting = await meeting_requests.send_request(
+        session, edition, requester, {"recipient_id": recipient}, BASE
+    )
     return meeting.id
 
 

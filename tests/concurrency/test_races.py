@@ -389,6 +389,36 @@ async def test_one_badge_scanned_at_once_by_two_phones_checks_in_once(arena: Are
     assert await arena.scalar("select count(*) from check_in where place_type = 'entrance'") == 6
 
 
+async def test_both_parties_scanned_at_their_table_at_once_make_the_meeting_held(arena: Arena) -> None:
+    w = arena.world
+    door = w.tokens["checkin"][0]
+    requests = [
+        (
+            "POST",
+            "/api/v1/checkin",
+            door,
+            {
+                "code": code,
+                "place_type": "meeting",
+                "place_id": w.ids["tables_session"],
+                "device_id": f"table-phone-{party}",
+                "nonce": uuid.uuid4().hex,
+            },
+        )
+        for pair in w.badges["table_pairs"]
+        for party, code in enumerate(pair)
+    ]
+    responses = await arena.at_once(requests)
+    _no_server_error(responses)
+    assert [r.json()["result"] for r in responses] == ["ok"] * len(requests)
+    meetings = ", ".join(map(str, w.ids["table_meetings"]))
+    rows = await arena.rows(
+        "select status, requester_checked_in_at is not null, recipient_checked_in_at is not null "
+        f"from meeting where id in ({meetings})"
+    )
+    assert rows == [("held", True, True)] * len(w.ids["table_meetings"])
+
+
 # --- exhibitors' leads ---------------------------------------------------------------------------------------------
 
 

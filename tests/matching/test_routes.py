@@ -210,6 +210,8 @@ async def test_organizer_sessions_form_and_capacity_warning(client, world) -> No
     )
     assert wrong.status_code == 422
     assert {"name_en", "ends"} <= set(re.findall(r'id="f-(\w+)"[^>]*aria-invalid', wrong.text))
+    # A time form speaks of times: "To" before "From", not the "last day" of a date range.
+    assert "“To” must be later than “From” on the same day." in text_of(wrong.text)
     made = await post_form(
         client,
         "/organizer/matching/sessions",

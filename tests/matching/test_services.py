@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ascc.editions import services as editions
 from ascc.errors import DomainError, ValidationFailed
 from ascc.mail.models import OutboxMessage
-from ascc.matching import meetings, people, planning, scheduler, tracking
+from ascc.matching import meeting_requests, meetings, people, placement, planning, scheduler, tracking
 from ascc.matching import services as matching
 from ascc.matching.models import Meeting, MeetingSeat
 from ascc.notifications import services as notifications
@@ -21,7 +21,7 @@ from tests.tours.conftest import registered
 
 
 async def ask(session, w, requester: int, recipient: int, **values) -> Meeting:
-    meeting = await meetings.send_request(
+    meeting = await meeting_requests.send_request(
         session, w.edition, requester, {"recipient_id": recipient, "message": "Let us talk", **values}, BASE
     )
     await session.commit()
@@ -108,7 +108,9 @@ async def test_accept_in_instant_mode_takes_the_slot_and_the_first_free_table(se
     second = await ask(session, w, w.bank, w.other_company)
     for m in (first, second):
         recipient = m.recipient_id
-        await meetings.answer(session, w.edition, m.id, recipient, "accept", {"slot_id": w.slots[0]}, BASE)
+        await meeting_requests.answer(
+            session, w.edition, m.id, recipient, "accept", {"slot_id": w.slots[0]}, BASE
+        )
         await session.commit()
     placed = [await meetings.get_meeting(session, m.id) for m in (first, second)]
     assert [(m.status, m.slot_id, m.place, m.place_number) for m in placed] == [
@@ -122,7 +124,9 @@ async def test_accept_in_instant_mode_takes_the_slot_and_the_first_free_table(se
     # Both tables of that slot are taken: a third meeting cannot go there.
     third = await ask(session, w, w.official, w.bank)
     with pytest.raises(DomainError) as refused:
-        await meetings.answer(session, w.edition, third.id, w.bank, "accept", {"slot_id": w.slots[0]}, BASE)
+        await meeting_requests.answer(
+            session, w.edition, third.id, w.bank, "accept", {"slot_id": w.slots[0]}, BASE
+        )
     assert refused.value.code == "slot_not_free"
     mail = await session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "meeting_scheduled"))
     assert "Table 1, Hall B" in mail.body_text and "テーブル 1、ホールB" in mail.body_text
@@ -132,7 +136,7 @@ async def test_only_the_recipient_or_their_delegation_head_may_answer(session) -
     w = await build_matching(session)
     meeting = await ask(session, w, w.official, w.company)
     with pytest.raises(DomainError) as refused:
-        await meetings.answer(session, w.edition, meeting.id, w.bank, "accept", {}, BASE)
+        await meeting_requests.answer(session, w.edition, meeting.id, w.bank, "accept", {}, BASE)
     assert refused.value.code == "not_yours" and refused.value.status_code == 403
 
 
@@ -152,7 +156,7 @@ async def test_a_delegation_head_answers_for_a_member(session) -> None:
     await listed(session, w.edition_id, member.id)
     meeting = await ask(session, w, w.company, member.id)
     assert meeting.id in [m.id for m in (await tracking.mine(session, w.edition_id, w.official)).incoming]
-    answered = await meetings.answer(
+    answered = await meeting_requests.answer(
         session, w.edition, meeting.id, w.official, "decline", {"answer": "Not now"}, BASE
     )
     assert answered.status == "declined" and answered.answered_by_id == w.official
@@ -161,9 +165,11 @@ async def test_a_delegation_head_answers_for_a_member(session) -> None:
 async def test_propose_a_time_then_the_requester_agrees(session) -> None:
     w = await build_matching(session)
     meeting = await ask(session, w, w.official, w.company)
-    await meetings.answer(session, w.edition, meeting.id, w.company, "propose", {"slot_id": w.slots[2]}, BASE)
+    await meeting_requests.answer(
+        session, w.edition, meeting.id, w.company, "propose", {"slot_id": w.slots[2]}, BASE
+    )
     await session.commit()
-    agreed = await meetings.take_proposal(session, w.edition, meeting.id, w.official, BASE)
+    agreed = await meeting_requests.take_proposal(session, w.edition, meeting.id, w.official, BASE)
     assert agreed.status == "scheduled" and agreed.slot_id == w.slots[2] and agreed.proposed_slot_id is None
 
 
@@ -200,12 +206,12 @@ async def test_availability_comes_from_blocks_signups_and_tours(session) -> None
     await programme.sign_up(session, w.company, current, panel)
     await session.commit()
     meeting = await ask(session, w, w.official, w.company)
-    await meetings.answer(session, w.edition, meeting.id, w.company, "accept", {}, BASE)
+    await meeting_requests.answer(session, w.edition, meeting.id, w.company, "accept", {}, BASE)
     await session.commit()
-    free = [s.id for s, _ in await meetings.common_free_slots(session, w.edition_id, meeting)]
+    free = [s.id for s, _ in await placement.common_free_slots(session, w.edition_id, meeting)]
     assert free == [w.slots[2]]  # 13:30 and 14:00 blocked by the official, 15:00 by the company's panel
     with pytest.raises(DomainError):
-        await meetings.schedule_in(session, w.edition, meeting, w.slots[0], BASE)
+        await placement.schedule_in(session, w.edition, meeting, w.slots[0], BASE)
 
 
 async def test_schedule_all_places_accepted_meetings_optimally_and_keeps_scheduled_ones(
@@ -213,7 +219,9 @@ async def test_schedule_all_places_accepted_meetings_optimally_and_keeps_schedul
 ) -> None:
     w = await build_matching(session)
     fixed = await ask(session, w, w.official, w.company, priority="must")
-    await meetings.answer(session, w.edition, fixed.id, w.company, "accept", {"slot_id": w.slots[1]}, BASE)
+    await meeting_requests.answer(
+        session, w.edition, fixed.id, w.company, "accept", {"slot_id": w.slots[1]}, BASE
+    )
     waiting = []
     for requester, recipient in (
         (w.official, w.bank),
@@ -222,7 +230,7 @@ async def test_schedule_all_places_accepted_meetings_optimally_and_keeps_schedul
         (w.online, w.bank),
     ):
         m = await ask(session, w, requester, recipient)
-        await meetings.answer(session, w.edition, m.id, recipient, "accept", {}, BASE)
+        await meeting_requests.answer(session, w.edition, m.id, recipient, "accept", {}, BASE)
         waiting.append(m.id)
     await session.commit()
     picture = await planning.capacity_picture(session, w.edition_id)
@@ -265,7 +273,7 @@ async def test_run_names_why_a_meeting_was_left_out(session, session_maker) -> N
             {"day": "2023-11-14", "starts": "13:00", "ends": "16:00", "note": f"{n}"},
         )
     m = await ask(session, w, w.official, w.bank)
-    await meetings.answer(session, w.edition, m.id, w.bank, "accept", {}, BASE)
+    await meeting_requests.answer(session, w.edition, m.id, w.bank, "accept", {}, BASE)
     run = await planning.start_run(session, w.edition_id, w.official)
     await session.commit()
     await planning.execute_run(session_maker, run.id, BASE)
@@ -276,13 +284,17 @@ async def test_run_names_why_a_meeting_was_left_out(session, session_maker) -> N
 async def test_cancel_frees_the_slot_and_no_show_is_recorded_after_ten_minutes(session, monkeypatch) -> None:
     w = await build_matching(session)
     m = await ask(session, w, w.official, w.company)
-    await meetings.answer(session, w.edition, m.id, w.company, "accept", {"slot_id": w.slots[0]}, BASE)
+    await meeting_requests.answer(
+        session, w.edition, m.id, w.company, "accept", {"slot_id": w.slots[0]}, BASE
+    )
     await session.commit()
-    await meetings.cancel(session, w.edition, m.id, w.official, False, BASE)
+    await meeting_requests.cancel(session, w.edition, m.id, w.official, False, BASE)
     await session.commit()
     assert await session.scalar(select(MeetingSeat.id)) is None
     again = await ask(session, w, w.official, w.company)
-    await meetings.answer(session, w.edition, again.id, w.company, "accept", {"slot_id": w.slots[0]}, BASE)
+    await meeting_requests.answer(
+        session, w.edition, again.id, w.company, "accept", {"slot_id": w.slots[0]}, BASE
+    )
     await session.commit()
     monkeypatch.setenv("ASCC_NOW", "2023-11-14T13:41+09:00")  # 11 minutes after the start, nobody checked in
     assert await tracking.sweep_no_shows(session, w.edition_id) == 1
@@ -295,14 +307,18 @@ async def test_cancel_frees_the_slot_and_no_show_is_recorded_after_ten_minutes(s
 async def test_check_in_then_feedback_and_follow_up(session, monkeypatch) -> None:
     w = await build_matching(session)
     m = await ask(session, w, w.official, w.company)
-    await meetings.answer(session, w.edition, m.id, w.company, "accept", {"slot_id": w.slots[0]}, BASE)
+    await meeting_requests.answer(
+        session, w.edition, m.id, w.company, "accept", {"slot_id": w.slots[0]}, BASE
+    )
     await session.commit()
     with pytest.raises(DomainError) as refused:
         await tracking.give_feedback(session, w.edition_id, m.id, w.official, {"outcome": "informative"})
     assert refused.value.code == "too_early"
     monkeypatch.setenv("ASCC_NOW", "2023-11-14T13:35+09:00")
-    await tracking.check_in(session, await meetings.get_meeting(session, m.id))
+    await tracking.check_in(session, await meetings.get_meeting(session, m.id), w.official)
+    await tracking.check_in(session, await meetings.get_meeting(session, m.id), w.company)
     assert await tracking.sweep_no_shows(session, w.edition_id) == 0
+    monkeypatch.setenv("ASCC_NOW", "2023-11-14T13:55+09:00")  # the end of the meeting: feedback opens
     await tracking.give_feedback(
         session,
         w.edition_id,
@@ -350,7 +366,7 @@ async def test_received_requests_do_not_use_up_the_limit(session) -> None:
     await matching.save_profile(session, w.edition_id, w.company, {"meeting_limit": "1"})
     first = await ask(session, w, w.official, w.company)
     await ask(session, w, w.bank, w.company)  # two requests waiting for a person who wants one meeting
-    accepted = await meetings.answer(session, w.edition, first.id, w.company, "accept", {}, BASE)
+    accepted = await meeting_requests.answer(session, w.edition, first.id, w.company, "accept", {}, BASE)
     assert accepted.status == "accepted"
     await session.commit()
     with pytest.raises(DomainError) as refused:  # now the one meeting is agreed: no second one
@@ -367,30 +383,34 @@ async def test_without_instant_mode_only_the_organizers_run_sets_times(session) 
     )
     m_id = (await ask(session, w, w.official, w.company)).id
     with pytest.raises(DomainError) as refused:
-        await meetings.answer(session, w.edition, m_id, w.company, "propose", {"slot_id": w.slots[0]}, BASE)
+        await meeting_requests.answer(
+            session, w.edition, m_id, w.company, "propose", {"slot_id": w.slots[0]}, BASE
+        )
     assert refused.value.code == "not_instant"
     await session.rollback()
     w.edition = await editions.get_by_id(session, w.edition_id)  # what the rollback expired
-    await meetings.answer(session, w.edition, m_id, w.company, "accept", {"slot_id": w.slots[0]}, BASE)
+    await meeting_requests.answer(
+        session, w.edition, m_id, w.company, "accept", {"slot_id": w.slots[0]}, BASE
+    )
     await session.commit()
     meeting = await meetings.get_meeting(session, m_id)
     assert meeting.status == "accepted" and meeting.slot_id is None
     with pytest.raises(DomainError):
-        await meetings.schedule_in(session, w.edition, meeting, w.slots[0], BASE)
+        await placement.schedule_in(session, w.edition, meeting, w.slots[0], BASE)
 
 
 async def test_two_people_changing_one_meeting_at_once_the_second_is_told(session, session_maker) -> None:
     w = await build_matching(session)
     m = await ask(session, w, w.official, w.company)
-    await meetings.answer(session, w.edition, m.id, w.company, "accept", {}, BASE)
+    await meeting_requests.answer(session, w.edition, m.id, w.company, "accept", {}, BASE)
     await session.commit()
     async with session_maker() as first, session_maker() as second:
         mine = await meetings.get_meeting(first, m.id)
         theirs = await meetings.get_meeting(second, m.id)
-        await meetings.schedule_in(first, w.edition, mine, w.slots[0], BASE)
+        await placement.schedule_in(first, w.edition, mine, w.slots[0], BASE)
         await first.commit()
         with pytest.raises(DomainError):  # the second party's page was read before the first one's write
-            await meetings.schedule_in(second, w.edition, theirs, w.slots[2], BASE)
+            await placement.schedule_in(second, w.edition, theirs, w.slots[2], BASE)
         await second.rollback()
     seats = (await session.scalars(select(MeetingSeat.slot_id).where(MeetingSeat.meeting_id == m.id))).all()
     assert set(seats) == {w.slots[0]}
@@ -401,24 +421,33 @@ async def test_held_meetings_keep_their_table_in_a_later_run_and_feedback_revive
 ) -> None:
     w = await build_matching(session)
     m = await ask(session, w, w.official, w.company)
-    await meetings.answer(session, w.edition, m.id, w.company, "accept", {"slot_id": w.slots[0]}, BASE)
+    await meeting_requests.answer(
+        session, w.edition, m.id, w.company, "accept", {"slot_id": w.slots[0]}, BASE
+    )
     await session.commit()
     with pytest.raises(DomainError) as refused:  # hours before the meeting
-        await tracking.check_in(session, await meetings.get_meeting(session, m.id))
+        await tracking.check_in(session, await meetings.get_meeting(session, m.id), w.official)
     assert refused.value.code == "check_in_time"
     monkeypatch.setenv("ASCC_NOW", "2023-11-14T13:25+09:00")
-    await tracking.check_in(session, await meetings.get_meeting(session, m.id))
+    await tracking.check_in(session, await meetings.get_meeting(session, m.id), w.official)
+    await tracking.check_in(session, await meetings.get_meeting(session, m.id), w.company)
     await session.commit()
     found = await planning.problem(session, w.edition_id)
     assert [x.fixed for x in found.meetings] == [(w.slots[0], 1)]
 
     other = await ask(session, w, w.bank, w.other_company)
-    await meetings.answer(
+    await meeting_requests.answer(
         session, w.edition, other.id, w.other_company, "accept", {"slot_id": w.slots[0]}, BASE
     )
     await session.commit()
     monkeypatch.setenv("ASCC_NOW", "2023-11-14T13:50+09:00")
     assert await tracking.sweep_no_shows(session, w.edition_id) == 1
+    monkeypatch.setenv("ASCC_NOW", "2023-11-14T14:00+09:00")  # after its end: feedback is open
     await tracking.give_feedback(session, w.edition_id, other.id, w.bank, {"outcome": "informative"})
     await session.commit()
-    assert (await meetings.get_meeting(session, other.id)).status == "held"
+    assert (await meetings.get_meeting(session, other.id)).status == "no_show"  # one party's word
+    await tracking.give_feedback(
+        session, w.edition_id, other.id, w.other_company, {"outcome": "cooperation_possible"}
+    )
+    await session.commit()
+    assert (await meetings.get_meeting(session, other.id)).status == "held"  # both say it took place

@@ -12,7 +12,7 @@ from ascc.accounts import services as accounts
 from ascc.editions import services as editions
 from ascc.exhibitors import demo as market_demo
 from ascc.network import joining as network
-from ascc.registration import services as registration
+from ascc.registration import registering
 from tests.factories import make_edition
 from tests.matching.conftest import BASE, PASSWORD, build_matching
 
@@ -26,11 +26,11 @@ async def next_edition(session, world: SimpleNamespace) -> SimpleNamespace:
     """The 2024 edition becomes current: the Cebu official registers again, Wakato Sludge exhibits again."""
     created = await make_edition(session, "ascc2024", year=2024)
     edition = await editions.get_by_id(session, created.id)
-    await registration.register(
+    await registering.register(
         session,
         edition.id,
         world.official,
-        registration.RegistrationInput(
+        registering.RegistrationInput(
             category="city_official", organization="Cebu City", country="PH", privacy_accepted=True
         ),
         BASE,

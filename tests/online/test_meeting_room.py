@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ascc.accounts import services as accounts
 from ascc.db import create_engine
+from ascc.registration import registering
 from ascc.registration import services as registration
 from tests.matching.conftest import build_matching
 from tests.support.web import sign_in, text_of
@@ -68,7 +69,7 @@ async def test_the_room_opens_at_the_meeting_time_for_its_parties_only(client, w
     engine = create_engine(client.app.state.settings.database_url)
     async with async_sessionmaker(engine)() as session:  # the online official cancels their registration
         reg = await registration.my_registration(session, world.edition_id, world.online)
-        await registration.cancel(session, reg, "http://testserver.local", notify=False)
+        await registering.cancel(session, reg, "http://testserver.local", notify=False)
         await session.commit()
     await engine.dispose()
     assert (await client.get(join, follow_redirects=False)).status_code == 403

@@ -19,6 +19,7 @@ from ascc.accounts import services as accounts
 from ascc.db import create_engine
 from ascc.online import links
 from ascc.programme.models import ProgrammeSession
+from ascc.registration import registering
 from ascc.registration import services as registration
 from tests.online.conftest import HLS, YOUTUBE, build_online
 from tests.programme.conftest import publish
@@ -110,7 +111,7 @@ async def test_forged_expired_borrowed_or_cancelled_links_answer_403(client, wor
     engine = create_engine(world.settings.database_url)
     async with async_sessionmaker(engine)() as session:
         reg = await registration.my_registration(session, world.edition_id, world.viewer)
-        await registration.cancel(session, reg, "http://testserver.local", notify=False)
+        await registering.cancel(session, reg, "http://testserver.local", notify=False)
         await session.commit()
     await engine.dispose()
     assert (await client.get(link)).status_code == 403

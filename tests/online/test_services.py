@@ -15,6 +15,7 @@ from ascc.errors import DomainError, ValidationFailed
 from ascc.online import polls, questions, viewing
 from ascc.online import services as online
 from ascc.programme import services as programme
+from ascc.registration import registering
 from ascc.registration import services as registration
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -163,6 +164,6 @@ async def test_heartbeats_count_minutes_once_and_fill_short_gaps_only(session, w
 
 async def test_cancelling_the_registration_ends_taking_part(session, world) -> None:
     reg = await registration.my_registration(session, world.edition_id, world.viewer)
-    await registration.cancel(session, reg, "http://testserver.local", notify=False)
+    await registering.cancel(session, reg, "http://testserver.local", notify=False)
     await session.commit()
     assert (await who(session, world, world.viewer)).attendee is False

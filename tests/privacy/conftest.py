@@ -19,7 +19,7 @@ from ascc.network.models import NetworkMember
 from ascc.online.models import ViewingMinute
 from ascc.organizations import services as organizations
 from ascc.programme.models import ProgrammeSession
-from ascc.registration import services as registration
+from ascc.registration import registering
 from ascc.registration.models import Registration
 from tests.factories import make_edition, make_user
 from tests.tours.conftest import registered
@@ -45,13 +45,11 @@ async def build_world(session) -> SimpleNamespace:
     dave = await registered(session, current.id, "dave@example.org", name="Dave Current", local="山田 太郎")
     organizer = await make_user(session, "organizer@example.org", role="organizer", name="Mika Organizer")
     # Carol registered again for 2023: her data belongs to a live edition too.
-    await registration.register(
+    await registering.register(
         session,
         current.id,
         carol.id,
-        registration.RegistrationInput(
-            mode="online", category="company", privacy_accepted=True, country="PH"
-        ),
+        registering.RegistrationInput(mode="online", category="company", privacy_accepted=True, country="PH"),
         "http://testserver.local",
         notify=False,
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ascc.privacy import services as privacy
-from ascc.registration import organizer
+from ascc.privacy import notices
+from ascc.registration import organizer, registering
 from ascc.registration import services as registration
 from ascc.registration.models import Registration
 from tests.factories import make_edition, make_user
@@ -18,33 +18,31 @@ async def test_registrations_and_clones_record_the_version_in_effect(session, mo
     monkeypatch.setenv("ASCC_NOW", "2023-10-01T09:00+09:00")
     edition = await make_edition(session, "ascc2023")
     following = await make_edition(session, "ascc2024", current=False, year=2024)
-    await privacy.publish_notice(session, None, NOTICE)  # dated later: not in effect yet
+    await notices.publish_notice(session, None, NOTICE)  # dated later: not in effect yet
     await session.commit()
-    assert await privacy.current_version(session) is None
+    assert await notices.current_version(session) is None
     assert (await registration.get_settings(session, edition.id)).privacy_version == "2023-1"
 
     monkeypatch.setenv("ASCC_NOW", "2023-10-06T09:00+09:00")  # in effect now; the settings still say 2023-1
     person = await make_user(session, "new@example.org", name="New Person")
-    await registration.register(
+    await registering.register(
         session,
         edition.id,
         person.id,
-        registration.RegistrationInput(
-            mode="online", category="company", privacy_accepted=True, country="PH"
-        ),
+        registering.RegistrationInput(mode="online", category="company", privacy_accepted=True, country="PH"),
         "http://testserver.local",
         notify=False,
-        privacy_version=await privacy.current_version(session),
+        privacy_version=await notices.current_version(session),
     )
     await session.commit()
     recorded = await session.scalar(
         select(Registration.privacy_version).where(Registration.user_id == person.id)
     )
     assert recorded == "2023-2"
-    assert await privacy.pending_notice(session, person.id) is None  # registering accepted it
+    assert await notices.pending_notice(session, person.id) is None  # registering accepted it
 
     await organizer.copy_setup(
-        session, edition.id, following.id, privacy_version=await privacy.current_version(session)
+        session, edition.id, following.id, privacy_version=await notices.current_version(session)
     )
     assert (await registration.get_settings(session, following.id)).privacy_version == "2023-2"
     # Without a published notice the setting is used, as before.

@@ -13,7 +13,7 @@ from ascc.badges.models import CheckIn
 from ascc.errors import ValidationFailed
 from ascc.matching.models import Meeting
 from ascc.online.models import LiveQuestion
-from ascc.privacy import services as privacy
+from ascc.privacy import notices
 from ascc.privacy.export import person_export
 from ascc.programme.models import AgendaEntry
 from ascc.registration import services as registration
@@ -35,36 +35,36 @@ async def test_publishing_asks_people_to_accept_and_records_their_acceptance(ses
     edition_id = edition.id
     early = (await registered(session, edition_id, "early@example.org", name="Early Bird")).id
     reader = (await make_user(session, "reader@example.org", name="Only Reading")).id
-    assert await privacy.pending_notice(session, early) is None  # nothing published yet
+    assert await notices.pending_notice(session, early) is None  # nothing published yet
 
     with pytest.raises(ValidationFailed) as wrong:
-        await privacy.publish_notice(session, None, {**NOTICE, "version": "x" * 21, "body_ja": " "})
+        await notices.publish_notice(session, None, {**NOTICE, "version": "x" * 21, "body_ja": " "})
     assert set(wrong.value.errors) == {"version", "body_ja"}
     await session.rollback()
-    notice = await privacy.publish_notice(session, None, NOTICE)
+    notice = await notices.publish_notice(session, None, NOTICE)
     await session.commit()
     with pytest.raises(ValidationFailed) as taken:
-        await privacy.publish_notice(session, None, NOTICE)
+        await notices.publish_notice(session, None, NOTICE)
     assert taken.value.errors["version"][0] == "privacy.error_version_taken"
     await session.rollback()
 
-    assert (await privacy.pending_notice(session, early)).version == "2023-2"
-    assert (await privacy.pending_notice(session, reader)).version == "2023-2"
+    assert (await notices.pending_notice(session, early)).version == "2023-2"
+    assert (await notices.pending_notice(session, reader)).version == "2023-2"
     monkeypatch.setenv("ASCC_NOW", "2023-10-02T11:30+09:00")
-    await privacy.accept(session, reader, "2023-2")
+    await notices.accept(session, reader, "2023-2")
     await session.commit()
-    acceptance = await privacy.accept(session, reader, "2023-2")  # accepting twice keeps the first time
+    acceptance = await notices.accept(session, reader, "2023-2")  # accepting twice keeps the first time
     assert acceptance.accepted_at == datetime(2023, 10, 2, 2, 30, tzinfo=UTC)
-    assert await privacy.pending_notice(session, reader) is None
+    assert await notices.pending_notice(session, reader) is None
 
     # Registering now records the version in effect, which counts as accepting it.
     late = (await registered(session, edition_id, "late@example.org", name="Late Comer")).id
     version = await session.scalar(select(Registration.privacy_version).where(Registration.user_id == late))
-    assert version == "2023-2" and await privacy.pending_notice(session, late) is None
+    assert version == "2023-2" and await notices.pending_notice(session, late) is None
     assert (await registration.get_settings(session, edition_id)).privacy_version == "2023-2"
-    counts = {c.notice.version: c.accepted for c in await privacy.acceptance_counts(session)}
+    counts = {c.notice.version: c.accepted for c in await notices.acceptance_counts(session)}
     assert counts == {"2023-2": 2}
-    missing = {p.email for p in await privacy.not_accepted(session, notice)}
+    missing = {p.email for p in await notices.not_accepted(session, notice)}
     assert missing == {"early@example.org"}
 
 
@@ -103,8 +103,8 @@ async def test_export_holds_the_persons_data_from_every_domain_and_nobody_elses(
         ]
     )
     await session.commit()
-    await privacy.publish_notice(session, None, {**NOTICE, "effective_on": "2024-01-01"})
-    await privacy.accept(session, world.alice, "2023-2")
+    await notices.publish_notice(session, None, {**NOTICE, "effective_on": "2024-01-01"})
+    await notices.accept(session, world.alice, "2023-2")
     await session.commit()
 
     data = await person_export(session, world.alice)

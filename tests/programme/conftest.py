@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from ascc.editions import services as editions
-from ascc.programme import editing, releases
-from ascc.programme.editing import SessionInput
+from ascc.programme import editing, releases, session_editing
+from ascc.programme.session_editing import SessionInput
 from tests.factories import make_edition
 
 BASE = "http://testserver.local"
@@ -61,7 +61,7 @@ async def build_programme(session) -> SimpleNamespace:
                 session, edition.id, None, editing.SpeakerInput(name=name, name_local=local)
             )
         )
-    keynote, _ = await editing.save_session(
+    keynote, _ = await session_editing.save_session(
         session,
         edition,
         None,
@@ -77,7 +77,7 @@ async def build_programme(session) -> SimpleNamespace:
             sdgs="11, 17.17",
         ),
     )
-    water_session, _ = await editing.save_session(
+    water_session, _ = await session_editing.save_session(
         session,
         edition,
         None,
@@ -89,7 +89,7 @@ async def build_programme(session) -> SimpleNamespace:
             sdgs="6.3",
         ),
     )
-    parallel, _ = await editing.save_session(
+    parallel, _ = await session_editing.save_session(
         session,
         edition,
         None,
@@ -108,7 +108,7 @@ async def build_programme(session) -> SimpleNamespace:
             capacity="2",
         ),
     )
-    day3, _ = await editing.save_session(
+    day3, _ = await session_editing.save_session(
         session,
         edition,
         None,

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from ascc.editions import services as editions
-from ascc.programme import editing
 from ascc.programme import services as programme
-from ascc.registration import services as registration
+from ascc.programme import session_editing
+from ascc.registration import registering
 from tests.factories import make_token_holders
 from tests.programme.conftest import BASE, build_programme, publish
 from tests.support.live import live_server
@@ -22,19 +22,19 @@ PLACES = 10
 async def _prepare(session) -> tuple[int, list[str]]:
     built = await build_programme(session)
     edition = await editions.get_by_id(session, built.edition_id)
-    form = editing.form_of(
-        await editing.get_session(session, edition.id, built.parallel), ZoneInfo(edition.timezone)
+    form = session_editing.form_of(
+        await session_editing.get_session(session, edition.id, built.parallel), ZoneInfo(edition.timezone)
     )
     form.capacity = str(PLACES)
-    await editing.save_session(session, edition, built.parallel, form)
+    await session_editing.save_session(session, edition, built.parallel, form)
     await publish(session, built.edition_id)
     tokens = []
     for user_id, raw in await make_token_holders(session, PEOPLE, "c"):
-        await registration.register(
+        await registering.register(
             session,
             edition.id,
             user_id,
-            registration.RegistrationInput(organization="Cebu City", privacy_accepted=True),
+            registering.RegistrationInput(organization="Cebu City", privacy_accepted=True),
             BASE,
             notify=False,
         )

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from ascc import db
 from ascc.accounts import services as accounts
 from ascc.editions import services as editions
-from ascc.programme import editing
-from ascc.registration import services as registration
+from ascc.programme import materials, session_editing
+from ascc.registration import registering
 from tests.factories import PASSWORD, make_user
 from tests.programme.conftest import BASE, build_programme, publish, session_form
 from tests.support.web import post_form as _post_form
@@ -152,11 +152,11 @@ async def test_saving_overlapping_sessions_shows_the_clash_on_my_agenda(client, 
 async def test_session_page_signs_up_and_queues(client, site) -> None:
     for n in range(3):
         user = await make_user(site.session, f"p{n}@example.org")
-        await registration.register(
+        await registering.register(
             site.session,
             site.edition_id,
             user.id,
-            registration.RegistrationInput(organization="Cebu City", privacy_accepted=True),
+            registering.RegistrationInput(organization="Cebu City", privacy_accepted=True),
             BASE,
             notify=False,
         )
@@ -177,11 +177,11 @@ async def test_session_page_signs_up_and_queues(client, site) -> None:
 async def test_session_page_explains_who_may_not_take_a_seat_and_warns_of_clashes(client, site) -> None:
     await make_user(site.session, "unregistered@example.org")
     online = await make_user(site.session, "online@example.org")
-    await registration.register(
+    await registering.register(
         site.session,
         site.edition_id,
         online.id,
-        registration.RegistrationInput(mode="online", organization="Cebu City", privacy_accepted=True),
+        registering.RegistrationInput(mode="online", organization="Cebu City", privacy_accepted=True),
         BASE,
         notify=False,
     )
@@ -201,21 +201,21 @@ async def test_session_page_explains_who_may_not_take_a_seat_and_warns_of_clashe
 
 
 async def test_session_page_shows_materials_only_until_their_date(client, site) -> None:
-    await editing.add_material(
+    await materials.add_material(
         site.session,
         site.edition_id,
         site.water,
         {"title": "Old slides", "available_until": "2023-11-09"},
         ("old.pdf", b"%PDF-1.4 old"),
     )
-    current = await editing.add_material(
+    current = await materials.add_material(
         site.session,
         site.edition_id,
         site.water,
         {"title": "スライド", "available_until": "2024-01-31"},
         ("slides.pdf", b"%PDF-1.4 new"),
     )
-    old = (await editing.get_session(site.session, site.edition_id, site.water)).materials[0]
+    old = (await session_editing.get_session(site.session, site.edition_id, site.water)).materials[0]
     await site.session.commit()
     page = await client.get(f"/sessions/{site.water}")
     assert "スライド" in page.text and "Old slides" not in page.text
@@ -286,10 +286,10 @@ async def test_publishing_updates_the_public_agenda_at_once_and_lists_the_change
     await _organizer(client, site)
     hostile = inputs["hostile"][0] + " " + inputs["unicode_traps"][2]
     long_abstract = "脱炭素 🌏 " * 3000
-    row = await editing.get_session(site.session, site.edition_id, site.water)
+    row = await session_editing.get_session(site.session, site.edition_id, site.water)
     form = {
         **_form(site),
-        **{k: v for k, v in vars(editing.form_of(row, ZoneInfo("Asia/Tokyo"))).items()},
+        **{k: v for k, v in vars(session_editing.form_of(row, ZoneInfo("Asia/Tokyo"))).items()},
     }
     form.update(title_en=hostile, abstract_en=long_abstract)
     assert (await client.get(f"/agenda?day={DAY2}")).text.count(
@@ -385,7 +385,7 @@ class QueryCounter:
 async def _agenda_queries(client, site, extra_sessions: int) -> int:
     edition = await db_edition(site)
     for n in range(extra_sessions):
-        await editing.save_session(
+        await session_editing.save_session(
             site.session,
             edition,
             None,
@@ -462,11 +462,11 @@ async def test_my_agenda_names_saved_sessions_that_left_the_programme(client, si
     await sign_in(client, "gone@example.org", PASSWORD)
     await post_form(client, f"/sessions/{site.day3}/save", {})
     edition = await editions.get_by_id(site.session, site.edition_id)
-    form = editing.form_of(
-        await editing.get_session(site.session, site.edition_id, site.day3), ZoneInfo("Asia/Tokyo")
+    form = session_editing.form_of(
+        await session_editing.get_session(site.session, site.edition_id, site.day3), ZoneInfo("Asia/Tokyo")
     )
     form.status = "draft"
-    await editing.save_session(site.session, edition, site.day3, form)
+    await session_editing.save_session(site.session, edition, site.day3, form)
     await publish(site.session, site.edition_id)
     client.app.state.schedule_cache.invalidate()
     mine = await client.get("/my-agenda")

@@ -12,10 +12,10 @@ from ascc.errors import DomainError, ValidationFailed
 from ascc.files import services as files
 from ascc.mail import services as mail
 from ascc.notifications import services as notifications
-from ascc.programme import editing, releases
+from ascc.programme import editing, materials, releases, session_editing
 from ascc.programme import services as programme
-from ascc.programme.editing import NeedsConfirmation
-from ascc.registration import services as registration
+from ascc.programme.session_editing import NeedsConfirmation
+from ascc.registration import registering
 from tests.factories import make_user
 from tests.programme.conftest import BASE, publish, session_form
 
@@ -31,11 +31,11 @@ async def _current(session, edition_id: int) -> programme.Programme:
 
 async def _registered(session, edition_id: int, email: str):
     user = await make_user(session, email)
-    await registration.register(
+    await registering.register(
         session,
         edition_id,
         user.id,
-        registration.RegistrationInput(organization="Cebu City", privacy_accepted=True),
+        registering.RegistrationInput(organization="Cebu City", privacy_accepted=True),
         BASE,
         notify=False,
     )
@@ -55,11 +55,11 @@ async def test_session_errors_name_every_field_and_store_nothing(session, prog) 
         capacity="0",
     )
     with pytest.raises(ValidationFailed) as caught:
-        await editing.save_session(session, edition, None, form)
+        await session_editing.save_session(session, edition, None, form)
     assert set(caught.value.errors) == {"title_en", "end", "room_id", "track_id", "sdgs", "capacity"}
     assert caught.value.errors["end"][0] == "error.session_end_before_start"
     await session.rollback()
-    assert len(await editing.list_sessions(session, prog.edition_id)) == 4
+    assert len(await session_editing.list_sessions(session, prog.edition_id)) == 4
 
 
 async def test_double_booked_room_and_speaker_need_confirmation(session, prog) -> None:
@@ -73,11 +73,11 @@ async def test_double_booked_room_and_speaker_need_confirmation(session, prog) -
         end="11:30",
     )
     with pytest.raises(NeedsConfirmation) as caught:
-        await editing.save_session(session, edition, None, form)
+        await session_editing.save_session(session, edition, None, form)
     assert sorted(w.kind for w in caught.value.warnings) == ["person_double_booked", "room_double_booked"]
-    saved, _ = await editing.save_session(session, edition, None, form, confirmed=True)
+    saved, _ = await session_editing.save_session(session, edition, None, form, confirmed=True)
     await session.commit()
-    kinds = sorted(w.kind for w in await editing.programme_warnings(session, edition))
+    kinds = sorted(w.kind for w in await session_editing.programme_warnings(session, edition))
     assert kinds == ["person_double_booked", "room_double_booked"]
     assert saved.title_ja == "重複"
 
@@ -85,24 +85,24 @@ async def test_double_booked_room_and_speaker_need_confirmation(session, prog) -
 async def test_session_outside_the_edition_days_is_a_warning(session, prog) -> None:
     edition = await _edition(session, prog)
     with pytest.raises(NeedsConfirmation) as caught:
-        await editing.save_session(session, edition, None, session_form(day="2023-11-20"))
+        await session_editing.save_session(session, edition, None, session_form(day="2023-11-20"))
     assert [w.kind for w in caught.value.warnings] == ["outside_edition_days"]
 
 
 async def test_published_session_cannot_be_deleted_only_cancelled(session, prog) -> None:
     with pytest.raises(DomainError) as caught:
-        await editing.delete_session(session, prog.edition_id, prog.water)
+        await session_editing.delete_session(session, prog.edition_id, prog.water)
     assert caught.value.code == "was_published"
     edition = await _edition(session, prog)
-    draft, _ = await editing.save_session(
+    draft, _ = await session_editing.save_session(
         session,
         edition,
         None,
         session_form(title_en="Draft only", status="draft", start="13:00", end="14:00"),
     )
-    await editing.delete_session(session, prog.edition_id, draft.id)
+    await session_editing.delete_session(session, prog.edition_id, draft.id)
     await session.commit()
-    assert draft.id not in {s.id for s in await editing.list_sessions(session, prog.edition_id)}
+    assert draft.id not in {s.id for s in await session_editing.list_sessions(session, prog.edition_id)}
 
 
 async def test_release_lists_changes_and_tells_people_who_saved_them(session, prog) -> None:
@@ -114,10 +114,10 @@ async def test_release_lists_changes_and_tells_people_who_saved_them(session, pr
     await programme.save(session, other.id, current, prog.day3)
     await session.commit()
     edition = await _edition(session, prog)
-    row = await editing.get_session(session, prog.edition_id, prog.water)
-    form = editing.form_of(row, ZoneInfo(edition.timezone))
+    row = await session_editing.get_session(session, prog.edition_id, prog.water)
+    form = session_editing.form_of(row, ZoneInfo(edition.timezone))
     form.start, form.end, form.room_id = "12:00", "13:00", str(prog.rooms[1])
-    await editing.save_session(session, edition, prog.water, form)
+    await session_editing.save_session(session, edition, prog.water, form)
     await session.commit()
     # Nothing is public until the organizer publishes.
     assert (await _current(session, prog.edition_id)).schedule.by_id[prog.water].room.id == prog.rooms[0]
@@ -139,7 +139,7 @@ async def test_release_lists_changes_and_tells_people_who_saved_them(session, pr
     ]
     # A new sentence in the description is listed publicly but mails nobody.
     form.abstract_en = "Now with a site visit."
-    await editing.save_session(session, edition, prog.water, form)
+    await session_editing.save_session(session, edition, prog.water, form)
     result = await publish(session, prog.edition_id)
     assert (result.changes, result.notified) == (1, 0)
 
@@ -157,10 +157,10 @@ async def test_agenda_marks_clashes_and_sessions_no_longer_published(session, pr
         (prog.parallel, True),
     ]
     edition = await _edition(session, prog)
-    row = await editing.get_session(session, prog.edition_id, prog.parallel)
-    form = editing.form_of(row, ZoneInfo(edition.timezone))
+    row = await session_editing.get_session(session, prog.edition_id, prog.parallel)
+    form = session_editing.form_of(row, ZoneInfo(edition.timezone))
     form.status = "draft"
-    await editing.save_session(session, edition, prog.parallel, form)
+    await session_editing.save_session(session, edition, prog.parallel, form)
     await publish(session, prog.edition_id)
     lines, gone = await programme.my_agenda(session, person.id, await _current(session, prog.edition_id))
     assert [(line.item.id, line.clash) for line in lines] == [(prog.keynote, False), (prog.water, False)]
@@ -209,10 +209,10 @@ async def test_larger_capacity_promotes_waiting_people(session, prog) -> None:
         await programme.sign_up(session, p.id, current, prog.parallel)
     await session.commit()
     edition = await _edition(session, prog)
-    row = await editing.get_session(session, prog.edition_id, prog.parallel)
-    form = editing.form_of(row, ZoneInfo(edition.timezone))
+    row = await session_editing.get_session(session, prog.edition_id, prog.parallel)
+    form = session_editing.form_of(row, ZoneInfo(edition.timezone))
     form.capacity = "3"
-    _, promoted = await editing.save_session(session, edition, prog.parallel, form)
+    _, promoted = await session_editing.save_session(session, edition, prog.parallel, form)
     assert promoted == [capacity.person(people[2].id)]
 
 
@@ -226,10 +226,10 @@ async def test_speaker_photo_and_material_files_are_checked_by_content(session, 
         session, prog.edition_id, prog.speakers[0], "photo.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100
     )
     with pytest.raises(DomainError):
-        await editing.add_material(
+        await materials.add_material(
             session, prog.edition_id, prog.water, {"title": "Slides"}, ("slides.pdf", b"MZ executable")
         )
-    material = await editing.add_material(
+    material = await materials.add_material(
         session,
         prog.edition_id,
         prog.water,

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from ascc.registration import services as registration
+from ascc.registration import registering
 from tests.factories import make_edition, make_user
 
 BASE = "https://ascc.example.org"
@@ -30,7 +30,7 @@ def person(session):
     return make
 
 
-def entry(**changes) -> registration.RegistrationInput:
+def entry(**changes) -> registering.RegistrationInput:
     data = {
         "mode": "in_person",
         "category": "city_official",
@@ -42,4 +42,4 @@ def entry(**changes) -> registration.RegistrationInput:
         "consent_directory": True,
     }
     data.update(changes)
-    return registration.RegistrationInput(**data)
+    return registering.RegistrationInput(**data)

@@ -19,7 +19,7 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from ascc.registration import letter
+from ascc import fonts
 from ascc.registration.letter import LetterData, LetterFontError, render_letter
 from tests.support import needs
 from tests.support.pdf import pdf_text
@@ -52,13 +52,13 @@ BASE = LetterData(
 
 
 def _require_font(name: str, package: str) -> None:
-    needs.installed(letter._find_font_file(name) is not None, f"font file {name} (Debian package {package})")
+    needs.installed(fonts.find_font(name) is not None, f"font file {name} (Debian package {package})")
 
 
 @pytest.fixture
 def cjk() -> None:
     """Every rendering test needs Noto Sans CJK: without it render_letter raises LetterFontError."""
-    found = any(letter._find_font_file(name) is not None for name in letter._CJK_FILES)
+    found = any(fonts.find_font(name) is not None for name in fonts.CJK_FILES)
     needs.installed(found, "Noto Sans CJK (Debian package fonts-noto-cjk)")
 
 
@@ -320,7 +320,7 @@ def test_letter_mongolian_cyrillic_letters_use_fallback_font(cjk):
 
 
 def test_letter_missing_fallback_fonts_drop_characters_without_error(cjk, monkeypatch):
-    monkeypatch.setattr(letter, "_FALLBACK_FILES", ("NoSuchFont-Regular.ttf",))
+    monkeypatch.setattr(fonts, "FALLBACK_FILES", ("NoSuchFont-Regular.ttf",))
     pdf = render_letter(replace(BASE, name_latin="Somchai Jaidee", name_local="สมชาย ใจดี", position="Өлзий"))
     text = _flat(_text(pdf))
     assert "Somchai Jaidee" in text
@@ -329,7 +329,7 @@ def test_letter_missing_fallback_fonts_drop_characters_without_error(cjk, monkey
 
 
 def test_letter_complex_script_name_without_shaping_keeps_latin_name_only(cjk, monkeypatch):
-    monkeypatch.setattr(letter, "_shaping_available", lambda: False)
+    monkeypatch.setattr(fonts, "shaping_available", lambda: False)
     pdf = render_letter(replace(BASE, name_latin="Kasun Perera", name_local="කසුන් පෙරේරා"))
     text = _flat(_text(pdf))
     assert "Dear Kasun Perera," in text
@@ -339,13 +339,13 @@ def test_letter_complex_script_name_without_shaping_keeps_latin_name_only(cjk, m
 def test_letter_font_files_are_read_once_per_process(cjk, monkeypatch):
     render_letter(replace(BASE, name_local="佐藤 遥 Өлзий สมชาย"))
     calls = []
-    real = letter._probe_face
-    monkeypatch.setattr(letter, "_probe_face", lambda *args: calls.append(args) or real(*args))
+    real = fonts._probe_face
+    monkeypatch.setattr(fonts, "_probe_face", lambda *args: calls.append(args) or real(*args))
     render_letter(replace(BASE, name_local="佐藤 遥 Өлзий สมชาย"))
     assert calls == []
 
 
 def test_letter_without_cjk_font_raises_clear_error(monkeypatch):
-    monkeypatch.setattr(letter, "_CJK_FILES", ("NoSuchCJKFont-Regular.ttc",))
+    monkeypatch.setattr(fonts, "CJK_FILES", ("NoSuchCJKFont-Regular.ttc",))
     with pytest.raises(LetterFontError, match="fonts-noto-cjk"):
         render_letter(BASE)

@@ -13,7 +13,7 @@ from ascc.mail import services as mail
 from ascc.organizations import services as organizations
 from ascc.privacy.export import export_my_data
 from ascc.privacy.forget import delete_account
-from ascc.registration import consents, delegations, organizer
+from ascc.registration import consents, delegations, organizer, registering
 from ascc.registration import services as registration
 from ascc.registration.models import Registration
 from tests.registration.conftest import BASE, entry
@@ -31,7 +31,7 @@ async def set_capacity(session, edition, in_person=None, online=None, approval=(
 
 
 async def register(session, edition, user, **changes):
-    result = await registration.register(session, edition.id, user.id, entry(**changes), BASE)
+    result = await registering.register(session, edition.id, user.id, entry(**changes), BASE)
     await session.commit()
     return result
 
@@ -62,7 +62,7 @@ async def test_cancellation_promotes_the_first_waiting_person_and_mails_them(
     await set_capacity(session, edition, in_person=1)
     first = await register(session, edition, await person("first@example.org"))
     second = await register(session, edition, await person("second@example.org"))
-    await registration.cancel(session, first, BASE)
+    await registering.cancel(session, first, BASE)
     await session.commit()
     promoted = await registration.get_registration(session, second.id)
     assert promoted.status == "confirmed"
@@ -74,7 +74,7 @@ async def test_switch_to_online_frees_the_seat_for_the_next_person(session, edit
     await set_capacity(session, edition, in_person=1)
     head = await register(session, edition, await person())
     waiting = await register(session, edition, await person())
-    await registration.switch_mode(session, head, "online", BASE)
+    await registering.switch_mode(session, head, "online", BASE)
     await session.commit()
     assert (head.mode, head.status) == ("online", "confirmed")
     assert (await registration.get_registration(session, waiting.id)).status == "confirmed"
@@ -86,7 +86,7 @@ async def test_switch_into_a_full_mode_is_refused_and_keeps_the_seat(session, ed
     mine = await register(session, edition, await person())
     mine_id = mine.id
     with pytest.raises(DomainError) as refused:
-        await registration.switch_mode(session, mine, "online", BASE)
+        await registering.switch_mode(session, mine, "online", BASE)
     assert refused.value.code == "mode_full"
     await session.rollback()
     assert (await registration.get_registration(session, mine_id)).mode == "in_person"
@@ -96,14 +96,14 @@ async def test_second_registration_for_the_same_edition_is_refused(session, edit
     user = await person()
     await register(session, edition, user)
     with pytest.raises(DomainError) as refused:
-        await registration.register(session, edition.id, user.id, entry(), BASE)
+        await registering.register(session, edition.id, user.id, entry(), BASE)
     assert refused.value.code == "already_registered"
 
 
 async def test_cancelled_person_may_register_again(session, edition, person) -> None:
     user = await person()
     first = await register(session, edition, user)
-    await registration.cancel(session, first, BASE)
+    await registering.cancel(session, first, BASE)
     await session.commit()
     again = await register(session, edition, user, mode="online")
     assert (again.id, again.status, again.mode) == (first.id, "confirmed", "online")
@@ -114,7 +114,7 @@ async def test_approval_category_waits_for_the_organizer(session, edition, perso
     reporter = await person("press@example.org")
     pending = await register(session, edition, reporter, category="press", organization="Yokohama Shimbun")
     assert pending.status == "pending"
-    await registration.decide(session, pending, True, BASE)
+    await registering.decide(session, pending, True, BASE)
     await session.commit()
     assert pending.status == "confirmed"
     kinds = [m.kind for m in await mail.messages_to(session, "press@example.org")]
@@ -124,7 +124,7 @@ async def test_approval_category_waits_for_the_organizer(session, edition, perso
 async def test_rejection_is_mailed_with_the_reason(session, edition, person) -> None:
     await set_capacity(session, edition, approval=["press"])
     pending = await register(session, edition, await person("x@example.org"), category="press")
-    await registration.decide(session, pending, False, BASE, note="Accreditation closed on 1 Nov.")
+    await registering.decide(session, pending, False, BASE, note="Accreditation closed on 1 Nov.")
     await session.commit()
     [*_, rejected] = await mail.messages_to(session, "x@example.org")
     assert rejected.kind == "registration_rejected" and "Accreditation closed on 1 Nov." in rejected.body_text
@@ -133,7 +133,7 @@ async def test_rejection_is_mailed_with_the_reason(session, edition, person) -> 
 async def test_invitation_only_category_needs_a_valid_code(session, edition, person) -> None:
     await set_capacity(session, edition, invitation=["speaker"])
     with pytest.raises(ValidationFailed) as refused:
-        await registration.register(session, edition.id, (await person()).id, entry(category="speaker"), BASE)
+        await registering.register(session, edition.id, (await person()).id, entry(category="speaker"), BASE)
     assert refused.value.errors["category"][0] == "error.invitation_required"
     await session.rollback()
     code = await organizer.create_code(session, edition.id, ["speaker"], None, True, None, "keynote")
@@ -141,7 +141,7 @@ async def test_invitation_only_category_needs_a_valid_code(session, edition, per
     speaker = await register(session, edition, await person(), category="speaker", code=code.code.lower())
     assert speaker.status == "confirmed"
     with pytest.raises(ValidationFailed) as used_up:
-        await registration.register(
+        await registering.register(
             session, edition.id, (await person()).id, entry(category="speaker", code=code.code), BASE
         )
     assert used_up.value.errors["code"][0] == "error.code_used_up"
@@ -162,7 +162,7 @@ async def test_expired_or_foreign_code_is_refused(session, edition, person) -> N
         (foreign.code, "error.code_other_organization"),
     ):
         with pytest.raises(ValidationFailed) as refused:
-            await registration.register(session, edition.id, (await person()).id, entry(code=code), BASE)
+            await registering.register(session, edition.id, (await person()).id, entry(code=code), BASE)
         assert refused.value.errors["code"][0] == reason
         await session.rollback()
 
@@ -180,11 +180,11 @@ async def test_required_custom_question_is_checked_and_nothing_is_stored(session
     await session.commit()
     user_id, question_id = (await person()).id, question.id
     with pytest.raises(ValidationFailed) as refused:
-        await registration.register(session, edition.id, user_id, entry(answers={}), BASE)
+        await registering.register(session, edition.id, user_id, entry(answers={}), BASE)
     assert refused.value.errors[f"q_{question_id}"][0] == "error.required"
     await session.rollback()
     assert await session.scalar(select(func.count()).select_from(Registration)) == 0
-    ok = await registration.register(
+    ok = await registering.register(
         session, edition.id, user_id, entry(answers={str(question_id): "c1"}), BASE
     )
     assert ok.answers == {str(question_id): "c1"}
@@ -197,7 +197,7 @@ async def test_quota_of_a_city_is_never_exceeded(session, edition, person) -> No
     await register(session, edition, await person())
     await register(session, edition, await person())
     with pytest.raises(DomainError) as refused:
-        await registration.register(session, edition.id, (await person()).id, entry(), BASE)
+        await registering.register(session, edition.id, (await person()).id, entry(), BASE)
     assert refused.value.code == "quota_full"
     await session.rollback()
     online = await register(session, edition, await person(), mode="online")
@@ -218,12 +218,12 @@ async def test_delegation_head_invites_members_who_register_themselves(session, 
     token = link_in(message.body_text, "/invite/").removeprefix("/invite/")
     stranger = await person("stranger@example.org")
     with pytest.raises(DomainError) as foreign:
-        await registration.register(session, edition.id, stranger.id, entry(), BASE, invite_token=token)
+        await registering.register(session, edition.id, stranger.id, entry(), BASE, invite_token=token)
     assert foreign.value.code == "invite_foreign"
     await session.rollback()
     member = await person("member.one@example.org")
     edition_id, member_id = edition.id, member.id
-    joined = await registration.register(
+    joined = await registering.register(
         session, edition.id, member.id, entry(organization="ignored"), BASE, invite_token=token
     )
     await session.commit()
@@ -235,7 +235,7 @@ async def test_delegation_head_invites_members_who_register_themselves(session, 
         ("member.two@example.org", "invited", None),
     ]
     with pytest.raises(DomainError) as used:
-        await registration.register(session, edition_id, member_id, entry(), BASE, invite_token=token)
+        await registering.register(session, edition_id, member_id, entry(), BASE, invite_token=token)
     assert used.value.code in ("invite_used", "already_registered")
 
 

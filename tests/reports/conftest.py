@@ -11,6 +11,7 @@ import pytest
 from ascc.badges import checkin
 from ascc.matching import tracking
 from ascc.organizations import services as organizations
+from ascc.registration import registering
 from ascc.registration import services as registration
 from tests.badges.conftest import build_badges, code_of
 from tests.tours.conftest import registered
@@ -43,7 +44,7 @@ async def build_report(session) -> SimpleNamespace:
     cancelled = await registered(
         session, w.edition_id, "gone@example.org", organization="Bangkok", name="Somchai"
     )
-    await registration.cancel(
+    await registering.cancel(
         session, await registration.my_registration(session, w.edition_id, cancelled.id), "", notify=False
     )
     code = await code_of(session, w.edition_id, w.official)

@@ -161,6 +161,10 @@ ACCESS: dict[str, frozenset[str]] = {
     # /delegation
     "GET /delegation": SIGNED_IN,
     "POST /delegation/invite": SIGNED_IN,
+    "POST /delegation/join": SIGNED_IN,
+    "POST /delegation/join/withdraw": SIGNED_IN,
+    "POST /delegation/requests/{request_id:int}/accept": SIGNED_IN,
+    "POST /delegation/requests/{request_id:int}/decline": SIGNED_IN,
     "POST /delegation/start": SIGNED_IN,
     # /directory
     "GET /directory": CITY_OFFICIAL_OR_ORGANIZER,
@@ -197,6 +201,7 @@ ACCESS: dict[str, frozenset[str]] = {
     # /invite
     "GET /invite/{token:str}": EVERYONE,
     "POST /invite/{token:str}": SIGNED_IN,
+    "POST /invite/{token:str}/join": SIGNED_IN,
     # /lang
     "GET /lang/{code:str}": EVERYONE,
     # /login
@@ -324,6 +329,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /organizer/online/sessions/{session_id:int}/streams": ORGANIZER,
     "GET /organizer/organizations": ORGANIZER,
     "POST /organizer/organizations": ORGANIZER,
+    "POST /organizer/organizations/kinds": ORGANIZER,
     "GET /organizer/outbox": ORGANIZER,
     "GET /organizer/outbox/{message_id:int}": ORGANIZER,
     "POST /organizer/outbox/{message_id:int}/retry": ORGANIZER,
@@ -358,10 +364,14 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /organizer/registration-settings": ORGANIZER,
     "POST /organizer/registration-settings": ORGANIZER,
     "POST /organizer/registration-settings/codes": ORGANIZER,
+    "POST /organizer/registration-settings/dates": ORGANIZER,
     "POST /organizer/registration-settings/questions": ORGANIZER,
     "POST /organizer/registration-settings/questions/{question_id:int}/delete": ORGANIZER,
     "POST /organizer/registration-settings/quotas": ORGANIZER,
+    "GET /organizer/register-person": ORGANIZER,
+    "POST /organizer/register-person": ORGANIZER,
     "GET /organizer/registrations": ORGANIZER,
+    "POST /organizer/registrations/confirm": ORGANIZER,
     "POST /organizer/registrations/decide": ORGANIZER,
     "GET /organizer/registrations/export.csv": ORGANIZER,
     "GET /organizer/reports/edition": ORGANIZER,

@@ -9,7 +9,7 @@ import pytest
 
 from ascc.accounts import services as accounts
 from ascc.editions import services as editions
-from ascc.registration import services as registration
+from ascc.registration import registering
 from ascc.tours import demo
 from ascc.tours import services as tours
 from tests.factories import make_edition
@@ -84,11 +84,11 @@ async def registered(
         name_latin=extra.pop("name", "Haruka Sato"),
         name_local=extra.pop("local", None),
     )
-    await registration.register(
+    await registering.register(
         session,
         edition_id,
         user.id,
-        registration.RegistrationInput(
+        registering.RegistrationInput(
             mode=mode,
             category=category,
             organization=extra.pop("organization", "Cebu City"),

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from ascc import db
 from ascc.accounts import services as accounts
 from ascc.editions import services as editions
-from ascc.programme import editing, releases
+from ascc.programme import releases, session_editing
 from ascc.programme import services as programme
 from ascc.tours import booking
 from ascc.tours import services as tours
@@ -197,7 +197,7 @@ async def test_tours_api(client, site) -> None:
 
 async def test_booked_tour_joins_my_agenda_and_a_clash_with_a_session_is_flagged(client, site) -> None:
     edition = await editions.get_by_id(site.session, site.edition_id)
-    talk, _ = await editing.save_session(
+    talk, _ = await session_editing.save_session(
         site.session,
         edition,
         None,
@@ -213,7 +213,7 @@ async def test_booked_tour_joins_my_agenda_and_a_clash_with_a_session_is_flagged
     mine = await client.get("/my-agenda")
     assert f'data-course-id="{site.course_b}"' in mine.text
     assert "Site visit B: Water reclamation" in text_of(mine.text)
-    assert "2 sessions in your agenda overlap in time" in text_of(mine.text)
+    assert "2 items in your agenda (sessions, site visits, meetings) overlap in time" in text_of(mine.text)
 
 
 async def test_organizer_creates_a_tour_and_a_course_and_more_seats_promote(client, site) -> None:
