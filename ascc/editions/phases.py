@@ -17,8 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
 
 # The conference itself.
 BEFORE, LIVE, ENDED = "before", "live", "ended"
@@ -37,7 +40,7 @@ class Timeline:
     meeting_requests_close_on: date | None = None
 
 
-def timeline_of(edition: Any) -> Timeline:
+def timeline_of(edition: Edition) -> Timeline:
     """The timeline of an edition (any object with the Edition's attributes)."""
     return Timeline(
         starts_on=edition.starts_on,

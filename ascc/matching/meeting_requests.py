@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +37,9 @@ from ascc.registration import delegations
 from ascc.registration import services as registration
 from ascc.text import collect, optional_block
 
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
+
 ANSWERABLE = ("requested",)
 
 
@@ -51,7 +54,7 @@ async def _check_limit(
 
 
 async def send_request(
-    session: AsyncSession, edition: Any, requester_id: int, values: Mapping[str, Any], base_url: str
+    session: AsyncSession, edition: Edition, requester_id: int, values: Mapping[str, Any], base_url: str
 ) -> Meeting:
     """A request from `requester_id` to `values["recipient_id"]` with a message and a priority."""
     errors: dict = {}
@@ -139,7 +142,7 @@ async def send_request(
 
 async def answer(
     session: AsyncSession,
-    edition: Any,
+    edition: Edition,
     meeting_id: int,
     actor_id: int,
     action: str,
@@ -199,7 +202,7 @@ async def answer(
 
 
 async def take_proposal(
-    session: AsyncSession, edition: Any, meeting_id: int, actor_id: int, base_url: str
+    session: AsyncSession, edition: Edition, meeting_id: int, actor_id: int, base_url: str
 ) -> Meeting:
     """The requester agrees to the time the recipient proposed."""
     meeting = await get_meeting(session, meeting_id, edition.id)
@@ -212,7 +215,7 @@ async def take_proposal(
 
 
 async def cancel(
-    session: AsyncSession, edition: Any, meeting_id: int, actor_id: int, organizer: bool, base_url: str
+    session: AsyncSession, edition: Edition, meeting_id: int, actor_id: int, organizer: bool, base_url: str
 ) -> Meeting:
     meeting = await get_meeting(session, meeting_id, edition.id)
     await require_party_or_organizer(session, edition.id, meeting, actor_id, organizer)

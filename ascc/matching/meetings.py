@@ -9,7 +9,7 @@ ascc.matching.placement.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +27,9 @@ from ascc.matching.services import place_label
 from ascc.notifications import services as notifications
 from ascc.registration import delegations
 from ascc.registration import services as registration
+
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
 
 MESSAGE_MAX = 1000
 NO_SHOW_AFTER = timedelta(minutes=10)
@@ -168,7 +171,7 @@ async def open_between(session: AsyncSession, edition_id: int, a: int, b: int) -
     )
 
 
-async def request_of(session: AsyncSession, edition: Any, meeting: Meeting, base_url: str) -> dict | None:
+async def request_of(session: AsyncSession, edition: Edition, meeting: Meeting, base_url: str) -> dict | None:
     """The calendar invitation of a scheduled meeting (None while it has no time)."""
     if meeting.status != "scheduled" or meeting.slot is None:
         return None
@@ -199,7 +202,7 @@ def when_params(meeting: Meeting, tz: str) -> dict[str, str]:
 
 async def tell_parties(
     session: AsyncSession,
-    edition: Any,
+    edition: Edition,
     user_ids: list[int],
     kind: str,
     meeting: Meeting,

@@ -10,7 +10,7 @@ last table, the database lets exactly one through; the other gets a clear "taken
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +32,9 @@ from ascc.matching.meetings import (
     when_params,
 )
 from ascc.matching.models import MatchingSlot, Meeting, MeetingSeat
+
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
 
 
 def require_instant(settings: Any) -> None:
@@ -101,7 +104,7 @@ async def common_free_slots(
 
 async def schedule_in(
     session: AsyncSession,
-    edition: Any,
+    edition: Edition,
     meeting: Meeting,
     slot_id: int | None,
     base_url: str,
@@ -125,7 +128,7 @@ async def schedule_in(
     return meeting
 
 
-async def _place(session: AsyncSession, edition: Any, meeting: Meeting, slot_id: int | None) -> Meeting:
+async def _place(session: AsyncSession, edition: Edition, meeting: Meeting, slot_id: int | None) -> Meeting:
     """An accepted meeting into a slot both are free in, at the lowest free table (or room).
 
     The slot is locked first: placements into one slot run one after the other, each finding the lowest
@@ -182,7 +185,7 @@ async def unschedule(session: AsyncSession, meeting: Meeting) -> None:
 
 async def move(
     session: AsyncSession,
-    edition: Any,
+    edition: Edition,
     meeting_id: int,
     actor_id: int,
     organizer: bool,
@@ -231,7 +234,7 @@ async def move(
 
 
 async def tell_place_changed(
-    session: AsyncSession, edition: Any, matching_session_id: int, base_url: str
+    session: AsyncSession, edition: Edition, matching_session_id: int, base_url: str
 ) -> int:
     """Organizers changed where a matching session's tables are: everyone with a meeting at one of them
     gets the news with an updated invitation (the row is touched, so SEQUENCE grows). Returns how many."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -34,6 +34,9 @@ from ascc.programme.models import (
 from ascc.programme.schedule import Slot, Warning, all_conflicts, conflicts
 from ascc.taxonomy import SECTORS
 from ascc.text import as_number, clean_block, clean_line, collect, required_line
+
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
 
 _SDG = re.compile(r"^(1[0-7]|[1-9])(\.([1-9][0-9]?|[a-c]))?$")
 _TIME = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
@@ -106,7 +109,7 @@ def _ids(values: list[str], known: set[int]) -> list[int] | None:
     return ids
 
 
-async def validate_session(session: AsyncSession, edition: Any, data: SessionInput) -> CleanSession:
+async def validate_session(session: AsyncSession, edition: Edition, data: SessionInput) -> CleanSession:
     """Errors (which cannot be overridden) for every field at once."""
     errors: dict = {}
     values: dict[str, Any] = {}
@@ -217,7 +220,7 @@ def _slot(row: ProgrammeSession) -> Slot:
 
 
 async def warnings_for(
-    session: AsyncSession, edition: Any, session_id: int | None, clean: CleanSession
+    session: AsyncSession, edition: Edition, session_id: int | None, clean: CleanSession
 ) -> list[Warning]:
     candidate = Slot(
         session_id,
@@ -234,7 +237,7 @@ async def warnings_for(
 
 
 async def programme_warnings(
-    session: AsyncSession, edition: Any, rows: list[ProgrammeSession] | None = None
+    session: AsyncSession, edition: Edition, rows: list[ProgrammeSession] | None = None
 ) -> list[Warning]:
     rows = rows if rows is not None else await list_sessions(session, edition.id)
     slots = [_slot(row) for row in rows if row.status != "cancelled"]
@@ -259,7 +262,7 @@ SESSION_FIELDS = (
 )
 
 
-async def _session_view(session: AsyncSession, edition: Any, row: ProgrammeSession) -> dict[str, Any]:
+async def _session_view(session: AsyncSession, edition: Edition, row: ProgrammeSession) -> dict[str, Any]:
     """A session as the audit log keeps it: times in the conference's zone, room, track and people by name."""
     tz = ZoneInfo(edition.timezone)
     view = audit.snapshot(row, SESSION_FIELDS)
@@ -276,7 +279,7 @@ async def _session_view(session: AsyncSession, edition: Any, row: ProgrammeSessi
 
 async def save_session(
     session: AsyncSession,
-    edition: Any,
+    edition: Edition,
     session_id: int | None,
     data: SessionInput,
     confirmed: bool = False,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +24,9 @@ from ascc.i18n import format_date, translate
 from ascc.registration.models import CATEGORIES, RegistrationSettings
 from ascc.registration.services import get_settings
 
+if TYPE_CHECKING:
+    from ascc.editions.models import Edition
+
 
 def category_closes_on(settings: RegistrationSettings, category: str) -> date | None:
     """The category's own last day of registration, if the organizers set one."""
@@ -34,7 +37,9 @@ def category_closes_on(settings: RegistrationSettings, category: str) -> date | 
         return None
 
 
-def window_for(edition: Any, settings: RegistrationSettings, category: str, now: datetime) -> phases.Window:
+def window_for(
+    edition: Edition, settings: RegistrationSettings, category: str, now: datetime
+) -> phases.Window:
     """Registration for one category at `now`."""
     return phases.registration(phases.timeline_of(edition), now, category_closes_on(settings, category))
 
@@ -60,7 +65,7 @@ class Standing:
         return self.any_open or self.late_codes
 
 
-def standing(edition: Any, settings: RegistrationSettings, now: datetime) -> Standing:
+def standing(edition: Edition, settings: RegistrationSettings, now: datetime) -> Standing:
     timeline = phases.timeline_of(edition)
     window = phases.registration(timeline, now)
     categories = [
@@ -87,7 +92,7 @@ def _category_names(category: str) -> dict[str, str]:
 
 
 def admission(
-    edition: Any, settings: RegistrationSettings, category: str, has_code: bool, now: datetime
+    edition: Edition, settings: RegistrationSettings, category: str, has_code: bool, now: datetime
 ) -> bool:
     """Whether a participant may register in `category` now. True: only with a late-registration code (the
     caller checks the code they gave is one); False: the window is open. Refused: a DomainError that says
@@ -140,7 +145,7 @@ class DatesInput:
 
 
 async def save_dates(
-    session: AsyncSession, edition: Any, data: DatesInput, actor: audit.Actor | None = None
+    session: AsyncSession, edition: Edition, data: DatesInput, actor: audit.Actor | None = None
 ) -> None:
     """The edition's registration and meeting-request dates and the categories' own last days, all or
     nothing: every field is checked before anything is written."""
@@ -185,7 +190,7 @@ async def save_dates(
         )
 
 
-def dates_values(edition: Any, settings: RegistrationSettings) -> dict[str, str]:
+def dates_values(edition: Edition, settings: RegistrationSettings) -> dict[str, str]:
     """The dates as the organizers' form shows them ("" where none is set)."""
     values = {
         name: day.isoformat() if (day := getattr(edition, name)) else "" for name in editions.TIMELINE_FIELDS
