@@ -70,13 +70,15 @@ def live_server(tmp_path: Path, mailbox: Mailbox, seeded_demo: Path) -> Iterator
         [*ascc, "serve", "--port", str(port)], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    # Up to a minute: on a loaded 2-core machine importing the app alone can take over ten seconds.
+    deadline, started = time.monotonic() + 60, False
+    while not started and time.monotonic() < deadline and process.poll() is None:
         try:
             with urllib.request.urlopen(f"{url}/health", timeout=1):
-                break
+                started = True
         except OSError:
             time.sleep(0.1)
-    else:
+    if not started:
         process.kill()
         pytest.fail("the server did not start: " + (tmp_path / "server.log").read_text())
     yield LiveServer(url=url, mailbox=mailbox, env=env)

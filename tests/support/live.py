@@ -43,14 +43,16 @@ def live_server(database_url: str, log_path: Path, **env: str) -> Iterator[str]:
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(150):
+            # Up to a minute: on a loaded 2-core machine importing the app alone can take over ten seconds.
+            deadline = time.monotonic() + 60
+            while True:
                 try:
                     with urllib.request.urlopen(f"{url}/health", timeout=1):
                         break
                 except OSError:
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        raise RuntimeError("server did not start: " + log_path.read_text()) from None
                     time.sleep(0.1)
-            else:
-                raise RuntimeError("server did not start: " + log_path.read_text())
             yield url
         finally:
             process.terminate()
