@@ -188,7 +188,13 @@ DEPENDENCIES = {
 
 # Paths that need no user and no session: answered before the auth middleware looks at anything.
 # A calendar feed is addressed by its secret token; calendar apps send no cookies.
-_ANONYMOUS_PATHS = ["^/static/", "^/health(/live|/ready)?$", "^/schema", "^/calendar/feed/"]
+_ANONYMOUS_PATHS = [
+    "^/static/",
+    "^/favicon\\.ico$",
+    "^/health(/live|/ready)?$",
+    "^/schema",
+    "^/calendar/feed/",
+]
 
 
 def _freeze_startup_objects() -> None:

@@ -18,12 +18,17 @@ from __future__ import annotations
 import functools
 import glob
 import importlib.util
+import logging
 import os
 import threading
 from dataclasses import dataclass
 
 from fpdf import FPDF
 from fpdf.fonts import TTFFont
+
+# fpdf2 subsets every font with fontTools, which logs some 350 INFO lines per PDF ("maxp pruned", ...):
+# its warnings are enough.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 FONT_DIRS = (
     "/usr/share/fonts/opentype/noto",  # Debian/Ubuntu fonts-noto-cjk

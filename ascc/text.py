@@ -126,6 +126,29 @@ def like_pattern(query: str) -> str:
     return f"%{escaped}%"
 
 
+_KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(0x30A1, 0x30F7)}
+_LATIN_MARKS = ((0x0300, 0x036F), (0x1AB0, 0x1AFF), (0x1DC0, 0x1DFF), (0x20D0, 0x20FF), (0xFE20, 0xFE2F))
+_LETTERS_WITHOUT_MARKS = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O"})
+
+
+def _latin_mark(ch: str) -> bool:
+    code = ord(ch)
+    return any(low <= code <= high for low, high in _LATIN_MARKS)
+
+
+def fold_name(value: str | None) -> str:
+    """A person's name as every name search compares it: "Đặng Thị Minh" and "dang thi minh" fold alike.
+
+    Width (NFKC), accents (the marks of Latin letters; Japanese voiced marks stay: ガ is not カ), đ/Đ (a letter
+    of its own in Vietnamese, not a d with a mark), case, katakana as hiragana, runs of spaces as one."""
+    if not value:
+        return ""
+    wide = unicodedata.normalize("NFKC", value).translate(_LETTERS_WITHOUT_MARKS)
+    bare = "".join(ch for ch in unicodedata.normalize("NFD", wide) if not _latin_mark(ch))
+    folded = unicodedata.normalize("NFC", bare).casefold().translate(_KATAKANA_TO_HIRAGANA)
+    return " ".join(folded.split())
+
+
 def name_key(value: str) -> str:
     """Key to find the same organization typed differently (case, width, spacing)."""
     return clean_line(unicodedata.normalize("NFKC", value)).casefold()

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ascc.db import Base
+from ascc.text import fold_name
 
 if TYPE_CHECKING:  # the relationship resolves by name; domains do not import each other's models
     from ascc.organizations.models import Organization
@@ -27,6 +28,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     name_latin: Mapped[str] = mapped_column(String(200))
     name_local: Mapped[str | None] = mapped_column(String(200))
+    # Both names folded (ascc.text.fold_name), one a line: what every name search compares. Kept by the
+    # flush hooks below on every write of the names; migration 0025 filled it for existing accounts.
+    name_folded: Mapped[str] = mapped_column(String(410), default="")
     organization_id: Mapped[int | None] = mapped_column(
         ForeignKey("organization.id", ondelete="SET NULL"), index=True
     )
@@ -87,3 +91,14 @@ class EndedSession(Base):
     session_id: Mapped[str] = mapped_column(String(32), unique=True)  # the random id inside the cookie
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     ended_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
+
+
+def folded_names(name_latin: str | None, name_local: str | None) -> str:
+    """The `name_folded` of an account: a search never matches across the two names."""
+    return f"{fold_name(name_latin)}\n{fold_name(name_local)}"
+
+
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+def _fold_names(_mapper: object, _connection: object, user: User) -> None:
+    user.name_folded = folded_names(user.name_latin, user.name_local)

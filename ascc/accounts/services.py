@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.elements import ColumnElement
 
 from ascc import clock
 from ascc.accounts.models import LANGUAGES, ROLES, AccountToken, ApiToken, User
@@ -27,6 +28,7 @@ from ascc.text import (
     check_password,
     collect,
     email_key,
+    fold_name,
     latin_name,
     like_pattern,
     normalize_email,
@@ -418,6 +420,12 @@ async def set_role(session: AsyncSession, user_id: int, role: str) -> User:
     return user
 
 
+def name_matches(query: str) -> ColumnElement[bool]:
+    """The account's names contain `query`, folded alike (ascc.text.fold_name): "nguyen" finds Nguyễn,
+    "dang" finds Đặng, on SQLite and PostgreSQL the same. Every name search uses this."""
+    return User.name_folded.like(like_pattern(fold_name(query)), escape="\\")
+
+
 async def list_users(
     session: AsyncSession,
     query: str | None = None,
@@ -430,8 +438,7 @@ async def list_users(
         like = like_pattern(query)
         statement = statement.where(
             or_(
-                User.name_latin.ilike(like, escape="\\"),
-                User.name_local.ilike(like, escape="\\"),
+                name_matches(query),
                 User.email.ilike(like, escape="\\"),
             )
         )

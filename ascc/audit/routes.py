@@ -103,7 +103,7 @@ class AuditPages(Controller):
         body = to_csv(audit_filters.CSV_HEADER, (audit_filters.csv_row(lang, row, tz) for row in rows))
         return Response(
             body,
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",
             headers={
                 "content-disposition": 'attachment; filename="audit-log.csv"',
                 "cache-control": "no-store",

@@ -24,7 +24,7 @@ from sqlalchemy.orm import joinedload
 from ascc import clock
 from ascc.badges import services as badges
 from ascc.badges import signing
-from ascc.badges.models import PLACE_TYPES, Badge, CheckIn, Scan
+from ascc.badges.models import PLACE_TYPES, REISSUE_REASONS, Badge, CheckIn, Scan
 from ascc.db import insert_ignoring_duplicates
 from ascc.editions import services as editions
 from ascc.errors import ValidationFailed
@@ -33,12 +33,30 @@ from ascc.places import Place
 from ascc.programme import services as programme
 from ascc.registration import organizer as registrations
 from ascc.registration import services as registration
+from ascc.text import fold_name
 from ascc.tours import roll_call
 from ascc.tours import services as tours
 
 if TYPE_CHECKING:
     from ascc.matching.models import Meeting
 
+# Why a scan is refused (the API's `reason`); the check-in page shows each in its language (checkin.reason.*).
+REASONS = (
+    "unknown",
+    "malformed",
+    "signature",
+    "other_edition",
+    "not_yet_valid",
+    "expired",
+    "nonce_reused",
+    "cancelled",
+    "category_changed",
+    *REISSUE_REASONS,
+    "online_registration",
+    "no_seat",
+    "not_on_tour",
+    "no_meeting_now",
+)
 FUTURE_TOLERANCE = timedelta(minutes=2)  # a device clock this far ahead is flagged
 PAST_TOLERANCE = timedelta(hours=24)  # offline devices sync late, but not a day late
 _TYPED = re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$")  # the short code printed under the QR, normalized
@@ -361,8 +379,8 @@ async def search(session: AsyncSession, edition_id: int, q: str) -> list[Person]
     rows, _ = await registrations.list_registrations(
         session, edition_id, registrations.Filters(status="confirmed", q=wanted), limit=30
     )
-    folded = wanted.casefold()
-    named = [r for r in rows if folded in f"{r.user.name_latin} {r.user.name_local or ''}".casefold()]
+    folded = fold_name(wanted)  # the same folding as the query above: "nguyen" finds Nguyễn
+    named = [r for r in rows if folded in r.user.name_folded]
     return [_person(reg) for reg in named[:10]]
 
 

@@ -14,9 +14,10 @@ from ascc.badges import checkin
 from ascc.badges import services as badges
 from ascc.editions import services as editions
 from ascc.errors import DomainError
+from ascc.i18n import translate
 from ascc.registration import services as registration
 from ascc.security import requires_login, requires_role
-from ascc.web import DbSession, page
+from ascc.web import DbSession, page, request_lang
 
 # The current edition, or a 404 when there is none (app.DEPENDENCIES).
 CurrentEdition = NamedDependency[editions.Edition]
@@ -36,6 +37,15 @@ class BadgePages(Controller):
         with contextlib.suppress(DomainError):  # not confirmed (yet): the page says so
             face = await badges.my_face(db_session, current_edition.id, request.user.id)
         return page(request, "badges/mine.html", edition=current_edition, registration=mine, face=face)
+
+
+def checkin_labels(lang: str) -> dict[str, dict[str, str]]:
+    """The words the check-in script shows beside a verdict, in the page's language: why a scan is refused and
+    the person's category (static/js/checkin.js reads them from the page; the API answers with codes)."""
+    return {
+        "reason": {r: translate(lang, f"checkin.reason.{r}") for r in checkin.REASONS},
+        "category": {c: translate(lang, f"category.{c}") for c in registration.CATEGORIES},
+    }
 
 
 class CheckInPages(Controller):
@@ -60,6 +70,7 @@ class CheckInPages(Controller):
             public_key=base64.b64encode(raw).decode(),
             server_now=int(clock.now().timestamp() * 1000),
             places=places,
+            labels=checkin_labels(request_lang(request)),
             _has_partial=False,
         )
 

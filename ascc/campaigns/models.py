@@ -65,12 +65,13 @@ class CampaignRecipient(Base):
 
 
 class MailPreference(Base):
-    """A person's choices about mail that is not essential; no row means both are wanted."""
+    """A person's choices about mail that is not essential. News is opt-in: no row means no news, but
+    reminders of one's own bookings."""
 
     __tablename__ = "mail_preference"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), unique=True)
-    campaigns: Mapped[bool] = mapped_column(Boolean, default=True)  # news and announcements
+    campaigns: Mapped[bool] = mapped_column(Boolean, default=False)  # news and announcements: opt-in
     reminders: Mapped[bool] = mapped_column(Boolean, default=True)  # before my sessions, tours, meetings
     changed_via: Mapped[str] = mapped_column(String(10), default="account")  # account | link | one_click
 

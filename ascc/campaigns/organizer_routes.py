@@ -330,7 +330,7 @@ class CampaignAdminPages(Controller):
         body = to_csv(["name", "email", "language", "status", "not_before", "sent_at", "error"], rows)
         return Response(
             body,
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",
             headers={"content-disposition": f'attachment; filename="campaign-{campaign.id}-recipients.csv"'},
         )
 

@@ -55,7 +55,9 @@ class Preferences:
 
 async def preferences(session: AsyncSession, user_id: int) -> Preferences:
     row = await session.scalar(select(MailPreference).where(MailPreference.user_id == user_id))
-    return Preferences(row.campaigns, row.reminders) if row else Preferences(True, True)
+    # News is opt-in: nobody gets it before ticking the box. Reminders of one's own bookings are on until
+    # turned off.
+    return Preferences(row.campaigns, row.reminders) if row else Preferences(False, True)
 
 
 async def set_preference(session: AsyncSession, user_id: int, topic: str, wanted: bool, via: str) -> None:
@@ -66,7 +68,7 @@ async def set_preference(session: AsyncSession, user_id: int, topic: str, wanted
     await session.execute(
         insert_ignoring_duplicates(session, MailPreference)
         .values(
-            user_id=user_id, campaigns=True, reminders=True, changed_via=via, created_at=now, updated_at=now
+            user_id=user_id, campaigns=False, reminders=True, changed_via=via, created_at=now, updated_at=now
         )
         .on_conflict_do_nothing(index_elements=["user_id"])
     )
@@ -139,13 +141,23 @@ async def _withdraw_queued(session: AsyncSession, user_id: int, topic: str) -> N
 
 
 async def unsubscribed(session: AsyncSession, user_ids: list[int], topic: str) -> set[int]:
-    """Those of these people who do not want `topic` mail."""
-    column = MailPreference.campaigns if topic == "campaigns" else MailPreference.reminders
+    """Those of these people who do not want `topic` mail: for news (opt-in), everyone who has not asked."""
+    if topic == "campaigns":
+        wanted: set[int] = set()
+        for start in range(0, len(user_ids), 500):
+            rows = await session.scalars(
+                select(MailPreference.user_id).where(
+                    MailPreference.user_id.in_(user_ids[start : start + 500]),
+                    MailPreference.campaigns.is_(True),
+                )
+            )
+            wanted.update(rows.all())
+        return set(user_ids) - wanted
     found: set[int] = set()
     for start in range(0, len(user_ids), 500):
         rows = await session.scalars(
             select(MailPreference.user_id).where(
-                MailPreference.user_id.in_(user_ids[start : start + 500]), column.is_(False)
+                MailPreference.user_id.in_(user_ids[start : start + 500]), MailPreference.reminders.is_(False)
             )
         )
         found.update(rows.all())

@@ -82,7 +82,7 @@ class MailPreferencePages(Controller):
         secret = request.app.state.settings.secret_key
         person = await campaigns.person_for_token(db_session, secret, token)
         await campaigns.set_preference(db_session, person.id, _topic(list_), False, "one_click")
-        return Response("unsubscribed\n", media_type="text/plain; charset=utf-8")
+        return Response("unsubscribed\n", media_type="text/plain")
 
 
 class MyMailPages(Controller):

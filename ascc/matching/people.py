@@ -18,6 +18,7 @@ from ascc.matching import services as matching
 from ascc.matching.models import MatchingProfile, Meeting
 from ascc.matching.recommend import Offer, Person, Pool, Recommendation, pool_of, recommend
 from ascc.registration import services as registration
+from ascc.text import fold_name
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ async def directory_cards(
     cached = await _load(session, edition_id)
     settings = await matching.get_settings(session, edition_id)
     me = await me_as_person(session, edition_id, viewer_id, cached)
-    needle = query.casefold().strip()
+    needle = fold_name(query)  # the names' folding: "nguyen" finds Nguyễn, "dang" finds Đặng
     result = []
     for card in cached.cards.values():
         if card.user_id == viewer_id or (me and not matching.may_meet(settings, me.category, card.category)):
@@ -184,11 +185,8 @@ async def directory_cards(
             continue
         if sector and sector not in card.sectors:
             continue
-        if (
-            needle
-            and needle
-            not in f"{card.name} {card.name_local or ''} {card.organization} {card.offers} {card.seeks}".casefold()
-        ):
+        parts = (card.name, card.name_local, card.organization, card.offers, card.seeks)
+        if needle and needle not in "\n".join(fold_name(p) for p in parts):
             continue
         result.append(card)
     result.sort(key=lambda c: (c.name.casefold(), c.user_id))

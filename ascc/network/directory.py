@@ -32,6 +32,7 @@ from ascc.network.services import DEFAULT_ZONE, is_member
 from ascc.organizations import services as organizations
 from ascc.registration import services as registration
 from ascc.taxonomy import SECTORS
+from ascc.text import fold_name
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ def _search_text(card: MemberCard) -> str:
     return document(
         card.name,
         card.name_local,
+        fold_name(card.name),  # without accents too: "nguyen" finds Nguyễn, "dang" finds Đặng
+        fold_name(card.name_local),
         card.organization_en,
         card.organization_ja,
         card.position,

@@ -43,7 +43,7 @@ class NetworkAdminPages(Controller):
         rows = directory.csv_rows(await directory.cards(db_session), tz)
         return Response(
             to_csv(directory.CSV_HEADER, rows),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",
             headers={
                 "content-disposition": 'attachment; filename="network-members.csv"',
                 "cache-control": "private, no-store",  # personal data: kept by no browser or proxy

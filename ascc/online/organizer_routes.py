@@ -201,6 +201,6 @@ class OnlineAdminPages(Controller):
         body = to_csv(["name", "organization", "registration", "minutes", "first_seen", "last_seen"], rows)
         return Response(
             body,
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",
             headers={"content-disposition": f'attachment; filename="viewing-session-{item.id}.csv"'},
         )

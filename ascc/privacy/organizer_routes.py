@@ -159,7 +159,7 @@ class PrivacyAdminPages(Controller):
         safe = "".join(ch for ch in notice.version if ch.isalnum() or ch in "-_.") or "notice"
         return Response(
             body,
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",
             headers={
                 "content-disposition": f'attachment; filename="privacy-{safe}-not-accepted.csv"',
                 "cache-control": "no-store",

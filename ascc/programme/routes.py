@@ -64,9 +64,21 @@ class AgendaView:
         self.tz_name = tz_name  # None: edition time
         self.tz = zone(tz_name) or schedule.zone
 
+    @property
+    def searching(self) -> bool:
+        """A search covers every day; the chosen day is kept (in links and the form) to go back to."""
+        return bool(self.filters.q) and not self.all_days
+
+    @property
+    def spans_days(self) -> bool:
+        """The results are grouped by day: all days were chosen, or a search is on."""
+        return self.all_days or self.searching
+
     # Computed only when the page is rendered, not when a cached copy answers.
     @cached_property
     def items(self) -> list[Item]:
+        if self.searching:
+            return self.schedule.select(Filters(**{**vars(self.filters), "day": None}))
         return self.schedule.select(self.filters)
 
     @cached_property
@@ -84,6 +96,20 @@ class AgendaView:
         pairs = self.filters.query_pairs(day=day, include_day=not all_days)
         if all_days:
             pairs.insert(0, ("day", "all"))
+        if self.tz_name:
+            pairs.append(("tz", self.tz_name))
+        return "/agenda" + ("?" + urlencode(pairs) if pairs else "")
+
+    def day_only_link(self, drop_search: bool = False) -> str:
+        """The agenda on the chosen day (or all days) without the other filters ("Clear filters"), or, with
+        `drop_search`, without the search only."""
+        day = self.filters.day
+        if drop_search:
+            pairs = Filters(**{**vars(self.filters), "q": ""}).query_pairs()
+        elif self.all_days:
+            pairs = [("day", "all")]
+        else:
+            pairs = [("day", day.isoformat())] if day else []
         if self.tz_name:
             pairs.append(("tz", self.tz_name))
         return "/agenda" + ("?" + urlencode(pairs) if pairs else "")
@@ -205,15 +231,11 @@ class ProgrammePages(Controller):
                 html = _agenda_html(request, current, view, (set(), set()), partial_only, CSRF_SLOT)
                 cache.put(key, html)
             token = _csrf_token(request)
-            return Response(
-                html.replace(CSRF_SLOT, token), media_type="text/html; charset=utf-8", headers=VARY
-            )
+            return Response(html.replace(CSRF_SLOT, token), media_type="text/html", headers=VARY)
         mine = await _mine(request, current)
         token = _csrf_token(request)
         html = _agenda_html(request, current, view, mine, partial_only, token)
-        return Response(
-            html, media_type="text/html; charset=utf-8", headers={"cache-control": "private, no-cache"}
-        )
+        return Response(html, media_type="text/html", headers={"cache-control": "private, no-cache"})
 
     @get("/sessions/{session_id:int}")
     async def session_page(
@@ -282,9 +304,7 @@ class ProgrammePages(Controller):
             f".track-{t.id}{{border-left-color:{t.colour}}}.swatch.track-{t.id}{{background:{t.colour}}}"
             for t in tracks
         )
-        return Response(
-            css, media_type="text/css; charset=utf-8", headers={"cache-control": "public, max-age=60"}
-        )
+        return Response(css, media_type="text/css", headers={"cache-control": "public, max-age=60"})
 
     @get("/programme/changes")
     async def changes(self, request: Request, db_session: DbSession) -> Template:

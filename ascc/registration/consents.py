@@ -64,8 +64,7 @@ async def directory(
         like = like_pattern(q)
         statement = statement.where(
             or_(
-                accounts.User.name_latin.ilike(like, escape="\\"),
-                accounts.User.name_local.ilike(like, escape="\\"),
+                accounts.name_matches(q),
                 Registration.position.ilike(like, escape="\\"),
             )
         )

@@ -346,8 +346,7 @@ def _filtered(edition_id: int, filters: Filters) -> Select[tuple[Registration]]:
         like = like_pattern(filters.q)
         statement = statement.where(
             or_(
-                accounts.User.name_latin.ilike(like, escape="\\"),
-                accounts.User.name_local.ilike(like, escape="\\"),
+                accounts.name_matches(filters.q),
                 accounts.User.email.ilike(like, escape="\\"),
             )
         )

@@ -83,7 +83,7 @@ class RegistrationPages(Controller):
         values = {
             "organization": request.user.organization_name or "",
             "mode": "in_person",
-            "country": "",
+            "country": request.user.country or "",  # the profile's, to change if need be
             "interpretation": "none",
             "category": "city_official",
         }

@@ -197,9 +197,7 @@ class ReportPages(Controller):
         found, _, compared = await _report(db_session, edition)
         label = _labels(request_lang(request))
         rows = figures.comparison_rows(compared, label)
-        return _download(
-            to_csv(rows[0], rows[1:]), "text/csv; charset=utf-8", f"ascc-report-{found.slug}.csv"
-        )
+        return _download(to_csv(rows[0], rows[1:]), "text/csv", f"ascc-report-{found.slug}.csv")
 
     @get("/edition.xlsx", cache=False)
     async def edition_xlsx(

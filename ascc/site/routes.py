@@ -52,15 +52,24 @@ class StaticAssets(Controller):
 
     @get("/static/{path:path}", cache=False, opt={"exclude_from_csrf": True})
     async def asset(self, request: Request, path: FromPath[str]) -> Response[bytes]:
-        asset = request.app.state.assets.get(path)
-        if asset is None:
-            raise NotFoundException()
-        # Vendor libraries are pinned by version; our own CSS/JS are revalidated by ETag.
-        cache = "public, max-age=86400" if path.startswith("/vendor/") else "public, max-age=300"
-        headers = {"etag": asset.etag, "cache-control": cache}
-        if request.headers.get("if-none-match") == asset.etag:
-            return Response(b"", status_code=304, headers=headers)
-        return Response(asset.body, media_type=asset.media_type, headers=headers)
+        return _asset_response(request, path)
+
+    @get("/favicon.ico", cache=False, opt={"exclude_from_csrf": True})
+    async def favicon(self, request: Request) -> Response[bytes]:
+        """Browsers ask for it at the root whatever the page names."""
+        return _asset_response(request, "/img/favicon.ico")
+
+
+def _asset_response(request: Request, path: str) -> Response[bytes]:
+    asset = request.app.state.assets.get(path)
+    if asset is None:
+        raise NotFoundException()
+    # Vendor libraries are pinned by version; our own CSS/JS are revalidated by ETag.
+    cache = "public, max-age=86400" if path.startswith("/vendor/") else "public, max-age=300"
+    headers = {"etag": asset.etag, "cache-control": cache}
+    if request.headers.get("if-none-match") == asset.etag:
+        return Response(b"", status_code=304, headers=headers)
+    return Response(asset.body, media_type=asset.media_type, headers=headers)
 
 
 async def _database_health(db_session: DbSession) -> dict:

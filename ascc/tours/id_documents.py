@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import unicodedata
 from datetime import timedelta
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -37,7 +38,8 @@ async def set_id_document(
     errors: dict = {}
     if kind not in ID_KINDS:
         errors["id_kind"] = ("error.choice_invalid", {})
-    number = clean_line(number).replace(" ", "").upper()
+    # Full-width letters and digits (Ｃ１２３４５６７, as Japanese input methods type them) are the ASCII ones.
+    number = unicodedata.normalize("NFKC", clean_line(number)).replace(" ", "").upper()
     if not 5 <= len(number) <= 20 or not number.isalnum() or not number.isascii():
         errors["id_number"] = ("error.id_number_invalid", {})
     if errors:
@@ -54,6 +56,12 @@ def read_id_document(data: bytes | None, secret: str) -> tuple[str, str] | None:
     except (InvalidToken, ValueError):
         return None
     return kind, number
+
+
+def id_on_file(data: bytes | None, secret: str) -> tuple[str, str] | None:
+    """What the holder is shown of their saved ID data: the kind and the number's last two characters."""
+    found = read_id_document(data, secret)
+    return None if found is None else (found[0], found[1][-2:])
 
 
 async def _id_documents_past_retention(

@@ -38,6 +38,7 @@ async def _tours_page(
     error: str | None = None,
     status_code: int = 200,
     errors: dict | None = None,
+    typed: dict | None = None,
 ) -> Template:
     items = await tours.list_tours(db_session, edition.id)
     courses = [c for tour in items for c in tour.courses]
@@ -65,6 +66,12 @@ async def _tours_page(
         errors=errors or {},
         notice=request.query_params.get("notice"),
         id_kinds=id_documents.ID_KINDS,
+        id_on_file={
+            b.course.id: on_file
+            for b in mine
+            if (on_file := id_documents.id_on_file(b.id_document, _secret(request))) is not None
+        },
+        typed=typed or {},
         blocked=blocked,
     )
 
@@ -188,7 +195,13 @@ class TourPages(Controller):
                 db_session,
                 exc,
                 lambda refused: _tours_page(
-                    request, db_session, current_edition, None, 422, errors={course_id: refused.errors}
+                    request,
+                    db_session,
+                    current_edition,
+                    None,
+                    422,
+                    errors={course_id: refused.errors},
+                    typed={course_id: data.values()},
                 ),
                 reload=[current_edition],
             )

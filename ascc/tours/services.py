@@ -101,6 +101,7 @@ class MyBooking:
     status: str  # confirmed | waiting
     position: int | None
     id_missing: bool
+    id_document: bytes | None = None  # the encrypted ID data, when the course requires it and it is saved
 
 
 async def my_bookings(session: AsyncSession, user_id: int, edition_id: int) -> list[MyBooking]:
@@ -111,7 +112,11 @@ async def my_bookings(session: AsyncSession, user_id: int, edition_id: int) -> l
             continue
         result.append(
             MyBooking(
-                course, claim.status, claim.position, course.requires_id and booking.id_document is None
+                course,
+                claim.status,
+                claim.position,
+                course.requires_id and booking.id_document is None,
+                booking.id_document if course.requires_id else None,
             )
         )
     return sorted(result, key=lambda b: b.course.departs_at)

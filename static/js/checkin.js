@@ -11,6 +11,9 @@ const root = document.getElementById("checkin");
 const editionId = Number(root.dataset.edition);
 const publicKey = bytesOf(atob(root.dataset.publicKey));
 const text = (name) => root.dataset["t" + name.replace(/(^|_)(\w)/g, (_, __, c) => c.toUpperCase())] || name;
+// Reasons and categories come as codes (from the API, or found here offline): shown in the page's language.
+const labels = JSON.parse(document.getElementById("checkin-labels")?.textContent || "{}");
+const label = (kind, code) => (code ? labels[kind]?.[code] || code.replace(/_/g, " ") : "");
 // Indexes of the signed format (ascc/badges/signing.py): append only.
 const CATEGORIES = ["city_official", "company", "international", "academia", "ngo", "press", "speaker", "organizer_staff"];
 const MODES = ["in_person", "online"];
@@ -99,11 +102,12 @@ function describe(data) {
   const r = data.registration;
   const person = nameOf(r);
   const details = [];
-  if (r) details.push(r.category.replace(/_/g, " "));
+  if (r) details.push(label("category", r.category));
   if (data.result === "duplicate" && data.checked_in_at) {
-    details.push(`${text("first")} ${new Date(data.checked_in_at).toLocaleTimeString()} · ${data.place}`);
+    const where = root.dataset.lang === "ja" ? data.place_ja || data.place : data.place;
+    details.push(`${text("first")} ${new Date(data.checked_in_at).toLocaleTimeString(root.dataset.lang)} · ${where}`);
   }
-  if (data.reason) details.push(data.reason.replace(/_/g, " "));
+  if (data.reason) details.push(label("reason", data.reason));
   if (data.clock_flagged) details.push(text("flagged"));
   return [person, details.join(" · ")];
 }
@@ -312,9 +316,9 @@ async function handle(raw) {
     show("unverified", "", text("unverified_typed"));
     return;
   }
-  const detail = [text("verified_offline"), local.category ? local.category.replace(/_/g, " ") : "", local.reason || ""];
+  const detail = [text("verified_offline"), label("category", local.category), label("reason", local.reason)];
   if (!local.person && local.category) detail.push(text("name_not_here"));
-  if (local.result === "duplicate") detail.push(`${text("first")} ${new Date(local.checked_in_at).toLocaleTimeString()}`);
+  if (local.result === "duplicate") detail.push(`${text("first")} ${new Date(local.checked_in_at).toLocaleTimeString(root.dataset.lang)}`);
   show(local.result, nameOf(local.person), detail.filter(Boolean).join(" · "));
 }
 

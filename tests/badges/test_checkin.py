@@ -301,6 +301,14 @@ async def test_search_finds_names_not_email_addresses(session, world) -> None:
     assert ([p.name_latin for p in by_name], by_mail, by_domain) == (["Maria Reyes"], [], [])
 
 
+async def test_search_finds_vietnamese_names_typed_without_accents(session, world) -> None:
+    for typed in ("nguyen", "nguyen thi", "NGUYỄN THỊ", "ｎｇｕｙｅｎ thi thu"):
+        assert [p.name_latin for p in await checkin.search(session, world.edition_id, typed)] == [
+            "Nguyễn Thị Thu"
+        ]
+    assert await checkin.search(session, world.edition_id, "thi reyes") == []
+
+
 async def test_issuing_at_the_same_moment_leaves_one_badge_in_force(session_maker, world) -> None:
     async def issue() -> str:
         async with session_maker() as own:

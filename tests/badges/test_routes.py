@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,7 +19,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ascc.accounts import services as accounts
-from ascc.badges import signing
+from ascc.badges import checkin, signing
+from ascc.badges.routes import checkin_labels
 from ascc.db import create_engine
 from ascc.mail.models import OutboxMessage
 from ascc.registration import services as registration
@@ -309,3 +313,24 @@ async def test_live_stream_sends_new_figures_after_a_scan(world, settings, tmp_p
     assert first.startswith("0 at the entrance today")
     assert second.startswith("1 at the entrance today")
     assert "Maria Reyes" in second
+
+
+async def test_japanese_checkin_page_carries_japanese_words_for_every_reason_and_category(
+    client, world
+) -> None:
+    await sign_in(client, "gate@example.org", PASSWORD)
+    await client.get("/lang/ja?next=/checkin")
+    scanner = await client.get("/checkin")
+    found = re.search(
+        r'<script type="application/json" id="checkin-labels">(.*?)</script>', scanner.text, re.S
+    )
+    assert found is not None
+    labels = json.loads(found.group(1))
+    assert labels["reason"]["online_registration"] == "オンライン参加の登録"
+    assert labels["reason"]["signature"] == "署名が一致しません"
+    assert labels["category"]["city_official"] == "都市・政府関係者"
+    script = (Path(__file__).parents[2] / "static/js/checkin.js").read_text(encoding="utf-8")
+    offline_reasons = set(re.findall(r'reason: "(\w+)"', script))  # what the page decides without the server
+    assert offline_reasons and offline_reasons <= set(checkin.REASONS)
+    assert labels == checkin_labels("ja") and set(labels["reason"]) == set(checkin.REASONS)
+    assert all(not word.isascii() for word in labels["reason"].values())  # none left in English

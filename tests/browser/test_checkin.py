@@ -85,6 +85,30 @@ async def test_checkin_online_then_offline_then_synced(first_morning, live_serve
     assert "first at" in await answer.locator(".answer-detail").inner_text()
 
 
+async def test_japanese_checkin_page_answers_in_japanese_online_and_offline(
+    first_morning, live_server, page
+) -> None:
+    url = live_server.url
+    delegate_qr, delegate_short = await badge_of(page, url, "delegate@example.org")
+    forged = delegate_qr[:60] + ("A" if delegate_qr[60] != "A" else "B") + delegate_qr[61:]
+    await sign_in(page, url, "checkin@example.org", "/checkin")
+    await page.goto(f"{url}/lang/ja?next=/checkin")
+    detail = page.locator("[data-testid=answer] .answer-detail")
+    for expected in ("ok", "duplicate"):
+        await page.fill("[data-testid=code]", delegate_short)
+        await page.click("[data-testid=check]")
+        await page.locator(f"[data-testid=answer][data-result={expected}]").wait_for()
+    shown = await detail.inner_text()
+    assert "都市・政府関係者" in shown and "会場入口" in shown, shown
+    assert "city official" not in shown and "Venue entrance" not in shown
+
+    await page.context.set_offline(True)
+    await page.fill("[data-testid=code]", forged)
+    await page.click("[data-testid=check]")
+    await page.locator("[data-testid=answer][data-result=invalid]").wait_for()
+    assert "署名が一致しません" in await detail.inner_text()
+
+
 async def badge_png(url: str, email: str) -> bytes:
     """A demo participant's badge as the PNG they download for their phone."""
     async with httpx.AsyncClient(base_url=url) as client:

@@ -36,6 +36,7 @@ class Actor:
 async def _person(session, edition_id: int, email: str, lang: str, **extra):
     user = await registered(session, edition_id, email, **extra)
     await accounts.set_preferred_lang(session, user.id, lang)
+    await campaigns.set_preference(session, user.id, "campaigns", True, "account")  # news is opt-in: they did
     await session.commit()
     return user
 

@@ -54,7 +54,7 @@ async def test_organizer_writes_previews_and_sends_a_campaign(client, world) -> 
     )
     # The size, live, as the organizer picks a group.
     size = await client.get(f"/organizer/campaigns/segment-size?segment=tour:{world.trip.b}", headers=HTMX)
-    assert "4 people will receive it. 1 of them unsubscribed" in text_of(size.text)
+    assert "4 people will receive it. 1 of them have not asked for news" in text_of(size.text)
     empty = await client.get("/organizer/campaigns/segment-size?segment=category:press", headers=HTMX)
     assert "Nobody is in this group" in text_of(empty.text)
     # An unknown placeholder: the page says which and where, and nothing is saved.
@@ -90,7 +90,7 @@ async def test_organizer_writes_previews_and_sends_a_campaign(client, world) -> 
     assert 'data-status="sent"' in progress.text
     page = await client.get(f"/organizer/campaigns/{campaign_id}")
     shown = text_of(page.text)
-    assert "in the outbox 3" in shown and "skipped (unsubscribed) 1" in shown
+    assert "in the outbox 3" in shown and "skipped (no news wanted) 1" in shown
     assert "kenji@example.org" in page.text and 'data-state="skipped"' in page.text
     progress = await client.get(f"/organizer/campaigns/{campaign_id}/progress", headers=HTMX)
     assert 'hx-trigger="load delay:5s"' in progress.text  # polling on while messages wait in the outbox
@@ -162,6 +162,20 @@ async def test_account_page_holds_the_mail_preferences(client, world) -> None:
         prefs = await campaigns.preferences(session, world.kenji)
     await engine.dispose()
     assert prefs == campaigns.Preferences(campaigns=False, reminders=True)
+
+
+async def test_news_is_opt_in_a_new_account_has_the_box_unticked_and_gets_no_news(client, world) -> None:
+    await sign_in(client, "organizer@example.org", PASSWORD)  # an account that never chose
+    box = await client.get("/account/mail/", headers=HTMX)
+    assert 'name="campaigns" value="on">' in box.text and 'name="reminders" value="on" checked' in box.text
+    engine = create_engine(world.settings.database_url)
+    async with async_sessionmaker(engine)() as session:
+        no_news = await campaigns.unsubscribed(session, [world.organizer, world.kenji], "campaigns")
+        no_reminders = await campaigns.unsubscribed(session, [world.organizer, world.kenji], "reminders")
+    await engine.dispose()
+    assert (no_news, no_reminders) == ({world.organizer}, set())
+    ticked = await post_form(client, "/account/mail/", {"campaigns": "on", "reminders": "on"}, headers=HTMX)
+    assert 'name="campaigns" value="on" checked' in ticked.text
 
 
 async def test_hostile_input_in_the_form_is_kept_as_text(client, world, inputs) -> None:

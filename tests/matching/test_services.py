@@ -361,6 +361,14 @@ async def test_recommendations_explain_a_need_meeting_a_solution_and_respect_con
     ]
 
 
+async def test_network_directory_finds_vietnamese_names_typed_without_accents(session) -> None:
+    w = await build_matching(session)
+    for typed in ("nguyen thi thu", "NGUYỄN", "ｎｇｕｙｅｎ"):
+        cards = await people.directory_cards(session, w.edition_id, w.company, query=typed)
+        assert [c.name for c in cards] == ["Nguyễn Thị Thu"]
+    assert await people.directory_cards(session, w.edition_id, w.company, query="thu da nang") == []
+
+
 async def test_received_requests_do_not_use_up_the_limit(session) -> None:
     w = await build_matching(session)
     await matching.save_profile(session, w.edition_id, w.company, {"meeting_limit": "1"})

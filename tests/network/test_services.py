@@ -46,6 +46,11 @@ async def _outbox(session, kind: str) -> list[OutboxMessage]:
 # --- opt-in and leaving ---------------------------------------------------------------------------------
 
 
+async def test_directory_finds_vietnamese_names_typed_without_accents(session, world) -> None:
+    for typed in ("nguyen thi thu", "NGUYỄN thi", "ｎｇｕｙｅｎ"):
+        assert await _names(session, typed) == ["Nguyễn Thị Thu"], typed
+
+
 async def test_joining_and_leaving_are_recorded_with_their_dates(session, world) -> None:
     assert await network.member_ids(session) == {world.official, world.bank, world.online}
     await joining.leave(session, world.bank, BASE)

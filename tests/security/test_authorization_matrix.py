@@ -193,6 +193,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /exhibitor/staff": EXHIBITOR_STAFF,
     "POST /exhibitor/staff/{user_id:int}/remove": EXHIBITOR_STAFF,
     "POST /exhibitor/submit": EXHIBITOR_STAFF,
+    # /favicon.ico
+    "GET /favicon.ico": EVERYONE,
     # /health
     "GET /health": EVERYONE,
     "HEAD /health": EVERYONE,

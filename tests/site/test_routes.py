@@ -35,6 +35,14 @@ async def test_every_response_carries_security_headers(client) -> None:
         assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
 
 
+async def test_the_site_has_a_favicon(client) -> None:
+    response = await client.get("/favicon.ico")
+    assert response.status_code == 200 and response.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert response.headers["content-type"].startswith("image/")
+    assert "set-cookie" not in response.headers  # answered before sessions are looked at
+    assert '<link rel="icon" href="/favicon.ico"' in (await client.get("/")).text
+
+
 async def test_pages_load_no_inline_script(client) -> None:
     html = (await client.get("/")).text
     assert "<script>" not in html and "onclick=" not in html
