@@ -9,39 +9,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ascc.tours import booking
+from ascc.tours import booking, editing
 from ascc.tours import services as tours
 from ascc.tours.models import Course, Preference, Tour
 
 if TYPE_CHECKING:
     from ascc.editions.models import Edition
-
-TOUR_FIELDS = (
-    "code",
-    "mode",
-    "name_en",
-    "name_ja",
-    "description_en",
-    "description_ja",
-    "city_cap",
-    "keep_delegations",
-    "id_retention_days",
-)
-COURSE_FIELDS = (
-    "code",
-    "theme_en",
-    "theme_ja",
-    "description_en",
-    "description_ja",
-    "meeting_point_en",
-    "meeting_point_ja",
-    "seats",
-    "categories",
-    "invitation_only",
-    "requires_id",
-    "accessibility_en",
-    "accessibility_ja",
-)
 
 
 async def load_tours(
@@ -53,7 +26,7 @@ async def load_tours(
     for row in data["tours"]:
         if row["code"] in existing:
             continue
-        tour = Tour(edition_id=edition.id, **{k: row[k] for k in TOUR_FIELDS if k in row})
+        tour = Tour(edition_id=edition.id, **{k: row[k] for k in editing.TOUR_FIELDS if k in row})
         if row.get("ballot_deadline"):
             tour.ballot_deadline = datetime.fromisoformat(row["ballot_deadline"])
         tour.courses = [
@@ -61,7 +34,7 @@ async def load_tours(
                 sort_order=n,
                 departs_at=datetime.fromisoformat(c["departs"]),
                 returns_at=datetime.fromisoformat(c["returns"]),
-                **{k: c[k] for k in COURSE_FIELDS if k in c},
+                **{k: c[k] for k in editing.COURSE_FIELDS if k in c},
             )
             for n, c in enumerate(row["courses"])
         ]

@@ -30,16 +30,8 @@ requires_roll_call = requires_role("organizer", "checkin")
 requires_organizer = requires_role("organizer")
 
 # One list of fields per form: these name the fields of the forms, their structs and the values shown again.
-TOUR_FIELDS = (
-    "code",
-    "name_en",
-    "name_ja",
-    "description_en",
-    "description_ja",
-    "mode",
-    "city_cap",
-    "id_retention_days",
-)
+# The text fields of the tour form: the edited fields (editing.TOUR_FIELDS) but the checkbox.
+TOUR_FIELDS = tuple(f for f in editing.TOUR_FIELDS if f != "keep_delegations")
 COURSE_TEXT_FIELDS = (
     "code",
     "theme_en",
