@@ -264,9 +264,9 @@ def settings(sqlite_url: str) -> Settings:
 async def client(settings: Settings) -> AsyncIterator:
     from litestar.testing import AsyncTestClient
 
-    from ascc.app import create_app
+    from tests.support.apps import app_for
 
-    async with AsyncTestClient(app=create_app(settings), base_url="http://testserver.local") as test_client:
+    async with AsyncTestClient(app=app_for(settings), base_url="http://testserver.local") as test_client:
         yield test_client
 
 

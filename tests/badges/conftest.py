@@ -19,6 +19,7 @@ from ascc.tours import demo as tours_demo
 from ascc.tours import services as tours
 from tests.matching.conftest import BASE, PASSWORD, build_matching
 from tests.programme.conftest import session_form
+from tests.support.snapshots import snapshotted
 from tests.tours.conftest import tour_data
 
 __all__ = ["BASE", "PASSWORD", "build_badges", "code_of"]
@@ -33,6 +34,7 @@ async def code_of(session, edition_id: int, user_id: int) -> str:
     return badge.code
 
 
+@snapshotted
 async def build_badges(session) -> SimpleNamespace:
     w = await build_matching(session)
     edition = await editions.get_by_id(session, w.edition_id)

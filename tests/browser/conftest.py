@@ -6,8 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +14,7 @@ import pytest
 
 from tests.conftest import ROOT, Mailbox, _free_port
 from tests.support import needs
+from tests.support.live import start_server, stop_server, wait_until_up
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 LAUNCH_ARGS = [
@@ -64,26 +63,17 @@ def live_server(tmp_path: Path, mailbox: Mailbox, seeded_demo: Path) -> Iterator
         "ASCC_BASE_URL": f"http://127.0.0.1:{port}",
         "ASCC_AUTH_RATE_LIMIT": "1000",
     }
-    ascc = ASCC
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [*ascc, "serve", "--port", str(port)], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-    )
+    log = tmp_path / "server.log"
+    log.write_text("")
+    process = start_server(["serve", "--port", str(port)], env, log)
     url = f"http://127.0.0.1:{port}"
-    # Up to a minute: on a loaded 2-core machine importing the app alone can take over ten seconds.
-    deadline, started = time.monotonic() + 60, False
-    while not started and time.monotonic() < deadline and process.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1):
-                started = True
-        except OSError:
-            time.sleep(0.1)
-    if not started:
-        process.kill()
-        pytest.fail("the server did not start: " + (tmp_path / "server.log").read_text())
+    try:
+        wait_until_up(url, process, log)
+    except RuntimeError as error:
+        stop_server(process)
+        pytest.fail(str(error))
     yield LiveServer(url=url, mailbox=mailbox, env=env)
-    process.terminate()
-    process.wait(timeout=10)
+    stop_server(process)
 
 
 @pytest.fixture

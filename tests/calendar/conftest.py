@@ -13,10 +13,12 @@ from ascc.programme import editing, session_editing
 from ascc.programme.models import Speaker
 from tests.badges.conftest import BASE, PASSWORD, build_badges
 from tests.programme.conftest import publish, session_form
+from tests.support.snapshots import snapshotted
 
 __all__ = ["BASE", "PASSWORD", "build_calendar"]
 
 
+@snapshotted
 async def build_calendar(session) -> SimpleNamespace:
     w = await build_badges(session)
     edition = await editions.get_by_id(session, w.edition_id)

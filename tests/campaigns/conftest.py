@@ -15,6 +15,7 @@ from ascc.editions import services as editions
 from ascc.mail import services as mail
 from ascc.mail.models import OutboxMessage
 from ascc.tours import booking as tours
+from tests.support.snapshots import snapshotted
 from tests.tours.conftest import BASE, PASSWORD, build_tours, registered
 
 __all__ = ["BASE", "PASSWORD", "SECRET", "SENDER", "build_world", "campaign_values", "deliver"]
@@ -41,6 +42,7 @@ async def _person(session, edition_id: int, email: str, lang: str, **extra):
     return user
 
 
+@snapshotted
 async def build_world(session) -> SimpleNamespace:
     trip = await build_tours(session, seats_b=6)
     edition = await editions.get_by_id(session, trip.edition_id)

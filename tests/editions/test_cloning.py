@@ -27,6 +27,7 @@ from ascc.tours import services as tours
 from ascc.tours.models import Booking, Course, Preference, Tour
 from tests.factories import make_user
 from tests.programme.conftest import build_programme
+from tests.support.snapshots import snapshotted
 from tests.support.web import post_form, sign_in, submit, text_of
 from tests.tours.conftest import BASE, PASSWORD, SECRET, registered, tour_data
 
@@ -40,6 +41,7 @@ NEXT = {
 }
 
 
+@snapshotted
 async def build_world(session) -> SimpleNamespace:
     p = await build_programme(session)
     edition = await editions.get_by_id(session, p.edition_id)

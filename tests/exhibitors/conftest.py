@@ -13,6 +13,7 @@ from ascc.exhibitors import services as marketplace
 from ascc.exhibitors.models import Exhibitor
 from ascc.registration import services as registration
 from tests.factories import make_edition
+from tests.support.snapshots import snapshotted
 from tests.tours.conftest import BASE, PASSWORD, registered
 
 __all__ = ["BASE", "PASSWORD", "build_market", "registered", "with_consent"]
@@ -104,6 +105,7 @@ MARKET = {
 }
 
 
+@snapshotted
 async def build_market(session) -> SimpleNamespace:
     created = await make_edition(session, "ascc2023")
     edition = await editions.get_by_id(session, created.id)

@@ -13,6 +13,7 @@ from ascc.exhibitors import directory
 from ascc.matching import services as matching
 from ascc.registration import services as registration
 from tests.exhibitors.conftest import build_market
+from tests.support.snapshots import snapshotted
 from tests.tours.conftest import BASE, PASSWORD, registered
 
 __all__ = ["BASE", "PASSWORD", "build_matching", "listed"]
@@ -44,6 +45,7 @@ async def listed(session, edition_id: int, user_id: int, recommendations: bool =
     await session.commit()
 
 
+@snapshotted
 async def build_matching(session) -> SimpleNamespace:
     market = await build_market(session)
     edition = await editions.get_by_id(session, market.edition_id)

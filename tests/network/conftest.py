@@ -15,6 +15,7 @@ from ascc.network import joining as network
 from ascc.registration import registering
 from tests.factories import make_edition
 from tests.matching.conftest import BASE, PASSWORD, build_matching
+from tests.support.snapshots import snapshotted
 
 __all__ = ["BASE", "PASSWORD", "build_network", "next_edition"]
 
@@ -63,6 +64,7 @@ async def next_edition(session, world: SimpleNamespace) -> SimpleNamespace:
     return world
 
 
+@snapshotted
 async def build_network(session) -> SimpleNamespace:
     """The matching world, with the official (Japanese mail), the JICA officer and the Da Nang official
     (Vietnamese headline) in the network."""

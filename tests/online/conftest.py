@@ -11,6 +11,7 @@ from ascc.online import services as online
 from ascc.programme.models import SessionPerson, Speaker
 from tests.factories import make_user
 from tests.programme.conftest import BASE, build_programme, publish
+from tests.support.snapshots import snapshotted
 from tests.tours.conftest import registered
 
 __all__ = ["BASE", "build_online"]
@@ -19,6 +20,7 @@ YOUTUBE = "https://www.youtube.com/watch?v=ascc23water"
 HLS = "https://live.example.org/ascc2023/water/ja.m3u8"
 
 
+@snapshotted
 async def build_online(session) -> SimpleNamespace:
     p = await build_programme(session)
     await publish(session, p.edition_id)

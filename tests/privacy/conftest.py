@@ -22,6 +22,7 @@ from ascc.programme.models import ProgrammeSession
 from ascc.registration import registering
 from ascc.registration.models import Registration
 from tests.factories import make_edition, make_user
+from tests.support.snapshots import snapshotted
 from tests.tours.conftest import registered
 
 # 2022 ended on 15 November 2022 (24 months later: 15 November 2024); 2023, the current one, on 15 November 2023.
@@ -34,6 +35,7 @@ def long_after_the_past_edition(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASCC_NOW", AFTER_RETENTION)
 
 
+@snapshotted
 async def build_world(session) -> SimpleNamespace:
     past = await make_edition(session, "ascc2022", current=False, year=2022)
     current = await make_edition(session, "ascc2023", current=True, year=2023)

@@ -11,6 +11,7 @@ from ascc.editions import services as editions
 from ascc.programme import editing, releases, session_editing
 from ascc.programme.session_editing import SessionInput
 from tests.factories import make_edition
+from tests.support.snapshots import snapshotted
 
 BASE = "http://testserver.local"
 
@@ -32,6 +33,7 @@ def session_form(**changes: Any) -> SessionInput:
     return SessionInput(**values)
 
 
+@snapshotted
 async def build_programme(session) -> SimpleNamespace:
     """Two rooms, two tracks, three speakers and four published sessions (two of them at the same time)."""
     created = await make_edition(

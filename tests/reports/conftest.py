@@ -14,9 +14,11 @@ from ascc.organizations import services as organizations
 from ascc.registration import registering
 from ascc.registration import services as registration
 from tests.badges.conftest import build_badges, code_of
+from tests.support.snapshots import snapshotted
 from tests.tours.conftest import registered
 
 
+@snapshotted
 async def build_report(session) -> SimpleNamespace:
     w = await build_badges(session)
     await registered(

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -22,6 +21,44 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+_FORK_SERVER = multiprocessing.get_context("forkserver")
+_FORK_SERVER.set_forkserver_preload(["tests.support.server_process"])
+
+
+def start_server(
+    argv: list[str], environment: dict[str, str], log_path: Path
+) -> multiprocessing.process.BaseProcess:
+    """`ascc ARGV` (with cheap password hashing) in a process forked from one that imported the app already."""
+    from tests.support import server_process
+
+    process = _FORK_SERVER.Process(
+        target=server_process.run, args=(argv, environment, str(log_path)), daemon=True
+    )
+    process.start()
+    return process
+
+
+def wait_until_up(url: str, process: multiprocessing.process.BaseProcess, log_path: Path) -> None:
+    # Up to a minute: on a loaded 2-core machine a server's start can take over ten seconds.
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline or not process.is_alive():
+                raise RuntimeError("server did not start: " + log_path.read_text()) from None
+            time.sleep(0.05)
+
+
+def stop_server(process: multiprocessing.process.BaseProcess) -> None:
+    process.terminate()
+    process.join(timeout=15)
+    if process.is_alive():
+        process.kill()
+        process.join()
+
+
 @contextmanager
 def live_server(database_url: str, log_path: Path, **env: str) -> Iterator[str]:
     port = free_port()
@@ -33,27 +70,11 @@ def live_server(database_url: str, log_path: Path, **env: str) -> Iterator[str]:
         "ASCC_LOG_LEVEL": "warning",
         **env,
     }
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.cheap_ascc", "serve", "--port", str(port)],
-            env=environment,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            # Up to a minute: on a loaded 2-core machine importing the app alone can take over ten seconds.
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/health", timeout=1):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline or process.poll() is not None:
-                        raise RuntimeError("server did not start: " + log_path.read_text()) from None
-                    time.sleep(0.1)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
+    log_path.write_text("")
+    process = start_server(["serve", "--port", str(port)], environment, log_path)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, process, log_path)
+        yield url
+    finally:
+        stop_server(process)

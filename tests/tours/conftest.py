@@ -13,6 +13,7 @@ from ascc.registration import registering
 from ascc.tours import demo
 from ascc.tours import services as tours
 from tests.factories import make_edition
+from tests.support.snapshots import snapshotted
 
 BASE = "http://testserver.local"
 SECRET = "test-secret"
@@ -104,6 +105,7 @@ async def registered(
     return user
 
 
+@snapshotted
 async def build_tours(
     session, seats_b: int = 2, deadline: str = "2023-11-08T17:00:00+09:00"
 ) -> SimpleNamespace:
