@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 VENDOR_FILES := static/vendor/htmx.min.js static/vendor/htmx-ext-sse.min.js static/vendor/barcode-detector.js static/vendor/zxing_reader.wasm static/vendor/noble-ed25519.js
 export ASCC_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
-.PHONY: demo setup venv vendor system browser db seed serve test lint check bench-http clean
+.PHONY: demo setup venv vendor icons system browser db seed serve test lint check bench-http clean
 
 demo: setup db seed serve  ## install, migrate, load the demo edition and serve it at http://127.0.0.1:8000
 
@@ -30,6 +30,9 @@ vendor: node_modules/.package-lock.json
 	cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm static/vendor/zxing_reader.wasm
 	cp node_modules/@noble/ed25519/index.js static/vendor/noble-ed25519.js
 	cp node_modules/hls.js/dist/hls.min.js static/vendor/hls.min.js
+
+icons: venv  ## the app's PNG icons in static/img, drawn from the favicon's design (kept in git)
+	$(BIN)/python -m ascc.site.icons static/img
 
 system:  ## Debian packages the tests use: Chromium (Playwright drives it), the Noto fonts, pg_dump, redis-server
 	@need=""; \

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -24,6 +24,7 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components
 from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
@@ -32,12 +33,13 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ascc.accounts.auth import AuthMiddleware
 from ascc.accounts.routes import AccountApi, AccountPages, MyAccountPages, UsersAdminPages
+from ascc.api_contract import BEARER, SECURITY_SCHEMES, ApiContract
 from ascc.audit.routes import AuditApi, AuditPages
 from ascc.background import JOB_FUNCTIONS, JobContext, mail_and_reminders
 from ascc.badges.api import BadgeApi
 from ascc.badges.live import channels_plugin
 from ascc.badges.organizer_routes import BadgeAdminPages
-from ascc.badges.routes import BadgePages, CheckInOfflineWorker, CheckInPages
+from ascc.badges.routes import BadgePages, CheckInOfflineWorker, CheckInPages, provide_badge_holder
 from ascc.calendar.routes import CalendarApi, CalendarFiles, CalendarPages, ScheduleExports
 from ascc.campaigns.organizer_routes import CampaignAdminPages
 from ascc.campaigns.routes import MailPreferencePages, MyMailPages
@@ -57,11 +59,12 @@ from ascc.error_handlers import (
     internal_error_handler,
 )
 from ascc.errors import DomainError
+from ascc.exhibitors import services as exhibitors
 from ascc.exhibitors.api import MarketplaceApi
 from ascc.exhibitors.directory import DirectoryState
 from ascc.exhibitors.exhibitor_routes import ExhibitorPages
 from ascc.exhibitors.organizer_routes import ExhibitorAdminPages
-from ascc.exhibitors.routes import MarketplacePages, MyScansPages, NeedPages
+from ascc.exhibitors.routes import MarketplacePages, MyScansPages, NeedPages, provide_own_exhibitor
 from ascc.input_checks import BadInputMiddleware
 from ascc.jobs import make_jobs
 from ascc.lifecycle.routes import NextEditionPages
@@ -77,10 +80,13 @@ from ascc.online.routes import OnlinePages, provide_room_link, provide_streamed_
 from ascc.organizations.routes import OrganizationAdminPages, OrganizationApi
 from ascc.privacy.organizer_routes import PrivacyAdminPages
 from ascc.privacy.routes import MyDataPages, PrivacyPages, provide_privacy_version
+from ascc.programme import editing as programme_editing
+from ascc.programme import materials as programme_materials
 from ascc.programme.api import MyAgendaApi, ProgrammeApi
+from ascc.programme.feedback_routes import FeedbackAdminPages, FeedbackApi, FeedbackPages
 from ascc.programme.organizer_routes import ProgrammeAdminPages
 from ascc.programme.routes import MyAgendaPages, ProgrammePages
-from ascc.programme.services import ScheduleCache
+from ascc.programme.services import ScheduleCache, ShortLived
 from ascc.registration.api import RegistrationApi
 from ascc.registration.delegation_routes import DelegationPages
 from ascc.registration.on_behalf_routes import RegisterPersonPages
@@ -98,18 +104,21 @@ from ascc.security import (
     security_headers_hook,
 )
 from ascc.site.assets import AssetCache
-from ascc.site.routes import HealthApi, SitePages, StaticAssets
+from ascc.site.routes import AppShell, HealthApi, SitePages, StaticAssets
 from ascc.stores import stores
 from ascc.tours.api import TourApi
 from ascc.tours.organizer_routes import TourAdminPages
 from ascc.tours.routes import TourPages
 from ascc.web import FragmentCache, engine_callback, request_lang
+from ascc.webhooks.exhibitor_routes import ExhibitorWebhookPages
+from ascc.webhooks.organizer_routes import WebhookAdminPages
 
 log = logging.getLogger("ascc")
 
 ROUTE_HANDLERS: list[Any] = [
     SitePages,
     StaticAssets,
+    AppShell,
     HealthApi,
     AccountPages,
     MyAccountPages,
@@ -135,6 +144,9 @@ ROUTE_HANDLERS: list[Any] = [
     ProgrammeApi,
     MyAgendaApi,
     ProgrammeAdminPages,
+    FeedbackPages,
+    FeedbackAdminPages,
+    FeedbackApi,
     TourPages,
     TourAdminPages,
     TourApi,
@@ -172,6 +184,8 @@ ROUTE_HANDLERS: list[Any] = [
     PrivacyAdminPages,
     AuditPages,
     AuditApi,
+    WebhookAdminPages,
+    ExhibitorWebhookPages,
 ]
 
 # Imports between domains go one way (pyproject.toml's layers contract). Where a page of a domain shows or
@@ -184,13 +198,37 @@ DEPENDENCIES = {
     "streamed_channels": Provide(provide_streamed_channels, sync_to_thread=False),  # a session's page
     "room_link": Provide(provide_room_link, sync_to_thread=False),  # joining a business meeting online
     "agenda_meetings": Provide(provide_agenda_meetings, sync_to_thread=False),  # my agenda's meetings
+    "own_exhibitor": Provide(provide_own_exhibitor),  # an exhibitor's own webhook page (its admins only)
+    "badge_holder": Provide(provide_badge_holder, sync_to_thread=False),  # exhibitors' lead scanning
 }
+
+# The size limit of each kind of upload field, for templates: stated beside the field, and checked by the
+# browser before it sends (`upload_limit("brochure")`, the `upload_attrs` macro; ascc/uploads.py).
+UPLOAD_LIMITS = {
+    "logo": exhibitors.LOGO_MAX_BYTES,
+    "brochure": exhibitors.BROCHURE_MAX_BYTES,
+    "photo": programme_editing.PHOTO_MAX_BYTES,
+    "material": programme_materials.MATERIAL_MAX_BYTES,
+}
+
+
+def _configure_templates(debug: bool) -> Callable[[JinjaTemplateEngine], None]:
+    configure = engine_callback(debug)
+
+    def callback(engine: JinjaTemplateEngine) -> None:
+        configure(engine)
+        engine.engine.globals["upload_limit"] = UPLOAD_LIMITS.__getitem__
+
+    return callback
+
 
 # Paths that need no user and no session: answered before the auth middleware looks at anything.
 # A calendar feed is addressed by its secret token; calendar apps send no cookies.
 _ANONYMOUS_PATHS = [
     "^/static/",
     "^/favicon\\.ico$",
+    "^/manifest\\.webmanifest$",
+    "^/sw\\.js$",
     "^/health(/live|/ready)?$",
     "^/schema",
     "^/calendar/feed/",
@@ -252,7 +290,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     templates = TemplateConfig(
         directory=settings.templates_dir,
         engine=JinjaTemplateEngine,
-        engine_callback=engine_callback(settings.debug),
+        engine_callback=_configure_templates(settings.debug),
     )
 
     session_maker = async_sessionmaker(engine, expire_on_commit=False)
@@ -275,7 +313,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=ROUTE_HANDLERS,
         dependencies=DEPENDENCIES,
-        plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin(), channels_plugin(settings.redis_url)],
+        plugins=[
+            SQLAlchemyPlugin(config=db_config),
+            HTMXPlugin(),
+            channels_plugin(settings.redis_url),
+            ApiContract(),  # every answer of each operation, and who may call it, in the OpenAPI document
+        ],
         request_class=HTMXRequest,
         middleware=[
             rate_limit.middleware,
@@ -310,7 +353,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="1.0.0",
             path="/schema",
             description="The JSON API of the Asia Smart City Conference platform. "
-            "Authenticate with `Authorization: Bearer <token>` (`ascc tokens create EMAIL`).",
+            "Authenticate with `Authorization: Bearer <token>` (`ascc tokens create EMAIL`). "
+            "Every error answer has one body: `status_code`, a stable `error` code, `detail` in the "
+            "reader's language, and `field` and `extra` when fields are at fault.",
+            components=Components(security_schemes=SECURITY_SCHEMES),
+            security=[{BEARER: []}],  # public operations say `security: []` (ascc.api_contract)
         ),
         state=State(
             {
@@ -319,6 +366,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 # The published programme and its rendered agenda, per worker (see programme.services).
                 "schedule_cache": ScheduleCache(async_sessionmaker(engine, expire_on_commit=False)),
                 "agenda_fragments": FragmentCache(),
+                # Session pages as visitors see them, their seats and materials re-read at most every 2 s.
+                "visitor_pages": ShortLived(),
                 # The marketplace's version and its rendered directory results (see exhibitors.directory).
                 "directory_state": DirectoryState(async_sessionmaker(engine, expire_on_commit=False)),
                 "directory_fragments": FragmentCache(),

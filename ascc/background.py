@@ -1,7 +1,8 @@
-"""What runs beside the requests: the named background jobs and the loops that deliver mail and reminders.
+"""What runs beside the requests: the named background jobs and the loops that deliver mail, webhooks and
+reminders.
 
 Without Redis all of it runs inside each web worker. With Redis the web workers only queue jobs, and
-`ascc worker` (ascc/worker.py) runs the jobs, the mail sender and the reminders.
+`ascc worker` (ascc/worker.py) runs the jobs, the mail sender, the webhook sender and the reminders.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from ascc.db import create_engine
 from ascc.jobs import JobFunction
 from ascc.mail.services import run_sender
 from ascc.matching import planning
+from ascc.webhooks import delivery as webhooks
+from ascc.webhooks.services import is_production
 
 log = logging.getLogger("ascc.background")
 
@@ -75,12 +78,21 @@ async def _loop(name: str, database_url: str, make: Callable[..., Any]) -> Async
 
 @asynccontextmanager
 async def mail_and_reminders(settings: Settings) -> AsyncIterator[None]:
-    """Send reminders and deliver the outbox (when SMTP is configured) until the context ends."""
+    """Send reminders, deliver webhooks and the outbox (when SMTP is configured) until the context ends."""
 
     def reminders(session_maker: Callable[[], AsyncSession], stop: asyncio.Event) -> Any:
         return run_reminders(session_maker, settings.base_url, settings.secret_key, stop)
 
-    async with _loop("the reminder loop", settings.database_url, reminders):
+    def webhook_sender(session_maker: Callable[[], AsyncSession], stop: asyncio.Event) -> Any:
+        production = is_production(settings.base_url)
+        return webhooks.run_sender(
+            session_maker, settings.secret_key, production, settings.mail_poll_seconds, stop
+        )
+
+    async with (
+        _loop("the reminder loop", settings.database_url, reminders),
+        _loop("the webhook sender", settings.database_url, webhook_sender),
+    ):
         if not settings.smtp_url:
             log.info("ASCC_SMTP_URL is not set: mail stays in the outbox (see /organizer/outbox) and the log")
             yield

@@ -37,6 +37,7 @@ MODEL_MODULES = (
     "ascc.privacy.models",
     "ascc.network.models",
     "ascc.reports.models",
+    "ascc.webhooks.models",
 )
 
 Base = IdentityAuditBase

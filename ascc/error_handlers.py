@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
+import msgspec
 from litestar import Response
 from litestar.exceptions import NotAuthorizedException, ValidationException
 from litestar.response import Redirect, Template
@@ -18,22 +19,56 @@ from sqlalchemy.exc import DataError
 from ascc.errors import DomainError, ValidationFailed, conflict, database_unavailable
 from ascc.i18n import translate
 from ascc.text import safe_next_path
+from ascc.uploads import megabytes
 from ascc.web import request_lang
 
 log = logging.getLogger("ascc.errors")  # the name it has always logged under
+
+
+class ErrorDetail(msgspec.Struct, omit_defaults=True):
+    """One refused field or parameter of a request."""
+
+    field: str  # the body field (dotted for nested ones) or the parameter's name; "" for the whole body
+    reason: str  # in the reader's language for the domain's checks; the parser's English for types
+    source: str | None = None  # body, query, path, header or cookie, when the parser knows
+
+
+class ErrorOut(msgspec.Struct, omit_defaults=True):
+    """Every 4xx and 5xx of the JSON API has this body (the OpenAPI document's one error schema)."""
+
+    status_code: int
+    error: (
+        str  # a stable code: invalid, not_authenticated, forbidden, not_found, conflict, or the domain's own
+    )
+    detail: str  # what went wrong, in the reader's language where the app wrote it
+    field: str | None = None  # the (first) field at fault
+    extra: list[ErrorDetail] = []  # every field at fault, when there are several
 
 
 def _is_api(request: Any) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _json(status: int, code: str, detail: str, field: str | None = None, extra: Any = None) -> Any:
-    body: dict[str, Any] = {"status_code": status, "error": code, "detail": detail}
-    if field:
-        body["field"] = field
-    if extra:
-        body["extra"] = extra
+def _json(
+    status: int, code: str, detail: str, field: str | None = None, extra: list[ErrorDetail] | None = None
+) -> Any:
+    body = ErrorOut(status_code=status, error=code, detail=detail, field=field or None, extra=extra or [])
     return Response(body, status_code=status, media_type="application/json")
+
+
+def _parser_details(extra: Any) -> list[ErrorDetail]:
+    """Litestar's validation messages ({"message", "key", "source"}) as the API's error details."""
+    if not isinstance(extra, list):
+        return []
+    return [
+        ErrorDetail(
+            field=str(item.get("key") or ""),
+            reason=str(item.get("message") or ""),
+            source=str(item["source"]) if item.get("source") else None,
+        )
+        for item in extra
+        if isinstance(item, dict)
+    ]
 
 
 def _page(request: Any, status: int, title_key: str, message: str) -> Any:
@@ -50,7 +85,7 @@ def domain_error_handler(request: Any, exc: DomainError) -> Any:
     if _is_api(request):
         extra = None
         if isinstance(exc, ValidationFailed):
-            extra = [{"field": f, "reason": translate(lang, k, **p)} for f, (k, p) in exc.errors.items()]
+            extra = [ErrorDetail(f, translate(lang, k, **p)) for f, (k, p) in exc.errors.items()]
         return _json(exc.status_code, exc.code, detail, exc.field, extra)
     title = {404: "error.404_title", 403: "error.403_title"}.get(exc.status_code, "error.generic_title")
     return _page(request, exc.status_code, title, detail)
@@ -78,11 +113,8 @@ def http_exception_handler(request: Any, exc: Any) -> Any:
     lang = request_lang(request)
     if _is_api(request):
         if isinstance(exc, ValidationException):
-            extra = exc.extra if isinstance(exc.extra, list) else None
-            field = None
-            if extra and isinstance(extra[0], dict):
-                field = extra[0].get("key")
-            return _json(400, "invalid", str(exc.detail), field, extra)
+            details = _parser_details(exc.extra)
+            return _json(400, "invalid", str(exc.detail), details[0].field if details else None, details)
         code = {
             400: "invalid",
             401: "not_authenticated",
@@ -120,10 +152,30 @@ def http_exception_handler(request: Any, exc: Any) -> Any:
     if status == 400:
         return _page(request, 400, "error.generic_title", translate(lang, "error.400_text"))
     if status == 413:
-        return _page(request, 413, "error.generic_title", translate(lang, "error.413_text"))
+        return _too_large(request, lang)
     if status >= 500:
         return internal_error_handler(request, exc)
     return _page(request, status, "error.generic_title", translate(lang, "error.400_text"))
+
+
+def _too_large(request: Any, lang: str) -> Any:
+    """An upload far over its limit (`ascc.uploads`): the limit, and a way back to the form, which the browser
+    keeps with what was typed (history.back(), static/js/app.js; without JavaScript the form's address)."""
+    max_bytes = (getattr(request.route_handler, "opt", None) or {}).get("upload_max_bytes")
+    if not max_bytes:
+        return _page(request, 413, "error.generic_title", translate(lang, "error.413_text"))
+    referer = urlsplit(request.headers.get("referer", ""))
+    back = referer.path + (f"?{referer.query}" if referer.query else "")
+    return Template(
+        "errors/error.html",
+        context={
+            "status": 413,
+            "title_key": "error.413_title",
+            "message": translate(lang, "error.413_upload_text", max_mb=megabytes(max_bytes)),
+            "back": safe_next_path(back) if referer.netloc == request.url.netloc else "/",
+        },
+        status_code=413,
+    )
 
 
 def _copy_allow(exc: Any, response: Any) -> None:

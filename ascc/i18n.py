@@ -1,4 +1,5 @@
 """Japanese and English: message catalogues, the language of a request, bilingual content fields.
+Dates and times are written by ascc/dates.py.
 
 Pure: no web framework and no database, so services (mail) and pages share it.
 """
@@ -7,15 +8,11 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeGuard
-from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date as babel_format_date
-from babel.dates import format_datetime as babel_format_datetime
 
 LANGUAGES = ("en", "ja")
 DEFAULT_LANG = "en"
@@ -80,23 +77,6 @@ def pick(obj: Any, field: str, lang: str) -> str:
         getattr(obj, f"{field}_{other}", None) if not isinstance(obj, dict) else obj.get(f"{field}_{other}")
     )
     return value or ""
-
-
-# Short day labels (agenda tabs): "Wed 15 Nov", "11月15日(水)".
-_DATE_PATTERNS = {"day": {"en": "EEE d MMM", "ja": "M月d日(E)"}}
-
-
-def format_date(value: date | None, lang: str, fmt: str = "long") -> str:
-    if value is None:
-        return ""
-    pattern = _DATE_PATTERNS.get(fmt, {}).get(lang, fmt)
-    return babel_format_date(value, format=pattern, locale=lang)
-
-
-def format_datetime(value: datetime | None, lang: str, tz: str, fmt: str = "medium") -> str:
-    if value is None:
-        return ""
-    return babel_format_datetime(value, format=fmt, tzinfo=ZoneInfo(tz), locale=lang)
 
 
 # Babel's territories that are not countries of ISO 3166-1 (regions, reserved and private-use codes).

@@ -193,3 +193,12 @@ class _Worker(Worker):
         for task in getattr(self, "_housekeeping", []):
             task.cancel()
         await super().stop()
+
+
+async def nap(wakeup: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:
+    """A delivery loop's pause: until it is woken (new work), stopped, or `seconds` have passed."""
+    wakeup.clear()
+    waiters = [asyncio.ensure_future(wakeup.wait()), asyncio.ensure_future(stop.wait())]
+    await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in waiters:
+        waiter.cancel()

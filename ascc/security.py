@@ -89,9 +89,17 @@ def sign_out(request: Any) -> None:
     request.clear_session()
 
 
+# Who each guard lets through (None: anyone signed in), so the API's published contract (ascc.api_contract)
+# says which operations need a token and which roles get 403.
+GUARD_ROLES: dict[Guard, tuple[str, ...] | None] = {}
+
+
 def requires_login(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if connection.user is None:
         raise NotAuthorizedException("sign in first")
+
+
+GUARD_ROLES[requires_login] = None
 
 
 def requires_role(*roles: str) -> Guard:
@@ -105,6 +113,7 @@ def requires_role(*roles: str) -> Guard:
             raise PermissionDeniedException("your role may not use this page")
 
     guard.__name__ = f"requires_{'_or_'.join(roles)}"
+    GUARD_ROLES[guard] = roles
     return guard
 
 
@@ -166,5 +175,6 @@ def security_headers_hook(hsts: bool) -> BeforeMessageSendHookHandler:
 RATE_LIMITED_PATHS = frozenset({"/login", "/signup", "/password/forgot", "/verify/resend"})
 
 
-def is_rate_limited(request: Any) -> bool:
+async def is_rate_limited(request: Any) -> bool:
+    # A coroutine: Litestar runs a plain function given here in a worker thread, on every request.
     return request.method == "POST" and request.url.path in RATE_LIMITED_PATHS

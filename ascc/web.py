@@ -14,13 +14,12 @@ from urllib.parse import quote, urlsplit
 import msgspec
 from jinja2 import Environment, pass_context
 from litestar import Request, Response
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ascc import i18n
+from ascc import clock, dates, i18n
 from ascc.errors import DomainError, ValidationFailed
 from ascc.i18n import translate
 
@@ -71,17 +70,30 @@ def _pick(context: Any, obj: Any, field: str) -> str:
 
 
 @pass_context
-def _date(context: Any, value: Any, fmt: str = "long") -> str:
-    return i18n.format_date(value, request_lang(context["request"]), fmt)
+def _date(context: Any, value: Any, name: str = "date") -> str:
+    """A day in one of the named formats of ascc/dates.py, in the reader's language."""
+    return dates.format_date(value, request_lang(context["request"]), name)
 
 
 @pass_context
-def _when(context: Any, value: Any, tz: str, fmt: str = "short") -> str:
-    """A moment in the edition's time zone, in the reader's language ("day_time": weekday, date and time)."""
-    lang = request_lang(context["request"])
-    if fmt == "day_time":
-        fmt = "y年M月d日(E) H:mm" if lang == "ja" else "EEEE d MMMM y, HH:mm"
-    return i18n.format_datetime(value, lang, tz, fmt)
+def _dates(context: Any, first: Any, last: Any, name: str = "date") -> str:
+    return dates.date_range(first, last, request_lang(context["request"]), name)
+
+
+@pass_context
+def _when(context: Any, value: Any, tz: Any, name: str = "day_time") -> str:
+    """A moment in zone `tz` (the edition's, unless the page offers the viewer's), in a named format."""
+    return dates.format_moment(value, request_lang(context["request"]), tz, name)
+
+
+@pass_context
+def _range(context: Any, start: Any, end: Any, tz: Any, name: str = "day_time_range") -> str:
+    return dates.format_range(start, end, request_lang(context["request"]), tz, name)
+
+
+@pass_context
+def _zone(context: Any, tz: Any) -> str:
+    return dates.zone_label(tz, request_lang(context["request"]))
 
 
 @pass_context
@@ -113,12 +125,16 @@ def configure_engine(engine: JinjaTemplateEngine) -> None:
         viewer=_viewer,
         pick=_pick,
         fmt_date=_date,
+        fmt_dates=_dates,
         fmt_when=_when,
+        fmt_range=_range,
+        fmt_zone=_zone,
         country=_country,
         countries=_countries,
         lang_url=_lang_switch_url,
     )
     env.globals["request_lang"] = request_lang
+    env.globals["clock_now"] = clock.now  # the server's clock (ASCC_NOW in a demo): "offline copy from …"
     env.trim_blocks = True
     env.lstrip_blocks = True
 
@@ -204,14 +220,6 @@ def form_text(form: Any, name: str) -> str:
     """A text field of a submitted form; a file or anything else sent under that name counts as empty."""
     value = form.get(name)
     return value if isinstance(value, str) else ""
-
-
-async def form_upload(form: Any, name: str) -> tuple[str, bytes] | None:
-    """(filename, bytes) of a file chosen in the form under `name`, or None when none was chosen."""
-    value = form.get(name)
-    if isinstance(value, UploadFile) and value.filename:
-        return value.filename, await value.read()
-    return None
 
 
 def form_list(form: Any, name: str) -> list[str]:

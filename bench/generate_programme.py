@@ -2,6 +2,8 @@
 """Make a generated edition with N sessions (default 500) current, published, in ASCC_DATABASE_URL.
 
 Used by bench/http --sessions N: 20 rooms, 6 tracks, 300 speakers, sessions over the edition's 3 days.
+With --into SLUG the sessions join that existing edition instead (its rooms and days), published as its next
+release: bench/http --compare keeps the demo's people, seats, badges and meetings beside a large programme.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import asyncio
 import os
 import random
 import sys
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -21,7 +23,9 @@ from ascc.programme.schedule import FORMATS, KINDS
 from ascc.taxonomy import SECTORS
 
 
-def programme_data(count: int, rooms: list[str], seed: int = 12) -> dict:
+def programme_data(
+    count: int, rooms: list[str], seed: int = 12, first_day: date = date(2030, 11, 13)
+) -> dict:
     rng = random.Random(seed)
     tracks = [
         {
@@ -44,7 +48,7 @@ def programme_data(count: int, rooms: list[str], seed: int = 12) -> dict:
     ]
     sessions = []
     for n in range(count):
-        day = 13 + n % 3
+        day = first_day + timedelta(days=n % 3)
         slot = (n // 3) // len(rooms)
         start_minutes = 8 * 60 + (slot * 50) % (11 * 60)
         sessions.append(
@@ -54,7 +58,7 @@ def programme_data(count: int, rooms: list[str], seed: int = 12) -> dict:
                 "abstract_en": "A generated session for the benchmark. " * 8,
                 "abstract_ja": "ベンチマーク用に生成したセッションです。" * 8,
                 "kind": rng.choice(KINDS),
-                "day": f"2030-11-{day}",
+                "day": day.isoformat(),
                 "start": f"{start_minutes // 60:02d}:{start_minutes % 60:02d}",
                 "end": f"{(start_minutes + 45) // 60:02d}:{(start_minutes + 45) % 60:02d}",
                 "room": rooms[(n // 3) % len(rooms)],
@@ -70,10 +74,19 @@ def programme_data(count: int, rooms: list[str], seed: int = 12) -> dict:
     return {"tracks": tracks, "speakers": speakers, "sessions": sessions, "release_note": "generated"}
 
 
-async def main(count: int) -> None:
+async def main(count: int, into: str | None = None) -> None:
     db.load_models()
     engine = db.create_engine(os.environ["ASCC_DATABASE_URL"])
     async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+        if into is not None:
+            edition = await editions.get_by_slug(session, into)
+            names = [r.name_en for r in await editions.list_rooms(session, edition.id)]
+            data = programme_data(count, names, first_day=edition.starts_on)
+            created = await demo.load_programme(session, edition, data, base_url="")
+            await session.commit()
+            await engine.dispose()
+            print(f"edition {into}: {created} generated sessions added")
+            return
         rooms = [
             editions.RoomInput(f"Room {n}", f"会議室 {n}", f"{n % 5 + 1}F", 100, n % 2 == 0)
             for n in range(20)
@@ -98,4 +111,9 @@ async def main(count: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 500))
+    arguments = sys.argv[1:]
+    target = None
+    if "--into" in arguments:
+        target = arguments.pop(arguments.index("--into") + 1)
+        arguments.remove("--into")
+    asyncio.run(main(int(arguments[0]) if arguments else 500, target))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -14,7 +16,7 @@ from ascc.cli import main
 from ascc.editions.models import Edition, Room
 from ascc.organizations.models import Organization
 from ascc.programme import services as programme
-from ascc.registration.models import Registration
+from ascc.registration.models import Question, Registration
 from ascc.seed import seed
 
 
@@ -61,7 +63,10 @@ async def _counts(session) -> tuple[int, ...]:
     return tuple([await session.scalar(select(func.count()).select_from(m)) for m in models])
 
 
-async def test_seed_twice_changes_nothing_and_makes_delegations_and_registrations(session) -> None:
+async def test_seed_twice_changes_nothing_and_makes_delegations_and_registrations(
+    session, monkeypatch
+) -> None:
+    monkeypatch.delenv("ASCC_NOW", raising=False)  # seeded by the real clock, as `make demo` does
     first = await seed(session, "ascc-demo")
     await session.commit()
     counts = await _counts(session)
@@ -86,6 +91,14 @@ async def test_seed_twice_changes_nothing_and_makes_delegations_and_registration
     lines, _ = await programme.my_agenda(session, delegate.id, shown)
     assert sum(line.clash for line in lines) == 2
     assert [line.item.title_en for line in lines if line.seat] == ["CITYNET members' networking session"]
+    # Version 1 is dated as the demo data says, not on the day the demo was loaded (served at ASCC_NOW=2023-11-14
+    # it read as published in the future), and the registration question names the reception's day in the agenda.
+    assert shown.schedule.published_at == datetime(2023, 11, 1, 0, 0, tzinfo=UTC)
+    reception = next(item for item in shown.schedule.items if item.title_en == "Welcome reception")
+    day = reception.starts_at.astimezone(ZoneInfo("Asia/Tokyo"))
+    question = await session.scalar(select(Question).where(Question.label_en.contains("reception")))
+    assert f"{day:%A} {day.day} November" in question.label_en
+    assert f"11月{day.day}日" in question.label_ja
 
     # The demo's delegations and registrations (seeded once for both checks: seeding takes seconds).
     from ascc.registration import delegations

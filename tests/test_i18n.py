@@ -24,6 +24,8 @@ from ascc.programme.schedule import COMPARED_FIELDS, FORMATS, KINDS, LANGUAGES
 from ascc.registration.consents import CONSENTS
 from ascc.registration.models import CATEGORIES, INTERPRETATION, MODES, QUESTION_KINDS, STATUSES
 from ascc.taxonomy import SECTORS
+from ascc.webhooks.models import DELIVERY_STATUSES
+from ascc.webhooks.payloads import EVENT_TYPES, EXHIBITOR_EVENTS, ORGANIZER_EVENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 MATCHING_MAILS = [
@@ -102,7 +104,7 @@ DYNAMIC = {
     "market.budget.": list(BUDGET_BANDS),
     "market.timeline.": list(TIMELINES),
     "market.financing.": list(FINANCING),
-    "market.scan.": ["recorded", "already", "not_shared", "unknown"],
+    "market.scan.": ["recorded", "already", "not_shared", "unknown", "invalid", "revoked"],
     "market.done.": [
         "created",
         "saved",
@@ -118,6 +120,9 @@ DYNAMIC = {
         "booth",
         "name_review",
     ],
+    "webhooks.event.": [*ORGANIZER_EVENTS, *EXHIBITOR_EVENTS],
+    "webhooks.status.": list(DELIVERY_STATUSES),
+    "webhooks.done.": ["created", "saved", "secret", "test", "deleted", "again", "waiting"],
 }
 
 
@@ -139,6 +144,7 @@ def _used_keys() -> set[str]:
         )
     # Audit actions ("registration.approve") are names, not texts: their labels are audit.action.<name>.
     keys -= set(ACTIONS)
+    keys -= set(EVENT_TYPES)  # webhook event types ("registration.confirmed") too: webhooks.event.<type>
     keys |= {f"audit.action.{a}" for a in ACTIONS} | {f"audit.domain.{d}" for d in DOMAINS}
     keys |= {f"audit.target.{t}" for t in TARGET_TYPES}
     expanded = set()

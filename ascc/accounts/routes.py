@@ -1,6 +1,6 @@
 """Account pages (sign up, verify, sign in and out, password reset, my account) and the account API."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -10,6 +10,7 @@ from litestar.response import Redirect, Template
 from ascc.accounts import services as accounts
 from ascc.accounts import sessions
 from ascc.accounts.auth import sign_in
+from ascc.api_contract import errors
 from ascc.audit import services as audit
 from ascc.errors import DomainError, ValidationFailed
 from ascc.security import requires_login, requires_organizer, session_id, sign_out
@@ -305,13 +306,21 @@ class UsersAdminPages(Controller):
 # --- JSON API ---------------------------------------------------------------------------------------------
 
 
+# Closed sets of the API, as accounts.models and organizations.models name them (tests/test_api_contract.py).
+Role = Literal["organizer", "checkin", "exhibitor", "delegate", "online"]
+Language = Literal["en", "ja"]
+OrganizationKind = Literal[
+    "city", "government", "company", "international", "academia", "ngo", "press", "other"
+]
+
+
 class MeOut(msgspec.Struct):
     id: int
     email: str
     name_latin: str
     name_local: str | None
-    role: str
-    preferred_lang: str
+    role: Role
+    preferred_lang: Language
     country: str | None
     organization: str | None
     email_verified: bool
@@ -322,7 +331,7 @@ class UserOut(msgspec.Struct):
     email: str
     name_latin: str
     name_local: str | None
-    role: str
+    role: Role
     country: str | None
     organization: str | None
 
@@ -341,10 +350,9 @@ class ProfileIn(msgspec.Struct, forbid_unknown_fields=True):
     name_local: str | msgspec.UnsetType | None = msgspec.UNSET
     organization: str | msgspec.UnsetType | None = msgspec.UNSET
     country: str | msgspec.UnsetType | None = msgspec.UNSET
-    preferred_lang: str | msgspec.UnsetType = msgspec.UNSET
-    # What the organization is, when it is new or not yet classified: city, government, company,
-    # international, academia, ngo, press, other.
-    organization_kind: str | msgspec.UnsetType | None = msgspec.UNSET
+    preferred_lang: Language | msgspec.UnsetType = msgspec.UNSET
+    # What the organization is, when it is new or not yet classified.
+    organization_kind: OrganizationKind | msgspec.UnsetType | None = msgspec.UNSET
 
 
 def _me(user: Any) -> MeOut:
@@ -353,8 +361,8 @@ def _me(user: Any) -> MeOut:
         email=user.email,
         name_latin=user.name_latin,
         name_local=user.name_local,
-        role=user.role,
-        preferred_lang=user.preferred_lang,
+        role=cast(Role, user.role),
+        preferred_lang=cast(Language, user.preferred_lang),
         country=user.country,
         organization=user.organization.name_en if user.organization else None,
         email_verified=user.email_verified_at is not None,
@@ -369,7 +377,13 @@ class AccountApi(Controller):
     async def me(self, request: Request, db_session: DbSession) -> MeOut:
         return _me(await accounts.get_user(db_session, request.user.id))
 
-    @post("/me", guards=[requires_login], summary="Update my profile", status_code=200)
+    @post(
+        "/me",
+        guards=[requires_login],
+        summary="Update my profile",
+        status_code=200,
+        responses=errors({422: "`invalid`: fields refused, each with its reason (`extra`)"}),
+    )
     async def update_me(
         self, request: Request, db_session: DbSession, data: Annotated[ProfileIn, Body()]
     ) -> MeOut:
@@ -390,7 +404,7 @@ class AccountApi(Controller):
         self,
         db_session: DbSession,
         q: FromQuery[str | None] = None,
-        role: FromQuery[str | None] = None,
+        role: FromQuery[Role | None] = None,
         limit: FromQuery[int] = 50,
         offset: FromQuery[int] = 0,
     ) -> UserPage:
@@ -403,7 +417,7 @@ class AccountApi(Controller):
                 email=u.email,
                 name_latin=u.name_latin,
                 name_local=u.name_local,
-                role=u.role,
+                role=cast(Role, u.role),
                 country=u.country,
                 organization=u.organization.name_en if u.organization else None,
             )

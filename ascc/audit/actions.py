@@ -100,6 +100,13 @@ ACTIONS: tuple[str, ...] = (
     "network.bring_need",
     "network.bring_solution",
     "edition.cloned",
+    # webhooks
+    "webhooks.endpoint_create",
+    "webhooks.endpoint_update",
+    "webhooks.endpoint_delete",
+    "webhooks.endpoint_disabled",
+    "webhooks.secret_rotate",
+    "webhooks.send_again",
 )
 
 TARGET_TYPES: tuple[str, ...] = (
@@ -141,6 +148,8 @@ TARGET_TYPES: tuple[str, ...] = (
     "retention_rule",
     "privacy_notice",
     "city_need",
+    "webhook_endpoint",
+    "webhook_delivery",
 )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from ascc import dates
 from ascc.errors import ValidationFailed
 from ascc.i18n import translate
 from ascc.text import clean_line
@@ -232,9 +233,10 @@ def value_text(lang: str, value: Any, tz: ZoneInfo, prefix: str = "") -> str:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             return text
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(tz)
-        return moment.strftime("%Y-%m-%d %H:%M")
+        # A moment without a zone was typed in the edition's.
+        return dates.format_moment(
+            moment if moment.tzinfo else moment.replace(tzinfo=tz), lang, tz, "day_time"
+        )
     return text
 
 

@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
+from litestar.params import Parameter
 from litestar.response import Template
 
+from ascc.api_contract import errors
 from ascc.audit import actions as known
 from ascc.audit import filters as audit_filters
 from ascc.audit import services as audit
@@ -146,16 +148,36 @@ class AuditPage(msgspec.Struct):
     pages: int
 
 
+# The query parameters the audit page reads (audit.filters), as the API's document states them.
+API_PARAMETERS = {
+    name: Parameter(str | None, description=description, required=False)
+    for name, description in {
+        "actor": "an account's id, or a name or e-mail address",
+        "domain": "registration, programme, tours ... (audit.actions)",
+        "action": "an action's name, e.g. registration.decide",
+        "target_type": "what was changed, e.g. registration",
+        "target_id": "its id",
+        "from": "YYYY-MM-DD, in the conference's zone",
+        "to": "YYYY-MM-DD, in the conference's zone",
+        "q": "free text",
+        "page": "from 1",
+        "per_page": f"1 to {API_PER_PAGE_MAX}",
+    }.items()
+}
+
+
 class AuditApi(Controller):
     path = "/api/v1/audit"
     guards = [requires_organizer]
     tags = ["audit"]
+    parameters = API_PARAMETERS  # documented (and read as text) here; parsed by audit.filters
 
     @get(
         "/",
         summary="The audit log (organizers): newest first; filters actor, domain, action, target_type, "
         "target_id, from, to (YYYY-MM-DD in the conference's zone), q; paging with page and per_page",
         cache=False,
+        responses=errors({422: "`invalid`: an unknown query parameter (`field`)"}),
     )
     async def entries(
         self, request: Request, db_session: DbSession, current_edition_if_any: CurrentEditionIfAny

@@ -16,16 +16,15 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from ascc import clock
 from ascc.badges import services as badges
-from ascc.badges import signing
+from ascc.badges import signing, webhook_events
 from ascc.badges.models import PLACE_TYPES, REISSUE_REASONS, Badge, CheckIn, Scan
-from ascc.db import insert_ignoring_duplicates
 from ascc.editions import services as editions
 from ascc.errors import ValidationFailed
 from ascc.matching import tracking as matching
@@ -61,6 +60,28 @@ FUTURE_TOLERANCE = timedelta(minutes=2)  # a device clock this far ahead is flag
 PAST_TOLERANCE = timedelta(hours=24)  # offline devices sync late, but not a day late
 _TYPED = re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$")  # the short code printed under the QR, normalized
 _DEVICE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+# INSERT … ON CONFLICT DO NOTHING written as text: SQLAlchemy compiles its dialects' ON CONFLICT inserts anew on
+# every call (they have no cache key), a large part of a scan's CPU; this text reads alike on SQLite and
+# PostgreSQL, and is compiled once.
+_CHECK_IN_COLUMNS = (
+    "edition_id",
+    "registration_id",
+    "place_type",
+    "place_id",
+    "place_key",
+    "checked_in_at",
+    "device_id",
+    "by_user_id",
+    "created_at",
+    "updated_at",
+)
+_INSERT_CHECK_IN = text(
+    f"INSERT INTO check_in ({', '.join(_CHECK_IN_COLUMNS)}) "  # noqa: S608 (column names, no input)
+    f"VALUES ({', '.join(':' + name for name in _CHECK_IN_COLUMNS)}) "
+    "ON CONFLICT (registration_id, place_key) DO NOTHING RETURNING id"
+).bindparams(*(bindparam(name, type_=CheckIn.__table__.c[name].type) for name in _CHECK_IN_COLUMNS))
 
 
 @dataclass(frozen=True)
@@ -153,7 +174,7 @@ async def _identify(
                 await registration.get_registration(session, retired.registration_id),
             )
     else:
-        key = (await badges.signing_key(session, edition_id)).public_key()
+        key = await badges.verify_key(session, edition_id)
         try:
             payload = signing.verify(text, key, edition_id, moment)
         except signing.BadCode as bad:
@@ -179,6 +200,15 @@ async def _identify(
     if reg.status != "confirmed":
         return "revoked", "cancelled", reg
     return None, None, reg
+
+
+async def identify(
+    session: AsyncSession, edition_id: int, code: str
+) -> tuple[str | None, str | None, registration.Registration | None]:
+    """Whom a scanned QR text or a typed short code names, judged now exactly as at the door: (None, None, the
+    registration) for a badge in force, else ("invalid" | "revoked", the reason, the registration if known).
+    For exhibitors' lead scanning, a domain below this one (app.DEPENDENCIES["badge_holder"])."""
+    return await _identify(session, edition_id, code, clock.now())
 
 
 async def _place_check(
@@ -248,21 +278,19 @@ async def scan(
         # One statement, no exception: the unique (person, place) constraint decides who is first, on
         # PostgreSQL and on SQLite alike (and on SQLite this first write queues for the database lock).
         entry_id = await session.scalar(
-            insert_ignoring_duplicates(session, CheckIn)
-            .values(
-                edition_id=edition_id,
-                registration_id=reg.id,
-                place_type=data.place_type,
-                place_id=data.place_id,
-                place_key=place_key,
-                checked_in_at=moment,
-                device_id=data.device_id,
-                by_user_id=user_id,
-                created_at=now,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["registration_id", "place_key"])
-            .returning(CheckIn.id)
+            _INSERT_CHECK_IN,
+            {
+                "edition_id": edition_id,
+                "registration_id": reg.id,
+                "place_type": data.place_type,
+                "place_id": data.place_id,
+                "place_key": place_key,
+                "checked_in_at": moment,
+                "device_id": data.device_id,
+                "by_user_id": user_id,
+                "created_at": now,
+                "updated_at": now,
+            },
         )
         if entry_id is None:
             result = "duplicate"
@@ -272,6 +300,17 @@ async def scan(
         elif data.place_type == "meeting":
             assert target is not None and not isinstance(target, int)  # the meeting
             await matching.check_in(session, target, reg.user_id)
+        if entry_id is not None:  # a new check-in, recorded for webhooks in this transaction
+            await webhook_events.checked_in(
+                session,
+                check_in_id=entry_id,
+                registration_id=reg.id,
+                edition_id=edition_id,
+                person_id=reg.user_id,
+                place_type=data.place_type,
+                place_id=data.place_id,
+                at=moment,
+            )
     log = Scan(
         edition_id=edition_id,
         device_id=data.device_id,

@@ -3,7 +3,9 @@ A6 badge per page, or four on A4 with cut marks). Pure: a BadgeFace in, bytes ou
 
 Layout of the A6 card (105 x 148 mm): a band in the category's colour with the edition and the category in
 English and Japanese; the name in Latin script, large, then in the local script; organization and country;
-the role marks; the signed QR code with the short code to type under it. Online badges say so.
+the role marks; the signed QR code with the short code to type under it. Online badges say so. Where each
+text goes, in how many lines and at what size, is decided once by `ascc.badges.fit`; the three renderers
+draw those lines.
 """
 
 from __future__ import annotations
@@ -18,14 +20,13 @@ import qrcode
 import qrcode.constants
 from PIL import Image, ImageDraw, ImageFont
 
+from ascc.badges import fit
 from ascc.badges.face import CATEGORY_COLOURS, BadgeFace
 from ascc.fonts import CITY_SCRIPTS, fallback_fonts, primary_font
 from ascc.i18n import country_name, translate
 from ascc.pdf_tables import UnicodeDocument
 
-WIDTH, HEIGHT = 105.0, 148.0  # mm, A6 portrait
-BAND = 24.0
-QR_SIZE = 46.0
+WIDTH, HEIGHT, BAND, QR_SIZE = fit.WIDTH, fit.HEIGHT, fit.BAND, fit.QR_SIZE  # mm
 QUIET = 4  # modules of white around the code, as the QR standard asks
 
 
@@ -59,10 +60,49 @@ def labels(face: BadgeFace) -> dict[str, str]:
         "country": country_name(face.country, "en") if face.country else "",
         "online": translate("en", "badges.online") + " / " + translate("ja", "badges.online"),
         "marks": "  ".join(
-            translate("en", f"badges.mark.{m}").upper() + " " + translate("ja", f"badges.mark.{m}")
+            translate("en", f"badges.mark.{m}").upper() + "\u00a0" + translate("ja", f"badges.mark.{m}")
             for m in face.marks
         ),
     }
+
+
+STYLES = {  # colour and (SVG) weight of each text; None: the category's colour
+    "edition": ("#ffffff", "700"),
+    "category_en": ("#ffffff", "400"),
+    "category_ja": ("#ffffff", "400"),
+    "name": ("#111111", "700"),
+    "local": ("#111111", "400"),
+    "organization": ("#111111", "400"),
+    "country": ("#444444", "400"),
+    "marks": (None, "700"),
+    "online": ("#c0392b", "700"),
+    "badge_code": ("#111111", "700"),
+    "reference": ("#666666", "400"),
+}
+
+
+def lines(face: BadgeFace, edition: str) -> list[fit.Line]:
+    """Every text of the card where it goes, fitted once for all three renderings (`ascc.badges.fit`)."""
+    text = labels(face)
+    return fit.layout(
+        {
+            "edition": edition,
+            "category_en": text["category_en"],
+            "category_ja": text["category_ja"],
+            "name": face.name_latin,
+            "local": face.name_local,
+            "organization": face.organization,
+            "country": text["country"],
+            "marks": text["marks"],
+            "online": text["online"] if face.mode == "online" else "",
+            "badge_code": face.badge_code,
+            "reference": face.reference,
+        }
+    )
+
+
+def _colour(key: str, face: BadgeFace) -> str:
+    return STYLES[key][0] or CATEGORY_COLOURS.get(face.category, "#333333")
 
 
 # --- SVG ---------------------------------------------------------------------------------------------------
@@ -71,26 +111,27 @@ _FONTS = "'Noto Sans CJK JP','Noto Sans JP','Noto Sans','Noto Sans Thai',sans-se
 
 
 def svg(face: BadgeFace, edition: str) -> str:
-    text = labels(face)
     colour = CATEGORY_COLOURS.get(face.category, "#333333")
     matrix = qr_matrix(face.code)
     module = QR_SIZE / (len(matrix) + 2 * QUIET)
-    qr_x, qr_y = (WIDTH - QR_SIZE) / 2, HEIGHT - QR_SIZE - 14
+    qr_x, qr_y = (WIDTH - QR_SIZE) / 2, fit.QR_TOP
     path = "".join(
         f"M{qr_x + (x + QUIET) * module:.3f} {qr_y + (y + QUIET) * module:.3f}h{n * module:.3f}v{module:.3f}h-{n * module:.3f}z"
         for x, y, n in _runs(matrix)
     )
 
-    def line(y: float, size: float, value: str, weight: str = "400", fill: str = "#111") -> str:
-        if not value:
-            return ""
+    def line(item: fit.Line) -> str:
+        # A browser may pick another font (or bold) than the one measured: a line near the full width is
+        # held to its measured width, so it can never run off the card.
+        length = (
+            f' textLength="{item.width:.2f}" lengthAdjust="spacingAndGlyphs"'
+            if item.width > 0.8 * fit.LINE
+            else ""
+        )
         return (
-            f'<text x="{WIDTH / 2}" y="{y}" font-size="{size}" font-weight="{weight}" fill="{fill}" '
-            f'text-anchor="middle" textLength="{WIDTH - 12}" lengthAdjust="spacingAndGlyphs">'
-            f"{escape(_clean(value))}</text>"
-            if len(value) * size * 0.55 > WIDTH - 12
-            else f'<text x="{WIDTH / 2}" y="{y}" font-size="{size}" font-weight="{weight}" fill="{fill}" '
-            f'text-anchor="middle">{escape(_clean(value))}</text>'
+            f'<text x="{WIDTH / 2}" y="{item.baseline:.2f}" font-size="{item.size * fit.PT:.3f}" '
+            f'font-weight="{STYLES[item.key][1]}" fill="{_colour(item.key, face)}" text-anchor="middle"'
+            f"{length}>{escape(item.text)}</text>"
         )
 
     parts = [
@@ -98,18 +139,8 @@ def svg(face: BadgeFace, edition: str) -> str:
         f'height="{HEIGHT}mm" font-family="{_FONTS}" role="img" aria-label="{escape(_clean(face.name_latin))}">',
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#fff"/>',
         f'<rect width="{WIDTH}" height="{BAND}" fill="{colour}"/>',
-        line(9, 5.2, edition, "700", "#fff"),
-        line(15.5, 4.2, text["category_en"], "400", "#fff"),
-        line(21, 4.2, text["category_ja"], "400", "#fff"),
-        line(40, 9, face.name_latin, "700"),
-        line(50, 7, face.name_local),
-        line(60, 4.6, face.organization),
-        line(66.5, 4.2, text["country"], "400", "#444"),
-        line(74, 3.6, text["marks"], "700", colour),
-        line(80, 3.6, text["online"] if face.mode == "online" else "", "700", "#c0392b"),
+        *(line(item) for item in lines(face, edition)),
         f'<path d="{path}" fill="#000"/>',
-        line(HEIGHT - 7, 4.2, face.badge_code, "700"),
-        line(HEIGHT - 2.5, 2.6, face.reference, "400", "#666"),
         "</svg>",
     ]
     return "".join(parts)
@@ -126,25 +157,28 @@ def _clean(value: str) -> str:
 
 
 @functools.cache
-def _png_fonts() -> list[tuple[str, int, frozenset[int]]]:
-    """(path, collection index, covered code points), the CJK face first, then the fallbacks."""
-    faces = [primary_font(), *fallback_fonts(CITY_SCRIPTS)]
-    return [(face.path, face.index, face.cmap) for face in faces]
-
-
-@functools.cache
 def _png_font(path: str, index: int, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size=size, index=index)
 
 
-def _font_for(value: str, size: int) -> tuple[ImageFont.FreeTypeFont, str]:
-    """The first font that has every character; else the CJK face, without the characters it lacks."""
-    fonts = _png_fonts()
-    for path, index, covered in fonts:
-        if all(ord(ch) in covered or ch == " " for ch in value):
-            return _png_font(path, index, size), value
-    path, index, covered = fonts[0]
-    return _png_font(path, index, size), "".join(ch for ch in value if ord(ch) in covered or ch == " ")
+def _png_line(draw: ImageDraw.ImageDraw, item: fit.Line, scale: float, fill: str) -> None:
+    """One fitted line, each run in its own font (fallbacks per script, as in the PDF), centred."""
+    runs = fit.runs(item.text)
+    size = max(1, round(item.size * fit.PT * scale))
+    while True:  # the rasterizer's hinting may widen a line by a pixel or two: never past the margins
+        faces = [(_png_font(font.path, font.index, size), run) for font, run in runs]
+        lengths = [draw.textlength(run, font=font) for font, run in faces]
+        if sum(lengths) <= fit.LINE * scale or size <= 6:
+            break
+        size -= 1
+    y = item.baseline * scale
+    if len(faces) == 1:  # one run: the layout engine orders right-to-left text itself
+        draw.text((WIDTH * scale / 2, y), faces[0][1], font=faces[0][0], fill=fill, anchor="ms")
+        return
+    x = (WIDTH * scale - sum(lengths)) / 2
+    for (font, run), length in zip(faces, lengths, strict=True):
+        draw.text((x, y), run, font=font, fill=fill, anchor="ls")
+        x += length
 
 
 def png(face: BadgeFace, edition: str, width: int = 630) -> bytes:
@@ -152,40 +186,17 @@ def png(face: BadgeFace, edition: str, width: int = 630) -> bytes:
     height = round(HEIGHT * scale)
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
-    text = labels(face)
     colour = CATEGORY_COLOURS.get(face.category, "#333333")
     draw.rectangle((0, 0, width, round(BAND * scale)), fill=colour)
-
-    def line(y_mm: float, size_mm: float, value: str, fill: str = "#111111") -> None:
-        value = _clean(value)
-        if not value:
-            return
-        size = round(size_mm * scale)
-        font, value = _font_for(value, size)
-        while size > 8 and draw.textlength(value, font=font) > width - 12 * scale:
-            size -= 2
-            font, value = _font_for(value, size)
-        draw.text((width / 2, y_mm * scale), value, font=font, fill=fill, anchor="ms")
-
-    line(9, 5.2, edition, "#ffffff")
-    line(15.5, 4.2, text["category_en"], "#ffffff")
-    line(21, 4.2, text["category_ja"], "#ffffff")
-    line(40, 9, face.name_latin)
-    line(50, 7, face.name_local)
-    line(60, 4.6, face.organization)
-    line(66.5, 4.2, text["country"], "#444444")
-    line(74, 3.6, text["marks"], colour)
-    if face.mode == "online":
-        line(80, 3.6, text["online"], "#c0392b")
+    for item in lines(face, edition):
+        _png_line(draw, item, scale, _colour(item.key, face))
     matrix = qr_matrix(face.code)
     module = max(1, round(QR_SIZE * scale / (len(matrix) + 2 * QUIET)))
     left = (width - module * (len(matrix) + 2 * QUIET)) // 2
-    top = round((HEIGHT - QR_SIZE - 14) * scale)
+    top = round(fit.QR_TOP * scale)
     for x, y, n in _runs(matrix):
         x0, y0 = left + (x + QUIET) * module, top + (y + QUIET) * module
         draw.rectangle((x0, y0, x0 + n * module - 1, y0 + module - 1), fill="black")
-    line(HEIGHT - 7, 4.2, face.badge_code)
-    line(HEIGHT - 2.5, 2.6, face.reference, "#666666")
     out = io.BytesIO()
     image.save(out, "PNG", optimize=False)
     return out.getvalue()
@@ -200,42 +211,39 @@ def _hex(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
-def _draw(pdf: UnicodeDocument, face: BadgeFace, edition: str, ox: float, oy: float) -> None:
-    text = labels(face)
-    colour = _hex(CATEGORY_COLOURS.get(face.category, "#333333"))
-    pdf.set_fill_color(*colour)
+def _add_fonts(pdf: UnicodeDocument, cards: list[list[fit.Line]]) -> None:
+    """Fonts beyond the cities' scripts that these cards need (Arabic, Hebrew ...), as fallbacks."""
+    known = {font.path for font in (primary_font(), *fallback_fonts(CITY_SCRIPTS))}
+    needed = fit.fonts_of(item.text for card in cards for item in card)
+    extra = sorted(font.path for font in needed if font.path not in known)
+    if not extra:
+        return
+    names = [name for name in pdf.fonts if name.startswith("fallback")]
+    for n, path in enumerate(extra):
+        pdf.add_font(f"extra{n}", "", path)
+        names.append(f"extra{n}")
+    pdf.set_fallback_fonts(names)
+
+
+def _draw(pdf: UnicodeDocument, face: BadgeFace, card: list[fit.Line], ox: float, oy: float) -> None:
+    pdf.set_fill_color(*_hex(CATEGORY_COLOURS.get(face.category, "#333333")))
     pdf.rect(ox, oy, WIDTH, BAND, style="F")
-
-    def line(y: float, size: float, value: str, rgb: tuple[int, int, int] = (17, 17, 17)) -> None:
-        value = pdf.printable(_clean(value))
-        if not value.strip():
-            return
-        pdf.set_text_color(*rgb)
+    for item in card:
+        pdf.set_text_color(*_hex(_colour(item.key, face)))
+        size = item.size
         pdf.set_font("main", size=size)
-        while size > 6 and pdf.get_string_width(value) > WIDTH - 12:
-            size -= 1
+        while pdf.get_string_width(item.text) > fit.LINE and size > 1:  # a guard: the fit measured this
+            size -= 0.25
             pdf.set_font("main", size=size)
-        pdf.set_xy(ox + 6, oy + y - size * 0.3)
-        pdf.cell(WIDTH - 12, size * 0.4, value, align="C")
-
-    line(9, 15, edition, (255, 255, 255))
-    line(15.5, 11, text["category_en"], (255, 255, 255))
-    line(21, 11, text["category_ja"], (255, 255, 255))
-    line(40, 26, face.name_latin)
-    line(50, 20, face.name_local)
-    line(60, 13, face.organization)
-    line(66.5, 12, text["country"], (68, 68, 68))
-    line(74, 10, text["marks"], colour)
-    if face.mode == "online":
-        line(80, 10, text["online"], (192, 57, 43))
+        # cell() puts the baseline at y + h/2 + 0.3 * the font size; with h = the font size, at y + 0.8 size.
+        pdf.set_xy(ox + fit.MARGIN, oy + item.baseline - 0.8 * size * fit.PT)
+        pdf.cell(fit.LINE, size * fit.PT, item.text, align="C")
     matrix = qr_matrix(face.code)
     module = QR_SIZE / (len(matrix) + 2 * QUIET)
-    qx, qy = ox + (WIDTH - QR_SIZE) / 2, oy + HEIGHT - QR_SIZE - 14
+    qx, qy = ox + (WIDTH - QR_SIZE) / 2, oy + fit.QR_TOP
     pdf.set_fill_color(0, 0, 0)
     for x, y, n in _runs(matrix):
         pdf.rect(qx + (x + QUIET) * module, qy + (y + QUIET) * module, n * module, module, style="F")
-    line(HEIGHT - 6, 12, face.badge_code)
-    line(HEIGHT - 2.5, 7, face.reference, (102, 102, 102))
 
 
 def _cut_marks(pdf: UnicodeDocument) -> None:
@@ -264,18 +272,20 @@ def pdf(
     document.set_margins(0, 0)
     document.set_title(f"{edition} badges")
     total = len(faces)
+    cards = [lines(face, edition) for face in faces]
+    _add_fonts(document, cards)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # fpdf2 notes glyph substitutions by fallback fonts
-        for index, face in enumerate(faces):
+        for index, (face, card) in enumerate(zip(faces, cards, strict=True)):
             if layout == "a6":
                 document.add_page()
-                _draw(document, face, edition, 0, 0)
+                _draw(document, face, card, 0, 0)
             else:
                 slot = index % 4
                 if slot == 0:
                     document.add_page()
                     _cut_marks(document)
-                _draw(document, face, edition, (slot % 2) * WIDTH, (slot // 2) * HEIGHT)
+                _draw(document, face, card, (slot % 2) * WIDTH, (slot // 2) * HEIGHT)
             if on_progress and (index + 1) % 50 == 0:
                 on_progress(index + 1, total)
     if on_progress:

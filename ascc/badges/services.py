@@ -8,7 +8,7 @@ import os
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,6 +76,16 @@ async def signing_key(session: AsyncSession, edition_id: int) -> Ed25519PrivateK
     key = signing.load_private(pem)
     _edition_keys[cache_key] = key
     return key
+
+
+@functools.lru_cache(maxsize=64)
+def _public_half(key: Ed25519PrivateKey) -> Ed25519PublicKey:
+    return key.public_key()
+
+
+async def verify_key(session: AsyncSession, edition_id: int) -> Ed25519PublicKey:
+    """The public half of signing_key, derived once per key and worker: every scan at the door verifies with it."""
+    return _public_half(await signing_key(session, edition_id))
 
 
 async def public_key_pem(session: AsyncSession, edition_id: int) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ascc import clock
+from ascc import clock, dates
 from ascc.accounts import services as accounts
 from ascc.audit import services as audit
 from ascc.campaigns import message, preferences, sending
@@ -26,7 +26,6 @@ from ascc.capacity import services as capacity
 from ascc.db import insert_ignoring_duplicates
 from ascc.editions import services as editions
 from ascc.errors import ValidationFailed
-from ascc.i18n import format_datetime
 from ascc.mail import services as mail
 from ascc.matching import invitations
 from ascc.matching import services as matching
@@ -90,9 +89,9 @@ class Due:
 
 def _when(value: datetime, tz: str) -> dict[str, str]:
     return {
-        "when_en": format_datetime(value, "en", tz, "EEEE d MMMM y, HH:mm"),
-        "when_ja": format_datetime(value, "ja", tz, "y年M月d日(E) H:mm"),
-        "time": format_datetime(value, "en", tz, "HH:mm"),
+        "when_en": dates.format_moment(value, "en", tz, "datetime"),
+        "when_ja": dates.format_moment(value, "ja", tz, "datetime"),
+        "time": dates.format_moment(value, "en", tz, "time"),
     }
 
 

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ascc import dates
 from ascc.accounts import services as accounts
 from ascc.campaigns import placeholders
 from ascc.campaigns.preferences import unsubscribed
 from ascc.exhibitors import services as exhibitors
-from ascc.i18n import country_name, format_datetime, is_country, translate
+from ascc.i18n import country_name, is_country, translate
 from ascc.matching import services as matching
 from ascc.network import services as network
 from ascc.programme import services as programme
@@ -25,8 +26,6 @@ from ascc.tours import services as tours
 if TYPE_CHECKING:
     from ascc.editions.models import Edition
 
-# The one way moments are written on the campaign pages (group labels, recipients), in the edition's zone.
-WHEN = "yyyy-MM-dd HH:mm"
 SIMPLE_SEGMENTS = ("all", "matching", "exhibitors", "network")
 ID_SEGMENTS = ("delegation", "tour", "course", "session")
 # Segments built from bookings, agendas or meetings: narrowed to people whose registration is confirmed.
@@ -124,7 +123,7 @@ async def segment_choices(session: AsyncSession, edition: Edition, lang: str) ->
         tour_choices.append(Choice(f"tour:{tour.id}", t("campaigns.segment.tour", tour=name)))
         for course in tour.courses:
             theme = course.theme_ja if lang == "ja" else course.theme_en
-            when = format_datetime(course.departs_at, lang, tz, WHEN)
+            when = dates.format_moment(course.departs_at, lang, tz)
             tour_choices.append(Choice(f"course:{course.id}", f"{name} · {course.code} {theme} ({when})"))
     if tour_choices:
         groups.append(ChoiceGroup(t("campaigns.segment_group.tour"), tour_choices))
@@ -139,7 +138,7 @@ async def segment_choices(session: AsyncSession, edition: Edition, lang: str) ->
                 [
                     Choice(
                         f"session:{i.id}",
-                        f"{format_datetime(i.starts_at, lang, tz, WHEN)} {i.title_ja if lang == 'ja' else i.title_en}",
+                        f"{dates.format_moment(i.starts_at, lang, tz)} {i.title_ja if lang == 'ja' else i.title_en}",
                     )
                     for i in items
                 ],

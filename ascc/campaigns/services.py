@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ascc import clock
+from ascc import clock, dates
 from ascc.audit import services as audit
 from ascc.campaigns import message, placeholders
 from ascc.campaigns.models import Campaign
@@ -21,7 +21,7 @@ from ascc.campaigns.preferences import unsubscribed
 from ascc.campaigns.segments import Recipient, Segment, parse_segment, recipients, segment_exists
 from ascc.db import rows_changed
 from ascc.errors import DomainError, NotFound, ValidationFailed
-from ascc.i18n import country_name, format_date, format_datetime, translate
+from ascc.i18n import country_name, translate
 from ascc.programme import services as programme
 from ascc.text import FieldError, clean_block, clean_line, collect, required_line, whole_number
 
@@ -66,10 +66,6 @@ async def context_for(
     return Context(edition, base_url, secret, item)
 
 
-# "Monday 13 November, 13:30" / "11月13日(月) 13:30": clear in a mail read anywhere.
-_MOMENT = {"en": "EEEE d MMMM, HH:mm", "ja": "M月d日(E) H:mm"}
-
-
 def values_for(person: Recipient, lang: str, ctx: Context) -> dict[str, str]:
     edition, tz = ctx.edition, ctx.edition.timezone
     ja = lang == "ja"
@@ -82,7 +78,7 @@ def values_for(person: Recipient, lang: str, ctx: Context) -> dict[str, str]:
         "mode": translate(lang, f"registration.mode.{person.mode}") if person.mode else "",
         "reference": person.reference,
         "edition": edition.name_ja if ja else edition.name_en,
-        "dates": f"{format_date(edition.starts_on, lang)} – {format_date(edition.ends_on, lang)}",
+        "dates": dates.date_range(edition.starts_on, edition.ends_on, lang),
         "venue": (edition.venue_name_ja if ja else edition.venue_name_en) or "",
         "agenda_url": f"{ctx.base_url}/agenda",
         "my_agenda_url": f"{ctx.base_url}/my-agenda",
@@ -94,12 +90,12 @@ def values_for(person: Recipient, lang: str, ctx: Context) -> dict[str, str]:
     if course is not None:
         tour_name = course.tour.name_ja if ja else course.tour.name_en
         values["tour"] = f"{tour_name} · {course.code} {course.theme_ja if ja else course.theme_en}"
-        values["tour_departs"] = format_datetime(course.departs_at, lang, tz, _MOMENT[lang])
+        values["tour_departs"] = dates.format_moment(course.departs_at, lang, tz, "datetime")
         values["meeting_point"] = (course.meeting_point_ja if ja else course.meeting_point_en) or ""
     item = ctx.item
     if item is not None:
         values["session"] = item.title_ja if ja else item.title_en
-        values["session_starts"] = format_datetime(item.starts_at, lang, tz, _MOMENT[lang])
+        values["session_starts"] = dates.format_moment(item.starts_at, lang, tz, "datetime")
         room = (item.room.name_ja if ja else item.room.name_en) if item.room else ""
         online = translate(lang, "campaigns.online_at", url=f"{ctx.base_url}/sessions/{item.id}/watch")
         values["session_place"] = (

@@ -1,7 +1,7 @@
 """Edition pages (public), the organizers' edition management, and the editions API."""
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal, cast
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -9,6 +9,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from ascc import clock
+from ascc.api_contract import errors
 from ascc.audit import services as audit
 from ascc.editions import phases
 from ascc.editions import services as editions
@@ -187,6 +188,9 @@ class RoomOut(msgspec.Struct):
     hybrid: bool
 
 
+EditionStatus = Literal["draft", "registration_open", "live", "closed"]  # editions.models.EDITION_STATUSES
+
+
 class EditionOut(msgspec.Struct):
     slug: str
     name_en: str
@@ -198,7 +202,7 @@ class EditionOut(msgspec.Struct):
     venue_name_ja: str
     venue_address_en: str
     venue_address_ja: str
-    status: str
+    status: EditionStatus
     is_current: bool
     rooms: list[RoomOut] | None = None
     registration_opens_on: date | None = None
@@ -230,7 +234,7 @@ def _edition_out(edition: editions.Edition, rooms: bool = False) -> EditionOut:
         venue_name_ja=edition.venue_name_ja,
         venue_address_en=edition.venue_address_en,
         venue_address_ja=edition.venue_address_ja,
-        status=edition.status,
+        status=cast(EditionStatus, edition.status),
         is_current=edition.is_current,
         rooms=[
             RoomOut(
@@ -252,19 +256,24 @@ class EditionApi(Controller):
     path = "/api/v1/editions"
     tags = ["editions"]
 
-    @get("/", summary="Published editions, newest first")
+    # Organizers also see drafts: a token is optional here, and changes the answer.
+    @get("/", summary="Published editions, newest first", opt={"auth": "optional"})
     async def list_editions(self, request: Request, db_session: DbSession) -> list[EditionOut]:
         items = await editions.list_editions(db_session, include_drafts=_is_organizer(request))
         return [_edition_out(e) for e in items]
 
-    @get("/current", summary="The current edition with its rooms")
+    @get(
+        "/current",
+        summary="The current edition with its rooms",
+        responses=errors({404: "`not_found`: there is no current edition"}),
+    )
     async def current(self, db_session: DbSession) -> EditionOut:
         edition = await editions.current(db_session)
         if edition is None:
             raise NotFound("edition")
         return _edition_out(await editions.get_by_slug(db_session, edition.slug, with_rooms=True), rooms=True)
 
-    @get("/{slug:str}", summary="One edition with its rooms")
+    @get("/{slug:str}", summary="One edition with its rooms", opt={"auth": "optional"})
     async def detail(self, request: Request, db_session: DbSession, slug: FromPath[str]) -> EditionOut:
         edition = await editions.get_by_slug(db_session, slug, with_rooms=True)
         if edition.status == "draft" and not _is_organizer(request):

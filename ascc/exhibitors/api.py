@@ -1,23 +1,37 @@
 """The marketplace API: exhibitors, solutions, city needs with their suggestions, and exhibitors' leads."""
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery
 
+from ascc.api_contract import errors
 from ascc.editions import services as editions
-from ascc.errors import DomainError
+from ascc.errors import DomainError, NotFound
 from ascc.exhibitors import directory, leads
 from ascc.exhibitors import services as marketplace
 from ascc.exhibitors.routes import directory_query
+from ascc.i18n import translate
 from ascc.security import requires_login
-from ascc.web import DbSession
+from ascc.web import DbSession, request_lang
 
 # The current edition, or a 404 when there is none (app.DEPENDENCIES).
 CurrentEdition = NamedDependency[editions.Edition]
+# Whom a scanned badge names, judged as at the check-in door (badges, above this domain: app.DEPENDENCIES).
+BadgeHolder = NamedDependency[leads.BadgeHolder]
+
+# Closed sets, as exhibitors.models names them (tests/test_api_contract.py compares).
+ExhibitorKind = Literal["company", "public_body"]
+BudgetBand = Literal["under_1m", "1m_10m", "10m_50m", "over_50m"]
+Timeline = Literal["within_1_year", "1_3_years", "over_3_years"]
+Financing = Literal["city_budget", "jica", "adb", "world_bank", "jcm", "ppp", "other"]
+NeedStatus = Literal["open", "closed"]
+NO_EDITION = {404: "`not_found`: there is no current edition"}
+NOT_STAFF = "`not_exhibitor_staff`: only an exhibitor's staff"
 
 
 class BoothOut(msgspec.Struct):
@@ -60,7 +74,7 @@ class ExhibitorOut(msgspec.Struct):
     id: int
     name_en: str
     name_ja: str
-    kind: str
+    kind: ExhibitorKind
     home_city: str
     country: str | None
     description_en: str
@@ -83,10 +97,10 @@ class NeedOut(msgspec.Struct):
     description_ja: str
     sectors: list[str]
     sdgs: list[str]
-    budget_band: str | None
-    timeline: str | None
-    financing: list[str]
-    status: str
+    budget_band: BudgetBand | None
+    timeline: Timeline | None
+    financing: list[Financing]
+    status: NeedStatus
 
 
 class NeedIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -96,13 +110,13 @@ class NeedIn(msgspec.Struct, forbid_unknown_fields=True):
     description_en: str = ""
     description_ja: str = ""
     sdgs: list[str] = []
-    budget_band: str | None = None
-    timeline: str | None = None
-    financing: list[str] = []
+    budget_band: BudgetBand | None = None
+    timeline: Timeline | None = None
+    financing: list[Financing] = []
     organization: str | None = None  # organizers posting for a city name it
 
 
-class ReasonOut(msgspec.Struct):
+class SuggestionReasonOut(msgspec.Struct):
     sectors: list[str]
     sdgs: list[str]
     phrases_en: list[str]
@@ -112,23 +126,38 @@ class ReasonOut(msgspec.Struct):
 
 class SuggestionOut(msgspec.Struct):
     score: float
-    reason: ReasonOut
+    reason: SuggestionReasonOut
     solution: SolutionOut
 
 
-class Page(msgspec.Struct):
-    items: list[Any]
+class ExhibitorPage(msgspec.Struct):
+    items: list[ExhibitorOut]
+    total: int
+    offset: int
+    limit: int
+
+
+class SolutionPage(msgspec.Struct):
+    items: list[SolutionOut]
+    total: int
+    offset: int
+    limit: int
+
+
+class NeedPage(msgspec.Struct):
+    items: list[NeedOut]
     total: int
     offset: int
     limit: int
 
 
 class LeadIn(msgspec.Struct, forbid_unknown_fields=True):
-    code: str
+    # The badge's QR text (as a camera reads it) or the short code printed under it (ABCD-EFGH).
+    code: Annotated[str, msgspec.Meta(max_length=512)]
 
 
 class ScanOut(msgspec.Struct):
-    outcome: str  # recorded | already
+    outcome: Literal["recorded", "already"]
     lead: leads.LeadView
 
 
@@ -172,7 +201,7 @@ def exhibitor_out(e: Any, base_url: str, with_solutions: bool = False) -> Exhibi
         id=e.id,
         name_en=e.name_en,
         name_ja=e.name_ja,
-        kind=e.kind,
+        kind=cast(ExhibitorKind, e.kind),
         home_city=e.home_city,
         country=e.country,
         description_en=e.description_en,
@@ -197,20 +226,34 @@ def need_out(n: Any) -> NeedOut:
         description_ja=n.description_ja,
         sectors=list(n.sectors),
         sdgs=list(n.sdgs),
-        budget_band=n.budget_band,
-        timeline=n.timeline,
-        financing=list(n.financing),
-        status=n.status,
+        budget_band=cast(BudgetBand | None, n.budget_band),
+        timeline=cast(Timeline | None, n.timeline),
+        financing=cast(list[Financing], list(n.financing)),
+        status=cast(NeedStatus, n.status),
     )
 
 
 async def _search_page(
-    db_session: DbSession, kind: str, query: Any, offset: int, limit: int, convert: Callable[[Any], Any]
-) -> Page:
-    """One page of the directory's search as JSON (limit 1 to 200)."""
-    edition = await editions.require_current(db_session)
-    found = await directory.search(db_session, edition.id, kind, query, offset, min(max(limit, 1), 200))
-    return Page([convert(item) for item in found.items], found.total, found.offset, found.limit)
+    request: Request, kind: str, query: Any, offset: int, limit: int, convert: Callable[[Any], Any]
+) -> tuple[list[Any], int, int, int]:
+    """One page of the directory's search (limit 1 to 200): items, total, offset, limit.
+
+    Kept per worker beside the HTML directory's results, under the same marketplace version
+    (directory.DirectoryState): a question asked before about the same data needs no database session."""
+    state: directory.DirectoryState = request.app.state.directory_state
+    edition, data_version = await state.current()
+    if edition is None:
+        raise NotFound("edition")
+    limit = min(max(limit, 1), 200)
+    cache = request.app.state.directory_fragments
+    key = ("api", edition.id, data_version, kind, query, offset, limit)
+    answer = cache.get(key)
+    if answer is None:
+        async with state.session_maker() as session:
+            found = await directory.search(session, edition.id, kind, query, offset, limit)
+            answer = ([convert(item) for item in found.items], found.total, found.offset, found.limit)
+        cache.put(key, answer)
+    return answer
 
 
 def _base(request: Request) -> str:
@@ -221,22 +264,28 @@ class MarketplaceApi(Controller):
     path = "/api/v1"
     tags = ["marketplace"]
 
-    @get("/exhibitors")
+    @get("/exhibitors", responses=errors(NO_EDITION))
     async def exhibitors(
         self,
         request: Request,
-        db_session: DbSession,
         q: FromQuery[str] = "",
         sector: FromQuery[str] = "",
         sdg: FromQuery[str] = "",
         country: FromQuery[str] = "",
         offset: FromQuery[int] = 0,
         limit: FromQuery[int] = 50,
-    ) -> Page:
+    ) -> ExhibitorPage:
         """Approved exhibitors, filtered like the directory (free text in any language, sector, SDG, country)."""
         query = directory_query(q, sector, sdg, country)
-        return await _search_page(
-            db_session, "exhibitors", query, offset, limit, lambda item: exhibitor_out(item, _base(request))
+        return ExhibitorPage(
+            *await _search_page(
+                request,
+                "exhibitors",
+                query,
+                offset,
+                limit,
+                lambda item: exhibitor_out(item, _base(request)),
+            )
         )
 
     @get("/exhibitors/{exhibitor_id:int}")
@@ -250,39 +299,51 @@ class MarketplaceApi(Controller):
         row = await marketplace.public_exhibitor(db_session, current_edition.id, exhibitor_id)
         return exhibitor_out(row, _base(request), with_solutions=True)
 
-    @get("/solutions")
+    @get("/solutions", responses=errors(NO_EDITION))
     async def solutions(
         self,
         request: Request,
-        db_session: DbSession,
         q: FromQuery[str] = "",
         sector: FromQuery[str] = "",
         sdg: FromQuery[str] = "",
         country: FromQuery[str] = "",
         offset: FromQuery[int] = 0,
         limit: FromQuery[int] = 50,
-    ) -> Page:
+    ) -> SolutionPage:
+        """Solutions of approved exhibitors, filtered like the directory."""
         query = directory_query(q, sector, sdg, country)
-        return await _search_page(
-            db_session, "solutions", query, offset, limit, lambda item: solution_out(item, _base(request))
+        return SolutionPage(
+            *await _search_page(
+                request, "solutions", query, offset, limit, lambda item: solution_out(item, _base(request))
+            )
         )
 
-    @get("/needs", guards=[requires_login])
+    @get("/needs", guards=[requires_login], responses=errors(NO_EDITION))
     async def needs(
         self,
-        db_session: DbSession,
+        request: Request,
         q: FromQuery[str] = "",
         sector: FromQuery[str] = "",
         sdg: FromQuery[str] = "",
         country: FromQuery[str] = "",
         offset: FromQuery[int] = 0,
         limit: FromQuery[int] = 50,
-    ) -> Page:
+    ) -> NeedPage:
         """Open city needs (signed-in participants only)."""
         query = directory_query(q, sector, sdg, country)
-        return await _search_page(db_session, "needs", query, offset, limit, need_out)
+        return NeedPage(*await _search_page(request, "needs", query, offset, limit, need_out))
 
-    @post("/needs", guards=[requires_login], status_code=201)
+    @post(
+        "/needs",
+        guards=[requires_login],
+        status_code=201,
+        responses=errors(
+            {
+                403: "`needs_city_official`: only a city's officials (and organizers) post needs",
+                422: "`invalid`: fields refused, each with its reason (`extra`)",
+            }
+        ),
+    )
     async def post_need(
         self,
         request: Request,
@@ -320,7 +381,7 @@ class MarketplaceApi(Controller):
         return [
             SuggestionOut(
                 score=s.score,
-                reason=ReasonOut(
+                reason=SuggestionReasonOut(
                     list(s.sectors), list(s.sdgs), list(s.phrases_en), list(s.phrases_ja), s.country
                 ),
                 solution=solution_out(solution, _base(request)),
@@ -328,29 +389,52 @@ class MarketplaceApi(Controller):
             for solution, s in found
         ]
 
-    @post("/leads", guards=[requires_login])
+    @post(
+        "/leads",
+        guards=[requires_login],
+        responses={
+            200: ResponseSpec(ScanOut, description="A lead known already", generate_examples=False),
+            **errors(
+                {
+                    403: f"{NOT_STAFF}; `exhibitor_not_approved`; `not_shared`: the attendee did not opt in "
+                    "(nothing is stored)",
+                    404: "`badge_unknown`: no badge has this code",
+                    422: "`badge_invalid`: the QR code is not a genuine, current badge of this conference "
+                    "(forged, expired, another conference's); `badge_revoked`: the badge was replaced "
+                    "(lost, stolen, damaged, new category) or its registration cancelled. Nothing is stored.",
+                }
+            ),
+        },
+    )
     async def scan(
         self,
         request: Request,
         db_session: DbSession,
         current_edition: CurrentEdition,
+        badge_holder: BadgeHolder,
         data: Annotated[LeadIn, Body()],
     ) -> Response[ScanOut]:
-        """Exhibitor staff record the badge `code`. 201: a new lead; 200: known already;
-        403 `not_shared`: the attendee did not opt in (nothing stored); 404 `badge_unknown`."""
+        """Exhibitor staff record a badge: `code` is its QR text (signed; checked as at the check-in door) or
+        its short code. 201: a new lead; 200: known already; 403 `not_shared`: the attendee did not opt in;
+        404 `badge_unknown`; 422 `badge_invalid`, `badge_revoked` (nothing stored in any of these)."""
         exhibitor, _ = await marketplace.require_staff(db_session, current_edition.id, request.user.id)
-        result = await leads.record(db_session, exhibitor, request.user.id, data.code)
+        result = await leads.record(db_session, exhibitor, request.user.id, data.code, badge_holder)
         if result.outcome == "unknown":
             raise DomainError("error.badge_unknown", "badge_unknown", field="code", status=404)
         if result.outcome == "not_shared":
             raise DomainError("error.not_shared", "not_shared", field="code", status=403)
+        if result.outcome in ("invalid", "revoked"):
+            why = translate(request_lang(request), f"checkin.reason.{result.reason or 'unknown'}")
+            code = f"badge_{result.outcome}"
+            raise DomainError(f"error.{code}", code, field="code", status=422, reason=why)
         assert result.lead is not None  # recorded or already: the lead exists
         [view] = await leads.list_leads(db_session, exhibitor, lead_id=result.lead.id)
         return Response(
-            ScanOut(result.outcome, view), status_code=201 if result.outcome == "recorded" else 200
+            ScanOut("recorded" if result.outcome == "recorded" else "already", view),
+            status_code=201 if result.outcome == "recorded" else 200,
         )
 
-    @get("/leads", guards=[requires_login])
+    @get("/leads", guards=[requires_login], responses=errors({403: NOT_STAFF}))
     async def list_leads(
         self, request: Request, db_session: DbSession, current_edition: CurrentEdition
     ) -> list[leads.LeadView]:

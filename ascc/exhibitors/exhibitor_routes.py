@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from ascc import uploads
 from ascc.csv_export import to_csv
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
@@ -26,7 +27,6 @@ from ascc.web import (
     file_response,
     form_errors,
     form_text,
-    form_upload,
     form_values,
     page,
     request_lang,
@@ -34,6 +34,17 @@ from ascc.web import (
 
 # The current edition, or a 404 when there is none (app.DEPENDENCIES).
 CurrentEdition = NamedDependency[editions.Edition]
+# Whom a scanned badge names, judged as at the check-in door (badges, above this domain: app.DEPENDENCIES).
+BadgeHolder = NamedDependency[leads.BadgeHolder]
+# The page's answer to a scan, as the status code of the page (htmx and the camera script read the page itself).
+SCAN_STATUS = {
+    "recorded": 201,
+    "already": 200,
+    "not_shared": 200,
+    "unknown": 404,
+    "invalid": 422,
+    "revoked": 422,
+}
 
 SOLUTION_FIELDS = (
     "title_en",
@@ -128,14 +139,14 @@ class ExhibitorPages(Controller):
         done = "name_review" if saved.status == "submitted" else "saved"
         return Redirect(f"/exhibitor?done={done}", status_code=303)
 
-    @post("/logo", request_max_body_size=marketplace.LOGO_MAX_BYTES + 256 * 1024)
+    @post("/logo", **uploads.route_options(marketplace.LOGO_MAX_BYTES))
     async def logo(
         self, request: Request, db_session: DbSession, current_edition: CurrentEdition
     ) -> Template | Redirect:
         exhibitor, _ = await marketplace.require_staff(
             db_session, current_edition.id, request.user.id, admin=True
         )
-        upload = await form_upload(await request.form(), "logo")
+        upload = await uploads.chosen_file(await request.form(), "logo", marketplace.LOGO_MAX_BYTES)
         try:
             if upload is None:
                 raise ValidationFailed({"logo": ("error.required", {})})
@@ -273,11 +284,11 @@ class ExhibitorPages(Controller):
         )
         return await _solution_form(request, db_session, row, values, {})
 
-    @post("/solutions", request_max_body_size=marketplace.BROCHURE_MAX_BYTES + 256 * 1024)
+    @post("/solutions", **uploads.route_options(marketplace.BROCHURE_MAX_BYTES))
     async def create_solution(self, request: Request, db_session: DbSession) -> Template | Redirect:
         return await _save_solution(request, db_session, None)
 
-    @post("/solutions/{solution_id:int}", request_max_body_size=marketplace.BROCHURE_MAX_BYTES + 256 * 1024)
+    @post("/solutions/{solution_id:int}", **uploads.route_options(marketplace.BROCHURE_MAX_BYTES))
     async def update_solution(
         self, request: Request, db_session: DbSession, solution_id: FromPath[int]
     ) -> Template | Redirect:
@@ -303,15 +314,21 @@ class ExhibitorPages(Controller):
 
     @post("/leads")
     async def scan(
-        self, request: Request, db_session: DbSession, current_edition: CurrentEdition
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        badge_holder: BadgeHolder,
     ) -> Template:
+        """A typed short code, or the QR text the camera read ("Scan a badge", static/js/leads-scan.js)."""
         exhibitor, _ = await marketplace.require_staff(db_session, current_edition.id, request.user.id)
         code = form_text(await request.form(), "code")
         if not code.strip():
             return await _leads_page(request, db_session, errors={"code": "error.code_required"}, status=422)
-        result = await leads.record(db_session, exhibitor, request.user.id, code)
-        status = {"recorded": 201, "already": 200, "not_shared": 200, "unknown": 404}[result.outcome]
-        return await _leads_page(request, db_session, result=result, code=code, status=status)
+        result = await leads.record(db_session, exhibitor, request.user.id, code, badge_holder)
+        return await _leads_page(
+            request, db_session, result=result, code=code, status=SCAN_STATUS[result.outcome]
+        )
 
     @post("/leads/{lead_id:int}")
     async def annotate(
@@ -387,7 +404,7 @@ async def _save_solution(
             exhibitor,
             solution_id,
             values,
-            brochure=await form_upload(form, "brochure"),
+            brochure=await uploads.chosen_file(form, "brochure", marketplace.BROCHURE_MAX_BYTES),
             actor=request.user,
         )
     except DomainError as exc:
@@ -414,15 +431,17 @@ async def _leads_page(
 ) -> Template:
     edition = await editions.require_current(db_session)
     exhibitor, _ = await marketplace.require_staff(db_session, edition.id, request.user.id)
-    return page(
+    views = await leads.list_leads(db_session, exhibitor)
+    scanned = result.lead.id if result is not None and result.lead is not None else None
+    return page(  # an htmx request (or the camera's) gets the result and the list: exhibitor/_leads.html
         request,
         "exhibitor/leads.html",
         status_code=status,
         edition=edition,
         exhibitor=exhibitor,
-        leads=await leads.list_leads(db_session, exhibitor),
+        leads=views,
         result=result,
+        person=next((v for v in views if v.id == scanned), None),  # whom the scan named, if they share it
         code=code,
         errors=errors or {},
-        _has_partial=False,
     )

@@ -1,7 +1,10 @@
-"""Lead retrieval: exhibitor staff scan or type a badge code; a lead exists only if the attendee opted in."""
+"""Lead retrieval: exhibitor staff scan a badge's QR code or type its short code; a lead exists only if the
+attendee opted in. The badge is judged as at the check-in door (signature, edition, validity, revocation), by
+the badges domain, which is built on this one: it comes in as `BadgeHolder` (app.DEPENDENCIES)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,31 +18,45 @@ from ascc import clock
 from ascc.accounts import services as accounts
 from ascc.audit import services as audit
 from ascc.errors import DomainError, NotFound, ValidationFailed
+from ascc.exhibitors import webhook_events
 from ascc.exhibitors.models import Exhibitor, Lead
 from ascc.registration import services as registration
 from ascc.text import FieldError, optional_block
 
 NOTE_MAX = 2_000
 
+# badges.checkin.identify: (session, edition id, QR text or short code) -> (None, None, registration) for a badge
+# in force, else ("invalid" | "revoked", the reason, the registration if known).
+BadgeHolder = Callable[
+    [AsyncSession, int, str], Awaitable[tuple[str | None, str | None, registration.Registration | None]]
+]
+
 
 @dataclass(frozen=True)
 class ScanResult:
-    """recorded | already (scanned before) | not_shared (no consent, or withdrawn) | unknown (no such badge)."""
+    """recorded | already (scanned before) | not_shared (no consent, or withdrawn) | unknown (no such badge) |
+    invalid (forged, expired, another conference's: `reason`) | revoked (replaced or cancelled: `reason`)."""
 
     outcome: str
     lead: Lead | None = None
+    reason: str | None = None
 
 
-async def record(session: AsyncSession, exhibitor: Exhibitor, staff_user_id: int, code: str) -> ScanResult:
-    """Store a lead for the badge `code`, if and only if its holder opted in to scanning by exhibitors.
+async def record(
+    session: AsyncSession, exhibitor: Exhibitor, staff_user_id: int, code: str, holder: BadgeHolder
+) -> ScanResult:
+    """Store a lead for the badge `code` (its QR text or short code), if and only if the badge is in force and
+    its holder opted in to scanning by exhibitors. Nothing is stored otherwise.
 
     Only a published (approved) exhibitor collects leads: a draft profile is anyone's to create.
     """
     if exhibitor.status != "approved":
         raise DomainError("error.exhibitor_not_approved", "exhibitor_not_approved", status=403)
-    attendee = await registration.find_by_badge_code(session, exhibitor.edition_id, code)
-    if attendee is None:
+    refusal, reason, attendee = await holder(session, exhibitor.edition_id, code)
+    if refusal == "invalid" and reason in ("unknown", "malformed"):
         return ScanResult("unknown")
+    if refusal is not None or attendee is None:
+        return ScanResult(refusal or "unknown", reason=reason)
     existing = await _lead_of(session, exhibitor.id, attendee.user_id)
     if existing is not None and existing.withdrawn_at is not None:
         return ScanResult("not_shared")  # they withdrew it from this exhibitor: a new scan must not undo that
@@ -59,6 +76,7 @@ async def record(session: AsyncSession, exhibitor: Exhibitor, staff_user_id: int
             session.add(lead)
     except IntegrityError:
         return ScanResult("already", await _lead_of(session, exhibitor.id, attendee.user_id))
+    await webhook_events.lead_recorded(session, exhibitor, lead, attendee)
     return ScanResult("recorded", lead)
 
 

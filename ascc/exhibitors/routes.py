@@ -13,7 +13,7 @@ from ascc.editions import services as editions
 from ascc.errors import NotFound, ValidationFailed
 from ascc.exhibitors import directory, leads, solutions
 from ascc.exhibitors import services as marketplace
-from ascc.exhibitors.models import BUDGET_BANDS, FINANCING, TIMELINES
+from ascc.exhibitors.models import BUDGET_BANDS, FINANCING, TIMELINES, Exhibitor
 from ascc.files import services as files
 from ascc.i18n import FREQUENT_COUNTRIES
 from ascc.registration import services as registration
@@ -28,6 +28,7 @@ from ascc.web import (
     page,
     render,
     request_lang,
+    session_turn,
 )
 
 # The current edition, or a 404 when there is none (app.DEPENDENCIES).
@@ -35,6 +36,18 @@ CurrentEdition = NamedDependency[editions.Edition]
 
 SDG_GOALS = tuple(str(g) for g in range(1, 18))
 NEED_FIELDS = ("title_en", "title_ja", "description_en", "description_ja", "sdgs", "budget_band", "timeline")
+
+
+async def provide_own_exhibitor(
+    request: Request, db_session: DbSession, current_edition: CurrentEdition
+) -> Exhibitor:
+    """The `own_exhibitor` dependency (app.DEPENDENCIES): the exhibitor the signed-in person administers in
+    the current edition, or 403. For the exhibitor's webhook page, in a domain that may not import this one."""
+    async with session_turn(db_session):
+        exhibitor, _ = await marketplace.require_staff(
+            db_session, current_edition.id, request.user.id, admin=True
+        )
+    return exhibitor
 
 
 def directory_query(q: str, sector: str, sdg: str, country: str) -> directory.DirectoryQuery:

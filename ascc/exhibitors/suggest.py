@@ -97,8 +97,28 @@ _STOP = frozenset(
         "years",
     ]
 )
-# Units and generic words that both texts share without saying anything about the match.
-_JA_STOP = frozenset({"メートル", "ミリグラム", "リットル", "キロメートル", "パーセント", "システム", "トン"})
+# Units and generic words that both texts share without saying anything about the match: a reason such as
+# "共通：処理; 支援; 立方" (treatment; support; cubic) names nothing a person could act on.
+_JA_STOP = frozenset(
+    """
+    メートル ミリグラム リットル キロメートル キログラム パーセント トン キロ 立方 平方 立方メートル 平方メートル
+    万人 年間 以上 以下 以内 未満 程度 毎日 割合 時間 期間 場合 現在 現地 全体 対象 方法 結果 効果 状況 問題
+    支援 処理 利用 活用 導入 実施 実現 計画 事業 技術 提供 対応 地域 都市 市民 住民 施設 設備 管理 運営 運用
+    開発 推進 実証 検討 確認 企業 会社 当社 弊社 日本 自治体 研修 制度 取組 目指 課題 改善 向上 効率 情報
+    活動 可能 必要 予算 費用 整備 削減 発生 規模 基準 製品 機能 分野 関係 連携 協力 目標 部門 担当 世界 国内
+    海外 市内 地方 政府 国際 経験 実績 調査 評価 設置 建設 供給 使用 増加 減少 拡大 民間 公共 本市 当市 同市
+    市役所 提案 紹介 展開 構築 整理 対策
+    システム サービス プロジェクト プログラム ソリューション センター オンライン モデル プラットフォーム
+    ネットワーク マネジメント パートナー ビジネス サポート レベル コスト プラン ニーズ エリア
+    """.split()  # noqa: SIM905 (a word list reads best as words)
+)
+# The same for English phrases: units and words that end a phrase without naming what is shared.
+_PHRASE_STOP = _STOP | frozenset(
+    """
+    cubic metre metres meter meters square tonne tonnes ton tons kilometre kilometres km kg percent cent day
+    days daily month months plan plans
+    """.split()  # noqa: SIM905
+)
 
 
 @dataclass(frozen=True)
@@ -202,7 +222,11 @@ def shared_phrases_en(a: str, b: str, limit: int = 2) -> tuple[str, ...]:
     for n in range(5, 0, -1):
         for i in range(len(clean_a) - n + 1):
             gram = clean_a[i : i + n]
-            if gram[0] in _STOP or gram[-1] in _STOP or not all(_WORD.fullmatch(w) for w in gram):
+            if (
+                gram[0] in _PHRASE_STOP
+                or gram[-1] in _PHRASE_STOP
+                or not all(_WORD.fullmatch(w) for w in gram)
+            ):
                 continue
             if n == 1 and len(gram[0]) < 5:
                 continue  # a single short word ("road") says little on its own

@@ -18,6 +18,7 @@ from ascc import clock
 from ascc.db import rows_changed
 from ascc.errors import NotFound
 from ascc.ical import Attendee, invitation_from_payload
+from ascc.jobs import nap
 from ascc.mail import smtp
 from ascc.mail.compose import compose
 from ascc.mail.models import OutboxMessage
@@ -222,11 +223,7 @@ async def run_sender(
                 await deliver_due(session_maker, smtp_url, sender)
             except Exception:  # the loop must survive a database or network hiccup
                 log.exception("mail delivery round failed")
-            wakeup.clear()
-            waiters = [asyncio.ensure_future(wakeup.wait()), asyncio.ensure_future(stop.wait())]
-            await asyncio.wait(waiters, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters:
-                waiter.cancel()
+            await nap(wakeup, stop, poll_seconds)
     finally:
         _wakeups.discard(wakeup)
 

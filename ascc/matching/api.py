@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import Body, FromPath
 
+from ascc.api_contract import errors
 from ascc.editions import services as editions
 from ascc.matching import meeting_requests, meetings, people, planning, tracking
 from ascc.matching.invitations import join_url
@@ -20,8 +21,20 @@ from ascc.web import DbSession
 # The current edition, or a 404 when there is none (app.DEPENDENCIES).
 CurrentEdition = NamedDependency[editions.Edition]
 
+# Closed sets, as matching.models names them (tests/test_api_contract.py compares).
+Priority = Literal["must", "would_like"]
+MeetingFormat = Literal["in_person", "online", "hybrid"]
+MeetingStatus = Literal["requested", "accepted", "scheduled", "held", "no_show", "declined", "cancelled"]
+Place = Literal["table", "room"]
+RunStatus = Literal["queued", "running", "done", "failed"]
+ANSWER_REFUSED = {
+    403: "`not_yours`: the request is not to me",
+    404: "`not_found`: there is no current edition",
+    409: "`already_answered`; `changed_meanwhile`: the meeting changed since it was read",
+}
 
-class PersonOut(msgspec.Struct):
+
+class ParticipantOut(msgspec.Struct):
     user_id: int
     name: str
     name_local: str | None
@@ -32,7 +45,7 @@ class PersonOut(msgspec.Struct):
     sectors: list[str]
 
 
-class ReasonOut(msgspec.Struct):
+class RecommendationReasonOut(msgspec.Struct):
     sectors: list[str]
     phrases_en: list[str]
     phrases_ja: list[str]
@@ -43,16 +56,16 @@ class ReasonOut(msgspec.Struct):
 
 
 class RecommendationOut(msgspec.Struct):
-    person: PersonOut
+    person: ParticipantOut
     score: float
-    reason: ReasonOut
+    reason: RecommendationReasonOut
 
 
 class RequestIn(msgspec.Struct, forbid_unknown_fields=True):
     recipient_id: int
     message: str = ""
-    priority: str = "would_like"  # must | would_like
-    format: str | None = None  # in_person | online | hybrid; default from both registrations
+    priority: Priority = "would_like"
+    format: MeetingFormat | None = None  # default from both registrations
     interpreter_needed: bool = False
 
 
@@ -69,17 +82,17 @@ class SlotOut(msgspec.Struct):
 
 class MeetingOut(msgspec.Struct):
     id: int
-    status: str
-    priority: str
-    format: str
-    requester: PersonOut | None
-    recipient: PersonOut | None
+    status: MeetingStatus
+    priority: Priority
+    format: MeetingFormat
+    requester: ParticipantOut | None
+    recipient: ParticipantOut | None
     requester_id: int
     recipient_id: int
     message: str
     answer: str
     slot: SlotOut | None
-    place: str | None
+    place: Place | None
     place_number: int | None
     location_en: str | None
     location_ja: str | None
@@ -89,9 +102,17 @@ class MeetingOut(msgspec.Struct):
     locked: bool
 
 
+class MyMeetingsOut(msgspec.Struct):
+    incoming: list[MeetingOut]  # requests waiting for my answer
+    outgoing: list[MeetingOut]  # my requests waiting for theirs
+    accepted: list[MeetingOut]  # accepted, not yet given a time
+    scheduled: list[MeetingOut]  # in time order
+    past: list[MeetingOut]
+
+
 class RunOut(msgspec.Struct):
     id: int
-    status: str
+    status: RunStatus
     progress: float
     stage: str
     scheduled: int | None
@@ -105,19 +126,19 @@ class RunOut(msgspec.Struct):
     error: str
 
 
-def _person(card: people.Card | None) -> PersonOut | None:
+def _person(card: people.Card | None) -> ParticipantOut | None:
     if card is None:
         return None
-    return PersonOut(**people.card_dict(card))
+    return ParticipantOut(**people.card_dict(card))
 
 
 def meeting_out(base_url: str, cards: dict[int, people.Card], m: Any) -> MeetingOut:
     session_info = m.slot.session if m.slot is not None else None
     return MeetingOut(
         id=m.id,
-        status=m.status,
-        priority=m.priority,
-        format=m.format,
+        status=cast(MeetingStatus, m.status),
+        priority=cast(Priority, m.priority),
+        format=cast(MeetingFormat, m.format),
         requester=_person(cards.get(m.requester_id)),
         recipient=_person(cards.get(m.recipient_id)),
         requester_id=m.requester_id,
@@ -125,7 +146,7 @@ def meeting_out(base_url: str, cards: dict[int, people.Card], m: Any) -> Meeting
         message=m.message,
         answer=m.answer,
         slot=SlotOut(m.slot.id, m.slot.starts_at, m.slot.ends_at) if m.slot is not None else None,
-        place=m.place,
+        place=cast(Place | None, m.place),
         place_number=m.place_number,
         location_en=session_info.location_en if session_info and m.place == "table" else None,
         location_ja=session_info.location_ja if session_info and m.place == "table" else None,
@@ -147,7 +168,7 @@ def _run_out(run: Any) -> RunOut:
     result = run.result or {}
     return RunOut(
         id=run.id,
-        status=run.status,
+        status=cast(RunStatus, run.status),
         progress=run.progress,
         stage=run.stage,
         scheduled=result.get("scheduled"),
@@ -175,9 +196,9 @@ class MatchingApi(Controller):
         found = await people.recommendations(db_session, current_edition.id, request.user.id)
         return [
             RecommendationOut(
-                person=PersonOut(**people.card_dict(card)),
+                person=ParticipantOut(**people.card_dict(card)),
                 score=r.score,
-                reason=ReasonOut(
+                reason=RecommendationReasonOut(
                     list(r.sectors),
                     list(r.phrases_en),
                     list(r.phrases_ja),
@@ -192,7 +213,21 @@ class MatchingApi(Controller):
             for card, r in found
         ]
 
-    @post("/meetings/requests", guards=[requires_login], status_code=201, summary="Ask someone for a meeting")
+    @post(
+        "/meetings/requests",
+        guards=[requires_login],
+        status_code=201,
+        summary="Ask someone for a meeting",
+        responses=errors(
+            {
+                403: "`not_registered`: asking needs a confirmed registration; `categories`: these two "
+                "categories do not meet",
+                404: "`unknown_person`: no confirmed participant in the directory with this id",
+                409: "`requests_closed`; `limit_reached`; `already_open`: a request between the two is open",
+                422: "`invalid`: fields refused, each with its reason (`extra`)",
+            }
+        ),
+    )
     async def send_request(
         self,
         request: Request,
@@ -214,6 +249,12 @@ class MatchingApi(Controller):
         guards=[requires_login],
         status_code=200,
         summary="Accept a request (with `slot_id`, meet in that slot at once when instant mode is on)",
+        responses=errors(
+            {
+                **ANSWER_REFUSED,
+                409: f"{ANSWER_REFUSED[409]}; `not_instant`; `slot_not_free` / `slot_taken`: take another slot",
+            }
+        ),
     )
     async def accept(
         self,
@@ -229,6 +270,7 @@ class MatchingApi(Controller):
         guards=[requires_login],
         status_code=200,
         summary="Decline a request (`answer` may say why)",
+        responses=errors(ANSWER_REFUSED),
     )
     async def decline(
         self,
@@ -262,22 +304,24 @@ class MatchingApi(Controller):
     )
     async def mine(
         self, request: Request, db_session: DbSession, current_edition: CurrentEdition
-    ) -> dict[str, list[MeetingOut]]:
+    ) -> MyMeetingsOut:
         await tracking.sweep_no_shows(db_session, current_edition.id)
         lists = await tracking.mine(db_session, current_edition.id, request.user.id)
         everyone = await people.cards(db_session, current_edition.id)
-        result: dict[str, list[MeetingOut]] = {}
-        for name in ("incoming", "outgoing", "accepted", "scheduled", "past"):
-            result[name] = [
-                meeting_out(request.app.state.settings.base_url, everyone, m) for m in getattr(lists, name)
-            ]
-        return result
+        base_url = request.app.state.settings.base_url
+        return MyMeetingsOut(
+            **{
+                name: [meeting_out(base_url, everyone, m) for m in getattr(lists, name)]
+                for name in MyMeetingsOut.__struct_fields__
+            }
+        )
 
     @post(
         "/matching/schedule",
         guards=[requires_role("organizer")],
         status_code=202,
         summary="Start a 'schedule all' run; poll GET /api/v1/matching/runs/{id}",
+        responses=errors({409: "`run_under_way`: one run at a time"}),
     )
     async def schedule(
         self, request: Request, db_session: DbSession, current_edition: CurrentEdition

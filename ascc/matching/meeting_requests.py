@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ascc import clock, locks
+from ascc import clock, dates, locks
 from ascc.editions import phases
 from ascc.errors import DomainError, ValidationFailed
-from ascc.i18n import format_date, format_datetime
-from ascc.matching import invitations
+from ascc.matching import invitations, webhook_events
 from ascc.matching import services as matching
 from ascc.matching.meetings import (
     MESSAGE_MAX,
@@ -33,6 +32,7 @@ from ascc.matching.meetings import (
 )
 from ascc.matching.models import OPEN_STATUSES, PRIORITIES, Meeting
 from ascc.matching.placement import free_slot_for, require_instant, schedule_in, slot_id_of, unschedule
+from ascc.matching.services import place_label
 from ascc.registration import delegations
 from ascc.registration import services as registration
 from ascc.text import collect, optional_block
@@ -81,8 +81,8 @@ async def send_request(
             "matching.error.requests_ended" if ended else "matching.error.requests_closed_on",
             "requests_closed",
             status=409,
-            day_en=format_date(day, "en"),
-            day_ja=format_date(day, "ja"),
+            day_en=dates.format_date(day, "en"),
+            day_ja=dates.format_date(day, "ja"),
         )
     if recipient_id == requester_id:
         raise DomainError("matching.error.self", "self", field="recipient_id")
@@ -188,9 +188,12 @@ async def answer(
     meeting = await get_meeting(session, meeting.id)
     params: dict[str, Any] = {"name_other": meeting.recipient.name_latin}
     if meeting.proposed_slot is not None:  # the proposed time, not the (empty) scheduled one
+        slot = meeting.proposed_slot
         params |= {
-            "when_en": format_datetime(meeting.proposed_slot.starts_at, "en", edition.timezone, "short"),
-            "when_ja": format_datetime(meeting.proposed_slot.starts_at, "ja", edition.timezone, "short"),
+            f"when_{lang}": dates.format_range(
+                slot.starts_at, slot.ends_at, lang, edition.timezone, "datetime_range"
+            )
+            for lang in ("en", "ja")
         }
     invitation = await request_of(session, edition, meeting, base_url)
     await tell_parties(session, edition, [meeting.requester_id], kind, meeting, base_url, params, invitation)
@@ -222,15 +225,22 @@ async def cancel(
     if meeting.status not in OPEN_STATUSES:
         raise DomainError("matching.error.not_open", "not_open", status=409)
     was_scheduled = meeting.status == "scheduled"
-    when = when_params(meeting, edition.timezone)
+    # When and where it was, before it loses its slot.
+    when = {
+        **when_params(meeting, edition.timezone),
+        **{f"place_{lang}": place_label(meeting, lang) for lang in ("en", "ja")},
+    }
     # The event as calendars have it, to cancel it there once the meeting has lost its slot.
     in_calendars = (
         await invitations.calendar_item(session, edition, meeting, base_url) if was_scheduled else None
     )
+    had_slot = webhook_events.slot_of(meeting)
     await unschedule(session, meeting)
     meeting.status = "cancelled"
     meeting.cancelled_by_id = actor_id
     await flush_or_conflict(session)
+    if was_scheduled:  # a receiver knows a meeting from meeting.scheduled; a withdrawn request is no news
+        await webhook_events.cancelled(session, meeting.id, had_slot)
     parties = (meeting.requester_id, meeting.recipient_id)
     others = [p for p in parties if p != actor_id]
     meeting = await get_meeting(session, meeting.id)

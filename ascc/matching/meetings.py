@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
+from ascc import dates
 from ascc.accounts import services as accounts
 from ascc.errors import DomainError, NotFound
-from ascc.i18n import format_datetime
 from ascc.mail import services as mail
 from ascc.matching import invitations
 from ascc.matching import services as matching
@@ -195,8 +195,10 @@ def when_params(meeting: Meeting, tz: str) -> dict[str, str]:
         return {"when_en": "", "when_ja": ""}
     assert meeting.slot is not None  # callers load a meeting with its slot
     return {
-        "when_en": format_datetime(meeting.slot.starts_at, "en", tz, "short"),
-        "when_ja": format_datetime(meeting.slot.starts_at, "ja", tz, "short"),
+        f"when_{lang}": dates.format_range(
+            meeting.slot.starts_at, meeting.slot.ends_at, lang, tz, "datetime_range"
+        )
+        for lang in ("en", "ja")
     }
 
 
@@ -222,6 +224,8 @@ async def tell_parties(
         **params,
     }
     plain = {k: v for k, v in context.items() if isinstance(v, str) and k != "message"}
+    # A table needs the badge (checked in there); an online room is joined from the meeting page.
+    context["place_kind"] = meeting.place if meeting.slot_id is not None else None
     if notify:
         await notifications.notify_many(session, user_ids, kind, link, plain)
     for person in await accounts.get_users(session, list(dict.fromkeys(user_ids))):

@@ -12,10 +12,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from ascc import dates
 from ascc.audit import services as audit
 from ascc.editions import services as editions
 from ascc.errors import DomainError, ValidationFailed
-from ascc.i18n import format_datetime, translate
+from ascc.i18n import translate
 from ascc.matching import meeting_requests, meetings, placement, planning, printouts, tracking
 from ascc.matching import services as matching
 from ascc.matching.models import FOLLOW_UP_MONTHS, FOLLOW_UPS, STATUSES
@@ -295,7 +296,8 @@ class MatchingAdminPages(Controller):
         sections = []
         for slot, held in await tracking.table_plan(db_session, current_edition.id):
             name = slot.session.name_ja if lang == "ja" else slot.session.name_en
-            heading = f"{format_datetime(slot.starts_at, lang, current_edition.timezone, 'short')} · {name}"
+            when = dates.format_range(slot.starts_at, slot.ends_at, lang, current_edition.timezone)
+            heading = f"{when} · {name}"
             rows = [
                 (
                     meetings.place_label(m, "en").split(",")[0],

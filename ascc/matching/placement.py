@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ascc import clock, locks
 from ascc.errors import DomainError
-from ascc.matching import invitations
+from ascc.matching import invitations, webhook_events
 from ascc.matching import services as matching
 from ascc.matching.meetings import (
     flush_or_conflict,
@@ -113,6 +113,7 @@ async def schedule_in(
     """Instant mode: put the meeting in a slot both are free in, at the lowest free table (or room)."""
     require_instant(await matching.get_settings(session, edition.id))
     meeting = await _place(session, edition, meeting, slot_id)
+    await webhook_events.scheduled(session, meeting.id)
     if tell:
         scheduled = await get_meeting(session, meeting.id)
         await tell_parties(
@@ -212,6 +213,7 @@ async def move(
     if slot_id == meeting.slot_id:
         raise DomainError("matching.error.same_slot", "same_slot", field="slot_id")
     was, locked = when_params(meeting, edition.timezone), meeting.locked
+    was_slot = webhook_events.slot_of(meeting)
     async with session.begin_nested():  # a refused move leaves the meeting where it was
         await unschedule(session, meeting)
         meeting.status = "accepted"
@@ -220,6 +222,7 @@ async def move(
         meeting.locked = locked
         await session.flush()
     moved = await get_meeting(session, meeting_id)
+    await webhook_events.moved(session, moved.id, was_slot)
     await tell_parties(
         session,
         edition,

@@ -21,14 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from ascc import clock, locks
+from ascc import clock, dates, locks
 from ascc.accounts import services as accounts
 from ascc.audit import services as audit
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound
-from ascc.i18n import format_datetime
 from ascc.mail import services as mail
-from ascc.matching import invitations, scheduler
+from ascc.matching import invitations, scheduler, webhook_events
 from ascc.matching import services as matching
 from ascc.matching.meetings import meetings_by_ids, place_label, place_of, tell_parties
 from ascc.matching.models import MatchingSlot, Meeting, MeetingSeat, ScheduleRun
@@ -195,6 +194,7 @@ async def execute_run(session_maker: Callable[[], AsyncSession], run_id: int, ba
                 .where(ScheduleRun.id == run_id)
                 .values(status="done", progress=1.0, stage="done", result=summary, finished_at=clock.now())
             )
+            await webhook_events.scheduled_many(session, applied)
             await _tell_people(session, edition_id, applied, base_url)
             await session.commit()
         except (
@@ -307,24 +307,33 @@ async def _tell_people(session: AsyncSession, edition_id: int, meeting_ids: list
     await notifications.notify_many(session, list(lines), "meetings_scheduled", "/matching", {})
     for person in await accounts.get_users(session, list(lines)):
         mine = sorted(lines[person.id], key=lambda line: line[0])
+        context: dict[str, Any] = {"name": person.name_latin, "link": f"{base_url}/matching"}
+        for lang in ("en", "ja"):
+            # One line a meeting: when (with the zone), with whom, where.
+            context[f"lines_{lang}"] = [
+                " · ".join(
+                    filter(
+                        None,
+                        (
+                            dates.format_range(
+                                m.slot.starts_at, m.slot.ends_at, lang, edition_tz, "datetime_range"
+                            )
+                            if m.slot
+                            else "",
+                            who,
+                            place_label(m, lang),
+                        ),
+                    )
+                )
+                for _when, who, m in mine
+            ]
         await mail.queue_mail(
             session,
             to=person.email,
             name=person.name_latin,
             lang=person.preferred_lang,
             kind="meetings_scheduled",
-            context={
-                "name": person.name_latin,
-                "link": f"{base_url}/matching",
-                "lines_en": [
-                    f"{format_datetime(when, 'en', edition_tz, 'short')}  {who}  ({place_label(m, 'en')})"
-                    for when, who, m in mine
-                ],
-                "lines_ja": [
-                    f"{format_datetime(when, 'ja', edition_tz, 'short')}  {who}  ({place_label(m, 'ja')})"
-                    for when, who, m in mine
-                ],
-            },
+            context=context,
         )
     # Calendars take one event per invitation, so each meeting goes out as its own invitation too.
     for m, item in zip(

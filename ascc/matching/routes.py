@@ -12,11 +12,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from ascc import clock
+from ascc import clock, dates
 from ascc.editions import phases
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
-from ascc.i18n import format_datetime, translate
+from ascc.i18n import translate
 from ascc.matching import invitations, meeting_requests, meetings, people, placement, printouts, tracking
 from ascc.matching import services as matching
 from ascc.matching.models import FORMATS, OUTCOMES, PRIORITIES
@@ -286,7 +286,7 @@ class MatchingPages(Controller):
                 note = (note + " " + translate(lang, "matching.interpreter_short")).strip()
             lines.append(
                 printouts.Line(
-                    format_datetime(m.slot.starts_at, lang, current_edition.timezone, "short"),
+                    dates.format_range(m.slot.starts_at, m.slot.ends_at, lang, current_edition.timezone),
                     meetings.place_label(m, lang),
                     f"{other.name_latin}{' / ' + other.name_local if other.name_local else ''}",
                     note,

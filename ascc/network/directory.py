@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -365,7 +365,7 @@ class Figures:
     left: int
     by_country: list[tuple[str | None, int]]
     by_category: list[tuple[str | None, int]]
-    joins_by_month: list[tuple[str, int, int]]  # (YYYY-MM, joins, leaves)
+    joins_by_month: list[tuple[date, int, int]]  # (the month's first day, joins, leaves)
     meetings: dict[str, int]
 
 
@@ -373,9 +373,9 @@ async def figures(session: AsyncSession, all_cards: list[MemberCard], tz: str) -
     left = await session.scalar(select(func.count()).where(NetworkMember.left_at.is_not(None))) or 0
     by_country = Counter(c.country for c in all_cards).most_common()
     by_category = Counter(c.category for c in all_cards).most_common()
-    months: dict[str, list[int]] = {}
+    months: dict[date, list[int]] = {}
     for action, at in (await session.execute(select(NetworkChoice.action, NetworkChoice.chosen_at))).tuples():
-        key = at.astimezone(ZoneInfo(tz)).strftime("%Y-%m")
+        key = at.astimezone(ZoneInfo(tz)).date().replace(day=1)
         months.setdefault(key, [0, 0])[0 if action == "join" else 1] += 1
     rows = await session.execute(select(NetworkMeeting.status, func.count()).group_by(NetworkMeeting.status))
     counts = {status: count for status, count in rows.tuples()}

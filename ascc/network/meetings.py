@@ -15,11 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ascc import clock, locks
+from ascc import clock, dates, locks
 from ascc.accounts import services as accounts
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
-from ascc.i18n import format_datetime
 from ascc.ical import Attendee, invitation_payload
 from ascc.mail import services as mail
 from ascc.matching import invitations
@@ -327,10 +326,11 @@ async def room_address(session: AsyncSession, meeting_id: int, user_id: int, now
     return invitations.room_address(await video_base(session), meeting.room_token)
 
 
-def _when(moment: datetime | None, lang: str, tz: str) -> str:
+def _when(moment: datetime | None, lang: str, tz: str, minutes: int) -> str:
+    """From start to end in the person's own zone (off-season meetings span the region's zones)."""
     if moment is None:
         return ""
-    return f"{format_datetime(moment, lang, tz, 'EEE d MMM y, HH:mm' if lang == 'en' else 'y年M月d日(E) H:mm')} ({tz})"
+    return dates.format_range(moment, moment + timedelta(minutes=minutes), lang, tz, "datetime_range")
 
 
 async def _tell(
@@ -378,10 +378,10 @@ async def _tell(
                 "name": person.name_latin,
                 "name_other": other.display_name if other else "",
                 "message": meeting.message if kind == "network_meeting_requested" else meeting.answer,
-                "slots_en": [_when(s, "en", tz) for s in meeting.slots],
-                "slots_ja": [_when(s, "ja", tz) for s in meeting.slots],
-                "when_en": _when(meeting.starts_at, "en", tz),
-                "when_ja": _when(meeting.starts_at, "ja", tz),
+                "slots_en": [_when(s, "en", tz, meeting.duration_minutes) for s in meeting.slots],
+                "slots_ja": [_when(s, "ja", tz, meeting.duration_minutes) for s in meeting.slots],
+                "when_en": _when(meeting.starts_at, "en", tz, meeting.duration_minutes),
+                "when_ja": _when(meeting.starts_at, "ja", tz, meeting.duration_minutes),
                 "minutes": meeting.duration_minutes,
                 "to_self": to_self,
                 "link": f"{base_url}{offseason.meeting_path(meeting.id)}",

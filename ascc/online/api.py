@@ -4,13 +4,14 @@ moderation and poll management need an organizer or the session's moderator. Liv
 arrive on the SSE stream at /sessions/{id}/live."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.params import Body, FromPath
 
 from ascc import clock
+from ascc.api_contract import errors
 from ascc.online import polls as live_polls
 from ascc.online import publishing, viewing
 from ascc.online import questions as live_questions
@@ -19,6 +20,18 @@ from ascc.online.routes import author_of, viewer_of
 from ascc.security import requires_login
 from ascc.web import DbSession
 
+# Closed sets, as online's modules name them (tests/test_api_contract.py compares).
+Moderation = Literal["approve", "answer", "hide", "pending"]
+QuestionStatus = Literal["pending", "approved", "answered", "hidden"]
+PollStatus = Literal["draft", "open", "closed"]
+Channel = Literal["floor", "ja", "en"]  # the room's own sound, and the interpretation channels
+
+# Every operation: a confirmed registration in the edition (or a speaker's or organizer's part in it).
+ATTENDEES = "`not_registered`: taking part needs a confirmed registration in the edition"
+MODERATORS = "`forbidden`: only the session's moderators and organizers"
+CANCELLED = "`cancelled`: the session is cancelled"
+INVALID = "`invalid`: fields refused, each with its reason (`extra`)"
+
 
 class QuestionIn(msgspec.Struct, forbid_unknown_fields=True):
     body: str
@@ -26,7 +39,7 @@ class QuestionIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ModerateIn(msgspec.Struct, forbid_unknown_fields=True):
-    action: str  # approve | answer | hide | pending
+    action: Moderation
     answer: str | None = None  # a written answer, shown under the question
 
 
@@ -36,7 +49,7 @@ class QuestionOut(msgspec.Struct):
     body: str
     language: str
     author: str | None  # None when asked anonymously (moderators see who asked)
-    status: str  # pending | approved | answered | hidden
+    status: QuestionStatus
     answer: str
     votes: int
     voted: bool
@@ -72,14 +85,14 @@ class PollOut(msgspec.Struct):
     session_id: int
     question_en: str
     question_ja: str
-    status: str  # draft | open | closed
+    status: PollStatus
     options: list[PollOptionOut]
     total: int
     my_vote: int | None
 
 
 class HeartbeatIn(msgspec.Struct, forbid_unknown_fields=True):
-    channel: str = "floor"  # the language channel being watched: floor | ja | en
+    channel: Channel = "floor"  # the language channel being watched
 
 
 class HeartbeatOut(msgspec.Struct):
@@ -94,7 +107,7 @@ def question_out(q: Any, who: online.Viewer, voted: set[int]) -> QuestionOut:
         body=q.body,
         language=q.language,
         author=q.author if who.moderator or not q.anonymous else None,
-        status=q.status,
+        status=cast(QuestionStatus, q.status),
         answer=q.answer,
         votes=q.votes,
         voted=q.id in voted,
@@ -110,7 +123,7 @@ def poll_out(view: live_polls.PollView, my_vote: int | None) -> PollOut:
         session_id=poll.session_id,
         question_en=poll.question_en,
         question_ja=poll.question_ja,
-        status=poll.status,
+        status=cast(PollStatus, poll.status),
         options=[
             PollOptionOut(o["en"], o["ja"], view.counts[i], view.share(i)) for i, o in enumerate(poll.options)
         ],
@@ -124,7 +137,11 @@ class OnlineApi(Controller):
     tags = ["online"]
     guards = [requires_login]
 
-    @get("/sessions/{session_id:int}/questions", summary="The questions I may see, open ones by votes first")
+    @get(
+        "/sessions/{session_id:int}/questions",
+        summary="The questions I may see, open ones by votes first",
+        responses=errors({403: ATTENDEES, 409: CANCELLED}),
+    )
     async def questions(
         self, request: Request, db_session: DbSession, session_id: FromPath[int]
     ) -> list[QuestionOut]:
@@ -139,6 +156,14 @@ class OnlineApi(Controller):
     @post(
         "/sessions/{session_id:int}/questions",
         summary="Ask (up to 500 characters); it waits for a moderator unless the session shows questions at once",
+        responses=errors(
+            {
+                403: ATTENDEES,
+                409: f"{CANCELLED}; `qa_closed`: questions are closed",
+                422: INVALID,
+                429: "`too_many`: the most questions one person may ask in a session",
+            }
+        ),
     )
     async def ask(
         self,
@@ -155,7 +180,12 @@ class OnlineApi(Controller):
         await publishing.question_changed(request.app, question, was_shown=False)
         return question_out(question, who, set())
 
-    @post("/questions/{question_id:int}/vote", status_code=200, summary="Upvote; a second vote counts once")
+    @post(
+        "/questions/{question_id:int}/vote",
+        status_code=200,
+        summary="Upvote; a second vote counts once",
+        responses=errors({403: ATTENDEES, 409: f"{CANCELLED}; `not_open`: the question is not shown"}),
+    )
     async def vote(self, request: Request, db_session: DbSession, question_id: FromPath[int]) -> VoteOut:
         question = await live_questions.get_question(db_session, question_id)
         _, _, who = await viewer_of(request, db_session, question.session_id)
@@ -165,7 +195,12 @@ class OnlineApi(Controller):
             publishing.question_votes_changed(request.app, question_id)
         return VoteOut(question_out(question, who, {question_id}), counted)
 
-    @delete("/questions/{question_id:int}/vote", status_code=200, summary="Take my vote back")
+    @delete(
+        "/questions/{question_id:int}/vote",
+        status_code=200,
+        summary="Take my vote back",
+        responses=errors({403: ATTENDEES, 409: f"{CANCELLED}; `not_open`: the question is not shown"}),
+    )
     async def unvote(
         self, request: Request, db_session: DbSession, question_id: FromPath[int]
     ) -> QuestionOut:
@@ -180,6 +215,7 @@ class OnlineApi(Controller):
         "/questions/{question_id:int}/moderate",
         status_code=200,
         summary="Moderators: approve, answer (optionally with a written answer), hide, or back to pending",
+        responses=errors({403: MODERATORS, 409: CANCELLED, 422: INVALID}),
     )
     async def moderate(
         self,
@@ -203,6 +239,7 @@ class OnlineApi(Controller):
     @get(
         "/sessions/{session_id:int}/polls",
         summary="The session's polls with their results (drafts for moderators)",
+        responses=errors({403: ATTENDEES, 409: CANCELLED}),
     )
     async def polls(
         self, request: Request, db_session: DbSession, session_id: FromPath[int]
@@ -216,6 +253,7 @@ class OnlineApi(Controller):
     @post(
         "/sessions/{session_id:int}/polls",
         summary="Moderators: a poll with 2 to 8 options, open at once or a draft",
+        responses=errors({403: MODERATORS, 409: CANCELLED, 422: INVALID}),
     )
     async def create_poll(
         self,
@@ -233,7 +271,16 @@ class OnlineApi(Controller):
         return poll_out(await live_polls.poll_view(db_session, poll), None)
 
     @post(
-        "/polls/{poll_id:int}/vote", status_code=200, summary="Vote once; a second vote is refused with 409"
+        "/polls/{poll_id:int}/vote",
+        status_code=200,
+        summary="Vote once; a second vote is refused with 409",
+        responses=errors(
+            {
+                403: ATTENDEES,
+                409: f"{CANCELLED}; `poll_closed`; `already_voted`",
+                422: "`invalid`: no such option (`field`: option)",
+            }
+        ),
     )
     async def poll_vote(
         self,
@@ -253,6 +300,7 @@ class OnlineApi(Controller):
         "/sessions/{session_id:int}/heartbeat",
         status_code=200,
         summary="The watch page is open: counts this minute of viewing (send every 30 seconds)",
+        responses=errors({403: ATTENDEES, 409: CANCELLED}),
     )
     async def heartbeat(
         self,

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
+from ascc import dates
+
 WIDTH, HEIGHT = 720, 240
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 16, 40  # margins for the axes' labels
 MARGIN = timedelta(minutes=10)  # shown before the start and after the end
@@ -53,7 +55,7 @@ def attendance_svg(
             ticks.append(
                 f'<line x1="{x(i):.1f}" y1="{TOP}" x2="{x(i):.1f}" y2="{TOP + plot_h}" class="grid"/>'
                 f'<text x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
-                f"{minute.astimezone(tz):%H:%M}</text>"
+                f"{dates.format_moment(minute, 'en', tz, 'time')}</text>"
             )
     m = int(MARGIN.total_seconds() // 60)  # the session itself, between the margins
     session_band = f'<rect x="{x(m):.1f}" y="{TOP}" width="{x(len(span) - 1 - m) - x(m):.1f}" height="{plot_h}" class="band"/>'

@@ -1,12 +1,13 @@
 """Organizations: the organizers' list and form, and the public API list."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
+from ascc.api_contract import errors
 from ascc.audit import services as audit
 from ascc.errors import ValidationFailed
 from ascc.organizations import services as organizations
@@ -99,18 +100,24 @@ class OrganizationAdminPages(Controller):
         return Redirect("/organizer/organizations", status_code=303)
 
 
+# organizations.models.ORGANIZATION_KINDS (tests/test_api_contract.py compares)
+OrganizationKind = Literal[
+    "city", "government", "company", "international", "academia", "ngo", "press", "other"
+]
+
+
 class OrganizationOut(msgspec.Struct):
     id: int
     name_en: str
     name_ja: str | None
-    kind: str
+    kind: OrganizationKind
     country: str | None
     region: str | None
 
 
 class OrganizationIn(msgspec.Struct):
     name_en: str
-    kind: str
+    kind: OrganizationKind
     name_ja: str | None = None
     country: str | None = None
     region: str | None = None
@@ -119,7 +126,12 @@ class OrganizationIn(msgspec.Struct):
 
 def _out(o: organizations.Organization) -> OrganizationOut:
     return OrganizationOut(
-        id=o.id, name_en=o.name_en, name_ja=o.name_ja, kind=o.kind, country=o.country, region=o.region
+        id=o.id,
+        name_en=o.name_en,
+        name_ja=o.name_ja,
+        kind=cast(OrganizationKind, o.kind),
+        country=o.country,
+        region=o.region,
     )
 
 
@@ -133,14 +145,22 @@ class OrganizationApi(Controller):
         summary="Curated organizations: cities, companies, international bodies ...",
     )
     async def list_organizations(
-        self, db_session: DbSession, q: FromQuery[str | None] = None, kind: FromQuery[str | None] = None
+        self,
+        db_session: DbSession,
+        q: FromQuery[str | None] = None,
+        kind: FromQuery[OrganizationKind | None] = None,
     ) -> list[OrganizationOut]:
         """Names typed at sign-up stay out until an organizer has checked their kind (ask kind=other for the
         unclassified ones)."""
         items = await organizations.list_all(db_session, q, kind)
         return [_out(o) for o in items if o.kind_checked or kind == "other"]
 
-    @post("/", guards=[requires_organizer], summary="Add an organization (organizers)")
+    @post(
+        "/",
+        guards=[requires_organizer],
+        summary="Add an organization (organizers)",
+        responses=errors({422: "`invalid`: fields refused (a name taken: `name_en`), each with its reason"}),
+    )
     async def create(
         self, request: Request, db_session: DbSession, data: Annotated[OrganizationIn, Body()]
     ) -> OrganizationOut:

@@ -23,6 +23,7 @@ from ascc.matching.models import MatchingProfile, Meeting
 from ascc.network.models import NetworkMeeting, NetworkMember
 from ascc.online.models import LiveQuestion, ViewingMinute
 from ascc.privacy.models import NoticeAcceptance, NoticeVersion
+from ascc.programme import feedback
 from ascc.programme.models import AgendaEntry, ProgrammeSession
 from ascc.registration.consents import CONSENTS
 from ascc.registration.models import Registration
@@ -162,6 +163,9 @@ async def person_export(session: AsyncSession, user_id: int) -> dict[str, Any]:
         }
         for q in questions
     ]
+    rated = await feedback.export_of(session, user_id)
+    rated_titles = await _titles(session, {r["session_id"] for r in rated})
+    data["session_feedback"] = [{**rated_titles.get(r["session_id"], {}), **r} for r in rated]
     data["viewing_minutes"] = [
         {**titles.get(sid, {}), "session_id": sid, "minutes": count, "first": _iso(first), "last": _iso(last)}
         for sid, count, first, last in viewing

@@ -16,10 +16,12 @@ from ascc.mail import services as mail
 from ascc.matching import services as matching
 from ascc.network import services as network
 from ascc.online import questions as online
+from ascc.programme import feedback
 from ascc.registration.consents import CONSENTS
 from ascc.registration.delegations import hand_over
 from ascc.registration.models import ACTIVE_STATUSES, DelegationInvite, Registration
 from ascc.registration.registering import cancel
+from ascc.webhooks import services as webhooks
 
 
 async def delete_account(session: AsyncSession, user_id: int, base_url: str) -> None:
@@ -54,6 +56,8 @@ async def forget_person(session: AsyncSession, user_id: int) -> None:
     await online.forget_author(session, user_id)
     await matching.forget_person(session, user_id)
     await network.forget_member(session, user_id)
+    await feedback.forget_person(session, user_id)  # ratings stay for the averages, unnamed; comments go
+    await webhooks.forget_person(session, user_id)  # deliveries that carry their name, sent or waiting
     await accounts.anonymize(session, user_id)
     user = await accounts.get_user(session, user_id)
     await audit.forget_actor(session, user_id, user.name_latin)

@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ascc.i18n import format_date, format_datetime, translate
+from ascc import dates
+from ascc.i18n import translate
 
 # The fields whose old and new value a notice names (the others are named only: a new description is long).
 DETAILED = ("time", "room", "title", "speakers", "format", "capacity")
@@ -77,10 +78,8 @@ def details_of(
 
 
 def _when(value: Any, lang: str, tz: ZoneInfo) -> str:
-    starts, ends = (datetime.fromisoformat(v).astimezone(tz) for v in value)
-    day = format_date(starts.date(), lang, "day")
-    hours = f"{format_datetime(starts, lang, tz.key, 'HH:mm')}–{format_datetime(ends, lang, tz.key, 'HH:mm')}"
-    return f"{day} {hours}"
+    starts, ends = (datetime.fromisoformat(v) for v in value)
+    return dates.format_range(starts, ends, lang, tz)
 
 
 def _text(field: str, value: Any, lang: str, tz: ZoneInfo) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ascc import clock
 from ascc.editions import services as editions
 from ascc.programme import editing, materials, releases, session_editing
 from ascc.programme.models import ROLES
@@ -70,5 +72,11 @@ async def load_programme(
             await materials.add_material(session, edition.id, created_row.id, material, None)
         created += 1
     if await releases.unpublished_count(session, edition):
-        await releases.publish(session, edition, None, data.get("release_note", ""), base_url)
+        # The demo's programme was published before the conference, whenever the demo is loaded: dated by the
+        # data, never after the clock (a demo seeded today and served at ASCC_NOW=2023-11-14 showed version 1
+        # published in the future). Without a date in the data: now, by the platform's clock.
+        at = clock.now()
+        if data.get("published_at"):
+            at = min(at, datetime.fromisoformat(data["published_at"]).astimezone(UTC))
+        await releases.publish(session, edition, None, data.get("release_note", ""), base_url, at)
     return created

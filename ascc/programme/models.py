@@ -177,3 +177,25 @@ class AgendaEntry(Base):
     )
     edition_id: Mapped[int] = mapped_column(ForeignKey("edition.id", ondelete="CASCADE"))
     signed_up: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+FEEDBACK_COMMENT_STATUSES = ("none", "pending", "approved", "hidden")
+
+
+class SessionFeedback(Base):
+    """A participant's rating (1–5) of a session that ended, with an optional comment organizers moderate.
+
+    One per person and session (the unique index decides a race; programme.feedback upserts). Forgetting a
+    person keeps the rating for the averages, without the person (user_id NULL) and without the comment."""
+
+    __tablename__ = "programme_feedback"
+    __table_args__ = (UniqueConstraint("session_id", "user_id", name="uq_programme_feedback"),)
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("programme_session.id", ondelete="CASCADE"))
+    edition_id: Mapped[int] = mapped_column(ForeignKey("edition.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    comment_status: Mapped[str] = mapped_column(String(10), default="none")  # FEEDBACK_COMMENT_STATUSES

@@ -8,6 +8,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from ascc import uploads
 from ascc.audit import services as audit
 from ascc.editions import services as editions
 from ascc.errors import DomainError, ValidationFailed
@@ -21,7 +22,7 @@ from ascc.programme.session_editing import NeedsConfirmation, SessionInput
 from ascc.security import requires_organizer
 from ascc.taxonomy import SECTORS
 from ascc.text import as_number
-from ascc.web import DbSession, form_errors, form_text, form_upload, form_values, page, request_lang
+from ascc.web import DbSession, form_errors, form_text, form_values, page, request_lang
 
 # The current edition, or a 404 when there is none (app.DEPENDENCIES).
 CurrentEdition = NamedDependency[editions.Edition]
@@ -44,7 +45,6 @@ SESSION_TEXT_FIELDS = (
     "status",
 )
 SESSION_LIST_FIELDS = ("sectors", "interpretation", "speakers", "moderators", "panelists")
-MATERIAL_MAX_BODY = materials.MATERIAL_MAX_BYTES + 1024 * 1024
 
 
 def _session_input(form: Any) -> SessionInput:
@@ -211,7 +211,7 @@ class ProgrammeAdminPages(Controller):
         await session_editing.delete_session(db_session, current_edition.id, session_id, request.user)
         return Redirect("/organizer/programme/?notice=deleted", status_code=303)
 
-    @post("/sessions/{session_id:int}/materials", request_max_body_size=MATERIAL_MAX_BODY)
+    @post("/sessions/{session_id:int}/materials", **uploads.route_options(materials.MATERIAL_MAX_BYTES))
     async def add_material(
         self, request: Request, db_session: DbSession, session_id: FromPath[int]
     ) -> Template | Redirect:
@@ -222,7 +222,12 @@ class ProgrammeAdminPages(Controller):
         )
         try:
             await materials.add_material(
-                db_session, edition.id, session_id, values, await form_upload(form, "file"), request.user
+                db_session,
+                edition.id,
+                session_id,
+                values,
+                await uploads.chosen_file(form, "file", materials.MATERIAL_MAX_BYTES),
+                request.user,
             )
         except (ValidationFailed, DomainError) as exc:
             await db_session.rollback()
@@ -398,13 +403,13 @@ class ProgrammeAdminPages(Controller):
     ) -> Template | Redirect:
         return await _save_speaker(request, db_session, speaker_id)
 
-    @post("/speakers/{speaker_id:int}/photo", request_max_body_size=editing.PHOTO_MAX_BYTES + 256 * 1024)
+    @post("/speakers/{speaker_id:int}/photo", **uploads.route_options(editing.PHOTO_MAX_BYTES))
     async def speaker_photo(
         self, request: Request, db_session: DbSession, speaker_id: FromPath[int]
     ) -> Template | Redirect:
         edition = await editions.require_current(db_session)
         form = await request.form()
-        upload = await form_upload(form, "photo")
+        upload = await uploads.chosen_file(form, "photo", editing.PHOTO_MAX_BYTES)
         try:
             if upload is None:
                 raise DomainError("error.required", "required", field="photo", status=422)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,7 +34,9 @@ def _worth_telling(change: Any) -> bool:
     )
 
 
-async def snapshot_of(session: AsyncSession, edition: editions.Edition, version: int) -> dict[str, Any]:
+async def snapshot_of(
+    session: AsyncSession, edition: editions.Edition, version: int, at: datetime | None = None
+) -> dict[str, Any]:
     """Everything the public pages show of the programme, as JSON: published and cancelled sessions."""
     rows = [
         row for row in await list_sessions(session, edition.id) if row.status in ("published", "cancelled")
@@ -45,7 +47,7 @@ async def snapshot_of(session: AsyncSession, edition: editions.Edition, version:
     )
     return {
         "version": version,
-        "published_at": clock.now().isoformat(),
+        "published_at": (at or clock.now()).isoformat(),
         "timezone": edition.timezone,
         "first_day": edition.starts_on.isoformat(),
         "last_day": edition.ends_on.isoformat(),
@@ -118,17 +120,25 @@ async def latest_release(session: AsyncSession, edition_id: int) -> Release | No
 
 
 async def publish(
-    session: AsyncSession, edition: editions.Edition, user_id: int | None, note: str, base_url: str
+    session: AsyncSession,
+    edition: editions.Edition,
+    user_id: int | None,
+    note: str,
+    base_url: str,
+    at: datetime | None = None,
 ) -> Published:
-    """Freeze the programme as the next version, list what changed, and tell who saved a changed session."""
+    """Freeze the programme as the next version, list what changed, and tell who saved a changed session.
+
+    `at`: when it was published, if not now (the demo's first release, dated as the demo data says)."""
+    at = at or clock.now()
     previous = await latest_release(session, edition.id)
     old_snapshot = (
         await session.scalar(select(Release.snapshot).where(Release.id == previous.id)) if previous else None
     )
     version = (previous.version if previous else 0) + 1
-    snapshot = await snapshot_of(session, edition, version)
+    snapshot = await snapshot_of(session, edition, version, at)
     release = Release(
-        published_at=clock.now(),
+        published_at=at,
         edition_id=edition.id,
         version=version,
         note=clean_block(note)[:2000],

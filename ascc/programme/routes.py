@@ -1,5 +1,6 @@
 """Public programme pages (agenda, sessions, speakers, what changed) and the personal agenda."""
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
@@ -16,7 +17,7 @@ from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ascc import clock
+from ascc import clock, dates
 from ascc.errors import DomainError, NotFound
 from ascc.files import services as files
 from ascc.i18n import translate
@@ -86,11 +87,11 @@ class AgendaView:
         groups: OrderedDict[tuple[date, str], list[Item]] = OrderedDict()
         for item in self.items:
             local = item.starts_at.astimezone(self.tz)
-            groups.setdefault((local.date(), local.strftime("%H:%M")), []).append(item)
+            groups.setdefault((local.date(), self.hm(item.starts_at)), []).append(item)
         return [(day, start, items) for (day, start), items in groups.items()]
 
     def hm(self, moment: datetime) -> str:
-        return moment.astimezone(self.tz).strftime("%H:%M")
+        return dates.format_moment(moment, "en", self.tz, "time")  # the same "14:00" in both languages
 
     def link(self, day: date | None = None, all_days: bool = False) -> str:
         pairs = self.filters.query_pairs(day=day, include_day=not all_days)
@@ -148,6 +149,16 @@ def _csrf_token(request: Request) -> str:
     where the token is Empty, which is truthy (`or ""` let it through into the page)."""
     token = ScopeState.from_scope(request.scope).csrf_token
     return token if isinstance(token, str) else ""
+
+
+def _for_every_visitor(next_path: str) -> dict[str, Any]:
+    """Template values of a page rendered once for every visitor: the CSRF slot, and a language switch that
+    comes back to `next_path` (not to the address the first visitor typed)."""
+    return {
+        "csrf_token": lambda: CSRF_SLOT,
+        "csrf_input": Markup('<input type="hidden" name="_csrf_token" value="{}">').format(CSRF_SLOT),
+        "lang_url": lambda lang: f"/lang/{lang}?next={next_path}",
+    }
 
 
 def _agenda_html(
@@ -244,7 +255,9 @@ class ProgrammePages(Controller):
         db_session: DbSession,
         session_id: FromPath[int],
         streamed_channels: StreamedChannels,
-    ) -> Template:
+    ) -> Template | Response:
+        if request.user is None:
+            return await _visitor_session_page(request, streamed_channels, session_id)
         return await _session_page(request, db_session, streamed_channels, session_id)
 
     @get("/sessions/{session_id:int}/materials/{material_id:int}")
@@ -266,10 +279,25 @@ class ProgrammePages(Controller):
         return file_response(stored)
 
     @get("/speakers")
-    async def speakers(self, request: Request) -> Template:
+    async def speakers(self, request: Request) -> Template | Response:
         current = await programme.current_programme(schedule_cache(request))
         people = current.schedule.people if current.schedule else ()
-        return page(request, "programme/speakers.html", people=people, edition=current.edition)
+        if request.user is not None:
+            return page(request, "programme/speakers.html", people=people, edition=current.edition)
+        # Visitors: rendered once per release and language (hundreds of speakers), like the agenda.
+        cache: FragmentCache = request.app.state.agenda_fragments
+        key = ("speakers", current.release_id, current.edition.updated_at, request_lang(request))
+        html = cache.get(key)
+        if html is None:
+            html = render(
+                request,
+                "programme/speakers.html",
+                people=people,
+                edition=current.edition,
+                **_for_every_visitor("/speakers"),
+            )
+            cache.put(key, html)
+        return Response(html.replace(CSRF_SLOT, _csrf_token(request)), media_type="text/html", headers=VARY)
 
     @get("/speakers/{slug:str}")
     async def speaker(self, request: Request, db_session: DbSession, slug: FromPath[str]) -> Template:
@@ -321,6 +349,64 @@ class ProgrammePages(Controller):
         )
 
 
+async def _session_context(
+    db_session: AsyncSession, streamed_channels: Any, current: programme.Programme, item: Item
+) -> dict[str, Any]:
+    """What everyone sees of a published session: the release's item, and its seats, materials and streams."""
+    assert current.schedule is not None  # the item was found in it
+    return {
+        "item": item,
+        "edition": current.edition,
+        "materials": await programme.available_materials(db_session, current.edition, item.id),
+        "counts": await programme.seats_left(db_session, item.id) if item.signup else None,
+        "tz": current.schedule.zone,
+        "over": item.ends_at <= clock.now(),
+        "streamed": (await streamed_channels(db_session, [item.id])).get(item.id, []),
+        "saved": False,
+        "seat": None,
+        "refusal": None,
+        "clashes": [],
+        "error": None,
+    }
+
+
+async def _visitor_session_page(request: Request, streamed_channels: Any, session_id: int) -> Response:
+    """A session as visitors who are not signed in see it: rendered once per release, language and day, and
+    again when its seats, materials and streams were read more than 2 seconds ago (one short database session
+    then, none otherwise). The visitor's CSRF token is filled in; a browser holding this version gets 304."""
+    current = await programme.current_programme(schedule_cache(request))
+    item = programme.published_item(current, session_id)
+    now = clock.now()
+    key = (
+        current.release_id,
+        current.edition.updated_at,  # the page shows the edition's name
+        request_lang(request),
+        session_id,
+        now.astimezone(ZoneInfo(current.edition.timezone)).date(),  # materials are public by the day
+        item.ends_at <= now,
+    )
+
+    async def build() -> tuple[str, str]:
+        async with schedule_cache(request).session_maker() as session:
+            context = await _session_context(session, streamed_channels, current, item)
+        html = render(
+            request,
+            "programme/session.html",
+            **context,
+            **_for_every_visitor(f"/sessions/{session_id}"),
+        )
+        return html, hashlib.blake2b(html.encode(), digest_size=12).hexdigest()
+
+    html, digest = await request.app.state.visitor_pages.get(key, build)
+    token = _csrf_token(request)
+    etag = f'"{digest}-{hashlib.blake2b(token.encode(), digest_size=6).hexdigest()}"'
+    headers = {**VARY, "etag": etag, "cache-control": "private, no-cache"}
+    held = {tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")}
+    if etag in held:  # weak comparison (RFC 9110 13.1.2), as the calendar files do
+        return Response(b"", status_code=304, headers=headers)
+    return Response(html.replace(CSRF_SLOT, token), media_type="text/html", headers=headers)
+
+
 async def _session_page(
     request: Request,
     db_session: DbSession,
@@ -333,22 +419,8 @@ async def _session_page(
     current = await programme.current_programme(schedule_cache(request))
     item = programme.published_item(current, session_id)
     assert current.schedule is not None  # published_item found the session in it
-    row = await session_editing.get_session(db_session, current.edition.id, session_id)
-    today = clock.now().astimezone(ZoneInfo(current.edition.timezone)).date()
-    context: dict[str, Any] = {
-        "item": item,
-        "edition": current.edition,
-        "materials": [m for m in row.materials if materials.is_available(m, today)],
-        "counts": await programme.seats_left(db_session, session_id) if item.signup else None,
-        "tz": current.schedule.zone,
-        "over": item.ends_at <= clock.now(),
-        "streamed": (await streamed_channels(db_session, [session_id])).get(session_id, []),
-        "saved": False,
-        "seat": None,
-        "refusal": None,
-        "clashes": [],
-        "error": error,
-    }
+    context = await _session_context(db_session, streamed_channels, current, item)
+    context["error"] = error
     if request.user is not None:
         mine = await programme.saved_ids(db_session, request.user.id, current.edition.id)
         context["saved"] = session_id in mine

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,12 +29,12 @@ from ascc.mail import services as mail
 from ascc.notifications import services as notifications
 from ascc.places import Place
 from ascc.programme import materials, session_editing
-from ascc.programme.models import AgendaEntry, ProgrammeSession, Release, SessionPerson, Speaker
+from ascc.programme.models import AgendaEntry, Material, ProgrammeSession, Release, SessionPerson, Speaker
 from ascc.programme.schedule import Item, Schedule, clashes
 from ascc.programme.session_editing import pool_key
 from ascc.registration import services as registration
 
-__all__ = ["AgendaLine", "Busy", "Programme", "ScheduleCache", "pool_key"]
+__all__ = ["AgendaLine", "Busy", "Programme", "ScheduleCache", "ShortLived", "pool_key"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,34 @@ class ScheduleCache:
             schedule = Schedule.from_snapshot(snapshot)
             self._by_release = {release_id: schedule}  # older releases are not needed any more
         return Programme(edition, schedule, release_id)
+
+
+class ShortLived:
+    """Values rebuilt at most every `ttl` seconds per key, per worker (the session pages visitors see: their
+    seats, materials and streams are live data). While one request rebuilds an entry, the others answer with
+    the copy of a moment ago; the least recently used entries go first."""
+
+    def __init__(self, ttl: float = 2.0, size: int = 2048) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._items: OrderedDict[tuple, tuple[Any, float]] = OrderedDict()
+        self._building: set[tuple] = set()
+
+    async def get(self, key: tuple, build: Callable[[], Awaitable[Any]]) -> Any:
+        cached = self._items.get(key)
+        if cached is not None:
+            self._items.move_to_end(key)
+            if time.monotonic() - cached[1] < self.ttl or key in self._building:
+                return cached[0]
+        self._building.add(key)
+        try:
+            value = await build()
+        finally:
+            self._building.discard(key)
+        self._items[key] = (value, time.monotonic())
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return value
 
 
 async def published(session: AsyncSession, edition: editions.Edition) -> Programme:
@@ -255,6 +284,7 @@ async def tell_promoted(session: AsyncSession, session_id: int, promoted: list[s
     link = f"/sessions/{session_id}"
     people = await accounts.get_users(session, [capacity.person_of(h) for h in promoted])
     await notifications.notify_many(session, [p.id for p in people], "session_promoted", link, titles)
+    details = await _when_where(session, session_id, base_url)
     for person in people:
         await mail.queue_mail(
             session,
@@ -262,8 +292,27 @@ async def tell_promoted(session: AsyncSession, session_id: int, promoted: list[s
             name=person.name_latin,
             lang=person.preferred_lang,
             kind="session_promoted",
-            context={"name": person.name_latin, **titles, "link": base_url + link},
+            context={"name": person.name_latin, **titles, **details, "link": base_url + link},
         )
+
+
+async def _when_where(session: AsyncSession, session_id: int, base_url: str) -> dict[str, Any]:
+    """When a session is (in the edition's zone), its room, and where to watch it when it is streamed."""
+    row = await session.get_one(ProgrammeSession, session_id)
+    edition = await editions.get_by_id(session, row.edition_id)
+    room = await editions.get_room(session, edition.id, row.room_id) if row.room_id else None
+    if room is None or row.format == "online":
+        places = ("", "")
+    else:
+        places = (f"{room.name_en}, {edition.venue_name_en}", f"{room.name_ja}、{edition.venue_name_ja}")
+    return {
+        "starts_at": row.starts_at,
+        "ends_at": row.ends_at,
+        "tz": edition.timezone,
+        "place_en": places[0].strip(", "),
+        "place_ja": places[1].strip("、"),
+        "online": f"{base_url}/sessions/{session_id}/watch" if row.format in ("online", "hybrid") else "",
+    }
 
 
 async def _titles(session: AsyncSession, session_id: int) -> dict[str, str]:
@@ -375,10 +424,15 @@ async def roles_in(session: AsyncSession, user_id: int, session_id: int) -> set[
 
 
 async def available_materials(session: AsyncSession, edition: editions.Edition, session_id: int) -> list[Any]:
-    """A session's slides and recordings that are public today (window and consent)."""
-    row = await session_editing.get_session(session, edition.id, session_id)
+    """A session's slides and recordings that are public today (window and consent): one query."""
+    rows = await session.scalars(
+        select(Material)
+        .join(ProgrammeSession, ProgrammeSession.id == Material.session_id)
+        .where(Material.session_id == session_id, ProgrammeSession.edition_id == edition.id)
+        .order_by(Material.id)
+    )
     today = clock.now().astimezone(ZoneInfo(edition.timezone)).date()
-    return [m for m in row.materials if materials.is_available(m, today)]
+    return [m for m in rows.all() if materials.is_available(m, today)]
 
 
 async def sessions_of(session: AsyncSession, edition_id: int) -> list[Any]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
-from babel.dates import format_date
+from ascc import dates
 
 if TYPE_CHECKING:
     from ascc.fonts import FontFile
@@ -107,37 +107,30 @@ def _same_name(a: str, b: str) -> bool:
 # --------------------------------------------------------------------------------------------------
 # Dates and labels.
 
-# Month and weekday names are Babel's (CLDR) in the letter's language; the patterns are the letter's own,
-# British in English ("Tuesday, 10 October 2023") and 2023年10月10日（火） in Japanese.
+# The named formats of every page and mail (ascc/dates.py): "Tuesday 10 October 2023", "2023年10月10日(火)".
 
 
 def _en_date(d: date, weekday: bool = False) -> str:
-    return format_date(d, "EEEE, d MMMM y" if weekday else "d MMMM y", locale="en")
+    return dates.format_date(d, "en", "date_long" if weekday else "date")
 
 
 def _en_range(start: date, end: date) -> str:
-    if start == end:
-        return _en_date(start, weekday=True)
-    return f"{_en_date(start, weekday=True)} – {_en_date(end, weekday=True)}"
+    return dates.date_range(start, end, "en", "date_long")
 
 
 def _en_range_short(start: date, end: date) -> str:
     if start == end:
         return f"on {_en_date(start)}"
-    if (start.year, start.month) == (end.year, end.month):
-        return f"from {start.day} to {_en_date(end)}"
-    return f"from {_en_date(start)} to {_en_date(end)}"
+    first, _, last = dates.date_range(start, end, "en").partition(dates.DASH)
+    return f"from {first.strip()} to {last.strip()}"
 
 
-def _ja_date(d: date, weekday: bool = False, year: bool = True) -> str:
-    pattern = "y年M月d日" if year else "M月d日"
-    return format_date(d, f"{pattern}（E）" if weekday else pattern, locale="ja")
+def _ja_date(d: date) -> str:
+    return dates.format_date(d, "ja", "date")
 
 
 def _ja_range(start: date, end: date) -> str:
-    if start == end:
-        return _ja_date(start, weekday=True)
-    return f"{_ja_date(start, weekday=True)}～{_ja_date(end, weekday=True, year=start.year != end.year)}"
+    return dates.date_range(start, end, "ja", "date_long")
 
 
 _MODE_EN = {"in_person": "In person (attendance at the venue)", "online": "Online (remote participation)"}

@@ -91,6 +91,23 @@ class LetterPDF(FPDF):
                 high = mid - 1
         return text[:low].rstrip() + ELLIPSIS
 
+    def _shrunk(
+        self,
+        width: float,
+        text: str,
+        size: float,
+        smallest: float,
+        color: tuple[int, int, int],
+        bold: bool = False,
+    ) -> str:
+        """Set the largest size down to ``smallest`` at which ``text`` fits one line of ``width``: a conference's
+        full Japanese name (27 characters) needs 8 pt in half the letterhead. Only longer text is shortened."""
+        self._style(size, color, bold)
+        while size > smallest and self._lines(width, text) > 1:
+            size = max(smallest, size - 0.5)
+            self._style(size, color, bold)
+        return self._fit(width, text)
+
     def _para(self, text: str, lh: float, align: Align | str = Align.L, width: float = 0) -> None:
         if not text:
             return
@@ -119,16 +136,18 @@ class LetterPDF(FPDF):
         self.set_auto_page_break(False)
         half = (self.w - 2 * _MARGIN) / 2 - 2
         c = self._content
-        self.set_xy(_MARGIN, 12)
-        self._style(10.5, _NAVY, bold=True)
-        self.cell(half, 6, self._fit(half, c.letterhead_en), align=Align.L)
-        self.set_xy(self.w - _MARGIN - half, 12)
-        self.cell(half, 6, self._fit(half, c.letterhead_ja), align=Align.R)
-        self._style(8.5, _GREY)
-        self.set_xy(_MARGIN, 18.5)
-        self.cell(half, 5, self._fit(half, c.organizer_en), align=Align.L)
-        self.set_xy(self.w - _MARGIN - half, 18.5)
-        self.cell(half, 5, self._fit(half, c.organizer_ja), align=Align.R)
+        for x, text, align in (
+            (_MARGIN, c.letterhead_en, Align.L),
+            (self.w - _MARGIN - half, c.letterhead_ja, Align.R),
+        ):
+            self.set_xy(x, 12)
+            self.cell(half, 6, self._shrunk(half, text, 10.5, 7, _NAVY, bold=True), align=align)
+        for x, text, align in (
+            (_MARGIN, c.organizer_en, Align.L),
+            (self.w - _MARGIN - half, c.organizer_ja, Align.R),
+        ):
+            self.set_xy(x, 18.5)
+            self.cell(half, 5, self._shrunk(half, text, 8.5, 6.5, _GREY), align=align)
         self._rule(25.5, _NAVY, 1.2)
         self._rule(26.6, _NAVY, 0.4)
         self.set_auto_page_break(auto, margin)

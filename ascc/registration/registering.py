@@ -24,7 +24,7 @@ from ascc.errors import DomainError, ValidationFailed
 from ascc.i18n import is_country
 from ascc.mail import services as mail
 from ascc.organizations import services as organizations
-from ascc.registration import windows
+from ascc.registration import webhook_events, windows
 from ascc.registration.answers import ANSWER_MAX, QuestionSpec, check_answers
 from ascc.registration.models import (
     ACTIVE_STATUSES,
@@ -226,6 +226,7 @@ async def register(
         await _check_quota(session, edition_id, organization_id, exclude=existing.id if existing else None)
 
     registration = existing or Registration(edition_id=edition_id, user_id=user_id)
+    was = existing.status if existing else None
     _apply(registration, data, answers)
     registration.organization_id = organization_id
     registration.delegation_id = invite.delegation_id if invite else None
@@ -245,6 +246,7 @@ async def register(
     if invite is not None:
         invite.status, invite.registration_id = "accepted", registration.id
     await session.flush()
+    await webhook_events.status_changed(session, registration, was)
     if notify:
         await _mail_status(session, registration, base_url, user=user)
     return await get_registration(session, registration.id)
@@ -307,6 +309,7 @@ async def switch_mode(
         await capacity.lock_pool(session, key)
     # Promoted a moment ago by someone's cancellation (which locks only the pool): judge the status as it is now.
     await session.refresh(registration, ["status"])
+    was = registration.status
     holds_place = registration.status in ("confirmed", "waiting")
     if mode == "in_person":
         await _check_quota(
@@ -326,6 +329,7 @@ async def switch_mode(
     if holds_place:
         registration.status = (await capacity.claim(session, new_key, holder(registration.id))).status
     await session.flush()
+    await webhook_events.status_changed(session, registration, was)
     await promote(session, promoted, base_url)
     return registration
 
@@ -341,11 +345,13 @@ async def cancel(
     await lock_person_of(session, registration)
     if registration.status not in ACTIVE_STATUSES:
         raise DomainError("error.registration_not_active", "not_active", status=409)
+    was = registration.status
     promoted = await _leave_pool(session, registration)
     registration.status = "cancelled"
     registration.cancelled_at = clock.now()
     registration.note = optional_block("note", note, NOTE_MAX) or None
     await session.flush()
+    await webhook_events.status_changed(session, registration, was)
     if notify:
         await _mail_status(session, registration, base_url)
     await promote(session, promoted, base_url)
@@ -363,8 +369,9 @@ async def promote(session: AsyncSession, holders: list[str], base_url: str) -> N
     """Registrations that capacity moved from the waiting list into a seat: confirm them and tell them."""
     for key in holders:
         registration = await get_registration(session, registration_id_of(key))
-        registration.status = "confirmed"
+        was, registration.status = registration.status, "confirmed"
         await session.flush()
+        await webhook_events.status_changed(session, registration, was)
         await _mail_status(session, registration, base_url, kind="registration_promoted")
 
 
@@ -373,6 +380,7 @@ async def decide(
 ) -> Registration:
     """An organizer's decision on a registration that waits for approval (or withdraws a confirmed one)."""
     await lock_person_of(session, registration)  # the person may be cancelling at this moment
+    was = registration.status
     if approve:
         if registration.status != "pending":
             raise DomainError("error.not_pending", "not_pending", status=409)
@@ -387,6 +395,7 @@ async def decide(
     registration.decided_at = clock.now()
     registration.note = optional_block("note", note, NOTE_MAX) or None  # this decision's reason, or none
     await session.flush()
+    await webhook_events.status_changed(session, registration, was)
     await _mail_status(session, registration, base_url)
     await promote(session, promoted, base_url)
     return registration
@@ -400,6 +409,7 @@ async def reopen(
     await lock_person_of(session, registration)
     if registration.status not in REOPENABLE_STATUSES:
         raise DomainError("error.not_reopenable", "not_reopenable", status=409)
+    was = registration.status
     key = pool_key(registration.edition_id, registration.mode)
     await capacity.lock_pool(session, key)  # people before pools; serialises the quota count and the claim
     if registration.mode == "in_person":
@@ -410,6 +420,7 @@ async def reopen(
     registration.decided_at, registration.cancelled_at = clock.now(), None
     registration.note = optional_block("note", note, NOTE_MAX) or None
     await session.flush()
+    await webhook_events.status_changed(session, registration, was)
     await _mail_status(session, registration, base_url)
     return registration
 
@@ -422,7 +433,7 @@ async def _mail_status(
     user: Any = None,
 ) -> None:
     user = user or await accounts.get_user(session, registration.user_id)
-    edition = await _edition_names(session, registration.edition_id)
+    edition = await editions.get_by_id(session, registration.edition_id)
     kind = kind or f"registration_{registration.status}"
     await mail.queue_mail(
         session,
@@ -432,16 +443,18 @@ async def _mail_status(
         kind=kind,
         context={
             "name": user.name_latin,
-            "edition_en": edition[0],
-            "edition_ja": edition[1],
+            "edition_en": edition.name_en,
+            "edition_ja": edition.name_ja,
             "mode": registration.mode,
             "link": f"{base_url}/registration",
             "reference": registration.reference,
             "note": registration.note or "",
+            # When and where (in person) or how to watch (online): the confirmation is what people keep.
+            "starts_on": edition.starts_on,
+            "ends_on": edition.ends_on,
+            "tz": edition.timezone,
+            "venue_en": ", ".join(filter(None, (edition.venue_name_en, edition.venue_address_en))),
+            "venue_ja": "、".join(filter(None, (edition.venue_name_ja, edition.venue_address_ja))),
+            "base_url": base_url,
         },
     )
-
-
-async def _edition_names(session: AsyncSession, edition_id: int) -> tuple[str, str]:
-    edition = await editions.get_by_id(session, edition_id)
-    return edition.name_en, edition.name_ja

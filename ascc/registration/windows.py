@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ascc import dates
 from ascc.audit import services as audit
 from ascc.editions import phases
 from ascc.editions import services as editions
 from ascc.errors import DomainError, ValidationFailed
-from ascc.i18n import format_date, translate
+from ascc.i18n import translate
 from ascc.registration.models import CATEGORIES, RegistrationSettings
 from ascc.registration.services import get_settings
 
@@ -81,7 +82,7 @@ def standing(edition: Edition, settings: RegistrationSettings, now: datetime) ->
 
 
 def _days(day: date) -> dict[str, str]:
-    return {"day_en": format_date(day, "en"), "day_ja": format_date(day, "ja")}
+    return {"day_en": dates.format_date(day, "en"), "day_ja": dates.format_date(day, "ja")}
 
 
 def _category_names(category: str) -> dict[str, str]:

@@ -12,11 +12,12 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
-from ascc import clock
+from ascc import clock, dates
+from ascc.api_contract import errors
 from ascc.csv_export import to_csv
 from ascc.editions import services as editions
 from ascc.errors import NotFound, ValidationFailed
-from ascc.i18n import country_name, format_date, pick, translate
+from ascc.i18n import country_name, pick, translate
 from ascc.pdf_tables import Section, TablePdf, render_tables
 from ascc.reports import charts, figures, workbook
 from ascc.reports import services as reports
@@ -247,9 +248,9 @@ class ReportPages(Controller):
             render_tables,
             TablePdf(
                 pick(found, "name", lang),
-                f"{label('report.title')} · {format_date(found.starts_on, lang)} – {format_date(found.ends_on, lang)}"
+                f"{label('report.title')} · {dates.date_range(found.starts_on, found.ends_on, lang)}"
                 f" · {pick(found, 'venue_name', lang)} · {translate(lang, 'report.generated')} "
-                f"{clock.now().astimezone(zone).strftime('%Y-%m-%d %H:%M')}"
+                f"{dates.format_moment(clock.now(), lang, zone, 'datetime')}"
                 + (f" · {translate(lang, 'report.provisional')}" if provisional else ""),
                 [
                     Section(
@@ -298,6 +299,7 @@ class ReportsApi(Controller):
         "/edition",
         summary="The edition report's figures, with every edition to compare (organizers)",
         cache=False,
+        responses=errors({404: "`not_found`: no such edition, or no current one"}),
     )
     async def edition_report(
         self,

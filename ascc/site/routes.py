@@ -1,4 +1,5 @@
-"""Home page, health check, language switch and the organizers' start page."""
+"""Home page, health check, language switch, the organizers' start page, and what makes the site an
+installable app: the web app manifest and the site's service worker (static/js/sw.js)."""
 
 import asyncio
 import time
@@ -12,12 +13,12 @@ from litestar.response import Redirect, Template
 from ascc import clock
 from ascc.accounts import services as accounts
 from ascc.editions import phases
-from ascc.i18n import LANGUAGES
+from ascc.i18n import LANGUAGES, translate
 from ascc.security import remember_language
 from ascc.site import services as site
 from ascc.stores import ResilientStore
 from ascc.text import safe_next_path
-from ascc.web import DbSession, page
+from ascc.web import DbSession, page, request_lang
 
 
 class SitePages(Controller):
@@ -58,6 +59,78 @@ class StaticAssets(Controller):
     async def favicon(self, request: Request) -> Response[bytes]:
         """Browsers ask for it at the root whatever the page names."""
         return _asset_response(request, "/img/favicon.ico")
+
+
+# What the app opens to and offers from its icon (long press): the pages that also open offline.
+APP_START = "/my-agenda"
+APP_SHORTCUTS = (
+    ("programme.my_agenda", "/my-agenda"),
+    ("badges.mine", "/badge"),
+    ("matching.nav", "/matching"),
+)
+ICONS = (
+    {"src": "/static/img/icon-192.png", "sizes": "192x192", "type": "image/png"},
+    {"src": "/static/img/icon-512.png", "sizes": "512x512", "type": "image/png"},
+    {
+        "src": "/static/img/icon-maskable-512.png",
+        "sizes": "512x512",
+        "type": "image/png",
+        "purpose": "maskable",
+    },
+)
+
+
+def app_manifest(lang: str) -> dict:
+    """The web app manifest in `lang`. The format has one language per document, so each page links the one of
+    its own language (`?lang=`); `id` keeps them one app. Browsers that read the proposed `*_localized`
+    members (W3C manifest incubations) get the other language from either document."""
+    other = "ja" if lang == "en" else "en"
+    return {
+        "id": "/",
+        "lang": lang,
+        "dir": "ltr",
+        "name": translate(lang, "site.name"),
+        "short_name": translate(lang, "site.short"),
+        "description": translate(lang, "app.description"),
+        "name_localized": {other: translate(other, "site.name")},
+        "short_name_localized": {other: translate(other, "site.short")},
+        "description_localized": {other: translate(other, "app.description")},
+        "start_url": APP_START,
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#005a9c",  # --brand of static/css/app.css: the header
+        "icons": list(ICONS),
+        "shortcuts": [
+            {"name": translate(lang, key), "url": url, "icons": [ICONS[0]]} for key, url in APP_SHORTCUTS
+        ],
+    }
+
+
+class AppShell(Controller):
+    """The manifest and the service worker: the same for everyone, no session (app._ANONYMOUS_PATHS)."""
+
+    include_in_schema = False
+
+    @get("/manifest.webmanifest", cache=False)
+    async def manifest(
+        self, request: Request, lang: Annotated[str | None, QueryParameter(name="lang")] = None
+    ) -> Response[dict]:
+        """Browsers fetch it without cookies: the language comes from the page's link, else Accept-Language."""
+        chosen = lang if lang in LANGUAGES else request_lang(request)
+        return Response(
+            app_manifest(chosen),
+            media_type="application/manifest+json",
+            headers={"cache-control": "public, max-age=300", "vary": "accept-language"},
+        )
+
+    @get("/sw.js", cache=False)
+    async def worker(self, request: Request) -> Response[bytes]:
+        """At the root, so that its scope may be the whole site; never cached, so an update reaches phones."""
+        asset = request.app.state.assets.get("js/sw.js")
+        if asset is None:
+            raise NotFoundException()
+        return Response(asset.body, media_type="text/javascript", headers={"cache-control": "no-cache"})
 
 
 def _asset_response(request: Request, path: str) -> Response[bytes]:

@@ -1,13 +1,14 @@
 """The tours API: tours with courses and free seats, bookings, ballot preferences, allocation, manifests."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from litestar import Controller, Request, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import Body, FromPath
 
+from ascc.api_contract import errors
 from ascc.editions import services as editions
 from ascc.security import requires_login, requires_role
 from ascc.tours import ballot, booking, roll_call
@@ -17,6 +18,15 @@ from ascc.web import DbSession
 
 # The current edition, or a 404 when there is none (app.DEPENDENCIES).
 CurrentEdition = NamedDependency[editions.Edition]
+
+# Closed sets, as tours.models and capacity name them (tests/test_api_contract.py compares).
+TourMode = Literal["fcfs", "ballot"]  # first come, first served | preference ballot
+Seat = Literal["confirmed", "waiting"]
+BOOKING_REFUSED = {
+    403: "`not_registered`: booking needs a confirmed registration; `invitation_only`; `not_eligible`: "
+    "the course is for other categories",
+    409: "`online_registration`: courses are for people registered in person",
+}
 
 
 class CourseOut(msgspec.Struct):
@@ -45,7 +55,7 @@ class TourOut(msgspec.Struct):
     code: str
     name_en: str
     name_ja: str
-    mode: str
+    mode: TourMode
     ballot_deadline: datetime | None
     allocated: bool
     allocation_seed: str | None
@@ -53,8 +63,8 @@ class TourOut(msgspec.Struct):
 
 
 class BookingOut(msgspec.Struct):
-    status: str
-    position: int | None
+    status: Seat
+    position: int | None  # on the waiting list, 1 = next to be promoted
 
 
 class PreferencesIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -66,8 +76,13 @@ class AllocateIn(msgspec.Struct, forbid_unknown_fields=True):
     close_early: bool = False  # allocate before the ballot's deadline, closing the ranking now
 
 
+class PreferencesOut(msgspec.Struct):
+    tour_id: int
+    courses: list[int]  # as ranked, first choice first
+
+
 class ManifestLineOut(msgspec.Struct):
-    status: str
+    status: Seat
     waiting_position: int | None
     name_latin: str
     name_local: str | None
@@ -95,7 +110,7 @@ class TourApi(Controller):
                 code=t.code,
                 name_en=t.name_en,
                 name_ja=t.name_ja,
-                mode=t.mode,
+                mode=cast(TourMode, t.mode),
                 ballot_deadline=t.ballot_deadline,
                 allocated=t.allocated_at is not None,
                 allocation_seed=t.allocation_seed,
@@ -131,36 +146,60 @@ class TourApi(Controller):
         guards=[requires_login],
         status_code=200,
         summary="Book a course: a seat, or a place on its waiting list when it is full",
+        responses=errors(
+            {
+                **BOOKING_REFUSED,
+                409: f"{BOOKING_REFUSED[409]}; `ballot`: a ballot tour is ranked, not booked; `departed`; "
+                "`already_booked`; `one_course_per_tour`; `same_time`: another booking at that time",
+            }
+        ),
     )
     async def book(self, request: Request, db_session: DbSession, course_id: FromPath[int]) -> BookingOut:
         claim = await booking.book(db_session, request.user.id, course_id, _base(request))
-        return BookingOut(claim.status, claim.position)
+        return BookingOut(cast(Seat, claim.status), claim.position)
 
     @delete(
         "/courses/{course_id:int}/booking",
         guards=[requires_login],
         status_code=204,
         summary="Cancel my booking (the next person waiting gets the seat)",
+        responses=errors({404: "`not_booked`: no booking of mine", 409: "`departed`"}),
     )
     async def cancel(self, request: Request, db_session: DbSession, course_id: FromPath[int]) -> None:
         await booking.cancel(db_session, request.user.id, course_id, _base(request))
 
-    @put("/{tour_id:int}/preferences", guards=[requires_login], summary="Rank the courses of a ballot tour")
+    @put(
+        "/{tour_id:int}/preferences",
+        guards=[requires_login],
+        summary="Rank the courses of a ballot tour",
+        responses=errors(
+            {
+                **BOOKING_REFUSED,
+                409: f"{BOOKING_REFUSED[409]}; `not_ballot`; `ballot_closed`",
+                422: "`invalid`: a course twice, or one of another tour (`field`: courses)",
+            }
+        ),
+    )
     async def preferences(
         self,
         request: Request,
         db_session: DbSession,
         tour_id: FromPath[int],
         data: Annotated[PreferencesIn, Body()],
-    ) -> dict[str, Any]:
+    ) -> PreferencesOut:
         chosen = await ballot.set_preferences(db_session, request.user.id, tour_id, data.courses)
-        return {"tour_id": tour_id, "courses": chosen}
+        return PreferencesOut(tour_id, chosen)
 
     @post(
         "/{tour_id:int}/allocate",
         guards=[requires_role("organizer")],
         status_code=200,
         summary="Run the ballot's allocation with a seed (published) and book its results",
+        responses=errors(
+            {
+                409: "`not_ballot`; `already_allocated`; `ballot_open`: before the deadline without close_early; `departed`"
+            }
+        ),
     )
     async def allocate(
         self,
@@ -195,7 +234,7 @@ class TourApi(Controller):
         _course, lines = await roll_call.manifest(db_session, course_id, _secret(request))
         return [
             ManifestLineOut(
-                status=line.status,
+                status=cast(Seat, line.status),
                 waiting_position=line.position,
                 name_latin=line.name_latin,
                 name_local=line.name_local,

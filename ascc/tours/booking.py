@@ -14,12 +14,13 @@ from ascc import clock, locks
 from ascc.accounts import services as accounts
 from ascc.audit import services as audit
 from ascc.capacity import services as capacity
+from ascc.editions import services as editions
 from ascc.errors import DomainError
 from ascc.mail import services as mail
 from ascc.notifications import services as notifications
 from ascc.registration import services as registration
 from ascc.text import clean_line
-from ascc.tours.models import Booking, Course
+from ascc.tours.models import Booking, Course, Tour
 from ascc.tours.services import active_bookings, get_course, get_tour, pool_key
 
 
@@ -198,6 +199,8 @@ async def mail_booking(
     booking = await session.scalar(
         select(Booking).where(Booking.course_id == course.id, Booking.user_id == user_id)
     )
+    tour = await session.get_one(Tour, course.tour_id)
+    edition = await editions.get_by_id(session, tour.edition_id)
     await mail.queue_mail(
         session,
         to=person.email,
@@ -208,9 +211,13 @@ async def mail_booking(
             "name": person.name_latin,
             "course_en": f"{course.code} {course.theme_en}",
             "course_ja": f"{course.code} {course.theme_ja}",
+            # When and where, and what to bring: the badge, and the ID whose number the facility has.
             "departs": course.departs_at,
+            "returns": course.returns_at,
+            "tz": edition.timezone,
             "meeting_en": course.meeting_point_en,
             "meeting_ja": course.meeting_point_ja,
+            "requires_id": course.requires_id,
             "id_missing": course.requires_id and (booking is None or booking.id_document is None),
             "link": f"{base_url}/tours",
             "position": extra.get("position"),

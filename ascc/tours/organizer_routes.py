@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from ascc import clock
+from ascc import clock, dates
 from ascc.csv_export import to_csv
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
@@ -312,7 +312,7 @@ class TourAdminPages(Controller):
         tz = ZoneInfo(current_edition.timezone)
         data = ManifestPdf(
             title=f"{course.code} {course.theme_en} / {course.theme_ja}",
-            subtitle=f"{course.departs_at.astimezone(tz):%Y-%m-%d %H:%M}–{course.returns_at.astimezone(tz):%H:%M} · "
+            subtitle=f"{dates.format_range(course.departs_at, course.returns_at, 'en', tz, 'datetime_range')} · "
             f"{course.meeting_point_en}",
             rows=[
                 (

@@ -80,3 +80,119 @@ document.addEventListener("DOMContentLoaded", () => {
     setInterval(updateCountdowns, 5000);
   }
 });
+
+// The phone menu (<details data-menu> in base.html) works without this; here it closes with Escape, focus back
+// on its button, and when a click lands outside it. A browser without ::details-content could not show a closed
+// <details> on a wide screen, so there it is kept open.
+const menu = document.querySelector("details[data-menu]");
+if (menu) {
+  const wide = window.matchMedia("(min-width: 48rem)");
+  const styledContent = window.CSS && CSS.supports && CSS.supports("selector(::details-content)");
+  const keepOpenWhenWide = () => { if (!styledContent && wide.matches) menu.open = true; };
+  // Browsers expose a <summary>'s state themselves; saying it also in ARIA helps the screen readers that do not.
+  const summary = menu.querySelector("summary");
+  const sayState = () => summary.setAttribute("aria-expanded", String(menu.open));
+  menu.addEventListener("toggle", sayState);
+  keepOpenWhenWide();
+  sayState();
+  wide.addEventListener("change", keepOpenWhenWide);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && menu.open && !wide.matches) {
+      menu.open = false;
+      summary.focus();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    if (menu.open && !wide.matches && !menu.contains(event.target)) menu.open = false;
+  });
+}
+
+// Upload fields with a limit (<input type=file data-max-bytes data-too-large>): a larger file is refused here,
+// beside its field, before anything is sent, so nothing typed in the form is lost.
+function fileFits(input) {
+  const max = Number(input.dataset.maxBytes);
+  const file = input.files && input.files[0];
+  const tooLarge = Boolean(file && max && file.size > max);
+  const id = `size-error-${input.id || input.name}`;
+  let message = document.getElementById(id);
+  const described = (input.getAttribute("aria-describedby") || "").split(" ").filter((x) => x && x !== id);
+  if (tooLarge) {
+    if (!message) {
+      message = document.createElement("p");
+      message.id = id;
+      message.className = "error";
+      message.setAttribute("role", "alert");
+      message.dataset.testid = "file-too-large";
+      input.insertAdjacentElement("afterend", message);
+    }
+    const megabytes = (Math.ceil((file.size / 1048576) * 10) / 10).toFixed(1); // up: never "10.0 MB" over 10 MB
+    message.textContent = input.dataset.tooLarge.replace("{size}", megabytes);
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", [id, ...described].join(" "));
+  } else if (message) {
+    message.remove();
+    input.removeAttribute("aria-invalid");
+    input.setAttribute("aria-describedby", described.join(" "));
+  }
+  return !tooLarge;
+}
+document.addEventListener("change", (event) => {
+  if (event.target.matches && event.target.matches("input[type=file][data-max-bytes]")) fileFits(event.target);
+});
+document.addEventListener("submit", (event) => {
+  const refused = [...event.target.querySelectorAll("input[type=file][data-max-bytes]")].filter((i) => !fileFits(i));
+  if (refused.length) {
+    event.preventDefault();
+    refused[0].focus();
+  }
+}, true);
+
+// "Go back to the form" on the page of an upload that was too large: the browser's own back keeps what was typed.
+document.addEventListener("click", (event) => {
+  const back = event.target.closest && event.target.closest("[data-history-back]");
+  if (back && window.history.length > 1) {
+    event.preventDefault();
+    window.history.back();
+  }
+});
+
+// --- the installable app (templates/base.html, static/js/sw.js) ----------------------------------------------
+
+// The site's service worker keeps the signed-in person's own pages for use without network. The check-in page
+// has its own (/checkin/sw.js): it is not registered from there, so a phone that only checks badges has one.
+if ("serviceWorker" in navigator && !location.pathname.startsWith("/checkin")) {
+  navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
+}
+
+// Signing out (this device, or everywhere) or deleting the account deletes those copies: a shared phone keeps
+// nobody's pages. The worker does it too when it sees the form go (and from /checkin, which it does not
+// control, this does); the form itself goes at once, never held up by this.
+const FORGETTING = 'form[action="/logout"], form[action="/logout/everywhere"], form[action="/account/delete"]';
+document.addEventListener("submit", (event) => {
+  if (!window.caches || !event.target.matches || !event.target.matches(FORGETTING)) return;
+  caches
+    .keys()
+    .then((names) => Promise.all(names.filter((name) => name.startsWith("ascc-personal-")).map((name) => caches.delete(name))))
+    .catch(() => {});
+});
+
+// "Install the app" in the menu: shown only when the browser offers to install the site (beforeinstallprompt).
+const installItem = document.querySelector("[data-install-app]");
+let installPrompt = null;
+window.addEventListener("beforeinstallprompt", (event) => {
+  event.preventDefault(); // the menu's button asks instead of the browser's own banner
+  installPrompt = event;
+  if (installItem) installItem.hidden = false;
+});
+if (installItem) {
+  installItem.querySelector("button").addEventListener("click", async () => {
+    if (!installPrompt) return;
+    installPrompt.prompt();
+    await installPrompt.userChoice.catch(() => null);
+    installPrompt = null;
+    installItem.hidden = true;
+  });
+}
+window.addEventListener("appinstalled", () => {
+  if (installItem) installItem.hidden = true;
+});

@@ -72,6 +72,14 @@ function place() {
 
 // The entrance counts once a day, in the edition's time zone as on the server.
 const editionDay = new Intl.DateTimeFormat("en-CA", { timeZone: root.dataset.timezone || "UTC" });
+// Times are conference time too, written as every page writes them ("14:05"), whatever the phone's zone.
+const editionTime = new Intl.DateTimeFormat(root.dataset.lang === "ja" ? "ja-JP" : "en-GB", {
+  timeZone: root.dataset.timezone || "UTC",
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+});
+const timeOf = (iso) => editionTime.format(new Date(iso));
 
 function placeKey(p) {
   return p.place_type === "entrance" ? `entrance:${editionDay.format(new Date(now()))}` : `${p.place_type}:${p.place_id}`;
@@ -105,7 +113,7 @@ function describe(data) {
   if (r) details.push(label("category", r.category));
   if (data.result === "duplicate" && data.checked_in_at) {
     const where = root.dataset.lang === "ja" ? data.place_ja || data.place : data.place;
-    details.push(`${text("first")} ${new Date(data.checked_in_at).toLocaleTimeString(root.dataset.lang)} · ${where}`);
+    details.push(`${text("first")} ${timeOf(data.checked_in_at)} · ${where}`);
   }
   if (data.reason) details.push(label("reason", data.reason));
   if (data.clock_flagged) details.push(text("flagged"));
@@ -318,7 +326,7 @@ async function handle(raw) {
   }
   const detail = [text("verified_offline"), label("category", local.category), label("reason", local.reason)];
   if (!local.person && local.category) detail.push(text("name_not_here"));
-  if (local.result === "duplicate") detail.push(`${text("first")} ${new Date(local.checked_in_at).toLocaleTimeString(root.dataset.lang)}`);
+  if (local.result === "duplicate") detail.push(`${text("first")} ${timeOf(local.checked_in_at)}`);
   show(local.result, nameOf(local.person), detail.filter(Boolean).join(" · "));
 }
 
@@ -424,9 +432,18 @@ cameraButton.addEventListener("click", async () => {
 });
 
 // Controls /checkin only: keeps this page and its files for a reload without network (static/js/checkin-sw.js).
+// The copy is there once this worker is active; `navigator.serviceWorker.ready` could answer with the site's
+// worker (static/js/sw.js, scope "/") before this one is even registered.
 if ("serviceWorker" in navigator) {
-  navigator.serviceWorker.register("/checkin/sw.js", { scope: "/checkin" }).catch(() => {});
-  navigator.serviceWorker.ready.then(() => (root.dataset.offlineCopy = "ready"));
+  navigator.serviceWorker
+    .register("/checkin/sw.js", { scope: "/checkin" })
+    .then((registration) => {
+      if (registration.active) return;
+      const worker = registration.installing || registration.waiting;
+      return new Promise((resolve) => worker.addEventListener("statechange", () => worker.state === "activated" && resolve()));
+    })
+    .then(() => (root.dataset.offlineCopy = "ready"))
+    .catch(() => {});
 }
 
 window.addEventListener("online", () => {

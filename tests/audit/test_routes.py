@@ -117,8 +117,8 @@ async def test_editing_a_sessions_time_in_the_form_is_in_its_history(client, wor
     history = f"/organizer/audit?target_type=session&target_id={world.session}"
     text = text_of((await client.get(history)).text)
     assert "Session changed" in text
-    assert "starts: 2023-11-14 10:00 → 2023-11-14 13:00" in text
-    assert "ends: 2023-11-14 11:00 → 2023-11-14 14:00" in text
+    assert "starts: Tue 14 Nov, 10:00 → Tue 14 Nov, 13:00" in text
+    assert "ends: Tue 14 Nov, 11:00 → Tue 14 Nov, 14:00" in text
     # A form that fails validation writes nothing, and says why.
     bad = await post_form(
         client, f"/organizer/programme/sessions/{world.session}", {**values, "end": "12:00"}

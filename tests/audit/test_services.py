@@ -15,6 +15,7 @@ from ascc.accounts import services as accounts
 from ascc.audit import filters as audit_filters
 from ascc.audit import services as audit
 from ascc.audit.models import AuditEntry
+from ascc.badges import checkin
 from ascc.editions import services as editions
 from ascc.errors import ValidationFailed
 from ascc.exhibitors import leads, solutions, staff
@@ -125,8 +126,8 @@ async def test_editing_a_sessions_time_records_only_the_times_in_the_conference_
     assert found.after == {"starts_at": "2023-11-14T11:30+09:00", "ends_at": "2023-11-14T12:30+09:00"}
     lines = [c.text() for c in audit_filters.changes("en", found.before, found.after, TOKYO, "session")]
     assert lines == [
-        "starts: 2023-11-14 10:00 → 2023-11-14 11:30",
-        "ends: 2023-11-14 11:00 → 2023-11-14 12:30",
+        "starts: Tue 14 Nov, 10:00 → Tue 14 Nov, 11:30",
+        "ends: Tue 14 Nov, 11:00 → Tue 14 Nov, 12:30",
     ]
 
 
@@ -196,7 +197,7 @@ async def test_lead_notes_and_staff_addresses_never_reach_the_log(session) -> No
     exhibitor = await marketplace.get_exhibitor(session, world.edition_id, world.sludge)
     keen = await exhibitor_world.registered(session, world.edition_id, "keen@example.org", name="Keen Person")
     code = await exhibitor_world.with_consent(session, world.edition_id, keen.id, scanning=True)
-    await leads.record(session, exhibitor, world.staff_a, code)
+    await leads.record(session, exhibitor, world.staff_a, code, checkin.identify)
     [lead] = await leads.list_leads(session, exhibitor)
     await leads.annotate(
         session, exhibitor.id, lead.id, "Wants a pilot in Cebu, call +63 917", "5", actor=who

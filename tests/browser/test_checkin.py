@@ -77,12 +77,15 @@ async def test_checkin_online_then_offline_then_synced(first_morning, live_serve
     scans = await page.locator("[data-testid=scans] tbody tr").all_inner_texts()
     assert "synced from offline" in scans[0]
 
+    # A phone still set to another zone: times on the page stay conference time.
+    cdp = await page.context.new_cdp_session(page)
+    await cdp.send("Emulation.setTimezoneOverride", {"timezoneId": "America/New_York"})
     await page.goto(f"{url}/checkin")
     await page.fill("[data-testid=code]", delegate_qr)  # the QR of the badge whose short code was typed
     await page.click("[data-testid=check]")
     await page.locator("[data-testid=answer][data-result=duplicate]").wait_for()
     assert "ALREADY CHECKED IN" in await answer.inner_text()
-    assert "first at" in await answer.locator(".answer-detail").inner_text()
+    assert "first at 08:30 ·" in await answer.locator(".answer-detail").inner_text()  # not 18:30 of New York
 
 
 async def test_japanese_checkin_page_answers_in_japanese_online_and_offline(

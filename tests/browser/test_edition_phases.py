@@ -78,28 +78,28 @@ async def test_an_edition_through_its_phases(clock, page) -> None:
     url = clock.at("2023-08-20T10:00+09:00")
     server.url = url
     await page.goto(url + "/lang/en?next=/")
-    assert await phase_on_home(page, url) == "Registration opens on September 1, 2023"
+    assert await phase_on_home(page, url) == "Registration opens on 1 September 2023"
     await sign_in(page, server, "early.bird@cebu.example.org")
     await page.goto(url + "/register")
     standing = await page.inner_text("[data-testid=registration-standing]")
-    assert "Registration opens on September 1, 2023." in standing
+    assert "Registration opens on 1 September 2023." in standing
     assert await page.locator("#f-privacy_accepted").count() == 0
 
     # October: open until 10 November; Liza registers.
     url = server.url = clock.at("2023-10-20T10:00+09:00")
-    assert await phase_on_home(page, url) == "Registration open until November 10, 2023"
+    assert await phase_on_home(page, url) == "Registration open until 10 November 2023"
     await sign_in(page, server, "early.bird@cebu.example.org")
     await page.goto(url + "/register")
-    assert "Registration open until November 10, 2023." in await page.inner_text(
+    assert "Registration open until 10 November 2023." in await page.inner_text(
         "[data-testid=registration-standing]"
     )
-    assert "Press: open until November 12, 2023" in await page.inner_text("[data-testid=category-windows]")
+    assert "Press: open until 12 November 2023" in await page.inner_text("[data-testid=category-windows]")
     await fill_registration(page, "Cebu City")
     assert await page.inner_text("[data-testid=status]") == "Confirmed"
 
     # 12 November: closed. Ramon is refused, with the way on; the organizer makes him a late code; it works.
     url = server.url = clock.at("2023-11-12T10:00+09:00")
-    assert await phase_on_home(page, url) == "Registration closed on November 10, 2023"
+    assert await phase_on_home(page, url) == "Registration closed on 10 November 2023"
     await sign_in(page, server, "late.comer@davao.example.org")
     await page.goto(url + "/register")
     assert "late-registration code" in await page.inner_text("[data-testid=registration-standing]")
@@ -110,7 +110,7 @@ async def test_an_edition_through_its_phases(clock, page) -> None:
     await page.check("#f-privacy_accepted")
     await page.click("main button[type=submit]")
     await page.wait_for_selector("#e-code")
-    assert "Registration closed on November 10, 2023" in await page.inner_text("#e-code")
+    assert "Registration closed on 10 November 2023" in await page.inner_text("#e-code")
 
     await sign_in(page, server, "organizer@example.org", "ascc-demo")
     await page.goto(url + "/lang/en?next=/organizer/registration-settings")
@@ -132,13 +132,13 @@ async def test_an_edition_through_its_phases(clock, page) -> None:
 
     # December: ended. No meeting requests; the organizer still registers a guest.
     url = server.url = clock.at("2023-12-01T10:00+09:00")
-    assert await phase_on_home(page, url) == "Ended on November 15, 2023"
+    assert await phase_on_home(page, url) == "Ended on 15 November 2023"
     await sign_in(page, server, "early.bird@cebu.example.org")
     await page.goto(url + "/register")
     assert await page.locator("#f-privacy_accepted").count() == 0
     await page.goto(f"{url}/matching/people/{clock.user_id('exhibitor@example.org')}")
     closed = await page.inner_text("[data-testid=requests-closed]")
-    assert "The conference ended on November 15, 2023: no new meeting requests." in closed
+    assert "The conference ended on 15 November 2023: no new meeting requests." in closed
     assert await page.locator("text=Send request").count() == 0
 
     await sign_in(page, server, "organizer@example.org", "ascc-demo")

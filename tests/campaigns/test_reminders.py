@@ -64,7 +64,10 @@ async def test_reminders_go_once_at_the_right_time_to_the_right_people(
     assert str(bus["To"]) == "Maria Reyes <official@example.org>"
     assert bus["Subject"] == "Reminder: your site visit departs at 16:00 / リマインダー：16:00出発の視察"
     text = body(bus)
-    assert "Your site visit “Tour B · B Water reclamation” departs Tuesday 14 November 2023, 16:00." in text
+    assert (
+        "Your site visit “Tour B · B Water reclamation” departs Tuesday 14 November 2023, 16:00 (JST)."
+        in text
+    )
     assert "Meeting point: 1F main entrance" in text and "集合場所：1階正面入口" in text
     assert f"{BASE}/mail/preferences/{plans.official}." in text
     # 16 minutes before the workshop: not yet (15 minutes); 14 minutes before: those who signed up or saved it.
@@ -82,7 +85,7 @@ async def test_reminders_go_once_at_the_right_time_to_the_right_people(
     [bank] = mailbox.to("bank@example.org")
     assert bank["Subject"] == "リマインダー：10:00からのセッション / Reminder: your session at 10:00"
     assert body(bank).startswith(
-        "Akane Shimizu 様\n\n「汚泥ワークショップ」は2023年11月14日(火) 10:00に始まります。"
+        "Akane Shimizu 様\n\n「汚泥ワークショップ」は2023年11月14日(火) 10:00 (日本時間)に始まります。"
     )
     # The meeting, as an online one: both parties get the join page, never the room itself.
     await session.execute(
@@ -99,7 +102,7 @@ async def test_reminders_go_once_at_the_right_time_to_the_right_people(
         assert f"{BASE}/matching/meetings/{plans.meeting}/join" in text
         assert room_token not in text and "meet.jit.si" not in text
     [official_meeting] = [m for m in meeting_mails if "official@" in str(m["To"])]
-    assert "Your business meeting with Aiko Staff is Tuesday 14 November 2023, 13:30." in body(
+    assert "Your business meeting with Aiko Staff is Tuesday 14 November 2023, 13:30 (JST)." in body(
         official_meeting
     )
     # Afterwards nothing is sent again, and each row is there once.

@@ -72,7 +72,10 @@ async def test_organizer_writes_previews_and_sends_a_campaign(client, world) -> 
     assert preview.status_code == 200
     shown = text_of(preview.text)
     assert "As Kenji Watanabe &lt;kenji@example.org&gt; will read it (in 日本語)" in shown
-    assert "視察B · B 水再生：11月13日(月) 13:30出発" in shown and "Dear Kenji Watanabe," in shown
+    assert (
+        "視察B · B 水再生：2023年11月13日(月) 13:30 (日本時間)出発" in shown
+        and "Dear Kenji Watanabe," in shown
+    )
     assert await count(world.settings, Campaign) == 0
     # Saved, then sent: the answer comes at once, the job queues in the background.
     created = await submit(client, "/organizer/campaigns/new", values)

@@ -54,7 +54,7 @@ async def test_tour_b_campaign_reaches_exactly_its_bookers_in_their_language(
     # Haruka unsubscribed from news; Thu is on Tour A; the online participant booked nothing.
     assert to == ["kenji@example.org", "maria@example.org", "somchai@example.org"]
     [kenji] = mailbox.to("kenji@example.org")
-    assert kenji["Subject"] == "視察B · B 水再生：11月13日(月) 13:30出発"
+    assert kenji["Subject"] == "視察B · B 水再生：2023年11月13日(月) 13:30 (日本時間)出発"
     body = text_of(kenji)
     assert body.startswith(
         "渡辺 健二 様\n\n視察B · B 水再生（横浜市）のお席を確保しました。\n集合場所：1階正面入口"
@@ -62,7 +62,9 @@ async def test_tour_b_campaign_reaches_exactly_its_bookers_in_their_language(
     assert "http://testserver.local/my-agenda" in body and "Dear" not in body
     assert f"{BASE}/mail/unsubscribe/{world.kenji}." in body
     [maria] = mailbox.to("maria@example.org")
-    assert maria["Subject"] == "Tour B · B Water reclamation: departure at Monday 13 November, 13:30"
+    assert (
+        maria["Subject"] == "Tour B · B Water reclamation: departure at Monday 13 November 2023, 13:30 (JST)"
+    )
     maria_body = text_of(maria)
     assert (
         "Dear Maria Cristina dela Cruz,\n\nYour seat on Tour B · B Water reclamation (Cebu City)"
@@ -114,7 +116,7 @@ async def test_preview_renders_a_real_recipient_in_both_languages(session, world
     preview = await campaigns.preview(session, world.edition, values, BASE, SECRET, as_user=world.kenji)
     assert preview.people == 4 and preview.unsubscribed == 1 and preview.reads == "ja"
     assert preview.person.email == "kenji@example.org"
-    assert preview.letters["ja"].subject == "視察B · B 水再生：11月13日(月) 13:30出発"
+    assert preview.letters["ja"].subject == "視察B · B 水再生：2023年11月13日(月) 13:30 (日本時間)出発"
     assert preview.letters["en"].text.startswith("Dear Kenji Watanabe,\n\nYour seat on Tour B · B Water")
     # Without a choice, the first person by name.
     first = await campaigns.preview(session, world.edition, values, BASE, SECRET)

@@ -10,8 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ascc import db
+from ascc.badges import services as badges
 from ascc.exhibitors.models import Lead, Solution
-from tests.exhibitors.conftest import PASSWORD, build_market, registered, with_consent
+from ascc.registration import services as registration
+from tests.exhibitors.conftest import BASE, PASSWORD, build_market, registered, with_consent
 from tests.factories import make_user
 from tests.support.web import csrf_token, sign_in, text_of
 from tests.support.web import submit as post_form
@@ -186,6 +188,48 @@ async def test_leads_need_consent_and_stay_with_their_exhibitor(client, site) ->
     assert await site.session.scalar(select(Lead.withdrawn_at).where(Lead.id == lead_id)) is not None
 
 
+async def test_an_oversize_brochure_keeps_what_was_typed_and_names_the_limit(client, site) -> None:
+    """#25: a file over 10 MB gave a bare 413 and lost the form. The limit is stated beside the field (and given
+    to the browser's check); a file a few times too large comes back as the form with everything typed and the
+    error beside the field; a body too large to read at all gets a page naming the limit, with a way back."""
+    await sign_in(client, "staff-a@example.org", PASSWORD)
+    token = await csrf_token(client)
+    form = (await client.get("/exhibitor/solutions/new")).text
+    assert "PDF, up to 10 MB" in text_of(form)
+    assert 'data-max-bytes="10485760"' in form
+    assert "The file you chose is {size} MB; at most 10 MB can be sent." in form  # for the browser's check
+    typed = {
+        "title_en": "Tidal power for islands",
+        "title_ja": "離島の潮力発電",
+        "summary_en": "Nguyễn Thị Minh",
+    }
+    kept = await client.post(
+        "/exhibitor/solutions",
+        data={**typed, "sectors": "energy"},
+        files={"brochure": ("big.pdf", b"%PDF-" + b"0" * (25 * 1024 * 1024), "application/pdf")},
+        headers={"x-csrftoken": token},
+    )
+    assert kept.status_code == 413
+    assert 'value="Tidal power for islands"' in kept.text and 'value="離島の潮力発電"' in kept.text
+    assert ">Nguyễn Thị Minh</textarea>" in kept.text and 'value="energy" checked' in kept.text
+    assert (
+        '<p class="error" id="e-brochure" role="alert">The file is too large: at most 10 MB.</p>' in kept.text
+    )
+
+    await client.get("/lang/ja")
+    refused = await client.post(
+        "/exhibitor/solutions",
+        data=typed,
+        files={"brochure": ("huge.pdf", b"%PDF-" + b"0" * (51 * 1024 * 1024), "application/pdf")},
+        headers={"x-csrftoken": token, "referer": "http://testserver.local/exhibitor/solutions/new"},
+    )
+    assert refused.status_code == 413
+    assert "このフォームで送れるファイルは 10 MB までです" in text_of(refused.text)
+    assert '<a class="button" href="/exhibitor/solutions/new" data-history-back' in refused.text
+    count = await site.session.scalar(select(func.count(Solution.id)).where(Solution.title_en.like("Tidal%")))
+    assert count == 0
+
+
 async def test_bad_uploads_and_markup_are_refused_or_escaped(client, site, inputs) -> None:
     await sign_in(client, "staff-a@example.org", PASSWORD)
     token = await csrf_token(client)
@@ -295,3 +339,61 @@ async def test_company_applies_and_organizer_approves_and_places_the_booth(clien
     assert approved.status_code == 303
     plan = await client.get("/marketplace/floor-plan", params={"q": "メーター"})
     assert 'data-testid="booth-N-10" data-hit="1"' in plan.text
+
+
+async def _badge_qr(session, edition_id: int, user_id: int) -> str:
+    """The signed text of the QR code on the person's badge (what a camera reads)."""
+    mine = await registration.my_registration(session, edition_id, user_id)
+    badge = await badges.current_badge(session, await registration.get_registration(session, mine.id))
+    await session.commit()
+    return badge.code
+
+
+async def test_a_scanned_qr_is_judged_as_at_the_door_before_a_lead_is_kept(client, site) -> None:
+    """#28: the camera sends the badge's signed QR text. A genuine badge of someone who shares their details
+    is a lead, shown with name and organization; a forged or a revoked one is refused, saying why."""
+    keen = await registered(
+        site.session,
+        site.edition_id,
+        "keen@example.org",
+        name="Nguyen Thi Lan",
+        organization="Hai Phong City",
+    )
+    shy = await registered(site.session, site.edition_id, "shy@example.org", name="Shy Person")
+    await with_consent(site.session, site.edition_id, keen.id, scanning=True)
+    await with_consent(site.session, site.edition_id, shy.id, scanning=False)
+    keen_qr = await _badge_qr(site.session, site.edition_id, keen.id)
+    shy_qr = await _badge_qr(site.session, site.edition_id, shy.id)
+    forged = keen_qr[:60] + ("A" if keen_qr[60] != "A" else "B") + keen_qr[61:]
+
+    await sign_in(client, "staff-a@example.org", PASSWORD)
+    camera = {"HX-Request": "true"}  # as static/js/leads-scan.js sends it: the result and the list come back
+    recorded = await client.post(
+        "/exhibitor/leads",
+        data={"code": keen_qr},
+        headers={**camera, "x-csrftoken": await csrf_token(client)},
+    )
+    assert recorded.status_code == 201 and "<html" not in recorded.text
+    assert text_of(recorded.text).startswith("Lead recorded. Nguyen Thi Lan · Hai Phong City")
+    again = await post_json(client, "/api/v1/leads", {"code": keen_qr})
+    assert again.status_code == 200 and again.json()["lead"]["organization"] == "Hai Phong City"
+    assert "Not shared" in text_of((await post_form(client, "/exhibitor/leads", {"code": shy_qr})).text)
+
+    refused = await post_form(client, "/exhibitor/leads", {"code": forged})
+    assert refused.status_code == 422
+    assert "Not a valid badge of this conference (signature does not match)." in text_of(refused.text)
+    api_refused = await post_json(client, "/api/v1/leads", {"code": forged})
+    assert (api_refused.status_code, api_refused.json()["error"]) == (422, "badge_invalid")
+
+    reg = await registration.get_registration(
+        site.session, (await registration.my_registration(site.session, site.edition_id, keen.id)).id
+    )
+    await badges.reissue(site.session, reg, BASE, "lost")  # the old QR answers "revoked" from now on
+    await site.session.commit()
+    revoked = await post_json(client, "/api/v1/leads", {"code": keen_qr})
+    assert (revoked.status_code, revoked.json()["error"]) == (422, "badge_revoked")
+    assert "reported lost" in revoked.json()["detail"]
+    await client.get("/lang/ja")
+    page = await post_form(client, "/exhibitor/leads", {"code": keen_qr})
+    assert "このバッジは無効になっています（紛失の届出あり）" in text_of(page.text)
+    assert await site.session.scalar(select(func.count(Lead.id))) == 1

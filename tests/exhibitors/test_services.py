@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from ascc.badges import checkin
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.exhibitors import demo, directory, leads, solutions, staff
@@ -191,6 +192,11 @@ async def test_only_city_officials_post_needs_for_their_own_city(session, market
     assert found[0][1].sectors == ("water",) and "6.2" in found[0][1].sdgs
 
 
+async def booth_scan(session, exhibitor, staff_id: int, code: str) -> str:
+    """A badge scanned at the booth, judged as at the check-in door (what the app wires as `badge_holder`)."""
+    return (await leads.record(session, exhibitor, staff_id, code, checkin.identify)).outcome
+
+
 async def test_a_lead_is_stored_only_with_consent_and_stays_withdrawn(session, market) -> None:
     exhibitor = await marketplace.get_exhibitor(session, market.edition_id, market.sludge)
     shy = await registered(session, market.edition_id, "shy@example.org", name="Shy Person")
@@ -198,12 +204,12 @@ async def test_a_lead_is_stored_only_with_consent_and_stays_withdrawn(session, m
     shy_code = await with_consent(session, market.edition_id, shy.id, scanning=False)
     keen_code = await with_consent(session, market.edition_id, keen.id, scanning=True)
 
-    assert (await leads.record(session, exhibitor, market.staff_a, shy_code)).outcome == "not_shared"
+    assert await booth_scan(session, exhibitor, market.staff_a, shy_code) == "not_shared"
     assert await session.scalar(select(func.count(Lead.id))) == 0  # not even the attempt is kept
     typed = keen_code.lower().replace("-", " ")  # as someone types it from the badge
-    assert (await leads.record(session, exhibitor, market.staff_a, typed)).outcome == "recorded"
-    assert (await leads.record(session, exhibitor, market.staff_a, keen_code)).outcome == "already"
-    assert (await leads.record(session, exhibitor, market.staff_a, "ZZZZ-ZZZZ")).outcome == "unknown"
+    assert await booth_scan(session, exhibitor, market.staff_a, typed) == "recorded"
+    assert await booth_scan(session, exhibitor, market.staff_a, keen_code) == "already"
+    assert await booth_scan(session, exhibitor, market.staff_a, "ZZZZ-ZZZZ") == "unknown"
     [view] = await leads.list_leads(session, exhibitor)
     assert (view.name_latin, view.email, view.scanned_by) == ("Keen Person", "keen@example.org", "Aiko Staff")
 
@@ -217,7 +223,7 @@ async def test_a_lead_is_stored_only_with_consent_and_stays_withdrawn(session, m
     [scan] = await leads.scans_of(session, market.edition_id, keen.id)
     await leads.withdraw(session, keen.id, scan.id)
     assert await leads.list_leads(session, exhibitor) == []
-    assert (await leads.record(session, exhibitor, market.staff_a, keen_code)).outcome == "not_shared"
+    assert await booth_scan(session, exhibitor, market.staff_a, keen_code) == "not_shared"
 
 
 async def test_two_staff_scanning_one_badge_at_once_make_one_lead(session_maker, session, market) -> None:
@@ -227,7 +233,7 @@ async def test_two_staff_scanning_one_badge_at_once_make_one_lead(session_maker,
     async def scan() -> str:
         async with session_maker() as own:
             exhibitor = await marketplace.get_exhibitor(own, market.edition_id, market.sludge)
-            result = await leads.record(own, exhibitor, market.staff_a, code)
+            result = await leads.record(own, exhibitor, market.staff_a, code, checkin.identify)
             await own.commit()
             return result.outcome
 
@@ -271,7 +277,7 @@ async def test_a_draft_exhibitor_collects_no_leads_and_a_new_name_goes_back_to_r
     code = await with_consent(session, market.edition_id, keen.id, scanning=True)
     draft = await marketplace.get_exhibitor(session, market.edition_id, market.draft)
     with pytest.raises(DomainError) as refused:
-        await leads.record(session, draft, market.staff_a, code)
+        await leads.record(session, draft, market.staff_a, code, checkin.identify)
     assert (refused.value.status_code, refused.value.code) == (403, "exhibitor_not_approved")
     published = await marketplace.get_exhibitor(session, market.edition_id, market.sludge)
     same_name = {"name_en": published.name_en, "name_ja": published.name_ja, "description_en": "Updated."}

@@ -51,4 +51,15 @@ def test_phrases_skip_stop_words_at_the_edges() -> None:
         "treatment",
         "septage",
     )
-    assert shared_phrases_ja("下水道の整備", "下水道整備計画") == ("下水道", "整備")
+    assert shared_phrases_ja("下水道の整備", "下水道の改修") == ("下水道",)
+
+
+def test_reasons_leave_out_generic_words_and_units() -> None:
+    """ "共通：処理; 支援; 立方" (treatment; support; cubic) told a reader nothing (#25): only what is specific."""
+    need = "セプテージ処理を支援してほしい。1日150立方メートルの汚泥脱水が必要です。"
+    solution = "汚泥脱水機の導入を支援します。処理能力は1日200立方メートル。"
+    assert shared_phrases_ja(need, solution) == ("汚泥脱水",)
+    assert shared_phrases_ja("事業の支援と処理", "支援事業による処理") == ()
+    assert shared_phrases_en("150 cubic metres a day of septage", "septage: 200 cubic metres a day") == (
+        "septage",
+    )

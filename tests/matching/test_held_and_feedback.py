@@ -103,8 +103,9 @@ async def test_the_meeting_page_waits_for_both_and_says_when_feedback_opens(
     await sign_in(client, "official@example.org", PASSWORD)
     page = await client.get(url)
     assert 'data-testid="check-in"' in page.text
-    assert "You can say how the meeting went once it has ended: from Tuesday 14 November 2023, 13:55." in (
-        text_of(page.text)
+    assert (
+        "You can say how the meeting went once it has ended: from Tuesday 14 November 2023, 13:55 (JST)."
+        in text_of(page.text)
     )
     assert 'data-testid="feedback"' not in page.text
     assert (await post_form(client, f"{url}/check-in", {})).status_code == 303

@@ -45,11 +45,11 @@ async def test_after_the_conference_no_request_is_sent_or_told(client, world, mo
     assert refused.status_code == 409 and refused.json()["error"] == "requests_closed"
     assert (
         refused.json()["detail"]
-        == "The conference ended on November 15, 2023: meetings can no longer be requested."
+        == "The conference ended on 15 November 2023: meetings can no longer be requested."
     )
     await sign_in(client, "official@example.org", PASSWORD)
     person = await client.get(f"/matching/people/{world.company}")
-    assert "The conference ended on November 15, 2023: no new meeting requests." in text_of(person.text)
+    assert "The conference ended on 15 November 2023: no new meeting requests." in text_of(person.text)
     assert f'action="/matching/people/{world.company}/request"' not in person.text
     posted = await post_form(client, f"/matching/people/{world.company}/request", {"message": "hi"})
     assert posted.status_code == 409
@@ -66,7 +66,7 @@ async def test_requests_close_on_the_day_the_organizers_set(client, world, monke
     await sign_in(client, "official@example.org", PASSWORD)
     monkeypatch.setenv("ASCC_NOW", "2023-11-13T18:00+09:00")
     home = text_of((await client.get("/matching")).text)
-    assert "Meeting requests until November 13, 2023." in home
+    assert "Meeting requests until 13 November 2023." in home
     sent = await post_form(client, f"/matching/people/{world.company}/request", {"message": "Day one"})
     assert sent.status_code == 303
     monkeypatch.setenv("ASCC_NOW", "2023-11-14T09:00+09:00")
@@ -78,5 +78,5 @@ async def test_requests_close_on_the_day_the_organizers_set(client, world, monke
         client, f"/matching/people/{world.other_company}/request", {"message": "Day two"}
     )
     assert refused.status_code == 409
-    assert "Meeting requests closed on November 13, 2023. You can still answer" in text_of(refused.text)
+    assert "Meeting requests closed on 13 November 2023. You can still answer" in text_of(refused.text)
     assert await _count(world, "select count(*) from meeting") == 1

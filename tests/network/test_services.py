@@ -230,8 +230,8 @@ async def test_request_acceptance_and_mails_in_both_languages(session, world) ->
     assert asked.to_address == "official@example.org"
     assert asked.subject.startswith("ネットワーク面談のお申込み / Network meeting request")
     japanese, english = asked.body_text.split("-" * 60)
-    assert "2024年3月5日(火) 9:00 (Asia/Manila)" in japanese  # 10:00 in Tokyo is 9:00 in Manila
-    assert "Tue 5 Mar 2024, 09:00 (Asia/Manila)" in english
+    assert "2024年3月5日(火) 09:00–09:30 (フィリピン時間)" in japanese  # 10:00 in Tokyo is 9:00 in Manila
+    assert "Tuesday 5 March 2024, 09:00–09:30 (Philippine Time)" in english
     assert "Shall we talk about septage?" in japanese
     assert asked.invitation is None
 
@@ -250,9 +250,9 @@ async def test_request_acceptance_and_mails_in_both_languages(session, world) ->
     mails = {m.to_address: m for m in await _outbox(session, "network_meeting_accepted")}
     assert set(mails) == {"bank@example.org", "official@example.org"}
     assert mails["bank@example.org"].subject.startswith("Network meeting confirmed")
-    assert "Wed 6 Mar 2024, 15:00 (Asia/Tokyo)" in mails["bank@example.org"].body_text
+    assert "Wednesday 6 March 2024, 15:00–15:30 (JST)" in mails["bank@example.org"].body_text
     assert mails["official@example.org"].subject.startswith("ネットワーク面談が確定しました")
-    assert "2024年3月6日(水) 14:00 (Asia/Manila)" in mails["official@example.org"].body_text
+    assert "2024年3月6日(水) 14:00–14:30 (フィリピン時間)" in mails["official@example.org"].body_text
     invitation = mails["official@example.org"].invitation
     assert invitation["zone"] == "Asia/Manila" and invitation["item"]["status"] == "CONFIRMED"
     assert invitation["item"]["location"] == f"{BASE}/network/meetings/{meeting_id}/join"

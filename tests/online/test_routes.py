@@ -176,7 +176,7 @@ async def test_questions_are_asked_moderated_and_voted_through_the_api(client, w
         json={"action": "delete"},
         headers=bearer(world, "moderator"),
     )
-    assert bad.status_code == 422 and bad.json()["field"] == "action"
+    assert bad.status_code == 400 and bad.json()["field"] == "action"  # not one of the documented values
     approved = await client.post(
         f"/api/v1/questions/{question['id']}/moderate",
         json={"action": "approve"},
@@ -448,7 +448,7 @@ async def test_the_stream_plays_only_around_its_time_and_questions_close_after_i
     monkeypatch.setenv("ASCC_NOW", "2023-11-14T09:30+09:00")  # half an hour before
     early = await client.get(f"/sessions/{world.water}/watch")
     assert 'data-testid="stream-later"' in early.text and "/online/go/" not in early.text
-    assert "The stream opens at 09:45 (Asia/Tokyo)" in text_of(early.text)
+    assert "The stream opens at 09:45 (JST)" in text_of(early.text)
     assert (await client.get(link)).status_code == 403
     monkeypatch.setenv("ASCC_NOW", "2023-11-14T11:30+09:00")  # half an hour after
     late = await client.get(f"/sessions/{world.water}/watch")

@@ -69,11 +69,11 @@ async def test_mails_say_old_and_new_time_room_speakers_format_and_the_note(sess
     body = message.body_text
     english_part, japanese_part = body.split("-" * 60)
     for line in (
-        "Time: Tue 14 Nov 10:00–11:00 → Tue 14 Nov 10:30–11:30",
+        "Time: Tue 14 Nov, 10:00–11:00 → Tue 14 Nov, 10:30–11:30",
         "Room: Main Hall → Room G401",
         "Speakers: Nguyễn Thị Lan → Aiko Fujimoto",
         "Format: Hybrid → Online",
-        "Was planned for Wed 15 Nov 15:00–16:00, Main Hall",
+        "Was planned for Wed 15 Nov, 15:00–16:00, Main Hall",
         "Note from the organizers:",
         NOTE,
     ):
@@ -108,11 +108,11 @@ async def test_the_changes_page_says_old_and_new_in_both_languages(client, site)
 
     english = text_of((await client.get("/programme/changes")).text)
     assert "Note from the organizers: " + NOTE in english
-    assert "Time: Tue 14 Nov 10:00–11:00 → Tue 14 Nov 10:30–11:30" in english
+    assert "Time: Tue 14 Nov, 10:00–11:00 → Tue 14 Nov, 10:30–11:30" in english
     assert "Room: Main Hall → Room G401" in english
     assert "Speakers: Nguyễn Thị Lan → Aiko Fujimoto" in english
     assert "Format: Hybrid → Online" in english
-    assert "Was planned for Wed 15 Nov 15:00–16:00, Main Hall" in english
+    assert "Was planned for Wed 15 Nov, 15:00–16:00, Main Hall" in english
 
     japanese = text_of((await client.get("/programme/changes", headers={"Accept-Language": "ja"})).text)
     assert "主催者からのお知らせ： " + NOTE in japanese

@@ -174,6 +174,20 @@ async def test_session_page_signs_up_and_queues(client, site) -> None:
     assert "All 2 places are taken; 0 on the waiting list." in after and "Join the waiting list" in after
 
 
+async def test_my_agenda_keeps_a_space_between_the_room_and_the_seat_badge(client, site) -> None:
+    """Copied or read aloud, the line said "Room G401Seat" (#25): the templates trim the newline after a tag."""
+    user = await make_user(site.session, "seated@example.org")
+    registration = registering.RegistrationInput(organization="Cebu City", privacy_accepted=True)
+    await registering.register(site.session, site.edition_id, user.id, registration, BASE, notify=False)
+    await site.session.commit()
+    await sign_in(client, "seated@example.org", PASSWORD)
+    assert (await post_form(client, f"/sessions/{site.parallel}/signup", {})).status_code == 303
+    html = (await client.get("/my-agenda")).text
+    meta = re.search(rf'data-session-id="{site.parallel}">\s*<p class="session-meta">(.*?)</p>', html, re.S)
+    assert meta is not None
+    assert re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", meta.group(1))).endswith("· Room G401 Seat")
+
+
 async def test_session_page_explains_who_may_not_take_a_seat_and_warns_of_clashes(client, site) -> None:
     await make_user(site.session, "unregistered@example.org")
     online = await make_user(site.session, "online@example.org")
@@ -372,6 +386,17 @@ async def test_organizer_manages_tracks_rooms_and_speakers(client, site) -> None
         follow_redirects=False,
     )
     assert photo.status_code == 415 and "PNG, JPEG or WebP" in text_of(photo.text)
+    # A phone photo over the 2 MB limit (#25): the page again with the message beside the field, not a bare 413.
+    speaker_page = created.headers["location"].split("?")[0]
+    assert "PNG, JPEG or WebP, up to 2 MB." in text_of((await client.get(speaker_page)).text)
+    photo = await client.post(
+        speaker_page + "/photo",
+        files={"photo": ("IMG_0042.jpg", b"\xff\xd8\xff" + b"0" * (6 * 1024 * 1024), "image/jpeg")},
+        data={"_csrf_token": client.cookies.get("ascc_csrf")},
+        follow_redirects=False,
+    )
+    assert photo.status_code == 413 and 'id="f-photo"' in photo.text
+    assert "The file is too large: at most 2 MB." in text_of(photo.text)
 
 
 class QueryCounter:

@@ -184,7 +184,12 @@ async def test_signup_fills_places_then_queues_and_promotes_with_mail(session, p
     )  # removing it from the agenda gives up the seat
     await session.commit()
     assert (await programme.seat_of(session, people[2].id, prog.parallel)).status == "confirmed"
-    assert [m.kind for m in await mail.messages_to(session, "s2@example.org")] == ["session_promoted"]
+    [promoted] = await mail.messages_to(session, "s2@example.org")
+    assert promoted.kind == "session_promoted"
+    # The seat's mail says when (with the conference's zone) and in which room.
+    assert "When: Tuesday 14 November 2023, 10:30–11:30 (JST)" in promoted.body_text
+    assert "日時：2023年11月14日(火) 10:30–11:30 (日本時間)" in promoted.body_text
+    assert "Where: " in promoted.body_text and "場所：" in promoted.body_text
     assert [n.kind for n in await notifications.unread(session, people[2].id)] == ["session_promoted"]
     lines, _ = await programme.my_agenda(session, people[2].id, current)
     assert [(line.item.id, line.seat) for line in lines] == [(prog.parallel, "confirmed")]

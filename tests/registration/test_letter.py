@@ -136,7 +136,7 @@ def test_letter_details_appear_with_reference_dates_venue_and_mode(cjk):
     for expected in (
         "Reference: ASCC2023-000123",
         "Date: 1 September 2023",
-        "Tuesday, 10 October 2023 – Thursday, 12 October 2023",
+        "Tuesday 10 – Thursday 12 October 2023",
         "Pacifico Yokohama",
         "1-1-1 Minatomirai, Nishi-ku, Yokohama, Kanagawa 220-0012, Japan",
         "In person",
@@ -146,7 +146,7 @@ def test_letter_details_appear_with_reference_dates_venue_and_mode(cjk):
     dense = _dense(text)
     for expected in (
         "登録番号：ASCC2023-000123",
-        "2023年10月10日（火）～10月12日（木）",
+        "2023年10月10日(火)～12日(木)",
         "パシフィコ横浜",
         "会場参加",
     ):
@@ -280,6 +280,16 @@ def test_letter_ten_thousand_character_organization_does_not_raise(cjk):
     reader = _reader(pdf)
     assert 2 <= len(reader.pages) <= 8
     assert "Haruka Sato" in _text(pdf)
+
+
+def test_letter_header_prints_the_demo_conferences_full_japanese_name(cjk):
+    """The letterhead's Japanese half shrinks the name to fit instead of cutting it (#25): "（Y-SHIP 2…"."""
+    name_ja = "第12回アジア・スマートシティ会議（Y-SHIP 2023）"
+    pdf = render_letter(replace(BASE, edition_name_ja=name_ja))
+    # The English page: the Japanese name is in its letterhead only.
+    header = _text(pdf, first_page_only=True).splitlines()[0]
+    assert _dense(name_ja) in _dense(header)
+    assert "…" not in header
 
 
 # --- pages and fonts --------------------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ async def test_before_the_window_the_page_says_when_it_opens(client, app_db, mon
     await make_user(app_db, "early@example.org")
     await sign_in(client, "early@example.org", PASSWORD)
     page = (await client.get("/register")).text
-    assert "Registration opens on September 1, 2023." in text_of(page)
+    assert "Registration opens on 1 September 2023." in text_of(page)
     assert 'name="privacy_accepted"' not in page  # no form to fill in for nothing
     refused = await post_form(client, "/register", FORM)
     assert refused.status_code == 409
@@ -76,12 +76,12 @@ async def test_after_the_close_the_form_asks_for_a_late_code(client, app_db, mon
     await make_user(app_db, "late@example.org", name="Somchai Jaidee", name_local="สมชาย ใจดี")
     await sign_in(client, "late@example.org", PASSWORD)
     page = text_of((await client.get("/register")).text)
-    assert "Registration closed on November 10, 2023." in page
+    assert "Registration closed on 10 November 2023." in page
     assert "late-registration code" in page
     refused = await post_form(client, "/register", {**FORM, "position": "ผู้อำนวยการ"})
     assert refused.status_code == 409
     assert 'id="e-code"' in refused.text  # the way on, beside the field where it goes
-    assert "Registration closed on November 10, 2023. With a late-registration code" in text_of(refused.text)
+    assert "Registration closed on 10 November 2023. With a late-registration code" in text_of(refused.text)
     assert 'value="ผู้อำนวยการ"' in refused.text  # what was typed is still there
     assert await _status(app_db, "late@example.org") is None
     done = await post_form(client, "/register", {**FORM, "code": code.lower()}, follow_redirects=False)
@@ -128,7 +128,7 @@ async def test_api_refuses_outside_the_window_with_a_code(client, app_db, monkey
     monkeypatch.setenv("ASCC_NOW", "2023-08-20T10:00+09:00")
     early = await client.post("/api/v1/registrations/me", headers=headers, json=body)
     assert early.status_code == 409 and early.json()["error"] == "registration_not_open"
-    assert early.json()["detail"] == "Registration opens on September 1, 2023."
+    assert early.json()["detail"] == "Registration opens on 1 September 2023."
     monkeypatch.setenv("ASCC_NOW", "2023-11-12T10:00+09:00")
     closed = await client.post("/api/v1/registrations/me", headers=headers, json=body)
     assert closed.status_code == 409
@@ -179,8 +179,8 @@ async def test_organizers_set_the_dates_and_the_pages_follow(client, app_db, mon
     await make_user(app_db, "reporter@example.org")
     await sign_in(client, "reporter@example.org", PASSWORD)
     page = text_of((await client.get("/register")).text)
-    assert "Registration closed on November 10, 2023." in page
-    assert "Press: open until November 12, 2023" in page
+    assert "Registration closed on 10 November 2023." in page
+    assert "Press: open until 12 November 2023" in page
     done = await post_form(client, "/register", {**FORM, "category": "press"}, follow_redirects=False)
     assert done.status_code == 303
 

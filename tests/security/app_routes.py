@@ -78,6 +78,8 @@ _BY_NAME = {
     "token": NOT_A_TOKEN,
     "print_id": NO_SUCH_ID,
     "run_id": NO_SUCH_ID,
+    "endpoint_id": NO_SUCH_ID,  # the demo registers no webhook endpoint
+    "delivery_id": NO_SUCH_ID,
 }
 _FIXED = {
     "matching_action": "check-in",

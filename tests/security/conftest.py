@@ -75,6 +75,7 @@ async def build_demo(url: str) -> tuple[dict[str, Any], dict[str, str], dict[str
     exhibitor's own objects (a lead, a time block, an off-season meeting, a calendar feed, a staff
     invitation), an announcement, and an API token for every account the tests act as."""
     from ascc.accounts import services as accounts
+    from ascc.badges import checkin
     from ascc.calendar import services as calendar
     from ascc.editions import services as editions
     from ascc.exhibitors import leads, staff
@@ -143,10 +144,14 @@ async def build_demo(url: str) -> tuple[dict[str, Any], dict[str, str], dict[str
             }
             rows = {e.id: e for e in (await session.scalars(select(Exhibitor))).all()}
             lead_a = (
-                await leads.record(session, rows[exhibitor_a], users["exhibitor"], badge["delegate"])
+                await leads.record(
+                    session, rows[exhibitor_a], users["exhibitor"], badge["delegate"], checkin.identify
+                )
             ).lead
             lead_b = (
-                await leads.record(session, rows[exhibitor_b], users["exhibitor_b"], badge["delegate_b"])
+                await leads.record(
+                    session, rows[exhibitor_b], users["exhibitor_b"], badge["delegate_b"], checkin.identify
+                )
             ).lead
             invite = await staff.invite_staff(
                 session, rows[exhibitor_b], "colleague-b@example.org", "B", BASE_URL, "en"
@@ -283,9 +288,9 @@ def demo(demo_template: Demo, tmp_path_factory: pytest.TempPathFactory) -> Demo:
 
 @asynccontextmanager
 async def app_client(settings: Settings, base_url: str = BASE_URL) -> AsyncIterator[AsyncTestClient]:
-    from ascc.app import create_app
+    from tests.support.apps import app_for
 
-    async with AsyncTestClient(app=create_app(settings), base_url=base_url) as client:
+    async with AsyncTestClient(app=app_for(settings), base_url=base_url) as client:
         yield client
 
 

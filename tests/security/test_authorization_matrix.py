@@ -87,6 +87,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /api/v1/me": SIGNED_IN,
     "POST /api/v1/me": SIGNED_IN,
     "GET /api/v1/me/agenda": SIGNED_IN,
+    "GET /api/v1/me/feedback": SIGNED_IN,
+    "POST /api/v1/sessions/{session_id:int}/feedback": SIGNED_IN,  # the service asks for a registration
     "DELETE /api/v1/me/agenda/{session_id:int}": SIGNED_IN,
     "POST /api/v1/me/agenda/{session_id:int}": SIGNED_IN,
     "GET /api/v1/me/badge.pdf": SIGNED_IN,
@@ -193,6 +195,13 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /exhibitor/staff": EXHIBITOR_STAFF,
     "POST /exhibitor/staff/{user_id:int}/remove": EXHIBITOR_STAFF,
     "POST /exhibitor/submit": EXHIBITOR_STAFF,
+    # an exhibitor's own webhook (its admins; another exhibitor's delivery answers 404)
+    "GET /exhibitor/webhook": EXHIBITOR_STAFF,
+    "POST /exhibitor/webhook": EXHIBITOR_STAFF,
+    "POST /exhibitor/webhook/delete": EXHIBITOR_STAFF,
+    "POST /exhibitor/webhook/deliveries/{delivery_id:int}/send-again": EXHIBITOR_STAFF,
+    "POST /exhibitor/webhook/secret": EXHIBITOR_STAFF,
+    "POST /exhibitor/webhook/test": EXHIBITOR_STAFF,
     # /favicon.ico
     "GET /favicon.ico": EVERYONE,
     # /health
@@ -217,6 +226,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /mail/preferences/{token:str}": EVERYONE,
     "GET /mail/unsubscribe/{token:str}": EVERYONE,
     "POST /mail/unsubscribe/{token:str}": EVERYONE,
+    # /manifest.webmanifest
+    "GET /manifest.webmanifest": EVERYONE,  # the installable app's manifest: names and icons, no data
     # /marketplace
     "GET /marketplace": EVERYONE,
     "GET /marketplace/exhibitors/{exhibitor_id:int}": EVERYONE,
@@ -341,6 +352,11 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /organizer/privacy/notices": ORGANIZER,
     "GET /organizer/privacy/notices/{version:str}/not-accepted.csv": ORGANIZER,
     "POST /organizer/privacy/rules": ORGANIZER,
+    "GET /organizer/feedback": ORGANIZER,
+    "POST /organizer/feedback/{feedback_id:int}": ORGANIZER,
+    "GET /sessions/{session_id:int}/feedback": SIGNED_IN,
+    "POST /sessions/{session_id:int}/feedback": SIGNED_IN,
+    "GET /speaker/feedback": SIGNED_IN,
     "GET /organizer/programme": ORGANIZER,
     "POST /organizer/programme/publish": ORGANIZER,
     "POST /organizer/programme/rooms": ORGANIZER,
@@ -400,6 +416,14 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /organizer/tours/{tour_id:int}/edit": ORGANIZER,
     "GET /organizer/users": ORGANIZER,
     "POST /organizer/users/{user_id:int}/role": ORGANIZER,
+    "GET /organizer/webhooks": ORGANIZER,
+    "POST /organizer/webhooks": ORGANIZER,
+    "POST /organizer/webhooks/deliveries/{delivery_id:int}/send-again": ORGANIZER,
+    "GET /organizer/webhooks/{endpoint_id:int}": ORGANIZER,
+    "POST /organizer/webhooks/{endpoint_id:int}": ORGANIZER,
+    "POST /organizer/webhooks/{endpoint_id:int}/delete": ORGANIZER,
+    "POST /organizer/webhooks/{endpoint_id:int}/secret": ORGANIZER,
+    "POST /organizer/webhooks/{endpoint_id:int}/test": ORGANIZER,
     # /password
     "GET /password/forgot": EVERYONE,
     "POST /password/forgot": EVERYONE,
@@ -462,6 +486,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /speakers/{slug:str}/photo": EVERYONE,
     # /static
     "GET /static/{path:path}": EVERYONE,
+    # /sw.js
+    "GET /sw.js": EVERYONE,  # the site's service worker: a script, no data
     # /tours
     "GET /tours": EVERYONE,
     "POST /tours/courses/{course_id:int}/book": SIGNED_IN,

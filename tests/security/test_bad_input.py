@@ -74,7 +74,6 @@ WHOLE_QUERY: dict[str, tuple[str, ...]] = {
     "ascc.audit.routes": ("actor", "domain", "action", "target_type", "target_id", "from", "to", "q", "page"),
     "ascc.audit.routes.AuditApi": ("per_page",),
     "ascc.programme.routes": ("day", "track", "kind", "lang", "interpretation", "format", "sdg", "q", "tz"),
-    "ascc.programme.api": ("day", "track", "kind", "lang", "sector", "q", "tz"),
 }
 READS = ("GET", "HEAD")
 
@@ -124,7 +123,11 @@ def _sources(fn: Callable[..., Any]) -> tuple[str, ...]:
             continue
         if depth == 2:
             continue
-        for node in ast.walk(ast.parse(source)):
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:  # a lambda's source is the line it sits in, e.g. a dict entry
+            continue
+        for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 called = getattr(current, "__globals__", {}).get(node.func.id)
                 if inspect.isfunction(called) and called.__module__ == current.__module__:

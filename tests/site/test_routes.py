@@ -43,6 +43,40 @@ async def test_the_site_has_a_favicon(client) -> None:
     assert '<link rel="icon" href="/favicon.ico"' in (await client.get("/")).text
 
 
+async def test_the_site_is_an_installable_app_in_both_languages(client) -> None:
+    """#28: a page links the manifest of its language; the manifest names the app, its icons (which load, at
+    their declared sizes) and where it opens; the service worker is served from the root, never cached."""
+    import io
+
+    from PIL import Image
+
+    await client.get("/lang/ja")
+    assert '<link rel="manifest" href="/manifest.webmanifest?lang=ja">' in (await client.get("/")).text
+    japanese = await client.get("/manifest.webmanifest", params={"lang": "ja"})
+    assert japanese.headers["content-type"].startswith("application/manifest+json")
+    assert "set-cookie" not in japanese.headers  # answered before sessions are looked at
+    app = japanese.json()
+    assert (app["name"], app["short_name"], app["lang"]) == ("アジア・スマートシティ会議", "ASCC", "ja")
+    assert app["name_localized"] == {"en": "Asia Smart City Conference"}
+    assert (app["id"], app["scope"], app["start_url"], app["display"]) == (
+        "/",
+        "/",
+        "/my-agenda",
+        "standalone",
+    )
+    client.cookies.clear()  # browsers fetch the manifest without cookies: the link's language, else the browser's
+    english = (await client.get("/manifest.webmanifest", headers={"accept-language": "en-GB"})).json()
+    assert english["name"] == "Asia Smart City Conference" and english["shortcuts"][1]["name"] == "My badge"
+    for icon in app["icons"]:
+        png = await client.get(icon["src"])
+        assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+        size = Image.open(io.BytesIO(png.content)).size
+        assert f"{size[0]}x{size[1]}" == icon["sizes"]
+    worker = await client.get("/sw.js")
+    assert worker.headers["content-type"].startswith("text/javascript")
+    assert worker.headers["cache-control"] == "no-cache" and "ascc-personal-" in worker.text
+
+
 async def test_pages_load_no_inline_script(client) -> None:
     html = (await client.get("/")).text
     assert "<script>" not in html and "onclick=" not in html

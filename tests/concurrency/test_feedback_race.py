@@ -1,0 +1,86 @@
+"""Session feedback fired at the same moment over real HTTP, on both databases: one rating per person and session.
+
+A world of its own (the shared arena's clock stands before the conference; feedback needs a session that ended).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from ascc import db
+from ascc.editions import services as editions
+from ascc.programme import services as programme
+from tests.concurrency.conftest import Arena, World, _fresh_database, _people
+from tests.conftest import _pg_admin, _run
+from tests.programme.conftest import build_programme, publish
+from tests.support.live import live_server
+
+NOW = "2023-11-14T12:00+09:00"  # the keynote (09:00–10:00) is over
+PEOPLE = 8
+
+
+async def _build(database_url: str, out: list[World]) -> None:
+    db.load_models()
+    engine = db.create_engine(database_url)
+    world = World()
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+            built = await build_programme(session)
+            await publish(session, built.edition_id)
+            world.ids["edition"], world.ids["session"] = built.edition_id, built.keynote
+            await _people(session, world, "raters", PEOPLE)
+            current = await programme.published(session, await editions.get_by_id(session, built.edition_id))
+            for user_id in world.users["raters"]:
+                await programme.save(session, user_id, current, built.keynote)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    out.append(world)
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def feedback_arena(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Arena]:
+    folder: Path = tmp_path_factory.mktemp(f"feedback-{request.param}")
+    database_url, pg_name = _fresh_database(request.param, request, folder)
+    monkey = pytest.MonkeyPatch()
+    monkey.setenv("ASCC_NOW", NOW)
+    try:
+        worlds: list[World] = []
+        _run(_build(database_url, worlds))
+        with live_server(database_url, folder / "server.log", ASCC_NOW=NOW) as url:
+            yield Arena(request.param, database_url, url, worlds[0])
+    finally:
+        monkey.undo()
+        if pg_name:
+            _run(_pg_admin(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)"))
+
+
+async def test_ratings_sent_at_once_leave_one_rating_per_person(feedback_arena: Arena) -> None:
+    w = feedback_arena.world
+    path = f"/api/v1/sessions/{w.ids['session']}/feedback"
+    # Each person sends two different ratings at the same moment (two phones, a double click), all at once.
+    requests = [
+        ("POST", path, token, {"rating": rating, "comment": f"Vote {rating} 👍"})
+        for token in w.tokens["raters"]
+        for rating in (2, 5)
+    ]
+    answers = await feedback_arena.at_once(requests)
+    assert [a.status_code for a in answers] == [200] * len(requests), [
+        a.text for a in answers if a.status_code != 200
+    ]
+    rows = await feedback_arena.rows(
+        "select user_id, count(*), min(rating), max(rating) from programme_feedback where session_id = :s "
+        "group by user_id",
+        s=w.ids["session"],
+    )
+    assert sorted(r[0] for r in rows) == sorted(w.users["raters"])
+    # One row each, holding one of the two ratings sent (whichever came last).
+    assert all(count == 1 and low == high and low in (2, 5) for _, count, low, high in rows)
+    mine = await feedback_arena.at_once([("GET", "/api/v1/me/feedback", w.tokens["raters"][0], None)])
+    assert [(f["session_id"], f["comment_status"]) for f in mine[0].json()] == [(w.ids["session"], "pending")]
