@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -377,14 +377,25 @@ def _fresh_database(backend: str, request: pytest.FixtureRequest, folder: Path) 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def arena(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Arena]:
-    folder = tmp_path_factory.mktemp(f"races-{request.param}")
+    yield from open_arena(request, tmp_path_factory, "races", _build_into, NOW)
+
+
+def open_arena(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    build: Callable[[str, list[World]], Awaitable[None]],
+    now: str,
+) -> Iterator[Arena]:
+    """A fresh database of `request.param`'s kind, a world built into it at `now`, and a live server on it."""
+    folder = tmp_path_factory.mktemp(f"{name}-{request.param}")
     database_url, pg_name = _fresh_database(request.param, request, folder)
     monkey = pytest.MonkeyPatch()
-    monkey.setenv("ASCC_NOW", NOW)
+    monkey.setenv("ASCC_NOW", now)
     try:
         worlds: list[World] = []
-        _run(_build_into(database_url, worlds))
-        with live_server(database_url, folder / "server.log", ASCC_NOW=NOW) as url:
+        _run(build(database_url, worlds))
+        with live_server(database_url, folder / "server.log", ASCC_NOW=now) as url:
             yield Arena(request.param, database_url, url, worlds[0])
     finally:
         monkey.undo()

@@ -6,7 +6,6 @@ A world of its own (the shared arena's clock stands before the conference; feedb
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -14,10 +13,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from ascc import db
 from ascc.editions import services as editions
 from ascc.programme import services as programme
-from tests.concurrency.conftest import Arena, World, _fresh_database, _people
-from tests.conftest import _pg_admin, _run
+from tests.concurrency.conftest import Arena, World, _people, open_arena
 from tests.programme.conftest import build_programme, publish
-from tests.support.live import live_server
 
 NOW = "2023-11-14T12:00+09:00"  # the keynote (09:00–10:00) is over
 PEOPLE = 8
@@ -46,19 +43,7 @@ async def _build(database_url: str, out: list[World]) -> None:
 def feedback_arena(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Arena]:
-    folder: Path = tmp_path_factory.mktemp(f"feedback-{request.param}")
-    database_url, pg_name = _fresh_database(request.param, request, folder)
-    monkey = pytest.MonkeyPatch()
-    monkey.setenv("ASCC_NOW", NOW)
-    try:
-        worlds: list[World] = []
-        _run(_build(database_url, worlds))
-        with live_server(database_url, folder / "server.log", ASCC_NOW=NOW) as url:
-            yield Arena(request.param, database_url, url, worlds[0])
-    finally:
-        monkey.undo()
-        if pg_name:
-            _run(_pg_admin(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)"))
+    yield from open_arena(request, tmp_path_factory, "feedback", _build, NOW)
 
 
 async def test_ratings_sent_at_once_leave_one_rating_per_person(feedback_arena: Arena) -> None:
