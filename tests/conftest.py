@@ -18,6 +18,7 @@ from dataclasses import replace
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -37,11 +38,16 @@ ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """With two test processes (pytest-xdist, `--dist loadgroup`), the Chromium tests run one after another
-    in one of them: two browsers at once on two cores only make both slow."""
+    """The Chromium tests share their test process's one browser, which lives on the session's event loop: a
+    browser test module that does not run there is refused at once, with what to add. (They used to run one
+    after another in one test process; with some thirty of them that process finished minutes after the other.)"""
     for item in items:
         if "tests/browser/" in item.nodeid.replace("\\", "/"):
-            item.add_marker(pytest.mark.xdist_group("browser"))
+            marker = item.get_closest_marker("asyncio")
+            if marker is not None and marker.kwargs.get("loop_scope") != "session":
+                raise pytest.UsageError(
+                    f'{item.nodeid}: add pytestmark = pytest.mark.asyncio(loop_scope="session") to its module'
+                )
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -93,6 +99,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
     db.upgrade(f"sqlite+aiosqlite:///{path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The seeded demo with an API token per role (tests/security/conftest.py), once per run: copy it."""
+    from tests.security.conftest import shared_demo
+
+    return shared_demo(sqlite_template, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -214,9 +214,9 @@ def _generate_client(document_url: str, directory: Path) -> Any:
 
 
 def test_a_generated_client_lists_sessions_saves_one_and_books_a_course(
-    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+    demo_template: Any, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> None:
-    demo = seeded_demo(sqlite_template, tmp_path_factory.mktemp("demo"))
+    demo = seeded_demo(demo_template)
     with live_server(demo.copy(tmp_path), tmp_path / "server.log", ASCC_NOW=DEMO_NOW) as url:
         client_package = _generate_client(f"{url}/schema/openapi.json", tmp_path)
         try:

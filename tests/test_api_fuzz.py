@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -63,9 +64,9 @@ class FuzzTarget:
 
 
 @pytest.fixture(scope="module")
-def target(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget]:
+def target(demo_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget]:
     """One seeded database and one app for the whole module: seeding per operation would cost minutes."""
-    demo = seeded_demo(sqlite_template, tmp_path_factory.mktemp("demo"))
+    demo = seeded_demo(demo_template)
     url = demo.copy(tmp_path_factory.mktemp("fuzz"))
     app = create_app(
         Settings(database_url=url, auth_rate_limit_per_minute=100_000, base_url="http://testserver")

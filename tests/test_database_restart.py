@@ -26,8 +26,8 @@ from ascc.accounts.models import User
 from ascc.app import create_app
 from ascc.config import Settings
 from ascc.programme.models import AgendaEntry
-from ascc.seed import seed
 from tests.conftest import ON_CI
+from tests.support.copy_database import copy_rows
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -60,12 +60,12 @@ def private_postgres(free_port: int) -> Iterator[tuple[str, Path]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-async def _prepare(url: str) -> list[str]:
-    """The demo edition, and API tokens of twenty delegates."""
+async def _prepare(url: str, demo: Path) -> list[str]:
+    """The demo edition (the run's seeded demo, its rows copied), and API tokens of twenty delegates."""
     await asyncio.to_thread(db.upgrade, url)
+    await copy_rows(f"sqlite+aiosqlite:///{demo}", url)
     engine = db.create_engine(url)
     async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-        await seed(session, "demo password")
         people = (await session.scalars(select(User).where(User.role == "delegate").limit(20))).all()
         tokens = [
             (await accounts.create_api_token(session, person.id, "restart test"))[0] for person in people
@@ -75,9 +75,11 @@ async def _prepare(url: str) -> list[str]:
     return tokens
 
 
-async def test_a_database_restart_costs_503s_for_seconds_and_no_acknowledged_write(private_postgres) -> None:
+async def test_a_database_restart_costs_503s_for_seconds_and_no_acknowledged_write(
+    private_postgres, demo_template
+) -> None:
     url, data = private_postgres
-    tokens = await _prepare(url)
+    tokens = await _prepare(url, demo_template.path)
     settings = Settings(
         database_url=url, auth_rate_limit_per_minute=100_000, base_url="http://testserver.local"
     )

@@ -13,7 +13,6 @@ import contextvars
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -211,11 +210,11 @@ async def _count(url: str, prepared: dict[str, Any]) -> dict[str, int]:
 
 @pytest.fixture
 def programmes(
-    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    demo_template: Any, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[str, str]]:
     """Two copies of the seeded demo: as it is (31 sessions), and with 500 more."""
     monkeypatch.setenv("ASCC_NOW", DEMO_NOW)
-    demo = seeded_demo(sqlite_template, tmp_path_factory.mktemp("demo"))
+    demo = seeded_demo(demo_template)
     small = demo.copy(tmp_path_factory.mktemp("small"))
     large = demo.copy(tmp_path_factory.mktemp("large"))
     asyncio.run(_add_sessions(large, MORE_SESSIONS))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from tests.conftest import ROOT, Mailbox, _free_port
 from tests.support import needs
@@ -43,10 +45,25 @@ SEEDED_AT = (
 
 @pytest.fixture(scope="session")
 def seeded_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`ascc seed` once per test process (15 s), copied for each test: every test starts from the same demo."""
-    path = tmp_path_factory.mktemp("seeded") / "demo.db"
-    env = {**os.environ, "ASCC_DATABASE_URL": f"sqlite+aiosqlite:///{path}", "ASCC_NOW": SEEDED_AT}
-    subprocess.run([*ASCC, "seed"], env=env, check=True, cwd=ROOT, capture_output=True)
+    """`ascc seed` once per run (15 s; the first test process to ask seeds it, under a lock, for both), copied
+    for each test: every test starts from the same demo."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the run's folder, under xdist
+    path = shared / "browser-demo.db"
+    with (shared / "browser-demo.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not path.exists():
+            building = shared / "browser-demo.building.db"
+            env = {
+                **os.environ,
+                "ASCC_DATABASE_URL": f"sqlite+aiosqlite:///{building}",
+                "ASCC_NOW": SEEDED_AT,
+            }
+            subprocess.run([*ASCC, "seed"], env=env, check=True, cwd=ROOT, capture_output=True)
+            for suffix in ("-wal", "-shm"):  # a WAL left beside it, if the seed did not checkpoint
+                if Path(f"{building}{suffix}").exists():
+                    Path(f"{building}{suffix}").rename(f"{path}{suffix}")
+            building.rename(path)
     return path
 
 
@@ -76,16 +93,27 @@ def live_server(tmp_path: Path, mailbox: Mailbox, seeded_demo: Path) -> Iterator
     stop_server(process)
 
 
-@pytest.fixture
-async def page() -> AsyncIterator:
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser() -> AsyncIterator:
+    """One Chromium per test process (starting one costs about a second of CPU); each test gets a context of
+    its own, so no cookie, storage or service worker passes from one test to the next. The browser tests run
+    on the session's event loop for that (tests/conftest.py marks them)."""
     needs.installed(CHROMIUM is not None, "Chromium (Debian package chromium)")
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        context = await browser.new_context(locale="en-US")
-        page = await context.new_page()
-        page.set_default_timeout(30_000)  # the other test process may be loading both cores meanwhile
-        yield page
-        await context.close()
-        await browser.close()
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        yield chromium
+        await chromium.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def page(browser) -> AsyncIterator:
+    context = await browser.new_context(locale="en-US")
+    page = await context.new_page()
+    page.set_default_timeout(30_000)  # the other test process may be loading both cores meanwhile
+    yield page
+    for (
+        other
+    ) in browser.contexts:  # this one and any a test opened beside it (a calendar app, a second person)
+        await other.close()

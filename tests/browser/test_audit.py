@@ -6,6 +6,10 @@ from __future__ import annotations
 import re
 import sqlite3
 
+import pytest
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")  # one Chromium per process
+
 # The first word of the element's text that the browser broke across two lines, or null.
 BROKEN_WORD = """e => {
   const node = e.firstChild, text = node.textContent;

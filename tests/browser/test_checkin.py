@@ -24,7 +24,7 @@ from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS
 from tests.browser.test_marketplace import sign_in
 from tests.support import needs
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]  # one Chromium per process
 
 
 @pytest.fixture

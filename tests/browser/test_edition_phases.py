@@ -18,7 +18,7 @@ import pytest
 from tests.browser.test_registration import fill_registration, make_account, sign_in
 from tests.support.live import live_server
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]  # one Chromium per process
 
 
 class Clock:

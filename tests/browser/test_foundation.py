@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.web import link_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]  # one Chromium per process
 
 
 async def wait_for_mail(mailbox, address: str, subject: str = ""):

@@ -11,7 +11,7 @@ import pytest
 from tests.browser.test_checkin import badge_png, camera_page, first_morning, y4m_video
 from tests.browser.test_marketplace import sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]  # one Chromium per process
 __all__ = ["first_morning"]  # the fixture: during the conference, when badges are valid
 
 

@@ -12,7 +12,7 @@ import pytest
 from tests.browser.test_marketplace import sign_in
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]  # one Chromium per process
 
 
 @pytest.fixture

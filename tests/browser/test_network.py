@@ -10,7 +10,7 @@ import pytest
 
 from tests.browser.test_marketplace import sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]  # one Chromium per process
 
 
 @pytest.fixture

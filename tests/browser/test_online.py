@@ -9,6 +9,8 @@ import pytest
 
 from tests.browser.conftest import LAUNCH_ARGS
 
+pytestmark = pytest.mark.asyncio(loop_scope="session")  # one Chromium per process
+
 QUESTION = "How many cities have published a VLR? 🙏 ベトナムの事例も知りたいです"
 
 

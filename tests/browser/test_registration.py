@@ -12,7 +12,7 @@ from tests.browser.test_foundation import wait_for_mail
 from tests.conftest import ROOT
 from tests.support.web import link_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]  # one Chromium per process
 PASSWORD = "a long enough password"
 
 

@@ -8,7 +8,7 @@ import pytest
 from tests.browser.test_foundation import wait_for_mail
 from tests.browser.test_registration import fill_registration, make_account, sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]  # one Chromium per process
 REPORTER = "kenji.watanabe@shimbun.example.org"
 
 

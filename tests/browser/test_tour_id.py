@@ -9,7 +9,7 @@ import pytest
 
 from tests.browser.test_tours import sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]  # one Chromium per process
 
 
 @pytest.fixture

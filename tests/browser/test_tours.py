@@ -11,7 +11,7 @@ import pytest
 from tests.browser.test_foundation import wait_for_mail
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]  # one Chromium per process
 
 
 @pytest.fixture

@@ -380,6 +380,26 @@ def arena(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     yield from open_arena(request, tmp_path_factory, "races", _build_into, NOW)
 
 
+def filled(
+    fill: Callable[[AsyncSession, World], Awaitable[None]],
+) -> Callable[[str, list[World]], Awaitable[None]]:
+    """An arena's builder from what a race puts in its world; the engine, the session, the commit are here."""
+
+    async def build(database_url: str, out: list[World]) -> None:
+        db.load_models()
+        engine = db.create_engine(database_url)
+        world = World()
+        try:
+            async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+                await fill(session, world)
+                await session.commit()
+        finally:
+            await engine.dispose()
+        out.append(world)
+
+    return build
+
+
 def open_arena(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,

@@ -8,42 +8,32 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from ascc import db
 from ascc.editions import services as editions
 from ascc.programme import services as programme
-from tests.concurrency.conftest import Arena, World, _people, open_arena
+from tests.concurrency.conftest import Arena, World, _people, filled, open_arena
 from tests.programme.conftest import build_programme, publish
 
 NOW = "2023-11-14T12:00+09:00"  # the keynote (09:00–10:00) is over
 PEOPLE = 8
 
 
-async def _build(database_url: str, out: list[World]) -> None:
-    db.load_models()
-    engine = db.create_engine(database_url)
-    world = World()
-    try:
-        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-            built = await build_programme(session)
-            await publish(session, built.edition_id)
-            world.ids["edition"], world.ids["session"] = built.edition_id, built.keynote
-            await _people(session, world, "raters", PEOPLE)
-            current = await programme.published(session, await editions.get_by_id(session, built.edition_id))
-            for user_id in world.users["raters"]:
-                await programme.save(session, user_id, current, built.keynote)
-            await session.commit()
-    finally:
-        await engine.dispose()
-    out.append(world)
+async def _fill(session: AsyncSession, world: World) -> None:
+    built = await build_programme(session)
+    await publish(session, built.edition_id)
+    world.ids["edition"], world.ids["session"] = built.edition_id, built.keynote
+    await _people(session, world, "raters", PEOPLE)
+    current = await programme.published(session, await editions.get_by_id(session, built.edition_id))
+    for user_id in world.users["raters"]:
+        await programme.save(session, user_id, current, built.keynote)
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def feedback_arena(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Arena]:
-    yield from open_arena(request, tmp_path_factory, "feedback", _build, NOW)
+    yield from open_arena(request, tmp_path_factory, "feedback", filled(_fill), NOW)
 
 
 async def test_ratings_sent_at_once_leave_one_rating_per_person(feedback_arena: Arena) -> None:

@@ -255,9 +255,9 @@ async def build_demo(url: str) -> tuple[dict[str, Any], dict[str, str], dict[str
         await engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    """The seeded demo, built once for the whole run (all xdist workers) and read-only from then on."""
+def shared_demo(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """The seeded demo, built once for the whole run (all xdist workers) and read-only from then on: the
+    `demo_template` fixture (tests/conftest.py) of the security, API and statement-count tests."""
     # Under pytest-xdist each worker's base folder sits in the run's own folder, which they share.
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base

@@ -1,22 +1,13 @@
-"""The demo edition, seeded once per test process with an API token for each role, for the API's tests.
-
-Seeding takes seconds: the fuzz run and the contract tests each take a copy of the same seeded file.
-"""
+"""The demo edition with an API token for each role, for the API's tests: the run's one seeded demo
+(`demo_template`, tests/security/conftest.py), which the fuzz run, the contract and the statement counts each
+copy before they use it."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import async_sessionmaker
-
-from ascc import db
-from ascc.accounts import services as accounts
-from ascc.accounts.models import User
-from ascc.seed import seed
+from typing import Any
 
 # seed/accounts.json: one demo account per role (anonymous: no token at all).
 ROLES = {
@@ -44,34 +35,9 @@ class SeededDemo:
         return {"Authorization": f"Bearer {token}"} if token else {}
 
 
-_SEEDED: dict[Path, SeededDemo] = {}
-
-
-async def _seed_with_tokens(url: str) -> dict[str, str | None]:
-    db.load_models()
-    engine = db.create_engine(url)
-    try:
-        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-            await seed(session, "demo password for the API tests")
-            tokens: dict[str, str | None] = {}
-            for role, email in ROLES.items():
-                if email is None:
-                    tokens[role] = None
-                    continue
-                person = await session.scalar(select(User).where(User.email_key == email))
-                assert person is not None and person.role == role
-                tokens[role], _ = await accounts.create_api_token(session, person.id, "API tests")
-            await session.commit()
-            return tokens
-    finally:
-        await engine.dispose()
-
-
-def seeded_demo(template: Path, directory: Path) -> SeededDemo:
-    """The seeded demo of this process, made from the migrated `template` in `directory` on first use."""
-    if template not in _SEEDED:
-        path = directory / "demo.db"
-        shutil.copy(template, path)
-        tokens = asyncio.run(_seed_with_tokens(f"sqlite+aiosqlite:///{path}"))
-        _SEEDED[template] = SeededDemo(path, tokens)
-    return _SEEDED[template]
+def seeded_demo(template: Any) -> SeededDemo:
+    """The API's view of the run's seeded demo (the `demo_template` fixture): its file, read-only, and the
+    token of each role's demo account."""
+    return SeededDemo(
+        template.path, {role: template.tokens[role] if email else None for role, email in ROLES.items()}
+    )
