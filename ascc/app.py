@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -43,6 +44,9 @@ from ascc.badges.routes import BadgePages, CheckInOfflineWorker, CheckInPages, p
 from ascc.calendar.routes import CalendarApi, CalendarFiles, CalendarPages, ScheduleExports
 from ascc.campaigns.organizer_routes import CampaignAdminPages
 from ascc.campaigns.routes import MailPreferencePages, MyMailPages
+from ascc.certificates.api import CertificateApi
+from ascc.certificates.organizer_routes import CertificateAdminPages
+from ascc.certificates.routes import CertificatePages, CertificateVerifyPages
 from ascc.config import Settings
 from ascc.db import create_engine, load_models
 from ascc.editions.routes import (
@@ -64,7 +68,14 @@ from ascc.exhibitors.api import MarketplaceApi
 from ascc.exhibitors.directory import DirectoryState
 from ascc.exhibitors.exhibitor_routes import ExhibitorPages
 from ascc.exhibitors.organizer_routes import ExhibitorAdminPages
-from ascc.exhibitors.routes import MarketplacePages, MyScansPages, NeedPages, provide_own_exhibitor
+from ascc.exhibitors.routes import (
+    MarketplacePages,
+    MyScansPages,
+    NeedPages,
+    directory_version,
+    provide_own_exhibitor,
+)
+from ascc.front_cache import FrontCacheMiddleware, Store
 from ascc.input_checks import BadInputMiddleware
 from ascc.jobs import make_jobs
 from ascc.lifecycle.routes import NextEditionPages
@@ -72,6 +83,9 @@ from ascc.mail.routes import OutboxPages
 from ascc.matching.api import MatchingApi
 from ascc.matching.organizer_routes import MatchingAdminPages
 from ascc.matching.routes import MatchingPages, provide_agenda_meetings
+from ascc.messages.api import MessagesApi
+from ascc.messages.organizer_routes import MessageAdminPages
+from ascc.messages.routes import MessagePages
 from ascc.network.organizer_routes import NetworkAdminPages
 from ascc.network.routes import NetworkPages, provide_network_opt_in
 from ascc.online.api import OnlineApi
@@ -85,10 +99,13 @@ from ascc.programme import materials as programme_materials
 from ascc.programme.api import MyAgendaApi, ProgrammeApi
 from ascc.programme.feedback_routes import FeedbackAdminPages, FeedbackApi, FeedbackPages
 from ascc.programme.organizer_routes import ProgrammeAdminPages
-from ascc.programme.routes import MyAgendaPages, ProgrammePages
+from ascc.programme.routes import MyAgendaPages, ProgrammePages, session_visitor_version, visitor_version
 from ascc.programme.services import ScheduleCache, ShortLived
+from ascc.registration import bulk_import
 from ascc.registration.api import RegistrationApi
 from ascc.registration.delegation_routes import DelegationPages
+from ascc.registration.import_api import DelegationMemberApi, ImportApi
+from ascc.registration.import_routes import ImportPages
 from ascc.registration.on_behalf_routes import RegisterPersonPages
 from ascc.registration.organizer_routes import (
     RegistrationAdminApi,
@@ -96,6 +113,13 @@ from ascc.registration.organizer_routes import (
     RegistrationSettingsPages,
 )
 from ascc.registration.routes import InvitationPages, RegistrationPages
+from ascc.registration.visa_organizer_routes import (
+    MyVisaLetterApi,
+    VisaLetterApi,
+    VisaQueuePages,
+    VisaVerifyApi,
+)
+from ascc.registration.visa_routes import VerifyPages, VisaPages
 from ascc.reports.routes import DashboardPages, ReportPages, ReportsApi
 from ascc.reports.services import DashboardCache
 from ascc.security import (
@@ -138,6 +162,15 @@ ROUTE_HANDLERS: list[Any] = [
     RegistrationAdminPages,
     RegistrationSettingsPages,
     RegisterPersonPages,
+    ImportPages,
+    ImportApi,
+    DelegationMemberApi,
+    VisaPages,
+    VerifyPages,
+    VisaQueuePages,
+    MyVisaLetterApi,
+    VisaLetterApi,
+    VisaVerifyApi,
     RegistrationAdminApi,
     ProgrammePages,
     MyAgendaPages,
@@ -164,6 +197,10 @@ ROUTE_HANDLERS: list[Any] = [
     CheckInOfflineWorker,
     BadgeAdminPages,
     BadgeApi,
+    CertificatePages,
+    CertificateVerifyPages,
+    CertificateAdminPages,
+    CertificateApi,
     CalendarFiles,
     ScheduleExports,
     CalendarPages,
@@ -176,6 +213,9 @@ ROUTE_HANDLERS: list[Any] = [
     OnlineAdminPages,
     NetworkPages,
     NetworkAdminPages,
+    MessagePages,
+    MessageAdminPages,
+    MessagesApi,
     CampaignAdminPages,
     MailPreferencePages,
     MyMailPages,
@@ -202,6 +242,14 @@ DEPENDENCIES = {
     "badge_holder": Provide(provide_badge_holder, sync_to_thread=False),  # exhibitors' lead scanning
 }
 
+# What the answers of the routes marked `cacheable(name)` depend on, by name (ascc.front_cache): each reads
+# the worker's own caches. The home page shows the edition and where it stands today, as the programme does.
+FRONT_VERSIONS = {
+    "programme": visitor_version,  # home, agenda, speakers, schedule.json/.xml, program.ics
+    "session": session_visitor_version,  # a session's page (and its seats: the handler says until when)
+    "directory": directory_version,  # the marketplace directory
+}
+
 # The size limit of each kind of upload field, for templates: stated beside the field, and checked by the
 # browser before it sends (`upload_limit("brochure")`, the `upload_attrs` macro; ascc/uploads.py).
 UPLOAD_LIMITS = {
@@ -209,6 +257,7 @@ UPLOAD_LIMITS = {
     "brochure": exhibitors.BROCHURE_MAX_BYTES,
     "photo": programme_editing.PHOTO_MAX_BYTES,
     "material": programme_materials.MATERIAL_MAX_BYTES,
+    "registration_list": bulk_import.MAX_BYTES,
 }
 
 
@@ -279,7 +328,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cookie_secure=settings.secure_cookies,
         cookie_samesite="lax",
         # Mail programs post the one-click unsubscribe (RFC 8058) without a CSRF token; its signed URL is the proof.
-        exclude=["^/health$", "^/static/", "^/mail/unsubscribe/"],
+        # The public exports hold no form: no CSRF cookie on an answer that shared caches may keep.
+        exclude=[
+            "^/health$",
+            "^/static/",
+            "^/mail/unsubscribe/",
+            "^/schedule\\.(json|xml)$",
+            "^/calendar/program\\.ics$",
+        ],
     )
     rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.auth_rate_limit_per_minute),
@@ -294,6 +350,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     session_maker = async_sessionmaker(engine, expire_on_commit=False)
+    front_store = Store()
+    front_store.enabled = os.environ.get("ASCC_FRONT_CACHE", "on") != "off"  # off: to measure without it
     jobs = make_jobs(JOB_FUNCTIONS, JobContext(settings, session_maker), settings.redis_url)
 
     @asynccontextmanager
@@ -321,6 +379,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         request_class=HTMXRequest,
         middleware=[
+            # Anonymous GETs of the public pages and exports, from the answer kept for their version (before
+            # any other middleware; signed-in people and API tokens pass through).
+            DefineMiddleware(FrontCacheMiddleware, versions=FRONT_VERSIONS, csrf=csrf_config),
             rate_limit.middleware,
             session_config.middleware,
             # Every method is authenticated, OPTIONS too: Litestar's automatic OPTIONS handler inherits its
@@ -368,6 +429,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "agenda_fragments": FragmentCache(),
                 # Session pages as visitors see them, their seats and materials re-read at most every 2 s.
                 "visitor_pages": ShortLived(),
+                # Whole anonymous answers of the routes marked cacheable(...) (see ascc.front_cache).
+                "front_cache": front_store,
                 # The marketplace's version and its rendered directory results (see exhibitors.directory).
                 "directory_state": DirectoryState(async_sessionmaker(engine, expire_on_commit=False)),
                 "directory_fragments": FragmentCache(),

@@ -19,11 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ascc.badges import sheets
 from ascc.campaigns import sending as campaigns
 from ascc.campaigns.reminders import run_periodic as run_reminders
+from ascc.certificates import mailing as certificate_mailing
 from ascc.config import Settings
 from ascc.db import create_engine
 from ascc.jobs import JobFunction
 from ascc.mail.services import run_sender
 from ascc.matching import planning
+from ascc.messages import digest as message_digest
+from ascc.registration import importing as registration_import
 from ascc.webhooks import delivery as webhooks
 from ascc.webhooks.services import is_production
 
@@ -49,11 +52,21 @@ async def _campaign(context: JobContext, *, campaign_id: int) -> None:
     await campaigns.execute_send(context.session_maker, campaign_id, settings.base_url, settings.secret_key)
 
 
+async def _registration_import(context: JobContext, *, batch_id: int) -> None:
+    await registration_import.execute(context.session_maker, batch_id)
+
+
+async def _certificate_mailing(context: JobContext, *, mailing_id: int) -> None:
+    await certificate_mailing.execute(context.session_maker, mailing_id, context.settings.base_url)
+
+
 # Arguments are ids only: the rows hold the rest, and secrets never travel through Redis.
 JOB_FUNCTIONS: dict[str, JobFunction] = {
     "badge_sheet": _badge_sheet,
     "scheduler_run": _scheduler_run,
     "campaign_send": _campaign,
+    "certificate_mailing": _certificate_mailing,
+    "registration_import": _registration_import,
 }
 
 
@@ -89,8 +102,12 @@ async def mail_and_reminders(settings: Settings) -> AsyncIterator[None]:
             session_maker, settings.secret_key, production, settings.mail_poll_seconds, stop
         )
 
+    def digests(session_maker: Callable[[], AsyncSession], stop: asyncio.Event) -> Any:
+        return message_digest.run_periodic(session_maker, settings.base_url, stop)
+
     async with (
         _loop("the reminder loop", settings.database_url, reminders),
+        _loop("the message digest", settings.database_url, digests),
         _loop("the webhook sender", settings.database_url, webhook_sender),
     ):
         if not settings.smtp_url:

@@ -38,6 +38,8 @@ MODEL_MODULES = (
     "ascc.network.models",
     "ascc.reports.models",
     "ascc.webhooks.models",
+    "ascc.messages.models",
+    "ascc.certificates.models",
 )
 
 Base = IdentityAuditBase

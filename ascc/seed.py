@@ -11,17 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc.accounts import services as accounts
 from ascc.campaigns import demo as campaigns_demo
+from ascc.certificates import demo as certificates_demo
+from ascc.config import Settings
 from ascc.editions import services as editions
 from ascc.errors import DomainError
 from ascc.exhibitors import demo as marketplace_demo
 from ascc.matching import demo as matching_demo
+from ascc.messages import demo as messages_demo
 from ascc.network import demo as network_demo
 from ascc.online import demo as online_demo
 from ascc.organizations import services as organizations
 from ascc.privacy import demo as privacy_demo
 from ascc.programme import demo
 from ascc.programme import services as programme
-from ascc.registration import delegations, organizer, registering, windows
+from ascc.registration import delegations, organizer, registering, visa_demo, windows
 from ascc.registration import services as registration
 from ascc.reports import demo as reports_demo
 from ascc.tours import demo as tours_demo
@@ -73,6 +76,7 @@ async def seed(session: AsyncSession, demo_password: str) -> SeedReport:
     data = _load("programme-2023.json")
     report.sessions_created = await demo.load_programme(session, edition, data, base_url="")
     await _seed_agendas(session, edition, data["agendas"])
+    await demo.load_feedback(session, edition, data.get("feedback", []))  # ratings and comments to moderate
     report.tours_created = await _seed_tours(session, edition)
     report.exhibitors_created = await marketplace_demo.load_marketplace(
         session, edition, _load("marketplace-2023.json")
@@ -82,7 +86,11 @@ async def seed(session: AsyncSession, demo_password: str) -> SeedReport:
     await network_demo.load_network(session)  # a dozen participants stay in the year-round network
     await reports_demo.load_recorded(session)  # the 8th and 9th editions' published figures
     await privacy_demo.load_notice(session)  # notice version 2023-1, which the registrations accepted
+    # Visa letters: two awaiting review, one approved, one revoked (passport data sealed with the secret key).
+    await visa_demo.load_visa_letters(session, edition.id, Settings.from_env().secret_key)
     await campaigns_demo.load_campaigns(session, edition)  # a draft to Tour B's bookers, to preview and send
+    await certificates_demo.load_attendance(session, edition)  # check-ins, minutes: certificates to download
+    await messages_demo.load_messages(session, edition)  # the delegate's messages with two meeting partners
     return report
 
 

@@ -15,7 +15,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.types import ASGIApp
 
 from ascc.accounts import services as accounts
-from ascc.accounts import sessions
+from ascc.accounts import sessions, token_cache
 from ascc.security import (
     SESSION_ID,
     SESSION_SIGNED_IN_AT,
@@ -23,6 +23,9 @@ from ascc.security import (
     bearer_token,
     to_current_user,
 )
+
+# API tokens as last looked up (ascc.accounts.token_cache): a check-in phone's scans, one lookup a second.
+_tokens = token_cache.TokenCache()
 
 
 class AuthMiddleware(AbstractAuthenticationMiddleware):
@@ -41,6 +44,11 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         scope_session = connection.scope.get("session")
         session_data: dict[str, Any] = scope_session if isinstance(scope_session, dict) else {}
         if token is not None:
+            key = token_cache.TokenCache.key(token)
+            kept = _tokens.get(key)
+            if kept is not None:
+                return AuthenticationResult(user=kept, auth="token")
+            seen = token_cache.generation()
             # A short session of its own, closed before the handler runs (one connection per request at a
             # time). Touching last_used_at here also keeps the request's transaction from starting with a
             # write, which on SQLite would hold the database write lock for the whole request.
@@ -52,6 +60,7 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
                 if accounts.needs_touch(found):
                     await accounts.touch_api_token(short, found.id)
                     await short.commit()
+            _tokens.put(key, current, seen)
             return AuthenticationResult(user=current, auth="token")
         user_id = session_data.get(SESSION_USER_KEY)
         if user_id is None:

@@ -151,6 +151,12 @@ async def _issue_link(session: AsyncSession, user: User, purpose: str, hours: in
     return raw
 
 
+async def password_link(session: AsyncSession, user: User, base_url: str, hours: int) -> str:
+    """A link to choose a password (the reset page), for an account someone else made for the person: following
+    it proves the address too."""
+    return f"{base_url}/password/reset/{await _issue_link(session, user, 'reset', hours)}"
+
+
 async def send_verification(session: AsyncSession, user: User, base_url: str) -> None:
     raw = await _issue_link(session, user, "verify", VERIFY_LINK_HOURS)
     await mail.queue_mail(

@@ -23,6 +23,11 @@ ACTIONS: tuple[str, ...] = (
     "registration.code_create",
     "registration.quota_set",
     "registration.register_for",
+    "registration.visa_approve",
+    "registration.visa_bulk_approve",
+    "registration.visa_revoke",
+    "registration.register_member",
+    "registration.import",
     # programme
     "programme.session_create",
     "programme.session_update",
@@ -39,6 +44,7 @@ ACTIONS: tuple[str, ...] = (
     "programme.material_add",
     "programme.material_consent",
     "programme.material_delete",
+    "programme.feedback_moderate",
     # site visits
     "tours.tour_save",
     "tours.course_save",
@@ -107,10 +113,13 @@ ACTIONS: tuple[str, ...] = (
     "webhooks.endpoint_disabled",
     "webhooks.secret_rotate",
     "webhooks.send_again",
+    # messages between participants
+    "messages.report_read",
 )
 
 TARGET_TYPES: tuple[str, ...] = (
     "registration",
+    "registration_import",
     "registration_settings",
     "question",
     "invitation_code",
@@ -121,6 +130,7 @@ TARGET_TYPES: tuple[str, ...] = (
     "track",
     "speaker",
     "material",
+    "session_feedback",
     "tour",
     "course",
     "booking",
@@ -150,6 +160,7 @@ TARGET_TYPES: tuple[str, ...] = (
     "city_need",
     "webhook_endpoint",
     "webhook_delivery",
+    "message_conversation",
 )
 
 

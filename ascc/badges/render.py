@@ -13,13 +13,12 @@ from __future__ import annotations
 import functools
 import io
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from xml.sax.saxutils import escape
 
-import qrcode
-import qrcode.constants
 from PIL import Image, ImageDraw, ImageFont
 
+from ascc import qr
 from ascc.badges import fit
 from ascc.badges.face import CATEGORY_COLOURS, BadgeFace
 from ascc.fonts import CITY_SCRIPTS, fallback_fonts, primary_font
@@ -27,29 +26,12 @@ from ascc.i18n import country_name, translate
 from ascc.pdf_tables import UnicodeDocument
 
 WIDTH, HEIGHT, BAND, QR_SIZE = fit.WIDTH, fit.HEIGHT, fit.BAND, fit.QR_SIZE  # mm
-QUIET = 4  # modules of white around the code, as the QR standard asks
+QUIET = qr.QUIET
 
 
 def qr_matrix(text: str) -> list[list[bool]]:
     """The modules of the code for `text` (error correction M: a creased badge still scans)."""
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
-    code.add_data(text)
-    code.make(fit=True)
-    return code.get_matrix()
-
-
-def _runs(matrix: list[list[bool]]) -> Iterable[tuple[int, int, int]]:
-    """Dark runs per row as (x, y, length): far fewer shapes than one per module."""
-    for y, row in enumerate(matrix):
-        x = 0
-        while x < len(row):
-            if row[x]:
-                start = x
-                while x < len(row) and row[x]:
-                    x += 1
-                yield start, y, x - start
-            else:
-                x += 1
+    return qr.matrix(text)
 
 
 def labels(face: BadgeFace) -> dict[str, str]:
@@ -117,7 +99,7 @@ def svg(face: BadgeFace, edition: str) -> str:
     qr_x, qr_y = (WIDTH - QR_SIZE) / 2, fit.QR_TOP
     path = "".join(
         f"M{qr_x + (x + QUIET) * module:.3f} {qr_y + (y + QUIET) * module:.3f}h{n * module:.3f}v{module:.3f}h-{n * module:.3f}z"
-        for x, y, n in _runs(matrix)
+        for x, y, n in qr.dark_runs(matrix)
     )
 
     def line(item: fit.Line) -> str:
@@ -194,7 +176,7 @@ def png(face: BadgeFace, edition: str, width: int = 630) -> bytes:
     module = max(1, round(QR_SIZE * scale / (len(matrix) + 2 * QUIET)))
     left = (width - module * (len(matrix) + 2 * QUIET)) // 2
     top = round(fit.QR_TOP * scale)
-    for x, y, n in _runs(matrix):
+    for x, y, n in qr.dark_runs(matrix):
         x0, y0 = left + (x + QUIET) * module, top + (y + QUIET) * module
         draw.rectangle((x0, y0, x0 + n * module - 1, y0 + module - 1), fill="black")
     out = io.BytesIO()
@@ -242,7 +224,7 @@ def _draw(pdf: UnicodeDocument, face: BadgeFace, card: list[fit.Line], ox: float
     module = QR_SIZE / (len(matrix) + 2 * QUIET)
     qx, qy = ox + (WIDTH - QR_SIZE) / 2, oy + fit.QR_TOP
     pdf.set_fill_color(0, 0, 0)
-    for x, y, n in _runs(matrix):
+    for x, y, n in qr.dark_runs(matrix):
         pdf.rect(qx + (x + QUIET) * module, qy + (y + QUIET) * module, n * module, module, style="F")
 
 

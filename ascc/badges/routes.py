@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.response import Template
+from markupsafe import Markup
 
 from ascc import clock
 from ascc.badges import checkin
@@ -18,7 +19,7 @@ from ascc.errors import DomainError
 from ascc.i18n import translate
 from ascc.registration import services as registration
 from ascc.security import requires_login, requires_role
-from ascc.web import DbSession, page, request_lang
+from ascc.web import DbSession, FragmentCache, page, render, request_lang
 
 # The current edition, or a 404 when there is none (app.DEPENDENCIES).
 CurrentEdition = NamedDependency[editions.Edition]
@@ -33,10 +34,10 @@ class BadgePages(Controller):
     async def mine(
         self, request: Request, db_session: DbSession, current_edition: CurrentEdition
     ) -> Template:
-        mine = await registration.my_registration(db_session, current_edition.id, request.user.id)
+        mine = await badges.my_registration(db_session, current_edition.id, request.user.id)
         face = None
         with contextlib.suppress(DomainError):  # not confirmed (yet): the page says so
-            face = await badges.my_face(db_session, current_edition.id, request.user.id)
+            face = await badges.my_face(db_session, current_edition.id, request.user.id, mine)
         return page(request, "badges/mine.html", edition=current_edition, registration=mine, face=face)
 
 
@@ -52,6 +53,21 @@ def checkin_labels(lang: str) -> dict[str, dict[str, str]]:
         "reason": {r: translate(lang, f"checkin.reason.{r}") for r in checkin.REASONS},
         "category": {c: translate(lang, f"category.{c}") for c in registration.CATEGORIES},
     }
+
+
+# The check-in page's lists of places (hundreds of sessions), rendered once per language and list: the lists are
+# read on every request, so a change shows at once; only their HTML is reused while they stay the same.
+_place_selects = FragmentCache(size=32)
+
+
+def _places_html(request: Request, edition: editions.Edition, places: dict[str, list]) -> Markup:
+    lang = request_lang(request)
+    key = (lang, edition.timezone, tuple((kind, tuple(items)) for kind, items in places.items()))
+    html = _place_selects.get(key)
+    if html is None:
+        html = render(request, "badges/_checkin_places.html", edition=edition, places=places)
+        _place_selects.put(key, html)
+    return Markup(html)  # noqa: S704 (our own template, rendered just above)
 
 
 class CheckInPages(Controller):
@@ -75,7 +91,7 @@ class CheckInPages(Controller):
             edition=current_edition,
             public_key=base64.b64encode(raw).decode(),
             server_now=int(clock.now().timestamp() * 1000),
-            places=places,
+            place_selects=_places_html(request, current_edition, places),
             labels=checkin_labels(request_lang(request)),
             _has_partial=False,
         )

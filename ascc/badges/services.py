@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from ascc import clock, locks
 from ascc.badges import keystore, signing
@@ -293,11 +294,32 @@ def face_of(reg: registration.Registration, badge: Badge, extra_marks: set[str])
     )
 
 
-async def my_face(session: AsyncSession, edition_id: int, user_id: int) -> BadgeFace:
-    reg = await registration.my_registration(session, edition_id, user_id)
+async def my_registration(
+    session: AsyncSession, edition_id: int, user_id: int
+) -> registration.Registration | None:
+    """The person's registration with what a badge shows of them (name, organization): one query."""
+    return await session.scalar(
+        select(registration.Registration)
+        .where(
+            registration.Registration.edition_id == edition_id,
+            registration.Registration.user_id == user_id,
+        )
+        .options(
+            joinedload(registration.Registration.user),
+            joinedload(registration.Registration.organization),
+            joinedload(registration.Registration.delegation),
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
+async def my_face(
+    session: AsyncSession, edition_id: int, user_id: int, mine: registration.Registration | None = None
+) -> BadgeFace:
+    """`mine`: the person's registration as `my_registration` loads it, when the caller has it."""
+    reg = mine if mine is not None else await my_registration(session, edition_id, user_id)
     if reg is None or reg.status != "confirmed":
         raise DomainError("badges.error.not_confirmed", "not_confirmed", status=404)
-    reg = await registration.get_registration(session, reg.id)
     badge = await current_badge(session, reg)
     marks = await marks_of(session, edition_id, [reg.user_id])
     return face_of(reg, badge, marks.get(reg.user_id, set()))

@@ -15,6 +15,7 @@ from ascc.calendar import exports
 from ascc.calendar import services as calendar
 from ascc.editions import services as editions
 from ascc.errors import NotFound
+from ascc.front_cache import cacheable
 from ascc.ical import bilingual
 from ascc.matching import meetings
 from ascc.programme import services as programme
@@ -111,7 +112,7 @@ class CalendarFiles(Controller):
                     raise NotFoundException()
         return _answer(request, cached, ICS, public=False)
 
-    @get("/calendar/program.ics")
+    @get("/calendar/program.ics", opt=cacheable("programme"))  # the release's (ascc.front_cache)
     async def programme_ics(self, request: Request) -> Response:
         body, etag = await _export(
             request, "ics", lambda current, _schedule: calendar.programme_calendar(current, _base(request))
@@ -159,6 +160,7 @@ class ScheduleExports(Controller):
 
     @get(
         "/schedule.json",
+        opt=cacheable("programme"),
         summary="The published programme as c3voc schedule.json v1 (ETag; If-None-Match answers 304)",
         media_type="application/json",
     )
@@ -173,6 +175,7 @@ class ScheduleExports(Controller):
 
     @get(
         "/schedule.xml",
+        opt=cacheable("programme"),
         summary="The published programme as frab schedule.xml (ETag; If-None-Match answers 304)",
         media_type="application/xml",
     )

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import locks
 from ascc.capacity.models import CapacityEntry, CapacityPool
-from ascc.db import rows_changed
 from ascc.errors import NotFound
 
 
@@ -59,6 +58,14 @@ async def ensure_pool(session: AsyncSession, key: str, limit: int | None) -> Cap
     return pool
 
 
+async def ensure_pools(session: AsyncSession, limits: dict[str, int | None]) -> None:
+    """Several pools (key -> limit for a new one) made sure of with one query when they all exist."""
+    found = set(await session.scalars(select(CapacityPool.key).where(CapacityPool.key.in_(limits))))
+    for key, limit in limits.items():
+        if key not in found:
+            await ensure_pool(session, key, limit)
+
+
 async def lock_pools(session: AsyncSession, keys: list[str]) -> None:
     """Lock several pools at once, in id order (the one order every transaction takes them in), before a
     change whose promotions may reach any of them (a tour's courses)."""
@@ -67,16 +74,17 @@ async def lock_pools(session: AsyncSession, keys: list[str]) -> None:
 
 
 async def lock_pool(session: AsyncSession, key: str) -> CapacityPool:
-    """Take the pool's lock for the rest of the transaction and return it with fresh counts."""
-    locked = await rows_changed(
-        session, update(CapacityPool).where(CapacityPool.key == key).values(version=CapacityPool.version + 1)
-    )
-    if locked != 1:
-        raise NotFound("capacity")
+    """Take the pool's lock for the rest of the transaction and return it with fresh counts (one statement:
+    the UPDATE that locks returns the row)."""
     pool = await session.scalar(
-        select(CapacityPool).where(CapacityPool.key == key).execution_options(populate_existing=True)
+        update(CapacityPool)
+        .where(CapacityPool.key == key)
+        .values(version=CapacityPool.version + 1)
+        .returning(CapacityPool)
+        .execution_options(populate_existing=True, synchronize_session=False)
     )
-    assert pool is not None
+    if pool is None:
+        raise NotFound("capacity")
     return pool
 
 
@@ -108,12 +116,20 @@ async def _position(session: AsyncSession, pool: CapacityPool, entry: CapacityEn
     return (ahead or 0) + 1
 
 
-async def claim(session: AsyncSession, key: str, holder: str, *, queue_only: bool = False) -> Claim:
+async def claim(
+    session: AsyncSession,
+    key: str,
+    holder: str,
+    *,
+    queue_only: bool = False,
+    locked: CapacityPool | None = None,
+) -> Claim:
     """A seat if one is free and nobody waits, else a place on the waiting list. Idempotent per holder.
 
     `queue_only`: a waiting place even if a seat is free (a ballot's left-out people queue for later seats).
+    `locked`: the pool as lock_pool returned it earlier in this transaction (its lock and counts hold).
     """
-    pool = await lock_pool(session, key)
+    pool = locked if locked is not None and locked.key == key else await lock_pool(session, key)
     entry = await _entry(session, pool, holder)
     if entry is not None and entry.status != "released":
         position = await _position(session, pool, entry) if entry.status == "waiting" else None
@@ -177,13 +193,25 @@ async def set_limit(session: AsyncSession, key: str, limit: int | None) -> list[
 
 
 async def holder_status(session: AsyncSession, key: str, holder: str) -> Claim | None:
-    pool = await session.scalar(select(CapacityPool).where(CapacityPool.key == key))
-    if pool is None:
+    row = (
+        await session.execute(
+            select(CapacityEntry.status, CapacityEntry.sequence, CapacityEntry.pool_id)
+            .join(CapacityPool, CapacityPool.id == CapacityEntry.pool_id)
+            .where(CapacityPool.key == key, CapacityEntry.holder == holder)
+        )
+    ).first()
+    if row is None or row.status == "released":
         return None
-    entry = await _entry(session, pool, holder)
-    if entry is None or entry.status == "released":
-        return None
-    return Claim(entry.status, await _position(session, pool, entry) if entry.status == "waiting" else None)
+    if row.status != "waiting":
+        return Claim(row.status, None)
+    ahead = await session.scalar(
+        select(func.count()).where(
+            CapacityEntry.pool_id == row.pool_id,
+            CapacityEntry.status == "waiting",
+            CapacityEntry.sequence < row.sequence,
+        )
+    )
+    return Claim(row.status, (ahead or 0) + 1)
 
 
 async def counts(session: AsyncSession, key: str) -> PoolCounts:

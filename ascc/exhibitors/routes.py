@@ -15,6 +15,7 @@ from ascc.exhibitors import directory, leads, solutions
 from ascc.exhibitors import services as marketplace
 from ascc.exhibitors.models import BUDGET_BANDS, FINANCING, TIMELINES, Exhibitor
 from ascc.files import services as files
+from ascc.front_cache import cacheable
 from ascc.i18n import FREQUENT_COUNTRIES
 from ascc.registration import services as registration
 from ascc.security import requires_login
@@ -71,6 +72,13 @@ def choices() -> dict[str, Any]:
     }
 
 
+async def directory_version(app: Any, scope: Any) -> tuple:
+    """What the directory shows visitors depends on (ascc.front_cache): the edition and the marketplace's data
+    version, as the worker's DirectoryState last read them."""
+    edition, data_version = await app.state.directory_state.current()
+    return (edition.id, edition.updated_at, data_version) if edition is not None else (None,)
+
+
 def need_values(form: Any) -> dict[str, Any]:
     values: dict[str, Any] = {name: form_text(form, name) for name in NEED_FIELDS}
     values["sectors"] = [v for v in form.getall("sectors", []) if isinstance(v, str)]
@@ -83,7 +91,7 @@ class MarketplacePages(Controller):
     path = "/marketplace"
     include_in_schema = False
 
-    @get("/")
+    @get("/", opt=cacheable("directory"))  # visitors: answered by ascc.front_cache
     async def directory_page(
         self,
         request: Request,

@@ -171,6 +171,38 @@ async def open_between(session: AsyncSession, edition_id: int, a: int, b: int) -
     )
 
 
+# A request the other person accepted, and everything after it: the two people agreed to meet (messages).
+AGREED_STATUSES = ("accepted", "scheduled", "held", "no_show")
+
+
+async def agreed_partners(session: AsyncSession, edition_id: int, user_id: int) -> set[int]:
+    """The people with whom this person has an accepted request or a meeting in the edition."""
+    rows = await session.execute(
+        select(Meeting.requester_id, Meeting.recipient_id).where(
+            Meeting.edition_id == edition_id,
+            Meeting.status.in_(AGREED_STATUSES),
+            or_(Meeting.requester_id == user_id, Meeting.recipient_id == user_id),
+        )
+    )
+    return {b if a == user_id else a for a, b in rows.tuples()}
+
+
+async def agreed_between(session: AsyncSession, edition_id: int, a: int, b: int) -> bool:
+    """The two have an accepted request or a meeting in the edition."""
+    low, high = sorted((a, b))
+    found = await session.scalar(
+        select(Meeting.id)
+        .where(
+            Meeting.edition_id == edition_id,
+            Meeting.person_low == low,
+            Meeting.person_high == high,
+            Meeting.status.in_(AGREED_STATUSES),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 async def request_of(session: AsyncSession, edition: Edition, meeting: Meeting, base_url: str) -> dict | None:
     """The calendar invitation of a scheduled meeting (None while it has no time)."""
     if meeting.status != "scheduled" or meeting.slot is None:

@@ -7,6 +7,7 @@ marketplace changes (a few small queries decide that), not on every request.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,14 @@ class _Cached:
 
 
 _cache: dict[int, _Cached] = {}
+
+# A person's recommendations, kept with what they were computed from: the pool's stamp (registrations, profiles,
+# the marketplace), the pairs the edition allows and the people already asked. Any change there recomputes them
+# (about 100 ms of phrase matching); otherwise the next visit of /matching reuses them.
+_recommended: OrderedDict[tuple[int, int, int], tuple[tuple, list[tuple[Card, Recommendation]]]] = (
+    OrderedDict()
+)
+RECOMMENDED_KEPT = 4096  # people; the least recently seen go first
 
 
 async def _stamp(session: AsyncSession, edition_id: int) -> tuple:
@@ -144,13 +153,14 @@ async def me_as_person(
 
 
 async def recommendations(
-    session: AsyncSession, edition_id: int, user_id: int, limit: int = 20
+    session: AsyncSession, edition_id: int, user_id: int, limit: int = 20, settings: Any = None
 ) -> list[tuple[Card, Recommendation]]:
+    """`settings`: the edition's matching settings when the caller has them (one query less)."""
     cached = await _load(session, edition_id)
     me = await me_as_person(session, edition_id, user_id, cached)
     if me is None:
         return []
-    settings = await matching.get_settings(session, edition_id)
+    settings = settings or await matching.get_settings(session, edition_id)
     # People I already have an open request or meeting with are not recommended again.
     rows = await session.execute(
         select(Meeting.requester_id, Meeting.recipient_id).where(
@@ -160,8 +170,18 @@ async def recommendations(
         )
     )
     known = frozenset(p for pair in rows.tuples() for p in pair)
+    pairs = tuple(tuple(pair) for pair in settings.allowed_pairs)
+    key, basis = (edition_id, user_id, limit), (cached.stamp, me, pairs, known)
+    kept = _recommended.get(key)
+    if kept is not None and kept[0] == basis:
+        _recommended.move_to_end(key)
+        return kept[1]
     found = recommend(me, cached.pool, lambda a, b: matching.may_meet(settings, a, b), limit, known)
-    return [(cached.cards[r.person_id], r) for r in found if r.person_id in cached.cards]
+    result = [(cached.cards[r.person_id], r) for r in found if r.person_id in cached.cards]
+    _recommended[key] = (basis, result)
+    if len(_recommended) > RECOMMENDED_KEPT:
+        _recommended.popitem(last=False)
+    return result
 
 
 async def directory_cards(
@@ -173,6 +193,19 @@ async def directory_cards(
     sector: str = "",
 ) -> list[Card]:
     """Participants the viewer may ask for a meeting, filtered; name and organization match the query."""
+    return (await directory_listing(session, edition_id, viewer_id, query, category, sector))[1]
+
+
+async def directory_listing(
+    session: AsyncSession,
+    edition_id: int,
+    viewer_id: int,
+    query: str = "",
+    category: str = "",
+    sector: str = "",
+) -> tuple[tuple, list[Card]]:
+    """`directory_cards` with the stamp of the data they were read from: the same stamp and the same people
+    mean the same cards (the people list's HTML is kept by it)."""
     cached = await _load(session, edition_id)
     settings = await matching.get_settings(session, edition_id)
     me = await me_as_person(session, edition_id, viewer_id, cached)
@@ -190,7 +223,7 @@ async def directory_cards(
             continue
         result.append(card)
     result.sort(key=lambda c: (c.name.casefold(), c.user_id))
-    return result
+    return cached.stamp, result
 
 
 async def card_of(session: AsyncSession, edition_id: int, user_id: int) -> Card | None:

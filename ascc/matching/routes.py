@@ -11,6 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from markupsafe import Markup
 
 from ascc import clock, dates
 from ascc.editions import phases
@@ -25,7 +26,7 @@ from ascc.programme.agenda import AgendaMeeting
 from ascc.registration import services as registration
 from ascc.security import requires_login
 from ascc.taxonomy import SECTORS
-from ascc.web import DbSession, form_errors, form_list, form_values, page, request_lang
+from ascc.web import DbSession, FragmentCache, form_errors, form_list, form_values, page, render, request_lang
 
 # The current edition, or a 404 when there is none (app.DEPENDENCIES).
 CurrentEdition = NamedDependency[editions.Edition]
@@ -51,7 +52,7 @@ async def _home(request: Request, db_session: DbSession) -> Template:
     mine_registration = await registration.my_registration(db_session, edition.id, user_id)
     await tracking.sweep_no_shows(db_session, edition.id)
     settings = await matching.get_settings(db_session, edition.id)
-    recommended = await people.recommendations(db_session, edition.id, user_id, limit=10)
+    recommended = await people.recommendations(db_session, edition.id, user_id, limit=10, settings=settings)
     lists = await tracking.mine(db_session, edition.id, user_id)
     return page(
         request,
@@ -94,14 +95,14 @@ class MatchingPages(Controller):
         sector: FromQuery[str] = "",
     ) -> Template:
         await _require_participant(request, db_session, current_edition.id)
-        cards = await people.directory_cards(
+        stamp, cards = await people.directory_listing(
             db_session, current_edition.id, request.user.id, q[:100], category, sector
         )
         return page(
             request,
             "matching/people.html",
             edition=current_edition,
-            cards=cards[:200],
+            people_list=_people_list(request, stamp, cards[:200]),
             total=len(cards),
             query={"q": q[:100], "category": category, "sector": sector},
             categories=matching.CATEGORIES,
@@ -306,6 +307,20 @@ class MatchingPages(Controller):
                 "cache-control": "private, no-store",
             },
         )
+
+
+def _people_list(request: Request, stamp: tuple, cards: list[people.Card]) -> Markup:
+    """The people list's HTML (up to 200 cards), kept per worker, language and the data and people it shows:
+    the same stamp (registrations, profiles, marketplace) and the same people in that order give the same cards."""
+    kept = getattr(request.app.state, "people_lists", None)
+    if kept is None:
+        kept = request.app.state.people_lists = FragmentCache(size=64)
+    key = (request_lang(request), stamp, tuple(card.user_id for card in cards))
+    html = kept.get(key)
+    if html is None:
+        html = render(request, "matching/_people_list.html", cards=cards)
+        kept.put(key, html)
+    return Markup(html)  # noqa: S704 (our own template, rendered just above)
 
 
 async def _require_participant(request: Request, db_session: DbSession, edition_id: int) -> None:

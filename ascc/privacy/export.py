@@ -20,11 +20,13 @@ from ascc.badges.models import CheckIn
 from ascc.exhibitors.models import Exhibitor, Lead
 from ascc.mail import services as mail
 from ascc.matching.models import MatchingProfile, Meeting
+from ascc.messages import services as messages
 from ascc.network.models import NetworkMeeting, NetworkMember
 from ascc.online.models import LiveQuestion, ViewingMinute
 from ascc.privacy.models import NoticeAcceptance, NoticeVersion
 from ascc.programme import feedback
 from ascc.programme.models import AgendaEntry, ProgrammeSession
+from ascc.registration import visa
 from ascc.registration.consents import CONSENTS
 from ascc.registration.models import Registration
 from ascc.tours.models import Booking, Course, Preference, Tour
@@ -210,6 +212,7 @@ async def person_export(session: AsyncSession, user_id: int) -> dict[str, Any]:
         .all()
     )
     data["tour_preferences"] = [{"course": c.code, "rank": p.rank} for p, c in preferences]
+    data["visa_letters"] = await visa.export_of(session, user_id)
 
     profiles = (
         await session.scalars(select(MatchingProfile).where(MatchingProfile.user_id == user_id))
@@ -298,6 +301,7 @@ async def person_export(session: AsyncSession, user_id: int) -> dict[str, Any]:
     ]
 
     data["consents"] = {str(r["reference"]): r["consents"] for r in data.get("registrations", [])}
+    data["messages"] = await messages.export_of(session, user_id)
     member = await session.scalar(select(NetworkMember).where(NetworkMember.user_id == user_id))
     data["network"] = (
         {

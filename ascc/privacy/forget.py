@@ -14,9 +14,11 @@ from ascc.audit import services as audit
 from ascc.exhibitors import staff
 from ascc.mail import services as mail
 from ascc.matching import services as matching
+from ascc.messages import services as messages
 from ascc.network import services as network
 from ascc.online import questions as online
 from ascc.programme import feedback
+from ascc.registration import visa
 from ascc.registration.consents import CONSENTS
 from ascc.registration.delegations import hand_over
 from ascc.registration.models import ACTIVE_STATUSES, DelegationInvite, Registration
@@ -48,6 +50,7 @@ async def forget_person(session: AsyncSession, user_id: int) -> None:
         for name in CONSENTS:
             setattr(registration, name, False)
     await hand_over(session, user_id)
+    await visa.forget_person(session, user_id)  # passport data given for visa letters
     user = await accounts.get_user(session, user_id)
     await session.execute(delete(DelegationInvite).where(DelegationInvite.email_key == user.email.casefold()))
     address = user.email
@@ -55,6 +58,7 @@ async def forget_person(session: AsyncSession, user_id: int) -> None:
     await staff.forget_invites(session, address)
     await online.forget_author(session, user_id)
     await matching.forget_person(session, user_id)
+    await messages.forget_person(session, user_id)  # what they wrote to others, their blocks and reports
     await network.forget_member(session, user_id)
     await feedback.forget_person(session, user_id)  # ratings stay for the averages, unnamed; comments go
     await webhooks.forget_person(session, user_id)  # deliveries that carry their name, sent or waiting

@@ -25,9 +25,11 @@ class DataClass:
 
 CLASSES = (
     DataClass("tour_id_numbers", "days", 14, 365, "delete", True),
+    DataClass("visa_passport_data", "days", 30, 365, "delete", True),
     DataClass("personal_data", "months", 24, 120, "anonymize", True),
     DataClass("lead_scans", "months", 24, 120, "delete", True),
     DataClass("viewing_records", "months", 24, 120, "delete", True),
+    DataClass("messages", "months", 12, 120, "delete", True),
     DataClass("mail_bodies", "days", 180, 3650, "clear", False),
     DataClass("audit_entries", "months", 60, 240, "delete", False),
 )
@@ -96,12 +98,13 @@ def refusal(data_class: DataClass, edition: EditionState, today: date) -> str | 
     """Why the rule may not touch this edition's data now (a catalogue key), or None when it may.
 
     The current edition, one still running (status "live") and one that has not ended are live: nothing of
-    them is anonymized or deleted. Tour ID numbers are the exception to "current" only: they exist for one
-    facility visit and go N days after it, but never before the edition has ended.
+    them is anonymized or deleted. Tour ID numbers and visa letters' passport data are the exception to
+    "current" only: they exist for one facility visit or one journey and go N days after it (after the
+    edition, for passports), but never before the edition has ended.
     """
     if edition.ends_on >= today:
         return "privacy.refused_not_ended"
-    if data_class.key == "tour_id_numbers":
+    if data_class.key in ("tour_id_numbers", "visa_passport_data"):
         return None
     if edition.is_current:
         return "privacy.refused_current"

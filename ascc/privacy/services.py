@@ -27,12 +27,14 @@ from ascc.exhibitors import services as marketplace
 from ascc.exhibitors.models import Exhibitor, Lead
 from ascc.mail.models import OutboxMessage
 from ascc.matching import services as matching
+from ascc.messages import services as messages
 from ascc.network import services as network
 from ascc.online.models import ViewingMinute
 from ascc.privacy import forget, rules
 from ascc.privacy.models import RetentionRule, RetentionRun
 from ascc.programme import services as programme
 from ascc.programme.models import ProgrammeSession
+from ascc.registration import visa
 from ascc.registration.models import Registration
 from ascc.reports import services as reports
 from ascc.tours import id_documents as tours
@@ -156,6 +158,21 @@ async def _tour_id_numbers(
     return await tours.purge_id_documents(session, max_days=period)
 
 
+async def _visa_passport_data(
+    session: AsyncSession,
+    data_class: rules.DataClass,
+    period: int,
+    editions: list[rules.EditionState],
+    dry: bool,
+) -> int:
+    """Visa letters' passport number, date of birth and nationality, `period` days after the edition's end."""
+    due = await visa.passport_data_due(session, period)
+    _check(data_class, editions, due)
+    if dry:
+        return sum(due.values())
+    return await visa.purge_passport_data(session, period)
+
+
 async def _active_elsewhere(session: AsyncSession, expired: set[int]) -> set[int]:
     """People working in an edition whose period has not passed, although not registered in it: exhibitor staff,
     speakers and business-matching participants."""
@@ -261,6 +278,22 @@ async def _viewing_records(
     )
 
 
+async def _messages(
+    session: AsyncSession,
+    data_class: rules.DataClass,
+    period: int,
+    editions: list[rules.EditionState],
+    dry: bool,
+) -> int:
+    """Conversations between participants go with their messages once the period after the edition passed."""
+    expired = _expired_ids(editions, data_class, period)
+    counts = await messages.count_by_edition(session, expired)
+    _check(data_class, editions, counts)
+    if not dry:
+        await messages.purge_editions(session, expired)
+    return sum(counts.values())
+
+
 async def _mail_bodies(
     session: AsyncSession,
     data_class: rules.DataClass,
@@ -320,9 +353,11 @@ async def _audit_entries(
 
 HANDLERS: dict[str, Handler] = {
     "tour_id_numbers": _tour_id_numbers,
+    "visa_passport_data": _visa_passport_data,
     "personal_data": _personal_data,
     "lead_scans": _lead_scans,
     "viewing_records": _viewing_records,
+    "messages": _messages,
     "mail_bodies": _mail_bodies,
     "audit_entries": _audit_entries,
 }

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import clock
+from ascc.accounts import services as accounts
 from ascc.editions import services as editions
 from ascc.programme import editing, materials, releases, session_editing
-from ascc.programme.models import ROLES
+from ascc.programme.models import ROLES, SessionFeedback
 from ascc.programme.session_editing import SessionInput
 
 
@@ -80,3 +82,30 @@ async def load_programme(
             at = min(at, datetime.fromisoformat(data["published_at"]).astimezone(UTC))
         await releases.publish(session, edition, None, data.get("release_note", ""), base_url, at)
     return created
+
+
+async def load_feedback(session: AsyncSession, edition: editions.Edition, rows: list[dict[str, Any]]) -> int:
+    """A few ratings and comments (some awaiting review), so that the organizers' results and the moderation
+    queue show something in the demo. Written as rows: the demo is seeded before the sessions end. Skipped
+    when the edition already has feedback; people without an account are left out."""
+    if await session.scalar(select(SessionFeedback.id).where(SessionFeedback.edition_id == edition.id)):
+        return 0
+    by_title = {s.title_en: s.id for s in await session_editing.list_sessions(session, edition.id)}
+    added = 0
+    for row in rows:
+        user = await accounts.find_by_email(session, row["email"])
+        if user is None:
+            continue
+        session.add(
+            SessionFeedback(
+                session_id=by_title[row["session"]],
+                edition_id=edition.id,
+                user_id=user.id,
+                rating=row["rating"],
+                comment=row["comment"],
+                comment_status=row["status"],
+            )
+        )
+        added += 1
+    await session.flush()
+    return added

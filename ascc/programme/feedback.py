@@ -24,6 +24,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import clock, db
+from ascc.audit import services as audit
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.programme.models import AgendaEntry, ProgrammeSession, SessionFeedback, Track
 from ascc.programme.schedule import Item
@@ -207,13 +208,28 @@ async def comments(
     return list(rows.all())
 
 
-async def moderate(session: AsyncSession, edition_id: int, feedback_id: int, status: str) -> SessionFeedback:
+async def moderate(
+    session: AsyncSession, edition_id: int, feedback_id: int, status: str, actor: audit.Actor | None = None
+) -> SessionFeedback:
+    """Approve or hide a comment; the audit log keeps who decided (the comment itself is not copied there)."""
     if status not in MODERATION:
         raise ValidationFailed({"status": ("error.feedback_moderation_choice", {})})
     row = await session.get(SessionFeedback, feedback_id)
     if row is None or row.edition_id != edition_id or not row.comment:
         raise NotFound("feedback")
+    before = {"comment_status": row.comment_status}
     row.comment_status = status
+    await audit.record(
+        session,
+        actor,
+        "programme.feedback_moderate",
+        "session_feedback",
+        row.id,
+        f"session {row.session_id}",
+        before=before,
+        after={"comment_status": status},
+        edition_id=edition_id,
+    )
     await session.flush()
     return row
 

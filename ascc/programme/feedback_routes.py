@@ -36,7 +36,9 @@ async def _context(
     assert current.schedule is not None  # published_item found the session in it
     refused = await feedback.refusal(db_session, request.user.id, current, item)
     mine = await feedback.mine_for(db_session, request.user.id, session_id)
+    speaks = session_id in await programme.speaking_ids(db_session, request.user.id, current.edition.id)
     context: dict[str, Any] = {
+        "speaks": speaks,  # a speaker of this session is shown the way to their results
         "item": item,
         "edition": current.edition,
         "tz": current.schedule.zone,
@@ -130,7 +132,9 @@ class FeedbackAdminPages(Controller):
         feedback_id: FromPath[int],
     ) -> Redirect:
         form = await request.form()
-        await feedback.moderate(db_session, current_edition.id, feedback_id, form_text(form, "status"))
+        await feedback.moderate(
+            db_session, current_edition.id, feedback_id, form_text(form, "status"), actor=request.user
+        )
         return Redirect(f"/organizer/feedback/#c{feedback_id}", status_code=303)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ascc import clock, dates
 from ascc.errors import DomainError, NotFound
 from ascc.files import services as files
+from ascc.front_cache import cacheable, keep_while
 from ascc.i18n import translate
 from ascc.notifications import services as notifications
 from ascc.programme import agenda, editing, materials, releases, session_editing
@@ -139,6 +140,14 @@ def _agenda_view(request: Request, schedule: Schedule) -> AgendaView:
     return AgendaView(schedule, filters, all_days, tz_name)
 
 
+def _personal_agendas(request: Request) -> FragmentCache:
+    """Signed-in people's agendas as last rendered (a few hundred kB each with a large programme: few kept)."""
+    cache = getattr(request.app.state, "personal_agendas", None)
+    if cache is None:
+        cache = request.app.state.personal_agendas = FragmentCache(size=64)
+    return cache
+
+
 # Stands for the visitor's CSRF token in cached pages; replaced on the way out.
 CSRF_SLOT = "@@ascc-csrf-token@@"
 VARY = {"vary": "Accept-Language, Cookie"}
@@ -218,7 +227,7 @@ AGENDA_CHOICES: dict[str, Any] = {
 class ProgrammePages(Controller):
     include_in_schema = False
 
-    @get("/agenda")
+    @get("/agenda", opt=cacheable("programme"))  # visitors: answered by ascc.front_cache
     async def agenda(self, request: Request) -> Template | Response:
         current = await programme.current_programme(schedule_cache(request))
         if current.schedule is None:
@@ -244,11 +253,27 @@ class ProgrammePages(Controller):
             token = _csrf_token(request)
             return Response(html.replace(CSRF_SLOT, token), media_type="text/html", headers=VARY)
         mine = await _mine(request, current)
-        token = _csrf_token(request)
-        html = _agenda_html(request, current, view, mine, partial_only, token)
+        # A signed-in person's agenda differs from the visitors' only by who they are and their marks (saved,
+        # seat): rendered again when any of these, the release or the query changes, else reused.
+        personal = _personal_agendas(request)
+        mine_key = (
+            request.user,
+            current.release_id,
+            current.edition.updated_at,
+            request_lang(request),
+            view.link(view.filters.day, view.all_days),
+            partial_only,
+            frozenset(mine[0]),
+            frozenset(mine[1]),
+        )
+        html = personal.get(mine_key)
+        if html is None:
+            html = _agenda_html(request, current, view, mine, partial_only, CSRF_SLOT)
+            personal.put(mine_key, html)
+        html = html.replace(CSRF_SLOT, _csrf_token(request))
         return Response(html, media_type="text/html", headers={"cache-control": "private, no-cache"})
 
-    @get("/sessions/{session_id:int}")
+    @get("/sessions/{session_id:int}", opt=cacheable("session"))
     async def session_page(
         self,
         request: Request,
@@ -278,7 +303,7 @@ class ProgrammePages(Controller):
         stored = await files.get_file(db_session, material.file_id)
         return file_response(stored)
 
-    @get("/speakers")
+    @get("/speakers", opt=cacheable("programme"))
     async def speakers(self, request: Request) -> Template | Response:
         current = await programme.current_programme(schedule_cache(request))
         people = current.schedule.people if current.schedule else ()
@@ -398,6 +423,7 @@ async def _visitor_session_page(request: Request, streamed_channels: Any, sessio
         return html, hashlib.blake2b(html.encode(), digest_size=12).hexdigest()
 
     html, digest = await request.app.state.visitor_pages.get(key, build)
+    keep_while(request.scope, request.app.state.visitor_pages.still(key))  # the front cache: no longer
     token = _csrf_token(request)
     etag = f'"{digest}-{hashlib.blake2b(token.encode(), digest_size=6).hexdigest()}"'
     headers = {**VARY, "etag": etag, "cache-control": "private, no-cache"}
@@ -405,6 +431,29 @@ async def _visitor_session_page(request: Request, streamed_channels: Any, sessio
     if etag in held:  # weak comparison (RFC 9110 13.1.2), as the calendar files do
         return Response(b"", status_code=304, headers=headers)
     return Response(html.replace(CSRF_SLOT, token), media_type="text/html", headers=headers)
+
+
+async def visitor_version(app: Any, scope: Any) -> tuple:
+    """What the programme's pages and exports for visitors depend on (ascc.front_cache): the release, the
+    edition (its name, its dates) and the day where it takes place (the agenda's default day, the home
+    page's headline). Read from the worker's schedule cache: no database session but every few seconds."""
+    current = await app.state.schedule_cache.current()
+    if current is None:
+        return (None,)
+    today = clock.now().astimezone(ZoneInfo(current.edition.timezone)).date()
+    return (current.release_id, current.edition.id, current.edition.updated_at, today)
+
+
+async def session_visitor_version(app: Any, scope: Any) -> tuple:
+    """A session's page for visitors: the programme's version and whether the session is over."""
+    version = await visitor_version(app, scope)
+    current = await app.state.schedule_cache.current()
+    item = (
+        current.schedule.by_id.get(scope["path_params"].get("session_id"))
+        if current and current.schedule
+        else None
+    )
+    return (*version, item is not None and item.ends_at <= clock.now())
 
 
 async def _session_page(
@@ -442,11 +491,7 @@ async def _session_page(
 async def _mine(request: Request, current: programme.Programme) -> tuple[set[int], set[int]]:
     """Saved sessions and seats of the signed-in viewer (the agenda opens no request session of its own)."""
     async with schedule_cache(request).session_maker() as session:
-        saved = await programme.saved_ids(session, request.user.id, current.edition.id)
-        seats = (
-            await programme.signed_up_ids(session, request.user.id, current.edition.id) if saved else set()
-        )
-        return saved, seats
+        return await programme.saved_and_signed_up(session, request.user.id, current.edition.id)
 
 
 class MyAgendaPages(Controller):

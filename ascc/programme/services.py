@@ -127,6 +127,22 @@ class ShortLived:
             self._items.popitem(last=False)
         return value
 
+    def still(self, key: tuple) -> Callable[[], bool]:
+        """Whether the value now kept under `key` is, later, still the one to show (not rebuilt, not due)."""
+        cached = self._items.get(key)
+        built = cached[1] if cached is not None else None
+
+        def check() -> bool:
+            now = self._items.get(key)
+            return (
+                built is not None
+                and now is not None
+                and now[1] == built
+                and time.monotonic() - built < self.ttl
+            )
+
+        return check
+
 
 async def published(session: AsyncSession, edition: editions.Edition) -> Programme:
     """An edition's latest release read straight from the database (the seed and tests; pages use the cache)."""
@@ -181,6 +197,24 @@ async def saved_ids(session: AsyncSession, user_id: int, edition_id: int) -> set
         )
     )
     return set(rows.all())
+
+
+async def saved_and_signed_up(
+    session: AsyncSession, user_id: int, edition_id: int
+) -> tuple[set[int], set[int]]:
+    """The sessions a person saved, and those of them they signed up for: one query (the agenda's marks)."""
+    rows = await session.execute(
+        select(AgendaEntry.session_id, AgendaEntry.signed_up).where(
+            AgendaEntry.user_id == user_id, AgendaEntry.edition_id == edition_id
+        )
+    )
+    saved: set[int] = set()
+    signed_up: set[int] = set()
+    for session_id, seat in rows.tuples():
+        saved.add(session_id)
+        if seat:
+            signed_up.add(session_id)
+    return saved, signed_up
 
 
 async def save(session: AsyncSession, user_id: int, programme: Programme, session_id: int) -> bool:
@@ -321,7 +355,14 @@ async def _titles(session: AsyncSession, session_id: int) -> dict[str, str]:
 
 
 async def seat_of(session: AsyncSession, user_id: int, session_id: int) -> capacity.Claim | None:
-    return await capacity.holder_status(session, pool_key(session_id), capacity.person(user_id))
+    """The person's seat (or place on the waiting list) in a session: one query unless they are waiting."""
+    key, holder = pool_key(session_id), capacity.person(user_id)
+    status = (await capacity.statuses_of(session, [key], holder)).get(key)
+    if status is None:
+        return None
+    if status == "confirmed":
+        return capacity.Claim("confirmed", None)
+    return await capacity.holder_status(session, key, holder)  # the place on the waiting list
 
 
 async def seats_left(session: AsyncSession, session_id: int) -> capacity.PoolCounts:
@@ -476,8 +517,17 @@ async def set_recording_consent(session: AsyncSession, edition_id: int, session_
 
 async def check_in_places(session: AsyncSession, edition_id: int, only: int | None = None) -> list[Place]:
     """Published sessions people attend in a room, in time order, with their room (`only`: that one)."""
+    # Only the columns a place shows: hundreds of full session rows cost more to load than the page to send.
     query = (
-        select(ProgrammeSession, editions.Room)
+        select(
+            ProgrammeSession.id,
+            ProgrammeSession.title_en,
+            ProgrammeSession.title_ja,
+            ProgrammeSession.starts_at,
+            ProgrammeSession.ends_at,
+            editions.Room.name_en,
+            editions.Room.name_ja,
+        )
         .outerjoin(editions.Room, editions.Room.id == ProgrammeSession.room_id)
         .where(
             ProgrammeSession.edition_id == edition_id,
@@ -488,16 +538,8 @@ async def check_in_places(session: AsyncSession, edition_id: int, only: int | No
     )
     rows = await session.execute(query if only is None else query.where(ProgrammeSession.id == only))
     return [
-        Place(
-            item.id,
-            item.title_en,
-            item.title_ja,
-            item.starts_at,
-            item.ends_at,
-            room.name_en if room else "",
-            room.name_ja if room else "",
-        )
-        for item, room in rows.tuples().all()
+        Place(id_, title_en, title_ja, starts_at, ends_at, room_en or "", room_ja or "")
+        for id_, title_en, title_ja, starts_at, ends_at, room_en, room_ja in rows.tuples().all()
     ]
 
 

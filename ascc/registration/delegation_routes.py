@@ -9,13 +9,27 @@ from litestar.response import Redirect, Template
 
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
-from ascc.registration import delegations, joining
-from ascc.registration.routes import CurrentEdition, base_url, mine_or_404, my_page_again
+from ascc.registration import delegations, joining, on_behalf
+from ascc.registration.import_api import member_input
+from ascc.registration.models import CATEGORIES
+from ascc.registration.routes import CurrentEdition, PrivacyVersion, base_url, mine_or_404, my_page_again
 from ascc.security import requires_login
-from ascc.web import DbSession, Form, form_again, page
+from ascc.web import DbSession, Form, form_again, form_text, page
 
 # What a redirect back to the delegation page says (?done=...).
 DONE = {"accepted": "delegation.join.accepted_notice", "declined": "delegation.join.declined_notice"}
+# The head's form to register a member (named member_<field> on the page, beside the invitation's email field).
+MEMBER_FIELDS = (
+    "email",
+    "name_latin",
+    "name_local",
+    "position",
+    "mode",
+    "category",
+    "country",
+    "city",
+    "lang",
+)
 
 
 class DelegationInviteForm(Form):
@@ -88,6 +102,62 @@ class DelegationPages(Controller):
             current_edition,
             notice="delegation.invited_to",
             notice_params={"email": invite.email},  # the same answer whether the address has an account
+        )
+
+    @post("/delegation/members", name="delegation.register_member")
+    async def register_member(
+        self,
+        request: Request,
+        db_session: DbSession,
+        current_edition: CurrentEdition,
+        privacy_version: PrivacyVersion,
+    ) -> Template:
+        """The head registers a member directly (on_behalf.register_member: the same rules and the same mails)."""
+        form = await request.form()
+        values = {name: form_text(form, f"member_{name}") for name in MEMBER_FIELDS}
+        values["privacy_accepted"] = "on" if form_text(form, "member_privacy_accepted") == "on" else ""
+        person = on_behalf.Person(
+            values["email"], values["name_latin"], values["name_local"] or None, values["lang"]
+        )
+        try:
+            outcome = await on_behalf.register_member(
+                db_session,
+                current_edition.id,
+                request.user,
+                person,
+                member_input(
+                    values["position"] or None,
+                    values["mode"],
+                    values["category"],
+                    values["country"] or None,
+                    values["city"] or None,
+                    values["privacy_accepted"] == "on",
+                ),
+                base_url(request),
+                privacy_version,
+            )
+        except DomainError as exc:
+            return await form_again(
+                request,
+                db_session,
+                exc,
+                lambda refused: _delegation_page(
+                    request,
+                    db_session,
+                    current_edition,
+                    member_errors={f"member_{k}": v for k, v in refused.errors.items()},
+                    member_values={f"member_{k}": v for k, v in values.items()},
+                    status_code=refused.status_code,
+                ),
+                reload=[current_edition],
+                field="_form",
+            )
+        return await _delegation_page(
+            request,
+            db_session,
+            current_edition,
+            notice=f"delegation.member_{outcome}",
+            notice_params={"email": person.email},
         )
 
     @post("/delegation/requests/{request_id:int}/accept", name="delegation.accept_request")
@@ -184,9 +254,11 @@ async def _delegation_page(
     notice: str | None = None,
     notice_params: dict[str, Any] | None = None,
     problem: str | None = None,
+    member_errors: dict[str, str] | None = None,
+    member_values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
-    """The head's page: the roster, the open requests to join, the invitation form."""
+    """The head's page: the roster, the open requests to join, the invitation form, the member form."""
     delegation = await delegations.delegation_of_head(db_session, edition.id, request.user.id)
     if delegation is None:
         raise NotFound("delegation")
@@ -203,4 +275,7 @@ async def _delegation_page(
         notice_params=notice_params or {},
         problem=problem,
         edition=edition,
+        member_errors=member_errors or {},
+        member_values=member_values or {"member_mode": "in_person", "member_category": "city_official"},
+        categories=CATEGORIES,
     )

@@ -39,8 +39,12 @@ from ascc.registration.letter_content import (
     needs_shaping,
 )
 from ascc.registration.letter_layout import FONT, LetterPDF
+from ascc.registration.visa_letter_content import FIELDS as VISA_FIELDS
+from ascc.registration.visa_letter_content import TITLE_EN as VISA_TITLE_EN
+from ascc.registration.visa_letter_content import VisaDetails
+from ascc.registration.visa_letter_content import apply as apply_visa
 
-__all__ = ["LetterData", "LetterFontError", "render_letter"]
+__all__ = ["LetterData", "LetterFontError", "VisaDetails", "render_letter"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class LetterData:
     status: str  # "confirmed" | "waiting" | "pending"
     organizer_en: str = "City of Yokohama, International Affairs Bureau"
     organizer_ja: str = "横浜市国際局"
+    visa: VisaDetails | None = None  # set: the letter of invitation for a visa (visa_letter_content)
 
 
 class LetterFontError(RuntimeError):
@@ -110,6 +115,8 @@ def _render(data: LetterData, use_fallbacks: bool = True) -> bytes:
     except fonts.FontMissing as exc:
         raise LetterFontError(f"The registration letter cannot be made. {exc}") from exc
     fields = {name: clean(getattr(data, name)) for name in _FIELDS}
+    if data.visa is not None:
+        fields |= {name: clean(getattr(data.visa, name)) for name in VISA_FIELDS}
     # HarfBuzz shaping costs time and text fidelity: only for letters, and strings, that need it.
     shaping = any(needs_shaping(value) for value in fields.values()) and fonts.shaping_available()
     if fields["name_local"] and not shaping and needs_shaping(fields["name_local"]):
@@ -125,6 +132,8 @@ def _render(data: LetterData, use_fallbacks: bool = True) -> bytes:
     fields = {name: clamp(keep_covered(value, covered, owner)) for name, value in fields.items()}
 
     content = compose(fields, data)
+    if data.visa is not None:
+        apply_visa(content, fields, data.visa, content.letterhead_en, content.letterhead_ja)
     chars_used = {ch for text in content.strings() for ch in text}
     chars = {ord(ch) for ch in chars_used}
     primary_range = sorted((chars | _ALWAYS) & primary.cmap)
@@ -159,7 +168,8 @@ def _render(data: LetterData, use_fallbacks: bool = True) -> bytes:
 
     issued = datetime(data.issued_on.year, data.issued_on.month, data.issued_on.day, tzinfo=UTC)
     pdf.set_creation_date(issued)
-    pdf.set_title(f"{TITLE_EN.get(data.status, 'Notice of Registration')} {content.reference}")
+    title = VISA_TITLE_EN if data.visa is not None else TITLE_EN.get(data.status, "Notice of Registration")
+    pdf.set_title(f"{title} {content.reference}")
     pdf.set_subject(content.letterhead_en)
     pdf.set_author(content.organizer_en)
     pdf.set_creator("ASCC platform")

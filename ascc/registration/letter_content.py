@@ -222,6 +222,7 @@ class Content:
     organizer_ja: str
     sections: list[Section] = field(default_factory=list)
     reference: str = ""
+    qr_url: str = ""  # a visa letter's verification address, drawn as a QR code after the details
 
     def strings(self) -> list[str]:
         out = [self.letterhead_en, self.letterhead_ja, self.organizer_en, self.organizer_ja]

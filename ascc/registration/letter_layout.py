@@ -10,6 +10,7 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.enums import Align, TextMode, WrapMode, XPos, YPos
 
+from ascc import qr
 from ascc.registration.letter_content import ELLIPSIS, NB, Content, Section, needs_shaping
 
 _NAVY = (22, 51, 94)
@@ -247,6 +248,8 @@ class LetterPDF(FPDF):
         for text in s.after_details:
             self._para(text, lh)
             self.ln(1.4)
+        if self._content.qr_url:
+            self._qr(self._content.qr_url)
         if s.end_mark:
             self._para(s.end_mark, lh, align=Align.R)
 
@@ -265,6 +268,17 @@ class LetterPDF(FPDF):
                 self.multi_cell(right_w, lh, line, align=Align.R, wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN)
             else:
                 self._para(line, lh)
+
+    def _qr(self, url: str, size: float = 24.0) -> None:
+        """A QR code of the visa letter's verification address, drawn as vector squares at the left margin."""
+        modules = qr.matrix(url)
+        module = size / len(modules)
+        self._ensure_space(size + 4)
+        top = self.y + 1
+        self.set_fill_color(0, 0, 0)
+        for x, y, n in qr.dark_runs(modules):
+            self.rect(_MARGIN + x * module, top + y * module, n * module, module, style="F")
+        self.set_y(top + size + 3)
 
     def _notice(self, text: str, lh: float, size: float) -> None:
         self.ln(1)

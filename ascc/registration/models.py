@@ -6,7 +6,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ascc.db import Base
@@ -196,3 +207,72 @@ class Registration(Base):
     @property
     def reference(self) -> str:
         return f"ASCC-{self.edition_id:02d}-{self.id:06d}"
+
+
+IMPORT_STATUSES = ("preview", "importing", "done", "failed")
+
+
+class RegistrationImport(Base):
+    """A list of people an organizer uploaded (a city's list): kept only as its preview, the rows and each
+    row's problems, until confirmed. Confirming moves `status` preview -> importing with a conditional update,
+    so two confirmations at once import once; the background job records each row's outcome in `results`."""
+
+    __tablename__ = "registration_import"
+
+    edition_id: Mapped[int] = mapped_column(ForeignKey("edition.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="preview")  # IMPORT_STATUSES
+    # [{"line": 2, "values": {field: text}, "problems": {field: [key, params]}}], in the file's order
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # [{"line": 2, "email": ..., "outcome": "imported" | "skipped", "reason": [key, params] | None}]
+    results: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    valid: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    base_url: Mapped[str] = mapped_column(String(300), default="")
+    lang: Mapped[str] = mapped_column(String(2), default="en")
+    error: Mapped[str | None] = mapped_column(String(500))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+VISA_STATUSES = ("requested", "approved", "revoked")
+_OPEN_VISA_LETTER = "status IN ('requested', 'approved')"
+
+
+class VisaLetter(Base):
+    """A registered person's request for a visa invitation letter, reviewed by an organizer (ascc.registration.visa).
+
+    The passport number, date of birth and nationality are sealed (ascc.sealed) in `passport_data` and
+    deleted after the edition by the retention rule `visa_passport_data`; the reference, status and dates stay,
+    so a consulate can still verify the letter. At most one open (requested or approved) letter per person
+    and edition: a partial unique index."""
+
+    __tablename__ = "visa_letter"
+    __table_args__ = (
+        Index(
+            "uq_visa_letter_open",
+            "edition_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text(_OPEN_VISA_LETTER),
+            postgresql_where=text(_OPEN_VISA_LETTER),
+        ),
+    )
+
+    edition_id: Mapped[int] = mapped_column(ForeignKey("edition.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    reference: Mapped[str] = mapped_column(String(20), unique=True)  # random: printed, verified in public
+    status: Mapped[str] = mapped_column(String(10), default="requested", index=True)  # VISA_STATUSES
+    passport_data: Mapped[bytes | None] = mapped_column(LargeBinary)  # sealed; None once purged
+    requested_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    purged_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+    user: Mapped[User] = relationship(lazy="raise")
+    registration: Mapped[Registration] = relationship(lazy="raise")

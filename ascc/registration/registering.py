@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ascc import clock, locks
 from ascc.accounts import services as accounts
@@ -75,15 +76,17 @@ class RegistrationInput:
     code: str | None = None
 
 
-def _specs(questions: list[Question]) -> list[QuestionSpec]:
+def _specs(questions: list[Question], answers_later: bool = False) -> list[QuestionSpec]:
     return [
-        QuestionSpec(q.id, q.kind, q.required, tuple(c["value"] for c in (q.choices or [])))
+        QuestionSpec(
+            q.id, q.kind, q.required and not answers_later, tuple(c["value"] for c in (q.choices or []))
+        )
         for q in questions
     ]
 
 
 async def _validate(
-    session: AsyncSession, edition_id: int, data: RegistrationInput, *, new: bool
+    session: AsyncSession, edition_id: int, data: RegistrationInput, *, new: bool, answers_later: bool = False
 ) -> tuple[dict[str, Any], dict[str, tuple[str, dict]]]:
     errors: dict[str, tuple[str, dict]] = {}
 
@@ -112,7 +115,8 @@ async def _validate(
         errors["interests"] = ("error.choice_invalid", {})
     if new and not data.privacy_accepted:
         errors["privacy_accepted"] = ("error.privacy_required", {})
-    answers, answer_errors = check_answers(_specs(await list_questions(session, edition_id)), data.answers)
+    questions = await list_questions(session, edition_id)
+    answers, answer_errors = check_answers(_specs(questions, answers_later), data.answers)
     for name, key in answer_errors.items():
         errors[name] = (key, {"max": ANSWER_MAX})
     return answers, errors
@@ -180,8 +184,12 @@ async def register(
     require_open: bool = True,
     notify: bool = True,
     privacy_version: str | None = None,
+    answers_later: bool = False,
 ) -> Registration:
     """Register `user_id` for the edition. Nothing is stored when any check fails.
+
+    `answers_later`: someone else registers the person (a list imported, a delegation head) and cannot answer
+    the edition's questions for them; the required ones are left for the person to answer in their details.
 
     `require_open=False` is for organizers, who register people whatever the dates (windows.admission says
     who else may, and when); `notify=False` for operators (the demo seed) adding people without mail.
@@ -194,7 +202,7 @@ async def register(
     late = require_open and windows.admission(
         await editions.get_by_id(session, edition_id), settings, data.category, bool(data.code), clock.now()
     )
-    answers, errors = await _validate(session, edition_id, data, new=True)
+    answers, errors = await _validate(session, edition_id, data, new=True, answers_later=answers_later)
     existing = await my_registration(session, edition_id, user_id)
     if existing is not None and existing.status in ACTIVE_STATUSES:
         raise DomainError("error.already_registered", "already_registered", status=409)
@@ -208,11 +216,12 @@ async def register(
         raise ValidationFailed(errors)
 
     if invite is not None:
-        organization_id: int | None = invite.delegation.organization_id
+        organization = invite.delegation.organization
     elif data.organization:
-        organization_id = (await organizations.find_or_create(session, data.organization, data.country)).id
+        organization = await organizations.find_or_create(session, data.organization, data.country)
     else:
-        organization_id = None
+        organization = None
+    organization_id = organization.id if organization is not None else None
     code = await _use_code(session, edition_id, data.code, organization_id) if data.code else None
     if late and (code is None or not code.late):
         raise ValidationFailed({"code": ("error.code_not_late", {})})
@@ -221,7 +230,7 @@ async def register(
         raise ValidationFailed({"category": ("error.invitation_required", {})})
 
     key = pool_key(edition_id, data.mode)
-    await capacity.lock_pool(session, key)  # serialises quota checks and seat claims of this pool
+    pool = await capacity.lock_pool(session, key)  # serialises quota checks and seat claims of this pool
     if data.mode == "in_person":
         await _check_quota(session, edition_id, organization_id, exclude=existing.id if existing else None)
 
@@ -242,14 +251,19 @@ async def register(
         session.add(registration)
     await session.flush()
     if data.category not in settings.approval_categories:
-        registration.status = (await capacity.claim(session, key, holder(registration.id))).status
+        claimed = await capacity.claim(session, key, holder(registration.id), locked=pool)
+        registration.status = claimed.status
     if invite is not None:
         invite.status, invite.registration_id = "accepted", registration.id
     await session.flush()
     await webhook_events.status_changed(session, registration, was)
     if notify:
         await _mail_status(session, registration, base_url, user=user)
-    return await get_registration(session, registration.id)
+    # What get_registration would load, known already: no second read of the row (issue #26).
+    set_committed_value(registration, "user", user)
+    set_committed_value(registration, "organization", organization)
+    set_committed_value(registration, "delegation", invite.delegation if invite else None)
+    return registration
 
 
 def _apply(registration: Registration, data: RegistrationInput, answers: dict[str, Any]) -> None:
@@ -411,12 +425,12 @@ async def reopen(
         raise DomainError("error.not_reopenable", "not_reopenable", status=409)
     was = registration.status
     key = pool_key(registration.edition_id, registration.mode)
-    await capacity.lock_pool(session, key)  # people before pools; serialises the quota count and the claim
+    pool = await capacity.lock_pool(session, key)  # people before pools; serialises quota count and claim
     if registration.mode == "in_person":
         await _check_quota(
             session, registration.edition_id, registration.organization_id, exclude=registration.id
         )
-    registration.status = (await capacity.claim(session, key, holder(registration.id))).status
+    registration.status = (await capacity.claim(session, key, holder(registration.id), locked=pool)).status
     registration.decided_at, registration.cancelled_at = clock.now(), None
     registration.note = optional_block("note", note, NOTE_MAX) or None
     await session.flush()

@@ -106,8 +106,9 @@ async def get_settings(session: AsyncSession, edition_id: int) -> RegistrationSe
         except IntegrityError:
             settings = await session.scalar(query)
             assert settings is not None
-    for mode in MODES:
-        await capacity.ensure_pool(session, pool_key(edition_id, mode), _limit(settings, mode))
+    await capacity.ensure_pools(
+        session, {pool_key(edition_id, mode): _limit(settings, mode) for mode in MODES}
+    )
     return settings
 
 

@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from ascc import clock
 from ascc.accounts import services as accounts
 from ascc.editions import phases
+from ascc.front_cache import cacheable
 from ascc.i18n import LANGUAGES, translate
 from ascc.security import remember_language
 from ascc.site import services as site
@@ -24,7 +25,8 @@ from ascc.web import DbSession, page, request_lang
 class SitePages(Controller):
     include_in_schema = False
 
-    @get("/")
+    # Visitors: answered by ascc.front_cache while the edition, its release and the day are the same.
+    @get("/", opt=cacheable("programme"))
     async def home(self, request: Request, db_session: DbSession) -> Template:
         edition = await site.current_edition(db_session)
         # Where the edition stands now: "Registration open until …", "Live now", "Ended on …".

@@ -4,16 +4,13 @@ their retention days after the course are over.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import unicodedata
 from datetime import timedelta
 
-from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ascc import clock
+from ascc import clock, sealed
 from ascc.errors import DomainError, ValidationFailed
 from ascc.text import clean_line
 from ascc.tours.models import Booking, Course, Tour
@@ -21,10 +18,7 @@ from ascc.tours.models import Booking, Course, Tour
 ID_KINDS = ("passport", "national_id")
 
 
-def _fernet(secret: str) -> Fernet:
-    """ID numbers are encrypted at rest with a key derived from ASCC_SECRET_KEY."""
-    digest = hashlib.sha256(b"ascc-tour-id-data:" + secret.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+_PURPOSE = "ascc-tour-id-data"  # ID numbers are encrypted at rest with a key derived from ASCC_SECRET_KEY
 
 
 async def set_id_document(
@@ -44,17 +38,15 @@ async def set_id_document(
         errors["id_number"] = ("error.id_number_invalid", {})
     if errors:
         raise ValidationFailed(errors)
-    booking.id_document = _fernet(secret).encrypt(f"{kind}:{number}".encode())
+    booking.id_document = sealed.seal(f"{kind}:{number}", secret, _PURPOSE)
     await session.flush()
 
 
 def read_id_document(data: bytes | None, secret: str) -> tuple[str, str] | None:
-    if data is None:
+    text = sealed.unseal(data, secret, _PURPOSE)
+    if text is None or ":" not in text:
         return None
-    try:
-        kind, number = _fernet(secret).decrypt(data).decode().split(":", 1)
-    except (InvalidToken, ValueError):
-        return None
+    kind, number = text.split(":", 1)
     return kind, number
 
 

@@ -63,9 +63,11 @@ async def test_a_dry_run_counts_and_changes_nothing(session, world) -> None:
     counts = {r.data_class: (r.status, r.count) for r in report.results}
     assert counts == {
         "tour_id_numbers": ("dry_run", 0),
+        "visa_passport_data": ("dry_run", 0),
         "personal_data": ("dry_run", 1),
         "lead_scans": ("dry_run", 1),
         "viewing_records": ("dry_run", 3),
+        "messages": ("dry_run", 0),
         "mail_bodies": ("dry_run", 1),
         "audit_entries": ("dry_run", 0),
     }

@@ -45,9 +45,11 @@ def text_of(body: str) -> str:
 
 RULES = {
     "tour_id_numbers": "14",
+    "visa_passport_data": "30",
     "personal_data": "24",
     "lead_scans": "24",
     "viewing_records": "24",
+    "messages": "12",
     "mail_bodies": "180",
     "audit_entries": "60",
 }

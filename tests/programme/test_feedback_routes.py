@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ascc import db
+from ascc.audit.models import AuditEntry
 from ascc.editions import services as editions
 from ascc.programme import editing, feedback
 from ascc.programme import services as programme
@@ -79,6 +81,9 @@ async def test_a_participant_rates_then_speaker_and_organizer_see_what_they_may(
 
     client.cookies.clear()
     await sign_in(client, "priya@example.org", PASSWORD)
+    # The keynote's speaker finds the way to their results from the session's feedback box.
+    own_box = await client.get(f"/sessions/{site.keynote}/feedback")
+    assert 'href="/speaker/feedback"' in own_box.text and "You speak in this session" in own_box.text
     two = text_of((await client.get("/speaker/feedback")).text)
     assert "Fewer than 3 ratings so far" in two and "Inspiring" not in two
     await feedback.rate(site.session, others[1].id, current, site.keynote, 3)
@@ -106,6 +111,20 @@ async def test_a_participant_rates_then_speaker_and_organizer_see_what_they_may(
     )
     assert approved.status_code == 303
     await post_form(client, f"/organizer/feedback/{ids['地域の事例が良かった']}", {"status": "hidden"})
+    # Each decision is in the audit log with who took it; the comment itself is not copied there.
+    logged = (
+        await site.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "programme.feedback_moderate")
+            .order_by(AuditEntry.id)
+        )
+    ).all()
+    assert [(e.actor_name, e.before, e.after) for e in logged] == [
+        ("Haruka Sato", {"comment_status": "pending"}, {"comment_status": "approved"}),
+        ("Haruka Sato", {"comment_status": "pending"}, {"comment_status": "hidden"}),
+    ]
+    audit_page = text_of((await client.get("/organizer/audit?action=programme.feedback_moderate")).text)
+    assert "Feedback comment moderated" in audit_page
 
     client.cookies.clear()
     await sign_in(client, "priya@example.org", PASSWORD)

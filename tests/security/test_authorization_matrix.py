@@ -62,12 +62,16 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /api/v1/badges/prints/{print_id:int}": ORGANIZER,
     "GET /api/v1/badges/public-key": EVERYONE,
     "GET /api/v1/badges/revoked": STAFF,
+    # /api/v1/certificates
+    "GET /api/v1/certificates/verify/{code:str}": EVERYONE,
     # /api/v1/checkin
     "POST /api/v1/checkin": STAFF,
     "GET /api/v1/checkin/places": STAFF,
     "GET /api/v1/checkin/roster": STAFF,
     "GET /api/v1/checkin/search": STAFF,
     "GET /api/v1/checkin/stats": STAFF,
+    # /api/v1/delegation
+    "POST /api/v1/delegation/members": SIGNED_IN,
     # /api/v1/editions
     "GET /api/v1/editions": EVERYONE,
     "GET /api/v1/editions/current": EVERYONE,
@@ -99,11 +103,21 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/me/calendar-feed/rotate": SIGNED_IN,
     "DELETE /api/v1/me/signups/{session_id:int}": SIGNED_IN,
     "POST /api/v1/me/signups/{session_id:int}": SIGNED_IN,
+    "GET /api/v1/me/certificate": SIGNED_IN,
+    "GET /api/v1/me/certificate.pdf": SIGNED_IN,
     # /api/v1/meetings
     "GET /api/v1/meetings/mine": SIGNED_IN,
     "POST /api/v1/meetings/requests": SIGNED_IN,
     "POST /api/v1/meetings/requests/{meeting_id:int}/accept": MEETING_A_PARTIES,
     "POST /api/v1/meetings/requests/{meeting_id:int}/decline": MEETING_A_PARTIES,
+    # /api/v1/messages (the service decides who may write to whom: tests/messages)
+    "POST /api/v1/messages": SIGNED_IN,
+    "POST /api/v1/messages/blocks": SIGNED_IN,
+    "DELETE /api/v1/messages/blocks/{user_id:int}": SIGNED_IN,
+    "GET /api/v1/messages/conversations": SIGNED_IN,
+    "GET /api/v1/messages/conversations/{conversation_id:int}": SIGNED_IN,
+    "POST /api/v1/messages/conversations/{conversation_id:int}/report": SIGNED_IN,
+    "GET /api/v1/messages/unread": SIGNED_IN,
     # /api/v1/needs
     "GET /api/v1/needs": SIGNED_IN,
     "POST /api/v1/needs": SIGNED_IN,
@@ -120,9 +134,14 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/questions/{question_id:int}/vote": REGISTERED_OR_ORGANIZER,
     # /api/v1/registrations
     "GET /api/v1/registrations": ORGANIZER,
+    "POST /api/v1/registrations/imports": ORGANIZER,
+    "GET /api/v1/registrations/imports/{import_id:int}": ORGANIZER,
+    "POST /api/v1/registrations/imports/{import_id:int}/confirm": ORGANIZER,
     "GET /api/v1/registrations/me": SIGNED_IN,
     "POST /api/v1/registrations/me": SIGNED_IN,
     "POST /api/v1/registrations/me/cancel": SIGNED_IN,
+    "GET /api/v1/registrations/me/visa-letter": SIGNED_IN,  # one's own visa letter (404: none)
+    "POST /api/v1/registrations/me/visa-letter": SIGNED_IN,  # refused unless confirmed in person
     # /api/v1/reports
     "GET /api/v1/reports/edition": ORGANIZER,
     # /api/v1/rooms
@@ -148,6 +167,11 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /api/v1/tracks": EVERYONE,
     # /api/v1/users
     "GET /api/v1/users": ORGANIZER,
+    # /api/v1/visa-letters
+    "GET /api/v1/visa-letters": ORGANIZER,
+    "POST /api/v1/visa-letters/approve": ORGANIZER,
+    "GET /api/v1/visa-letters/verify/{reference:str}": EVERYONE,
+    "POST /api/v1/visa-letters/{letter_id:int}/revoke": ORGANIZER,
     # /badge
     "GET /badge": SIGNED_IN,
     # /calendar
@@ -157,12 +181,17 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /calendar/revoke": SIGNED_IN,
     "GET /calendar/revoked": SIGNED_IN,
     "POST /calendar/rotate": SIGNED_IN,
+    # /certificate, /certificates
+    "GET /certificate": SIGNED_IN,
+    "GET /certificate/certificate.pdf": SIGNED_IN,
+    "GET /certificates/verify/{code:str}": EVERYONE,
     # /checkin
     "GET /checkin": STAFF,
     "GET /checkin/sw.js": EVERYONE,  # the page's service worker: a script, no data
     # /delegation
     "GET /delegation": SIGNED_IN,
     "POST /delegation/invite": SIGNED_IN,
+    "POST /delegation/members": SIGNED_IN,
     "POST /delegation/join": SIGNED_IN,
     "POST /delegation/join/withdraw": SIGNED_IN,
     "POST /delegation/requests/{request_id:int}/accept": SIGNED_IN,
@@ -215,6 +244,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /invite/{token:str}/join": SIGNED_IN,
     # /lang
     "GET /lang/{code:str}": EVERYONE,
+    # /letters
+    "GET /letters/verify": EVERYONE,  # a consulate verifies a visa letter: valid / revoked, nothing personal
+    "GET /letters/verify/{reference:str}": EVERYONE,
     # /login
     "GET /login": EVERYONE,
     "POST /login": EVERYONE,
@@ -263,6 +295,12 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /my-agenda": SIGNED_IN,
     "POST /my-agenda/notifications/read": SIGNED_IN,
     "GET /my-agenda/print": SIGNED_IN,
+    # /messages
+    "GET /messages": SIGNED_IN,
+    "GET /messages/unread": SIGNED_IN,
+    "GET /messages/with/{user_id:int}": SIGNED_IN,
+    "POST /messages/with/{user_id:int}": SIGNED_IN,
+    "POST /messages/with/{user_id:int}/{action:str}": SIGNED_IN,
     # /network
     "GET /network": EVERYONE,
     "GET /network/carry-over": SIGNED_IN,
@@ -304,6 +342,16 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /organizer/campaigns/{campaign_id:int}/recipients.csv": ORGANIZER,
     "POST /organizer/campaigns/{campaign_id:int}/resume": ORGANIZER,
     "POST /organizer/campaigns/{campaign_id:int}/send": ORGANIZER,
+    "GET /organizer/certificates": ORGANIZER,
+    "POST /organizer/certificates/mailings": ORGANIZER,
+    "GET /organizer/certificates/mailings/{mailing_id:int}": ORGANIZER,
+    "POST /organizer/certificates/revoke": ORGANIZER,
+    "POST /organizer/certificates/settings": ORGANIZER,
+    "GET /api/v1/organizer/certificates": ORGANIZER,
+    "POST /api/v1/organizer/certificates/mailings": ORGANIZER,
+    "GET /api/v1/organizer/certificates/mailings/{mailing_id:int}": ORGANIZER,
+    "PUT /api/v1/organizer/certificates/settings": ORGANIZER,
+    "POST /api/v1/organizer/certificates/{reference:str}/revoke": ORGANIZER,
     "GET /organizer/checkin": STAFF,
     "GET /organizer/checkin/stream": STAFF,
     "GET /organizer/dashboard/figures": ORGANIZER,
@@ -331,6 +379,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /organizer/matching/sessions/{session_id:int}/delete": ORGANIZER,
     "POST /organizer/matching/settings": ORGANIZER,
     "GET /organizer/matching/table-plan.pdf": ORGANIZER,
+    "GET /organizer/messages": ORGANIZER,
+    "GET /organizer/messages/{conversation_id:int}": ORGANIZER,
     "GET /organizer/network": ORGANIZER,
     "GET /organizer/network/members.csv": ORGANIZER,
     "GET /organizer/online": ORGANIZER,
@@ -387,6 +437,12 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /organizer/registration-settings/questions/{question_id:int}/delete": ORGANIZER,
     "POST /organizer/registration-settings/quotas": ORGANIZER,
     "GET /organizer/register-person": ORGANIZER,
+    "GET /organizer/registrations/import": ORGANIZER,
+    "POST /organizer/registrations/import": ORGANIZER,
+    "GET /organizer/registrations/import/template.csv": ORGANIZER,
+    "GET /organizer/registrations/import/{batch_id:int}": ORGANIZER,
+    "GET /organizer/registrations/import/{batch_id:int}/progress": ORGANIZER,
+    "POST /organizer/registrations/import/{batch_id:int}/confirm": ORGANIZER,
     "POST /organizer/register-person": ORGANIZER,
     "GET /organizer/registrations": ORGANIZER,
     "POST /organizer/registrations/confirm": ORGANIZER,
@@ -415,6 +471,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /organizer/tours/{tour_id:int}/edit": ORGANIZER,
     "POST /organizer/tours/{tour_id:int}/edit": ORGANIZER,
     "GET /organizer/users": ORGANIZER,
+    "GET /organizer/visa-letters": ORGANIZER,
+    "POST /organizer/visa-letters/approve": ORGANIZER,
+    "POST /organizer/visa-letters/{letter_id:int}/revoke": ORGANIZER,
     "POST /organizer/users/{user_id:int}/role": ORGANIZER,
     "GET /organizer/webhooks": ORGANIZER,
     "POST /organizer/webhooks": ORGANIZER,
@@ -450,6 +509,10 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /registration/consents": SIGNED_IN,
     "GET /registration/letter.pdf": SIGNED_IN,
     "POST /registration/mode": SIGNED_IN,
+    "GET /registration/visa": SIGNED_IN,
+    "POST /registration/visa": SIGNED_IN,
+    # The person's own, their delegation head's, or any for organizers (the service decides: 404 otherwise).
+    "GET /registration/visa/{reference:str}/letter.pdf": SIGNED_IN,
     # /schedule.json
     "GET /schedule.json": EVERYONE,
     # /schedule.xml
@@ -508,6 +571,8 @@ JSON_BODIES = {"POST /api/v1/leads": {"code": "ABCD-EFGH"}}
 # tests/badges, tests/matching and by the API fuzzing.
 STARTS_A_JOB = {
     "POST /organizer/badges/prints",
+    "POST /organizer/certificates/mailings",
+    "POST /api/v1/organizer/certificates/mailings",
     "POST /api/v1/badges/prints",
     "POST /organizer/matching/schedule",
     "POST /api/v1/matching/schedule",
@@ -515,6 +580,8 @@ STARTS_A_JOB = {
 # PDFs take a second or more each: an allowed role renders them only where named (None: only refusals are
 # checked here; tests/matching, tests/reports and tests/tours render them). Refused roles always ask.
 RENDERED_BY = {
+    "GET /api/v1/me/certificate.pdf": None,  # tests/certificates renders it
+    "GET /certificate/certificate.pdf": None,
     "GET /api/v1/me/badge.pdf": "delegate",
     "GET /matching/schedule.pdf": "delegate",
     "GET /registration/letter.pdf": "delegate",

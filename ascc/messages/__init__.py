@@ -1,0 +1,1 @@
+"""Messages between participants who agreed to meet: conversations, blocks, reports and the daily digest."""
