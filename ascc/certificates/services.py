@@ -384,7 +384,7 @@ async def verify(session: AsyncSession, code: str, secret: str) -> Verdict:
     row = (
         (
             await session.execute(
-                select(Certificate, User, Edition)
+                select(Certificate, User, Edition, Registration.status)
                 .join(Registration, Registration.id == Certificate.registration_id)
                 .join(User, User.id == Registration.user_id)
                 .join(Edition, Edition.id == Certificate.edition_id)
@@ -396,13 +396,15 @@ async def verify(session: AsyncSession, code: str, secret: str) -> Verdict:
     )
     if row is None:
         return Verdict("unknown")
-    cert, user, edition = row
+    cert, user, edition, registration_status = row
     try:
         signing.verify(code, cert.edition_id, secret)
     except signing.BadCode:
         return Verdict("unknown")
+    # A registration cancelled or rejected since the certificate was issued no longer vouches for it.
+    withdrawn = cert.revoked_at is not None or registration_status != "confirmed"
     return Verdict(
-        "revoked" if cert.revoked_at is not None else "valid",
+        "revoked" if withdrawn else "valid",
         cert.reference,
         user.name_latin,
         user.name_local or "",

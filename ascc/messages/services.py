@@ -489,8 +489,9 @@ async def purge_editions(session: AsyncSession, edition_ids: Iterable[int]) -> N
         await session.execute(delete(Conversation).where(Conversation.edition_id.in_(wanted)))
 
 
-async def export_of(session: AsyncSession, user_id: int) -> dict[str, Any]:
-    """The person's conversations for their data export: with whom, and every message, theirs or not."""
+async def export_of(session: AsyncSession, user_id: int, with_text: bool = True) -> dict[str, Any]:
+    """The person's conversations for their data export: with whom, and every message, theirs or not. Without
+    `with_text` (an organizer's copy of the export) each conversation says how many messages, not what."""
     found = (
         await session.scalars(
             select(Conversation)
@@ -501,20 +502,19 @@ async def export_of(session: AsyncSession, user_id: int) -> dict[str, Any]:
     ).all()
     out: dict[str, Any] = {"conversations": [], "blocked": []}
     for c in found:
-        out["conversations"].append(
-            {
-                "edition_id": c.edition_id,
-                "with": c.other_person(user_id).display_name,
-                "messages": [
-                    {
-                        "from_me": m.sender_id == user_id,
-                        "body": m.body,
-                        "sent_at": m.created_at.isoformat(),
-                    }
-                    for m in await messages_of(session, c.id, limit=100_000)
-                ],
-            }
-        )
+        sent = await messages_of(session, c.id, limit=100_000)
+        conversation: dict[str, Any] = {
+            "edition_id": c.edition_id,
+            "with": c.other_person(user_id).display_name,
+        }
+        if with_text:
+            conversation["messages"] = [
+                {"from_me": m.sender_id == user_id, "body": m.body, "sent_at": m.created_at.isoformat()}
+                for m in sent
+            ]
+        else:
+            conversation["message_count"] = len(sent)
+        out["conversations"].append(conversation)
     blocked = await session.scalars(select(MessageBlock).where(MessageBlock.blocker_id == user_id))
     blocked_rows = list(blocked.all())
     names = {

@@ -115,8 +115,10 @@ async def export_my_data(session: AsyncSession, user_id: int) -> dict[str, Any]:
     }
 
 
-async def person_export(session: AsyncSession, user_id: int) -> dict[str, Any]:
-    """The registration export (account, registrations and answers, consents, mail) and every other domain."""
+async def person_export(session: AsyncSession, user_id: int, for_organizer: bool = False) -> dict[str, Any]:
+    """The registration export (account, registrations and answers, consents, mail) and every other domain.
+    An organizer's copy (`for_organizer`) lists with whom the person wrote and how many messages, not their
+    text: organizers read a conversation only once it is reported (messages.read_reported, audited)."""
     data = await export_my_data(session, user_id)
     registration_ids = list(
         (await session.scalars(select(Registration.id).where(Registration.user_id == user_id))).all()
@@ -301,7 +303,7 @@ async def person_export(session: AsyncSession, user_id: int) -> dict[str, Any]:
     ]
 
     data["consents"] = {str(r["reference"]): r["consents"] for r in data.get("registrations", [])}
-    data["messages"] = await messages.export_of(session, user_id)
+    data["messages"] = await messages.export_of(session, user_id, with_text=not for_organizer)
     member = await session.scalar(select(NetworkMember).where(NetworkMember.user_id == user_id))
     data["network"] = (
         {

@@ -121,7 +121,7 @@ class PrivacyAdminPages(Controller):
             return await _desk(
                 request, db_session, status_code=404, export_values={"email": email}, export_errors=errors
             )
-        data = await export.person_export(db_session, user.id)
+        data = await export.person_export(db_session, user.id, for_organizer=True)
         await audit.record(db_session, request.user, "privacy.export", "user", user.id, user.name_latin)
         return Response(
             json.dumps(data, ensure_ascii=False, indent=2).encode(),

@@ -118,7 +118,10 @@ def _csv_cells(data: bytes) -> list[list[str]]:
     text = _decode(data)
     first = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first.count)
-    return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    try:
+        return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    except csv.Error as exc:  # a stray quote that never closes, a field beyond the csv module's limit
+        raise FileProblem("import.file.unreadable") from exc
 
 
 def _xlsx_cells(data: bytes) -> list[list[str]]:
@@ -134,6 +137,8 @@ def _xlsx_cells(data: bytes) -> list[list[str]]:
             ["" if cell is None else str(cell) for cell in row]
             for row in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)
         ]
+    except Exception as exc:  # a damaged sheet inside a good archive: openpyxl raises what its parser raised
+        raise FileProblem("import.file.unreadable") from exc
     finally:
         book.close()
 

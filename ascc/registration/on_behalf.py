@@ -12,13 +12,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import locks
 from ascc.accounts import services as accounts
 from ascc.audit import services as audit
 from ascc.editions import services as editions
-from ascc.errors import NotFound, ValidationFailed
+from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.mail import services as mail
 from ascc.registration import delegations
 from ascc.registration.models import Delegation, DelegationInvite, Registration
@@ -27,6 +28,9 @@ from ascc.registration.services import token_hash
 from ascc.text import FieldError, clean_line, email_key, normalize_email
 
 PASSWORD_LINK_HOURS = 14 * 24  # a city's list is mailed weeks before the conference; the reset page renews it
+# Accounts a head may make for members, any mode: a city's delegation is a handful of people; a longer list
+# goes through the organizers' import. Without a cap a head could have the platform mail any address.
+MEMBERS_MADE_MAX = 30
 NO_PASSWORD = "!"  # not an argon2 hash: no password matches it until the person chooses one
 
 
@@ -170,6 +174,13 @@ async def register_member(
     if await accounts.find_by_email(session, person.email) is not None:
         await delegations.invite_member(session, delegation, person.email, base_url, person.lang)
         return "invited"
+    members = await session.scalar(
+        select(func.count(Registration.id)).where(Registration.delegation_id == delegation.id)
+    )
+    if (members or 0) >= MEMBERS_MADE_MAX:  # counted under the delegation's lock
+        raise DomainError(
+            "error.delegation_members_max", "delegation_members_max", status=409, max=MEMBERS_MADE_MAX
+        )
     await register_person(
         session,
         edition_id,

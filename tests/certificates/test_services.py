@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ascc.certificates import mailing, signing
 from ascc.certificates import services as certificates
@@ -14,6 +14,7 @@ from ascc.certificates.models import Certificate, CertificateMailing
 from ascc.editions import services as editions
 from ascc.errors import DomainError, ValidationFailed
 from ascc.mail.models import OutboxMessage
+from ascc.registration.models import Registration
 from tests.certificates.conftest import AFTER, DURING, build_world
 
 SECRET = "test-secret"
@@ -101,6 +102,14 @@ async def test_verify_says_valid_then_revoked_and_refuses_forgeries(session, aft
     ):
         assert (await certificates.verify(session, forged, SECRET)).status == "unknown"
     assert (await certificates.verify(session, code, "another secret")).status == "unknown"
+    # A registration cancelled after the certificate was issued no longer vouches for it.
+    online, _ = await certificates.my_certificate(session, edition, w.online.user_id)
+    online_code = signing.sign(online.edition_id, online.reference, SECRET)
+    assert (await certificates.verify(session, online_code, SECRET)).status == "valid"
+    await session.execute(
+        update(Registration).where(Registration.id == w.online.registration_id).values(status="cancelled")
+    )
+    assert (await certificates.verify(session, online_code, SECRET)).status == "revoked"
 
     with pytest.raises(ValidationFailed) as refused:
         await certificates.revoke(session, w.edition_id, cert.reference, "bored", "", None)

@@ -87,6 +87,12 @@ async def test_export_forget_and_retention(session, monkeypatch: pytest.MonkeyPa
         (False, "Theirs"),
     ]
     assert data["messages"]["blocked"] == ["Aiko Staff"]
+    # An organizer's copy of the export (/organizer/privacy) says with whom and how many, never what.
+    organizers = await export.person_export(session, w.official, for_organizer=True)
+    assert organizers["messages"]["conversations"] == [
+        {"edition_id": w.edition_id, "with": "Aiko Staff", "message_count": 2}
+    ]
+    assert "汚泥" not in str(organizers) and "Theirs" not in str(organizers)
 
     await forget.forget_person(session, w.official)
     await session.commit()

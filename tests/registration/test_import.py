@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import zipfile
 
 import pytest
 from openpyxl import Workbook
@@ -16,7 +17,7 @@ from ascc import db
 from ascc.accounts.models import User
 from ascc.audit.models import AuditEntry
 from ascc.mail.models import OutboxMessage
-from ascc.registration import bulk_import, delegations, organizer, registering
+from ascc.registration import bulk_import, delegations, on_behalf, organizer, registering
 from ascc.registration.models import Registration
 from tests.factories import PASSWORD, make_edition, make_user
 from tests.registration.conftest import entry
@@ -95,10 +96,22 @@ def test_japanese_excel_csv_semicolons_bom_and_xlsx_are_read() -> None:
         (b"PK\x03\x04 broken", "import.file.unreadable"),
         (b"email,name\n\x85\x40,x\n", "import.file.encoding"),
         (b" ", "import.file.empty"),
+        (b'email,name_latin\n"' + b"x" * 200_000, "import.file.unreadable"),  # a quote that never closes
     ):
         with pytest.raises(bulk_import.FileProblem) as refused:
             bulk_import.read_file("x.csv", data)
         assert refused.value.key == key
+    # An Excel archive whose sheet is damaged reads as unreadable too, not as an error of the platform.
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(out) as good, zipfile.ZipFile(damaged, "w") as bad:
+        for item in good.infolist():
+            content = good.read(item.filename)
+            bad.writestr(
+                item, content[: len(content) // 2] if item.filename.endswith("sheet1.xml") else content
+            )
+    with pytest.raises(bulk_import.FileProblem) as refused:
+        bulk_import.read_file("list.xlsx", damaged.getvalue())
+    assert refused.value.key == "import.file.unreadable"
 
 
 @pytest.fixture
@@ -253,7 +266,7 @@ async def test_the_api_names_each_problem_and_confirms_once(client, app_db) -> N
     assert shown["rows"][0]["problems"][0]["reason"] == "error.already_registered"
 
 
-async def test_a_head_registers_a_member_within_the_delegations_seats(client, app_db) -> None:
+async def test_a_head_registers_a_member_within_the_delegations_seats(client, app_db, monkeypatch) -> None:
     edition_id = app_db.info["edition_id"]
     head = await make_user(app_db, "head@example.org", name="Le Van Nam")
     mine = await registering.register(
@@ -303,3 +316,17 @@ async def test_a_head_registers_a_member_within_the_delegations_seats(client, ap
         {**form, "member_email": "third@example.org", "member_privacy_accepted": "on"},
     )
     assert full.status_code == 409 and await count(app_db, User, User.email == "third@example.org") == 0
+    # Online members take no seat, but a head makes accounts (and mail) for a few members only.
+    monkeypatch.setattr(on_behalf, "MEMBERS_MADE_MAX", 2)
+    capped = await post_form(
+        client,
+        "/delegation/members",
+        {
+            **form,
+            "member_email": "fourth@example.org",
+            "member_mode": "online",
+            "member_privacy_accepted": "on",
+        },
+    )
+    assert capped.status_code == 409 and "at most 2 members" in text_of(capped.text)
+    assert await count(app_db, User, User.email == "fourth@example.org") == 0
