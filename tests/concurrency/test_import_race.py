@@ -12,10 +12,12 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc.accounts import services as accounts
-from ascc.registration import delegations, importing, organizer, registering
+from ascc.registration import delegations, importing, on_behalf, organizer, registering
+from ascc.registration.models import Registration
 from tests.concurrency.conftest import Arena, World, _people, filled, open_arena
 from tests.factories import make_edition
 
@@ -36,6 +38,20 @@ async def _fill(session: AsyncSession, world: World) -> None:
     assert head is not None
     await delegations.start_delegation(session, head)
     await organizer.set_quota(session, edition.id, "Da Nang City", str(SEATS))
+    # A second delegation one member short of what a head may make (on_behalf.MEMBERS_MADE_MAX), all online.
+    await _people(session, world, "full_head", 1, organization="Hue City", mode="online")
+    full_head = await registering.my_registration(session, edition.id, world.users["full_head"][0])
+    assert full_head is not None
+    delegation = await delegations.start_delegation(session, full_head)
+    await _people(
+        session, world, "full_members", on_behalf.MEMBERS_MADE_MAX - 2, organization="Hue City", mode="online"
+    )
+    await session.execute(
+        update(Registration)
+        .where(Registration.user_id.in_(world.users["full_members"]))
+        .values(delegation_id=delegation.id)
+    )
+    world.ids["full_delegation"] = delegation.id
     rows = [
         {
             "email": f"listed{n}@example.org",
@@ -107,3 +123,22 @@ async def test_heads_registering_members_at_once_stay_within_the_seats(import_ar
         "select count(*) from user_account where email = 'member0@example.vn'"
     )
     assert seats == SEATS and accounts_made <= 1
+
+
+async def test_heads_making_members_at_once_stop_at_the_most_a_head_may_make(import_arena: Arena) -> None:
+    w = import_arena.world
+    head = w.tokens["full_head"][0]
+    member = {"name_latin": "Tran Thi Online", "mode": "online", "privacy_accepted": True}
+    answers = await import_arena.at_once(
+        [
+            ("POST", "/api/v1/delegation/members", head, {**member, "email": f"online{n}@example.vn"})
+            for n in range(4)
+        ]
+    )
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [201, 409, 409, 409], [a.text for a in answers]
+    assert {a.json()["error"] for a in answers if a.status_code == 409} == {"delegation_members_max"}
+    members = await import_arena.scalar(
+        f"select count(*) from registration where delegation_id = {w.ids['full_delegation']}"
+    )
+    assert members == on_behalf.MEMBERS_MADE_MAX
