@@ -109,10 +109,10 @@ async def _store(
 async def _check_against_database(
     session: AsyncSession, edition_id: int, rows: list[bulk_import.Row]
 ) -> None:
-    keys = {email_key(row.values["email"]) for row in rows if "email" not in row.problems}
+    keys = sorted({email_key(row.values["email"]) for row in rows if "email" not in row.problems})
     registered: set[str] = set()
     for start in range(0, len(keys), 500):
-        chunk = sorted(keys)[start : start + 500]
+        chunk = keys[start : start + 500]
         registered |= set(
             (
                 await session.scalars(

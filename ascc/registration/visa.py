@@ -334,7 +334,16 @@ async def approve(
     wanted = sorted(set(ids))
     if not wanted:
         raise ValidationFailed({"ids": ("visa.error_none_selected", {})})
-    letters = [await _get(session, edition_id, letter_id) for letter_id in wanted]
+    found = await session.scalars(
+        select(VisaLetter)
+        .where(VisaLetter.id.in_(wanted), VisaLetter.edition_id == edition_id)
+        .options(*_loaded())
+        .order_by(VisaLetter.id)
+        .execution_options(populate_existing=True)
+    )
+    letters = list(found.all())  # one query for a bulk approval, not one per letter
+    if len(letters) != len(wanted):
+        raise NotFound("visa_letter")
     verb = "registration.visa_bulk_approve" if len(wanted) > 1 else "registration.visa_approve"
     done = 0
     for letter in letters:
