@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import importlib
+import os
 from typing import TYPE_CHECKING, Any, cast
 
 from advanced_alchemy.base import IdentityAuditBase, orm_registry
@@ -108,7 +109,12 @@ def configure_sqlite(engine: AsyncEngine) -> None:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(url, **engine_options(url))
+    options = engine_options(url)
+    if url.startswith("sqlite+aiosqlite") and os.environ.get("ASCC_SQLITE_INLINE", "on") != "off":
+        from ascc import sqlite_inline  # off: every statement through aiosqlite's thread, to measure against
+
+        options["module"] = sqlite_inline.dbapi()
+    engine = create_async_engine(url, **options)
     if url.startswith("sqlite"):
         configure_sqlite(engine)
     return engine
