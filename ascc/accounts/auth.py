@@ -24,8 +24,10 @@ from ascc.security import (
     to_current_user,
 )
 
-# API tokens as last looked up (ascc.accounts.token_cache): a check-in phone's scans, one lookup a second.
+# API tokens and browser sessions as last looked up (ascc.accounts.token_cache): one lookup a second for a
+# check-in phone's scans, or for a person going from page to page.
 _tokens = token_cache.TokenCache()
+_sessions = token_cache.TokenCache()
 
 
 class AuthMiddleware(AbstractAuthenticationMiddleware):
@@ -65,14 +67,20 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         user_id = session_data.get(SESSION_USER_KEY)
         if user_id is None:
             return AuthenticationResult(user=None, auth=None)
+        signed_in_at, session_id = session_data.get(SESSION_SIGNED_IN_AT), session_data.get(SESSION_ID)
+        key = f"{user_id}:{session_id}:{signed_in_at}"
+        kept = _sessions.get(key)
+        if kept is not None and sessions.within_lifetime(signed_in_at):
+            return AuthenticationResult(user=kept, auth="session")
+        seen = token_cache.generation()
         db = self.db_config.provide_session(connection.app.state, connection.scope)
-        user = await sessions.session_user(
-            db, int(user_id), session_data.get(SESSION_SIGNED_IN_AT), session_data.get(SESSION_ID)
-        )
+        user = await sessions.session_user(db, int(user_id), signed_in_at, session_id)
         if user is None:
             connection.scope["session"] = {}
             return AuthenticationResult(user=None, auth=None)
-        return AuthenticationResult(user=to_current_user(user), auth="session")
+        current = to_current_user(user)
+        _sessions.put(key, current, seen)
+        return AuthenticationResult(user=current, auth="session")
 
 
 def sign_in(request: Any, user: Any) -> None:

@@ -43,12 +43,16 @@ async def session_user(
     user = await session.scalar(query)
     if user is None or not user.is_active:
         return None
-    if signed_in_at is None or signed_in_at < time.time() - LIFETIME.total_seconds():
+    if signed_in_at is None or not within_lifetime(signed_in_at):
         return None
     for ended in (user.password_changed_at, user.sessions_ended_at):
         if ended and ended.timestamp() >= signed_in_at:
             return None
     return user
+
+
+def within_lifetime(signed_in_at: float | None) -> bool:
+    return signed_in_at is not None and signed_in_at >= time.time() - LIFETIME.total_seconds()
 
 
 async def end_session(session: AsyncSession, user_id: int, session_id: str | None) -> None:

@@ -1,9 +1,10 @@
-"""Who an API token belongs to, kept for a second per worker (issue #26: a check-in phone scans hundreds of badges
-a minute, each with the same token; looking it up was one of a scan's four statements).
+"""Who an API token or a browser session belongs to, kept for a second per worker (issue #26: a check-in phone
+scans hundreds of badges a minute, each with the same token; a signed-in page looked its person up on every
+request, a third of a small page's database time).
 
-A kept answer is dropped as soon as this process changes an account, a token or an organization (any ORM
-write to their tables: revoking, deactivating, a new role or name), and in any case after `ttl` seconds, the
-longest another worker's revocation can take to reach this one.
+A kept answer is dropped as soon as this process changes an account, a token, an organization or a signed-out
+session (any ORM write to their tables: revoking, deactivating, a new role or name, signing out), and in any
+case after `ttl` seconds, the longest another worker's revocation or sign-out can take to reach this one.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
-WATCHED_TABLES = frozenset({"api_token", "user_account", "organization"})
+WATCHED_TABLES = frozenset({"api_token", "user_account", "organization", "ended_session"})
 
 _generation = 0  # bumped whenever this process writes to a watched table
 
@@ -44,7 +45,7 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _on_execute(state: ORMExecuteState) -> None:
-    if (state.is_update or state.is_delete) and any(
+    if (state.is_insert or state.is_update or state.is_delete) and any(
         getattr(mapper.local_table, "name", None) in WATCHED_TABLES for mapper in state.all_mappers
     ):
         state.session.info["accounts_written"] = True
@@ -64,7 +65,8 @@ def _after_rollback(session: Session) -> None:
 
 
 class TokenCache:
-    """Raw token (hashed) -> what the lookup found (the current user), per worker, for at most `ttl` seconds."""
+    """Raw token (hashed), or a session cookie's user and session id -> what the lookup found (the current user),
+    per worker, for at most `ttl` seconds."""
 
     def __init__(self, ttl: float = 1.0, size: int = 4096) -> None:
         self.ttl = ttl
