@@ -41,7 +41,10 @@ def session_turn(db_session: AsyncSession) -> asyncio.Lock:
 
 def request_lang(request: Request) -> str:
     """The page language; also for router errors (404, 405) that no before_request hook has seen."""
-    lang = getattr(request.state, "lang", None)
+    # Read from the scope's state dict: `request.state` builds a new State object on every access, and a page
+    # asks for its language once per translated string.
+    scope_state = request.scope.get("state")
+    lang = scope_state.get("lang") if isinstance(scope_state, dict) else None
     if lang is None:
         user = request.scope.get("user")
         lang = i18n.negotiate(

@@ -243,8 +243,12 @@ async def set_current(session: AsyncSession, slug: str) -> Edition:
     return edition
 
 
+# Built once: nearly every page asks, and building and keying the statement cost more than running it.
+_CURRENT = select(Edition).where(Edition.is_current.is_(True))
+
+
 async def current(session: AsyncSession) -> Edition | None:
-    return await session.scalar(select(Edition).where(Edition.is_current.is_(True)))
+    return await session.scalar(_CURRENT)
 
 
 async def require_current(session: AsyncSession) -> Edition:
