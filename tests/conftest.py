@@ -285,6 +285,16 @@ async def client(settings: Settings) -> AsyncIterator:
 
 
 @pytest.fixture
+async def app_session(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """A session of its own on the database the test client's app uses (as another request would have)."""
+    db.load_models()
+    engine = db.create_engine(settings.database_url)
+    async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+        yield session
+    await engine.dispose()
+
+
+@pytest.fixture
 def make_settings(settings: Settings):
     def make(**changes: object) -> Settings:
         return replace(settings, **changes)

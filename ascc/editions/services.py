@@ -9,12 +9,13 @@ from zoneinfo import available_timezones
 
 from sqlalchemy import extract, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import make_transient_to_detached, selectinload
 
 from ascc.audit import services as audit
 from ascc.editions.models import EDITION_STATUSES, Edition, Room
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.text import FieldError, as_number, clean_line, collect, optional_line, required_line
+from ascc.write_watch import Kept, WriteWatch
 
 __all__ = ["EDITION_STATUSES", "Edition", "EditionInput", "Room", "RoomInput"]
 
@@ -245,10 +246,31 @@ async def set_current(session: AsyncSession, slug: str) -> Edition:
 
 # Built once: nearly every page asks, and building and keying the statement cost more than running it.
 _CURRENT = select(Edition).where(Edition.is_current.is_(True))
+# The current edition's columns, kept for a second per worker: nearly every page and API call asks for it, and
+# it changes a few times a year. Any write of this process to an edition forgets it at once; another worker's
+# within the second (ascc.write_watch).
+_edition_writes = WriteWatch({"edition"})
+_kept_current = Kept(_edition_writes, ttl=1.0, size=1)
 
 
 async def current(session: AsyncSession) -> Edition | None:
-    return await session.scalar(_CURRENT)
+    kept = _kept_current.get("current")
+    if kept is not None:
+        # A copy of the kept columns joins this session as if just loaded, without a query (its rooms are not
+        # loaded, as after a plain select: they raise if touched).
+        return await session.merge(kept, load=False)
+    seen = _edition_writes.generation
+    edition = await session.scalar(_CURRENT)
+    if edition is not None:
+        _kept_current.put("current", _detached_copy(edition), seen)
+    return edition
+
+
+def _detached_copy(edition: Edition) -> Edition:
+    columns = {attr.key: getattr(edition, attr.key) for attr in Edition.__mapper__.column_attrs}
+    copy = Edition(**columns)
+    make_transient_to_detached(copy)
+    return copy
 
 
 async def require_current(session: AsyncSession) -> Edition:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from ascc import db
 from ascc.accounts import services as accounts
 from ascc.accounts.models import User
 from ascc.mail import services as mail
@@ -21,17 +20,6 @@ SIGNUP = {
     "country": "TH",
     "preferred_lang": "en",
 }
-
-
-@pytest.fixture
-async def app_session(settings):
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-
-    db.load_models()
-    engine = db.create_engine(settings.database_url)
-    async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-        yield session
-    await engine.dispose()
 
 
 async def test_sign_up_verify_sign_in_and_out(client, app_session) -> None:

@@ -6,24 +6,13 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from ascc import db
-from ascc.accounts import auth, token_cache
+from ascc import write_watch
+from ascc.accounts import auth
 from ascc.accounts.models import User
 from tests.factories import PASSWORD, make_user
 from tests.support.web import post_form, sign_in
-
-
-@pytest.fixture
-async def app_session(settings):
-    """A session on the database the test client's app uses."""
-    engine = db.create_engine(settings.database_url)
-    async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-        yield session
-    await engine.dispose()
 
 
 async def _me(client, cookies: dict[str, str]) -> tuple[int, str]:
@@ -79,5 +68,5 @@ async def test_another_workers_sign_out_counts_within_the_cache_lifetime(
         await connection.commit()
     assert (await _me(client, phone))[0] == 200  # kept for at most the cache's lifetime
     later = time.monotonic() + 61
-    monkeypatch.setattr(token_cache.time, "monotonic", lambda: later)
+    monkeypatch.setattr(write_watch.time, "monotonic", lambda: later)
     assert (await _me(client, phone))[0] == 401
