@@ -294,7 +294,8 @@ def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def _set_request_language(request: Request) -> None:
+async def _set_request_language(request: Request) -> None:
+    # A coroutine: Litestar runs a plain function hook in a worker thread, a round trip per request.
     request_lang(request)
 
 

@@ -94,7 +94,8 @@ def sign_out(request: Any) -> None:
 GUARD_ROLES: dict[Guard, tuple[str, ...] | None] = {}
 
 
-def requires_login(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+# Guards are coroutines: Litestar runs a plain function guard in a worker thread, a round trip per request.
+async def requires_login(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if connection.user is None:
         raise NotAuthorizedException("sign in first")
 
@@ -105,7 +106,7 @@ GUARD_ROLES[requires_login] = None
 def requires_role(*roles: str) -> Guard:
     """Guard: anonymous people are sent to sign in (401 on the API); other roles get 403."""
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         user = connection.user
         if user is None:
             raise NotAuthorizedException("sign in first")
