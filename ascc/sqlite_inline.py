@@ -7,8 +7,9 @@ result back through the event loop: four thread hops per SELECT, about 0.3 ms of
 A SELECT in WAL mode never waits for a lock (readers see the last committed snapshot; only writers queue),
 so it is run here directly on the sqlite3 connection, in microseconds. Everything that can wait for SQLite's
 write lock (INSERT, UPDATE, DELETE, BEGIN IMMEDIATE, SAVEPOINT, COMMIT of a write, PRAGMA) still goes through
-aiosqlite's thread, so the event loop never sits in SQLite's busy handler. A commit or rollback of a
-connection with no open transaction (the pool's reset after every read-only request) has nothing to do and
+aiosqlite's thread, so the event loop never sits in SQLite's busy handler, but as one call (cursor, execute,
+fetch and close together) instead of four, so a writer holds the lock for fewer round trips. A commit or
+rollback of a connection with no open transaction (the pool's reset after every read-only request) has nothing to do and
 makes no round trip. The connection is shared by two threads but never used by both at once: SQLAlchemy
 awaits each call on it before the next, so the sqlite3 connection is opened with check_same_thread=False.
 
@@ -37,12 +38,52 @@ def _is_read(operation: str) -> bool:
     return operation.lstrip()[:6].upper() == "SELECT"
 
 
+def _run(raw: Any, operation: Any, parameters: Any, many: bool) -> tuple[Any, list[Any], Any, int]:
+    """One statement from cursor to close, in one call: on aiosqlite's thread for a write, one round trip."""
+    cursor = raw.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        return description, cursor.fetchall() if description else [], cursor.lastrowid, cursor.rowcount
+    finally:
+        cursor.close()
+
+
 class InlineReadCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ()
 
+    def _write(self, operation: Any, parameters: Any, many: bool) -> None:
+        """A statement that may wait for the write lock: on the thread, but as one call instead of four."""
+        try:
+            found = self.await_(
+                self._connection._execute(_run, self._connection._conn, operation, parameters, many)
+            )
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+        description, rows, lastrowid, rowcount = found
+        if description:
+            self.description = description
+            self.lastrowid = self.rowcount = -1
+            self._rows = collections.deque(rows)
+        else:
+            self.description = None
+            self.lastrowid = lastrowid
+            self.rowcount = rowcount
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        if self.server_side:
+            return super().executemany(operation, seq_of_parameters)
+        self._write(operation, seq_of_parameters, many=True)
+
     def execute(self, operation: Any, parameters: Any = None) -> Any:
-        if self.server_side or not _is_read(operation):
+        if self.server_side:
             return super().execute(operation, parameters)
+        if not _is_read(operation):
+            self._write(operation, () if parameters is None else parameters, many=False)
+            return None
         # AsyncConnection.execute insists that a statement awaited something: a coroutine that returns at
         # once satisfies it for the price of a greenlet switch, without a trip through the event loop.
         self.await_(_nothing())
