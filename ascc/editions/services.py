@@ -250,11 +250,13 @@ _CURRENT = select(Edition).where(Edition.is_current.is_(True))
 # it changes a few times a year. Any write of this process to an edition forgets it at once; another worker's
 # within the second (ascc.write_watch).
 _edition_writes = WriteWatch({"edition"})
-_kept_current = Kept(_edition_writes, ttl=1.0, size=1)
+_kept_current = Kept(_edition_writes, ttl=1.0, size=8)
 
 
 async def current(session: AsyncSession) -> Edition | None:
-    kept = _kept_current.get("current")
+    # Keyed by the database: a worker has one, but the tests run many apps, each on a database of its own.
+    database = session.get_bind().engine.url
+    kept = _kept_current.get(database)
     if kept is not None:
         # A copy of the kept columns joins this session as if just loaded, without a query (its rooms are not
         # loaded, as after a plain select: they raise if touched).
@@ -262,7 +264,7 @@ async def current(session: AsyncSession) -> Edition | None:
     seen = _edition_writes.generation
     edition = await session.scalar(_CURRENT)
     if edition is not None:
-        _kept_current.put("current", _detached_copy(edition), seen)
+        _kept_current.put(database, _detached_copy(edition), seen)
     return edition
 
 
