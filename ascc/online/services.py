@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc.audit import services as audit
@@ -78,15 +78,21 @@ async def streams_of(session: AsyncSession, session_id: int) -> list[Stream]:
     return sorted(rows.all(), key=lambda s: providers.CHANNELS.index(s.channel))
 
 
+# Built once: a signed-in session page asks on every request, and building the statement cost more than running it.
+_CHANNELS = select(Stream.session_id, Stream.channel)
+_CHANNELS_OF = _CHANNELS.where(Stream.session_id.in_(bindparam("ids", expanding=True)))
+
+
 async def channels_by_session(
     session: AsyncSession, session_ids: list[int] | None = None
 ) -> dict[int, list[str]]:
     """Which language channels each session streams (what pages may say publicly: never the addresses)."""
-    statement = select(Stream.session_id, Stream.channel)
-    if session_ids is not None:
-        statement = statement.where(Stream.session_id.in_(session_ids))
+    if session_ids is None:
+        rows = await session.execute(_CHANNELS)
+    else:
+        rows = await session.execute(_CHANNELS_OF, {"ids": session_ids})
     found: dict[int, list[str]] = defaultdict(list)
-    for session_id, channel in (await session.execute(statement)).all():
+    for session_id, channel in rows.all():
         found[session_id].append(channel)
     return {k: sorted(v, key=providers.CHANNELS.index) for k, v in found.items()}
 
