@@ -44,10 +44,8 @@ def request_lang(request: Request) -> str:
     # Read from the scope's state dict: `request.state` builds a new State object on every access, and a page
     # asks for its language once per translated string.
     scope_state = request.scope.get("state")
-    if isinstance(scope_state, dict):
-        lang = scope_state.get("lang")
-    else:  # a stand-in reader, such as live.fragment's, that carries its language in `state` only
-        lang = getattr(request.state, "lang", None)
+    # A stand-in reader, such as live.fragment's, carries its language in `state` only.
+    lang = scope_state.get("lang") if isinstance(scope_state, dict) else getattr(request.state, "lang", None)
     if lang is None:
         user = request.scope.get("user")
         lang = i18n.negotiate(
