@@ -16,15 +16,17 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from ascc import clock
+from ascc.badges import checkin_rows as rows
 from ascc.badges import services as badges
 from ascc.badges import signing, webhook_events
-from ascc.badges.models import PLACE_TYPES, REISSUE_REASONS, Badge, CheckIn, Scan
+from ascc.badges.checkin_rows import Holder, Person
+from ascc.badges.models import PLACE_TYPES, REISSUE_REASONS, Badge
 from ascc.editions import services as editions
 from ascc.errors import ValidationFailed
 from ascc.matching import tracking as matching
@@ -62,28 +64,6 @@ _TYPED = re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$")  # the short code printed unde
 _DEVICE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
-# INSERT … ON CONFLICT DO NOTHING written as text: SQLAlchemy compiles its dialects' ON CONFLICT inserts anew on
-# every call (they have no cache key), a large part of a scan's CPU; this text reads alike on SQLite and
-# PostgreSQL, and is compiled once.
-_CHECK_IN_COLUMNS = (
-    "edition_id",
-    "registration_id",
-    "place_type",
-    "place_id",
-    "place_key",
-    "checked_in_at",
-    "device_id",
-    "by_user_id",
-    "created_at",
-    "updated_at",
-)
-_INSERT_CHECK_IN = text(
-    f"INSERT INTO check_in ({', '.join(_CHECK_IN_COLUMNS)}) "  # noqa: S608 (column names, no input)
-    f"VALUES ({', '.join(':' + name for name in _CHECK_IN_COLUMNS)}) "
-    "ON CONFLICT (registration_id, place_key) DO NOTHING RETURNING id"
-).bindparams(*(bindparam(name, type_=CheckIn.__table__.c[name].type) for name in _CHECK_IN_COLUMNS))
-
-
 @dataclass(frozen=True)
 class ScanInput:
     code: str
@@ -93,19 +73,6 @@ class ScanInput:
     device_id: str = "web"
     nonce: str | None = None
     offline: bool = False  # the device answered already (offline) and syncs now
-
-
-@dataclass(frozen=True)
-class Person:
-    """What check-in staff see of the person: enough to recognise them, nothing more."""
-
-    name_latin: str
-    name_local: str
-    organization: str
-    category: str
-    country: str
-    mode: str
-    badge_code: str
 
 
 @dataclass(frozen=True)
@@ -145,61 +112,38 @@ def _excerpt(code: str) -> str:
     return "".join(ch for ch in code[:32] if " " <= ch <= "~")[:32]
 
 
-def _person(reg: registration.Registration) -> Person:
-    return Person(
-        reg.user.name_latin,
-        reg.user.name_local or "",
-        reg.organization.name_en if reg.organization else "",
-        reg.category,
-        reg.country or "",
-        reg.mode,
-        reg.badge_code or "",
-    )
-
-
 async def _identify(
-    session: AsyncSession, edition_id: int, code: str, moment: datetime
-) -> tuple[str | None, str | None, registration.Registration | None]:
-    """(failure result, reason, registration): a failure result of None means a valid, current badge."""
+    session: AsyncSession, edition_id: int, code: str, moment: datetime, place_key: str | None = None
+) -> tuple[str | None, str | None, Holder | None, rows.Counted | None]:
+    """(failure result, reason, holder, counted): a failure result of None means a valid, current badge;
+    `counted` says whether the holder was counted at `place_key` already, when that was read on the way."""
     text = code.strip()
     if len(text) <= 20 and _TYPED.match(registration.normalize_badge_code(text)):
         reg = await registration.find_by_badge_code(session, edition_id, text)
         if reg is None:
             retired = await badges.retired_code(session, edition_id, text)
             if retired is None:
-                return "invalid", "unknown", None
-            return (
-                "revoked",
-                retired.reason,
-                await registration.get_registration(session, retired.registration_id),
-            )
+                return "invalid", "unknown", None, None
+            found = await registration.get_registration(session, retired.registration_id)
+            return "revoked", retired.reason, Holder.of(found), None
+        holder, counted = Holder.of(reg), None
     else:
         key = await badges.verify_key(session, edition_id)
         try:
             payload = signing.verify(text, key, edition_id, moment)
         except signing.BadCode as bad:
-            return "invalid", bad.reason, None
-        row = (
-            await session.execute(
-                select(Badge, registration.Registration)
-                .join(registration.Registration, registration.Registration.id == Badge.registration_id)
-                .where(Badge.nonce == payload.nonce, Badge.edition_id == edition_id)
-                .options(
-                    joinedload(registration.Registration.user),
-                    joinedload(registration.Registration.organization),
-                )
-            )
-        ).first()
+            return "invalid", bad.reason, None, None
+        row = await rows.badge_by_nonce(session, edition_id, payload.nonce, place_key)
         if row is None:
-            return "invalid", "unknown", None
-        badge, reg = row
-        if badge.revoked_at is not None:
-            return "revoked", badge.revoked_reason, reg
-        if (badge.category, badge.mode) != (reg.category, reg.mode):
-            return "revoked", "category_changed", reg
-    if reg.status != "confirmed":
-        return "revoked", "cancelled", reg
-    return None, None, reg
+            return "invalid", "unknown", None, None
+        holder, counted = row.holder, row.counted
+        if row.revoked_at is not None:
+            return "revoked", row.revoked_reason, holder, None
+        if (row.badge_category, row.badge_mode) != (holder.category, holder.mode):
+            return "revoked", "category_changed", holder, None
+    if holder.status != "confirmed":
+        return "revoked", "cancelled", holder, None
+    return None, None, holder, counted
 
 
 async def identify(
@@ -208,34 +152,98 @@ async def identify(
     """Whom a scanned QR text or a typed short code names, judged now exactly as at the door: (None, None, the
     registration) for a badge in force, else ("invalid" | "revoked", the reason, the registration if known).
     For exhibitors' lead scanning, a domain below this one (app.DEPENDENCIES["badge_holder"])."""
-    return await _identify(session, edition_id, code, clock.now())
+    failure, reason, holder, _ = await _identify(session, edition_id, code, clock.now())
+    if holder is None:
+        return failure, reason, None
+    return failure, reason, await registration.get_registration(session, holder.registration_id)
+
+
+def _place_key(data: ScanInput, day: str) -> str | None:
+    """Where a check-in at this place is counted; None for a meeting (the one at those tables now)."""
+    if data.place_type == "entrance":
+        return f"entrance:{day}"
+    return None if data.place_type == "meeting" else f"{data.place_type}:{data.place_id}"
 
 
 async def _place_check(
-    session: AsyncSession, edition_id: int, data: ScanInput, reg: registration.Registration, day: str
+    session: AsyncSession, edition_id: int, data: ScanInput, holder: Holder, day: str
 ) -> tuple[str | None, str, int | Meeting | None]:
     """(refusal reason or None, place key, what to mark on success: the course id, or the meeting)."""
+    key = _place_key(data, day)
     if data.place_type == "entrance":
-        if reg.mode != "in_person":
-            return "online_registration", f"entrance:{day}", None
-        return None, f"entrance:{day}", None
+        assert key is not None
+        return (None if holder.mode == "in_person" else "online_registration"), key, None
     assert data.place_id is not None
     if data.place_type == "session":
-        admitted = await programme.admits(session, edition_id, data.place_id, reg.user_id)
+        admitted = await programme.admits(session, edition_id, data.place_id, holder.user_id)
         if admitted is None:
             raise ValidationFailed({"place_id": ("badges.error.place_id", {})})
         return (None if admitted else "no_seat"), f"session:{data.place_id}", None
     if data.place_type == "tour":
-        seat = await tours.holds_seat(session, edition_id, data.place_id, reg.user_id)
+        seat = await tours.holds_seat(session, edition_id, data.place_id, holder.user_id)
         if seat is None:
             raise ValidationFailed({"place_id": ("badges.error.place_id", {})})
         return (None if seat else "not_on_tour"), f"tour:{data.place_id}", data.place_id
-    meeting = await matching.meeting_at_tables(session, edition_id, data.place_id, reg.user_id)
+    meeting = await matching.meeting_at_tables(session, edition_id, data.place_id, holder.user_id)
     if meeting is None:
         raise ValidationFailed({"place_id": ("badges.error.place_id", {})})
     if meeting is False:
         return "no_meeting_now", f"tables:{data.place_id}", None
     return None, f"meeting:{meeting.id}", meeting
+
+
+async def _count(
+    session: AsyncSession,
+    edition_id: int,
+    data: ScanInput,
+    holder: Holder,
+    place_key: str,
+    counted: rows.Counted | None,
+    moment: datetime,
+    user_id: int | None,
+) -> tuple[int | None, rows.FirstCheckIn | None]:
+    """Count the person at the place once: (the new check-in's id, None), or (None, the first check-in).
+
+    `counted`: whether they were, as read with their badge (else read here). A read takes no lock: a badge
+    shown twice at a door is answered without a write. The insert below still decides between two scans at
+    once."""
+    if counted is None:
+        counted = rows.Counted(await rows.first_check_in(session, holder.registration_id, place_key))
+    if counted.first is not None:
+        return None, counted.first
+    endpoint_ids = await webhook_events.listeners(session)
+    now = clock.now()
+    # One statement, no exception: the unique (person, place) constraint decides who is first, on
+    # PostgreSQL and on SQLite alike (and on SQLite this first write queues for the database lock).
+    entry_id = await session.scalar(
+        rows.INSERT_CHECK_IN,
+        {
+            "edition_id": edition_id,
+            "registration_id": holder.registration_id,
+            "place_type": data.place_type,
+            "place_id": data.place_id,
+            "place_key": place_key,
+            "checked_in_at": moment,
+            "device_id": data.device_id,
+            "by_user_id": user_id,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    if entry_id is None:  # counted by another scan a moment ago
+        return None, await rows.first_check_in(session, holder.registration_id, place_key)
+    await webhook_events.checked_in(
+        session,
+        endpoint_ids,
+        check_in_id=entry_id,
+        registration_id=holder.registration_id,
+        edition_id=edition_id,
+        person_id=holder.user_id,
+        place_type=data.place_type,
+        place_id=data.place_id,
+        at=moment,
+    )
+    return entry_id, None
 
 
 async def scan(
@@ -247,7 +255,7 @@ async def scan(
     data = _validate(data)
     nonce = data.nonce or secrets.token_hex(12)
     reused = False
-    if data.nonce is not None and (replay := await _replay(session, data.device_id, nonce)) is not None:
+    if data.nonce is not None and (replay := await rows.logged(session, data.device_id, nonce)) is not None:
         if await _same_badge(session, edition_id, data.code or "", replay):
             return await _answer_of(session, edition_id, replay)
         # The nonce of an earlier scan with another code: refused and logged under a nonce of its own (the
@@ -264,88 +272,75 @@ async def scan(
 
     result: str | None
     reason: str | None
-    reg: registration.Registration | None
+    holder: Holder | None
+    counted = None
     if reused:
-        result, reason, reg = "invalid", "nonce_reused", None
+        result, reason, holder = "invalid", "nonce_reused", None
     else:
-        result, reason, reg = await _identify(session, edition_id, data.code or "", moment)
-    place_key, target = None, None
-    if result is None and reg is not None:
-        reason, place_key, target = await _place_check(session, edition_id, data, reg, day)
-        result = "not_booked" if reason else "ok"
-    entry_id = None
-    if result == "ok" and reg is not None and place_key is not None:
-        # One statement, no exception: the unique (person, place) constraint decides who is first, on
-        # PostgreSQL and on SQLite alike (and on SQLite this first write queues for the database lock).
-        entry_id = await session.scalar(
-            _INSERT_CHECK_IN,
-            {
-                "edition_id": edition_id,
-                "registration_id": reg.id,
-                "place_type": data.place_type,
-                "place_id": data.place_id,
-                "place_key": place_key,
-                "checked_in_at": moment,
-                "device_id": data.device_id,
-                "by_user_id": user_id,
-                "created_at": now,
-                "updated_at": now,
-            },
+        result, reason, holder, counted = await _identify(
+            session, edition_id, data.code or "", moment, _place_key(data, day)
         )
+    place_key, target = None, None
+    if result is None and holder is not None:
+        reason, place_key, target = await _place_check(session, edition_id, data, holder, day)
+        result = "not_booked" if reason else "ok"
+    entry_id, first = None, None
+    if result == "ok" and holder is not None and place_key is not None:
+        if counted is not None and _place_key(data, day) != place_key:
+            counted = None  # read for another place than the one counted
+        entry_id, first = await _count(session, edition_id, data, holder, place_key, counted, moment, user_id)
         if entry_id is None:
             result = "duplicate"
         elif data.place_type == "tour":
             assert isinstance(target, int)  # the course
-            await roll_call.mark(session, target, reg.user_id, True)
+            await roll_call.mark(session, target, holder.user_id, True)
         elif data.place_type == "meeting":
             assert target is not None and not isinstance(target, int)  # the meeting
-            await matching.check_in(session, target, reg.user_id)
-        if entry_id is not None:  # a new check-in, recorded for webhooks in this transaction
-            await webhook_events.checked_in(
-                session,
-                check_in_id=entry_id,
-                registration_id=reg.id,
-                edition_id=edition_id,
-                person_id=reg.user_id,
-                place_type=data.place_type,
-                place_id=data.place_id,
-                at=moment,
-            )
-    log = Scan(
-        edition_id=edition_id,
-        device_id=data.device_id,
-        nonce=nonce,
-        place_type=data.place_type,
-        place_id=data.place_id,
-        code_excerpt=_excerpt(data.code or ""),
-        result=result,
-        reason=reason,
-        registration_id=reg.id if reg else None,
-        check_in_id=entry_id,
-        scanned_at=scanned_at,
-        received_at=now,
-        clock_flagged=flagged,
-        offline=data.offline,
-        by_user_id=user_id,
-    )
-    session.add(log)
+            await matching.check_in(session, target, holder.user_id)
+    assert result is not None
+    values = {
+        "edition_id": edition_id,
+        "device_id": data.device_id,
+        "nonce": nonce,
+        "place_type": data.place_type,
+        "place_id": data.place_id,
+        "code_excerpt": _excerpt(data.code or ""),
+        "result": result,
+        "reason": reason,
+        "registration_id": holder.registration_id if holder else None,
+        "check_in_id": entry_id,
+        "scanned_at": scanned_at,
+        "received_at": now,
+        "clock_flagged": flagged,
+        "offline": data.offline,
+        "by_user_id": user_id,
+    }
     try:
-        await session.flush()
+        scan_id = await rows.log(session, values)
     except IntegrityError:  # the same device and nonce at the same moment (a double submit): one answer
         await session.rollback()
         return await scan(session, edition_id, data, user_id, timezone)  # now a replay, decided as such
-    if entry_id is not None:
-        return _answer(
-            log, reg, await place_label(session, edition_id, data.place_type, data.place_id), moment
-        )
-    return await _answer_of(session, edition_id, log, reg, place_key)
+    return _answer(
+        rows.Logged(
+            scan_id,
+            result,
+            reason,
+            None,
+            entry_id,
+            data.place_type,
+            data.place_id,
+            data.device_id,
+            flagged,
+            scanned_at,
+            now,
+        ),
+        holder,
+        await place_label(session, edition_id, data.place_type, data.place_id),
+        moment if entry_id is not None else first,
+    )
 
 
-async def _replay(session: AsyncSession, device_id: str, nonce: str) -> Scan | None:
-    return await session.scalar(select(Scan).where(Scan.device_id == device_id, Scan.nonce == nonce))
-
-
-async def _same_badge(session: AsyncSession, edition_id: int, code: str, log: Scan) -> bool:
+async def _same_badge(session: AsyncSession, edition_id: int, code: str, log: rows.Logged) -> bool:
     """Whether `code` names the badge holder of the logged scan `log`: only then may a replay repeat its answer.
 
     A failed scan repeats its failure whatever is sent (never an OK); otherwise the code must identify the
@@ -353,61 +348,43 @@ async def _same_badge(session: AsyncSession, edition_id: int, code: str, log: Sc
     if log.registration_id is None:
         return log.result == "invalid"
     moment = log.received_at if log.clock_flagged else log.scanned_at
-    _, _, reg = await _identify(session, edition_id, code, moment)
-    return reg is not None and reg.id == log.registration_id
+    _, _, holder, _ = await _identify(session, edition_id, code, moment)
+    return holder is not None and holder.registration_id == log.registration_id
 
 
 def _answer(
-    log: Scan,
-    reg: registration.Registration | None,
-    label: Place,
-    first_at: datetime | None,
-    first_device: str | None = None,
+    log: rows.Logged, holder: Holder | None, label: Place, first: datetime | rows.FirstCheckIn | None
 ) -> Answer:
+    """`first`: when the person was counted here (the moment of a new check-in, or the first check-in)."""
+    first_at = first.checked_in_at if isinstance(first, rows.FirstCheckIn) else first
+    other_device = first.device_id if isinstance(first, rows.FirstCheckIn) else None
     return Answer(
         result=log.result,
         reason=log.reason,
-        person=_person(reg) if reg is not None and log.result != "invalid" else None,
+        person=holder.person if holder is not None and log.result != "invalid" else None,
         place_label_en=label.name_en,
         place_label_ja=label.name_ja,
         checked_in_at=first_at,
-        first_place_en=first_device,
+        first_place_en=other_device if other_device != log.device_id else None,
         clock_flagged=log.clock_flagged,
         scan_id=log.id,
     )
 
 
-async def _answer_of(
-    session: AsyncSession,
-    edition_id: int,
-    log: Scan,
-    reg: registration.Registration | None = None,
-    place_key: str | None = None,
-) -> Answer:
-    if reg is None and log.registration_id is not None:
-        reg = await registration.get_registration(session, log.registration_id)
-    first: CheckIn | None = None
+async def _answer_of(session: AsyncSession, edition_id: int, log: rows.Logged) -> Answer:
+    """The answer a logged scan had, for its replay."""
+    holder = None
+    if log.registration_id is not None:
+        holder = Holder.of(await registration.get_registration(session, log.registration_id))
+    first: rows.FirstCheckIn | None = None
     if log.result == "ok" and log.check_in_id is not None:
-        first = await session.get(CheckIn, log.check_in_id)
-    elif log.result == "duplicate" and reg is not None:
-        if place_key is None:
-            place_key = await session.scalar(
-                select(CheckIn.place_key)
-                .where(CheckIn.registration_id == reg.id, CheckIn.place_type == log.place_type)
-                .order_by(CheckIn.id.desc())
-                .limit(1)
-            )
-        first = await session.scalar(
-            select(CheckIn).where(CheckIn.registration_id == reg.id, CheckIn.place_key == place_key)
-        )
+        first = await rows.check_in_by_id(session, log.check_in_id)
+    elif log.result == "duplicate" and holder is not None:
+        place_key = await rows.last_place_key(session, holder.registration_id, log.place_type)
+        if place_key is not None:
+            first = await rows.first_check_in(session, holder.registration_id, place_key)
     label = await place_label(session, edition_id, log.place_type, log.place_id)
-    return _answer(
-        log,
-        reg,
-        label,
-        first.checked_in_at if first else None,
-        first.device_id if first and first.device_id != log.device_id else None,
-    )
+    return _answer(log, holder, label, first)
 
 
 async def search(session: AsyncSession, edition_id: int, q: str) -> list[Person]:
@@ -415,19 +392,19 @@ async def search(session: AsyncSession, edition_id: int, q: str) -> list[Person]
     wanted = q.strip()[:100]
     if len(wanted) < 2 or "@" in wanted:  # names only: staff do not look people up by e-mail
         return []
-    rows, _ = await registrations.list_registrations(
+    found, _ = await registrations.list_registrations(
         session, edition_id, registrations.Filters(status="confirmed", q=wanted), limit=30
     )
     folded = fold_name(wanted)  # the same folding as the query above: "nguyen" finds Nguyễn
-    named = [r for r in rows if folded in r.user.name_folded]
-    return [_person(reg) for reg in named[:10]]
+    named = [r for r in found if folded in r.user.name_folded]
+    return [rows.person_of(reg) for reg in named[:10]]
 
 
 async def roster(session: AsyncSession, edition_id: int) -> dict[str, Person]:
     """Whom each badge in force names, by its nonce (base64url): what the check-in page shows beside a verdict
     it reached offline. For check-in staff only, who find anyone by name online anyway; kept in the page's
     memory, never stored on the phone. Short codes stay out: they prove nothing without the server."""
-    rows = await session.execute(
+    result = await session.execute(
         select(Badge.nonce, registration.Registration)
         .join(registration.Registration, registration.Registration.id == Badge.registration_id)
         .where(
@@ -440,7 +417,7 @@ async def roster(session: AsyncSession, edition_id: int) -> dict[str, Person]:
             joinedload(registration.Registration.organization),
         )
     )
-    return {signing.nonce_text(nonce): _person(reg) for nonce, reg in rows.tuples().all()}
+    return {signing.nonce_text(nonce): rows.person_of(reg) for nonce, reg in result.tuples().all()}
 
 
 ENTRANCE = Place(0, "Venue entrance", "会場入口", datetime.min, datetime.max)

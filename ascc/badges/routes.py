@@ -1,10 +1,11 @@
 """Pages: my badge (on screen, to download) and the check-in page for staff, made for a phone."""
 
 import base64
-import contextlib
+import functools
 from collections.abc import Awaitable, Callable
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
@@ -15,7 +16,6 @@ from ascc import clock
 from ascc.badges import checkin
 from ascc.badges import services as badges
 from ascc.editions import services as editions
-from ascc.errors import DomainError
 from ascc.i18n import translate
 from ascc.registration import services as registration
 from ascc.security import requires_login, requires_role
@@ -34,11 +34,8 @@ class BadgePages(Controller):
     async def mine(
         self, request: Request, db_session: DbSession, current_edition: CurrentEdition
     ) -> Template:
-        mine = await badges.my_registration(db_session, current_edition.id, request.user.id)
-        face = None
-        with contextlib.suppress(DomainError):  # not confirmed (yet): the page says so
-            face = await badges.my_face(db_session, current_edition.id, request.user.id, mine)
-        return page(request, "badges/mine.html", edition=current_edition, registration=mine, face=face)
+        badge = await badges.my_badge(db_session, current_edition.id, request.user.id)
+        return page(request, "badges/mine.html", edition=current_edition, badge=badge)
 
 
 def provide_badge_holder() -> Callable[..., Awaitable[tuple]]:
@@ -46,6 +43,7 @@ def provide_badge_holder() -> Callable[..., Awaitable[tuple]]:
     return checkin.identify
 
 
+@functools.lru_cache(maxsize=8)  # per language: the words are fixed for the life of the process
 def checkin_labels(lang: str) -> dict[str, dict[str, str]]:
     """The words the check-in script shows beside a verdict, in the page's language: why a scan is refused and
     the person's category (static/js/checkin.js reads them from the page; the API answers with codes)."""
@@ -70,6 +68,11 @@ def _places_html(request: Request, edition: editions.Edition, places: dict[str, 
     return Markup(html)  # noqa: S704 (our own template, rendered just above)
 
 
+def _public_key_text(key: Ed25519PublicKey) -> str:
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
 class CheckInPages(Controller):
     path = "/checkin"
     include_in_schema = False
@@ -79,8 +82,7 @@ class CheckInPages(Controller):
     async def scanner(
         self, request: Request, db_session: DbSession, current_edition: CurrentEdition
     ) -> Template:
-        key = (await badges.signing_key(db_session, current_edition.id)).public_key()
-        raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        key = await badges.verify_key(db_session, current_edition.id)
         places = {
             kind: await checkin.places(db_session, current_edition.id, kind)
             for kind in ("session", "tour", "meeting")
@@ -89,7 +91,7 @@ class CheckInPages(Controller):
             request,
             "badges/checkin.html",
             edition=current_edition,
-            public_key=base64.b64encode(raw).decode(),
+            public_key=_public_key_text(key),
             server_now=int(clock.now().timestamp() * 1000),
             place_selects=_places_html(request, current_edition, places),
             labels=checkin_labels(request_lang(request)),

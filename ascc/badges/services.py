@@ -3,13 +3,16 @@ data printed on a badge. Reissuing (lost badge, new category, cancellation) revo
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -311,6 +314,58 @@ async def my_registration(
         )
         .execution_options(populate_existing=True)
     )
+
+
+@dataclass(frozen=True)
+class MyBadge:
+    """What the badge page shows in words; the image and the downloads come from the API (my_face)."""
+
+    name_latin: str
+    mode: str
+    badge_code: str
+
+
+@functools.cache
+def _my_badge() -> Select[Any]:
+    # Core, built at first use (the person's table through the registration's relationship, mapped by then).
+    reg = registration.Registration.__table__
+    user = registration.Registration.user.property.mapper.local_table
+    badge = Badge.__table__
+    return (
+        select(
+            reg.c.status,
+            reg.c.category,
+            reg.c.mode,
+            reg.c.badge_code,
+            user.c.name_latin,
+            badge.c.category,
+            badge.c.mode,
+        )
+        .select_from(
+            reg.join(user, user.c.id == reg.c.user_id).outerjoin(
+                badge, (badge.c.registration_id == reg.c.id) & badge.c.revoked_at.is_(None)
+            )
+        )
+        .where(reg.c.edition_id == bindparam("edition_id"), reg.c.user_id == bindparam("user_id"))
+    )
+
+
+async def my_badge(session: AsyncSession, edition_id: int, user_id: int) -> MyBadge | None:
+    """The person's badge in force, issued now if there is none that fits (as my_face would); None without a
+    confirmed registration. One read when the badge is there, as on every visit but the first."""
+    row = (await session.execute(_my_badge(), {"edition_id": edition_id, "user_id": user_id})).first()
+    if row is None or row[0] != "confirmed":
+        return None
+    _, category, mode, badge_code, name_latin, badge_category, badge_mode = row
+    if (badge_category, badge_mode) != (category, mode):
+        reg = await my_registration(session, edition_id, user_id)
+        if reg is None:  # withdrawn since the read above
+            return None
+        with contextlib.suppress(DomainError):  # no longer confirmed: the page says so
+            await current_badge(session, reg)
+            return MyBadge(reg.user.name_latin, reg.mode, reg.badge_code or "")
+        return None
+    return MyBadge(name_latin, mode, badge_code or "")
 
 
 async def my_face(

@@ -14,8 +14,15 @@ from ascc.webhooks import payloads
 from ascc.webhooks import services as webhooks
 
 
+async def listeners(session: AsyncSession) -> list[int]:
+    """The endpoints that take check-ins. Read by a scan before its first write, so that SQLite's write lock
+    is not held across this query (an endpoint enabled in between sees the next check-in)."""
+    return await webhooks.listeners(session, payloads.CHECKIN_RECORDED)
+
+
 async def checked_in(
     session: AsyncSession,
+    endpoint_ids: list[int],
     *,
     check_in_id: int,
     registration_id: int,
@@ -25,15 +32,15 @@ async def checked_in(
     place_id: int | None,
     at: datetime,
 ) -> None:
-    async def build() -> payloads.Event:
-        return payloads.check_in(
-            check_in_id=check_in_id,
-            registration_id=registration_id,
-            edition_id=edition_id,
-            person_id=person_id,
-            place_type=place_type,
-            place_id=place_id,
-            at=at,
-        )
-
-    await webhooks.emit(session, payloads.CHECKIN_RECORDED, build)
+    if not endpoint_ids:
+        return
+    event = payloads.check_in(
+        check_in_id=check_in_id,
+        registration_id=registration_id,
+        edition_id=edition_id,
+        person_id=person_id,
+        place_type=place_type,
+        place_id=place_id,
+        at=at,
+    )
+    await webhooks.record(session, event, endpoint_ids)

@@ -334,3 +334,25 @@ async def test_a_changed_category_is_revoked_as_such_in_the_list(session, world)
     nonces = await badges.revoked(session, world.edition_id)
     badge = (await session.scalars(select(Badge).where(Badge.code == code))).one()
     assert (nonces, badge.revoked_reason) == ([signing.nonce_text(badge.nonce)], "category_changed")
+
+
+async def test_a_badge_shown_again_at_another_gate_names_the_first_gate_and_counts_once(
+    session, world
+) -> None:
+    code = await code_of(session, world.edition_id, world.official)
+    first = await checkin.scan(session, world.edition_id, scan(code), None)
+    await session.commit()
+    elsewhere = checkin.ScanInput(code=code, place_type="entrance", device_id="gate-2")
+    other_gate = await checkin.scan(session, world.edition_id, elsewhere, None)
+    same_gate = await checkin.scan(session, world.edition_id, scan(code), None)
+    await session.commit()
+    assert (other_gate.result, other_gate.first_place_en, other_gate.checked_in_at) == (
+        "duplicate",
+        "gate-1",
+        first.checked_in_at,
+    )
+    assert (same_gate.result, same_gate.first_place_en) == ("duplicate", None)
+    assert (
+        other_gate.person == first.person and len({first.scan_id, other_gate.scan_id, same_gate.scan_id}) == 3
+    )
+    assert (await figures.stats(session, world.edition_id)).entrance_today == 1

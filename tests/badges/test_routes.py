@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ascc.accounts import services as accounts
 from ascc.badges import checkin, signing
+from ascc.badges.models import Badge
 from ascc.badges.routes import checkin_labels
 from ascc.db import create_engine
 from ascc.mail.models import OutboxMessage
@@ -59,6 +60,19 @@ def bearer(w, who: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {w.tokens[who]}"}
 
 
+async def _change_registration(settings, user_id: int, **values) -> None:
+    """As an organizer's edit would, outside the app."""
+    engine = create_engine(settings.database_url)
+    async with async_sessionmaker(engine)() as session:
+        await session.execute(
+            update(registration.Registration)
+            .where(registration.Registration.user_id == user_id)
+            .values(**values)
+        )
+        await session.commit()
+    await engine.dispose()
+
+
 async def test_my_badge_png_decodes_to_a_code_the_public_key_verifies(client, world) -> None:
     png = await client.get("/api/v1/me/badge.png", headers=bearer(world, "official"))
     key = await client.get("/api/v1/badges/public-key")
@@ -95,15 +109,7 @@ async def test_my_badge_svg_and_pdf_carry_both_scripts(client, world) -> None:
 
 async def test_online_badge_says_online_and_unconfirmed_people_have_none(client, world, settings) -> None:
     svg = await client.get("/api/v1/me/badge.svg", headers=bearer(world, "online"))
-    engine = create_engine(settings.database_url)
-    async with async_sessionmaker(engine)() as session:
-        await session.execute(
-            update(registration.Registration)
-            .where(registration.Registration.user_id == world.bank)
-            .values(status="waiting")
-        )
-        await session.commit()
-    await engine.dispose()
+    await _change_registration(settings, world.bank, status="waiting")
     none = await client.get("/api/v1/me/badge.png", headers=bearer(world, "bank"))
     await sign_in(client, "bank@example.org", PASSWORD)
     page = await client.get("/badge")
@@ -334,3 +340,23 @@ async def test_japanese_checkin_page_carries_japanese_words_for_every_reason_and
     assert offline_reasons and offline_reasons <= set(checkin.REASONS)
     assert labels == checkin_labels("ja") and set(labels["reason"]) == set(checkin.REASONS)
     assert all(not word.isascii() for word in labels["reason"].values())  # none left in English
+
+
+async def test_the_badge_page_follows_a_changed_mode_at_once_and_reissues_the_badge(
+    client, world, settings
+) -> None:
+    await sign_in(client, "official@example.org", PASSWORD)
+    before = (await client.get("/badge")).text
+    await _change_registration(settings, world.official, mode="online")
+    after = text_of((await client.get("/badge")).text)
+    engine = create_engine(settings.database_url)
+    async with async_sessionmaker(engine)() as session:
+        reg = await registration.my_registration(session, world.edition_id, world.official)
+        badges_of = (await session.scalars(select(Badge).where(Badge.registration_id == reg.id))).all()
+    await engine.dispose()
+    assert "Show it at the entrance" in text_of(before) and 'alt="Badge of Maria Reyes' in before
+    assert "Your online badge" in after and reg.badge_code in after
+    assert sorted((b.mode, b.revoked_reason) for b in badges_of) == [
+        ("in_person", "category_changed"),
+        ("online", None),
+    ]
