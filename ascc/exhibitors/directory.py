@@ -316,21 +316,23 @@ async def set_need_status(
 # --- Suggestions ----------------------------------------------------------------------------------
 
 
+def version_columns() -> list[ColumnElement]:
+    """The marketplace's version as scalar subqueries, for `version` and for stamps that include it in their
+    own statement (matching's pool): the latest change and the row count of each table, so any insert,
+    update or delete moves one of them."""
+    columns: list[ColumnElement] = []
+    for model in (Exhibitor, Solution, Need):
+        columns.append(select(func.max(model.updated_at)).scalar_subquery())
+        columns.append(select(func.count()).select_from(model).scalar_subquery())
+    return columns
+
+
+_VERSION = select(*version_columns())  # built once: SQLAlchemy keys it once, not per request
+
+
 async def version(session: AsyncSession) -> tuple:
     """Changes whenever an exhibitor, solution or need is added, changed or removed: the key of cached results."""
-    row = (
-        await session.execute(
-            select(
-                select(func.max(Exhibitor.updated_at)).scalar_subquery(),
-                select(func.count()).select_from(Exhibitor).scalar_subquery(),
-                select(func.max(Solution.updated_at)).scalar_subquery(),
-                select(func.count()).select_from(Solution).scalar_subquery(),
-                select(func.max(Need.updated_at)).scalar_subquery(),
-                select(func.count()).select_from(Need).scalar_subquery(),
-            )
-        )
-    ).one()
-    return tuple(row)
+    return tuple((await session.execute(_VERSION)).one())
 
 
 @dataclass

@@ -8,6 +8,7 @@ ascc.matching.placement.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -155,6 +156,16 @@ async def open_count(session: AsyncSession, edition_id: int, user_id: int) -> in
             )
         )
         or 0
+    )
+
+
+def open_count_among(found: Iterable[Meeting], user_id: int) -> int:
+    """open_count over meetings already read (all of the person's, e.g. tracking.mine's lists)."""
+    return sum(
+        1
+        for m in found
+        if (m.status in ("accepted", "scheduled") and user_id in (m.requester_id, m.recipient_id))
+        or (m.status == "requested" and m.requester_id == user_id)
     )
 
 

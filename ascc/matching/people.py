@@ -8,15 +8,17 @@ marketplace changes (a few small queries decide that), not on every request.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc.exhibitors import directory
+from ascc.matching import page_state
 from ascc.matching import services as matching
-from ascc.matching.models import MatchingProfile, Meeting
+from ascc.matching.models import Meeting
 from ascc.matching.recommend import Offer, Person, Pool, Recommendation, pool_of, recommend
 from ascc.registration import services as registration
 from ascc.text import fold_name
@@ -62,28 +64,9 @@ _recommended: OrderedDict[tuple[int, int, int], tuple[tuple, list[tuple[Card, Re
 RECOMMENDED_KEPT = 4096  # people; the least recently seen go first
 
 
-async def _stamp(session: AsyncSession, edition_id: int) -> tuple:
-    reg = registration.Registration
-    row = (
-        await session.execute(
-            select(
-                select(func.max(reg.updated_at)).where(reg.edition_id == edition_id).scalar_subquery(),
-                select(func.count()).select_from(reg).where(reg.edition_id == edition_id).scalar_subquery(),
-                select(func.max(MatchingProfile.updated_at))
-                .where(MatchingProfile.edition_id == edition_id)
-                .scalar_subquery(),
-                select(func.count())
-                .select_from(MatchingProfile)
-                .where(MatchingProfile.edition_id == edition_id)
-                .scalar_subquery(),
-            )
-        )
-    ).one()
-    return (*row, await directory.version(session))
-
-
-async def _load(session: AsyncSession, edition_id: int) -> _Cached:
-    stamp = await _stamp(session, edition_id)
+async def _load(session: AsyncSession, edition_id: int, stamp: tuple | None = None) -> _Cached:
+    """`stamp`: the pool's stamp when the caller read it already (page_state.viewer_state)."""
+    stamp = stamp or await page_state.pool_stamp(session, edition_id)
     cached = _cache.get(edition_id)
     if cached and cached.stamp == stamp:
         return cached
@@ -152,24 +135,49 @@ async def me_as_person(
     return _describe(mine, profile, solutions, needs)[1]
 
 
+KNOWN_STATUSES = (
+    "requested",
+    "accepted",
+    "scheduled",
+    "held",
+)  # people asked or met are not recommended again
+
+
+def known_among(meetings: Iterable[Any], user_id: int) -> frozenset[int]:
+    """The people `user_id` has an open request or meeting with (or met), from meetings already read."""
+    return frozenset(
+        p
+        for m in meetings
+        if m.status in KNOWN_STATUSES and user_id in (m.requester_id, m.recipient_id)
+        for p in (m.requester_id, m.recipient_id)
+    )
+
+
 async def recommendations(
-    session: AsyncSession, edition_id: int, user_id: int, limit: int = 20, settings: Any = None
+    session: AsyncSession,
+    edition_id: int,
+    user_id: int,
+    limit: int = 20,
+    settings: Any = None,
+    known: frozenset[int] | None = None,
+    stamp: tuple | None = None,
 ) -> list[tuple[Card, Recommendation]]:
-    """`settings`: the edition's matching settings when the caller has them (one query less)."""
-    cached = await _load(session, edition_id)
+    """`settings`, `known` (known_among) and the pool's `stamp`: when the caller has them (a query less each).
+    The same list object is returned while nothing it depends on changed (the page keeps its HTML by it)."""
+    cached = await _load(session, edition_id, stamp)
     me = await me_as_person(session, edition_id, user_id, cached)
     if me is None:
         return []
     settings = settings or await matching.get_settings(session, edition_id)
-    # People I already have an open request or meeting with are not recommended again.
-    rows = await session.execute(
-        select(Meeting.requester_id, Meeting.recipient_id).where(
-            Meeting.edition_id == edition_id,
-            Meeting.status.in_(("requested", "accepted", "scheduled", "held")),
-            (Meeting.requester_id == user_id) | (Meeting.recipient_id == user_id),
+    if known is None:
+        rows = await session.execute(
+            select(Meeting.requester_id, Meeting.recipient_id).where(
+                Meeting.edition_id == edition_id,
+                Meeting.status.in_(KNOWN_STATUSES),
+                (Meeting.requester_id == user_id) | (Meeting.recipient_id == user_id),
+            )
         )
-    )
-    known = frozenset(p for pair in rows.tuples() for p in pair)
+        known = frozenset(p for pair in rows.tuples() for p in pair)
     pairs = tuple(tuple(pair) for pair in settings.allowed_pairs)
     key, basis = (edition_id, user_id, limit), (cached.stamp, me, pairs, known)
     kept = _recommended.get(key)
@@ -203,11 +211,13 @@ async def directory_listing(
     query: str = "",
     category: str = "",
     sector: str = "",
+    settings: Any = None,
+    stamp: tuple | None = None,
 ) -> tuple[tuple, list[Card]]:
     """`directory_cards` with the stamp of the data they were read from: the same stamp and the same people
-    mean the same cards (the people list's HTML is kept by it)."""
-    cached = await _load(session, edition_id)
-    settings = await matching.get_settings(session, edition_id)
+    mean the same cards (the people list's HTML is kept by it). `settings` and `stamp`: as in recommendations."""
+    cached = await _load(session, edition_id, stamp)
+    settings = settings or await matching.get_settings(session, edition_id)
     me = await me_as_person(session, edition_id, viewer_id, cached)
     needle = fold_name(query)  # the names' folding: "nguyen" finds Nguyễn, "dang" finds Đặng
     result = []

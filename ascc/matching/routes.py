@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,16 @@ from ascc.editions import phases
 from ascc.editions import services as editions
 from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.i18n import translate
-from ascc.matching import invitations, meeting_requests, meetings, people, placement, printouts, tracking
+from ascc.matching import (
+    invitations,
+    meeting_requests,
+    meetings,
+    page_state,
+    people,
+    placement,
+    printouts,
+    tracking,
+)
 from ascc.matching import services as matching
 from ascc.matching.models import FORMATS, OUTCOMES, PRIORITIES
 from ascc.notifications import services as notifications
@@ -48,26 +58,52 @@ def _base(request: Request) -> str:
 async def _home(request: Request, db_session: DbSession) -> Template:
     edition = await editions.require_current(db_session)
     user_id = request.user.id
-    profile = await matching.get_profile(db_session, edition.id, user_id)
-    mine_registration = await registration.my_registration(db_session, edition.id, user_id)
-    await tracking.sweep_no_shows(db_session, edition.id)
-    settings = await matching.get_settings(db_session, edition.id)
-    recommended = await people.recommendations(db_session, edition.id, user_id, limit=10, settings=settings)
+    state = await page_state.viewer_state(db_session, edition.id, user_id)
+    if state.no_shows_due:
+        await tracking.sweep_no_shows(db_session, edition.id)
     lists = await tracking.mine(db_session, edition.id, user_id)
+    every = [*lists.incoming, *lists.outgoing, *lists.accepted, *lists.scheduled, *lists.past]
+    recommended = await people.recommendations(
+        db_session,
+        edition.id,
+        user_id,
+        limit=10,
+        settings=state.settings,
+        known=people.known_among(every, user_id),
+        stamp=state.stamp,
+    )
     return page(
         request,
         "matching/home.html",
         edition=edition,
-        registered=mine_registration is not None and mine_registration.status == "confirmed",
-        profile=profile,
-        settings=settings,
-        recommended=recommended,
+        registered=state.confirmed,
+        profile=state.has_profile,
+        settings=state.settings,
+        recommended=_recommended_html(request, recommended),
         lists=lists,
-        limit=matching.limit_of(settings, profile),
+        limit=state.limit(),
         requests_window=_requests_window(edition),
-        open_count=await meetings.open_count(db_session, edition.id, user_id),
+        open_count=meetings.open_count_among(every, user_id),
         notes=await notifications.unread(db_session, user_id, 10),
     )
+
+
+def _recommended_html(request: Request, recommended: list) -> Markup:
+    """The recommendations' HTML, kept per worker, language and person while people.recommendations returns
+    the same list (it makes a new one whenever anything they are computed from changes)."""
+    kept = getattr(request.app.state, "recommended_html", None)
+    if kept is None:
+        kept = request.app.state.recommended_html = OrderedDict()
+    key = (request_lang(request), request.user.id)
+    found = kept.get(key)
+    if found is not None and found[0] is recommended:
+        kept.move_to_end(key)
+        return found[1]
+    html = Markup(render(request, "matching/_recommended.html", recommended=recommended))  # noqa: S704
+    kept[key] = (recommended, html)
+    if len(kept) > people.RECOMMENDED_KEPT:
+        kept.popitem(last=False)
+    return html
 
 
 class MatchingPages(Controller):
@@ -94,9 +130,17 @@ class MatchingPages(Controller):
         category: FromQuery[str] = "",
         sector: FromQuery[str] = "",
     ) -> Template:
-        await _require_participant(request, db_session, current_edition.id)
+        state = await page_state.viewer_state(db_session, current_edition.id, request.user.id)
+        await _require_participant(request, db_session, current_edition.id, state.confirmed)
         stamp, cards = await people.directory_listing(
-            db_session, current_edition.id, request.user.id, q[:100], category, sector
+            db_session,
+            current_edition.id,
+            request.user.id,
+            q[:100],
+            category,
+            sector,
+            settings=state.settings,
+            stamp=state.stamp,
         )
         return page(
             request,
@@ -323,12 +367,17 @@ def _people_list(request: Request, stamp: tuple, cards: list[people.Card]) -> Ma
     return Markup(html)  # noqa: S704 (our own template, rendered just above)
 
 
-async def _require_participant(request: Request, db_session: DbSession, edition_id: int) -> None:
-    """Who is who (positions, what people offer) is for confirmed participants and organizers only."""
+async def _require_participant(
+    request: Request, db_session: DbSession, edition_id: int, confirmed: bool | None = None
+) -> None:
+    """Who is who (positions, what people offer) is for confirmed participants and organizers only.
+    `confirmed`: whether the viewer's registration is, when the caller read it already."""
     if request.user.is_organizer:
         return
-    mine = await registration.my_registration(db_session, edition_id, request.user.id)
-    if mine is None or mine.status != "confirmed":
+    if confirmed is None:
+        mine = await registration.my_registration(db_session, edition_id, request.user.id)
+        confirmed = mine is not None and mine.status == "confirmed"
+    if not confirmed:
         raise DomainError("matching.error.not_registered", "not_registered", status=403)
 
 

@@ -3,12 +3,13 @@ assignment and locks, and the lists of meetings people and organizers read."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import BindParameter, Select, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -33,6 +34,9 @@ from ascc.text import collect, optional_block
 
 # --- At the table and afterwards --------------------------------------------------------------------
 
+
+_EDITION: BindParameter[int] = bindparam("edition_id")
+_VIEWER: BindParameter[int] = bindparam("viewer_id")
 
 CHECK_IN_FROM = timedelta(minutes=15)  # before the start: people arrive early at the table
 
@@ -108,6 +112,23 @@ def feedback_opens(meeting: Meeting) -> datetime | None:
     return meeting.slot.ends_at if meeting.slot is not None else None
 
 
+def no_shows_due(edition_id: Any, now: Any, late: Any) -> Select[tuple[int]]:
+    """The meetings sweep_no_shows records: `late` is `now - NO_SHOW_AFTER` (values or bind parameters)."""
+    return (
+        select(Meeting.id)
+        .join(MatchingSlot, MatchingSlot.id == Meeting.slot_id)
+        .where(
+            Meeting.edition_id == edition_id,
+            Meeting.status == "scheduled",
+            Meeting.format == "in_person",  # online rooms have no door to check in at
+            or_(
+                (MatchingSlot.starts_at < late) & Meeting.checked_in_at.is_(None),
+                MatchingSlot.ends_at < now,
+            ),
+        )
+    )
+
+
 async def sweep_no_shows(session: AsyncSession, edition_id: int) -> int:
     """Meetings nobody checked in to within 10 minutes of their start: recorded as no-shows, the table freed.
     A meeting only one party came to stays scheduled (its table kept) until its end, then is a no-show too.
@@ -116,19 +137,7 @@ async def sweep_no_shows(session: AsyncSession, edition_id: int) -> int:
     marked by exactly one of them (the others find it no longer scheduled), with no version conflict.
     """
     now = clock.now()
-    due = (
-        select(Meeting.id)
-        .join(MatchingSlot, MatchingSlot.id == Meeting.slot_id)
-        .where(
-            Meeting.edition_id == edition_id,
-            Meeting.status == "scheduled",
-            Meeting.format == "in_person",  # online rooms have no door to check in at
-            or_(
-                (MatchingSlot.starts_at < now - NO_SHOW_AFTER) & Meeting.checked_in_at.is_(None),
-                MatchingSlot.ends_at < now,
-            ),
-        )
-    )
+    due = no_shows_due(edition_id, now, now - NO_SHOW_AFTER)
     if await session.scalar(due.limit(1)) is None:
         return 0  # the usual case: nothing to write, and no write lock taken
     missed = (
@@ -269,14 +278,16 @@ class MyMeetings:
     past: list[Meeting]  # declined, cancelled, held, no-show
 
 
-async def mine(session: AsyncSession, edition_id: int, user_id: int) -> MyMeetings:
-    members = await delegations.members_of_head(session, edition_id, user_id)
-    people = [user_id, *members]
-    rows = await session.scalars(
-        select(Meeting)
+@functools.cache
+def _mine_statement() -> Select[Any]:
+    """Built once (on first use, once every mapper is known), so SQLAlchemy keys it once, not per request."""
+    members = delegations.members_of_head_query(_EDITION, _VIEWER)  # the viewer's, when they head one
+    for_us = (Meeting.recipient_id == _VIEWER) | Meeting.recipient_id.in_(members)
+    return (
+        select(Meeting, for_us.label("for_us"))
         .where(
-            Meeting.edition_id == edition_id,
-            or_(Meeting.requester_id.in_(people), Meeting.recipient_id.in_(people)),
+            Meeting.edition_id == _EDITION,
+            or_(Meeting.requester_id == _VIEWER, Meeting.requester_id.in_(members), for_us),
         )
         .options(
             joinedload(Meeting.requester),
@@ -286,10 +297,16 @@ async def mine(session: AsyncSession, edition_id: int, user_id: int) -> MyMeetin
         )
         .order_by(Meeting.id.desc())
     )
+
+
+async def mine(session: AsyncSession, edition_id: int, user_id: int) -> MyMeetings:
+    """The viewer's meetings and requests, with those of their delegation's members when they are its head:
+    one statement."""
+    rows = await session.execute(_mine_statement(), {"edition_id": edition_id, "viewer_id": user_id})
     result = MyMeetings([], [], [], [], [])
-    for m in rows.unique():
+    for m, for_us in rows.unique():
         if m.status == "requested":
-            (result.incoming if m.recipient_id in people else result.outgoing).append(m)
+            (result.incoming if for_us else result.outgoing).append(m)
         elif m.status == "accepted":
             result.accepted.append(m)
         elif m.status == "scheduled":

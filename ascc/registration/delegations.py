@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -205,9 +206,9 @@ async def heads_of(session: AsyncSession, edition_id: int, user_ids: list[int]) 
     return {user_id: head for user_id, head in rows.tuples() if head != user_id}
 
 
-async def members_of_head(session: AsyncSession, edition_id: int, head_user_id: int) -> list[int]:
-    """The people a delegation head may answer for (active members other than the head)."""
-    rows = await session.scalars(
+def members_of_head_query(edition_id: Any, head_user_id: Any) -> Select[tuple[int]]:
+    """The user ids of members_of_head, as a statement other statements may embed (values or bind parameters)."""
+    return (
         select(Registration.user_id)
         .join(Delegation, Delegation.id == Registration.delegation_id)
         .where(
@@ -217,4 +218,8 @@ async def members_of_head(session: AsyncSession, edition_id: int, head_user_id: 
             Registration.status.in_(ACTIVE_STATUSES),
         )
     )
-    return list(rows.all())
+
+
+async def members_of_head(session: AsyncSession, edition_id: int, head_user_id: int) -> list[int]:
+    """The people a delegation head may answer for (active members other than the head)."""
+    return list((await session.scalars(members_of_head_query(edition_id, head_user_id))).all())
