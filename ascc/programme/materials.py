@@ -5,6 +5,7 @@ speakers' consent (audited).
 from __future__ import annotations
 
 from datetime import date
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -148,7 +149,18 @@ async def delete_material(
     await session.flush()
 
 
-def is_available(material: Material, today: date) -> bool:
+class Windowed(Protocol):
+    """A material as far as its publication goes (a row, or the columns the public pages read)."""
+
+    @property
+    def publish_consent(self) -> bool: ...
+    @property
+    def available_from(self) -> date | None: ...
+    @property
+    def available_until(self) -> date | None: ...
+
+
+def is_available(material: Windowed, today: date) -> bool:
     """Public within its window (dates in the edition's zone) and only with the speakers' consent: a
     material unpublishes itself the day after its deadline, without anyone doing anything."""
     return (

@@ -13,7 +13,6 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,10 +22,11 @@ from ascc.files import services as files
 from ascc.front_cache import cacheable, keep_while
 from ascc.i18n import translate
 from ascc.notifications import services as notifications
-from ascc.programme import agenda, editing, materials, releases, session_editing
+from ascc.programme import agenda, editing, materials, personal_pages, releases, session_editing
 from ascc.programme import services as programme
 from ascc.programme.agenda import AgendaMeeting
 from ascc.programme.change_details import describe
+from ascc.programme.personal_pages import CSRF_SLOT
 from ascc.programme.schedule import (
     COMMON_ZONES,
     FORMATS,
@@ -148,26 +148,9 @@ def _personal_agendas(request: Request) -> FragmentCache:
     return cache
 
 
-# Stands for the visitor's CSRF token in cached pages; replaced on the way out.
-CSRF_SLOT = "@@ascc-csrf-token@@"
 VARY = {"vary": "Accept-Language, Cookie"}
-
-
-def _csrf_token(request: Request) -> str:
-    """The visitor's CSRF token; "" when the CSRF middleware let the request through (a Bearer token),
-    where the token is Empty, which is truthy (`or ""` let it through into the page)."""
-    token = ScopeState.from_scope(request.scope).csrf_token
-    return token if isinstance(token, str) else ""
-
-
-def _for_every_visitor(next_path: str) -> dict[str, Any]:
-    """Template values of a page rendered once for every visitor: the CSRF slot, and a language switch that
-    comes back to `next_path` (not to the address the first visitor typed)."""
-    return {
-        "csrf_token": lambda: CSRF_SLOT,
-        "csrf_input": Markup('<input type="hidden" name="_csrf_token" value="{}">').format(CSRF_SLOT),
-        "lang_url": lambda lang: f"/lang/{lang}?next={next_path}",
-    }
+_csrf_token = personal_pages.csrf_token
+_for_every_visitor = personal_pages.for_every_visitor
 
 
 def _agenda_html(
@@ -463,29 +446,13 @@ async def _session_page(
     session_id: int,
     error: str | None = None,
     status_code: int = 200,
-) -> Template:
-    """A published session with what the viewer can do in it: save it, take a seat, see clashes."""
+) -> Response:
+    """A published session with what the signed-in viewer can do in it: save it, take a seat, see clashes."""
     current = await programme.current_programme(schedule_cache(request))
     item = programme.published_item(current, session_id)
-    assert current.schedule is not None  # published_item found the session in it
-    context = await _session_context(db_session, streamed_channels, current, item)
-    context["error"] = error
-    if request.user is not None:
-        mine = await programme.saved_ids(db_session, request.user.id, current.edition.id)
-        context["saved"] = session_id in mine
-        context["seat"] = await programme.seat_of(db_session, request.user.id, session_id)
-        context["clashes"] = [
-            other
-            for other_id in sorted(mine - {session_id})
-            if (other := current.schedule.by_id.get(other_id))
-            and other.status != "cancelled"
-            and other.overlaps(item)
-        ]
-        if item.signup and context["seat"] is None:
-            refusal = await programme.signup_refusal(db_session, request.user.id, current, item)
-            if refusal is not None and refusal.code in ("not_registered", "online_registration"):
-                context["refusal"] = refusal.code
-    return page(request, "programme/session.html", status_code=status_code, **context)
+    return await personal_pages.session_page(
+        request, db_session, streamed_channels, current, item, error=error, status_code=status_code
+    )
 
 
 async def _mine(request: Request, current: programme.Programme) -> tuple[set[int], set[int]]:
@@ -537,7 +504,7 @@ class MyAgendaPages(Controller):
         db_session: DbSession,
         session_id: FromPath[int],
         streamed_channels: StreamedChannels,
-    ) -> Template | Redirect:
+    ) -> Response:
         current = await programme.current_programme(schedule_cache(request))
         try:
             await programme.sign_up(db_session, request.user.id, current, session_id)

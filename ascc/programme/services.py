@@ -28,8 +28,8 @@ from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.mail import services as mail
 from ascc.notifications import services as notifications
 from ascc.places import Place
-from ascc.programme import materials, session_editing
-from ascc.programme.models import AgendaEntry, Material, ProgrammeSession, Release, SessionPerson, Speaker
+from ascc.programme import materials, personal, session_editing
+from ascc.programme.models import AgendaEntry, ProgrammeSession, Release, SessionPerson, Speaker
 from ascc.programme.schedule import Item, Schedule, clashes
 from ascc.programme.session_editing import pool_key
 from ascc.registration import services as registration
@@ -203,18 +203,7 @@ async def saved_and_signed_up(
     session: AsyncSession, user_id: int, edition_id: int
 ) -> tuple[set[int], set[int]]:
     """The sessions a person saved, and those of them they signed up for: one query (the agenda's marks)."""
-    rows = await session.execute(
-        select(AgendaEntry.session_id, AgendaEntry.signed_up).where(
-            AgendaEntry.user_id == user_id, AgendaEntry.edition_id == edition_id
-        )
-    )
-    saved: set[int] = set()
-    signed_up: set[int] = set()
-    for session_id, seat in rows.tuples():
-        saved.add(session_id)
-        if seat:
-            signed_up.add(session_id)
-    return saved, signed_up
+    return await personal.saved_and_signed_up(session, user_id, edition_id)
 
 
 async def save(session: AsyncSession, user_id: int, programme: Programme, session_id: int) -> bool:
@@ -255,16 +244,21 @@ async def signup_refusal(
     session: AsyncSession, user_id: int, programme: Programme, item: Item
 ) -> DomainError | None:
     """Why this person may not take a seat in this session, or None when they may."""
+    mine = await registration.my_registration(session, programme.edition.id, user_id)
+    return refusal_for(item, (mine.status, mine.mode) if mine is not None else None)
+
+
+def refusal_for(item: Item, mine: tuple[str, str] | None) -> DomainError | None:
+    """signup_refusal's rules, given the person's registration as (status, mode) or None."""
     if not item.signup:
         return DomainError("error.signup_not_needed", "no_signup", status=409)
     if item.status == "cancelled":
         return DomainError("error.session_cancelled", "cancelled", status=409)
     if item.ends_at <= clock.now():
         return DomainError("error.session_over", "over", status=409)
-    mine = await registration.my_registration(session, programme.edition.id, user_id)
-    if mine is None or mine.status != "confirmed":
+    if mine is None or mine[0] != "confirmed":
         return DomainError("error.signup_needs_registration", "not_registered", status=403)
-    if item.format != "online" and mine.mode != "in_person":
+    if item.format != "online" and mine[1] != "in_person":
         # Places limit the room; people registered to attend online follow it without one.
         return DomainError("error.signup_in_person_only", "online_registration", status=409)
     return None
@@ -373,15 +367,14 @@ async def my_agenda(
     session: AsyncSession, user_id: int, programme: Programme
 ) -> tuple[list[AgendaLine], list[ProgrammeSession]]:
     """The agenda in time order with clashes marked, and the saved sessions that are no longer published."""
-    ids = await saved_ids(session, user_id, programme.edition.id)
+    seats = await personal.saved_with_seats(session, user_id, programme.edition.id)
+    ids = set(seats)
     schedule = programme.schedule
     items = [schedule.by_id[i] for i in ids if schedule and i in schedule.by_id]
-    seats = await capacity.statuses_of(
-        session, [pool_key(i.id) for i in items if i.signup], capacity.person(user_id)
-    )
     clashing = clashes(items)
     items.sort(key=lambda i: (i.starts_at, i.id))
-    lines = [AgendaLine(i, seats.get(pool_key(i.id)), i.id in clashing) for i in items]
+    # A seat counts where the session has places (as before: a pool left from earlier settings does not).
+    lines = [AgendaLine(i, seats[i.id] if i.signup else None, i.id in clashing) for i in items]
     gone_ids = sorted(i for i in ids if not schedule or i not in schedule.by_id)
     gone = (
         list((await session.scalars(select(ProgrammeSession).where(ProgrammeSession.id.in_(gone_ids)))).all())
@@ -466,14 +459,9 @@ async def roles_in(session: AsyncSession, user_id: int, session_id: int) -> set[
 
 async def available_materials(session: AsyncSession, edition: editions.Edition, session_id: int) -> list[Any]:
     """A session's slides and recordings that are public today (window and consent): one query."""
-    rows = await session.scalars(
-        select(Material)
-        .join(ProgrammeSession, ProgrammeSession.id == Material.session_id)
-        .where(Material.session_id == session_id, ProgrammeSession.edition_id == edition.id)
-        .order_by(Material.id)
-    )
+    rows = await personal.session_materials(session, edition.id, session_id)
     today = clock.now().astimezone(ZoneInfo(edition.timezone)).date()
-    return [m for m in rows.all() if materials.is_available(m, today)]
+    return [m for m in rows if materials.is_available(m, today)]
 
 
 async def sessions_of(session: AsyncSession, edition_id: int) -> list[Any]:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ascc import db
+from ascc.accounts import auth
 from ascc.accounts import services as accounts
 from ascc.editions import services as editions
 from ascc.programme import materials, session_editing
@@ -419,6 +420,11 @@ async def _agenda_queries(client, site, extra_sessions: int) -> int:
         )
     await publish(site.session, site.edition_id)
     client.app.state.schedule_cache.invalidate()
+    for kept in (
+        auth._sessions,
+        editions._kept_current,
+    ):  # both counts start with the person and the edition unread
+        kept._items.clear()
     counter = QueryCounter()
     event.listen(Engine, "before_cursor_execute", counter)
     try:
@@ -433,7 +439,9 @@ async def db_edition(site):
     return await editions.get_by_id(site.session, site.edition_id)
 
 
-async def test_agenda_query_count_does_not_grow_with_the_programme(client, site) -> None:
+async def test_agenda_query_count_does_not_grow_with_the_programme(client, site, monkeypatch) -> None:
+    for kept in (auth._sessions, editions._kept_current):  # however slow this machine is today
+        monkeypatch.setattr(kept, "ttl", 3600.0)
     await make_user(site.session, "q@example.org")
     await sign_in(client, "q@example.org", PASSWORD)
     few = await _agenda_queries(client, site, 0)

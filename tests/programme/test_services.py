@@ -12,7 +12,7 @@ from ascc.errors import DomainError, ValidationFailed
 from ascc.files import services as files
 from ascc.mail import services as mail
 from ascc.notifications import services as notifications
-from ascc.programme import editing, materials, releases, session_editing
+from ascc.programme import editing, materials, personal, releases, session_editing
 from ascc.programme import services as programme
 from ascc.programme.session_editing import NeedsConfirmation
 from ascc.registration import registering
@@ -193,6 +193,25 @@ async def test_signup_fills_places_then_queues_and_promotes_with_mail(session, p
     assert [n.kind for n in await notifications.unread(session, people[2].id)] == ["session_promoted"]
     lines, _ = await programme.my_agenda(session, people[2].id, current)
     assert [(line.item.id, line.seat) for line in lines] == [(prog.parallel, "confirmed")]
+
+
+async def test_a_persons_marks_on_a_session_page_are_read_in_one_statement(session, prog) -> None:
+    people = [await _registered(session, prog.edition_id, f"m{n}@example.org") for n in range(3)]
+    stranger = await make_user(session, "nobody@example.org")
+    current = await _current(session, prog.edition_id)
+    for person in people:
+        await programme.sign_up(session, person.id, current, prog.parallel)
+    await programme.save(session, people[2].id, current, prog.water)
+    await session.commit()
+    waiting = await personal.session_marks(session, people[2].id, prog.edition_id, prog.parallel)
+    assert waiting.saved == {prog.parallel, prog.water} and waiting.seat == capacity.Claim("waiting", 1)
+    assert waiting.counts == capacity.PoolCounts(limit=2, confirmed=2, waiting=1)
+    assert waiting.registration == ("confirmed", "in_person")
+    seated = await personal.session_marks(session, people[0].id, prog.edition_id, prog.parallel)
+    assert seated.seat == capacity.Claim("confirmed", None) and seated.saved == {prog.parallel}
+    nobody = await personal.session_marks(session, stranger.id, prog.edition_id, prog.water)
+    assert (nobody.saved, nobody.seat, nobody.registration) == (frozenset(), None, None)
+    assert nobody.counts == capacity.PoolCounts(limit=None, confirmed=0, waiting=0)  # no places: no pool
 
 
 async def test_signup_needs_a_confirmed_registration_and_a_session_with_places(session, prog) -> None:
