@@ -3,14 +3,15 @@
 Every change starts with an UPDATE of the pool row. On PostgreSQL that takes the row lock, so a
 second transaction waits and then reads the committed counts (READ COMMITTED); on SQLite the UPDATE
 takes the database write lock before anything is read (SQLite's driver begins the transaction at the
-first write), so concurrent claims queue up behind each other instead of counting stale numbers.
+first write), so concurrent claims queue up behind each other instead of counting stale numbers. A SQLite
+transaction that is already the writer (it locked a person first) has nothing left to lock: it reads the row.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,16 +74,36 @@ async def lock_pools(session: AsyncSession, keys: list[str]) -> None:
     await locks.lock_rows(session, CapacityPool.__tablename__, ids.all())
 
 
+_LOCK_POOL = (
+    update(CapacityPool)
+    .where(CapacityPool.key == bindparam("pool_key"))
+    .values(version=CapacityPool.version + 1)
+    .returning(CapacityPool)
+    .execution_options(populate_existing=True, synchronize_session=False)
+)
+_READ_POOL = (
+    select(CapacityPool)
+    .where(CapacityPool.key == bindparam("pool_key"))
+    .execution_options(populate_existing=True)
+)
+
+
+async def _sqlite_writer(session: AsyncSession) -> bool:
+    """SQLite, and this transaction already holds the database's one write lock (it has written or began
+    IMMEDIATE: the SQLite driver opens a transaction only for a write)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    raw = await (await session.connection()).get_raw_connection()
+    return bool(raw.driver_connection is not None and raw.driver_connection.in_transaction)
+
+
 async def lock_pool(session: AsyncSession, key: str) -> CapacityPool:
     """Take the pool's lock for the rest of the transaction and return it with fresh counts (one statement:
-    the UPDATE that locks returns the row)."""
-    pool = await session.scalar(
-        update(CapacityPool)
-        .where(CapacityPool.key == key)
-        .values(version=CapacityPool.version + 1)
-        .returning(CapacityPool)
-        .execution_options(populate_existing=True, synchronize_session=False)
-    )
+    the UPDATE that locks returns the row). On SQLite a transaction that is already the writer holds every
+    row's lock: a plain read (on the event loop's thread, ascc/sqlite_inline.py) returns the same counts
+    without a write's round trip through the driver's thread while all other writers wait."""
+    statement = _READ_POOL if await _sqlite_writer(session) else _LOCK_POOL
+    pool = await session.scalar(statement, {"pool_key": key})
     if pool is None:
         raise NotFound("capacity")
     return pool
@@ -116,6 +137,15 @@ async def _position(session: AsyncSession, pool: CapacityPool, entry: CapacityEn
     return (ahead or 0) + 1
 
 
+async def admit(session: AsyncSession, pool: CapacityPool, *, queue_only: bool = False) -> str:
+    """What a holder new to this pool (locked by the caller) would get now: confirmed or waiting. Reads only."""
+    has_room = pool.limit is None or pool.confirmed < pool.limit
+    # Nobody jumps the queue: while people wait, a newcomer waits too.
+    if not queue_only and has_room and await _waiting_count(session, pool) == 0:
+        return "confirmed"
+    return "waiting"
+
+
 async def claim(
     session: AsyncSession,
     key: str,
@@ -123,22 +153,24 @@ async def claim(
     *,
     queue_only: bool = False,
     locked: CapacityPool | None = None,
+    admitted: str | None = None,
 ) -> Claim:
     """A seat if one is free and nobody waits, else a place on the waiting list. Idempotent per holder.
 
     `queue_only`: a waiting place even if a seat is free (a ballot's left-out people queue for later seats).
     `locked`: the pool as lock_pool returned it earlier in this transaction (its lock and counts hold).
+    `admitted`: what `admit` answered for this holder, new to the pool, with `locked` held since (its row
+    can then be written with its status at once): no lookup of an earlier entry, no second count.
     """
     pool = locked if locked is not None and locked.key == key else await lock_pool(session, key)
-    entry = await _entry(session, pool, holder)
-    if entry is not None and entry.status != "released":
-        position = await _position(session, pool, entry) if entry.status == "waiting" else None
-        return Claim(entry.status, position)
-    has_room = pool.limit is None or pool.confirmed < pool.limit
-    # Nobody jumps the queue: while people wait, a newcomer waits too.
-    status = (
-        "confirmed" if not queue_only and has_room and await _waiting_count(session, pool) == 0 else "waiting"
-    )
+    entry = None
+    status = admitted if pool is locked else None
+    if status is None:
+        entry = await _entry(session, pool, holder)
+        if entry is not None and entry.status != "released":
+            position = await _position(session, pool, entry) if entry.status == "waiting" else None
+            return Claim(entry.status, position)
+        status = await admit(session, pool, queue_only=queue_only)
     sequence = pool.next_sequence
     pool.next_sequence += 1
     if status == "confirmed":

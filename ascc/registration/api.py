@@ -1,5 +1,6 @@
 """The registration API: my registration in the current edition (participants)."""
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, cast
 
 import msgspec
@@ -64,7 +65,10 @@ class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 async def registration_out(
-    db_session: DbSession, edition: editions.Edition, r: Any, positions: dict[str, int] | None = None
+    db_session: DbSession,
+    edition: editions.Edition,
+    r: Any,
+    positions: Mapping[str, int | None] | None = None,
 ) -> RegistrationOut:
     """`positions` (holder -> place in the queue) lets a list answer without a query per waiting person."""
     return RegistrationOut(
@@ -127,7 +131,10 @@ class RegistrationApi(Controller):
             require_open=request.user.role != "organizer",  # outside the dates: 409 registration_closed
             privacy_version=privacy_version,
         )
-        return await registration_out(db_session, current_edition, created)
+        # The place in the queue as the claim found it, under the pool's lock: no second count of the queue.
+        claimed = registration.positions_claimed(db_session)
+        known = claimed if registration.holder(created.id) in claimed else None
+        return await registration_out(db_session, current_edition, created, known)
 
     @post(
         "/cancel",

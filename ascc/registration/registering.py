@@ -21,7 +21,7 @@ from ascc.accounts import services as accounts
 from ascc.capacity import services as capacity
 from ascc.db import rows_changed
 from ascc.editions import services as editions
-from ascc.errors import DomainError, ValidationFailed
+from ascc.errors import DomainError, NotFound, ValidationFailed
 from ascc.i18n import is_country
 from ascc.mail import services as mail
 from ascc.organizations import services as organizations
@@ -43,11 +43,13 @@ from ascc.registration.services import (
     get_settings,
     holder,
     list_questions,
-    my_registration,
     new_badge_code,
     pool_key,
+    positions_claimed,
     registration_id_of,
+    registration_row,
 )
+from ascc.registration.services import my_registration as my_registration  # read by callers of register
 from ascc.taxonomy import SECTORS
 from ascc.text import FieldError, email_key, optional_block, optional_line
 
@@ -194,31 +196,39 @@ async def register(
     `require_open=False` is for organizers, who register people whatever the dates (windows.admission says
     who else may, and when); `notify=False` for operators (the demo seed) adding people without mail.
     """
-    # The person first: a double-submitted form runs twice, one after the other, and the second finds the
-    # first's registration ("already registered") instead of failing on the unique index.
-    await locks.lock_people(session, user_id)
-    settings = await get_settings(session, edition_id)
+    # What needs no lock is read and checked first: on SQLite, everything after lock_people below holds the
+    # database's one write lock, and every other registration waits for it (issue #26). The edition's
+    # settings, dates and questions are read as of now, like those of a registration made a moment earlier.
+    settings = await get_settings(session, edition_id, pools=False)
     # Outside the window only a late-registration code admits (checked once the code is taken below).
     late = require_open and windows.admission(
         await editions.get_by_id(session, edition_id), settings, data.category, bool(data.code), clock.now()
     )
     answers, errors = await _validate(session, edition_id, data, new=True, answers_later=answers_later)
-    existing = await my_registration(session, edition_id, user_id)
+    user = await accounts.get_user(session, user_id)
+    # Only looked up here: a new organization is made under the lock (people before anything written).
+    known = None
+    if data.organization and not invite_token and not errors:
+        known = await organizations.find_by_name(session, data.organization)
+
+    # The person next: a double-submitted form runs twice, one after the other, and the second finds the
+    # first's registration ("already registered") instead of failing on the unique index.
+    await locks.lock_people(session, user_id)
+    existing = await registration_row(session, edition_id, user_id)
     if existing is not None and existing.status in ACTIVE_STATUSES:
         raise DomainError("error.already_registered", "already_registered", status=409)
     invite = await find_invite(session, invite_token) if invite_token else None
-    # Read everything the mail needs now: after lock_pool below, other registrations wait for this one.
-    user = await accounts.get_user(session, user_id)
-    await editions.get_by_id(session, edition_id)
-    if invite is not None and email_key(user.email) != invite.email_key:
-        raise DomainError("error.invite_foreign", "invite_foreign", status=403)
+    if invite is not None:
+        await session.refresh(user, ["email"])  # the address as it is now that the person is locked
+        if email_key(user.email) != invite.email_key:
+            raise DomainError("error.invite_foreign", "invite_foreign", status=403)
     if errors:
         raise ValidationFailed(errors)
 
     if invite is not None:
         organization = invite.delegation.organization
     elif data.organization:
-        organization = await organizations.find_or_create(session, data.organization, data.country)
+        organization = known or await organizations.find_or_create(session, data.organization, data.country)
     else:
         organization = None
     organization_id = organization.id if organization is not None else None
@@ -230,7 +240,7 @@ async def register(
         raise ValidationFailed({"category": ("error.invitation_required", {})})
 
     key = pool_key(edition_id, data.mode)
-    pool = await capacity.lock_pool(session, key)  # serialises quota checks and seat claims of this pool
+    pool = await _lock_pool(session, edition_id, key)  # serialises quota checks and seat claims of this pool
     if data.mode == "in_person":
         await _check_quota(session, edition_id, organization_id, exclude=existing.id if existing else None)
 
@@ -245,14 +255,19 @@ async def register(
     registration.privacy_accepted_at = clock.now()
     registration.cancelled_at = registration.decided_at = None
     registration.note = None  # the reason of an earlier decision is not mailed with this one
-    registration.status = "pending"
+    # Its status before its row is written: one INSERT, no UPDATE of the row right after.
+    seated = data.category not in settings.approval_categories
+    registration.status = await capacity.admit(session, pool) if seated else "pending"
     registration.badge_code = registration.badge_code or new_badge_code()
     if existing is None:
         session.add(registration)
     await session.flush()
-    if data.category not in settings.approval_categories:
-        claimed = await capacity.claim(session, key, holder(registration.id), locked=pool)
+    if seated:
+        # A new registration is new to the pool: its holder key names its id, which it has only now.
+        new = registration.status if existing is None else None
+        claimed = await capacity.claim(session, key, holder(registration.id), locked=pool, admitted=new)
         registration.status = claimed.status
+        positions_claimed(session)[holder(registration.id)] = claimed.position
     if invite is not None:
         invite.status, invite.registration_id = "accepted", registration.id
     await session.flush()
@@ -264,6 +279,14 @@ async def register(
     set_committed_value(registration, "organization", organization)
     set_committed_value(registration, "delegation", invite.delegation if invite else None)
     return registration
+
+
+async def _lock_pool(session: AsyncSession, edition_id: int, key: str) -> Any:
+    try:
+        return await capacity.lock_pool(session, key)
+    except NotFound:  # the edition's first registration: its pools are made with its settings
+        await get_settings(session, edition_id)
+        return await capacity.lock_pool(session, key)
 
 
 def _apply(registration: Registration, data: RegistrationInput, answers: dict[str, Any]) -> None:

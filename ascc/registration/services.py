@@ -15,7 +15,7 @@ import secrets
 import unicodedata
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -89,8 +89,9 @@ def token_hash(raw: str) -> str:
 # --- settings and questions -----------------------------------------------------------------------------------
 
 
-async def get_settings(session: AsyncSession, edition_id: int) -> RegistrationSettings:
-    """The edition's settings, created with no limits on first use; the seat pools exist with them."""
+async def get_settings(session: AsyncSession, edition_id: int, *, pools: bool = True) -> RegistrationSettings:
+    """The edition's settings, created with no limits on first use; the seat pools exist with them
+    (`pools=False`: not made sure of, for a caller that makes them when it finds one missing)."""
     query = select(RegistrationSettings).where(RegistrationSettings.edition_id == edition_id)
     settings = await session.scalar(query)
     if settings is None:
@@ -106,9 +107,10 @@ async def get_settings(session: AsyncSession, edition_id: int) -> RegistrationSe
         except IntegrityError:
             settings = await session.scalar(query)
             assert settings is not None
-    await capacity.ensure_pools(
-        session, {pool_key(edition_id, mode): _limit(settings, mode) for mode in MODES}
-    )
+    if pools:
+        await capacity.ensure_pools(
+            session, {pool_key(edition_id, mode): _limit(settings, mode) for mode in MODES}
+        )
     return settings
 
 
@@ -133,6 +135,19 @@ async def my_registration(session: AsyncSession, edition_id: int, user_id: int) 
         .options(joinedload(Registration.organization), joinedload(Registration.delegation))
         .execution_options(populate_existing=True)
     )
+
+
+# Built once: read under the person's lock by every registration (issue #26).
+_ROW = (
+    select(Registration)
+    .where(Registration.edition_id == bindparam("edition_id"), Registration.user_id == bindparam("user_id"))
+    .execution_options(populate_existing=True)
+)
+
+
+async def registration_row(session: AsyncSession, edition_id: int, user_id: int) -> Registration | None:
+    """The person's registration as it is now, without its relations (read again once the person is locked)."""
+    return await session.scalar(_ROW, {"edition_id": edition_id, "user_id": user_id})
 
 
 async def find_invite(session: AsyncSession, raw_token: str) -> DelegationInvite:
@@ -171,6 +186,13 @@ async def waiting_position(session: AsyncSession, registration: Registration) ->
         session, pool_key(registration.edition_id, registration.mode), holder(registration.id)
     )
     return claim.position if claim else None
+
+
+def positions_claimed(session: AsyncSession) -> dict[str, int | None]:
+    """Holder key -> place in the queue (None: a seat) of the places registering claimed in this session:
+    the answer to a registration names its place without counting the queue again."""
+    positions: dict[str, int | None] = session.info.setdefault("ascc.registration.positions", {})
+    return positions
 
 
 async def waiting_positions(session: AsyncSession, edition_id: int) -> dict[str, int]:
