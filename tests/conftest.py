@@ -37,10 +37,23 @@ PG_TEMPLATE = "ascc_test_template"
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+# Modules whose tests take 5-50 s each. Two test processes take the next test as they finish one (pytest-xdist
+# sends its groups first, then the tests in this order): collected near the end, one of these could keep one
+# process busy for up to a minute while the other had nothing left. They run first, whole modules, in order.
+SLOW_FIRST = (
+    "tests/security/test_bad_input.py",
+    "tests/test_cli.py",
+    "tests/security/test_authorization_matrix.py",
+    "tests/test_database_restart.py",
+    "tests/test_migrations.py",
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The Chromium tests share their test process's one browser, which lives on the session's event loop: a
     browser test module that does not run there is refused at once, with what to add. (They used to run one
     after another in one test process; with some thirty of them that process finished minutes after the other.)"""
+    items.sort(key=lambda item: item.nodeid.split("::")[0].replace("\\", "/") not in SLOW_FIRST)
     for item in items:
         if "tests/browser/" in item.nodeid.replace("\\", "/"):
             marker = item.get_closest_marker("asyncio")

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,7 @@ from ascc.app import create_app
 from ascc.db import create_engine
 from tests.badges.conftest import PASSWORD, build_badges
 from tests.support import needs
-from tests.support.live import ROOT
+from tests.support.live import start_server
 from tests.support.pdf import pdf_text
 from tests.support.services import private_redis
 from tests.support.web import sign_in, text_of
@@ -54,21 +52,24 @@ async def organizer(settings) -> None:
     await engine.dispose()
 
 
-def start_worker(settings, log: Path) -> subprocess.Popen:
+def start_worker(settings, log: Path) -> BaseProcess:
+    """`ascc worker` in a process of its own, forked from one that imported the application already (a new
+    interpreter spends 3-4 s of CPU importing it); its output, stdout and stderr, goes to `log`."""
     environment = {
         **os.environ,
         "ASCC_DATABASE_URL": settings.database_url,
         "ASCC_REDIS_URL": settings.redis_url or "",
         "ASCC_BASE_URL": settings.base_url,
     }
-    with log.open("w") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "ascc.cli", "worker", "--concurrency", "2"],
-            env=environment,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    log.write_text("")
+    return start_server(["worker", "--concurrency", "2"], environment, log)
+
+
+def stop_worker(worker: BaseProcess) -> int | None:
+    """SIGTERM, as an operator's service manager sends it; the exit code once it has stopped."""
+    worker.terminate()
+    worker.join(timeout=30)
+    return worker.exitcode
 
 
 async def wait_for_sheet(client, progress_url: str, tries: int = 150) -> str:
@@ -98,8 +99,7 @@ async def test_a_queued_badge_sheet_waits_for_the_worker_process_which_draws_it(
             pdf = await client.get(progress_url + "/badges.pdf")
             dashboard_after = await client.get("/organizer")
         finally:
-            worker.send_signal(signal.SIGTERM)
-            exit_code = worker.wait(timeout=30)
+            exit_code = stop_worker(worker)
     log = (tmp_path / "worker.log").read_text()
     assert started.status_code == 303
     assert 'data-status="done"' not in before_worker.text and queue_length == 1
@@ -124,17 +124,25 @@ async def test_without_a_reachable_redis_the_web_worker_draws_the_sheet_itself(
     assert 'data-status="done"' in page and "5badgesin" in text_of(page).replace(" ", "")
 
 
-def test_the_worker_command_explains_that_it_needs_redis(settings) -> None:
+def test_the_worker_command_explains_that_it_needs_redis(settings, tmp_path) -> None:
     environment = {**os.environ, "ASCC_DATABASE_URL": settings.database_url, "ASCC_REDIS_URL": ""}
-    done = subprocess.run(
-        [sys.executable, "-m", "ascc.cli", "worker"],
-        env=environment,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 1
-    assert "ASCC_REDIS_URL is not set" in done.stderr and "Traceback" not in done.stderr
+    out, err = tmp_path / "stdout", tmp_path / "stderr"
+    done = start_server(["worker"], environment, out, err)
+    done.join(timeout=60)
+    stderr = err.read_text()
+    assert done.exitcode == 1
+    assert "ASCC_REDIS_URL is not set" in stderr and "Traceback" not in stderr
+
+
+async def listening(worker: BaseProcess, log: Path) -> None:
+    """Until the worker says it listens for jobs (up to a minute on a loaded machine), then a moment more for it
+    to ask the queue for its first job."""
+    for _ in range(600):
+        if "listening for background jobs" in log.read_text() or not worker.is_alive():
+            break
+        await asyncio.sleep(0.1)
+    assert worker.is_alive(), log.read_text()[-2000:]
+    await asyncio.sleep(0.5)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -148,7 +156,7 @@ async def test_the_worker_waits_out_a_redis_outage_quietly_then_draws_the_sheet(
     settings = make_settings(redis_url=f"redis://127.0.0.1:{free_port}/0")
     with private_redis(free_port, tmp_path):
         worker = start_worker(settings, tmp_path / "worker.log")
-        await asyncio.sleep(3.0)  # started and listening
+        await listening(worker, tmp_path / "worker.log")
     try:
         before = cpu_seconds(worker.pid)
         await asyncio.sleep(4.0)  # Redis is away
@@ -163,8 +171,7 @@ async def test_the_worker_waits_out_a_redis_outage_quietly_then_draws_the_sheet(
                 )
                 page = await wait_for_sheet(client, started.headers["location"], tries=300)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
+        stop_worker(worker)
     log = (tmp_path / "worker.log").read_text()
     assert busy < 1.0, f"the worker used {busy:.1f} s of CPU in 4 s without Redis"
     assert 'data-status="done"' in page, log[-2000:]

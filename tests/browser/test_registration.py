@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from tests.browser.test_foundation import wait_for_mail
-from tests.conftest import ROOT
+from tests.support.live import run_command
 from tests.support.web import link_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]  # one Chromium per process
@@ -17,26 +17,13 @@ PASSWORD = "a long enough password"
 
 
 def make_account(server, email: str, name: str, role: str = "delegate") -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ascc.cli",
-            "users",
-            "create",
-            email,
-            "--role",
-            role,
-            "--name",
-            name,
-            "--password",
-            PASSWORD,
-        ],
-        env=server.env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
+    """`ascc users create`, run as an operator would, in a fork of a process that imported the app already."""
+    with tempfile.TemporaryDirectory() as folder:
+        run_command(
+            ["users", "create", email, "--role", role, "--name", name, "--password", PASSWORD],
+            server.env,
+            Path(folder) / "users-create.log",
+        )
 
 
 async def sign_in(page, server, email: str, password: str = PASSWORD) -> None:

@@ -26,16 +26,28 @@ _FORK_SERVER.set_forkserver_preload(["tests.support.server_process"])
 
 
 def start_server(
-    argv: list[str], environment: dict[str, str], log_path: Path
+    argv: list[str], environment: dict[str, str], log_path: Path, error_path: Path | None = None
 ) -> multiprocessing.process.BaseProcess:
-    """`ascc ARGV` (with cheap password hashing) in a process forked from one that imported the app already."""
+    """`ascc ARGV` (with cheap password hashing) in a process forked from one that imported the app already;
+    stdout and stderr to `log_path`, or stderr to `error_path` if given."""
     from tests.support import server_process
 
+    errors = str(error_path) if error_path else None
     process = _FORK_SERVER.Process(
-        target=server_process.run, args=(argv, environment, str(log_path)), daemon=True
+        target=server_process.run, args=(argv, environment, str(log_path), errors), daemon=True
     )
     process.start()
     return process
+
+
+def run_command(argv: list[str], environment: dict[str, str], log_path: Path) -> None:
+    """`ascc ARGV` to its end in a fork of the same process as the servers (a new interpreter would spend
+    3-4 s of CPU importing the application first); fails, with its output, unless it exits with 0."""
+    log_path.write_text("")
+    process = start_server(argv, environment, log_path)
+    process.join(timeout=120)
+    if process.exitcode != 0:
+        raise RuntimeError(f"ascc {' '.join(argv)} exited with {process.exitcode}: " + log_path.read_text())
 
 
 def wait_until_up(url: str, process: multiprocessing.process.BaseProcess, log_path: Path) -> None:

@@ -20,10 +20,10 @@ from tests.support.hashing import use_cheap_hashing
 use_cheap_hashing()
 
 
-def run(argv: list[str], environment: dict[str, str], log_path: str) -> None:
+def run(argv: list[str], environment: dict[str, str], log_path: str, error_path: str | None = None) -> None:
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     os.dup2(log, 1)
-    os.dup2(log, 2)
+    os.dup2(os.open(error_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND) if error_path else log, 2)
     os.environ.clear()
     os.environ.update(environment)
     sys.argv = ["ascc", *argv]
