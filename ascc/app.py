@@ -22,7 +22,6 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components
@@ -124,6 +123,7 @@ from ascc.reports.routes import DashboardPages, ReportPages, ReportsApi
 from ascc.reports.services import DashboardCache
 from ascc.security import (
     BearerAwareCSRFMiddleware,
+    SessionCookieConfig,
     is_rate_limited,
     security_headers_hook,
 )
@@ -313,7 +313,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         create_all=False,  # the schema belongs to the migrations
     )
     secret = hashlib.sha256(settings.secret_key.encode()).digest()
-    session_config = CookieBackendConfig(
+    session_config = SessionCookieConfig(
         secret=secret,
         key="ascc_session",
         max_age=14 * 24 * 3600,
