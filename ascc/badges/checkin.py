@@ -204,9 +204,9 @@ async def _count(
 ) -> tuple[int | None, rows.FirstCheckIn | None]:
     """Count the person at the place once: (the new check-in's id, None), or (None, the first check-in).
 
-    `counted`: whether they were, as read with their badge (else read here). A read takes no lock: a badge
-    shown twice at a door is answered without a write. The insert below still decides between two scans at
-    once."""
+    `counted`: whether they were, as read with their badge (else read here). That read takes no lock, and a
+    badge shown twice at a door tries no insert here; its scan-log line is still a write, though (on SQLite it
+    queues for the database's write lock like any other). The insert below decides between two scans at once."""
     if counted is None:
         counted = rows.Counted(await rows.first_check_in(session, holder.registration_id, place_key))
     if counted.first is not None:
@@ -308,7 +308,7 @@ async def scan(
         "result": result,
         "reason": reason,
         "registration_id": holder.registration_id if holder else None,
-        "check_in_id": entry_id,
+        "check_in_id": entry_id if first is None else first.id,  # a duplicate keeps the check-in it found
         "scanned_at": scanned_at,
         "received_at": now,
         "clock_flagged": flagged,
@@ -316,24 +316,12 @@ async def scan(
         "by_user_id": user_id,
     }
     try:
-        scan_id = await rows.log(session, values)
+        logged = await rows.log(session, values)
     except IntegrityError:  # the same device and nonce at the same moment (a double submit): one answer
         await session.rollback()
         return await scan(session, edition_id, data, user_id, timezone)  # now a replay, decided as such
     return _answer(
-        rows.Logged(
-            scan_id,
-            result,
-            reason,
-            None,
-            entry_id,
-            data.place_type,
-            data.place_id,
-            data.device_id,
-            flagged,
-            scanned_at,
-            now,
-        ),
+        logged,
         holder,
         await place_label(session, edition_id, data.place_type, data.place_id),
         moment if entry_id is not None else first,
@@ -377,10 +365,15 @@ async def _answer_of(session: AsyncSession, edition_id: int, log: rows.Logged) -
     if log.registration_id is not None:
         holder = Holder.of(await registration.get_registration(session, log.registration_id))
     first: rows.FirstCheckIn | None = None
-    if log.result == "ok" and log.check_in_id is not None:
+    if log.result in ("ok", "duplicate") and log.check_in_id is not None:  # this place's check-in
         first = await rows.check_in_by_id(session, log.check_in_id)
-    elif log.result == "duplicate" and holder is not None:
-        place_key = await rows.last_place_key(session, holder.registration_id, log.place_type)
+    elif log.result == "duplicate" and holder is not None and log.place_type != "meeting":
+        # Logged before a duplicate kept its check-in: the place's key, reckoned as the scan did (a meeting's
+        # cannot be: which meeting those tables held then is not in the log).
+        zone = ZoneInfo((await editions.get_by_id(session, edition_id)).timezone)
+        moment = log.received_at if log.clock_flagged else log.scanned_at
+        day = moment.astimezone(zone).date().isoformat()
+        place_key = _place_key(ScanInput("", log.place_type, log.place_id), day)
         if place_key is not None:
             first = await rows.first_check_in(session, holder.registration_id, place_key)
     label = await place_label(session, edition_id, log.place_type, log.place_id)

@@ -67,6 +67,7 @@ def person_of(reg: registration.Registration) -> Person:
 
 
 class FirstCheckIn(NamedTuple):
+    id: int
     checked_in_at: datetime
     device_id: str
 
@@ -111,6 +112,7 @@ def _by_nonce() -> Select[Any]:
             user.c.name_latin,
             user.c.name_local,
             org.c.name_en,
+            counted.c.id,
             counted.c.checked_in_at,
             counted.c.device_id,
         )
@@ -138,13 +140,13 @@ async def badge_by_nonce(
         return None
     revoked_at, revoked_reason, badge_category, badge_mode, reg_id, user_id, status = row[:7]
     category, mode, country, badge_code, name_latin, name_local, organization = row[7:14]
-    first_at, first_device = row[14:]
+    first_id, first_at, first_device = row[14:]
     person = Person(
         name_latin, name_local or "", organization or "", category, country or "", mode, badge_code or ""
     )
     counted = None
     if place_key is not None:
-        counted = Counted(FirstCheckIn(first_at, first_device) if first_at is not None else None)
+        counted = Counted(FirstCheckIn(first_id, first_at, first_device) if first_id is not None else None)
     return BadgeRow(
         revoked_at,
         revoked_reason,
@@ -175,21 +177,12 @@ INSERT_CHECK_IN = text(
     "ON CONFLICT (registration_id, place_key) DO NOTHING RETURNING id"
 ).bindparams(*(bindparam(name, type_=_check_in.c[name].type) for name in _CHECK_IN_COLUMNS))
 
-_FIRST_CHECK_IN = select(_check_in.c.checked_in_at, _check_in.c.device_id).where(
+_FIRST_CHECK_IN = select(_check_in.c.id, _check_in.c.checked_in_at, _check_in.c.device_id).where(
     _check_in.c.registration_id == bindparam("registration_id"),
     _check_in.c.place_key == bindparam("place_key"),
 )
-_CHECK_IN_BY_ID = select(_check_in.c.checked_in_at, _check_in.c.device_id).where(
+_CHECK_IN_BY_ID = select(_check_in.c.id, _check_in.c.checked_in_at, _check_in.c.device_id).where(
     _check_in.c.id == bindparam("id")
-)
-_LAST_PLACE_KEY = (
-    select(_check_in.c.place_key)
-    .where(
-        _check_in.c.registration_id == bindparam("registration_id"),
-        _check_in.c.place_type == bindparam("place_type"),
-    )
-    .order_by(_check_in.c.id.desc())
-    .limit(1)
 )
 
 
@@ -206,13 +199,6 @@ async def check_in_by_id(session: AsyncSession, check_in_id: int) -> FirstCheckI
     return FirstCheckIn(*row) if row is not None else None
 
 
-async def last_place_key(session: AsyncSession, registration_id: int, place_type: str) -> str | None:
-    """The person's latest check-in of this type: where a replayed duplicate was counted first."""
-    return await session.scalar(
-        _LAST_PLACE_KEY, {"registration_id": registration_id, "place_type": place_type}
-    )
-
-
 # --- the log of every scan ---------------------------------------------------------------------------------
 
 
@@ -223,7 +209,7 @@ class Logged(NamedTuple):
     result: str
     reason: str | None
     registration_id: int | None
-    check_in_id: int | None
+    check_in_id: int | None  # ok: the check-in it made; duplicate: the one it found (exactly this place's)
     place_type: str
     place_id: int | None
     device_id: str
@@ -245,8 +231,9 @@ async def logged(session: AsyncSession, device_id: str, nonce: str) -> Logged | 
     return Logged(*row) if row is not None else None
 
 
-async def log(session: AsyncSession, values: dict[str, Any]) -> int:
-    """Log a scan; its id. Raises IntegrityError for a (device, nonce) logged already."""
+async def log(session: AsyncSession, values: dict[str, Any]) -> Logged:
+    """Log a scan; the record of it, read from what was written (so the answer and a later replay of it agree).
+    Raises IntegrityError for a (device, nonce) logged already."""
     scan_id = await session.scalar(_INSERT_SCAN, values)
     assert scan_id is not None
-    return int(scan_id)
+    return Logged(int(scan_id), *(values[name] for name in Logged._fields[1:]))

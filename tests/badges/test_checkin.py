@@ -356,3 +356,57 @@ async def test_a_badge_shown_again_at_another_gate_names_the_first_gate_and_coun
         other_gate.person == first.person and len({first.scan_id, other_gate.scan_id, same_gate.scan_id}) == 3
     )
     assert (await figures.stats(session, world.edition_id)).entrance_today == 1
+
+
+async def test_a_replayed_duplicate_names_its_own_place_after_a_check_in_elsewhere(session, world) -> None:
+    """An offline phone syncs a duplicate scan at the workshop after its holder checked in at another session:
+    the replay still says when they entered the workshop (not the other session), old log lines included."""
+    from sqlalchemy import update
+
+    from ascc.badges.models import Scan
+    from ascc.editions import services as editions
+    from ascc.programme import session_editing
+    from tests.programme.conftest import session_form
+
+    edition = await editions.get_by_id(session, world.edition_id)
+    open_talk, _ = await session_editing.save_session(
+        session,
+        edition,
+        None,
+        session_form(title_en="Open talk", start="15:00", end="16:00", format="in_person"),
+    )
+    await session.commit()
+    code = await code_of(session, world.edition_id, world.official)
+    now = clock.now()
+    at_workshop, at_talk = now - timedelta(minutes=30), now - timedelta(minutes=5)
+    first = await checkin.scan(
+        session, world.edition_id, scan(code, "session", world.talk, scanned_at=at_workshop), None
+    )
+    await session.commit()
+    phone = checkin.ScanInput(
+        code, "session", world.talk, now - timedelta(minutes=20), "phone-2", "dup-1", True
+    )
+    duplicate = await checkin.scan(session, world.edition_id, phone, None)
+    await session.commit()
+    later = await checkin.scan(
+        session, world.edition_id, scan(code, "session", open_talk.id, scanned_at=at_talk), None
+    )
+    await session.commit()
+    replay = await checkin.scan(session, world.edition_id, phone, None)
+    await session.commit()
+    assert (first.result, duplicate.result, later.result) == ("ok", "duplicate", "ok")
+    assert (replay.result, replay.scan_id, replay.checked_in_at, replay.first_place_en) == (
+        "duplicate",
+        duplicate.scan_id,
+        at_workshop,
+        "gate-1",
+    )
+    # A duplicate logged before it kept its check-in: found by its place all the same.
+    await session.execute(update(Scan).where(Scan.id == duplicate.scan_id).values(check_in_id=None))
+    await session.commit()
+    old_line = await checkin.scan(session, world.edition_id, phone, None)
+    assert (old_line.result, old_line.checked_in_at, old_line.place_label_en) == (
+        "duplicate",
+        at_workshop,
+        "Sludge workshop",
+    )

@@ -7,6 +7,7 @@ nobody gets a 5xx, and every answer is one a client can act on.
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -387,6 +388,13 @@ async def test_one_badge_scanned_at_once_by_two_phones_checks_in_once(arena: Are
     results = sorted(r.json()["result"] for r in responses)
     assert results == ["duplicate"] * 6 + ["ok"] * 6
     assert await arena.scalar("select count(*) from check_in where place_type = 'entrance'") == 6
+    # The phone that lost the race says when the winner counted the person, naming the winner's phone.
+    for pair in zip(responses[::2], responses[1::2], strict=True):  # the two phones' answers for one badge
+        won, lost = sorted(pair, key=lambda r: r.json()["result"] != "ok")
+        ok, duplicate = won.json(), lost.json()
+        assert (ok["result"], duplicate["result"]) == ("ok", "duplicate")
+        assert duplicate["checked_in_at"] == ok["checked_in_at"] is not None
+        assert duplicate["first_device"] == json.loads(won.request.content)["device_id"]
 
 
 async def test_both_parties_scanned_at_their_table_at_once_make_the_meeting_held(arena: Arena) -> None:
