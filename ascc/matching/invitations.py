@@ -7,15 +7,18 @@ write, so a calendar always takes the later message over the earlier one.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import datetime
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import BindParameter, Select, bindparam, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from ascc.accounts import services as accounts
+from ascc.accounts.models import User
 from ascc.ical import (
     Attendee,
     CalendarItem,
@@ -27,7 +30,8 @@ from ascc.ical import (
     venue,
 )
 from ascc.matching import services as matching
-from ascc.matching.models import MatchingSlot, Meeting
+from ascc.matching.models import MatchingSession, MatchingSlot, Meeting
+from ascc.organizations.models import Organization
 from ascc.programme.agenda import AgendaMeeting
 
 if TYPE_CHECKING:
@@ -124,26 +128,69 @@ async def _with_a_time(session: AsyncSession, edition_id: int, user_id: int) -> 
     return list(rows.unique())
 
 
+# My agenda's meetings as plain columns, the other party's name and organization joined in: built once (on
+# first use, when the mappers are configured), so SQLAlchemy neither rebuilds nor re-keys it per request,
+# and no ORM rows are loaded. Every request reads the meetings as they are now.
+_VIEWER: BindParameter[int] = bindparam("viewer_id")
+
+
+@functools.cache
+def _agenda_statement() -> Select[Any]:
+    other_id = case((Meeting.requester_id == _VIEWER, Meeting.recipient_id), else_=Meeting.requester_id)
+    return (
+        select(
+            Meeting.id,
+            Meeting.status,
+            Meeting.place,
+            Meeting.place_number,
+            Meeting.slot_id,
+            MatchingSlot.starts_at,
+            MatchingSlot.ends_at,
+            MatchingSession.location_en,
+            MatchingSession.location_ja,
+            User.name_latin,
+            User.name_local,
+            Organization.name_en.label("organization"),
+        )
+        .join(MatchingSlot, MatchingSlot.id == Meeting.slot_id)
+        .join(MatchingSession, MatchingSession.id == MatchingSlot.session_id)
+        .join(User, User.id == other_id)
+        .outerjoin(Organization, Organization.id == User.organization_id)
+        .where(
+            Meeting.edition_id == bindparam("edition_id"),
+            or_(Meeting.requester_id == _VIEWER, Meeting.recipient_id == _VIEWER),
+            Meeting.status.in_(IN_CALENDAR),
+        )
+        .order_by(MatchingSlot.starts_at, Meeting.id)
+    )
+
+
 async def agenda_meetings(session: AsyncSession, edition_id: int, user_id: int) -> list[AgendaMeeting]:
     """The same meetings for the programme's "my agenda" page (matching.routes.provide_agenda_meetings)."""
-    meetings = await _with_a_time(session, edition_id, user_id)
-    others = {m.id: (m.recipient if m.requester_id == user_id else m.requester) for m in meetings}
-    organizations = await accounts.organization_names(session, [o.id for o in others.values()])
+    rows = await session.execute(_agenda_statement(), {"edition_id": edition_id, "viewer_id": user_id})
     result = []
-    for m in meetings:
-        assert m.slot is not None  # _with_a_time asks for one
-        other = others[m.id]
+    for row in rows:
+        # What matching.place_label reads of a meeting, its slot and the slot's session.
+        area = SimpleNamespace(location_en=row.location_en, location_ja=row.location_ja)
+        placed = SimpleNamespace(
+            place=row.place,
+            place_number=row.place_number,
+            slot_id=row.slot_id,
+            slot=SimpleNamespace(session=area),
+        )
+        name = row.name_latin
         result.append(
             AgendaMeeting(
-                id=m.id,
-                starts_at=m.slot.starts_at,
-                ends_at=m.slot.ends_at,
-                with_name=other.display_name,
-                with_organization=organizations.get(other.id, ""),
-                place_en=matching.place_label(m, "en"),
-                place_ja=matching.place_label(m, "ja"),
-                online=m.place == "room",
-                status=m.status,
+                id=row.id,
+                starts_at=row.starts_at,
+                ends_at=row.ends_at,
+                # User.display_name, spelled out for the columns read
+                with_name=f"{name} ({row.name_local})" if row.name_local and row.name_local != name else name,
+                with_organization=row.organization or "",
+                place_en=matching.place_label(placed, "en"),
+                place_ja=matching.place_label(placed, "ja"),
+                online=row.place == "room",
+                status=row.status,
             )
         )
     return result

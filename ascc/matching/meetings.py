@@ -159,8 +159,9 @@ async def open_count(session: AsyncSession, edition_id: int, user_id: int) -> in
     )
 
 
-def open_count_among(found: Iterable[Meeting], user_id: int) -> int:
-    """open_count over meetings already read (all of the person's, e.g. tracking.mine's lists)."""
+def open_count_among(found: Iterable[Any], user_id: int) -> int:
+    """open_count over meetings already read (all of the person's, e.g. tracking.mine's or my_meetings.lines'
+    lists: anything with a status, a requester_id and a recipient_id)."""
     return sum(
         1
         for m in found

@@ -7,7 +7,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy import BindParameter, Select, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -269,13 +269,27 @@ async def set_locked(session: AsyncSession, edition_id: int, meeting_id: int, lo
 # --- Lists ------------------------------------------------------------------------------------------
 
 
+M = TypeVar("M")  # a Meeting, or my_meetings.Line (the page's columns of one)
+
+
 @dataclass
-class MyMeetings:
-    incoming: list[Meeting]  # waiting for my answer (or my delegation member's, when I am the head)
-    outgoing: list[Meeting]  # my requests waiting for an answer
-    accepted: list[Meeting]  # accepted, waiting for a slot
-    scheduled: list[Meeting]  # in time order
-    past: list[Meeting]  # declined, cancelled, held, no-show
+class MyMeetings(Generic[M]):
+    incoming: list[M]  # waiting for my answer (or my delegation member's, when I am the head)
+    outgoing: list[M]  # my requests waiting for an answer
+    accepted: list[M]  # accepted, waiting for a slot
+    scheduled: list[M]  # in time order
+    past: list[M]  # declined, cancelled, held, no-show
+
+    def add(self, meeting: M, status: str, for_us: bool) -> None:
+        """Into its list by status (`for_us`: a request to the viewer or a member they answer for)."""
+        if status == "requested":
+            (self.incoming if for_us else self.outgoing).append(meeting)
+        elif status == "accepted":
+            self.accepted.append(meeting)
+        elif status == "scheduled":
+            self.scheduled.append(meeting)
+        else:
+            self.past.append(meeting)
 
 
 @functools.cache
@@ -299,20 +313,13 @@ def _mine_statement() -> Select[Any]:
     )
 
 
-async def mine(session: AsyncSession, edition_id: int, user_id: int) -> MyMeetings:
+async def mine(session: AsyncSession, edition_id: int, user_id: int) -> MyMeetings[Meeting]:
     """The viewer's meetings and requests, with those of their delegation's members when they are its head:
-    one statement."""
+    one statement. (The "my meetings" page reads only its columns: my_meetings.lines.)"""
     rows = await session.execute(_mine_statement(), {"edition_id": edition_id, "viewer_id": user_id})
-    result = MyMeetings([], [], [], [], [])
+    result: MyMeetings[Meeting] = MyMeetings([], [], [], [], [])
     for m, for_us in rows.unique():
-        if m.status == "requested":
-            (result.incoming if for_us else result.outgoing).append(m)
-        elif m.status == "accepted":
-            result.accepted.append(m)
-        elif m.status == "scheduled":
-            result.scheduled.append(m)
-        else:
-            result.past.append(m)
+        result.add(m, m.status, for_us)
     result.scheduled.sort(key=lambda m: (m.slot.starts_at if m.slot else clock.now(), m.id))
     return result
 
@@ -367,13 +374,28 @@ async def table_plan(session: AsyncSession, edition_id: int) -> list[tuple[Match
     return [(s, by_slot.get(s.id, [])) for s in slots]
 
 
+# The check-in page's meeting areas, built once (Core columns, bound parameters) and read on every request: an
+# area added, or given tables, shows at once.
+_area = MatchingSession.__table__
+_CHECK_IN_PLACES = (
+    select(
+        _area.c.id,
+        _area.c.name_en,
+        _area.c.name_ja,
+        _area.c.starts_at,
+        _area.c.ends_at,
+        _area.c.location_en,
+        _area.c.location_ja,
+    )
+    .where(_area.c.edition_id == _EDITION, _area.c.tables != 0)
+    .order_by(_area.c.starts_at, _area.c.id)
+)
+
+
 async def check_in_places(session: AsyncSession, edition_id: int) -> list[Place]:
     """Meeting areas: each matching session with in-person tables, with its location."""
-    return [
-        Place(s.id, s.name_en, s.name_ja, s.starts_at, s.ends_at, s.location_en, s.location_ja)
-        for s in await matching.list_sessions(session, edition_id)
-        if s.tables
-    ]
+    rows = await session.execute(_CHECK_IN_PLACES, {"edition_id": edition_id})
+    return [Place(*row) for row in rows.tuples().all()]
 
 
 async def meeting_at_tables(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ascc import clock
@@ -27,13 +27,17 @@ async def notify(
     await notify_many(session, [user_id], kind, link, params)
 
 
+# Built once: the pages that show unread notes (my agenda, matching) ask on every request.
+_UNREAD = (
+    select(Notification)
+    .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
+    .order_by(Notification.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
 async def unread(session: AsyncSession, user_id: int, limit: int = 20) -> list[Notification]:
-    rows = await session.scalars(
-        select(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-        .order_by(Notification.id.desc())
-        .limit(limit)
-    )
+    rows = await session.scalars(_UNREAD, {"user_id": user_id, "limit": limit})
     return list(rows.all())
 
 

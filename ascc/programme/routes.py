@@ -22,7 +22,15 @@ from ascc.files import services as files
 from ascc.front_cache import cacheable, keep_while
 from ascc.i18n import translate
 from ascc.notifications import services as notifications
-from ascc.programme import agenda, editing, materials, personal_pages, releases, session_editing
+from ascc.programme import (
+    agenda,
+    editing,
+    materials,
+    my_agenda_page,
+    personal_pages,
+    releases,
+    session_editing,
+)
 from ascc.programme import services as programme
 from ascc.programme.agenda import AgendaMeeting
 from ascc.programme.change_details import describe
@@ -548,11 +556,14 @@ async def _my_agenda(
     unread = await notifications.unread(db_session, request.user.id)
     tz = current.schedule.zone if current.schedule else ZoneInfo(current.edition.timezone)
     combined = agenda.combine(lines, bookings, meetings, tz)
+    days: list[Any] = combined.days
+    if template == "programme/my_agenda.html":  # the page people wait on: its lines' HTML reused
+        days = my_agenda_page.lines_html(request, current.release_id, tz, days)
     return page(
         request,
         template,
         edition=current.edition,
-        days=combined.days,
+        days=days,
         gone=gone,
         clash_count=combined.clash_count,
         notifications=unread,

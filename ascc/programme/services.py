@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, literal, select
+from sqlalchemy import bindparam, delete, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -503,28 +503,37 @@ async def set_recording_consent(session: AsyncSession, edition_id: int, session_
     await session.flush()
 
 
+# The check-in page's sessions, built once (Core columns, bound parameters): only the columns a place shows, as
+# hundreds of full session rows cost more to load than the page to send; read on every request, so a session
+# added or cancelled shows at once.
+_place_session, _place_room = ProgrammeSession.__table__, editions.Room.__table__
+_CHECK_IN_PLACES = (
+    select(
+        _place_session.c.id,
+        _place_session.c.title_en,
+        _place_session.c.title_ja,
+        _place_session.c.starts_at,
+        _place_session.c.ends_at,
+        _place_room.c.name_en,
+        _place_room.c.name_ja,
+    )
+    .select_from(_place_session.outerjoin(_place_room, _place_room.c.id == _place_session.c.room_id))
+    .where(
+        _place_session.c.edition_id == bindparam("edition_id"),
+        _place_session.c.status == "published",
+        _place_session.c.format != "online",
+    )
+    .order_by(_place_session.c.starts_at, _place_session.c.id)
+)
+_CHECK_IN_PLACE = _CHECK_IN_PLACES.where(_place_session.c.id == bindparam("only"))
+
+
 async def check_in_places(session: AsyncSession, edition_id: int, only: int | None = None) -> list[Place]:
     """Published sessions people attend in a room, in time order, with their room (`only`: that one)."""
-    # Only the columns a place shows: hundreds of full session rows cost more to load than the page to send.
-    query = (
-        select(
-            ProgrammeSession.id,
-            ProgrammeSession.title_en,
-            ProgrammeSession.title_ja,
-            ProgrammeSession.starts_at,
-            ProgrammeSession.ends_at,
-            editions.Room.name_en,
-            editions.Room.name_ja,
-        )
-        .outerjoin(editions.Room, editions.Room.id == ProgrammeSession.room_id)
-        .where(
-            ProgrammeSession.edition_id == edition_id,
-            ProgrammeSession.status == "published",
-            ProgrammeSession.format != "online",
-        )
-        .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)
-    )
-    rows = await session.execute(query if only is None else query.where(ProgrammeSession.id == only))
+    if only is None:
+        rows = await session.execute(_CHECK_IN_PLACES, {"edition_id": edition_id})
+    else:
+        rows = await session.execute(_CHECK_IN_PLACE, {"edition_id": edition_id, "only": only})
     return [
         Place(id_, title_en, title_ja, starts_at, ends_at, room_en or "", room_ja or "")
         for id_, title_en, title_ja, starts_at, ends_at, room_en, room_ja in rows.tuples().all()

@@ -10,14 +10,17 @@ roll-call in roll_call.py, the organizers' editing in editing.py.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, String, and_, bindparam, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from ascc.capacity import services as capacity
+from ascc.capacity.models import CapacityEntry, CapacityPool
 from ascc.errors import NotFound
 from ascc.places import Place
 from ascc.tours.models import Booking, Course, Preference, Tour
@@ -104,22 +107,64 @@ class MyBooking:
     id_document: bytes | None = None  # the encrypted ID data, when the course requires it and it is saved
 
 
-async def my_bookings(session: AsyncSession, user_id: int, edition_id: int) -> list[MyBooking]:
-    result = []
-    for booking, course in await active_bookings(session, user_id, edition_id):
-        claim = await capacity.holder_status(session, pool_key(course.id), capacity.person(user_id))
-        if claim is None:
-            continue
-        result.append(
-            MyBooking(
-                course,
-                claim.status,
-                claim.position,
-                course.requires_id and booking.id_document is None,
-                booking.id_document if course.requires_id else None,
-            )
+_entry = CapacityEntry.__table__
+_ahead = _entry.alias("ahead")
+_pool = CapacityPool.__table__
+
+
+@functools.cache
+def _my_bookings_statement() -> Select[Any]:
+    """Active bookings with the person's live seat in each course's pool and, when waiting, how many wait
+    ahead: one statement, built once on first use (it was one per booking). The pool key is pool_key()'s
+    "course:<id>", spelled in SQL; a booking whose seat is released or missing is left out, as before."""
+    ahead = (
+        select(func.count())
+        .select_from(_ahead)
+        .where(
+            _ahead.c.pool_id == _entry.c.pool_id,
+            _ahead.c.status == "waiting",
+            _ahead.c.sequence < _entry.c.sequence,
         )
-    return sorted(result, key=lambda b: b.course.departs_at)
+        .scalar_subquery()
+    )
+    return (
+        select(Course, Booking.id_document, _entry.c.status, ahead.label("ahead"))
+        .join(Course, Course.id == Booking.course_id)
+        .join(Tour, Tour.id == Course.tour_id)
+        .join(_pool, _pool.c.key == literal("course:") + cast(Course.id, String))
+        .join(
+            _entry,
+            and_(
+                _entry.c.pool_id == _pool.c.id,
+                _entry.c.holder == bindparam("holder"),
+                _entry.c.status != "released",
+            ),
+        )
+        .where(
+            Booking.user_id == bindparam("user_id"),
+            Booking.active.is_(True),
+            Tour.edition_id == bindparam("edition_id"),
+        )
+        .order_by(Course.departs_at, Course.id)
+    )
+
+
+async def my_bookings(session: AsyncSession, user_id: int, edition_id: int) -> list[MyBooking]:
+    """The person's bookings in departure order, each confirmed or waiting at a position, read live."""
+    rows = await session.execute(
+        _my_bookings_statement(),
+        {"user_id": user_id, "edition_id": edition_id, "holder": capacity.person(user_id)},
+    )
+    return [
+        MyBooking(
+            course,
+            status,
+            ahead + 1 if status == "waiting" else None,
+            course.requires_id and id_document is None,
+            id_document if course.requires_id else None,
+        )
+        for course, id_document, status, ahead in rows.tuples()
+    ]
 
 
 async def my_preferences(session: AsyncSession, user_id: int, tour_id: int) -> list[int]:
@@ -168,26 +213,36 @@ async def busy_times(
     return result
 
 
+# The check-in page's buses, built once (Core columns, bound parameters) and read on every request: a course
+# added or moved shows at once.
+_place_course, _place_tour = Course.__table__, Tour.__table__
+_CHECK_IN_PLACES = (
+    select(
+        _place_course.c.id,
+        _place_course.c.code,
+        _place_course.c.theme_en,
+        _place_course.c.theme_ja,
+        _place_course.c.departs_at,
+        _place_course.c.returns_at,
+        _place_course.c.meeting_point_en,
+        _place_course.c.meeting_point_ja,
+    )
+    .select_from(_place_course.join(_place_tour, _place_tour.c.id == _place_course.c.tour_id))
+    .where(_place_tour.c.edition_id == bindparam("edition_id"))
+    .order_by(_place_course.c.departs_at, _place_course.c.code)
+)
+_CHECK_IN_PLACE = _CHECK_IN_PLACES.where(_place_course.c.id == bindparam("only"))
+
+
 async def check_in_places(session: AsyncSession, edition_id: int, only: int | None = None) -> list[Place]:
     """Tour buses: every course of the edition (`only`: that one), by departure, with its meeting point."""
-    query = (
-        select(Course)
-        .join(Tour, Tour.id == Course.tour_id)
-        .where(Tour.edition_id == edition_id)
-        .order_by(Course.departs_at, Course.code)
-    )
-    rows = await session.scalars(query if only is None else query.where(Course.id == only))
+    if only is None:
+        rows = await session.execute(_CHECK_IN_PLACES, {"edition_id": edition_id})
+    else:
+        rows = await session.execute(_CHECK_IN_PLACE, {"edition_id": edition_id, "only": only})
     return [
-        Place(
-            course.id,
-            f"{course.code} · {course.theme_en}",
-            f"{course.code} · {course.theme_ja}",
-            course.departs_at,
-            course.returns_at,
-            course.meeting_point_en,
-            course.meeting_point_ja,
-        )
-        for course in rows.all()
+        Place(id_, f"{code} · {theme_en}", f"{code} · {theme_ja}", departs_at, returns_at, point_en, point_ja)
+        for id_, code, theme_en, theme_ja, departs_at, returns_at, point_en, point_ja in rows.tuples().all()
     ]
 
 

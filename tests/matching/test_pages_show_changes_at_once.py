@@ -5,13 +5,15 @@ member's meetings show on the very next visit of both people's pages."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ascc.accounts import services as accounts
+from ascc.accounts.models import User
 from ascc.db import create_engine
 from ascc.exhibitors import directory
-from ascc.matching import meeting_requests, page_state, tracking
+from ascc.matching import meeting_requests, my_meetings, page_state, placement, tracking
+from ascc.matching.models import MatchingSession
 from ascc.registration import delegations
 from ascc.registration.models import Delegation, Registration
 from tests.matching.conftest import BASE, PASSWORD, build_matching
@@ -211,4 +213,57 @@ async def test_a_head_sees_the_requests_of_active_members_only(session) -> None:
     assert await delegations.members_of_head(session, w.edition_id, w.official) == [w.online]
     head = await tracking.mine(session, w.edition_id, w.official)
     assert sorted(m.id for m in head.incoming) == sorted((asked[w.online], asked[w.official]))
+    lines = await my_meetings.lines(session, w.edition_id, w.official)  # the page's own read: the same lists
+    for name in ("incoming", "outgoing", "accepted", "scheduled", "past"):
+        assert [m.id for m in getattr(lines, name)] == [m.id for m in getattr(head, name)]
+    assert {(m.requester.name_latin, m.recipient.name_latin) for m in lines.incoming} == {
+        (m.requester.name_latin, m.recipient.name_latin) for m in head.incoming
+    }
     assert await delegations.members_of_head(session, w.edition_id, w.online) == []  # not a head
+
+
+def _line(html: str, meeting_id: int) -> str:
+    """The visible text of one meeting's line on "my meetings"."""
+    rest = html.split(f'data-testid="meeting-{meeting_id}"')[1].split(">", 1)[1]
+    return text_of(rest.split("</li>")[0])
+
+
+async def test_a_meetings_line_shows_a_move_a_new_name_and_a_new_place_at_once(
+    client, world, settings
+) -> None:
+    """Each line's HTML is reused by whoever's line shows the same values: any value it shows is new at once,
+    on both people's pages, in both languages."""
+    engine = create_engine(settings.database_url)
+    async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+        meeting = await meeting_requests.send_request(
+            session,
+            world.edition,
+            world.official,
+            {"recipient_id": world.company, "format": "in_person"},
+            BASE,
+        )
+        await meeting_requests.answer(  # the first slot: 13:30-13:55 on 14 November
+            session, world.edition, meeting.id, world.company, "accept", {"slot_id": world.slots[0]}, BASE
+        )
+        await session.commit()
+    mine = _line(await _home(client, "official@example.org"), meeting.id)
+    theirs = _line(await _home(client, "staff-a@example.org"), meeting.id)
+    assert "Aiko Staff" in mine and "Maria Reyes" in theirs and "13:30" in mine and "13:30" in theirs
+    assert "Table 1" in mine
+
+    async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+        await placement.move(session, world.edition, meeting.id, world.company, False, world.slots[1], BASE)
+        await session.execute(update(User).where(User.id == world.company).values(name_latin="Aiko Tanaka"))
+        await session.execute(
+            update(MatchingSession).where(MatchingSession.id == world.session_id).values(location_en="Hall B")
+        )
+        await session.commit()
+    await engine.dispose()
+    mine = _line(await _home(client, "official@example.org"), meeting.id)
+    assert "Aiko Tanaka" in mine and "Aiko Staff" not in mine
+    assert "14:00" in mine and "13:30" not in mine and "Hall B" in mine
+    theirs = _line(await _home(client, "staff-a@example.org"), meeting.id)
+    assert "Maria Reyes" in theirs and "14:00" in theirs and "Hall B" in theirs
+    client.cookies.set("ascc_lang", "ja")
+    japanese = _line((await client.get("/matching")).text, meeting.id)
+    assert "Maria Reyes" in japanese and "14:00" in japanese and japanese != theirs
