@@ -5,8 +5,6 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +12,9 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from tests.conftest import ROOT, Mailbox, _free_port
+from tests.conftest import Mailbox, _free_port
 from tests.support import needs
-from tests.support.live import start_server, stop_server, wait_until_up
+from tests.support.live import run_command, start_server, stop_server, wait_until_up
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 LAUNCH_ARGS = [
@@ -37,16 +35,16 @@ class LiveServer:
     env: dict[str, str]
 
 
-ASCC = [sys.executable, "-m", "tests.support.cheap_ascc"]
 SEEDED_AT = (
     "2023-11-01T09:00+09:00"  # the demo is seeded once, as before the conference; tests move the clock
 )
 
 
 @pytest.fixture(scope="session")
-def seeded_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`ascc seed` once per run (15 s; the first test process to ask seeds it, under a lock, for both), copied
-    for each test: every test starts from the same demo."""
+def seeded_demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`ascc seed` once per run (the first test process to ask seeds it, under a lock, for both), copied for
+    each test: every test starts from the same demo. It starts from the run's migrated template (migrating
+    again would cost seconds) and runs in a fork of the servers' process, which imported the app already."""
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the run's folder, under xdist
     path = shared / "browser-demo.db"
@@ -54,12 +52,13 @@ def seeded_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         if not path.exists():
             building = shared / "browser-demo.building.db"
+            shutil.copy(request.getfixturevalue("sqlite_template"), building)
             env = {
                 **os.environ,
                 "ASCC_DATABASE_URL": f"sqlite+aiosqlite:///{building}",
                 "ASCC_NOW": SEEDED_AT,
             }
-            subprocess.run([*ASCC, "seed"], env=env, check=True, cwd=ROOT, capture_output=True)
+            run_command(["seed"], env, shared / "browser-demo.seed.log")
             for suffix in ("-wal", "-shm"):  # a WAL left beside it, if the seed did not checkpoint
                 if Path(f"{building}{suffix}").exists():
                     Path(f"{building}{suffix}").rename(f"{path}{suffix}")

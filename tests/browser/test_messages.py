@@ -69,12 +69,15 @@ async def test_messages_journey(conference_day, live_server, page) -> None:
     # The exhibitor keeps the conversation open in another browser; the reply arrives there by itself.
     other = await page.context.browser.new_context()
     exhibitor_page = await other.new_page()
+    # The page asks for new messages every 10 s: its clock is moved on past the next ask, not waited out.
+    await exhibitor_page.clock.install()
     try:
         await sign_in(exhibitor_page, url, "exhibitor@example.org", delegate_path)
         await page.goto(f"{url}{exhibitor_path}")
         await page.fill("#f-body", "Yes, septage first — salamat po! 🙏")
         await page.click("main button:has-text('Send')")
         await page.wait_for_url(re.compile(r".*#latest$"))
+        await exhibitor_page.clock.fast_forward("00:10")
         await exhibitor_page.locator("[data-testid=message]", has_text="salamat po").wait_for(timeout=20_000)
 
         # The exhibitor blocks the delegate: the delegate's next message is refused, and says why.
