@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, event, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from ascc import clock
 from ascc.db import rows_changed
@@ -28,6 +29,25 @@ log = logging.getLogger("ascc.mail")
 MAX_ATTEMPTS = 8
 CLAIM_SECONDS = 120
 _wakeups: set[asyncio.Event] = set()
+_QUEUED = "ascc_mail_queued"
+
+
+def _wake_after_commit(session: AsyncSession) -> None:
+    """Wake the sender once this transaction commits: woken before, it finds nothing it may see yet and
+    sleeps its whole poll interval (mail went out 5 s late)."""
+    session.sync_session.info[_QUEUED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_QUEUED, False):
+        for wakeup in list(_wakeups):
+            wakeup.set()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_QUEUED, None)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -95,8 +115,7 @@ async def queue_composed(
     session.add(message)
     await session.flush()
     log.info("mail queued #%s (%s) to %s: %s", message.id, kind, to, subject)
-    for event in list(_wakeups):
-        event.set()
+    _wake_after_commit(session)
     return message
 
 
@@ -239,8 +258,7 @@ async def retry_now(session: AsyncSession, message_id: int) -> bool:
     )
     if done != 1:
         return False
-    for event in list(_wakeups):
-        event.set()
+    _wake_after_commit(session)
     return True
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -128,3 +129,27 @@ async def test_every_mail_carries_date_and_one_message_id_for_all_its_attempts(
     assert received["Message-ID"] == mail.message_id_of(queued, SENDER)
     assert received["Message-ID"].startswith(f"<ascc.{message_id}.")
     assert received["Message-ID"].endswith("@ascc.example.org>")
+
+
+async def test_the_sender_is_woken_when_a_queued_message_is_committed_not_before(session_maker) -> None:
+    """Woken before the commit, the sender found nothing it could see and slept its whole poll interval: a
+    registration's mail went out seconds late. A message rolled back wakes nobody."""
+    woken = asyncio.Event()
+    mail._wakeups.add(woken)
+    try:
+        async with session_maker() as session:
+            await mail.queue_mail(
+                session,
+                to="somchai@example.org",
+                name="สมชาย ใจดี",
+                lang="en",
+                kind="verify_email",
+                context={"name": "สมชาย ใจดี", "link": "https://ascc.example.org/verify/x", "hours": 48},
+            )
+            assert not woken.is_set()  # not yet visible to the sender
+            await session.rollback()
+        assert not woken.is_set()
+        assert await queue_one(session_maker, to="somchai@example.org")
+        assert woken.is_set()
+    finally:
+        mail._wakeups.discard(woken)
