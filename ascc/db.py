@@ -102,6 +102,10 @@ def configure_sqlite(engine: AsyncEngine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        if hasattr(
+            dbapi_connection, "wal"
+        ):  # ascc.sqlite_inline: reads on the loop's thread only in WAL mode
+            dbapi_connection.wal = str(cursor.fetchone()[0]).lower() == "wal"
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")

@@ -70,7 +70,13 @@ class InlineReadCursor(AsyncAdapt_aiosqlite_cursor):
         adapted = cast("InlineReadConnection", self._adapt_connection)
         raw = self._connection._connection
         head = _head(operation)
-        inline = adapted.holds_lock and raw is not None and raw.in_transaction and head.startswith(_DML)
+        inline = (
+            adapted.wal
+            and adapted.holds_lock
+            and raw is not None
+            and raw.in_transaction
+            and head.startswith(_DML)
+        )
         try:
             if inline:
                 self.await_(_nothing())  # see execute()
@@ -101,7 +107,7 @@ class InlineReadCursor(AsyncAdapt_aiosqlite_cursor):
     def execute(self, operation: Any, parameters: Any = None) -> Any:
         if self.server_side:
             return super().execute(operation, parameters)
-        if not _is_read(operation):
+        if not _is_read(operation) or not cast("InlineReadConnection", self._adapt_connection).wal:
             self._write(operation, () if parameters is None else parameters, many=False)
             return None
         # AsyncConnection.execute insists that a statement awaited something: a coroutine that returns at
@@ -122,11 +128,15 @@ class InlineReadCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class InlineReadConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("holds_lock",)
+    __slots__ = ("holds_lock", "wal")
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self.holds_lock = False  # this transaction has SQLite's write lock (see InlineReadCursor._write)
+        # Set by db.configure_sqlite from what `PRAGMA journal_mode=WAL` answered. Without WAL (an in-memory
+        # database, a file system without shared memory) a read may wait for a lock, and an in-memory
+        # database's one connection is shared by every coroutine: everything goes through the thread then.
+        self.wal = False
 
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
         if server_side:

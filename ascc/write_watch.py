@@ -53,8 +53,12 @@ def _on_execute(state: ORMExecuteState) -> None:
             _mark(state.session, watch)
 
 
+# A savepoint's end fires these too, while the real transaction goes on: only the outermost commit or rollback
+# counts (in its event, only a savepoint's end is still "in a nested transaction").
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     for watch in _watches:
         if session.info.pop(watch._flag, False):
             watch.bump()
@@ -62,8 +66,11 @@ def _after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     for watch in _watches:
-        session.info.pop(watch._flag, None)
+        if session.info.pop(watch._flag, False):
+            watch.bump()  # a lookup made after the write, inside the transaction, may have kept what is now undone
 
 
 class Kept:

@@ -10,6 +10,7 @@ from zoneinfo import available_timezones
 from sqlalchemy import extract, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached, selectinload
+from sqlalchemy.orm.util import identity_key
 
 from ascc.audit import services as audit
 from ascc.editions.models import EDITION_STATUSES, Edition, Room
@@ -258,6 +259,9 @@ async def current(session: AsyncSession) -> Edition | None:
     database = session.get_bind().engine.url
     kept = _kept_current.get(database)
     if kept is not None:
+        held = session.sync_session.identity_map.get(identity_key(Edition, kept.id))
+        if held is not None:  # this session has it already, perhaps with changes of its own: keep those
+            return held if held.is_current else await session.scalar(_CURRENT)
         # A copy of the kept columns joins this session as if just loaded, without a query (its rooms are not
         # loaded, as after a plain select: they raise if touched).
         return await session.merge(kept, load=False)

@@ -40,6 +40,8 @@ def _wake_after_commit(session: AsyncSession) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint ended; the transaction that holds the message goes on
+        return
     if session.info.pop(_QUEUED, False):
         for wakeup in list(_wakeups):
             wakeup.set()
@@ -47,7 +49,8 @@ def _after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
-    session.info.pop(_QUEUED, None)
+    if not session.in_nested_transaction():
+        session.info.pop(_QUEUED, None)
 
 
 def backoff(attempts: int) -> timedelta:

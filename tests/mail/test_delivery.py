@@ -153,3 +153,26 @@ async def test_the_sender_is_woken_when_a_queued_message_is_committed_not_before
         assert woken.is_set()
     finally:
         mail._wakeups.discard(woken)
+
+
+async def test_a_savepoint_ending_does_not_wake_the_sender_before_the_commit(session_maker) -> None:
+    """A savepoint (a seat taken inside a booking) ends before the transaction holding the message commits."""
+    woken = asyncio.Event()
+    mail._wakeups.add(woken)
+    try:
+        async with session_maker() as session:
+            await mail.queue_mail(
+                session,
+                to="an@example.org",
+                name="Nguyễn Văn An",
+                lang="ja",
+                kind="verify_email",
+                context={"name": "Nguyễn Văn An", "link": "https://ascc.example.org/verify/y", "hours": 48},
+            )
+            async with session.begin_nested():
+                pass
+            assert not woken.is_set()
+            await session.commit()
+        assert woken.is_set()
+    finally:
+        mail._wakeups.discard(woken)
