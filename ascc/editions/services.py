@@ -259,9 +259,10 @@ async def current(session: AsyncSession) -> Edition | None:
     database = session.get_bind().engine.url
     kept = _kept_current.get(database)
     if kept is not None:
-        held = session.sync_session.identity_map.get(identity_key(Edition, kept.id))
-        if held is not None:  # this session has it already, perhaps with changes of its own: keep those
-            return held if held.is_current else await session.scalar(_CURRENT)
+        if session.sync_session.identity_map.get(identity_key(Edition, kept.id)) is not None:
+            # This session has it already, perhaps with changes of its own or expired by a rollback: ask as
+            # before (flushing those changes, reloading what expired) instead of copying the kept columns over.
+            return await session.scalar(_CURRENT)
         # A copy of the kept columns joins this session as if just loaded, without a query (its rooms are not
         # loaded, as after a plain select: they raise if touched).
         return await session.merge(kept, load=False)
