@@ -100,13 +100,9 @@ class InlineReadCursor(AsyncAdapt_aiosqlite_cursor):
             self.rowcount = rowcount
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
-        if self.server_side:
-            return super().executemany(operation, seq_of_parameters)
         self._write(operation, seq_of_parameters, many=True)
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
-        if self.server_side:
-            return super().execute(operation, parameters)
         if not _is_read(operation) or not cast("InlineReadConnection", self._adapt_connection).wal:
             self._write(operation, () if parameters is None else parameters, many=False)
             return None

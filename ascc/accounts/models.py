@@ -48,9 +48,14 @@ class User(Base):
 
     @property
     def display_name(self) -> str:
-        if self.name_local and self.name_local != self.name_latin:
-            return f"{self.name_latin} ({self.name_local})"
-        return self.name_latin
+        return name_as_shown(self.name_latin, self.name_local)
+
+
+def name_as_shown(name_latin: str, name_local: str | None) -> str:
+    """A person's name as pages show it, from the two columns (for queries that read columns, not users)."""
+    if name_local and name_local != name_latin:
+        return f"{name_latin} ({name_local})"
+    return name_latin
 
 
 class AccountToken(Base):

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from ascc.accounts import services as accounts
-from ascc.accounts.models import User
+from ascc.accounts.models import User, name_as_shown
 from ascc.ical import (
     Attendee,
     CalendarItem,
@@ -178,14 +178,12 @@ async def agenda_meetings(session: AsyncSession, edition_id: int, user_id: int) 
             slot_id=row.slot_id,
             slot=SimpleNamespace(session=area),
         )
-        name = row.name_latin
         result.append(
             AgendaMeeting(
                 id=row.id,
                 starts_at=row.starts_at,
                 ends_at=row.ends_at,
-                # User.display_name, spelled out for the columns read
-                with_name=f"{name} ({row.name_local})" if row.name_local and row.name_local != name else name,
+                with_name=name_as_shown(row.name_latin, row.name_local),
                 with_organization=row.organization or "",
                 place_en=matching.place_label(placed, "en"),
                 place_ja=matching.place_label(placed, "ja"),
